@@ -1,0 +1,65 @@
+/**
+ * Exact fixed-point decimals for quantities, prices and positions.
+ *
+ * A {@link Decimal} is a bigint count of 10^-18 units, so every value the wire
+ * grammar allows (up to 18 fractional digits) is held exactly. Money never
+ * touches a float.
+ */
+export type Decimal = bigint & { readonly __decimal: unique symbol };
+
+/** Number of fractional digits every {@link Decimal} carries. */
+export const DECIMAL_SCALE = 18;
+const SCALE = 10n ** BigInt(DECIMAL_SCALE);
+
+/** The wire grammar for unsigned decimals (wire-v1 §3). */
+export const UNSIGNED_DECIMAL_RE = /^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/;
+const SIGNED_DECIMAL_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/;
+
+/** Zero. */
+export const ZERO = 0n as Decimal;
+
+/**
+ * Parses a decimal string (optionally signed) exactly; returns `undefined` when
+ * the text does not match the grammar.
+ * @example parseDecimal("0.001") // 1000000000000000n
+ */
+export function parseDecimal(text: string, opts: { signed?: boolean } = {}): Decimal | undefined {
+  if (!(opts.signed ? SIGNED_DECIMAL_RE : UNSIGNED_DECIMAL_RE).test(text)) return undefined;
+  const negative = text.startsWith("-");
+  const body = negative ? text.slice(1) : text;
+  const [intPart, fracPart = ""] = body.split(".") as [string, string?];
+  const units = BigInt(intPart) * SCALE + BigInt(fracPart.padEnd(DECIMAL_SCALE, "0") || "0");
+  return (negative ? -units : units) as Decimal;
+}
+
+/**
+ * Canonical text of a decimal: no exponent, no trailing fractional zeros,
+ * `"0"` for zero, a leading `-` for negatives. Equal values give equal text.
+ */
+export function formatDecimal(value: Decimal): string {
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
+  const intPart = abs / SCALE;
+  const frac = (abs % SCALE).toString().padStart(DECIMAL_SCALE, "0").replace(/0+$/, "");
+  const text = frac ? `${intPart}.${frac}` : `${intPart}`;
+  return negative && abs !== 0n ? `-${text}` : text;
+}
+
+/** a + b */
+export const addDecimal = (a: Decimal, b: Decimal): Decimal => (a + b) as Decimal;
+/** a - b */
+export const subDecimal = (a: Decimal, b: Decimal): Decimal => (a - b) as Decimal;
+/** -a */
+export const negDecimal = (a: Decimal): Decimal => -a as Decimal;
+/** |a| */
+export const absDecimal = (a: Decimal): Decimal => (a < 0n ? -a : a) as Decimal;
+
+/** Compares a × b with limit exactly (no rounding): -1, 0 or 1. */
+export function compareProduct(a: Decimal, b: Decimal, limit: Decimal): -1 | 0 | 1 {
+  const lhs = a * b;
+  const rhs = limit * SCALE;
+  return lhs < rhs ? -1 : lhs > rhs ? 1 : 0;
+}
+
+/** The larger of two decimals. */
+export const maxDecimal = (a: Decimal, b: Decimal): Decimal => (a > b ? a : b);

@@ -1,0 +1,60 @@
+import type { Lane, TradingState } from "./plan.js";
+import type { PlanResult } from "./result.js";
+
+/**
+ * A decided plan entry, ready for the ledger's atomic commit: the result to
+ * write, the shared state the decision relied on (re-checked inside the
+ * atomic step; a mismatch is a conflict and the entry is decided again), and
+ * the writes to make.
+ *
+ * The ledger commits it as one atomic step: (1) if the entry already has a
+ * result (it is no longer pending) do nothing and report `duplicate`; (2) run
+ * every check, and on the first mismatch write nothing and report `conflict`;
+ * (3) apply the effects, append the result (and the DLQ copy), acknowledge
+ * the entry.
+ */
+export interface Decision {
+  readonly lane: Lane;
+  readonly streamId: string;
+  readonly result: PlanResult;
+  readonly checks: DecisionChecks;
+  readonly effects: DecisionEffects;
+}
+
+/** Shared state the decision read; each present check must still hold at commit. */
+export interface DecisionChecks {
+  /** The trading state must still be exactly this. */
+  readonly tradingState?: TradingState;
+  /** The plan_id must still be claimed (`claimed: true`) or still unclaimed. */
+  readonly planId?: { readonly id: string; readonly claimed: boolean };
+  /** The permit_id must still be consumed (`used: true`) or still unconsumed. */
+  readonly permit?: { readonly id: string; readonly used: boolean };
+  /**
+   * The rate decision must still hold against the live counter `c` (before
+   * this entry's increment): `allowed` needs `c + 1 <= limit`, otherwise
+   * `c + 1 > limit`.
+   */
+  readonly rate?: { readonly source: string; readonly window: number; readonly limit: number; readonly allowed: boolean };
+  /** The paper position must still be exactly this canonical decimal text ("0" when flat). */
+  readonly position?: { readonly account: string; readonly symbol: string; readonly expected: string };
+}
+
+/** Writes made by the commit, after every check passed. */
+export interface DecisionEffects {
+  /** Claim this plan_id for `(lane, streamId)` if nobody has (set-if-absent). */
+  readonly claimPlanId?: string;
+  /** Mark this permit_id consumed by `(lane, streamId)`. */
+  readonly consumePermit?: string;
+  /** Count one plan in this source's rate window. */
+  readonly countRate?: { readonly source: string; readonly window: number };
+  /** Set the paper position to this canonical decimal text ("0" removes it). */
+  readonly setPosition?: { readonly account: string; readonly symbol: string; readonly value: string };
+  /** Also copy the entry to the DLQ stream (delivery limit reached). */
+  readonly deadLetter?: { readonly fields: ReadonlyArray<readonly [string, Buffer]>; readonly deliveries: number };
+}
+
+/** How the ledger's atomic step ended for one decision. */
+export type CommitOutcome =
+  | { readonly status: "committed"; readonly resultId: string }
+  | { readonly status: "duplicate" }
+  | { readonly status: "conflict"; readonly on: keyof DecisionChecks };

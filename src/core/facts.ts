@@ -1,0 +1,43 @@
+import type { TradingState } from "./plan.js";
+
+/**
+ * Shared state a decision reads (trading state, plan_id and permit ownership,
+ * rate counters, positions), read from the ledger before the gates run. The
+ * gates never do I/O: they are handed this snapshot.
+ */
+export interface Facts {
+  readonly tradingState: TradingState;
+  /** plan_ids already claimed (by any entry). */
+  readonly claimedPlanIds: ReadonlySet<string>;
+  /** permit_ids already consumed. */
+  readonly usedPermitIds: ReadonlySet<string>;
+  /** Plans counted at gate 9 per {@link rateKey}. */
+  readonly rateCounts: ReadonlyMap<string, number>;
+  /** Paper positions per {@link positionKey}, canonical signed decimal text; absent means 0. */
+  readonly positions: ReadonlyMap<string, string>;
+}
+
+/** What to read before deciding a batch. */
+export interface FactsQuery {
+  readonly planIds: readonly string[];
+  readonly permitIds: readonly string[];
+  readonly rates: readonly RateWindow[];
+  readonly positions: readonly PositionRef[];
+}
+
+/** One source's rate counter for one one-second window (`window` = floor(ms / 1000)). */
+export interface RateWindow {
+  readonly source: string;
+  readonly window: number;
+}
+
+/** One paper position. */
+export interface PositionRef {
+  readonly account: string;
+  readonly symbol: string;
+}
+
+/** Map key of a rate window in {@link Facts.rateCounts}. */
+export const rateKey = (r: RateWindow): string => `${r.source}\n${r.window}`;
+/** Map key of a position in {@link Facts.positions}; also the ledger's field name. */
+export const positionKey = (p: PositionRef): string => JSON.stringify([p.account, p.symbol]);

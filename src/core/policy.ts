@@ -1,0 +1,63 @@
+import type { KeyObject } from "node:crypto";
+import type { SecretBytes } from "./auth/secretBytes.js";
+import type { Decimal } from "./decimal.js";
+import type { Lane, VenueName } from "./plan.js";
+
+/** Signature algorithms for plans and permits (wire-v1 §2, §5). */
+export type AuthAlg = "hmac-sha256" | "ed25519";
+export const AUTH_ALGS: readonly AuthAlg[] = ["hmac-sha256", "ed25519"];
+
+/** A verification key from config, its secret already loaded. */
+export type VerifyKey =
+  | {
+      readonly keyId: string;
+      readonly alg: "hmac-sha256";
+      readonly secret: SecretBytes;
+      /** The one source this key may sign for; absent for a permit issuer's key. */
+      readonly source: string | undefined;
+      readonly role: "producer" | "permit_issuer";
+    }
+  | {
+      readonly keyId: string;
+      readonly alg: "ed25519";
+      readonly publicKey: KeyObject;
+      readonly source: string | undefined;
+      readonly role: "producer" | "permit_issuer";
+    };
+
+/** Per-source policy (wire-v1 §8 `sources`). */
+export interface SourcePolicy {
+  readonly lanes: ReadonlySet<Lane>;
+  /** Overrides {@link Policy.requireAuth} for this source when set. */
+  readonly requireAuth: boolean | undefined;
+}
+
+/** Limits checked at gate 9; an absent limit is not checked. */
+export interface Limits {
+  readonly maxQty: ReadonlyMap<string, Decimal>;
+  readonly maxNotional: Decimal | undefined;
+  readonly ratePerSourcePerS: number | undefined;
+  readonly maxKellyFraction: number | undefined;
+  readonly maxPlanAgeMs: number | undefined;
+  readonly maxClockSkewMs: number;
+}
+
+/**
+ * The frozen policy snapshot every gate reads: built once from a validated
+ * config (and rebuilt on reload), never from module-level state.
+ */
+export interface Policy {
+  readonly requireAuth: boolean;
+  readonly keys: ReadonlyMap<string, VerifyKey>;
+  readonly sources: ReadonlyMap<string, SourcePolicy>;
+  /** The only source allowed to send `reduce_only` plans; none means every `reduce_only` plan is denied. */
+  readonly exitOwner: string | undefined;
+  readonly permits: { readonly required: boolean; readonly issuers: ReadonlySet<string> };
+  readonly limits: Limits;
+  /** Reference prices per symbol (`venues.paper.prices`). */
+  readonly referencePrices: ReadonlyMap<string, Decimal>;
+  /** Venues configured under `venues` (`paper` always). */
+  readonly enabledVenues: ReadonlySet<VenueName>;
+  /** Live trading switch; with it off every live venue falls back to paper. */
+  readonly live: boolean;
+}

@@ -1,0 +1,29 @@
+import type { Lane, Side, VenueName } from "./plan.js";
+
+/** The four outcomes a result can record (wire-v1 §4). */
+export type DecisionKind = "EXECUTED" | "DENIED" | "FAILED" | "UNKNOWN";
+
+/** One result entry's JSON (wire-v1 §4), written once per plan entry. */
+export interface PlanResult {
+  v: 1;
+  plan_id: string | null;
+  stream_id: string;
+  lane: Lane;
+  authenticated: boolean;
+  source: string | null;
+  venue: VenueName | null;
+  symbol: string | null;
+  side: Side | null;
+  qty: string | null;
+  reduce_only: boolean | null;
+  executed: boolean;
+  decision: DecisionKind;
+  error: string | null;
+  mode: "paper" | "live";
+  client_order_id: string | null;
+  order_id: string | null;
+  fill_qty: string | null;
+  avg_price: string | null;
+  timestamp: number;
+  reconciled?: true;
+}

@@ -1,0 +1,59 @@
+import type { Lane } from "../core/plan.js";
+import type { PlanResult } from "../core/result.js";
+
+/**
+ * The plan bus: plan streams read through one consumer group, the result
+ * stream, the DLQ and the alert stream (wire-v1 §1).
+ *
+ * Contract every adapter keeps:
+ * - the group `intentgate-executor` exists on both plan streams from id `0`
+ *   (created by {@link PlanBus.ensureGroups}; an existing group is fine);
+ * - an entry handed out by {@link PlanBus.readNew} or {@link PlanBus.reclaim}
+ *   stays pending for that consumer until the ledger's commit acknowledges it;
+ * - `deliveries` counts every hand-out of that entry (1 on its first);
+ * - entry fields come back as raw bytes, in order, repeated names kept, so the
+ *   executor can verify signatures over the exact bytes and reject repeats.
+ * How entries are stored, leased and reclaimed (XREADGROUP/XAUTOCLAIM, SQL
+ * leases) stays private to the adapter.
+ */
+export interface PlanBus {
+  /** Creates the consumer group on both plan streams if missing. */
+  ensureGroups(): Promise<void>;
+  /** Hands out up to `count` never-delivered entries across both lanes, waiting up to `blockMs` for one. */
+  readNew(consumer: string, count: number, blockMs: number): Promise<BusEntry[]>;
+  /** Takes over up to `count` entries pending longer than `minIdleMs` for any consumer. */
+  reclaim(consumer: string, minIdleMs: number, count: number): Promise<BusEntry[]>;
+  /** Appends a plan entry; returns its stream id. */
+  publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string>;
+  /** Reads results after `afterId` (exclusive; `"0"` for all), waiting up to `blockMs` when none (0: no wait). */
+  readResults(afterId: string, count: number, blockMs?: number): Promise<ResultEntry[]>;
+  /** Appends an alert to the alert stream. */
+  publishAlert(alert: Record<string, unknown>): Promise<string>;
+  /** Entries handed out and not yet acknowledged, both lanes. */
+  pendingCount(): Promise<number>;
+  /** Entries in the DLQ stream. */
+  dlqLength(): Promise<number>;
+  /** Releases connections and file handles. */
+  close(): Promise<void>;
+}
+
+/** One plan entry as handed to a consumer. */
+export interface BusEntry {
+  readonly lane: Lane;
+  /** The entry's id on its lane's stream. */
+  readonly id: string;
+  /** Raw fields in stream order; a repeated name appears twice. */
+  readonly fields: ReadonlyArray<readonly [string, Buffer]>;
+  /** How many times it has been handed out, this time included. */
+  readonly deliveries: number;
+}
+
+/** One entry of the result stream. */
+export interface ResultEntry {
+  /** The result entry's own id. */
+  readonly id: string;
+  readonly result: PlanResult;
+}
+
+/** Consumer group name on both plan streams (wire-v1 §1). */
+export const CONSUMER_GROUP = "intentgate-executor";
