@@ -1,0 +1,421 @@
+import { Redis } from "ioredis";
+import type { CommitOutcome, Decision } from "../../core/decision.js";
+import { type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
+import { type Lane, TRADING_STATES, type TradingState } from "../../core/plan.js";
+import type { PlanResult } from "../../core/result.js";
+import type { Backend, BackendOptions } from "../../ports/backend.js";
+import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
+import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
+import { type RedisKeys, redisKeys } from "./redisKeys.js";
+
+/** Name of the commit script command registered with `defineCommand`. */
+const COMMIT_COMMAND = "intentgateCommit";
+/** XAUTOCLAIM rounds per stream in one `reclaim` call (each scans up to 10 × COUNT PEL entries). */
+const MAX_AUTOCLAIM_ROUNDS = 10;
+
+type CommitFn = (numKeys: number, ...args: Array<string | Buffer>) => Promise<unknown>;
+
+/**
+ * Opens the Redis Streams backend (wire-v1 §1, docs/architecture.md "Redis
+ * layout"). Three connections: one for commands and commits, and two created
+ * on first use for blocking reads (plans, results), so a blocked read never
+ * delays a commit. Connects before returning, so a wrong URL fails here.
+ */
+export async function openRedisBackend(opts: BackendOptions): Promise<Backend> {
+  const main = new Redis(opts.url, {
+    lazyConnect: true,
+    protocol: 2,
+    connectionName: "intentgate",
+  });
+  main.on("error", () => {
+    // ioredis reconnects by itself; failed commands reject their own promises.
+  });
+  main.defineCommand(COMMIT_COMMAND, { lua: COMMIT_LUA });
+  try {
+    await main.connect();
+  } catch (err) {
+    main.disconnect();
+    throw new Error(`redis: cannot connect to ${redactUrl(opts.url)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return new RedisBackend(main, redisKeys(opts.prefix));
+}
+
+class RedisBackend implements Backend {
+  readonly kind = "redis" as const;
+  private planReader: Redis | undefined;
+  private resultReader: Redis | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly main: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  // ---------------------------------------------------------------- bus
+
+  async ensureGroups(): Promise<void> {
+    for (const key of [this.keys.planMain, this.keys.planManual]) {
+      try {
+        await this.main.call("XGROUP", "CREATE", key, CONSUMER_GROUP, "0", "MKSTREAM");
+      } catch (err) {
+        if (!String((err as Error).message).startsWith("BUSYGROUP")) throw err;
+      }
+    }
+  }
+
+  async readNew(consumer: string, count: number, blockMs: number): Promise<BusEntry[]> {
+    const args: Array<string | number> = [
+      "GROUP",
+      CONSUMER_GROUP,
+      consumer,
+      "COUNT",
+      positive(count, "count"),
+    ];
+    // BLOCK 0 means "forever" to Redis: only ever send a positive wait.
+    if (blockMs > 0) args.push("BLOCK", Math.ceil(blockMs));
+    args.push("STREAMS", this.keys.planManual, this.keys.planMain, ">", ">");
+    const conn = blockMs > 0 ? this.planConn() : this.main;
+    let reply: unknown;
+    try {
+      reply = await conn.callBuffer("XREADGROUP", args);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith("NOGROUP")) throw err;
+      // A plan stream was deleted or never set up: recreate the groups (from 0) and read again.
+      await this.ensureGroups();
+      reply = await conn.callBuffer("XREADGROUP", args);
+    }
+    const out: BusEntry[] = [];
+    if (reply === null) return out;
+    for (const [keyBuf, items] of asArray(reply, "XREADGROUP") as Array<[Buffer, unknown]>) {
+      const lane = this.laneOf(String(keyBuf));
+      for (const item of asArray(items, "XREADGROUP entries")) {
+        const e = parseEntry(item);
+        if (e !== undefined) out.push({ lane, id: e.id, fields: e.fields, deliveries: 1 });
+      }
+    }
+    return out;
+  }
+
+  async reclaim(consumer: string, minIdleMs: number, count: number): Promise<BusEntry[]> {
+    const out: BusEntry[] = [];
+    let remaining = positive(count, "count");
+    for (const lane of ["manual", "main"] as const) {
+      const key = this.keys.plan(lane);
+      let cursor = "0-0";
+      for (let round = 0; round < MAX_AUTOCLAIM_ROUNDS && remaining > 0; round++) {
+        let reply: unknown;
+        try {
+          reply = await this.main.callBuffer(
+            "XAUTOCLAIM",
+            key,
+            CONSUMER_GROUP,
+            consumer,
+            Math.max(0, Math.floor(minIdleMs)),
+            cursor,
+            "COUNT",
+            remaining,
+          );
+        } catch (err) {
+          if (String((err as Error).message).startsWith("NOGROUP")) break;
+          throw err;
+        }
+        const [next, items] = asArray(reply, "XAUTOCLAIM");
+        const claimed = asArray(items, "XAUTOCLAIM entries")
+          .map(parseEntry)
+          .filter((e): e is ParsedEntry => e !== undefined);
+        const deliveries = await this.deliveryCounts(key, consumer, claimed);
+        for (const e of claimed) {
+          const n = deliveries.get(e.id);
+          // not pending for us any more: committed or taken over in between
+          if (n === undefined) continue;
+          out.push({ lane, id: e.id, fields: e.fields, deliveries: n });
+          remaining--;
+        }
+        cursor = String(next);
+        if (cursor === "0-0") break;
+      }
+    }
+    return out;
+  }
+
+  /** Delivery counts of freshly claimed ids, read back from the PEL (XAUTOCLAIM does not report them). */
+  private async deliveryCounts(
+    key: string,
+    consumer: string,
+    claimed: readonly ParsedEntry[],
+  ): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (claimed.length === 0) return counts;
+    const p = this.main.pipeline();
+    for (const e of claimed) p.call("XPENDING", key, CONSUMER_GROUP, e.id, e.id, 1, consumer);
+    const results = (await p.exec()) ?? [];
+    results.forEach(([err, rows], i) => {
+      if (err !== null) throw err;
+      const row = asArray(rows, "XPENDING")[0];
+      if (row === undefined) return;
+      const [id, , , n] = asArray(row, "XPENDING row");
+      if (String(id) === claimed[i]!.id) counts.set(claimed[i]!.id, Number(n));
+    });
+    return counts;
+  }
+
+  async publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string> {
+    if (fields.length === 0) throw new Error("publish: an entry needs at least one field");
+    const args: Array<string | Buffer> = [this.keys.plan(lane), "*"];
+    for (const [name, value] of fields) args.push(name, value);
+    return String(await this.main.call("XADD", args));
+  }
+
+  async readResults(afterId: string, count: number, blockMs = 0): Promise<ResultEntry[]> {
+    const args: Array<string | number> = ["COUNT", positive(count, "count")];
+    if (blockMs > 0) args.push("BLOCK", Math.ceil(blockMs));
+    args.push("STREAMS", this.keys.result, afterId);
+    const conn = blockMs > 0 ? this.resultConn() : this.main;
+    const reply = await conn.call("XREAD", args);
+    if (reply === null) return [];
+    const out: ResultEntry[] = [];
+    for (const [, items] of asArray(reply, "XREAD") as Array<[unknown, unknown]>) {
+      for (const item of asArray(items, "XREAD entries")) {
+        const [id, flat] = asArray(item, "XREAD entry");
+        if (flat === null) continue;
+        const fields = asArray(flat, "XREAD fields");
+        const at = fields.findIndex((f, i) => i % 2 === 0 && String(f) === "result");
+        if (at < 0) throw new Error(`readResults: entry ${String(id)} has no "result" field`);
+        let result: PlanResult;
+        try {
+          result = JSON.parse(String(fields[at + 1])) as PlanResult;
+        } catch (err) {
+          throw new Error(`readResults: entry ${String(id)} holds invalid JSON`, { cause: err });
+        }
+        out.push({ id: String(id), result });
+      }
+    }
+    return out;
+  }
+
+  async publishAlert(alert: Record<string, unknown>): Promise<string> {
+    return String(await this.main.call("XADD", this.keys.alert, "*", "alert", JSON.stringify(alert)));
+  }
+
+  async pendingCount(): Promise<number> {
+    const p = this.main.pipeline();
+    p.call("XPENDING", this.keys.planMain, CONSUMER_GROUP);
+    p.call("XPENDING", this.keys.planManual, CONSUMER_GROUP);
+    let total = 0;
+    for (const [err, summary] of (await p.exec()) ?? []) {
+      if (err !== null) {
+        // no stream or no group yet: nothing pending
+        if (/^(NOGROUP|ERR no such key)/.test(err.message)) continue;
+        throw err;
+      }
+      total += Number(asArray(summary, "XPENDING summary")[0] ?? 0);
+    }
+    return total;
+  }
+
+  async dlqLength(): Promise<number> {
+    return Number(await this.main.call("XLEN", this.keys.dlq));
+  }
+
+  // ---------------------------------------------------------------- ledger
+
+  async readFacts(query: FactsQuery): Promise<Facts> {
+    const k = this.keys;
+    const p = this.main.pipeline();
+    p.call("GET", k.state);
+    if (query.planIds.length > 0) p.call("HMGET", k.planIds, ...query.planIds);
+    if (query.permitIds.length > 0) p.call("HMGET", k.permits, ...query.permitIds);
+    if (query.rates.length > 0) p.call("MGET", ...query.rates.map((r) => k.rate(r.source, r.window)));
+    if (query.positions.length > 0) p.call("HMGET", k.positions, ...query.positions.map(positionKey));
+    const replies = ((await p.exec()) ?? []).map(([err, v]) => {
+      if (err !== null) throw err;
+      return v;
+    });
+    let i = 0;
+    const tradingState = parseState(replies[i++]);
+
+    const claimedPlanIds = new Set<string>();
+    if (query.planIds.length > 0) {
+      const vals = asArray(replies[i++], "HMGET plan_ids");
+      query.planIds.forEach((id, j) => {
+        if (vals[j] !== null && vals[j] !== undefined) claimedPlanIds.add(id);
+      });
+    }
+    const usedPermitIds = new Set<string>();
+    if (query.permitIds.length > 0) {
+      const vals = asArray(replies[i++], "HMGET permits");
+      query.permitIds.forEach((id, j) => {
+        if (vals[j] !== null && vals[j] !== undefined) usedPermitIds.add(id);
+      });
+    }
+    const rateCounts = new Map<string, number>();
+    if (query.rates.length > 0) {
+      const vals = asArray(replies[i++], "MGET rate");
+      query.rates.forEach((r, j) => {
+        const v = vals[j];
+        rateCounts.set(rateKey(r), v === null || v === undefined ? 0 : Number(v));
+      });
+    }
+    const positions = new Map<string, string>();
+    if (query.positions.length > 0) {
+      const vals = asArray(replies[i++], "HMGET positions");
+      query.positions.forEach((pos, j) => {
+        const v = vals[j];
+        if (v !== null && v !== undefined && String(v) !== "0") positions.set(positionKey(pos), String(v));
+      });
+    }
+    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions };
+  }
+
+  async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
+    if (decisions.length === 0) return [];
+    const { keys, argv } = encodeCommit(this.keys, decisions);
+    const run = (this.main as unknown as Record<string, CommitFn>)[COMMIT_COMMAND]!;
+    const reply = await run.call(this.main, keys.length, ...keys, ...argv);
+    return decodeCommit(reply, decisions.length);
+  }
+
+  async getTradingState(): Promise<TradingState> {
+    return parseState(await this.main.call("GET", this.keys.state));
+  }
+
+  async setTradingState(state: TradingState, who: string): Promise<void> {
+    if (!TRADING_STATES.includes(state)) throw new RangeError(`unknown trading state "${String(state)}"`);
+    const at = Date.now();
+    const results = await this.main
+      .multi()
+      .call("SET", this.keys.state, state)
+      .call("XADD", this.keys.stateLog, "*", "state", state, "who", who, "at", String(at))
+      .exec();
+    for (const [err] of results ?? []) if (err !== null) throw err;
+  }
+
+  async tradingStateLog(): Promise<TradingStateChange[]> {
+    const reply = await this.main.call("XRANGE", this.keys.stateLog, "-", "+");
+    const out: TradingStateChange[] = [];
+    for (const item of asArray(reply, "XRANGE")) {
+      const [, flat] = asArray(item, "XRANGE entry");
+      if (flat === null) continue;
+      const f = new Map<string, string>();
+      const fields = asArray(flat, "XRANGE fields");
+      for (let j = 0; j + 1 < fields.length; j += 2) f.set(String(fields[j]), String(fields[j + 1]));
+      const state = f.get("state") as TradingState;
+      if (!TRADING_STATES.includes(state)) continue;
+      out.push({ state, who: f.get("who") ?? "", at: Number(f.get("at") ?? 0) });
+    }
+    return out;
+  }
+
+  async positions(): Promise<PaperPosition[]> {
+    const flat = asArray(await this.main.call("HGETALL", this.keys.positions), "HGETALL");
+    const out: PaperPosition[] = [];
+    for (let j = 0; j + 1 < flat.length; j += 2) {
+      const qty = String(flat[j + 1]);
+      if (qty === "0") continue;
+      let key: unknown;
+      try {
+        key = JSON.parse(String(flat[j]));
+      } catch {
+        continue;
+      }
+      if (
+        Array.isArray(key) &&
+        key.length === 2 &&
+        typeof key[0] === "string" &&
+        typeof key[1] === "string"
+      ) {
+        out.push({ account: key[0], symbol: key[1], qty });
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Blocking readers may sit in a long BLOCK: drop them at once.
+    for (const c of [this.planReader, this.resultReader]) c?.disconnect();
+    try {
+      await this.main.quit();
+    } catch {
+      this.main.disconnect();
+    }
+  }
+
+  private planConn(): Redis {
+    this.planReader ??= this.blockingConn("intentgate-plans");
+    return this.planReader;
+  }
+
+  private resultConn(): Redis {
+    this.resultReader ??= this.blockingConn("intentgate-results");
+    return this.resultReader;
+  }
+
+  private blockingConn(name: string): Redis {
+    if (this.closed) throw new Error("redis backend is closed");
+    const c = this.main.duplicate({ connectionName: name, lazyConnect: true });
+    c.on("error", () => {
+      // reconnects by itself; the blocked command's promise carries the failure
+    });
+    return c;
+  }
+
+  private laneOf(key: string): Lane {
+    if (key === this.keys.planMain) return "main";
+    if (key === this.keys.planManual) return "manual";
+    throw new Error(`redis: reply for unexpected stream ${key}`);
+  }
+}
+
+interface ParsedEntry {
+  readonly id: string;
+  readonly fields: Array<readonly [string, Buffer]>;
+}
+
+/** `[id, [name, value, …] | null]` from a Buffer reply; undefined for a deleted entry. */
+function parseEntry(item: unknown): ParsedEntry | undefined {
+  const [id, flat] = asArray(item, "stream entry");
+  if (flat === null || flat === undefined) return undefined;
+  const raw = asArray(flat, "stream entry fields");
+  const fields: Array<readonly [string, Buffer]> = [];
+  for (let j = 0; j + 1 < raw.length; j += 2) {
+    fields.push([toBuffer(raw[j]).toString("utf8"), toBuffer(raw[j + 1])]);
+  }
+  return { id: toBuffer(id).toString("utf8"), fields };
+}
+
+function toBuffer(x: unknown): Buffer {
+  if (Buffer.isBuffer(x)) return x;
+  if (typeof x === "string") return Buffer.from(x, "utf8");
+  throw new Error(`redis: expected a bulk string, got ${typeof x}`);
+}
+
+function asArray(x: unknown, what: string): unknown[] {
+  if (!Array.isArray(x)) throw new Error(`redis: unexpected ${what} reply`);
+  return x;
+}
+
+function parseState(v: unknown): TradingState {
+  if (v === null || v === undefined) return "ACTIVE";
+  const s = String(v);
+  if ((TRADING_STATES as readonly string[]).includes(s)) return s as TradingState;
+  // Fail closed and loudly rather than guess what an unknown state means.
+  throw new Error(
+    `redis: stored trading state "${s.slice(0, 40)}" is not one of ${TRADING_STATES.join(", ")}`,
+  );
+}
+
+function positive(n: number, what: string): number {
+  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${what} must be a positive integer, got ${n}`);
+  return n;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}

@@ -1,0 +1,45 @@
+import type { Lane } from "../../core/plan.js";
+
+/**
+ * Every Redis key IntentGate uses, under one prefix (wire-v1 §1 and
+ * docs/architecture.md "Redis layout"). With Redis Cluster the prefix holds a
+ * hash tag (`{intentgate}:`) so that all keys share one slot.
+ */
+export interface RedisKeys {
+  readonly planMain: string;
+  readonly planManual: string;
+  readonly result: string;
+  readonly dlq: string;
+  readonly alert: string;
+  readonly state: string;
+  readonly stateLog: string;
+  readonly planIds: string;
+  readonly permits: string;
+  readonly positions: string;
+  /** Plan stream of a lane. */
+  plan(lane: Lane): string;
+  /** Rate counter of one source in one one-second window. */
+  rate(source: string, window: number): string;
+}
+
+export function redisKeys(prefix: string): RedisKeys {
+  const planMain = `${prefix}stream:apply.plan`;
+  const planManual = `${prefix}stream:apply.plan.manual`;
+  return {
+    planMain,
+    planManual,
+    result: `${prefix}stream:apply.result`,
+    dlq: `${prefix}stream:apply.dlq`,
+    alert: `${prefix}stream:exit.alert`,
+    state: `${prefix}state`,
+    stateLog: `${prefix}state:log`,
+    planIds: `${prefix}plan_ids`,
+    permits: `${prefix}permits`,
+    positions: `${prefix}positions`,
+    plan: (lane) => (lane === "main" ? planMain : planManual),
+    rate: (source, window) => `${prefix}rate:${source}:${window}`,
+  };
+}
+
+/** Seconds a rate counter lives after its last increment. */
+export const RATE_TTL_SECONDS = 10;

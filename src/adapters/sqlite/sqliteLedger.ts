@@ -1,0 +1,230 @@
+import type { CommitOutcome, Decision, DecisionChecks } from "../../core/decision.js";
+import { type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
+import { TRADING_STATES, type TradingState } from "../../core/plan.js";
+import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import { decodeFields } from "./fieldCodec.js";
+import type { Db } from "./sqliteSchema.js";
+import { STREAMS, type StreamStore } from "./sqliteStreams.js";
+import { parseStreamId } from "./streamIds.js";
+
+/** A rate counter lives this long after its last increment (as the Redis keys' EXPIRE). */
+const RATE_TTL_MS = 10_000;
+/** Expired rate rows are deleted at most this often per connection. */
+const RATE_PRUNE_EVERY_MS = 1_000;
+const STATE_KEY = "state";
+
+/**
+ * The ledger half of the SQLite backend: facts, the per-decision atomic commit,
+ * trading state and positions. Values are canonical strings from the caller;
+ * nothing here does decimal arithmetic.
+ */
+export class SqliteLedgerStore {
+  private readonly q;
+  private readonly commitInSavepoint;
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly prefix: string,
+    private readonly streams: StreamStore,
+  ) {
+    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.q = {
+      state: p<{ value: string }>("SELECT value FROM ig_kv WHERE prefix = ? AND key = ?"),
+      setState: p(
+        "INSERT INTO ig_kv (prefix, key, value) VALUES (?, ?, ?) ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value",
+      ),
+      planId: p<{ owner: string }>("SELECT owner FROM ig_plan_id WHERE prefix = ? AND plan_id = ?"),
+      claimPlanId: p("INSERT OR IGNORE INTO ig_plan_id (prefix, plan_id, owner) VALUES (?, ?, ?)"),
+      permit: p<{ owner: string }>("SELECT owner FROM ig_permit WHERE prefix = ? AND permit_id = ?"),
+      consumePermit: p("INSERT OR IGNORE INTO ig_permit (prefix, permit_id, owner) VALUES (?, ?, ?)"),
+      rate: p<{ count: number }>(
+        "SELECT count FROM ig_rate WHERE prefix = ? AND source = ? AND window = ? AND expires_at >= ?",
+      ),
+      countRate: p(
+        `INSERT INTO ig_rate (prefix, source, window, count, expires_at) VALUES (@prefix, @source, @window, 1, @expires)
+         ON CONFLICT (prefix, source, window) DO UPDATE
+         SET count = CASE WHEN expires_at < @now THEN 1 ELSE count + 1 END, expires_at = @expires`,
+      ),
+      pruneRates: p("DELETE FROM ig_rate WHERE prefix = ? AND expires_at < ?"),
+      position: p<{ qty: string }>(
+        "SELECT qty FROM ig_position WHERE prefix = ? AND account = ? AND symbol = ?",
+      ),
+      setPosition: p(
+        `INSERT INTO ig_position (prefix, account, symbol, qty) VALUES (?, ?, ?, ?)
+         ON CONFLICT (prefix, account, symbol) DO UPDATE SET qty = excluded.qty`,
+      ),
+      deletePosition: p("DELETE FROM ig_position WHERE prefix = ? AND account = ? AND symbol = ?"),
+      positions: p<PaperPosition>(
+        "SELECT account, symbol, qty FROM ig_position WHERE prefix = ? AND qty <> '0' ORDER BY account, symbol",
+      ),
+      pending: p<{ deliveries: number }>(
+        "SELECT deliveries FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?",
+      ),
+      ack: p("DELETE FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?"),
+    };
+    this.commitInSavepoint = db.transaction((d: Decision): CommitOutcome => this.commitOne(d, Date.now()));
+  }
+
+  /** A consistent snapshot (one read transaction) of everything `query` names. */
+  readFacts(query: FactsQuery): Facts {
+    return this.db
+      .transaction((): Facts => {
+        const now = Date.now();
+        const claimedPlanIds = new Set<string>();
+        for (const id of query.planIds) if (this.q.planId.get(this.prefix, id)) claimedPlanIds.add(id);
+        const usedPermitIds = new Set<string>();
+        for (const id of query.permitIds) if (this.q.permit.get(this.prefix, id)) usedPermitIds.add(id);
+        const rateCounts = new Map<string, number>();
+        for (const r of query.rates) rateCounts.set(rateKey(r), this.rateCount(r.source, r.window, now));
+        const positions = new Map<string, string>();
+        for (const ref of query.positions) {
+          const row = this.q.position.get(this.prefix, ref.account, ref.symbol);
+          if (row && row.qty !== "0") positions.set(positionKey(ref), row.qty);
+        }
+        return { tradingState: this.tradingState(), claimedPlanIds, usedPermitIds, rateCounts, positions };
+      })
+      .deferred();
+  }
+
+  /**
+   * Commits decisions in order inside one `BEGIN IMMEDIATE` transaction. Each
+   * decision runs in its own savepoint and writes only after all its checks
+   * passed, so a duplicate or conflict writes nothing and the next decision
+   * still proceeds (and sees the earlier ones' writes).
+   */
+  commit(decisions: readonly Decision[]): CommitOutcome[] {
+    return this.db
+      .transaction((): CommitOutcome[] => {
+        const outcomes: CommitOutcome[] = [];
+        for (const d of decisions) {
+          try {
+            outcomes.push(this.commitInSavepoint(d));
+          } catch (e) {
+            // The UNIQUE (lane, stream_id) index on results: the entry already has
+            // its result although it was still pending (never happens through this
+            // code). The savepoint rolled its writes back; only acknowledge it, so
+            // "pending ⇔ no result" holds again and it is not reclaimed forever.
+            if (!isDuplicateResult(e)) throw e;
+            const id = parseStreamId(d.streamId);
+            if (id) this.q.ack.run(this.prefix, d.lane, id.ms, id.seq);
+            outcomes.push({ status: "duplicate" });
+          }
+        }
+        this.maybePruneRates(Date.now());
+        return outcomes;
+      })
+      .immediate();
+  }
+
+  private commitOne(d: Decision, now: number): CommitOutcome {
+    const id = parseStreamId(d.streamId);
+    if (!id || !this.q.pending.get(this.prefix, d.lane, id.ms, id.seq)) return { status: "duplicate" };
+    const failed = this.firstFailedCheck(d.checks, now);
+    if (failed) return { status: "conflict", on: failed };
+
+    const owner = `${d.lane}:${d.streamId}`;
+    const e = d.effects;
+    if (e.claimPlanId !== undefined) this.q.claimPlanId.run(this.prefix, e.claimPlanId, owner);
+    if (e.consumePermit !== undefined) this.q.consumePermit.run(this.prefix, e.consumePermit, owner);
+    if (e.countRate) {
+      const { source, window } = e.countRate;
+      this.q.countRate.run({ prefix: this.prefix, source, window, now, expires: now + RATE_TTL_MS });
+    }
+    if (e.setPosition) {
+      const { account, symbol, value } = e.setPosition;
+      if (value === "0") this.q.deletePosition.run(this.prefix, account, symbol);
+      else this.q.setPosition.run(this.prefix, account, symbol, value);
+    }
+    if (e.deadLetter) {
+      this.streams.append(STREAMS.dlq, [
+        ...e.deadLetter.fields,
+        ["lane", d.lane],
+        ["stream_id", d.streamId],
+        ["deliveries", String(e.deadLetter.deliveries)],
+        ["error", d.result.error ?? ""],
+      ]);
+    }
+    const resultId = this.streams.append(STREAMS.result, [["result", JSON.stringify(d.result)]], {
+      lane: d.lane,
+      streamId: d.streamId,
+      reconciled: d.result.reconciled === true,
+    });
+    this.q.ack.run(this.prefix, d.lane, id.ms, id.seq);
+    return { status: "committed", resultId };
+  }
+
+  /** The first check (in {@link DecisionChecks} order) that no longer holds. */
+  private firstFailedCheck(c: DecisionChecks, now: number): keyof DecisionChecks | undefined {
+    if (c.tradingState !== undefined && this.tradingState() !== c.tradingState) return "tradingState";
+    if (c.planId && Boolean(this.q.planId.get(this.prefix, c.planId.id)) !== c.planId.claimed)
+      return "planId";
+    if (c.permit && Boolean(this.q.permit.get(this.prefix, c.permit.id)) !== c.permit.used) return "permit";
+    if (c.rate) {
+      const next = this.rateCount(c.rate.source, c.rate.window, now) + 1;
+      if (next <= c.rate.limit !== c.rate.allowed) return "rate";
+    }
+    if (c.position) {
+      const current = this.q.position.get(this.prefix, c.position.account, c.position.symbol)?.qty ?? "0";
+      if (current !== c.position.expected) return "position";
+    }
+    return undefined;
+  }
+
+  private rateCount(source: string, window: number, now: number): number {
+    return this.q.rate.get(this.prefix, source, window, now)?.count ?? 0;
+  }
+
+  private maybePruneRates(now: number): void {
+    if (now - this.lastPrune < RATE_PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    this.q.pruneRates.run(this.prefix, now);
+  }
+
+  /** The trading state; `ACTIVE` when never set, `HALTED` (fail closed) if the stored word is unknown. */
+  tradingState(): TradingState {
+    const v = this.q.state.get(this.prefix, STATE_KEY)?.value;
+    if (v === undefined) return "ACTIVE";
+    return (TRADING_STATES as readonly string[]).includes(v) ? (v as TradingState) : "HALTED";
+  }
+
+  /** Sets the state and logs the change in one IMMEDIATE transaction. */
+  setTradingState(state: TradingState, who: string): void {
+    if (!TRADING_STATES.includes(state))
+      throw new Error(`sqlite bus: unknown trading state ${String(state)}`);
+    this.db
+      .transaction(() => {
+        this.q.setState.run(this.prefix, STATE_KEY, state);
+        this.streams.append(STREAMS.stateLog, [
+          ["state", state],
+          ["who", who],
+          ["at", String(Date.now())],
+        ]);
+      })
+      .immediate();
+  }
+
+  /** Every logged change, oldest first. */
+  tradingStateLog(): TradingStateChange[] {
+    const rows = this.db
+      .transaction(() => this.streams.after(STREAMS.stateLog, { ms: 0, seq: 0 }, -1))
+      .deferred();
+    return rows.map((row) => {
+      const f = new Map(decodeFields(row.fields).map(([k, v]) => [k, v.toString("utf8")]));
+      return { state: f.get("state") as TradingState, who: f.get("who") ?? "", at: Number(f.get("at")) };
+    });
+  }
+
+  /** Non-zero positions. */
+  positions(): PaperPosition[] {
+    return this.q.positions
+      .all(this.prefix)
+      .map((r) => ({ account: r.account, symbol: r.symbol, qty: r.qty }));
+  }
+}
+
+function isDuplicateResult(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const { code, message } = e as { code?: unknown; message?: unknown };
+  return code === "SQLITE_CONSTRAINT_UNIQUE" && String(message).includes("ig_stream.ref_id");
+}

@@ -1,0 +1,191 @@
+import { readFile } from "node:fs/promises";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { readConfigFile } from "../../../config/loadConfig.js";
+import type { Lane, TradingState } from "../../../core/plan.js";
+import { TRADING_STATES } from "../../../core/plan.js";
+import { createLogger, flushLogger } from "../../../ops/logger.js";
+import type { SigningKey } from "../../../sdk/keys.js";
+import { signPlan } from "../../../sdk/signPlan.js";
+import { CliError, type CliIo, defaultWho, EXIT, withBackend, writeLine } from "./common.js";
+
+function parseState(value: string): TradingState {
+  const s = value.toUpperCase();
+  if (!(TRADING_STATES as readonly string[]).includes(s)) {
+    throw new InvalidArgumentError(`expected one of ${TRADING_STATES.join(", ")}`);
+  }
+  return s as TradingState;
+}
+
+const configOption = (): Option => new Option("--config <path>", "executor config file (JSON or YAML)").makeOptionMandatory();
+
+/** `state get|set`, `submit`, `results`, `positions`: commands that talk to the bus. */
+export function addBusCommands(program: Command, io: CliIo): void {
+  const state = program.command("state").description("read or set the deployment's trading state");
+
+  state
+    .command("get")
+    .description("print the trading state (ACTIVE, REDUCING or HALTED)")
+    .addOption(configOption())
+    .action(async (opts: { config: string }) => {
+      const config = await readConfigFile(opts.config);
+      const current = await withBackend(config, (b) => b.getTradingState());
+      await writeLine(io.stdout, current);
+    });
+
+  state
+    .command("set")
+    .description("set the trading state; applies to every decision made after this returns")
+    .argument("<state>", `one of ${TRADING_STATES.join(", ")}`, parseState)
+    .addOption(configOption())
+    .option("--who <name>", "who is changing it, for the state log (default <user>@<hostname>)")
+    .action(async (next: TradingState, opts: { config: string; who?: string }) => {
+      const config = await readConfigFile(opts.config);
+      const who = opts.who ?? defaultWho(io.env);
+      if (who.trim() === "" || who.length > 200) throw new CliError("--who: expected 1-200 characters", EXIT.USAGE);
+      const previous = await withBackend(config, async (b) => {
+        const before = await b.getTradingState();
+        await b.setTradingState(next, who);
+        return before;
+      });
+      const log = createLogger({ level: config.log_level, destination: 2, base: { cmd: "state set" } });
+      log.info({ state: next, previous, who }, "trading state changed");
+      await flushLogger(log);
+      io.stderr.write(`intentgate: trading state ${previous} -> ${next} (by ${who})\n`);
+    });
+
+  program
+    .command("submit")
+    .description("sign a plan file's exact bytes and publish it")
+    .argument("<plan-file>", "the plan JSON file; its bytes are signed and sent unchanged")
+    .addOption(configOption())
+    .requiredOption("--key <key-id>", "the key id (in the config's keys) to sign with")
+    .requiredOption("--secret-env <name>", "environment variable holding the HMAC secret or the Ed25519 private key")
+    .addOption(new Option("--lane <lane>", "plan lane").choices(["main", "manual"]).default("main"))
+    .action(async (file: string, opts: { config: string; key: string; secretEnv: string; lane: Lane }) => {
+      const config = await readConfigFile(opts.config);
+      const keyConfig = config.keys[opts.key];
+      if (keyConfig === undefined) throw new CliError(`--key ${opts.key}: no such key in ${opts.config}`, EXIT.USAGE);
+      if (keyConfig.role === "permit_issuer") {
+        throw new CliError(`--key ${opts.key}: a permit issuer's key cannot sign plans`, EXIT.USAGE);
+      }
+      const material = io.env[opts.secretEnv];
+      if (material === undefined || material === "") {
+        throw new CliError(`--secret-env ${opts.secretEnv}: environment variable is not set or empty`, EXIT.CONFIG);
+      }
+      const key: SigningKey =
+        keyConfig.alg === "hmac-sha256"
+          ? { keyId: opts.key, alg: "hmac-sha256", secret: material }
+          : { keyId: opts.key, alg: "ed25519", privateKey: material };
+
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(file);
+      } catch (err) {
+        throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`, EXIT.NOINPUT);
+      }
+      let text: string;
+      try {
+        // ignoreBOM keeps a BOM in the text, so the published text re-encodes to exactly these bytes
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+      } catch {
+        throw new CliError(`${file}: not UTF-8`, EXIT.DATAERR);
+      }
+      warnAboutPlan(io, text, keyConfig.source, config.sources[keyConfig.source ?? ""]?.lanes, opts.lane);
+
+      let signed: ReturnType<typeof signPlan>;
+      try {
+        signed = signPlan({ plan: text, key });
+      } catch (err) {
+        throw new CliError(`--secret-env ${opts.secretEnv}: ${(err as Error).message}`, EXIT.CONFIG);
+      }
+      const streamId = await withBackend(config, (b) =>
+        b.publish(opts.lane, [
+          ["plan", signed.plan],
+          ["auth", signed.auth],
+        ]),
+      );
+      await writeLine(io.stdout, JSON.stringify({ stream_id: streamId, lane: opts.lane }));
+    });
+
+  program
+    .command("results")
+    .description("print results as JSON lines")
+    .addOption(configOption())
+    .option("--follow", "keep waiting for new results until interrupted")
+    .option("--after <id>", "only results after this result-stream id", "0")
+    .option("--ids", 'print {"id","result"} objects, so a later --after can resume')
+    .action(async (opts: { config: string; follow?: boolean; after: string; ids?: boolean }) => {
+      if (!/^(0|[0-9]+-[0-9]+|[0-9]+)$/.test(opts.after)) {
+        throw new CliError("--after: expected a stream id such as 1700000000000-0", EXIT.USAGE);
+      }
+      const config = await readConfigFile(opts.config);
+      let stopped = false;
+      const stop = (): void => {
+        stopped = true;
+      };
+      if (opts.follow) {
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      }
+      try {
+        await withBackend(config, async (b) => {
+          let after = opts.after;
+          while (!stopped) {
+            const page = await b.readResults(after, 100, 0);
+            for (const entry of page) {
+              await writeLine(io.stdout, JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result));
+              after = entry.id;
+            }
+            if (page.length > 0) continue;
+            if (!opts.follow) break;
+            const waited = await b.readResults(after, 100, 1000);
+            for (const entry of waited) {
+              await writeLine(io.stdout, JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result));
+              after = entry.id;
+            }
+          }
+        });
+      } finally {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+      }
+    });
+
+  program
+    .command("positions")
+    .description('print paper positions as JSON lines {"account","symbol","qty"}')
+    .addOption(configOption())
+    .action(async (opts: { config: string }) => {
+      const config = await readConfigFile(opts.config);
+      const positions = await withBackend(config, (b) => b.positions());
+      for (const p of positions) {
+        await writeLine(io.stdout, JSON.stringify({ account: p.account, symbol: p.symbol, qty: p.qty }));
+      }
+    });
+}
+
+/** Warnings only: the executor decides; a plan it will deny is still published (and gets its result). */
+function warnAboutPlan(
+  io: CliIo,
+  text: string,
+  keySource: string | undefined,
+  lanes: readonly string[] | undefined,
+  lane: Lane,
+): void {
+  let plan: unknown;
+  try {
+    plan = JSON.parse(text);
+  } catch {
+    io.stderr.write("intentgate: warning: the plan is not valid JSON; the executor will deny it (invalid_plan)\n");
+    return;
+  }
+  const source = (plan as { source?: unknown } | null)?.source;
+  if (typeof source === "string" && keySource !== undefined && source !== keySource) {
+    io.stderr.write(
+      `intentgate: warning: plan source "${source}" is not the key's source "${keySource}"; the executor will deny it\n`,
+    );
+  }
+  if (lanes !== undefined && !lanes.includes(lane)) {
+    io.stderr.write(`intentgate: warning: source "${keySource}" is not allowed on lane ${lane}\n`);
+  }
+}

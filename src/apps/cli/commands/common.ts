@@ -1,0 +1,100 @@
+import { hostname, userInfo } from "node:os";
+import { InvalidArgumentError } from "commander";
+import { openBackend } from "../../../adapters/openBackend.js";
+import type { ExecutorConfig } from "../../../config/configSchema.js";
+import type { Backend } from "../../../ports/backend.js";
+
+/** sysexits(3) codes the CLI uses. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 64,
+  DATAERR: 65,
+  NOINPUT: 66,
+  UNAVAILABLE: 69,
+  SOFTWARE: 70,
+  CONFIG: 78,
+} as const;
+
+/** Where a CLI run reads its environment and writes its output. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** A failure with a message for the user and the exit code to leave with. */
+export class CliError extends Error {
+  override readonly name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Writes one line, waiting for the stream to drain when its buffer is full. */
+export function writeLine(stream: NodeJS.WritableStream, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = stream.write(`${line}\n`, (err) => {
+      if (err) reject(err);
+    });
+    if (ok) resolve();
+    else stream.once("drain", resolve);
+  });
+}
+
+/** Opens the backend a config names; an unreachable bus is exit 69. */
+export async function openConfiguredBackend(config: ExecutorConfig): Promise<Backend> {
+  try {
+    return await openBackend({ url: config.bus, prefix: config.prefix });
+  } catch (err) {
+    throw new CliError(`bus ${redactUrl(config.bus)}: ${(err as Error).message}`, EXIT.UNAVAILABLE);
+  }
+}
+
+/** Runs `fn` with an open backend and closes it afterwards. */
+export async function withBackend<T>(config: ExecutorConfig, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = await openConfiguredBackend(config);
+  try {
+    return await fn(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** A bus URL without its password (`redis://user:pw@host` → `redis://user:***@host`). */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@/]*@/, "$1***@");
+}
+
+/** Reads a required, non-empty environment variable holding key material. */
+export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
+  const value = env[name];
+  if (value === undefined || value === "") {
+    throw new CliError(`--secret-env ${name}: environment variable with the ${what} is not set or empty`, EXIT.CONFIG);
+  }
+  return value;
+}
+
+/** `<user>@<hostname>`, for the trading-state log. */
+export function defaultWho(env: NodeJS.ProcessEnv): string {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    user = undefined;
+  }
+  return `${user || env.USER || env.LOGNAME || "unknown"}@${hostname()}`;
+}
+
+/** commander parser for an integer option within [min, max]. */
+export function intOption(min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}

@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CommitOutcome, Decision } from "../../core/decision.js";
+import { deadLetterDecision, decideEntry, factsQueryFor, type PreparedEntry, prepareEntry } from "../../core/decide.js";
+import { FactsOverlay } from "../../core/factsOverlay.js";
+import type { Policy } from "../../core/policy.js";
+import type { PlanResult } from "../../core/result.js";
+import type { Backend } from "../../ports/backend.js";
+import type { BusEntry } from "../../ports/bus.js";
+
+/** How the executor reads and retries. */
+export interface ExecutorSettings {
+  /** Entries read per batch. */
+  readonly batchSize: number;
+  /** Entries pending longer than this are taken over from their (presumed dead) consumer. */
+  readonly claimIdleMs: number;
+  /** Deliveries after which an entry goes to the DLQ instead of being decided. */
+  readonly maxDeliveries: number;
+  /** Longest wait for new entries in one read. */
+  readonly blockMs: number;
+  /** Attempts to commit a batch whose shared state keeps changing before leaving the rest pending. */
+  readonly maxConflictRetries: number;
+}
+
+/** Receives what the executor does, for logs and metrics. */
+export interface ExecutorObserver {
+  /** A result was committed; `seconds` from the entry's read to its commit. */
+  decided(result: PlanResult, seconds: number): void;
+  /** The same entry already had its result (a reclaim race or a re-sent commit). */
+  duplicate(lane: string, streamId: string): void;
+  /** Entries left pending after `maxConflictRetries` conflicting commits. */
+  gaveUp(count: number): void;
+  /** A bus or ledger call failed; the loop backs off and goes on. */
+  failed(err: unknown, during: string): void;
+}
+
+/** What the executor needs, passed in. */
+export interface ExecutorDeps {
+  readonly backend: Backend;
+  /** The current policy snapshot (swapped on config reload). */
+  readonly policy: () => Policy;
+  readonly settings: ExecutorSettings;
+  readonly consumer: string;
+  readonly observer: ExecutorObserver;
+  readonly clock?: () => number;
+}
+
+/**
+ * The executor loop: read a batch, decide each entry through the gate chain,
+ * commit every decision atomically with its result and ACK, decide again
+ * whatever conflicted. Every entry read gets exactly one result.
+ */
+export class Executor {
+  readonly #deps: ExecutorDeps;
+  readonly #clock: () => number;
+  #lastReclaim = 0;
+
+  constructor(deps: ExecutorDeps) {
+    this.#deps = deps;
+    this.#clock = deps.clock ?? Date.now;
+  }
+
+  /** Runs until `signal` aborts, then returns once the batch in hand is committed. */
+  async run(signal: AbortSignal): Promise<void> {
+    let backoffMs = 50;
+    while (!signal.aborted) {
+      try {
+        await this.step();
+        backoffMs = 50;
+      } catch (err) {
+        this.#deps.observer.failed(err, "step");
+        await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+
+  /** One iteration: reclaim idle entries when due, else read new ones, and process them. Returns how many were handled. */
+  async step(): Promise<number> {
+    const { backend, settings, consumer } = this.#deps;
+    const now = this.#clock();
+    if (now - this.#lastReclaim >= Math.max(settings.claimIdleMs / 2, 1)) {
+      this.#lastReclaim = now;
+      const reclaimed = await backend.reclaim(consumer, settings.claimIdleMs, settings.batchSize);
+      if (reclaimed.length > 0) {
+        await this.process(reclaimed);
+        return reclaimed.length;
+      }
+    }
+    const entries = await backend.readNew(consumer, settings.batchSize, settings.blockMs);
+    if (entries.length > 0) await this.process(entries);
+    return entries.length;
+  }
+
+  /** Decides and commits a batch of entries this consumer holds. */
+  async process(entries: readonly BusEntry[]): Promise<void> {
+    const { backend, settings, observer } = this.#deps;
+    const readAt = performance.now();
+    let open: PreparedEntry[] = entries.map(prepareEntry);
+    for (let attempt = 0; open.length > 0; attempt++) {
+      if (attempt > settings.maxConflictRetries) {
+        observer.gaveUp(open.length);
+        return;
+      }
+      if (attempt > 0) await sleep(Math.random() * Math.min(2 ** attempt, 50));
+      const now = this.#clock();
+      const decisions = await this.#decide(open, now);
+      const outcomes = await backend.commit(decisions);
+      const seconds = (performance.now() - readAt) / 1000;
+      const conflicted: PreparedEntry[] = [];
+      outcomes.forEach((outcome: CommitOutcome | undefined, i) => {
+        const decision = decisions[i] as Decision;
+        if (outcome?.status === "committed") observer.decided(decision.result, seconds);
+        else if (outcome?.status === "duplicate") observer.duplicate(decision.lane, decision.streamId);
+        else conflicted.push(open[i] as PreparedEntry);
+      });
+      open = conflicted;
+    }
+  }
+
+  async #decide(open: readonly PreparedEntry[], now: number): Promise<Decision[]> {
+    const { backend, settings } = this.#deps;
+    const policy = this.#deps.policy();
+    const facts = new FactsOverlay(await backend.readFacts(factsQueryFor(open, now)));
+    return open.map((prepared) => {
+      const decision =
+        prepared.entry.deliveries >= settings.maxDeliveries
+          ? deadLetterDecision(prepared.entry, policy, facts, now)
+          : decideEntry(prepared, policy, facts, now);
+      facts.apply(decision);
+      return decision;
+    });
+  }
+}

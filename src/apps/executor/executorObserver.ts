@@ -1,0 +1,54 @@
+import type { Logger } from "../../ops/logger.js";
+import type { Metrics } from "../../ops/metrics.js";
+import type { ExecutorObserver } from "./executor.js";
+
+/**
+ * The executor's logs and metrics: one JSON line per decision (plan_id,
+ * decision, error, lane, stream_id, source, latency) and the decision
+ * counter and histogram. Never logs entry fields, so no auth or secret.
+ */
+export function executorObserver(logger: Logger, metrics: Metrics): ExecutorObserver {
+  return {
+    decided(result, seconds) {
+      metrics.recordDecision({
+        decision: result.decision,
+        error: result.error,
+        lane: result.lane,
+        source: result.source,
+        authenticated: result.authenticated,
+        seconds,
+      });
+      logger.info(
+        {
+          plan_id: result.plan_id,
+          decision: result.decision,
+          error: result.error,
+          lane: result.lane,
+          stream_id: result.stream_id,
+          source: result.source,
+          authenticated: result.authenticated,
+          latency_ms: Math.round(seconds * 1e6) / 1e3,
+        },
+        "decision",
+      );
+    },
+    duplicate(lane, streamId) {
+      logger.debug({ lane, stream_id: streamId }, "entry already had its result; acknowledged without a second one");
+    },
+    gaveUp(count) {
+      logger.warn({ count }, "shared state kept changing; entries left pending for a later retry");
+    },
+    failed(err, during) {
+      logger.error({ err: describeError(err), during }, "bus or ledger call failed; backing off");
+    },
+  };
+}
+
+/** An error's name, code and message, never its other properties (they may hold request data). */
+export function describeError(err: unknown): { name: string; code?: string; message: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, ...(typeof code === "string" ? { code } : {}), message: err.message };
+  }
+  return { name: "NonError", message: String(err) };
+}

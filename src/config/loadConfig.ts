@@ -1,0 +1,372 @@
+import { createPublicKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, extname, resolve } from "node:path";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import type { z } from "zod";
+import { SecretBytes } from "../core/auth/secretBytes.js";
+import { type Decimal, parseDecimal } from "../core/decimal.js";
+import type { Lane, VenueName } from "../core/plan.js";
+import type { Limits, Policy, SourcePolicy, VerifyKey } from "../core/policy.js";
+import { ConfigError, type ConfigIssue, FILE_FIELD } from "./configError.js";
+import { configSchema, type ExecutorConfig, type KeyConfig } from "./configSchema.js";
+
+/** A validated config, its secrets loaded into the frozen {@link Policy} the gates read. */
+export interface LoadedConfig {
+  /** The validated config with defaults filled in; holds secret names and paths, never secret values. */
+  readonly config: ExecutorConfig;
+  /** The policy snapshot built from it (secrets wrapped in {@link SecretBytes}). */
+  readonly policy: Policy;
+  /** The file it came from, when loaded from a file. */
+  readonly path: string | undefined;
+}
+
+export type ConfigFormat = "json" | "yaml";
+
+/** Environment variable that overrides `exit_owner` (wire-v1 §8). */
+export const EXIT_OWNER_ENV = "INTENTGATE_EXIT_OWNER";
+
+/**
+ * Reads, validates and resolves the config file at `path` (YAML for `.yaml` /
+ * `.yml`, JSON otherwise). Relative `secret_file` paths are resolved against
+ * the config file's directory. Every failure is a {@link ConfigError}.
+ */
+export async function loadConfig(path: string, env: Record<string, string | undefined>): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError({ field: FILE_FIELD, message: `cannot read config file ${path} (${errCode(err)})` });
+  }
+  return parseConfigText(text, formatOf(path), env, { baseDir: dirname(resolve(path)), path });
+}
+
+/**
+ * Reads and validates the config file without loading any secret or building
+ * the policy: for tools (the CLI's `state`, `submit`, `results`, `positions`)
+ * that need only the bus settings and key algorithms, and must not need every
+ * executor secret in their environment.
+ */
+export async function readConfigFile(path: string): Promise<ExecutorConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError({ field: FILE_FIELD, message: `cannot read config file ${path} (${errCode(err)})` });
+  }
+  return validateConfigText(text, formatOf(path));
+}
+
+/** Parses and validates config text (no secrets loaded). */
+export function validateConfigText(text: string, format: ConfigFormat): ExecutorConfig {
+  const raw = format === "yaml" ? parseYamlText(text) : parseJsonText(text);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error.issues));
+  return deepFreeze(parsed.data);
+}
+
+/** `yaml` for `.yaml` / `.yml`, else `json`. */
+export function formatOf(path: string): ConfigFormat {
+  const ext = extname(path).toLowerCase();
+  return ext === ".yaml" || ext === ".yml" ? "yaml" : "json";
+}
+
+/**
+ * Like {@link loadConfig} on text already in memory. `baseDir` (default: the
+ * working directory) resolves relative `secret_file` paths.
+ */
+export async function parseConfigText(
+  text: string,
+  format: ConfigFormat,
+  env: Record<string, string | undefined>,
+  opts: { baseDir?: string; path?: string } = {},
+): Promise<LoadedConfig> {
+  const config = validateConfigText(text, format);
+  const policy = await buildPolicy(config, env, opts.baseDir ?? process.cwd());
+  return Object.freeze({ config, policy, path: opts.path });
+}
+
+// ---------------------------------------------------------------------------
+// Parsing. Parser messages can quote the offending text, which might be a
+// secret someone pasted inline, so only positions are reported.
+
+function parseYamlText(text: string): unknown {
+  try {
+    return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const pos = err.linePos?.[0];
+      const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
+      const what = err.code === "DUPLICATE_KEY" ? "repeated key" : `not valid YAML (${err.code})`;
+      throw new ConfigError({ field: FILE_FIELD, message: `${what}${where}` });
+    }
+    throw new ConfigError({ field: FILE_FIELD, message: "not valid YAML" });
+  }
+}
+
+function parseJsonText(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError({ field: FILE_FIELD, message: `not valid JSON at ${lineCol(text, jsonErrorPosition(text))}` });
+  }
+  const dup = findDuplicateJsonKey(text);
+  if (dup !== undefined) throw new ConfigError({ field: dup, message: "repeated key" });
+  return value;
+}
+
+/**
+ * Offset of the first character that makes `text` invalid JSON, found by
+ * bisecting prefixes (a prefix either still could be completed, or already
+ * holds the error). V8's own message quotes the text, so it is not used.
+ */
+function jsonErrorPosition(text: string): number {
+  const hardError = (k: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : "";
+      if (/end of JSON input/i.test(msg)) return false;
+      const at = /at position (\d+)/.exec(msg);
+      return at === null || Number(at[1]) < k;
+    }
+  };
+  if (!hardError(text.length)) return text.length; // ends too early
+  let lo = 0;
+  let hi = text.length; // invariant: !hardError(lo) && hardError(hi)
+  if (hardError(0)) return 0;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (hardError(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - 1;
+}
+
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  const col = pos - before.lastIndexOf("\n");
+  return `line ${line}, column ${col}`;
+}
+
+/**
+ * Finds the first repeated key in a valid JSON text (JSON.parse silently keeps
+ * the last one, so `{"live":false,"live":true}` would otherwise mean `true`).
+ * Returns its dotted path, or undefined.
+ */
+export function findDuplicateJsonKey(text: string): string | undefined {
+  type Frame = { kind: "obj"; keys: Set<string>; key: string | undefined; expectKey: boolean } | { kind: "arr"; index: number };
+  const stack: Frame[] = [];
+  const path = (last: string): string =>
+    [...stack.slice(0, -1).map((f) => (f.kind === "obj" ? f.key : String(f.index))), last]
+      .filter((p): p is string => p !== undefined)
+      .join(".");
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const top = stack[stack.length - 1];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (top?.kind === "obj" && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return path(key);
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === "{") {
+      stack.push({ kind: "obj", keys: new Set(), key: undefined, expectKey: true });
+    } else if (c === "[") {
+      stack.push({ kind: "arr", index: 0 });
+    } else if (c === "}" || c === "]") {
+      stack.pop();
+    } else if (c === ",") {
+      if (top?.kind === "obj") top.expectKey = true;
+      else if (top?.kind === "arr") top.index++;
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Schema issues → ConfigIssues with dotted field paths.
+
+function dotted(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? "<root>" : path.map((p) => String(p)).join(".");
+}
+
+function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const inlineSecret = /secret|private|password|token/i.test(key);
+        out.push({
+          field: dotted([...issue.path, key]),
+          message: inlineSecret
+            ? "unknown key (secrets are never inline: use secret_env or secret_file)"
+            : "unknown key",
+        });
+      }
+    } else if (issue.code === "invalid_key") {
+      out.push({ field: dotted(issue.path), message: issue.issues[0]?.message ?? "invalid key" });
+    } else if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
+      out.push({ field: dotted(issue.path), message: "is required" });
+    } else {
+      out.push({ field: dotted(issue.path), message: issue.message });
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Policy.
+
+async function buildPolicy(
+  config: ExecutorConfig,
+  env: Record<string, string | undefined>,
+  baseDir: string,
+): Promise<Policy> {
+  const issues: ConfigIssue[] = [];
+  const keys = new Map<string, VerifyKey>();
+  for (const [keyId, kc] of Object.entries(config.keys)) {
+    const key = await buildKey(keyId, kc, env, baseDir, issues);
+    if (key !== undefined) keys.set(keyId, Object.freeze(key));
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const sources = new Map<string, SourcePolicy>();
+  for (const [name, sc] of Object.entries(config.sources)) {
+    sources.set(
+      name,
+      Object.freeze({ lanes: frozenSet<Lane>(sc.lanes as Lane[]), requireAuth: sc.require_auth }),
+    );
+  }
+
+  const maxQty = new Map<string, Decimal>();
+  for (const [symbol, text] of Object.entries(config.limits.max_qty ?? {})) maxQty.set(symbol, dec(text));
+  const limits: Limits = Object.freeze({
+    maxQty: frozenMap(maxQty),
+    maxNotional: config.limits.max_notional === undefined ? undefined : dec(config.limits.max_notional),
+    ratePerSourcePerS: config.limits.rate_per_source_per_s,
+    maxKellyFraction: config.limits.max_kelly_fraction,
+    maxPlanAgeMs: config.limits.max_plan_age_ms,
+    maxClockSkewMs: config.limits.max_clock_skew_ms,
+  });
+
+  const referencePrices = new Map<string, Decimal>();
+  for (const [symbol, text] of Object.entries(config.venues.paper?.prices ?? {})) referencePrices.set(symbol, dec(text));
+
+  const enabledVenues = new Set<VenueName>(["paper"]);
+  for (const v of Object.keys(config.venues)) enabledVenues.add(v as VenueName);
+
+  const envOwner = env[EXIT_OWNER_ENV];
+  const exitOwner = envOwner !== undefined && envOwner !== "" ? envOwner : config.exit_owner;
+
+  return Object.freeze({
+    requireAuth: config.require_auth,
+    keys: frozenMap(keys),
+    sources: frozenMap(sources),
+    exitOwner,
+    permits: Object.freeze({ required: config.permits.required, issuers: frozenSet(config.permits.issuers) }),
+    limits,
+    referencePrices: frozenMap(referencePrices),
+    enabledVenues: frozenSet(enabledVenues),
+    live: config.live,
+  });
+}
+
+async function buildKey(
+  keyId: string,
+  kc: KeyConfig,
+  env: Record<string, string | undefined>,
+  baseDir: string,
+  issues: ConfigIssue[],
+): Promise<VerifyKey | undefined> {
+  const role = kc.role ?? "producer";
+  const field = `keys.${keyId}`;
+  if (kc.alg === "hmac-sha256") {
+    let secret: Buffer | undefined;
+    if (kc.secret_env !== undefined) {
+      const value = env[kc.secret_env];
+      if (value === undefined || value === "") {
+        issues.push({
+          field: `${field}.secret_env`,
+          message: `environment variable ${kc.secret_env} is not set or is empty`,
+        });
+        return undefined;
+      }
+      secret = Buffer.from(value, "utf8");
+    } else if (kc.secret_file !== undefined) {
+      const file = resolve(baseDir, kc.secret_file);
+      let content: string;
+      try {
+        content = await readFile(file, "utf8");
+      } catch (err) {
+        issues.push({ field: `${field}.secret_file`, message: `cannot read ${file} (${errCode(err)})` });
+        return undefined;
+      }
+      // One trailing line break (as `echo` and editors write) is not part of the secret.
+      const value = content.replace(/\r?\n$/, "");
+      if (value === "") {
+        issues.push({ field: `${field}.secret_file`, message: `${file} is empty` });
+        return undefined;
+      }
+      secret = Buffer.from(value, "utf8");
+    }
+    if (secret === undefined) return undefined; // unreachable: the schema requires one of them
+    return { keyId, alg: "hmac-sha256", secret: new SecretBytes(secret), source: kc.source, role };
+  }
+  try {
+    const publicKey = createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: kc.public_key ?? "" },
+      format: "jwk",
+    });
+    return { keyId, alg: "ed25519", publicKey, source: kc.source, role };
+  } catch {
+    issues.push({ field: `${field}.public_key`, message: "is not a usable Ed25519 public key" });
+    return undefined;
+  }
+}
+
+function dec(text: string): Decimal {
+  const d = parseDecimal(text);
+  if (d === undefined) throw new Error("unreachable: decimal validated by the schema");
+  return d;
+}
+
+function errCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "error";
+}
+
+// ---------------------------------------------------------------------------
+// Immutability: Object.freeze does not stop Map.set / Set.add, so the
+// mutators of these instances throw.
+
+function readOnly(): never {
+  throw new TypeError("policy is read-only");
+}
+
+function frozenMap<K, V>(map: Map<K, V>): ReadonlyMap<K, V> {
+  const m = new Map(map);
+  for (const name of ["set", "delete", "clear"]) Object.defineProperty(m, name, { value: readOnly });
+  return Object.freeze(m);
+}
+
+function frozenSet<T>(items: Iterable<T>): ReadonlySet<T> {
+  const s = new Set(items);
+  for (const name of ["add", "delete", "clear"]) Object.defineProperty(s, name, { value: readOnly });
+  return Object.freeze(s);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,17 @@
+import { createHash } from "node:crypto";
+
+const PREFIX = "ig-";
+/** Binance's limit on client order ids; the strictest of the venues. */
+const MAX_LEN = 36;
+
+/**
+ * The client order id for a plan: derived from `plan_id` alone, so a retry of
+ * the same plan can never place a second order. plan_id's alphabet is a subset
+ * of Binance's (`^[.A-Z:/a-z0-9_-]{1,36}$`); a plan_id too long to fit is
+ * replaced by a hash of it.
+ */
+export function clientOrderId(planId: string): string {
+  if (PREFIX.length + planId.length <= MAX_LEN) return PREFIX + planId;
+  const digest = createHash("sha256").update(planId, "utf8").digest("base64url");
+  return `${PREFIX}h-${digest.slice(0, MAX_LEN - PREFIX.length - 2)}`;
+}

@@ -1,0 +1,63 @@
+import { compareProduct, type Decimal, maxDecimal } from "../decimal.js";
+import type { DecisionChecks } from "../decision.js";
+import { type RateWindow, rateKey } from "../facts.js";
+import type { Plan } from "../plan.js";
+import type { Policy } from "../policy.js";
+import { reason } from "../reasons.js";
+import { deny, type Gate, type GateOutcome, planOf } from "./gate.js";
+
+/**
+ * Gate 9: `limit:max_qty`, `limit:max_notional` (`limit:no_reference_price`
+ * when no price exists), `limit:rate`, `limit:kelly_fraction`, in that order.
+ * Every plan that reaches this gate counts against its source's rate window.
+ */
+export const limitsGate: Gate = {
+  name: "limits",
+  run({ policy, facts, now }, ev) {
+    const plan = planOf(ev);
+    const limits = policy.limits;
+    let extra: Pick<GateOutcome, "found" | "checks"> = {};
+    let rateAllowed = true;
+    if (limits.ratePerSourcePerS !== undefined) {
+      const window: RateWindow = { source: plan.source, window: Math.floor(now / 1000) };
+      const count = facts.rateCounts.get(rateKey(window)) ?? 0;
+      rateAllowed = count + 1 <= limits.ratePerSourcePerS;
+      const checks: DecisionChecks = {
+        rate: { ...window, limit: limits.ratePerSourcePerS, allowed: rateAllowed },
+      };
+      extra = { found: { countRate: window }, checks };
+    }
+    const maxQty = limits.maxQty.get(plan.symbol);
+    if (maxQty !== undefined && plan.qty > maxQty) return deny(reason("limit", "max_qty"), extra);
+    const price = pricingPrice(plan, policy);
+    if (price === undefined && (limits.maxNotional !== undefined || fillsAtReference(plan, policy))) {
+      return deny(reason("limit", "no_reference_price"), extra);
+    }
+    if (limits.maxNotional !== undefined && price !== undefined && compareProduct(plan.qty, price, limits.maxNotional) > 0) {
+      return deny(reason("limit", "max_notional"), extra);
+    }
+    if (!rateAllowed) return deny(reason("limit", "rate"), extra);
+    const kelly = plan.meta?.kelly_fraction;
+    if (limits.maxKellyFraction !== undefined && typeof kelly === "number" && kelly > limits.maxKellyFraction) {
+      return deny(reason("limit", "kelly_fraction"), extra);
+    }
+    return { ok: true, ...extra };
+  },
+};
+
+/**
+ * The price a plan's notional is measured at: the venue's reference price for
+ * MARKET (never the plan's own claim), the larger of the limit price and the
+ * reference price for LIMIT.
+ */
+export function pricingPrice(plan: Plan, policy: Policy): Decimal | undefined {
+  const reference = policy.referencePrices.get(plan.symbol);
+  if (plan.type === "MARKET") return reference;
+  const limit = plan.price as Decimal;
+  return reference === undefined ? limit : maxDecimal(limit, reference);
+}
+
+/** A MARKET plan that will fill on the paper venue needs a reference price to fill at. */
+function fillsAtReference(plan: Plan, policy: Policy): boolean {
+  return plan.type === "MARKET" && (plan.venue === "paper" || !policy.live);
+}

@@ -1,0 +1,116 @@
+import { type Decimal, parseDecimal } from "./decimal.js";
+import { DEFAULT_ACCOUNT, type Plan, type VenueName } from "./plan.js";
+import { MAX_META_BYTES, PLAN_ID_RE, planObjectSchema } from "./planSchema.js";
+import { parseStrictJson } from "./strictJson.js";
+
+/** Largest `plan` field accepted, in bytes. */
+export const MAX_PLAN_BYTES = 16 * 1024;
+const ENTRY_FIELDS = new Set(["plan", "auth"]);
+const LIVE_VENUES: ReadonlySet<VenueName> = new Set(["binance-usdm", "polymarket"]);
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A plan entry after gate 1: the plan, the exact bytes it was signed over, and the raw `auth` field. */
+export interface ParsedEntry {
+  readonly plan: Plan;
+  readonly planBytes: Buffer;
+  readonly auth: string | undefined;
+}
+
+/** Gate 1's answer: a parsed entry, or the `invalid_plan` detail (plus whatever plan fields could be read, for the result). */
+export type ParseEntryOutcome =
+  | { readonly ok: true; readonly entry: ParsedEntry }
+  | { readonly ok: false; readonly detail: string; readonly partial: Partial<Record<string, unknown>> | undefined };
+
+/**
+ * Gate 1: turns raw entry fields into a {@link Plan} or an `invalid_plan`
+ * detail. Never throws. Details: `duplicate_field`, `unknown_field`,
+ * `missing_plan`, `too_large`, `encoding`, `json`, `duplicate_key`,
+ * `not_object`, `meta_too_large`, or the name of the offending plan field.
+ */
+export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): ParseEntryOutcome {
+  const seen = new Set<string>();
+  let planBytes: Buffer | undefined;
+  let auth: string | undefined;
+  for (const [name, value] of fields) {
+    if (seen.has(name)) return fail("duplicate_field");
+    seen.add(name);
+    if (!ENTRY_FIELDS.has(name)) return fail("unknown_field");
+    if (name === "plan") planBytes = value;
+    else auth = value.toString("latin1");
+  }
+  if (planBytes === undefined) return fail("missing_plan");
+  if (planBytes.length > MAX_PLAN_BYTES) return fail("too_large");
+  let text: string;
+  try {
+    text = utf8.decode(planBytes);
+  } catch {
+    return fail("encoding");
+  }
+  const json = parseStrictJson(text);
+  if (!json.ok) return fail(json.error);
+  if (typeof json.value !== "object" || json.value === null || Array.isArray(json.value)) return fail("not_object");
+  const partial = readablePart(json.value as Record<string, unknown>);
+  const parsed = planObjectSchema.safeParse(json.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const detail = issue?.code === "unrecognized_keys" ? "unknown_field" : String(issue?.path[0] ?? "plan");
+    return fail(detail, partial);
+  }
+  const p = parsed.data;
+  const qty = toDecimal(p.qty);
+  if (qty === undefined || qty <= 0n) return fail("qty", partial);
+  const type = p.type ?? "MARKET";
+  let price: Decimal | undefined;
+  if (p.price !== undefined) {
+    price = toDecimal(p.price);
+    if (price === undefined || price <= 0n) return fail("price", partial);
+  } else if (type === "LIMIT") return fail("price", partial);
+  const venue = p.venue as VenueName;
+  if (LIVE_VENUES.has(venue) && p.account === undefined) return fail("account", partial);
+  if (p.meta !== undefined) {
+    if (Buffer.byteLength(JSON.stringify(p.meta), "utf8") > MAX_META_BYTES) return fail("meta_too_large", partial);
+    const kelly = p.meta.kelly_fraction;
+    if (kelly !== undefined && (typeof kelly !== "number" || !(kelly >= 0 && kelly <= 1))) return fail("meta", partial);
+  }
+  const plan: Plan = {
+    v: 1,
+    plan_id: p.plan_id,
+    source: p.source,
+    venue,
+    account: p.account ?? (LIVE_VENUES.has(venue) ? undefined : DEFAULT_ACCOUNT),
+    symbol: p.symbol,
+    side: p.side,
+    type,
+    qty,
+    qtyText: typeof p.qty === "number" ? String(p.qty) : p.qty,
+    price,
+    reduce_only: p.reduce_only ?? false,
+    created_at: p.created_at,
+    expires_at: p.expires_at,
+    permit: p.permit,
+    meta: p.meta,
+  };
+  return { ok: true, entry: { plan, planBytes, auth } };
+}
+
+function fail(detail: string, partial?: Partial<Record<string, unknown>>): ParseEntryOutcome {
+  return { ok: false, detail, partial };
+}
+
+/** A JSON number counts only when `String(n)` matches the decimal grammar (so `1e-7` and `1e999` do not). */
+function toDecimal(input: string | number): Decimal | undefined {
+  return parseDecimal(typeof input === "number" ? String(input) : input);
+}
+
+/** Plan fields readable enough to echo in a result even when the plan is invalid. */
+function readablePart(obj: Record<string, unknown>): Partial<Record<string, unknown>> {
+  const text = (k: string, ok: (s: string) => boolean) =>
+    typeof obj[k] === "string" && ok(obj[k] as string) ? (obj[k] as string) : undefined;
+  const short = (s: string) => s.length > 0 && s.length <= 128;
+  return {
+    plan_id: text("plan_id", (s) => PLAN_ID_RE.test(s)),
+    source: text("source", short),
+    symbol: text("symbol", short),
+    side: text("side", (s) => s === "BUY" || s === "SELL"),
+  };
+}

@@ -1,0 +1,168 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Lane } from "../core/plan.js";
+import type { DecisionKind } from "../core/result.js";
+
+/** Sub-millisecond to one-second buckets for per-decision latency (seconds). */
+export const DECISION_SECONDS_BUCKETS: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+
+/** Read at scrape time; a throwing or rejecting function leaves the gauge's last value. */
+export type GaugeSource = () => number | Promise<number>;
+
+export interface MetricsOptions {
+  /** Entries handed out and not yet acknowledged (`PlanBus.pendingCount`). */
+  readonly pendingEntries?: GaugeSource;
+  /** Entries in the DLQ (`PlanBus.dlqLength`). */
+  readonly dlqLength?: GaugeSource;
+  /** Adds the prom-client default process metrics (default true). */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface DecisionSample {
+  readonly decision: DecisionKind;
+  /** The result's `error` (`null` → label `none`); only its base code is used as a label. */
+  readonly error: string | null;
+  readonly lane: Lane;
+  /** The plan's source; used as a label only when the entry authenticated (else `unauthenticated`). */
+  readonly source: string | null;
+  readonly authenticated: boolean;
+  /** Time to decide, in seconds, when measured. */
+  readonly seconds?: number;
+}
+
+export interface Metrics {
+  /** This executor's own registry (never prom-client's global one). */
+  readonly registry: Registry;
+  readonly decisions: Counter<"decision" | "error_code" | "lane" | "source">;
+  readonly decisionSeconds: Histogram<string>;
+  readonly pendingEntries: Gauge<string>;
+  readonly dlqLength: Gauge<string>;
+  /** Counts one decision (and observes its latency when given). */
+  recordDecision(sample: DecisionSample): void;
+  /** Sets (or replaces) the functions the gauges read at scrape time, e.g. once the backend is open. */
+  setGaugeSources(sources: Pick<MetricsOptions, "pendingEntries" | "dlqLength">): void;
+}
+
+/** Base reason code of an `error` value, as a low-cardinality label. */
+function errorLabel(error: string | null): string {
+  if (error === null) return "none";
+  const i = error.indexOf(":");
+  return i === -1 ? error : error.slice(0, i);
+}
+
+/** Creates a fresh registry holding IntentGate's metrics. */
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  let sources: Pick<MetricsOptions, "pendingEntries" | "dlqLength"> = {
+    ...(opts.pendingEntries ? { pendingEntries: opts.pendingEntries } : {}),
+    ...(opts.dlqLength ? { dlqLength: opts.dlqLength } : {}),
+  };
+
+  const decisions = new Counter({
+    name: "intentgate_decisions_total",
+    help: "Plan entries decided, by decision, base reason code, lane and (authenticated) source.",
+    labelNames: ["decision", "error_code", "lane", "source"] as const,
+    registers: [registry],
+  });
+  const decisionSeconds = new Histogram({
+    name: "intentgate_decision_seconds",
+    help: "Time from reading a plan entry to committing its result, in seconds.",
+    buckets: [...DECISION_SECONDS_BUCKETS],
+    registers: [registry],
+  });
+  const sampleInto = async (gauge: Gauge<string>, source: GaugeSource | undefined): Promise<void> => {
+    if (source === undefined) return;
+    try {
+      gauge.set(await source());
+    } catch {
+      // backend unreachable: keep the last value rather than failing the scrape
+    }
+  };
+  const pendingEntries: Gauge<string> = new Gauge({
+    name: "intentgate_pending_entries",
+    help: "Plan entries handed out to a consumer and not yet acknowledged.",
+    registers: [registry],
+    collect: () => sampleInto(pendingEntries, sources.pendingEntries),
+  });
+  const dlqLength: Gauge<string> = new Gauge({
+    name: "intentgate_dlq_length",
+    help: "Entries in the dead-letter stream (should be 0).",
+    registers: [registry],
+    collect: () => sampleInto(dlqLength, sources.dlqLength),
+  });
+
+  return {
+    registry,
+    decisions,
+    decisionSeconds,
+    pendingEntries,
+    dlqLength,
+    recordDecision(s) {
+      decisions.inc({
+        decision: s.decision,
+        error_code: errorLabel(s.error),
+        lane: s.lane,
+        source: s.authenticated && s.source !== null ? s.source : "unauthenticated",
+      });
+      if (s.seconds !== undefined) decisionSeconds.observe(s.seconds);
+    },
+    setGaugeSources(next) {
+      sources = { ...sources, ...next };
+    },
+  };
+}
+
+export interface MetricsServer {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `GET /metrics` from `registry` on `host:port` (default 127.0.0.1). */
+export async function startMetricsServer(opts: {
+  port: number;
+  host?: string;
+  registry: Registry;
+}): Promise<MetricsServer> {
+  const { registry } = opts;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
+      return;
+    }
+    registry.metrics().then(
+      (body) => {
+        res.writeHead(200, { "content-type": registry.contentType });
+        res.end(req.method === "HEAD" ? undefined : body);
+      },
+      () => {
+        res.writeHead(500, { "content-type": "text/plain" }).end("metrics collection failed\n");
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

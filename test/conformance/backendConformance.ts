@@ -1,0 +1,729 @@
+/**
+ * One behavioural suite every {@link Backend} must pass (Redis Streams and
+ * SQLite). It drives the backend only through the ports, so it pins down the
+ * contract written in src/ports/*.ts and src/core/decision.ts:
+ *
+ * - the group exists from id 0 (entries published before `ensureGroups` are read);
+ * - fields come back as raw bytes, in order, repeated names kept;
+ * - `deliveries` counts hand-outs (1, then 2, 3 … on reclaims);
+ * - a commit per decision: duplicate (not pending) → write nothing; first
+ *   failing check (declaration order: tradingState, planId, permit, rate,
+ *   position) → conflict, write nothing; else effects + result + ACK; later
+ *   decisions in one array see earlier ones' writes.
+ *
+ * Usage: `describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix }))`.
+ * `open` is called once per test with a fresh prefix; the backend it returns
+ * must start empty for that prefix. The suite closes it after the test.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Decision, DecisionChecks, DecisionEffects } from "../../src/core/decision.js";
+import { positionKey, rateKey } from "../../src/core/facts.js";
+import type { Lane } from "../../src/core/plan.js";
+import type { PlanResult } from "../../src/core/result.js";
+import type { Backend } from "../../src/ports/backend.js";
+import type { BusEntry } from "../../src/ports/bus.js";
+import { uniquePrefix } from "../support/uniquePrefix.js";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Plan entry fields as a producer would publish them (content is opaque to the backend). */
+export function planFields(planId: string): Array<[string, string | Buffer]> {
+  return [
+    ["plan", JSON.stringify({ v: 1, plan_id: planId, source: "src_a", symbol: "BTCUSDT" })],
+    ["auth", `hmac-sha256:k1:sig-${planId}`],
+  ];
+}
+
+/** A complete result for an entry; numbers, unicode and escapes chosen to catch re-encoding. */
+export function resultFor(entry: { lane: Lane; id: string }, over: Partial<PlanResult> = {}): PlanResult {
+  return {
+    v: 1,
+    plan_id: "p-1",
+    stream_id: entry.id,
+    lane: entry.lane,
+    authenticated: true,
+    source: "src_a",
+    venue: "paper",
+    symbol: "BTCUSDT",
+    side: "BUY",
+    qty: "0.000000000000000001",
+    reduce_only: false,
+    executed: true,
+    decision: "EXECUTED",
+    error: null,
+    mode: "paper",
+    client_order_id: "ig-p-1",
+    order_id: "paper-1",
+    fill_qty: "0.000000000000000001",
+    avg_price: "65000.123456789012345678",
+    timestamp: 1_700_000_000_123,
+    ...over,
+  };
+}
+
+/** Builds a Decision for an entry. */
+export function decisionFor(
+  entry: { lane: Lane; id: string },
+  opts: { result?: Partial<PlanResult>; checks?: DecisionChecks; effects?: DecisionEffects } = {},
+): Decision {
+  return {
+    lane: entry.lane,
+    streamId: entry.id,
+    result: resultFor(entry, opts.result ?? {}),
+    checks: opts.checks ?? {},
+    effects: opts.effects ?? {},
+  };
+}
+
+export function describeBackendConformance(name: string, open: (prefix: string) => Promise<Backend>): void {
+  describe(`Backend conformance: ${name}`, () => {
+    let b: Backend;
+    let opened: Backend[] = [];
+
+    beforeEach(async () => {
+      opened = [];
+      b = await open(uniquePrefix());
+      opened.push(b);
+    });
+
+    afterEach(async () => {
+      for (const x of opened) await x.close();
+    });
+
+    /** Publishes one plan and hands it out to `consumer`. */
+    async function take(lane: Lane, planId: string, consumer = "c1"): Promise<BusEntry> {
+      const id = await b.publish(lane, planFields(planId));
+      const got = await b.readNew(consumer, 100, 0);
+      const e = got.find((x) => x.id === id && x.lane === lane);
+      expect(e, `entry ${lane}/${id} handed out`).toBeDefined();
+      return e!;
+    }
+
+    async function allResults(): Promise<PlanResult[]> {
+      return (await b.readResults("0", 10_000)).map((r) => r.result);
+    }
+
+    const emptyQuery = { planIds: [], permitIds: [], rates: [], positions: [] };
+
+    describe("groups and reading", () => {
+      it("ensureGroups is idempotent and the group starts at id 0", async () => {
+        const early = await b.publish("main", planFields("early"));
+        const earlyManual = await b.publish("manual", planFields("early-m"));
+        await b.ensureGroups();
+        await b.ensureGroups();
+        const got = await b.readNew("c1", 10, 0);
+        expect(got.map((e) => `${e.lane}/${e.id}`).sort()).toEqual(
+          [`main/${early}`, `manual/${earlyManual}`].sort(),
+        );
+        expect(await b.pendingCount()).toBe(2);
+      });
+
+      it("pendingCount and dlqLength are 0 on an empty backend (groups may not exist yet)", async () => {
+        expect(await b.pendingCount()).toBe(0);
+        expect(await b.dlqLength()).toBe(0);
+        await b.ensureGroups();
+        expect(await b.pendingCount()).toBe(0);
+      });
+
+      it("keeps raw bytes, field order, repeated names and non-UTF-8 bytes", async () => {
+        await b.ensureGroups();
+        const binary = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80, 0x0a, 0x22]);
+        const fields: Array<[string, string | Buffer]> = [
+          ["plan", '{"v":1,  "plan_id":"x", "z":"é\\u00e9"}'],
+          ["auth", binary],
+          ["plan", "second"],
+          ["empty", ""],
+        ];
+        const id = await b.publish("main", fields);
+        const [e] = await b.readNew("c1", 10, 0);
+        expect(e).toBeDefined();
+        expect(e!.id).toBe(id);
+        expect(e!.lane).toBe("main");
+        expect(e!.deliveries).toBe(1);
+        expect(e!.fields.map(([n]) => n)).toEqual(["plan", "auth", "plan", "empty"]);
+        for (const [, v] of e!.fields) expect(Buffer.isBuffer(v)).toBe(true);
+        expect(e!.fields[0]![1].equals(Buffer.from('{"v":1,  "plan_id":"x", "z":"é\\u00e9"}', "utf8"))).toBe(
+          true,
+        );
+        expect(e!.fields[1]![1].equals(binary)).toBe(true);
+        expect(e!.fields[2]![1].toString("utf8")).toBe("second");
+        expect(e!.fields[3]![1].length).toBe(0);
+      });
+
+      it("reads both lanes, each entry once, with deliveries = 1", async () => {
+        await b.ensureGroups();
+        const m1 = await b.publish("main", planFields("m1"));
+        const x1 = await b.publish("manual", planFields("x1"));
+        const m2 = await b.publish("main", planFields("m2"));
+        const got = await b.readNew("c1", 10, 0);
+        expect(got.map((e) => `${e.lane}/${e.id}`).sort()).toEqual(
+          [`main/${m1}`, `main/${m2}`, `manual/${x1}`].sort(),
+        );
+        for (const e of got) expect(e.deliveries).toBe(1);
+        const mains = got.filter((e) => e.lane === "main").map((e) => e.id);
+        expect(mains).toEqual([m1, m2]);
+        expect(await b.readNew("c2", 10, 0)).toEqual([]);
+        expect(await b.pendingCount()).toBe(3);
+      });
+
+      it("honours count on one lane and hands out the rest later", async () => {
+        await b.ensureGroups();
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await b.publish("main", planFields(`p${i}`)));
+        const first = await b.readNew("c1", 2, 0);
+        expect(first.map((e) => e.id)).toEqual(ids.slice(0, 2));
+        const rest = await b.readNew("c2", 10, 0);
+        expect(rest.map((e) => e.id)).toEqual(ids.slice(2));
+      });
+
+      it("readNew with blockMs waits and returns [] when nothing arrives", async () => {
+        await b.ensureGroups();
+        const t0 = Date.now();
+        expect(await b.readNew("c1", 10, 150)).toEqual([]);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+        const t1 = Date.now();
+        expect(await b.readNew("c1", 10, 0)).toEqual([]);
+        expect(Date.now() - t1).toBeLessThan(1000);
+      });
+
+      it("a blocked readNew wakes when an entry is published", async () => {
+        await b.ensureGroups();
+        const t0 = Date.now();
+        const pending = b.readNew("c1", 10, 5_000);
+        await sleep(50);
+        const id = await b.publish("manual", planFields("late"));
+        const got = await pending;
+        expect(got.map((e) => `${e.lane}/${e.id}`)).toEqual([`manual/${id}`]);
+        expect(Date.now() - t0).toBeLessThan(4_000);
+      });
+
+      it("a blocked readNew does not delay commits or other calls", async () => {
+        await b.ensureGroups();
+        const e = await take("main", "p-nb");
+        const blocked = b.readNew("c2", 10, 1_500);
+        await sleep(20);
+        const t0 = Date.now();
+        const [o] = await b.commit([decisionFor(e)]);
+        await b.getTradingState();
+        expect(o!.status).toBe("committed");
+        expect(Date.now() - t0).toBeLessThan(1_000);
+        expect(await blocked).toEqual([]);
+      });
+    });
+
+    describe("commit", () => {
+      beforeEach(async () => {
+        await b.ensureGroups();
+      });
+
+      it("writes the result, acknowledges the entry and applies every effect", async () => {
+        const e = await take("main", "p-1");
+        expect(await b.pendingCount()).toBe(1);
+        const d = decisionFor(e, {
+          result: { error: 'quote " back\\slash / \u2028 é 🚀 \u0000', plan_id: "p-1" },
+          checks: {
+            tradingState: "ACTIVE",
+            planId: { id: "p-1", claimed: false },
+            permit: { id: "permit-1", used: false },
+            rate: { source: "src_a", window: 1_700_000_000, limit: 3, allowed: true },
+            position: { account: "acct", symbol: "BTCUSDT", expected: "0" },
+          },
+          effects: {
+            claimPlanId: "p-1",
+            consumePermit: "permit-1",
+            countRate: { source: "src_a", window: 1_700_000_000 },
+            setPosition: { account: "acct", symbol: "BTCUSDT", value: "-1.25" },
+          },
+        });
+        const outcomes = await b.commit([d]);
+        expect(outcomes).toHaveLength(1);
+        expect(outcomes[0]!.status).toBe("committed");
+        const rs = await b.readResults("0", 100);
+        expect(rs).toHaveLength(1);
+        expect(rs[0]!.id).toBe((outcomes[0] as { resultId: string }).resultId);
+        expect(rs[0]!.result).toEqual(d.result);
+        expect(await b.pendingCount()).toBe(0);
+
+        const rate = { source: "src_a", window: 1_700_000_000 };
+        const pos = { account: "acct", symbol: "BTCUSDT" };
+        const f = await b.readFacts({
+          planIds: ["p-1", "p-other"],
+          permitIds: ["permit-1", "permit-other"],
+          rates: [rate, { source: "src_a", window: 1 }],
+          positions: [pos, { account: "acct", symbol: "ETHUSDT" }],
+        });
+        expect(f.tradingState).toBe("ACTIVE");
+        expect([...f.claimedPlanIds]).toEqual(["p-1"]);
+        expect([...f.usedPermitIds]).toEqual(["permit-1"]);
+        expect(f.rateCounts.get(rateKey(rate))).toBe(1);
+        expect(f.rateCounts.get(rateKey({ source: "src_a", window: 1 })) ?? 0).toBe(0);
+        expect(f.positions.get(positionKey(pos))).toBe("-1.25");
+        expect(f.positions.get(positionKey({ account: "acct", symbol: "ETHUSDT" })) ?? "0").toBe("0");
+        expect(await b.positions()).toEqual([{ account: "acct", symbol: "BTCUSDT", qty: "-1.25" }]);
+      });
+
+      it("keeps result JSON exact: large integers, decimals as text, optional reconciled", async () => {
+        const e = await take("manual", "p-j");
+        const d = decisionFor(e, {
+          result: {
+            timestamp: 8_640_000_000_000_000 - 1,
+            reconciled: true,
+            plan_id: "a:b.c-d_e",
+            decision: "UNKNOWN",
+            executed: false,
+            mode: "live",
+          },
+        });
+        const [o] = await b.commit([d]);
+        expect(o!.status).toBe("committed");
+        const [r] = await b.readResults("0", 10);
+        expect(r!.result).toEqual(d.result);
+        expect(r!.result.lane).toBe("manual");
+      });
+
+      it("counts rate across commits and applies position 0 as removal", async () => {
+        const rate = { source: "s", window: 42 };
+        const pos = { account: "a", symbol: "S" };
+        const e1 = await take("main", "r1");
+        const e2 = await take("main", "r2");
+        const e3 = await take("main", "r3");
+        const out = await b.commit([
+          decisionFor(e1, { effects: { countRate: rate, setPosition: { ...pos, value: "2" } } }),
+          decisionFor(e2, {
+            checks: { rate: { ...rate, limit: 2, allowed: true }, position: { ...pos, expected: "2" } },
+            effects: { countRate: rate, setPosition: { ...pos, value: "0" } },
+          }),
+          decisionFor(e3, {
+            checks: { rate: { ...rate, limit: 2, allowed: false }, position: { ...pos, expected: "0" } },
+            effects: { countRate: rate },
+          }),
+        ]);
+        expect(out.map((o) => o.status)).toEqual(["committed", "committed", "committed"]);
+        const f = await b.readFacts({ ...emptyQuery, rates: [rate], positions: [pos] });
+        expect(f.rateCounts.get(rateKey(rate))).toBe(3);
+        expect(f.positions.get(positionKey(pos)) ?? "0").toBe("0");
+        expect(await b.positions()).toEqual([]);
+      });
+
+      it("committing the same decision again is a duplicate and writes nothing", async () => {
+        const e = await take("main", "p-dup");
+        const d = decisionFor(e, { effects: { countRate: { source: "s", window: 7 } } });
+        expect((await b.commit([d]))[0]!.status).toBe("committed");
+        expect(await b.commit([d])).toEqual([{ status: "duplicate" }]);
+        // duplicate is decided before checks: a failing check still reports duplicate
+        expect(await b.commit([decisionFor(e, { checks: { tradingState: "HALTED" } })])).toEqual([
+          { status: "duplicate" },
+        ]);
+        // the same entry twice in one array
+        const e2 = await take("manual", "p-dup2");
+        const out = await b.commit([decisionFor(e2), decisionFor(e2)]);
+        expect(out.map((o) => o.status)).toEqual(["committed", "duplicate"]);
+        expect(await allResults()).toHaveLength(2);
+        const f = await b.readFacts({ ...emptyQuery, rates: [{ source: "s", window: 7 }] });
+        expect(f.rateCounts.get(rateKey({ source: "s", window: 7 }))).toBe(1);
+      });
+
+      it("an entry that was never handed out is not pending: duplicate", async () => {
+        const id = await b.publish("main", planFields("never-read"));
+        expect(await b.commit([decisionFor({ lane: "main", id })])).toEqual([{ status: "duplicate" }]);
+        // the same id on the other lane is a different entry
+        await b.readNew("c1", 10, 0);
+        expect(await b.commit([decisionFor({ lane: "manual", id })])).toEqual([{ status: "duplicate" }]);
+        expect(await b.commit([decisionFor({ lane: "main", id })])).toEqual([
+          { status: "committed", resultId: expect.any(String) },
+        ]);
+      });
+
+      describe("conflicts write nothing and leave the entry pending", () => {
+        const rate = { source: "s", window: 99 };
+        const pos = { account: "a", symbol: "S" };
+        const spyEffects: DecisionEffects = {
+          claimPlanId: "spy-plan",
+          consumePermit: "spy-permit",
+          countRate: { source: "spy", window: 1 },
+          setPosition: { account: "spy", symbol: "SPY", value: "5" },
+        };
+
+        /** Sets up shared state: plan_id "taken" claimed, permit "used" consumed, rate 1 in window 99, position a/S = "1.5". */
+        async function seed(): Promise<void> {
+          const e = await take("main", "seed");
+          const out = await b.commit([
+            decisionFor(e, {
+              effects: {
+                claimPlanId: "taken",
+                consumePermit: "used",
+                countRate: rate,
+                setPosition: { ...pos, value: "1.5" },
+              },
+            }),
+          ]);
+          expect(out[0]!.status).toBe("committed");
+        }
+
+        async function expectConflict(checks: DecisionChecks, on: keyof DecisionChecks): Promise<void> {
+          const e = await take("manual", "victim");
+          const resultsBefore = (await allResults()).length;
+          const pendingBefore = await b.pendingCount();
+          const out = await b.commit([decisionFor(e, { checks, effects: spyEffects })]);
+          expect(out).toEqual([{ status: "conflict", on }]);
+          expect((await allResults()).length).toBe(resultsBefore);
+          expect(await b.pendingCount()).toBe(pendingBefore);
+          expect(await b.dlqLength()).toBe(0);
+          const f = await b.readFacts({
+            planIds: ["spy-plan"],
+            permitIds: ["spy-permit"],
+            rates: [{ source: "spy", window: 1 }],
+            positions: [{ account: "spy", symbol: "SPY" }],
+          });
+          expect(f.claimedPlanIds.size).toBe(0);
+          expect(f.usedPermitIds.size).toBe(0);
+          expect(f.rateCounts.get(rateKey({ source: "spy", window: 1 })) ?? 0).toBe(0);
+          expect(f.positions.get(positionKey({ account: "spy", symbol: "SPY" })) ?? "0").toBe("0");
+          // it can still be committed once the checks hold
+          const again = await b.commit([decisionFor(e)]);
+          expect(again[0]!.status).toBe("committed");
+        }
+
+        beforeEach(seed);
+
+        it("tradingState", async () => {
+          await b.setTradingState("REDUCING", "test");
+          await expectConflict({ tradingState: "ACTIVE" }, "tradingState");
+        });
+        it("tradingState (never set means ACTIVE)", async () => {
+          await expectConflict({ tradingState: "HALTED" }, "tradingState");
+        });
+        it("planId expected unclaimed but claimed", async () => {
+          await expectConflict({ planId: { id: "taken", claimed: false } }, "planId");
+        });
+        it("planId expected claimed but unclaimed", async () => {
+          await expectConflict({ planId: { id: "free", claimed: true } }, "planId");
+        });
+        it("permit expected unused but used", async () => {
+          await expectConflict({ permit: { id: "used", used: false } }, "permit");
+        });
+        it("permit expected used but unused", async () => {
+          await expectConflict({ permit: { id: "fresh", used: true } }, "permit");
+        });
+        it("rate allowed but counter reached the limit", async () => {
+          await expectConflict({ rate: { ...rate, limit: 1, allowed: true } }, "rate");
+        });
+        it("rate denied but counter is below the limit", async () => {
+          await expectConflict({ rate: { ...rate, limit: 2, allowed: false } }, "rate");
+        });
+        it("rate allowed on an absent counter with limit 0", async () => {
+          await expectConflict({ rate: { source: "none", window: 1, limit: 0, allowed: true } }, "rate");
+        });
+        it("position changed", async () => {
+          await expectConflict({ position: { ...pos, expected: "0" } }, "position");
+        });
+        it("position expected non-zero but absent", async () => {
+          await expectConflict({ position: { account: "a", symbol: "OTHER", expected: "1" } }, "position");
+        });
+        it("position compares canonical text exactly", async () => {
+          await expectConflict({ position: { ...pos, expected: "1.50" } }, "position");
+        });
+        it("the first failing check in declaration order is reported", async () => {
+          await b.setTradingState("HALTED", "test");
+          await expectConflict(
+            {
+              tradingState: "ACTIVE",
+              planId: { id: "taken", claimed: false },
+              permit: { id: "used", used: false },
+              rate: { ...rate, limit: 1, allowed: true },
+              position: { ...pos, expected: "0" },
+            },
+            "tradingState",
+          );
+        });
+        it("later checks are reached when earlier ones hold", async () => {
+          await expectConflict(
+            {
+              tradingState: "ACTIVE",
+              planId: { id: "taken", claimed: true },
+              permit: { id: "used", used: true },
+              rate: { ...rate, limit: 2, allowed: true },
+              position: { ...pos, expected: "-1.5" },
+            },
+            "position",
+          );
+        });
+        it("passing checks commit", async () => {
+          const e = await take("main", "ok");
+          const out = await b.commit([
+            decisionFor(e, {
+              checks: {
+                tradingState: "ACTIVE",
+                planId: { id: "taken", claimed: true },
+                permit: { id: "used", used: true },
+                rate: { ...rate, limit: 1, allowed: false },
+                position: { ...pos, expected: "1.5" },
+              },
+            }),
+          ]);
+          expect(out[0]!.status).toBe("committed");
+        });
+      });
+
+      it("a later decision in the same commit sees the earlier ones' writes", async () => {
+        const e1 = await take("main", "same");
+        const e2 = await take("manual", "same");
+        const e3 = await take("main", "p3");
+        const e4 = await take("main", "p4");
+        const claim = (e: BusEntry) =>
+          decisionFor(e, {
+            checks: { planId: { id: "same", claimed: false }, permit: { id: "pm", used: false } },
+            effects: { claimPlanId: "same", consumePermit: "pm" },
+          });
+        const rate = { source: "s", window: 5 };
+        const rated = (e: BusEntry) =>
+          decisionFor(e, {
+            checks: { rate: { ...rate, limit: 1, allowed: true } },
+            effects: { countRate: rate },
+          });
+        const out = await b.commit([claim(e1), claim(e2), rated(e3), rated(e4)]);
+        expect(out.map((o) => (o.status === "conflict" ? `conflict:${o.on}` : o.status))).toEqual([
+          "committed",
+          "conflict:planId",
+          "committed",
+          "conflict:rate",
+        ]);
+        expect(await b.pendingCount()).toBe(2);
+        const rs = await allResults();
+        expect(rs.map((r) => `${r.lane}/${r.stream_id}`)).toEqual([`main/${e1.id}`, `main/${e3.id}`]);
+      });
+
+      it("an empty commit returns []", async () => {
+        expect(await b.commit([])).toEqual([]);
+      });
+
+      it("deadLetter copies the entry to the DLQ with the result", async () => {
+        await b.publish("manual", [
+          ["plan", Buffer.from([0xfe, 0x01])],
+          ["plan", "again"],
+        ]);
+        const [e] = await b.readNew("c1", 10, 0);
+        const d = decisionFor(e!, {
+          result: {
+            plan_id: null,
+            authenticated: false,
+            decision: "FAILED",
+            executed: false,
+            error: "internal_error:delivery_limit",
+          },
+          effects: { deadLetter: { fields: e!.fields, deliveries: 10 } },
+        });
+        const out = await b.commit([d]);
+        expect(out[0]!.status).toBe("committed");
+        expect(await b.dlqLength()).toBe(1);
+        expect(await b.pendingCount()).toBe(0);
+        const [r] = await b.readResults("0", 10);
+        expect(r!.result).toEqual(d.result);
+        expect(await b.commit([d])).toEqual([{ status: "duplicate" }]);
+        expect(await b.dlqLength()).toBe(1);
+      });
+    });
+
+    describe("reclaim", () => {
+      beforeEach(async () => {
+        await b.ensureGroups();
+      });
+
+      it("takes over only entries idle longer than minIdleMs, counting deliveries", async () => {
+        const e = await take("main", "slow", "A");
+        expect(await b.reclaim("B", 60_000, 10)).toEqual([]);
+        await sleep(150);
+        const r1 = await b.reclaim("B", 100, 10);
+        expect(r1).toHaveLength(1);
+        expect(r1[0]!.id).toBe(e.id);
+        expect(r1[0]!.lane).toBe("main");
+        expect(r1[0]!.deliveries).toBe(2);
+        expect(r1[0]!.fields.map(([n, v]) => [n, v.toString("utf8")])).toEqual(
+          e.fields.map(([n, v]) => [n, v.toString("utf8")]),
+        );
+        // just reclaimed: not idle any more
+        expect(await b.reclaim("C", 100, 10)).toEqual([]);
+        await sleep(150);
+        const r2 = await b.reclaim("C", 100, 10);
+        expect(r2.map((x) => [x.id, x.deliveries])).toEqual([[e.id, 3]]);
+        expect(await b.pendingCount()).toBe(1);
+        // never handed out as new again
+        expect(await b.readNew("D", 10, 0)).toEqual([]);
+      });
+
+      it("reclaims across both lanes and honours count", async () => {
+        await take("main", "a", "A");
+        await take("manual", "b", "A");
+        await take("main", "c", "A");
+        await sleep(150);
+        const r1 = await b.reclaim("B", 100, 2);
+        expect(r1).toHaveLength(2);
+        const r2 = await b.reclaim("B", 100, 10);
+        expect(r2).toHaveLength(1);
+        expect(new Set([...r1, ...r2].map((x) => x.lane))).toEqual(new Set(["main", "manual"]));
+        for (const x of [...r1, ...r2]) expect(x.deliveries).toBe(2);
+      });
+
+      it("committed entries are not reclaimed", async () => {
+        const e = await take("main", "done", "A");
+        await b.commit([decisionFor(e)]);
+        await sleep(150);
+        expect(await b.reclaim("B", 100, 10)).toEqual([]);
+      });
+
+      it("after a reclaim, the first commit wins and the other is a duplicate", async () => {
+        const e = await take("main", "race", "A");
+        await sleep(150);
+        const [r] = await b.reclaim("B", 100, 10);
+        expect(r!.id).toBe(e.id);
+        // B (the new owner) commits first
+        expect((await b.commit([decisionFor(r!, { result: { order_id: "B" } })]))[0]!.status).toBe(
+          "committed",
+        );
+        // A (the old owner) finishes late
+        expect(await b.commit([decisionFor(e, { result: { order_id: "A" } })])).toEqual([
+          { status: "duplicate" },
+        ]);
+        const rs = await allResults();
+        expect(rs).toHaveLength(1);
+        expect(rs[0]!.order_id).toBe("B");
+        expect(await b.pendingCount()).toBe(0);
+      });
+
+      it("the old owner may commit first; the reclaimer then gets a duplicate", async () => {
+        const e = await take("manual", "race2", "A");
+        await sleep(150);
+        const [r] = await b.reclaim("B", 100, 10);
+        expect(r!.deliveries).toBe(2);
+        expect((await b.commit([decisionFor(e, { result: { order_id: "A" } })]))[0]!.status).toBe(
+          "committed",
+        );
+        expect(await b.commit([decisionFor(r!, { result: { order_id: "B" } })])).toEqual([
+          { status: "duplicate" },
+        ]);
+        const rs = await allResults();
+        expect(rs.map((x) => x.order_id)).toEqual(["A"]);
+      });
+    });
+
+    describe("results, alerts, state, positions", () => {
+      beforeEach(async () => {
+        await b.ensureGroups();
+      });
+
+      it("readResults pages by afterId (exclusive) and waits up to blockMs when empty", async () => {
+        const es = [await take("main", "r0"), await take("main", "r1"), await take("manual", "r2")];
+        const out = await b.commit(es.map((e, i) => decisionFor(e, { result: { plan_id: `r${i}` } })));
+        expect(out.every((o) => o.status === "committed")).toBe(true);
+        const page1 = await b.readResults("0", 2);
+        expect(page1.map((r) => r.result.plan_id)).toEqual(["r0", "r1"]);
+        const page2 = await b.readResults(page1[1]!.id, 2);
+        expect(page2.map((r) => r.result.plan_id)).toEqual(["r2"]);
+        expect(page2[0]!.id).toBe((out[2] as { resultId: string }).resultId);
+        expect(await b.readResults(page2[0]!.id, 10)).toEqual([]);
+        const t0 = Date.now();
+        expect(await b.readResults(page2[0]!.id, 10, 150)).toEqual([]);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+        expect(await b.readResults(page2[0]!.id, 10, 0)).toEqual([]);
+      });
+
+      it("a blocked readResults wakes when a result is written", async () => {
+        const e = await take("main", "w");
+        const t0 = Date.now();
+        const waiting = b.readResults("0", 10, 5_000);
+        await sleep(50);
+        await b.commit([decisionFor(e, { result: { plan_id: "w" } })]);
+        const got = await waiting;
+        expect(got.map((r) => r.result.plan_id)).toEqual(["w"]);
+        expect(Date.now() - t0).toBeLessThan(4_000);
+      });
+
+      it("publishAlert returns an id", async () => {
+        const id = await b.publishAlert({ kind: "unauthorized_position_change", qty: "1.5", n: 3 });
+        expect(typeof id).toBe("string");
+        expect(id.length).toBeGreaterThan(0);
+      });
+
+      it("trading state: default ACTIVE, set/get, logged with who and at", async () => {
+        expect(await b.getTradingState()).toBe("ACTIVE");
+        expect(await b.tradingStateLog()).toEqual([]);
+        const t0 = Date.now();
+        await b.setTradingState("HALTED", "alice");
+        expect(await b.getTradingState()).toBe("HALTED");
+        await b.setTradingState("REDUCING", "console:bob");
+        await b.setTradingState("ACTIVE", "cli");
+        const t1 = Date.now();
+        expect(await b.getTradingState()).toBe("ACTIVE");
+        const log = await b.tradingStateLog();
+        expect(log.map((l) => [l.state, l.who])).toEqual([
+          ["HALTED", "alice"],
+          ["REDUCING", "console:bob"],
+          ["ACTIVE", "cli"],
+        ]);
+        for (const l of log) {
+          expect(typeof l.at).toBe("number");
+          expect(l.at).toBeGreaterThanOrEqual(t0 - 1);
+          expect(l.at).toBeLessThanOrEqual(t1 + 1);
+        }
+        const f = await b.readFacts(emptyQuery);
+        expect(f.tradingState).toBe("ACTIVE");
+        await b.setTradingState("REDUCING", "x");
+        expect((await b.readFacts(emptyQuery)).tradingState).toBe("REDUCING");
+      });
+
+      it("positions() lists non-zero positions only", async () => {
+        const es = [await take("main", "q0"), await take("main", "q1"), await take("main", "q2")];
+        await b.commit([
+          decisionFor(es[0]!, {
+            effects: { setPosition: { account: "u-1", symbol: "BTCUSDT", value: "1.5" } },
+          }),
+          decisionFor(es[1]!, {
+            effects: { setPosition: { account: "u-2", symbol: 'ETH"USDT', value: "-2" } },
+          }),
+          decisionFor(es[2]!, {
+            effects: { setPosition: { account: "u-1", symbol: "BTCUSDT", value: "0" } },
+          }),
+        ]);
+        expect(await b.positions()).toEqual([{ account: "u-2", symbol: 'ETH"USDT', qty: "-2" }]);
+        const e = await take("main", "q3");
+        await b.commit([
+          decisionFor(e, {
+            effects: { setPosition: { account: "u-1", symbol: "SOLUSDT", value: "0.000000000000000001" } },
+          }),
+        ]);
+        const ps = [...(await b.positions())].sort((x, y) => x.account.localeCompare(y.account));
+        expect(ps).toEqual([
+          { account: "u-1", symbol: "SOLUSDT", qty: "0.000000000000000001" },
+          { account: "u-2", symbol: 'ETH"USDT', qty: "-2" },
+        ]);
+      });
+
+      it("readFacts with an empty query works", async () => {
+        const f = await b.readFacts(emptyQuery);
+        expect(f.tradingState).toBe("ACTIVE");
+        expect(f.claimedPlanIds.size).toBe(0);
+        expect(f.usedPermitIds.size).toBe(0);
+        expect(f.positions.size).toBe(0);
+      });
+    });
+
+    describe("isolation and lifecycle", () => {
+      it("two backends with different prefixes do not see each other", async () => {
+        const other = await open(uniquePrefix());
+        opened.push(other);
+        await b.ensureGroups();
+        await other.ensureGroups();
+        await b.publish("main", planFields("mine"));
+        await b.setTradingState("HALTED", "t");
+        expect(await other.readNew("c1", 10, 0)).toEqual([]);
+        expect(await other.getTradingState()).toBe("ACTIVE");
+      });
+
+      it("close() resolves", async () => {
+        const other = await open(uniquePrefix());
+        await other.ensureGroups();
+        await other.close();
+      });
+    });
+  });
+}

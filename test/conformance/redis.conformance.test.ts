@@ -1,0 +1,210 @@
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
+import { positionKey } from "../../src/core/facts.js";
+import type { Backend } from "../../src/ports/backend.js";
+import { startRedisServer } from "../support/redisServer.js";
+import { uniquePrefix } from "../support/uniquePrefix.js";
+import { decisionFor, describeBackendConformance, planFields } from "./backendConformance.js";
+
+const url = inject("redisUrl");
+
+describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix }));
+
+/** What the Redis adapter writes, seen with a plain client: the layout other tools rely on. */
+describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
+  let raw: Redis;
+  let b: Backend;
+  let p: string;
+
+  beforeAll(() => {
+    raw = new Redis(url);
+  });
+  afterAll(async () => {
+    await raw.quit();
+  });
+  beforeEach(async () => {
+    p = uniquePrefix("{igtest}");
+    b = await openRedisBackend({ url, prefix: p });
+    await b.ensureGroups();
+  });
+  afterEach(async () => {
+    await b.close();
+  });
+
+  it("creates the group on both plan streams at id 0", async () => {
+    for (const s of ["stream:apply.plan", "stream:apply.plan.manual"]) {
+      const groups = (await raw.call("XINFO", "GROUPS", `${p}${s}`)) as unknown[][];
+      expect(groups).toHaveLength(1);
+      const g = groups[0]!;
+      expect(g[g.indexOf("name") + 1]).toBe("intentgate-executor");
+      expect(g[g.indexOf("last-delivered-id") + 1]).toBe("0-0");
+    }
+  });
+
+  it("publishes plans on the lane streams and writes the exact result text", async () => {
+    const id = await b.publish("manual", planFields("p-raw"));
+    expect(await raw.xlen(`${p}stream:apply.plan.manual`)).toBe(1);
+    const [e] = await b.readNew("c1", 10, 0);
+    const d = decisionFor(e!, {
+      result: { error: 'a/b "q" \u2028 é', timestamp: 1_700_000_000_123_456 },
+      checks: { planId: { id: "p-raw", claimed: false } },
+      effects: {
+        claimPlanId: "p-raw",
+        consumePermit: "perm-raw",
+        countRate: { source: "src", window: 123 },
+        setPosition: { account: "acct", symbol: "BTC\ud800", value: "0.1" },
+      },
+    });
+    const [o] = await b.commit([d]);
+    expect(o!.status).toBe("committed");
+    const entries = await raw.xrange(`${p}stream:apply.result`, "-", "+");
+    expect(entries).toHaveLength(1);
+    expect(entries[0]![1]).toEqual(["result", JSON.stringify(d.result)]);
+    expect(await raw.hget(`${p}plan_ids`, "p-raw")).toBe(`manual:${id}`);
+    expect(await raw.hget(`${p}permits`, "perm-raw")).toBe(`manual:${id}`);
+    expect(await raw.get(`${p}rate:src:123`)).toBe("1");
+    const ttl = await raw.ttl(`${p}rate:src:123`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10);
+    expect(await raw.hget(`${p}positions`, positionKey({ account: "acct", symbol: "BTC\ud800" }))).toBe(
+      "0.1",
+    );
+    const pending = (await raw.call(
+      "XPENDING",
+      `${p}stream:apply.plan.manual`,
+      "intentgate-executor",
+    )) as unknown[];
+    expect(pending[0]).toBe(0);
+  });
+
+  it("claims plan_ids set-if-absent and removes a position set to 0", async () => {
+    const first = await b.publish("main", planFields("once"));
+    const second = await b.publish("manual", planFields("once"));
+    const got = await b.readNew("c1", 10, 0);
+    expect(got).toHaveLength(2);
+    const pos = { account: "a", symbol: "S" };
+    const byId = (id: string) => got.find((e) => e.id === id)!;
+    await b.commit([
+      decisionFor(byId(first), { effects: { claimPlanId: "once", setPosition: { ...pos, value: "3" } } }),
+    ]);
+    expect(await raw.hexists(`${p}positions`, positionKey(pos))).toBe(1);
+    await b.commit([
+      decisionFor(byId(second), { effects: { claimPlanId: "once", setPosition: { ...pos, value: "0" } } }),
+    ]);
+    expect(await raw.hget(`${p}plan_ids`, "once")).toBe(`main:${first}`);
+    expect(await raw.hexists(`${p}positions`, positionKey(pos))).toBe(0);
+  });
+
+  it("copies a dead letter with its original fields plus lane, stream_id, deliveries, error", async () => {
+    const bin = Buffer.from([0xff, 0xfe, 0x00]);
+    const id = await b.publish("main", [
+      ["plan", bin],
+      ["auth", "x"],
+      ["plan", "dup"],
+    ]);
+    const [e] = await b.readNew("c1", 10, 0);
+    await b.commit([
+      decisionFor(e!, {
+        result: { decision: "FAILED", executed: false, error: "internal_error:delivery_limit" },
+        effects: { deadLetter: { fields: e!.fields, deliveries: 10 } },
+      }),
+    ]);
+    const entries = await raw.xrangeBuffer(`${p}stream:apply.dlq`, "-", "+");
+    expect(entries).toHaveLength(1);
+    const flat = entries[0]![1];
+    expect(flat.map((x, i) => (i === 1 ? x.toString("hex") : x.toString("utf8")))).toEqual([
+      "plan",
+      bin.toString("hex"),
+      "auth",
+      "x",
+      "plan",
+      "dup",
+      "lane",
+      "main",
+      "stream_id",
+      id,
+      "deliveries",
+      "10",
+      "error",
+      "internal_error:delivery_limit",
+    ]);
+  });
+
+  it("logs trading state changes as state, who, at", async () => {
+    await b.setTradingState("HALTED", "ops");
+    expect(await raw.get(`${p}state`)).toBe("HALTED");
+    const [entry] = await raw.xrange(`${p}state:log`, "-", "+");
+    const f = entry![1];
+    expect(f.slice(0, 4)).toEqual(["state", "HALTED", "who", "ops"]);
+    expect(f[4]).toBe("at");
+    expect(Number(f[5])).toBeGreaterThan(1_600_000_000_000);
+  });
+
+  it("publishes alerts as one JSON field", async () => {
+    await b.publishAlert({ kind: "deny_burst", source: "s", n: 12 });
+    const [entry] = await raw.xrange(`${p}stream:exit.alert`, "-", "+");
+    expect(entry![1][0]).toBe("alert");
+    expect(JSON.parse(entry![1][1]!)).toEqual({ kind: "deny_burst", source: "s", n: 12 });
+  });
+
+  it("fails closed on an unknown stored trading state", async () => {
+    await raw.set(`${p}state`, "PAUSED");
+    await expect(b.getTradingState()).rejects.toThrow(/PAUSED/);
+  });
+
+  it("commits a large batch in one script call", async () => {
+    const n = 500;
+    for (let i = 0; i < n; i++) await b.publish(i % 2 === 0 ? "main" : "manual", planFields(`big-${i}`));
+    const got = await b.readNew("c1", n, 0);
+    expect(got).toHaveLength(n);
+    const rate = { source: "big", window: 1 };
+    const out = await b.commit(
+      got.map((e, i) =>
+        decisionFor(e, {
+          checks: {
+            planId: { id: `big-${i}`, claimed: false },
+            rate: { ...rate, limit: 1000, allowed: true },
+          },
+          effects: { claimPlanId: `big-${i}`, countRate: rate },
+        }),
+      ),
+    );
+    expect(out.every((o) => o.status === "committed")).toBe(true);
+    expect(await raw.get(`${p}rate:big:1`)).toBe(String(n));
+    expect(await b.pendingCount()).toBe(0);
+  });
+
+  it("survives a killed connection and a close during a blocked read", async () => {
+    // own server: killing clients must not disturb other test files sharing the run's server
+    const server = await startRedisServer();
+    const own = new Redis(server.url);
+    const ob = await openRedisBackend({ url: server.url, prefix: p });
+    try {
+      await ob.ensureGroups();
+      expect((await own.call("CLIENT", "LIST")) as string).toContain("name=intentgate");
+      await own.call("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal");
+      // the main connection reconnects by itself, without an unhandled 'error'
+      expect(await ob.getTradingState()).toBe("ACTIVE");
+      const blocked = ob.readNew("c1", 10, 10_000).then(
+        () => "resolved",
+        () => "rejected",
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = Date.now();
+      await ob.close();
+      expect(await blocked).toBe("rejected");
+      expect(Date.now() - t0).toBeLessThan(2_000);
+    } finally {
+      await ob.close();
+      own.disconnect();
+      await server.stop();
+    }
+  });
+
+  it("rejects an unreachable URL at open", async () => {
+    await expect(openRedisBackend({ url: "redis://127.0.0.1:1", prefix: p })).rejects.toThrow(
+      /cannot connect/,
+    );
+  });
+});
