@@ -23,10 +23,16 @@ const B64URL_32_RE = /^[A-Za-z0-9_-]{43}$/;
 
 const decimalString = z
   .string({ error: 'must be a decimal string such as "1.5"' })
-  .regex(UNSIGNED_DECIMAL_RE, { error: 'must be a decimal string such as "1.5" (no sign, no exponent, at most 18 decimals)' });
-const positiveDecimalString = decimalString.refine((s) => /[1-9]/.test(s), { error: "must be greater than 0" });
+  .regex(UNSIGNED_DECIMAL_RE, {
+    error: 'must be a decimal string such as "1.5" (no sign, no exponent, at most 18 decimals)',
+  });
+const positiveDecimalString = decimalString.refine((s) => /[1-9]/.test(s), {
+  error: "must be greater than 0",
+});
 const posInt = z.int({ error: "must be an integer" }).positive({ error: "must be a positive integer" });
-const nonNegInt = z.int({ error: "must be an integer" }).nonnegative({ error: "must be a non-negative integer" });
+const nonNegInt = z
+  .int({ error: "must be an integer" })
+  .nonnegative({ error: "must be a non-negative integer" });
 const nonEmpty = z.string().min(1, { error: "must be a non-empty string" });
 
 /** True when `text` is canonical unpadded base64url of exactly 32 bytes. */
@@ -48,7 +54,9 @@ const keySchema = z
     secret_file: nonEmpty.optional(),
     public_key: z.string().optional(),
     source: nonEmpty.optional(),
-    role: z.literal("permit_issuer", { error: 'must be "permit_issuer" (omit it for a producer key)' }).optional(),
+    role: z
+      .literal("permit_issuer", { error: 'must be "permit_issuer" (omit it for a producer key)' })
+      .optional(),
   })
   .superRefine((key, ctx) => {
     if (key.alg === "hmac-sha256") {
@@ -78,12 +86,20 @@ const keySchema = z
       }
       for (const f of ["secret_env", "secret_file"] as const) {
         if (key[f] !== undefined) {
-          ctx.addIssue({ code: "custom", path: [f], message: "not allowed for an ed25519 key (it needs only public_key)" });
+          ctx.addIssue({
+            code: "custom",
+            path: [f],
+            message: "not allowed for an ed25519 key (it needs only public_key)",
+          });
         }
       }
     }
     if (key.role === "permit_issuer" && key.source !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["source"], message: "a permit_issuer key must not have a source" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["source"],
+        message: "a permit_issuer key must not have a source",
+      });
     }
     if (key.role === undefined && key.source === undefined) {
       ctx.addIssue({
@@ -96,7 +112,9 @@ const keySchema = z
 
 const sourceSchema = z.strictObject({
   lanes: z
-    .array(z.enum(LANES as [string, ...string[]] as ["main", "manual"], { error: 'must be "main" or "manual"' }))
+    .array(
+      z.enum(LANES as [string, ...string[]] as ["main", "manual"], { error: 'must be "main" or "manual"' }),
+    )
     .min(1, { error: "must list at least one lane" })
     .refine((l) => new Set(l).size === l.length, { error: "must not repeat a lane" }),
   require_auth: z.boolean().optional(),
@@ -124,11 +142,9 @@ const venuesSchema = z.strictObject({
   polymarket: liveVenueSchema.optional(),
 });
 
-const busSchema = z
-  .string()
-  .refine((u) => /^sqlite:.+/.test(u) || /^rediss?:\/\/.+/.test(u), {
-    error: "must be sqlite:<path> or redis://host:port[/db] (rediss:// for TLS)",
-  });
+const busSchema = z.string().refine((u) => /^sqlite:.+/.test(u) || /^rediss?:\/\/.+/.test(u), {
+  error: "must be sqlite:<path> or redis://host:port[/db] (rediss:// for TLS)",
+});
 
 /** The whole executor config file. */
 export const configSchema = z
@@ -137,7 +153,9 @@ export const configSchema = z
     prefix: nonEmpty.default("intentgate:"),
     exit_owner: nonEmpty.optional(),
     require_auth: z.boolean().default(true),
-    keys: z.record(z.string().regex(KEY_ID_RE, { error: "key ids are 1-64 chars of [A-Za-z0-9._-]" }), keySchema).default({}),
+    keys: z
+      .record(z.string().regex(KEY_ID_RE, { error: "key ids are 1-64 chars of [A-Za-z0-9._-]" }), keySchema)
+      .default({}),
     sources: z.record(nonEmpty, sourceSchema).default({}),
     permits: z
       .strictObject({
@@ -158,7 +176,11 @@ export const configSchema = z
     cfg.permits.issuers.forEach((id, i) => {
       const key = cfg.keys[id];
       if (key === undefined) {
-        ctx.addIssue({ code: "custom", path: ["permits", "issuers", i], message: `names no key in keys ("${id}")` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["permits", "issuers", i],
+          message: `names no key in keys ("${id}")`,
+        });
       } else if (key.role !== "permit_issuer") {
         ctx.addIssue({
           code: "custom",

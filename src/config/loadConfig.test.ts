@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { parseDecimal } from "../core/decimal.js";
 import { ConfigError } from "./configError.js";
-import { findDuplicateJsonKey, loadConfig, parseConfigText } from "./loadConfig.js";
+import { findDuplicateJsonKey, loadConfig, parseConfigText, readConfigFile } from "./loadConfig.js";
 
 const CANARY = "canary-Zq8vX-very-secret-value";
 
@@ -50,10 +50,18 @@ const SPEC_EXAMPLE = {
 const ENV = { IG_SECRET_EXITBRAIN: CANARY };
 
 type Json = Record<string, unknown>;
-const hmacKey = (extra: Json = {}): Json => ({ alg: "hmac-sha256", secret_env: "S", source: "src", ...extra });
+const hmacKey = (extra: Json = {}): Json => ({
+  alg: "hmac-sha256",
+  secret_env: "S",
+  source: "src",
+  ...extra,
+});
 const edKey = (extra: Json = {}): Json => ({ alg: "ed25519", public_key: PUB, source: "src", ...extra });
 
-async function fails(cfg: unknown, env: Record<string, string | undefined> = { S: CANARY }): Promise<ConfigError> {
+async function fails(
+  cfg: unknown,
+  env: Record<string, string | undefined> = { S: CANARY },
+): Promise<ConfigError> {
   try {
     await parseConfigText(JSON.stringify(cfg), "json", env);
   } catch (err) {
@@ -132,7 +140,11 @@ describe("the wire-v1 §8 example", () => {
   it("an ed25519 key from config verifies a signature made with its private key", async () => {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");
     const x = publicKey.export({ format: "jwk" }).x as string;
-    const { policy } = await parseConfigText(JSON.stringify({ keys: { k: edKey({ public_key: x }) } }), "json", {});
+    const { policy } = await parseConfigText(
+      JSON.stringify({ keys: { k: edKey({ public_key: x }) } }),
+      "json",
+      {},
+    );
     const k = policy.keys.get("k");
     if (k?.alg !== "ed25519") throw new Error("expected ed25519");
     const msg = Buffer.from('{"v":1}');
@@ -141,7 +153,9 @@ describe("the wire-v1 §8 example", () => {
 
   it("the HMAC secret is the raw UTF-8 bytes of the value (not decoded)", async () => {
     const secret = "c2VjcmV0"; // looks like base64, must not be decoded
-    const { policy } = await parseConfigText(JSON.stringify({ keys: { k: hmacKey() } }), "json", { S: secret });
+    const { policy } = await parseConfigText(JSON.stringify({ keys: { k: hmacKey() } }), "json", {
+      S: secret,
+    });
     const k = policy.keys.get("k");
     if (k?.alg !== "hmac-sha256") throw new Error("expected hmac");
     const want = createHmac("sha256", Buffer.from(secret, "utf8")).update("x").digest();
@@ -160,7 +174,11 @@ describe("rules", () => {
     ["unknown key in limits", { limits: { max_qtty: {} } }, "limits.max_qtty"],
     ["unknown venue", { venues: { kraken: {} } }, "venues.kraken"],
     ["unknown key in venues.paper", { venues: { paper: { prices: {}, fee: "1" } } }, "venues.paper.fee"],
-    ["binance-usdm not yet configurable", { venues: { "binance-usdm": { api_key_env: "X" } } }, "venues.binance-usdm.api_key_env"],
+    [
+      "binance-usdm not yet configurable",
+      { venues: { "binance-usdm": { api_key_env: "X" } } },
+      "venues.binance-usdm.api_key_env",
+    ],
     ["polymarket not yet configurable", { venues: { polymarket: { x: 1 } } }, "venues.polymarket.x"],
     // scalars
     ["bus scheme", { bus: "postgres://x" }, "bus"],
@@ -177,14 +195,30 @@ describe("rules", () => {
     ["alg unknown", { keys: { k: hmacKey({ alg: "rsa" }) } }, "keys.k.alg"],
     ["key id with a colon", { keys: { "a:b": hmacKey() } }, "keys.a:b"],
     ["hmac without secret", { keys: { k: { alg: "hmac-sha256", source: "src" } } }, "keys.k.secret_env"],
-    ["hmac with both secret_env and secret_file", { keys: { k: hmacKey({ secret_file: "/x" }) } }, "keys.k.secret_file"],
+    [
+      "hmac with both secret_env and secret_file",
+      { keys: { k: hmacKey({ secret_file: "/x" }) } },
+      "keys.k.secret_file",
+    ],
     ["hmac with a public_key", { keys: { k: hmacKey({ public_key: PUB }) } }, "keys.k.public_key"],
     ["secret_env not a variable name", { keys: { k: hmacKey({ secret_env: "A-B" }) } }, "keys.k.secret_env"],
     ["ed25519 without public_key", { keys: { k: { alg: "ed25519", source: "src" } } }, "keys.k.public_key"],
     ["ed25519 public_key padded", { keys: { k: edKey({ public_key: `${PUB}=` }) } }, "keys.k.public_key"],
-    ["ed25519 public_key standard base64", { keys: { k: edKey({ public_key: `${PUB.slice(0, 42)}+` }) } }, "keys.k.public_key"],
-    ["ed25519 public_key 31 bytes", { keys: { k: edKey({ public_key: Buffer.alloc(31, 7).toString("base64url") }) } }, "keys.k.public_key"],
-    ["ed25519 public_key 33 bytes", { keys: { k: edKey({ public_key: Buffer.alloc(33, 7).toString("base64url") }) } }, "keys.k.public_key"],
+    [
+      "ed25519 public_key standard base64",
+      { keys: { k: edKey({ public_key: `${PUB.slice(0, 42)}+` }) } },
+      "keys.k.public_key",
+    ],
+    [
+      "ed25519 public_key 31 bytes",
+      { keys: { k: edKey({ public_key: Buffer.alloc(31, 7).toString("base64url") }) } },
+      "keys.k.public_key",
+    ],
+    [
+      "ed25519 public_key 33 bytes",
+      { keys: { k: edKey({ public_key: Buffer.alloc(33, 7).toString("base64url") }) } },
+      "keys.k.public_key",
+    ],
     ["ed25519 public_key hex", { keys: { k: edKey({ public_key: "ab".repeat(32) }) } }, "keys.k.public_key"],
     ["ed25519 with secret_env", { keys: { k: edKey({ secret_env: "S" }) } }, "keys.k.secret_env"],
     ["producer key without source", { keys: { k: { alg: "ed25519", public_key: PUB } } }, "keys.k.source"],
@@ -194,7 +228,11 @@ describe("rules", () => {
     ["source without lanes", { sources: { s: {} } }, "sources.s.lanes"],
     ["source with empty lanes", { sources: { s: { lanes: [] } } }, "sources.s.lanes"],
     ["source with unknown lane", { sources: { s: { lanes: ["side"] } } }, "sources.s.lanes.0"],
-    ["source require_auth as string", { sources: { s: { lanes: ["main"], require_auth: "no" } } }, "sources.s.require_auth"],
+    [
+      "source require_auth as string",
+      { sources: { s: { lanes: ["main"], require_auth: "no" } } },
+      "sources.s.require_auth",
+    ],
     // permits
     ["issuer names no key", { permits: { issuers: ["nope"] } }, "permits.issuers.0"],
     ["issuer is a producer key", { keys: { k: edKey() }, permits: { issuers: ["k"] } }, "permits.issuers.0"],
@@ -213,11 +251,19 @@ describe("rules", () => {
     ["max_plan_age_ms negative", { limits: { max_plan_age_ms: -1 } }, "limits.max_plan_age_ms"],
     ["max_clock_skew_ms negative", { limits: { max_clock_skew_ms: -1 } }, "limits.max_clock_skew_ms"],
     // venues
-    ["paper price invalid", { venues: { paper: { prices: { BTCUSDT: "65,000" } } } }, "venues.paper.prices.BTCUSDT"],
+    [
+      "paper price invalid",
+      { venues: { paper: { prices: { BTCUSDT: "65,000" } } } },
+      "venues.paper.prices.BTCUSDT",
+    ],
     // secrets
     ["secret_env unset", { keys: { k: hmacKey({ secret_env: "NOT_SET_ANYWHERE" }) } }, "keys.k.secret_env"],
     ["secret_env empty", { keys: { k: hmacKey({ secret_env: "EMPTY" }) } }, "keys.k.secret_env"],
-    ["secret_file unreadable", { keys: { k: { alg: "hmac-sha256", secret_file: "/nonexistent/ig-secret", source: "s" } } }, "keys.k.secret_file"],
+    [
+      "secret_file unreadable",
+      { keys: { k: { alg: "hmac-sha256", secret_file: "/nonexistent/ig-secret", source: "s" } } },
+      "keys.k.secret_file",
+    ],
   ];
 
   it.each(cases)("%s → names %s", async (_name, cfg, field) => {
@@ -250,7 +296,10 @@ describe("rules", () => {
   });
 
   it("reports every missing secret", async () => {
-    const err = await fails({ keys: { a: hmacKey({ secret_env: "A" }), b: hmacKey({ secret_env: "B" }) } }, {});
+    const err = await fails(
+      { keys: { a: hmacKey({ secret_env: "A" }), b: hmacKey({ secret_env: "B" }) } },
+      {},
+    );
     expect(err.issues.map((i) => i.field)).toEqual(["keys.a.secret_env", "keys.b.secret_env"]);
   });
 });
@@ -258,14 +307,24 @@ describe("rules", () => {
 describe("parsing", () => {
   it.each([
     ["JSON", '{"live": false, "live": true}', "json", "live"],
-    ["nested JSON", '{"limits": {"max_qty": {"BTCUSDT": "1", "BTCUSDT": "9"}}}', "json", "limits.max_qty.BTCUSDT"],
+    [
+      "nested JSON",
+      '{"limits": {"max_qty": {"BTCUSDT": "1", "BTCUSDT": "9"}}}',
+      "json",
+      "limits.max_qty.BTCUSDT",
+    ],
     ["YAML", "live: false\nlive: true\n", "yaml", "<file>"],
   ] as const)("a repeated key in %s is an error", async (_n, text, format, field) => {
-    await expect(parseConfigText(text, format, {})).rejects.toMatchObject({ field, message: expect.stringContaining("repeated key") });
+    await expect(parseConfigText(text, format, {})).rejects.toMatchObject({
+      field,
+      message: expect.stringContaining("repeated key"),
+    });
   });
 
   it("finds repeated keys only within one object", () => {
-    expect(findDuplicateJsonKey('{"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}],"d":"\\"x\\""}')).toBeUndefined();
+    expect(
+      findDuplicateJsonKey('{"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}],"d":"\\"x\\""}'),
+    ).toBeUndefined();
     expect(findDuplicateJsonKey('{"c":[{"x":1},{"x":2,"x":3}]}')).toBe("c.1.x");
   });
 
@@ -315,7 +374,10 @@ describe("files and environment", () => {
   it("YAML in a .json file is a JSON syntax error", async () => {
     const file = join(dir, "yaml-in.json");
     await writeFile(file, "live: false\n");
-    await expect(loadConfig(file, {})).rejects.toMatchObject({ field: "<file>", message: expect.stringContaining("JSON") });
+    await expect(loadConfig(file, {})).rejects.toMatchObject({
+      field: "<file>",
+      message: expect.stringContaining("JSON"),
+    });
   });
 
   it("a missing config file is a ConfigError", async () => {
@@ -329,17 +391,35 @@ describe("files and environment", () => {
   it("secret_file is read (one trailing newline dropped), relative to the config file", async () => {
     await writeFile(join(dir, "hmac.secret"), `${CANARY}\n`);
     const file = join(dir, "secret-file.yaml");
-    await writeFile(file, toYaml({ keys: { k: { alg: "hmac-sha256", secret_file: "hmac.secret", source: "s" } } }));
+    await writeFile(
+      file,
+      toYaml({ keys: { k: { alg: "hmac-sha256", secret_file: "hmac.secret", source: "s" } } }),
+    );
     const { policy } = await loadConfig(file, {});
     const k = policy.keys.get("k");
     if (k?.alg !== "hmac-sha256") throw new Error("expected hmac");
     expect(k.secret.expose().toString("utf8")).toBe(CANARY);
   });
 
+  it("readConfigFile validates strictly but loads no secret (for tools that only need the bus)", async () => {
+    const file = join(dir, "tools.yaml");
+    await writeFile(file, toYaml(SPEC_EXAMPLE));
+    const config = await readConfigFile(file);
+    expect(config.keys["exitbrain-k1"]).toEqual(SPEC_EXAMPLE.keys["exitbrain-k1"]);
+    expect(Object.isFrozen(config.keys)).toBe(true);
+    await expect(loadConfig(file, {})).rejects.toMatchObject({ field: "keys.exitbrain-k1.secret_env" });
+    await writeFile(file, toYaml({ ...SPEC_EXAMPLE, lve: true }));
+    await expect(readConfigFile(file)).rejects.toMatchObject({ field: "lve" });
+    await expect(readConfigFile(join(dir, "nope.yml"))).rejects.toMatchObject({ field: "<file>" });
+  });
+
   it("an empty secret_file is an error", async () => {
     await writeFile(join(dir, "empty.secret"), "\n");
     const file = join(dir, "empty-secret.json");
-    await writeFile(file, JSON.stringify({ keys: { k: { alg: "hmac-sha256", secret_file: "empty.secret", source: "s" } } }));
+    await writeFile(
+      file,
+      JSON.stringify({ keys: { k: { alg: "hmac-sha256", secret_file: "empty.secret", source: "s" } } }),
+    );
     await expect(loadConfig(file, {})).rejects.toMatchObject({ field: "keys.k.secret_file" });
   });
 
@@ -348,7 +428,10 @@ describe("files and environment", () => {
     [{ INTENTGATE_EXIT_OWNER: "" }, "exitbrain_v3_5"],
     [{}, "exitbrain_v3_5"],
   ])("INTENTGATE_EXIT_OWNER %j → exit owner %s", async (extra, owner) => {
-    const { policy, config } = await parseConfigText(JSON.stringify(SPEC_EXAMPLE), "json", { ...ENV, ...extra });
+    const { policy, config } = await parseConfigText(JSON.stringify(SPEC_EXAMPLE), "json", {
+      ...ENV,
+      ...extra,
+    });
     expect(policy.exitOwner).toBe(owner);
     expect(config.exit_owner).toBe("exitbrain_v3_5");
   });
@@ -365,8 +448,13 @@ describe("secrets never leak", () => {
     const dumps = [
       inspect(loaded, { depth: Number.POSITIVE_INFINITY, showHidden: false }),
       inspect(loaded.policy.keys, { depth: Number.POSITIVE_INFINITY }),
-      JSON.stringify(loaded, (_k, v) => (v instanceof Map || v instanceof Set ? [...v] : typeof v === "bigint" ? String(v) : v)),
-      String(loaded.policy.keys.get("exitbrain-k1") && (loaded.policy.keys.get("exitbrain-k1") as { secret: unknown }).secret),
+      JSON.stringify(loaded, (_k, v) =>
+        v instanceof Map || v instanceof Set ? [...v] : typeof v === "bigint" ? String(v) : v,
+      ),
+      String(
+        loaded.policy.keys.get("exitbrain-k1") &&
+          (loaded.policy.keys.get("exitbrain-k1") as { secret: unknown }).secret,
+      ),
     ];
     for (const d of dumps) {
       expect(d).not.toContain(CANARY);
@@ -379,7 +467,10 @@ describe("secrets never leak", () => {
   it("no error message quotes the secret, whatever else is wrong", async () => {
     const bad = [
       { ...SPEC_EXAMPLE, live: "yes" },
-      { ...SPEC_EXAMPLE, keys: { ...SPEC_EXAMPLE.keys, x: { alg: "hmac-sha256", secret: CANARY, source: "s" } } },
+      {
+        ...SPEC_EXAMPLE,
+        keys: { ...SPEC_EXAMPLE.keys, x: { alg: "hmac-sha256", secret: CANARY, source: "s" } },
+      },
       { ...SPEC_EXAMPLE, keys: { x: { alg: CANARY, secret_env: "IG_SECRET_EXITBRAIN", source: "s" } } },
       { ...SPEC_EXAMPLE, keys: { x: { alg: "ed25519", public_key: CANARY, source: "s" } } },
       { ...SPEC_EXAMPLE, prefix: { [CANARY]: 1 } },
@@ -402,7 +493,9 @@ describe("immutability", () => {
     expect(() => (policy.keys as Map<string, unknown>).delete("bridge-k1")).toThrow(TypeError);
     expect(() => (policy.enabledVenues as Set<string>).add("polymarket")).toThrow(TypeError);
     expect(() => (policy.permits.issuers as Set<string>).clear()).toThrow(TypeError);
-    expect(() => (policy.limits.maxQty as unknown as Map<string, bigint>).set("ETHUSDT", 1n)).toThrow(TypeError);
+    expect(() => (policy.limits.maxQty as unknown as Map<string, bigint>).set("ETHUSDT", 1n)).toThrow(
+      TypeError,
+    );
     expect(() => {
       (config as { live: boolean }).live = true;
     }).toThrow(TypeError);

@@ -30,12 +30,18 @@ export const EXIT_OWNER_ENV = "INTENTGATE_EXIT_OWNER";
  * `.yml`, JSON otherwise). Relative `secret_file` paths are resolved against
  * the config file's directory. Every failure is a {@link ConfigError}.
  */
-export async function loadConfig(path: string, env: Record<string, string | undefined>): Promise<LoadedConfig> {
+export async function loadConfig(
+  path: string,
+  env: Record<string, string | undefined>,
+): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new ConfigError({ field: FILE_FIELD, message: `cannot read config file ${path} (${errCode(err)})` });
+    throw new ConfigError({
+      field: FILE_FIELD,
+      message: `cannot read config file ${path} (${errCode(err)})`,
+    });
   }
   return parseConfigText(text, formatOf(path), env, { baseDir: dirname(resolve(path)), path });
 }
@@ -51,7 +57,10 @@ export async function readConfigFile(path: string): Promise<ExecutorConfig> {
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new ConfigError({ field: FILE_FIELD, message: `cannot read config file ${path} (${errCode(err)})` });
+    throw new ConfigError({
+      field: FILE_FIELD,
+      message: `cannot read config file ${path} (${errCode(err)})`,
+    });
   }
   return validateConfigText(text, formatOf(path));
 }
@@ -108,7 +117,10 @@ function parseJsonText(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ConfigError({ field: FILE_FIELD, message: `not valid JSON at ${lineCol(text, jsonErrorPosition(text))}` });
+    throw new ConfigError({
+      field: FILE_FIELD,
+      message: `not valid JSON at ${lineCol(text, jsonErrorPosition(text))}`,
+    });
   }
   const dup = findDuplicateJsonKey(text);
   if (dup !== undefined) throw new ConfigError({ field: dup, message: "repeated key" });
@@ -157,7 +169,9 @@ function lineCol(text: string, pos: number): string {
  * Returns its dotted path, or undefined.
  */
 export function findDuplicateJsonKey(text: string): string | undefined {
-  type Frame = { kind: "obj"; keys: Set<string>; key: string | undefined; expectKey: boolean } | { kind: "arr"; index: number };
+  type Frame =
+    | { kind: "obj"; keys: Set<string>; key: string | undefined; expectKey: boolean }
+    | { kind: "arr"; index: number };
   const stack: Frame[] = [];
   const path = (last: string): string =>
     [...stack.slice(0, -1).map((f) => (f.kind === "obj" ? f.key : String(f.index))), last]
@@ -258,7 +272,8 @@ async function buildPolicy(
   });
 
   const referencePrices = new Map<string, Decimal>();
-  for (const [symbol, text] of Object.entries(config.venues.paper?.prices ?? {})) referencePrices.set(symbol, dec(text));
+  for (const [symbol, text] of Object.entries(config.venues.paper?.prices ?? {}))
+    referencePrices.set(symbol, dec(text));
 
   const enabledVenues = new Set<VenueName>(["paper"]);
   for (const v of Object.keys(config.venues)) enabledVenues.add(v as VenueName);

@@ -38,7 +38,10 @@ describe("createLogger", () => {
   it("redacts secret and auth fields at the top level and one level down", async () => {
     const c = collector();
     const log = createLogger({ level: "trace", destination: c.stream });
-    log.info({ secret: "s1", auth: "hmac-sha256:k:sig1", entry: { auth: "a2", secret: "s2", other: "kept" } }, "x");
+    log.info(
+      { secret: "s1", auth: "hmac-sha256:k:sig1", entry: { auth: "a2", secret: "s2", other: "kept" } },
+      "x",
+    );
     await flushLogger(log);
     const text = JSON.stringify(c.lines());
     for (const s of ["s1", "sig1", "a2", "s2"]) expect(text).not.toContain(`"${s}`);

@@ -7,7 +7,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function scrape(port: number, path = "/metrics"): Promise<{ status: number; type: string | null; body: string }> {
+async function scrape(
+  port: number,
+  path = "/metrics",
+): Promise<{ status: number; type: string | null; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
 }
@@ -16,7 +19,14 @@ describe("metrics", () => {
   it("serves IntentGate and process metrics over HTTP", async () => {
     let pending = 3;
     const m = createMetrics({ pendingEntries: () => pending, dlqLength: async () => 1 });
-    m.recordDecision({ decision: "EXECUTED", error: null, lane: "main", source: "bot", authenticated: true, seconds: 0.0003 });
+    m.recordDecision({
+      decision: "EXECUTED",
+      error: null,
+      lane: "main",
+      source: "bot",
+      authenticated: true,
+      seconds: 0.0003,
+    });
     m.recordDecision({
       decision: "DENIED",
       error: "source_not_allowed:evil",
@@ -37,7 +47,9 @@ describe("metrics", () => {
     const r = await scrape(server.port);
     expect(r.status).toBe(200);
     expect(r.type).toContain("text/plain");
-    expect(r.body).toContain('intentgate_decisions_total{decision="EXECUTED",error_code="none",lane="main",source="bot"} 1');
+    expect(r.body).toContain(
+      'intentgate_decisions_total{decision="EXECUTED",error_code="none",lane="main",source="bot"} 1',
+    );
     expect(r.body).toContain(
       'intentgate_decisions_total{decision="DENIED",error_code="source_not_allowed",lane="manual",source="evil"} 1',
     );
@@ -77,7 +89,13 @@ describe("metrics", () => {
   it("registries are independent of each other and of the global one", async () => {
     const a = createMetrics({ defaultMetrics: false });
     const b = createMetrics({ defaultMetrics: false });
-    a.recordDecision({ decision: "FAILED", error: "internal_error", lane: "main", source: "s", authenticated: true });
+    a.recordDecision({
+      decision: "FAILED",
+      error: "internal_error",
+      lane: "main",
+      source: "s",
+      authenticated: true,
+    });
     expect(await a.registry.metrics()).toContain('decision="FAILED"');
     expect(await b.registry.metrics()).not.toContain('decision="FAILED"');
     const { register } = await import("prom-client");

@@ -35,8 +35,13 @@ export function defaultSecretEnv(keyId: string): string {
  * Generates key material. With a `source` the key is a producer key bound to
  * it; without one it is a permit issuer's key (`role: "permit_issuer"`).
  */
-export function generateKeyMaterial(alg: "ed25519" | "hmac-sha256", keyId: string, source?: string): KeyMaterial {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId)) throw new TypeError("keyId must be 1-64 chars of [A-Za-z0-9._-]");
+export function generateKeyMaterial(
+  alg: "ed25519" | "hmac-sha256",
+  keyId: string,
+  source?: string,
+): KeyMaterial {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId))
+    throw new TypeError("keyId must be 1-64 chars of [A-Za-z0-9._-]");
   const binding = source !== undefined && source !== "" ? { source } : { role: "permit_issuer" as const };
   if (alg === "ed25519") {
     const { publicKey, privateKey } = generateKeyPairSync("ed25519");

@@ -23,16 +23,21 @@ export interface PermitPayloadIn {
  */
 export function issuePermit(payload: PermitPayloadIn, key: SigningKey): string {
   const iss = payload.iss ?? key.keyId;
-  if (iss !== key.keyId) throw new TypeError(`issuePermit: iss "${iss}" is not the signing key's id "${key.keyId}"`);
+  if (iss !== key.keyId)
+    throw new TypeError(`issuePermit: iss "${iss}" is not the signing key's id "${key.keyId}"`);
   for (const f of ["permit_id", "plan_id", "symbol"] as const) {
-    if (typeof payload[f] !== "string" || payload[f] === "") throw new TypeError(`issuePermit: ${f} must be a non-empty string`);
+    if (typeof payload[f] !== "string" || payload[f] === "")
+      throw new TypeError(`issuePermit: ${f} must be a non-empty string`);
   }
-  if (payload.side !== "BUY" && payload.side !== "SELL") throw new TypeError("issuePermit: side must be BUY or SELL");
+  if (payload.side !== "BUY" && payload.side !== "SELL")
+    throw new TypeError("issuePermit: side must be BUY or SELL");
   if (typeof payload.max_qty !== "string" || !UNSIGNED_DECIMAL_RE.test(payload.max_qty)) {
     throw new TypeError("issuePermit: max_qty must be a decimal string");
   }
-  if (typeof payload.reduce_only !== "boolean") throw new TypeError("issuePermit: reduce_only must be a boolean");
-  if (!Number.isSafeInteger(payload.exp) || payload.exp <= 0) throw new TypeError("issuePermit: exp must be ms since epoch");
+  if (typeof payload.reduce_only !== "boolean")
+    throw new TypeError("issuePermit: reduce_only must be a boolean");
+  if (!Number.isSafeInteger(payload.exp) || payload.exp <= 0)
+    throw new TypeError("issuePermit: exp must be ms since epoch");
   const body = {
     v: 1,
     permit_id: payload.permit_id,

@@ -31,7 +31,8 @@ export function ed25519PrivateKey(key: KeyObject | string): KeyObject {
   let obj: KeyObject;
   if (typeof key === "string") {
     const text = key.trim();
-    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) throw new SigningKeyError("ed25519 private key: not base64url text");
+    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text))
+      throw new SigningKeyError("ed25519 private key: not base64url text");
     const der = Buffer.from(text, "base64url");
     const pkcs8 = der.length === 32 ? Buffer.concat([ED25519_PKCS8_PREFIX, der]) : der;
     try {
@@ -52,7 +53,8 @@ export function ed25519PrivateKey(key: KeyObject | string): KeyObject {
 export function signerFor(key: SigningKey): (bytes: Buffer) => string {
   if (!KEY_ID_RE.test(key.keyId)) throw new SigningKeyError("keyId must be 1-64 chars of [A-Za-z0-9._-]");
   if (key.alg === "hmac-sha256") {
-    if (typeof key.secret !== "string" || key.secret === "") throw new SigningKeyError("hmac-sha256: empty secret");
+    if (typeof key.secret !== "string" || key.secret === "")
+      throw new SigningKeyError("hmac-sha256: empty secret");
     const secret = Buffer.from(key.secret, "utf8");
     return (bytes) => createHmac("sha256", secret).update(bytes).digest("base64url");
   }

@@ -8,7 +8,8 @@ import { signPlan } from "./signPlan.js";
 
 type Pair = { publicKey: KeyObject; privateKey: KeyObject };
 const B64URL = /^[A-Za-z0-9_-]+$/;
-const PLAN = '{"v":1,"plan_id":"p-1","source":"bot","venue":"paper","symbol":"BTCUSDT","side":"BUY","qty":"0.5","created_at":1}';
+const PLAN =
+  '{"v":1,"plan_id":"p-1","source":"bot","venue":"paper","symbol":"BTCUSDT","side":"BUY","qty":"0.5","created_at":1}';
 
 function hmac(secret: string, bytes: Buffer): string {
   return createHmac("sha256", Buffer.from(secret, "utf8")).update(bytes).digest("base64url");
@@ -46,10 +47,11 @@ describe("signPlan", () => {
 
   it.each([
     ["KeyObject", (k: Pair) => k.privateKey],
-    ["PKCS#8 base64url", (k: Pair) =>
-      k.privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url")],
-    ["32-byte seed base64url", (k: Pair) =>
-      k.privateKey.export({ format: "jwk" }).d as string],
+    [
+      "PKCS#8 base64url",
+      (k: Pair) => k.privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url"),
+    ],
+    ["32-byte seed base64url", (k: Pair) => k.privateKey.export({ format: "jwk" }).d as string],
   ])("ed25519 with a %s private key verifies with the public key", (_n, pick) => {
     const pair = generateKeyPairSync("ed25519");
     const x = pair.publicKey.export({ format: "jwk" }).x as string;
@@ -66,8 +68,18 @@ describe("signPlan", () => {
     ["a key id with a colon", { keyId: "a:b", alg: "hmac-sha256", secret: "s" }],
     ["an empty secret", { keyId: "k", alg: "hmac-sha256", secret: "" }],
     ["garbage ed25519 key", { keyId: "k", alg: "ed25519", privateKey: "bm90IGEga2V5" }],
-    ["an RSA key", { keyId: "k", alg: "ed25519", privateKey: generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey }],
-    ["an ed25519 public key", { keyId: "k", alg: "ed25519", privateKey: generateKeyPairSync("ed25519").publicKey }],
+    [
+      "an RSA key",
+      {
+        keyId: "k",
+        alg: "ed25519",
+        privateKey: generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey,
+      },
+    ],
+    [
+      "an ed25519 public key",
+      { keyId: "k", alg: "ed25519", privateKey: generateKeyPairSync("ed25519").publicKey },
+    ],
   ] as const)("rejects %s without echoing key material", (_n, key) => {
     let msg = "";
     try {
@@ -80,7 +92,9 @@ describe("signPlan", () => {
   });
 
   it("refuses raw bytes (they would be JSON-serialised as an object)", () => {
-    expect(() => signPlan({ plan: Buffer.from(PLAN), key: { keyId: "k", alg: "hmac-sha256", secret: "s" } })).toThrow(TypeError);
+    expect(() =>
+      signPlan({ plan: Buffer.from(PLAN), key: { keyId: "k", alg: "hmac-sha256", secret: "s" } }),
+    ).toThrow(TypeError);
   });
 });
 
@@ -106,7 +120,15 @@ describe("issuePermit", () => {
     expect(s).toMatch(B64URL);
     const json = Buffer.from(p ?? "", "base64url").toString("utf8");
     expect(Object.keys(JSON.parse(json) as object)).toEqual([
-      "v", "permit_id", "plan_id", "symbol", "side", "max_qty", "reduce_only", "exp", "iss",
+      "v",
+      "permit_id",
+      "plan_id",
+      "symbol",
+      "side",
+      "max_qty",
+      "reduce_only",
+      "exp",
+      "iss",
     ]);
     expect(JSON.parse(json)).toEqual({ v: 1, ...payload });
     expect(edVerify(x, Buffer.from(p ?? "", "ascii"), s ?? "")).toBe(true);
@@ -115,7 +137,10 @@ describe("issuePermit", () => {
   });
 
   it("hmac-sha256: signature is HMAC over the payload's base64url text", () => {
-    const token = issuePermit({ ...payload, iss: "gov-h" }, { keyId: "gov-h", alg: "hmac-sha256", secret: "topsecret" });
+    const token = issuePermit(
+      { ...payload, iss: "gov-h" },
+      { keyId: "gov-h", alg: "hmac-sha256", secret: "topsecret" },
+    );
     const [p, s] = token.split(".") as [string, string];
     expect(s).toBe(hmac("topsecret", Buffer.from(p, "ascii")));
   });
@@ -136,7 +161,11 @@ describe("issuePermit", () => {
     ["plan_id", { plan_id: "" }],
   ])("rejects a bad %s", (_n, patch) => {
     expect(() =>
-      issuePermit({ ...payload, ...patch } as never, { keyId: "governor-k1", alg: "hmac-sha256", secret: "x" }),
+      issuePermit({ ...payload, ...patch } as never, {
+        keyId: "governor-k1",
+        alg: "hmac-sha256",
+        secret: "x",
+      }),
     ).toThrow(TypeError);
   });
 });
@@ -152,13 +181,18 @@ describe("generateKeyMaterial", () => {
     });
     expect(JSON.stringify(m.config)).not.toContain(m.privateKey);
 
-    const signed = signPlan({ plan: PLAN, key: { keyId: "bridge-k1", alg: "ed25519", privateKey: m.privateKey } });
+    const signed = signPlan({
+      plan: PLAN,
+      key: { keyId: "bridge-k1", alg: "ed25519", privateKey: m.privateKey },
+    });
     expect(edVerify(m.publicKey, Buffer.from(PLAN), splitAuth(signed.auth)[2])).toBe(true);
 
     const { policy } = await parseConfigText(JSON.stringify(m.config), "json", {});
     const k = policy.keys.get("bridge-k1");
     if (k?.alg !== "ed25519") throw new Error("expected ed25519");
-    expect(verify(null, Buffer.from(PLAN), k.publicKey, Buffer.from(splitAuth(signed.auth)[2], "base64url"))).toBe(true);
+    expect(
+      verify(null, Buffer.from(PLAN), k.publicKey, Buffer.from(splitAuth(signed.auth)[2], "base64url")),
+    ).toBe(true);
   });
 
   it("hmac-sha256: 32 random bytes as base64url text, used as UTF-8 by both sides", async () => {
@@ -167,14 +201,25 @@ describe("generateKeyMaterial", () => {
     expect(m.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(m.secretEnv).toBe("IG_SECRET_EXITBRAIN_K1");
     expect(m.config).toEqual({
-      keys: { "exitbrain-k1": { alg: "hmac-sha256", secret_env: "IG_SECRET_EXITBRAIN_K1", source: "exitbrain_v3_5" } },
+      keys: {
+        "exitbrain-k1": {
+          alg: "hmac-sha256",
+          secret_env: "IG_SECRET_EXITBRAIN_K1",
+          source: "exitbrain_v3_5",
+        },
+      },
     });
     expect(JSON.stringify(m.config)).not.toContain(m.secret);
 
-    const { policy } = await parseConfigText(JSON.stringify(m.config), "json", { IG_SECRET_EXITBRAIN_K1: m.secret });
+    const { policy } = await parseConfigText(JSON.stringify(m.config), "json", {
+      IG_SECRET_EXITBRAIN_K1: m.secret,
+    });
     const k = policy.keys.get("exitbrain-k1");
     if (k?.alg !== "hmac-sha256") throw new Error("expected hmac");
-    const signed = signPlan({ plan: PLAN, key: { keyId: "exitbrain-k1", alg: "hmac-sha256", secret: m.secret } });
+    const signed = signPlan({
+      plan: PLAN,
+      key: { keyId: "exitbrain-k1", alg: "hmac-sha256", secret: m.secret },
+    });
     const want = createHmac("sha256", k.secret.expose()).update(PLAN).digest("base64url");
     expect(splitAuth(signed.auth)[2]).toBe(want);
     expect(inspect(k)).not.toContain(m.secret);

@@ -9,7 +9,31 @@ import { decisionFor, describeBackendConformance, planFields } from "./backendCo
 
 const url = inject("redisUrl");
 
-describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix }));
+/** Every prefix a test used; their keys are deleted after the file, so a shared `REDIS_URL` stays clean. */
+const usedPrefixes = new Set<string>();
+const track = (prefix: string): string => {
+  usedPrefixes.add(prefix);
+  return prefix;
+};
+
+afterAll(async () => {
+  const c = new Redis(url);
+  try {
+    for (const prefix of usedPrefixes) {
+      const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+      let cursor = "0";
+      do {
+        const [next, keys] = await c.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+        if (keys.length > 0) await c.del(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+    }
+  } finally {
+    await c.quit();
+  }
+});
+
+describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix: track(prefix) }));
 
 /** What the Redis adapter writes, seen with a plain client: the layout other tools rely on. */
 describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
@@ -24,7 +48,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     await raw.quit();
   });
   beforeEach(async () => {
-    p = uniquePrefix("{igtest}");
+    p = track(uniquePrefix("{igtest}"));
     b = await openRedisBackend({ url, prefix: p });
     await b.ensureGroups();
   });
@@ -84,13 +108,17 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     const got = await b.readNew("c1", 10, 0);
     expect(got).toHaveLength(2);
     const pos = { account: "a", symbol: "S" };
-    const byId = (id: string) => got.find((e) => e.id === id)!;
+    const byId = (lane: string, id: string) => got.find((e) => e.lane === lane && e.id === id)!;
     await b.commit([
-      decisionFor(byId(first), { effects: { claimPlanId: "once", setPosition: { ...pos, value: "3" } } }),
+      decisionFor(byId("main", first), {
+        effects: { claimPlanId: "once", setPosition: { ...pos, value: "3" } },
+      }),
     ]);
     expect(await raw.hexists(`${p}positions`, positionKey(pos))).toBe(1);
     await b.commit([
-      decisionFor(byId(second), { effects: { claimPlanId: "once", setPosition: { ...pos, value: "0" } } }),
+      decisionFor(byId("manual", second), {
+        effects: { claimPlanId: "once", setPosition: { ...pos, value: "0" } },
+      }),
     ]);
     expect(await raw.hget(`${p}plan_ids`, "once")).toBe(`main:${first}`);
     expect(await raw.hexists(`${p}positions`, positionKey(pos))).toBe(0);

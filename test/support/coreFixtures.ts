@@ -287,7 +287,8 @@ export function permitPayload(over: Record<string, unknown> = {}): Record<string
 export function signPermit(payload: Record<string, unknown> | string, keyId?: string): string {
   const json = typeof payload === "string" ? payload : JSON.stringify(payload);
   const payloadText = b64url(json);
-  const signer = keyId ?? (typeof payload === "object" ? String(payload.iss) : "governor-k1");
+  const iss = typeof payload === "object" ? payload.iss : undefined;
+  const signer = keyId ?? (typeof iss === "string" && iss in SIGNING_KEYS ? iss : "governor-k1");
   return `${payloadText}.${b64url(rawSignature(signer, Buffer.from(payloadText, "latin1")))}`;
 }
 

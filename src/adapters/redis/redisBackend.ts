@@ -8,6 +8,7 @@ import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus
 import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
 import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
 import { type RedisKeys, redisKeys } from "./redisKeys.js";
+import { asArray, type ParsedEntry, parseEntry, parseState, positive, redactUrl } from "./redisReplies.js";
 
 /** Name of the commit script command registered with `defineCommand`. */
 const COMMIT_COMMAND = "intentgateCommit";
@@ -66,6 +67,10 @@ class RedisBackend implements Backend {
     }
   }
 
+  /**
+   * One XREADGROUP over both plan streams (manual lane listed first). Redis
+   * applies COUNT per stream, so up to `count` entries per lane come back.
+   */
   async readNew(consumer: string, count: number, blockMs: number): Promise<BusEntry[]> {
     const args: Array<string | number> = [
       "GROUP",
@@ -371,51 +376,4 @@ class RedisBackend implements Backend {
     if (key === this.keys.planManual) return "manual";
     throw new Error(`redis: reply for unexpected stream ${key}`);
   }
-}
-
-interface ParsedEntry {
-  readonly id: string;
-  readonly fields: Array<readonly [string, Buffer]>;
-}
-
-/** `[id, [name, value, …] | null]` from a Buffer reply; undefined for a deleted entry. */
-function parseEntry(item: unknown): ParsedEntry | undefined {
-  const [id, flat] = asArray(item, "stream entry");
-  if (flat === null || flat === undefined) return undefined;
-  const raw = asArray(flat, "stream entry fields");
-  const fields: Array<readonly [string, Buffer]> = [];
-  for (let j = 0; j + 1 < raw.length; j += 2) {
-    fields.push([toBuffer(raw[j]).toString("utf8"), toBuffer(raw[j + 1])]);
-  }
-  return { id: toBuffer(id).toString("utf8"), fields };
-}
-
-function toBuffer(x: unknown): Buffer {
-  if (Buffer.isBuffer(x)) return x;
-  if (typeof x === "string") return Buffer.from(x, "utf8");
-  throw new Error(`redis: expected a bulk string, got ${typeof x}`);
-}
-
-function asArray(x: unknown, what: string): unknown[] {
-  if (!Array.isArray(x)) throw new Error(`redis: unexpected ${what} reply`);
-  return x;
-}
-
-function parseState(v: unknown): TradingState {
-  if (v === null || v === undefined) return "ACTIVE";
-  const s = String(v);
-  if ((TRADING_STATES as readonly string[]).includes(s)) return s as TradingState;
-  // Fail closed and loudly rather than guess what an unknown state means.
-  throw new Error(
-    `redis: stored trading state "${s.slice(0, 40)}" is not one of ${TRADING_STATES.join(", ")}`,
-  );
-}
-
-function positive(n: number, what: string): number {
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${what} must be a positive integer, got ${n}`);
-  return n;
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

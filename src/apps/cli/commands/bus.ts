@@ -16,7 +16,8 @@ function parseState(value: string): TradingState {
   return s as TradingState;
 }
 
-const configOption = (): Option => new Option("--config <path>", "executor config file (JSON or YAML)").makeOptionMandatory();
+const configOption = (): Option =>
+  new Option("--config <path>", "executor config file (JSON or YAML)").makeOptionMandatory();
 
 /** `state get|set`, `submit`, `results`, `positions`: commands that talk to the bus. */
 export function addBusCommands(program: Command, io: CliIo): void {
@@ -41,7 +42,8 @@ export function addBusCommands(program: Command, io: CliIo): void {
     .action(async (next: TradingState, opts: { config: string; who?: string }) => {
       const config = await readConfigFile(opts.config);
       const who = opts.who ?? defaultWho(io.env);
-      if (who.trim() === "" || who.length > 200) throw new CliError("--who: expected 1-200 characters", EXIT.USAGE);
+      if (who.trim() === "" || who.length > 200)
+        throw new CliError("--who: expected 1-200 characters", EXIT.USAGE);
       const previous = await withBackend(config, async (b) => {
         const before = await b.getTradingState();
         await b.setTradingState(next, who);
@@ -59,18 +61,25 @@ export function addBusCommands(program: Command, io: CliIo): void {
     .argument("<plan-file>", "the plan JSON file; its bytes are signed and sent unchanged")
     .addOption(configOption())
     .requiredOption("--key <key-id>", "the key id (in the config's keys) to sign with")
-    .requiredOption("--secret-env <name>", "environment variable holding the HMAC secret or the Ed25519 private key")
+    .requiredOption(
+      "--secret-env <name>",
+      "environment variable holding the HMAC secret or the Ed25519 private key",
+    )
     .addOption(new Option("--lane <lane>", "plan lane").choices(["main", "manual"]).default("main"))
     .action(async (file: string, opts: { config: string; key: string; secretEnv: string; lane: Lane }) => {
       const config = await readConfigFile(opts.config);
       const keyConfig = config.keys[opts.key];
-      if (keyConfig === undefined) throw new CliError(`--key ${opts.key}: no such key in ${opts.config}`, EXIT.USAGE);
+      if (keyConfig === undefined)
+        throw new CliError(`--key ${opts.key}: no such key in ${opts.config}`, EXIT.USAGE);
       if (keyConfig.role === "permit_issuer") {
         throw new CliError(`--key ${opts.key}: a permit issuer's key cannot sign plans`, EXIT.USAGE);
       }
       const material = io.env[opts.secretEnv];
       if (material === undefined || material === "") {
-        throw new CliError(`--secret-env ${opts.secretEnv}: environment variable is not set or empty`, EXIT.CONFIG);
+        throw new CliError(
+          `--secret-env ${opts.secretEnv}: environment variable is not set or empty`,
+          EXIT.CONFIG,
+        );
       }
       const key: SigningKey =
         keyConfig.alg === "hmac-sha256"
@@ -81,7 +90,10 @@ export function addBusCommands(program: Command, io: CliIo): void {
       try {
         bytes = await readFile(file);
       } catch (err) {
-        throw new CliError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`, EXIT.NOINPUT);
+        throw new CliError(
+          `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+          EXIT.NOINPUT,
+        );
       }
       let text: string;
       try {
@@ -133,14 +145,20 @@ export function addBusCommands(program: Command, io: CliIo): void {
           while (!stopped) {
             const page = await b.readResults(after, 100, 0);
             for (const entry of page) {
-              await writeLine(io.stdout, JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result));
+              await writeLine(
+                io.stdout,
+                JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result),
+              );
               after = entry.id;
             }
             if (page.length > 0) continue;
             if (!opts.follow) break;
             const waited = await b.readResults(after, 100, 1000);
             for (const entry of waited) {
-              await writeLine(io.stdout, JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result));
+              await writeLine(
+                io.stdout,
+                JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result),
+              );
               after = entry.id;
             }
           }
@@ -176,7 +194,9 @@ function warnAboutPlan(
   try {
     plan = JSON.parse(text);
   } catch {
-    io.stderr.write("intentgate: warning: the plan is not valid JSON; the executor will deny it (invalid_plan)\n");
+    io.stderr.write(
+      "intentgate: warning: the plan is not valid JSON; the executor will deny it (invalid_plan)\n",
+    );
     return;
   }
   const source = (plan as { source?: unknown } | null)?.source;

@@ -55,7 +55,10 @@ export async function openConfiguredBackend(config: ExecutorConfig): Promise<Bac
 }
 
 /** Runs `fn` with an open backend and closes it afterwards. */
-export async function withBackend<T>(config: ExecutorConfig, fn: (backend: Backend) => Promise<T>): Promise<T> {
+export async function withBackend<T>(
+  config: ExecutorConfig,
+  fn: (backend: Backend) => Promise<T>,
+): Promise<T> {
   const backend = await openConfiguredBackend(config);
   try {
     return await fn(backend);
@@ -73,7 +76,10 @@ export function redactUrl(url: string): string {
 export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const value = env[name];
   if (value === undefined || value === "") {
-    throw new CliError(`--secret-env ${name}: environment variable with the ${what} is not set or empty`, EXIT.CONFIG);
+    throw new CliError(
+      `--secret-env ${name}: environment variable with the ${what} is not set or empty`,
+      EXIT.CONFIG,
+    );
   }
   return value;
 }
@@ -92,7 +98,8 @@ export function defaultWho(env: NodeJS.ProcessEnv): string {
 /** commander parser for an integer option within [min, max]. */
 export function intOption(min: number, max: number): (value: string) => number {
   return (value) => {
-    if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    if (!/^(0|[1-9][0-9]*)$/.test(value))
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     const n = Number(value);
     if (n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;

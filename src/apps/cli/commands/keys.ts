@@ -11,7 +11,8 @@ type Alg = "ed25519" | "hmac-sha256";
 const ALGS: readonly Alg[] = ["ed25519", "hmac-sha256"];
 
 function keyIdArg(value: string): string {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) throw new InvalidArgumentError("expected 1-64 chars of [A-Za-z0-9._-]");
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(value))
+    throw new InvalidArgumentError("expected 1-64 chars of [A-Za-z0-9._-]");
   return value;
 }
 
@@ -28,7 +29,13 @@ export function addKeyCommands(program: Command, io: CliIo): void {
       const m = generateKeyMaterial(opts.alg, opts.keyId, opts.source);
       const out =
         m.alg === "ed25519"
-          ? { key_id: m.keyId, alg: m.alg, private_key: m.privateKey, public_key: m.publicKey, config: m.config }
+          ? {
+              key_id: m.keyId,
+              alg: m.alg,
+              private_key: m.privateKey,
+              public_key: m.publicKey,
+              config: m.config,
+            }
           : { key_id: m.keyId, alg: m.alg, secret: m.secret, secret_env: m.secretEnv, config: m.config };
       io.stderr.write(
         m.alg === "ed25519"
@@ -43,14 +50,18 @@ export function addKeyCommands(program: Command, io: CliIo): void {
     .command("issue")
     .description("issue a signed permit token for one plan")
     .requiredOption("--key-id <id>", "the issuer's key id (the permit's iss)", keyIdArg)
-    .requiredOption("--secret-env <name>", "environment variable holding the issuer's HMAC secret or Ed25519 private key")
+    .requiredOption(
+      "--secret-env <name>",
+      "environment variable holding the issuer's HMAC secret or Ed25519 private key",
+    )
     .addOption(new Option("--alg <alg>", "the issuer key's algorithm (or give --config)").choices(ALGS))
     .option("--config <path>", "executor config to read the key's algorithm from")
     .requiredOption("--plan-id <id>", "the plan the permit is for")
     .requiredOption("--symbol <symbol>", "the plan's symbol")
     .addOption(new Option("--side <side>", "the plan's side").choices(["BUY", "SELL"]).makeOptionMandatory())
     .requiredOption("--max-qty <qty>", "the most the plan's qty may be (decimal string)", (v: string) => {
-      if (!UNSIGNED_DECIMAL_RE.test(v)) throw new InvalidArgumentError("expected a decimal string such as 0.5");
+      if (!UNSIGNED_DECIMAL_RE.test(v))
+        throw new InvalidArgumentError("expected a decimal string such as 0.5");
       return v;
     })
     .option("--reduce-only", "the plan must be reduce_only", false)
@@ -74,9 +85,13 @@ export function addKeyCommands(program: Command, io: CliIo): void {
         if (opts.config !== undefined) {
           const config = await readConfigFile(opts.config);
           const k = config.keys[opts.keyId];
-          if (k === undefined) throw new CliError(`--key-id ${opts.keyId}: no such key in ${opts.config}`, EXIT.USAGE);
+          if (k === undefined)
+            throw new CliError(`--key-id ${opts.keyId}: no such key in ${opts.config}`, EXIT.USAGE);
           if (k.role !== "permit_issuer") {
-            throw new CliError(`--key-id ${opts.keyId}: not a permit_issuer key in ${opts.config}`, EXIT.USAGE);
+            throw new CliError(
+              `--key-id ${opts.keyId}: not a permit_issuer key in ${opts.config}`,
+              EXIT.USAGE,
+            );
           }
           if (alg !== undefined && alg !== k.alg) {
             throw new CliError(`--alg ${alg}: the config says ${opts.keyId} is ${k.alg}`, EXIT.USAGE);
@@ -106,7 +121,10 @@ export function addKeyCommands(program: Command, io: CliIo): void {
           );
         } catch (err) {
           const e = err as Error;
-          throw new CliError(e.name === "SigningKeyError" ? `--secret-env ${opts.secretEnv}: ${e.message}` : e.message, e.name === "SigningKeyError" ? EXIT.CONFIG : EXIT.USAGE);
+          throw new CliError(
+            e.name === "SigningKeyError" ? `--secret-env ${opts.secretEnv}: ${e.message}` : e.message,
+            e.name === "SigningKeyError" ? EXIT.CONFIG : EXIT.USAGE,
+          );
         }
         await writeLine(io.stdout, token);
       },
