@@ -6,8 +6,9 @@ import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { parseDecimal } from "../core/decimal.js";
+import { findDuplicateKey as findDuplicateJsonKey } from "../core/strictJson.js";
 import { ConfigError } from "./configError.js";
-import { findDuplicateJsonKey, loadConfig, parseConfigText, readConfigFile } from "./loadConfig.js";
+import { loadConfig, parseConfigText, readConfigFile } from "./loadConfig.js";
 
 const CANARY = "canary-Zq8vX-very-secret-value";
 

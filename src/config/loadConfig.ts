@@ -7,6 +7,7 @@ import { SecretBytes } from "../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../core/decimal.js";
 import type { Lane, VenueName } from "../core/plan.js";
 import type { Limits, Policy, SourcePolicy, VerifyKey } from "../core/policy.js";
+import { findDuplicateKey } from "../core/strictJson.js";
 import { ConfigError, type ConfigIssue, FILE_FIELD } from "./configError.js";
 import { configSchema, type ExecutorConfig, type KeyConfig } from "./configSchema.js";
 
@@ -122,7 +123,7 @@ function parseJsonText(text: string): unknown {
       message: `not valid JSON at ${lineCol(text, jsonErrorPosition(text))}`,
     });
   }
-  const dup = findDuplicateJsonKey(text);
+  const dup = findDuplicateKey(text);
   if (dup !== undefined) throw new ConfigError({ field: dup, message: "repeated key" });
   return value;
 }
@@ -161,48 +162,6 @@ function lineCol(text: string, pos: number): string {
   const line = before.split("\n").length;
   const col = pos - before.lastIndexOf("\n");
   return `line ${line}, column ${col}`;
-}
-
-/**
- * Finds the first repeated key in a valid JSON text (JSON.parse silently keeps
- * the last one, so `{"live":false,"live":true}` would otherwise mean `true`).
- * Returns its dotted path, or undefined.
- */
-export function findDuplicateJsonKey(text: string): string | undefined {
-  type Frame =
-    | { kind: "obj"; keys: Set<string>; key: string | undefined; expectKey: boolean }
-    | { kind: "arr"; index: number };
-  const stack: Frame[] = [];
-  const path = (last: string): string =>
-    [...stack.slice(0, -1).map((f) => (f.kind === "obj" ? f.key : String(f.index))), last]
-      .filter((p): p is string => p !== undefined)
-      .join(".");
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    const top = stack[stack.length - 1];
-    if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      if (top?.kind === "obj" && top.expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.keys.has(key)) return path(key);
-        top.keys.add(key);
-        top.key = key;
-        top.expectKey = false;
-      }
-      i = j;
-    } else if (c === "{") {
-      stack.push({ kind: "obj", keys: new Set(), key: undefined, expectKey: true });
-    } else if (c === "[") {
-      stack.push({ kind: "arr", index: 0 });
-    } else if (c === "}" || c === "]") {
-      stack.pop();
-    } else if (c === ",") {
-      if (top?.kind === "obj") top.expectKey = true;
-      else if (top?.kind === "arr") top.index++;
-    }
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------------------

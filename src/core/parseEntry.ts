@@ -1,5 +1,5 @@
 import { type Decimal, parseDecimal } from "./decimal.js";
-import { DEFAULT_ACCOUNT, type Plan, type VenueName } from "./plan.js";
+import { DEFAULT_ACCOUNT, type Plan, VENUES, type VenueName } from "./plan.js";
 import { MAX_META_BYTES, PLAN_ID_RE, planObjectSchema } from "./planSchema.js";
 import { parseStrictJson } from "./strictJson.js";
 
@@ -57,6 +57,9 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
     return fail(detail, partial);
   }
   const p = parsed.data;
+  // zod copies records into fresh objects, which turns an own `__proto__` member into a prototype;
+  // `meta` is therefore taken from JSON.parse's own object, where it is a plain member.
+  const meta = (json.value as { meta?: Record<string, unknown> }).meta;
   const qty = toDecimal(p.qty);
   if (qty === undefined || qty <= 0n) return fail("qty", partial);
   const type = p.type ?? "MARKET";
@@ -67,9 +70,9 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   } else if (type === "LIMIT") return fail("price", partial);
   const venue = p.venue as VenueName;
   if (LIVE_VENUES.has(venue) && p.account === undefined) return fail("account", partial);
-  if (p.meta !== undefined) {
-    if (Buffer.byteLength(JSON.stringify(p.meta), "utf8") > MAX_META_BYTES) return fail("meta_too_large", partial);
-    const kelly = p.meta.kelly_fraction;
+  if (meta !== undefined) {
+    if (Buffer.byteLength(JSON.stringify(meta), "utf8") > MAX_META_BYTES) return fail("meta_too_large", partial);
+    const kelly = Object.hasOwn(meta, "kelly_fraction") ? meta.kelly_fraction : undefined;
     if (kelly !== undefined && (typeof kelly !== "number" || !(kelly >= 0 && kelly <= 1))) return fail("meta", partial);
   }
   const plan: Plan = {
@@ -88,7 +91,7 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
     created_at: p.created_at,
     expires_at: p.expires_at,
     permit: p.permit,
-    meta: p.meta,
+    meta,
   };
   return { ok: true, entry: { plan, planBytes, auth } };
 }
@@ -112,5 +115,6 @@ function readablePart(obj: Record<string, unknown>): Partial<Record<string, unkn
     source: text("source", short),
     symbol: text("symbol", short),
     side: text("side", (s) => s === "BUY" || s === "SELL"),
+    venue: text("venue", (s) => (VENUES as readonly string[]).includes(s)),
   };
 }

@@ -15,50 +15,51 @@ export function parseStrictJson(
   } catch {
     return { ok: false, error: "json" };
   }
-  return hasDuplicateKey(text) ? { ok: false, error: "duplicate_key" } : { ok: true, value };
+  return findDuplicateKey(text) === undefined ? { ok: true, value } : { ok: false, error: "duplicate_key" };
 }
 
 /**
  * Scans text already known to be valid JSON for an object holding the same key
- * twice. Only object keys are collected; strings are skipped with their escapes.
+ * twice; returns the dotted path of the first repeat (`c.1.x`), or `undefined`.
+ * Keys are compared after unescaping; strings are skipped with their escapes.
  */
-function hasDuplicateKey(text: string): boolean {
-  const stack: (Set<string> | null)[] = [];
-  let expectKey = false;
+export function findDuplicateKey(text: string): string | undefined {
+  type Frame = { keys: Set<string>; key: string | undefined; expectKey: boolean } | { index: number };
+  const stack: Frame[] = [];
+  const pathTo = (last: string): string =>
+    [...stack.slice(0, -1).map((f) => ("keys" in f ? f.key : String(f.index))), last]
+      .filter((p): p is string => p !== undefined)
+      .join(".");
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    const top = stack[stack.length - 1];
     if (c === 0x22 /* " */) {
       const start = i;
       let escaped = false;
-      i++;
-      for (;;) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) {
+      for (i++; text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c /* \ */) {
           escaped = true;
-          i += 2;
-        } else if (d === 0x22) break;
-        else i++;
+          i++;
+        }
       }
-      if (expectKey) {
+      if (top && "keys" in top && top.expectKey) {
         const raw = text.slice(start, i + 1);
         const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        const keys = stack[stack.length - 1] as Set<string>;
-        if (keys.has(key)) return true;
-        keys.add(key);
-        expectKey = false;
+        if (top.keys.has(key)) return pathTo(key);
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
       }
     } else if (c === 0x7b /* { */) {
-      stack.push(new Set());
-      expectKey = true;
+      stack.push({ keys: new Set(), key: undefined, expectKey: true });
     } else if (c === 0x5b /* [ */) {
-      stack.push(null);
-      expectKey = false;
+      stack.push({ index: 0 });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
-      expectKey = false;
-    } else if (c === 0x2c /* , */) {
-      expectKey = stack[stack.length - 1] != null;
+    } else if (c === 0x2c /* , */ && top) {
+      if ("keys" in top) top.expectKey = true;
+      else top.index++;
     }
   }
-  return false;
+  return undefined;
 }

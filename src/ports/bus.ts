@@ -19,7 +19,11 @@ import type { PlanResult } from "../core/result.js";
 export interface PlanBus {
   /** Creates the consumer group on both plan streams if missing. */
   ensureGroups(): Promise<void>;
-  /** Hands out up to `count` never-delivered entries across both lanes, waiting up to `blockMs` for one. */
+  /**
+   * Hands out never-delivered entries, up to `count` per lane (Redis applies
+   * COUNT per stream; the SQLite bus hands out at most `count` in all), waiting
+   * up to `blockMs` for one. Every entry returned is pending for `consumer`.
+   */
   readNew(consumer: string, count: number, blockMs: number): Promise<BusEntry[]>;
   /** Takes over up to `count` entries pending longer than `minIdleMs` for any consumer. */
   reclaim(consumer: string, minIdleMs: number, count: number): Promise<BusEntry[]>;

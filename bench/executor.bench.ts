@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: IntentGate's executor against a raw Redis Streams loop on
+ * the same server, then latency and memory of the real executor process at a
+ * fixed offered load. Prints a table, then ONE JSON line last.
+ *
+ * Environment (all optional):
+ *   REDIS_URL        use this server instead of starting redis-server on a free port
+ *   BENCH_N          plans per throughput run (default 40000)
+ *   BENCH_RATE       offered load of the latency run, plans/s (default 1000)
+ *   BENCH_SECONDS    measured length of the latency run (default 10; plus 1 s warm-up)
+ *   BENCH_PHASES     comma list of raw,hmac,ed25519,latency (default all)
+ *   BENCH_CHILD_CPU_PROF  directory: run the latency child with --cpu-prof into it
+ * Profile the in-process runs with:
+ *   BENCH_PHASES=hmac node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/executor.bench.ts
+ *   node --import tsx bench/profileSummary.ts /tmp/prof/<file>.cpuprofile
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
+import { type InProcessResult, runInProcess } from "./lib/inProcess.js";
+import { type LatencyResult, runLatency } from "./lib/latency.js";
+import { type RawResult, runRawLoop } from "./lib/rawLoop.js";
+import { describeTally } from "./lib/redisUtil.js";
+import {
+  benchConfig,
+  ED25519_SOURCE,
+  HMAC_SECRET_ENV,
+  HMAC_SOURCE,
+  makeKeys,
+  resultTemplate,
+  signedPlans,
+} from "./lib/workload.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const N = intEnv("BENCH_N", 40_000);
+const RATE = intEnv("BENCH_RATE", 1000);
+const SECONDS = intEnv("BENCH_SECONDS", 10);
+const BATCH = 100;
+const PHASES = new Set(
+  (process.env.BENCH_PHASES ?? "raw,hmac,ed25519,latency").split(",").map((s) => s.trim()),
+);
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+function intEnv(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const tag = randomBytes(4).toString("hex");
+  let server: RedisServer | undefined;
+  let url = process.env.REDIS_URL;
+  if (!url) {
+    server = await startRedisServer();
+    url = server.url;
+  }
+  const workDir = await mkdtemp(join(tmpdir(), "intentgate-bench-"));
+  const keys = makeKeys();
+  const env = { [HMAC_SECRET_ENV]: keys.hmacSecret };
+  let raw: RawResult | undefined;
+  let hmac: InProcessResult | undefined;
+  let ed: InProcessResult | undefined;
+  let lat: LatencyResult | undefined;
+  try {
+    log(`redis ${server ? `redis-server on ${url} (own)` : url}; N=${N}, batch ${BATCH}`);
+    const t = performance.now();
+    const hmacPlans = signedPlans({ n: N, tag: `${tag}h`, key: keys.hmac, source: HMAC_SOURCE });
+    const planBytes = hmacPlans.reduce((s, [p]) => s + Buffer.byteLength(p), 0) / N;
+    const authBytes = hmacPlans.reduce((s, [, a]) => s + Buffer.byteLength(a), 0) / N;
+    log(
+      `signed ${N} HMAC plans in ${((performance.now() - t) / 1000).toFixed(1)} s (plan ${planBytes.toFixed(0)} B, auth ${authBytes.toFixed(0)} B)`,
+    );
+
+    if (PHASES.has("raw")) {
+      const template = resultTemplate(tag);
+      log(`raw loop: result ${Buffer.byteLength(`${template.head}1700000000000-0${template.tail}`)} B`);
+      raw = await runRawLoop({
+        url,
+        prefix: `bench:${tag}:raw:`,
+        plans: hmacPlans,
+        result: template,
+        batch: BATCH,
+      });
+      log(`raw loop: ${fmt(raw.perS)} entries/s (${raw.seconds.toFixed(2)} s)`);
+    }
+    if (PHASES.has("hmac")) {
+      const prefix = `bench:${tag}:hmac:`;
+      hmac = await runInProcess({
+        url,
+        prefix,
+        config: benchConfig({ bus: url, prefix, keys }),
+        env,
+        plans: hmacPlans,
+      });
+      log(
+        `hmac: ${fmt(hmac.perS)} plans/s (${hmac.seconds.toFixed(2)} s); ${describeTally(hmac.tally)}; result ${hmac.resultBytes.toFixed(0)} B`,
+      );
+      if (hmac.executed !== N)
+        throw new Error(`HMAC run: only ${hmac.executed} of ${N} EXECUTED (${describeTally(hmac.tally)})`);
+    }
+    if (PHASES.has("ed25519")) {
+      const t2 = performance.now();
+      const edPlans = signedPlans({ n: N, tag: `${tag}e`, key: keys.ed25519, source: ED25519_SOURCE });
+      log(`signed ${N} ed25519 plans in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+      const prefix = `bench:${tag}:ed:`;
+      ed = await runInProcess({
+        url,
+        prefix,
+        config: benchConfig({ bus: url, prefix, keys }),
+        env,
+        plans: edPlans,
+      });
+      log(`ed25519: ${fmt(ed.perS)} plans/s (${ed.seconds.toFixed(2)} s); ${describeTally(ed.tally)}`);
+      if (ed.executed !== N)
+        throw new Error(`ed25519 run: only ${ed.executed} of ${N} EXECUTED (${describeTally(ed.tally)})`);
+    }
+    if (PHASES.has("latency")) {
+      const warmup = RATE; // one second of load, not measured
+      const total = warmup + RATE * SECONDS;
+      const plans = signedPlans({ n: total, tag: `${tag}l`, key: keys.hmac, source: HMAC_SOURCE });
+      const prefix = `bench:${tag}:lat:`;
+      log(`latency: executor child, ${RATE} plans/s for ${SECONDS} s (+1 s warm-up)`);
+      lat = await runLatency({
+        repoRoot,
+        workDir,
+        url,
+        prefix,
+        config: benchConfig({ bus: url, prefix, keys }),
+        env,
+        plans,
+        warmupPlans: warmup,
+        ratePerS: RATE,
+        childCpuProfDir: process.env.BENCH_CHILD_CPU_PROF,
+      });
+      log(
+        `latency: p50 ${lat.p50Ms.toFixed(2)} ms, p99 ${lat.p99Ms.toFixed(2)} ms, max ${lat.maxMs.toFixed(2)} ms; ` +
+          `sent ${fmt(lat.sentPerS)}/s (max send lag ${lat.maxSendLagMs.toFixed(2)} ms); ` +
+          `RSS idle ${lat.rssIdleMb.toFixed(1)} MB, max ${lat.rssMaxMb.toFixed(1)} MB; ${describeTally(lat.tally)}; child exit ${lat.childExit}`,
+      );
+      if ((lat.tally.get("EXECUTED") ?? 0) !== total)
+        throw new Error(`latency run: not every plan EXECUTED (${describeTally(lat.tally)})`);
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    await server?.stop();
+  }
+  report(raw, hmac, ed, lat);
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function round(n: number | undefined, digits: number): number | null {
+  if (n === undefined || !Number.isFinite(n)) return null;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function report(
+  raw: RawResult | undefined,
+  hmac: InProcessResult | undefined,
+  ed: InProcessResult | undefined,
+  lat: LatencyResult | undefined,
+): void {
+  const ratio = (x: InProcessResult | undefined) => (x && raw ? x.perS / raw.perS : undefined);
+  const pass = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? "ok" : "MISSED");
+  const rows: string[][] = [];
+  if (raw) rows.push(["raw Redis Streams loop", fmt(raw.perS), "1.00", "", ""]);
+  if (hmac) {
+    const r = ratio(hmac);
+    rows.push([
+      "IntentGate HMAC",
+      fmt(hmac.perS),
+      r?.toFixed(2) ?? "-",
+      "≥ 0.60",
+      pass(r === undefined ? undefined : r >= 0.6),
+    ]);
+  }
+  if (ed) rows.push(["IntentGate ed25519", fmt(ed.perS), ratio(ed)?.toFixed(2) ?? "-", "", ""]);
+  const out: string[] = [];
+  out.push("");
+  out.push(`Throughput (N=${N} per run, batch ${BATCH}, one consumer, same redis-server)`);
+  out.push(table(["path", "entries/s", "ratio vs raw", "target", ""], rows));
+  if (lat) {
+    out.push("");
+    out.push(
+      `Latency: executor child process, ${lat.offeredPerS} plans/s offered open-loop ` +
+        `(${fmt(lat.sentPerS)}/s achieved), ${lat.measured} plans measured after ${lat.warmup} warm-up`,
+    );
+    out.push(
+      table(
+        ["metric", "value", "target", ""],
+        [
+          ["p50 latency", `${lat.p50Ms.toFixed(2)} ms`, "", ""],
+          ["p90 latency", `${lat.p90Ms.toFixed(2)} ms`, "", ""],
+          ["p99 latency", `${lat.p99Ms.toFixed(2)} ms`, "≤ 5 ms", pass(lat.p99Ms <= 5)],
+          ["p99.9 latency", `${lat.p999Ms.toFixed(2)} ms`, "", ""],
+          ["max latency", `${lat.maxMs.toFixed(2)} ms`, "", ""],
+          ["max send lag (load generator)", `${lat.maxSendLagMs.toFixed(2)} ms`, "", ""],
+          ["executor RSS idle", `${lat.rssIdleMb.toFixed(1)} MB`, "", ""],
+          [
+            "executor RSS max under load",
+            `${lat.rssMaxMb.toFixed(1)} MB`,
+            "≤ 80 MB",
+            pass(lat.rssMaxMb <= 80),
+          ],
+        ],
+      ),
+    );
+  }
+  out.push("");
+  process.stdout.write(`${out.join("\n")}\n`);
+  const json = {
+    plans_per_s: round(hmac?.perS, 0),
+    raw_per_s: round(raw?.perS, 0),
+    ratio: round(ratio(hmac), 3),
+    p99_ms: round(lat?.p99Ms, 3),
+    rss_mb: round(lat?.rssMaxMb, 1),
+    ed25519_per_s: round(ed?.perS, 0),
+    p50_ms: round(lat?.p50Ms, 3),
+  };
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c > 0 && c < 3 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,120 @@
+import { closeSync, openSync } from "node:fs";
+import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
+import { Executor, type ExecutorObserver } from "../../src/apps/executor/executor.js";
+import { executorObserver } from "../../src/apps/executor/executorObserver.js";
+import { settingsOf } from "../../src/apps/executor/runExecutor.js";
+import { parseConfigText } from "../../src/config/loadConfig.js";
+import type { PlanResult } from "../../src/core/result.js";
+import { createLogger, flushLogger } from "../../src/ops/logger.js";
+import { createMetrics } from "../../src/ops/metrics.js";
+import { averageResultBytes, client, dropPrefix, prefill, tallyResults } from "./redisUtil.js";
+import type { PlanFields } from "./workload.js";
+
+export interface InProcessResult {
+  readonly n: number;
+  readonly seconds: number;
+  readonly perS: number;
+  /** Decisions as read back from the result stream. */
+  readonly tally: Map<string, number>;
+  readonly executed: number;
+  readonly failures: number;
+  readonly resultBytes: number;
+}
+
+/**
+ * The real executor, in this process, on a pre-filled plan stream: the real
+ * Redis backend, config parsing, policy, gate chain, commit script and
+ * observer (pino to /dev/null, prom-client metrics). Timed from the first
+ * read to the Nth committed result.
+ */
+export async function runInProcess(opts: {
+  url: string;
+  prefix: string;
+  config: Record<string, unknown>;
+  env: Record<string, string>;
+  plans: readonly PlanFields[];
+  stallTimeoutMs?: number;
+}): Promise<InProcessResult> {
+  const loaded = await parseConfigText(JSON.stringify(opts.config), "json", opts.env);
+  const raw = client(opts.url, "bench-inprocess");
+  const backend = await openRedisBackend({ url: opts.url, prefix: loaded.config.prefix });
+  const devNull = openSync("/dev/null", "w");
+  const logger = createLogger({ level: "info", destination: devNull });
+  const metrics = createMetrics();
+  const n = opts.plans.length;
+  const planStream = `${loaded.config.prefix}stream:apply.plan`;
+  const resultStream = `${loaded.config.prefix}stream:apply.result`;
+  try {
+    await backend.ensureGroups();
+    await prefill(raw, planStream, opts.plans);
+
+    const real = executorObserver(logger, metrics);
+    const stop = new AbortController();
+    let decided = 0;
+    let failures = 0;
+    let lastProgress = performance.now();
+    let tEnd = 0;
+    let finish: () => void = () => undefined;
+    const allDecided = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const observer: ExecutorObserver = {
+      decided(result: PlanResult, seconds: number) {
+        real.decided(result, seconds);
+        decided++;
+        lastProgress = performance.now();
+        if (decided === n) {
+          tEnd = lastProgress;
+          stop.abort();
+          finish();
+        }
+      },
+      duplicate: (lane, id) => real.duplicate(lane, id),
+      gaveUp: (count) => real.gaveUp(count),
+      failed(err, during) {
+        failures++;
+        real.failed(err, during);
+      },
+    };
+    const executor = new Executor({
+      backend,
+      consumer: "bench-inprocess",
+      policy: () => loaded.policy,
+      settings: settingsOf(loaded.config),
+      observer,
+    });
+    const stall = opts.stallTimeoutMs ?? 30_000;
+    const watchdog = setInterval(() => {
+      if (performance.now() - lastProgress > stall) {
+        stop.abort();
+        finish();
+      }
+    }, 1000);
+    const t0 = performance.now();
+    lastProgress = t0;
+    const running = executor.run(stop.signal);
+    await allDecided;
+    clearInterval(watchdog);
+    await running;
+    if (decided < n)
+      throw new Error(`in-process executor stalled: ${decided} of ${n} decided, ${failures} failures`);
+    const seconds = (tEnd - t0) / 1000;
+    const tally = await tallyResults(raw, resultStream);
+    const resultBytes = await averageResultBytes(raw, resultStream);
+    return {
+      n,
+      seconds,
+      perS: n / seconds,
+      tally,
+      executed: tally.get("EXECUTED") ?? 0,
+      failures,
+      resultBytes,
+    };
+  } finally {
+    await backend.close();
+    await flushLogger(logger);
+    closeSync(devNull);
+    await dropPrefix(raw, loaded.config.prefix);
+    await raw.quit();
+  }
+}
