@@ -9,10 +9,11 @@
  *   BENCH_RATE       offered load of the latency run, plans/s (default 1000)
  *   BENCH_SECONDS    measured length of the latency run (default 10; plus 1 s warm-up)
  *   BENCH_PHASES     comma list of raw,hmac,ed25519,latency (default all)
+ *   BENCH_PROFILE_DIR     directory: CPU-profile exactly the measured window of the in-process
+ *                         runs into <dir>/hmac.cpuprofile and <dir>/ed25519.cpuprofile
  *   BENCH_CHILD_CPU_PROF  directory: run the latency child with --cpu-prof into it
- * Profile the in-process runs with:
- *   BENCH_PHASES=hmac node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/executor.bench.ts
- *   node --import tsx bench/profileSummary.ts /tmp/prof/<file>.cpuprofile
+ * Summarise a profile with:
+ *   node --import tsx bench/profileSummary.ts <dir>/hmac.cpuprofile
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -23,7 +24,7 @@ import { type RedisServer, startRedisServer } from "../test/support/redisServer.
 import { type InProcessResult, runInProcess } from "./lib/inProcess.js";
 import { type LatencyResult, runLatency } from "./lib/latency.js";
 import { type RawResult, runRawLoop } from "./lib/rawLoop.js";
-import { describeTally } from "./lib/redisUtil.js";
+import { describeServerCost, describeTally, serverCostStart } from "./lib/redisUtil.js";
 import {
   benchConfig,
   ED25519_SOURCE,
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     if (PHASES.has("raw")) {
       const template = resultTemplate(tag);
       log(`raw loop: result ${Buffer.byteLength(`${template.head}1700000000000-0${template.tail}`)} B`);
+      const cost = await serverCostStart(url);
+      const cpu0 = process.cpuUsage();
       raw = await runRawLoop({
         url,
         prefix: `bench:${tag}:raw:`,
@@ -89,19 +92,24 @@ async function main(): Promise<void> {
         batch: BATCH,
       });
       log(`raw loop: ${fmt(raw.perS)} entries/s (${raw.seconds.toFixed(2)} s)`);
+      log(`raw loop (incl. pre-fill): node CPU ${cpuS(cpu0)} s; ${describeServerCost(await cost(), N)}`);
     }
     if (PHASES.has("hmac")) {
       const prefix = `bench:${tag}:hmac:`;
+      const cost = await serverCostStart(url);
+      const cpu0 = process.cpuUsage();
       hmac = await runInProcess({
         url,
         prefix,
         config: benchConfig({ bus: url, prefix, keys }),
         env,
         plans: hmacPlans,
+        profile: profileAs("hmac"),
       });
       log(
         `hmac: ${fmt(hmac.perS)} plans/s (${hmac.seconds.toFixed(2)} s); ${describeTally(hmac.tally)}; result ${hmac.resultBytes.toFixed(0)} B`,
       );
+      log(`hmac (incl. pre-fill): node CPU ${cpuS(cpu0)} s; ${describeServerCost(await cost(), N)}`);
       if (hmac.executed !== N)
         throw new Error(`HMAC run: only ${hmac.executed} of ${N} EXECUTED (${describeTally(hmac.tally)})`);
     }
@@ -110,14 +118,18 @@ async function main(): Promise<void> {
       const edPlans = signedPlans({ n: N, tag: `${tag}e`, key: keys.ed25519, source: ED25519_SOURCE });
       log(`signed ${N} ed25519 plans in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
       const prefix = `bench:${tag}:ed:`;
+      const cost = await serverCostStart(url);
+      const cpu0 = process.cpuUsage();
       ed = await runInProcess({
         url,
         prefix,
         config: benchConfig({ bus: url, prefix, keys }),
         env,
         plans: edPlans,
+        profile: profileAs("ed25519"),
       });
       log(`ed25519: ${fmt(ed.perS)} plans/s (${ed.seconds.toFixed(2)} s); ${describeTally(ed.tally)}`);
+      log(`ed25519 (incl. pre-fill): node CPU ${cpuS(cpu0)} s; ${describeServerCost(await cost(), N)}`);
       if (ed.executed !== N)
         throw new Error(`ed25519 run: only ${ed.executed} of ${N} EXECUTED (${describeTally(ed.tally)})`);
     }
@@ -152,6 +164,16 @@ async function main(): Promise<void> {
     await server?.stop();
   }
   report(raw, hmac, ed, lat);
+}
+
+function profileAs(name: string): { dir: string; name: string } | undefined {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? { dir, name } : undefined;
+}
+
+function cpuS(since: NodeJS.CpuUsage): string {
+  const d = process.cpuUsage(since);
+  return ((d.user + d.system) / 1e6).toFixed(2);
 }
 
 function fmt(n: number): string {

@@ -1,4 +1,6 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import { join } from "node:path";
 import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
 import { Executor, type ExecutorObserver } from "../../src/apps/executor/executor.js";
 import { executorObserver } from "../../src/apps/executor/executorObserver.js";
@@ -34,6 +36,8 @@ export async function runInProcess(opts: {
   env: Record<string, string>;
   plans: readonly PlanFields[];
   stallTimeoutMs?: number;
+  /** When set, a CPU profile of exactly the measured window is written to `<dir>/<name>.cpuprofile`. */
+  profile?: { dir: string; name: string } | undefined;
 }): Promise<InProcessResult> {
   const loaded = await parseConfigText(JSON.stringify(opts.config), "json", opts.env);
   const raw = client(opts.url, "bench-inprocess");
@@ -90,10 +94,17 @@ export async function runInProcess(opts: {
         finish();
       }
     }, 1000);
+    const profiler = opts.profile ? await startProfiler() : undefined;
     const t0 = performance.now();
     lastProgress = t0;
     const running = executor.run(stop.signal);
     await allDecided;
+    if (profiler && opts.profile) {
+      writeFileSync(
+        join(opts.profile.dir, `${opts.profile.name}.cpuprofile`),
+        JSON.stringify(await profiler()),
+      );
+    }
     clearInterval(watchdog);
     await running;
     if (decided < n)
@@ -117,4 +128,22 @@ export async function runInProcess(opts: {
     await dropPrefix(raw, loaded.config.prefix);
     await raw.quit();
   }
+}
+
+/** Starts the V8 sampling profiler on this thread; the returned function stops it and yields the profile. */
+async function startProfiler(): Promise<() => Promise<object>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => {
+      session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+  return async () => {
+    const res = (await post("Profiler.stop")) as { profile: object };
+    session.disconnect();
+    return res.profile;
+  };
 }

@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CONSUMER_GROUP } from "../../src/ports/bus.js";
 import { client, dropPrefix, tallyResults } from "./redisUtil.js";
 import type { PlanFields } from "./workload.js";
 
@@ -95,23 +94,22 @@ export async function runLatency(opts: {
     const pid = child.pid;
     if (pid === undefined) throw new Error("cannot spawn the executor child");
 
-    // Ready once its consumer exists in the group (it is created by its first XREADGROUP).
+    // Ready once it has decided a probe plan (a consumer blocked in its first XREADGROUP is not yet
+    // listed by XINFO CONSUMERS, so that cannot tell). The probe is plans[0], outside the measurement.
+    const [probePlan, probeAuth] = opts.plans[0]!;
+    await admin.call("XADD", planStream, "*", "plan", probePlan, "auth", probeAuth);
     const readyBy = Date.now() + 30_000;
-    for (;;) {
+    while (Number(await admin.call("XLEN", resultStream)) < 1) {
       if (exited.done) throw new Error(`executor child exited (${childExit}) before reading:\n${childErr}`);
-      if (Date.now() > readyBy) throw new Error(`executor child not reading after 30 s:\n${childErr}`);
-      try {
-        const consumers = (await admin.call("XINFO", "CONSUMERS", planStream, CONSUMER_GROUP)) as unknown[][];
-        if (consumers.some((c) => c[c.indexOf("name") + 1] === consumer)) break;
-      } catch {
-        // no stream or group yet
-      }
-      await sleep(50);
+      if (Date.now() > readyBy) throw new Error(`executor child decided nothing within 30 s:\n${childErr}`);
+      await sleep(20);
     }
     await sleep(300);
     const rssIdleMb = rssMb(pid) ?? Number.NaN;
 
-    const total = opts.plans.length;
+    const load = opts.plans.slice(1);
+    const total = load.length;
+    const warmupPlans = Math.max(0, opts.warmupPlans - 1);
     const sentAt = new Float64Array(total);
     const scheduledAt = new Float64Array(total);
     const idToIndex = new Map<string, number>();
@@ -163,7 +161,7 @@ export async function runLatency(opts: {
         const due = Math.min(total, Math.floor((now - t0) / intervalMs) + 1);
         while (i < due) {
           const k = i++;
-          const [plan, auth] = opts.plans[k]!;
+          const [plan, auth] = load[k]!;
           scheduledAt[k] = t0 + k * intervalMs;
           sentAt[k] = performance.now();
           maxLag = Math.max(maxLag, sentAt[k]! - scheduledAt[k]!);
@@ -190,10 +188,10 @@ export async function runLatency(opts: {
     for (const s of seen) {
       const k = idToIndex.get(s.streamId);
       if (k === undefined) throw new Error(`result for unknown stream id ${s.streamId}`);
-      if (k >= opts.warmupPlans) lat.push(s.at - sentAt[k]!);
+      if (k >= warmupPlans) lat.push(s.at - sentAt[k]!);
     }
     lat.sort((a, b) => a - b);
-    const measuredSpanS = (sentAt[total - 1]! - sentAt[opts.warmupPlans]!) / 1000;
+    const measuredSpanS = (sentAt[total - 1]! - sentAt[warmupPlans]!) / 1000;
     const tally = await tallyResults(admin, resultStream);
 
     child.kill("SIGTERM");
@@ -209,7 +207,7 @@ export async function runLatency(opts: {
       p999Ms: quantile(lat, 0.999),
       maxMs: lat[lat.length - 1] ?? Number.NaN,
       maxSendLagMs: maxLag,
-      sentPerS: (total - opts.warmupPlans - 1) / measuredSpanS,
+      sentPerS: (total - warmupPlans - 1) / measuredSpanS,
       rssMaxMb: rssMax,
       rssIdleMb,
       tally,

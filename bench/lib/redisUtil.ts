@@ -79,3 +79,61 @@ export async function averageResultBytes(r: Redis, resultStream: string, n = 200
 export function describeTally(t: Map<string, number>): string {
   return [...t.entries()].map(([k, v]) => `${k}=${v}`).join(", ");
 }
+
+/** Redis-side cost of a phase: server CPU seconds and the commands that took it. */
+export interface ServerCost {
+  readonly cpuSeconds: number;
+  /** Bytes the server received and sent. */
+  readonly netIn: number;
+  readonly netOut: number;
+  /** Command → [calls, total µs], heaviest first. */
+  readonly commands: Array<[string, number, number]>;
+}
+
+/** Starts measuring the server's CPU and per-command time (CONFIG RESETSTAT; tolerated when refused). */
+export async function serverCostStart(url: string): Promise<() => Promise<ServerCost>> {
+  const r = client(url, "bench-stats");
+  const sample = async () => {
+    const info = String(await r.call("INFO", "all"));
+    const get = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, "m").exec(info)?.[1] ?? 0);
+    return {
+      cpu: get("used_cpu_user") + get("used_cpu_sys"),
+      netIn: get("total_net_input_bytes"),
+      netOut: get("total_net_output_bytes"),
+    };
+  };
+  try {
+    await r.call("CONFIG", "RESETSTAT");
+  } catch {
+    // managed servers may refuse it: command stats then include earlier traffic
+  }
+  const s0 = await sample();
+  return async () => {
+    try {
+      const s1 = await sample();
+      const info = String(await r.call("INFO", "commandstats"));
+      const commands: Array<[string, number, number]> = [];
+      for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+        commands.push([m[1]!, Number(m[2]), Number(m[3])]);
+      }
+      commands.sort((a, b) => b[2] - a[2]);
+      return {
+        cpuSeconds: s1.cpu - s0.cpu,
+        netIn: s1.netIn - s0.netIn,
+        netOut: s1.netOut - s0.netOut,
+        commands,
+      };
+    } finally {
+      r.disconnect();
+    }
+  };
+}
+
+export function describeServerCost(c: ServerCost, entries: number): string {
+  const top = c.commands
+    .slice(0, 5)
+    .map(([cmd, calls, usec]) => `${cmd} ${calls}× ${(usec / calls).toFixed(0)} µs`)
+    .join(", ");
+  const kb = (b: number) => `${(b / entries / 1024).toFixed(2)} KB/entry`;
+  return `redis CPU ${c.cpuSeconds.toFixed(2)} s (${((c.cpuSeconds * 1e6) / entries).toFixed(1)} µs/entry); net in ${kb(c.netIn)}, out ${kb(c.netOut)}; ${top}`;
+}

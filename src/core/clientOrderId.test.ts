@@ -47,7 +47,14 @@ describe("clientOrderId", () => {
   });
 
   it("distinct ids around the 33/34-character boundary", () => {
-    const ids = ["x".repeat(32), "x".repeat(33), "x".repeat(34), "x".repeat(35), "x".repeat(64), `${"x".repeat(33)}.`];
+    const ids = [
+      "x".repeat(32),
+      "x".repeat(33),
+      "x".repeat(34),
+      "x".repeat(35),
+      "x".repeat(64),
+      `${"x".repeat(33)}.`,
+    ];
     expect(new Set(ids.map(clientOrderId)).size).toBe(ids.length);
   });
 

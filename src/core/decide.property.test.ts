@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  b64url,
   BRIDGE,
+  b64url,
   EXIT_OWNER,
   KEY_FOR_SOURCE,
   makeFacts,
@@ -21,7 +21,7 @@ import type { Facts } from "./facts.js";
 import type { TradingState } from "./plan.js";
 import type { Policy } from "./policy.js";
 import { baseCode, REASON_CODES } from "./reasons.js";
-import { parseStrictJson } from "./strictJson.js";
+import { findDuplicateKey, parseStrictJson } from "./strictJson.js";
 
 // ---------------------------------------------------------------- invariants
 
@@ -46,7 +46,8 @@ function checkInvariants(entry: BusEntry, d: Decision, now: number): void {
   }
   if (!r.authenticated) expect(d.effects).toEqual({});
   if (r.authenticated && r.error !== "internal_error") expect(d.effects.claimPlanId).toBe(r.plan_id);
-  if (d.effects.consumePermit !== undefined) expect(d.checks.permit).toEqual({ id: d.effects.consumePermit, used: false });
+  if (d.effects.consumePermit !== undefined)
+    expect(d.checks.permit).toEqual({ id: d.effects.consumePermit, used: false });
   if (r.decision === "EXECUTED") {
     expect(d.effects.setPosition).toBeDefined();
     expect(r.fill_qty).not.toBeNull();
@@ -60,7 +61,12 @@ function checkInvariants(entry: BusEntry, d: Decision, now: number): void {
 }
 
 /** Decides `entry` and checks the invariants; never throws by contract. */
-function decideChecked(entry: BusEntry, policy: Policy = makePolicy(), facts: Facts = makeFacts(), now = NOW): Decision {
+function decideChecked(
+  entry: BusEntry,
+  policy: Policy = makePolicy(),
+  facts: Facts = makeFacts(),
+  now = NOW,
+): Decision {
   let d: Decision | undefined;
   expect(() => {
     d = decideEntry(prepareEntry(entry), policy, facts, now);
@@ -99,7 +105,10 @@ const world = fc
   }));
 
 const decimalText = fc
-  .tuple(fc.integer({ min: 0, max: 3 }), fc.option(fc.stringMatching(/^[0-9]{1,6}[1-9]$/), { nil: undefined }))
+  .tuple(
+    fc.integer({ min: 0, max: 3 }),
+    fc.option(fc.stringMatching(/^[0-9]{1,6}[1-9]$/), { nil: undefined }),
+  )
   .map(([i, f]) => (f === undefined ? String(i) : `${i}.${f}`))
   .filter((t) => t !== "0");
 
@@ -206,14 +215,24 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("remove" as const), field: fc.constantFrom(...KNOWN_FIELDS) }),
-  fc.record({ kind: fc.constant("set" as const), field: fc.constantFrom(...KNOWN_FIELDS), value: fieldValue }),
+  fc.record({
+    kind: fc.constant("set" as const),
+    field: fc.constantFrom(...KNOWN_FIELDS),
+    value: fieldValue,
+  }),
   fc.record({ kind: fc.constant("retype" as const), field: fc.constantFrom(...KNOWN_FIELDS) }),
   fc.record({
     kind: fc.constant("extra" as const),
-    key: fc.oneof(fc.string(), fc.constantFrom("reduceOnly", "Qty", "plan_id ", "__proto__", "constructor")),
+    key: fc
+      .oneof(fc.string(), fc.constantFrom("reduceOnly", "Qty", "plan_id ", "__proto__", "constructor"))
+      .filter((k) => !KNOWN_FIELDS.includes(k)),
     value: fieldValue,
   }),
-  fc.record({ kind: fc.constant("duplicate" as const), field: fc.constantFrom(...KNOWN_FIELDS), escaped: fc.boolean() }),
+  fc.record({
+    kind: fc.constant("duplicate" as const),
+    field: fc.constantFrom(...KNOWN_FIELDS),
+    escaped: fc.boolean(),
+  }),
 );
 
 /** Another JSON type for a value: the retype mutation. */
@@ -279,11 +298,13 @@ function specProblems(obj: Record<string, unknown>): string[] {
   const has = (k: string) => Object.hasOwn(obj, k);
   if (Object.keys(obj).some((k) => !KNOWN_FIELDS.includes(k))) problems.push("unknown_field");
   if (obj.v !== 1) problems.push("v");
-  if (!(typeof obj.plan_id === "string" && /^[A-Za-z0-9._:-]{1,64}$/.test(obj.plan_id))) problems.push("plan_id");
+  if (!(typeof obj.plan_id === "string" && /^[A-Za-z0-9._:-]{1,64}$/.test(obj.plan_id)))
+    problems.push("plan_id");
   if (!isIdent(obj.source)) problems.push("source");
   if (!["paper", "binance-usdm", "polymarket"].includes(obj.venue as string)) problems.push("venue");
   if (has("account") && !isIdent(obj.account)) problems.push("account");
-  if (!has("account") && (obj.venue === "binance-usdm" || obj.venue === "polymarket")) problems.push("account");
+  if (!has("account") && (obj.venue === "binance-usdm" || obj.venue === "polymarket"))
+    problems.push("account");
   if (!isIdent(obj.symbol)) problems.push("symbol");
   if (obj.side !== "BUY" && obj.side !== "SELL") problems.push("side");
   if (has("type") && obj.type !== "MARKET" && obj.type !== "LIMIT") problems.push("type");
@@ -292,7 +313,10 @@ function specProblems(obj: Record<string, unknown>): string[] {
   if (has("reduce_only") && typeof obj.reduce_only !== "boolean") problems.push("reduce_only");
   if (!isEpoch(obj.created_at)) problems.push("created_at");
   if (has("expires_at") && !isEpoch(obj.expires_at)) problems.push("expires_at");
-  if (has("permit") && !(typeof obj.permit === "string" && obj.permit.length >= 1 && obj.permit.length <= 4096)) {
+  if (
+    has("permit") &&
+    !(typeof obj.permit === "string" && obj.permit.length >= 1 && obj.permit.length <= 4096)
+  ) {
     problems.push("permit");
   }
   if (has("meta")) {
@@ -301,7 +325,8 @@ function specProblems(obj: Record<string, unknown>): string[] {
     else {
       if (Buffer.byteLength(JSON.stringify(meta)) > 4096) problems.push("meta_too_large");
       const k = (meta as Record<string, unknown>).kelly_fraction;
-      if (Object.hasOwn(meta, "kelly_fraction") && !(typeof k === "number" && k >= 0 && k <= 1)) problems.push("meta");
+      if (Object.hasOwn(meta, "kelly_fraction") && !(typeof k === "number" && k >= 0 && k <= 1))
+        problems.push("meta");
     }
   }
   return problems;
@@ -327,10 +352,14 @@ describe("decideEntry never throws and always gives one well-formed decision", (
 
   it("for random raw fields", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fieldName, bytes), { maxLength: 4 }), fc.constantFrom("main", "manual"), (fields, lane) => {
-        const d = decideChecked(rawEntry(fields, lane as "main" | "manual"));
-        expect(d.result.decision).not.toBe("EXECUTED");
-      }),
+      fc.property(
+        fc.array(fc.tuple(fieldName, bytes), { maxLength: 4 }),
+        fc.constantFrom("main", "manual"),
+        (fields, lane) => {
+          const d = decideChecked(rawEntry(fields, lane as "main" | "manual"));
+          expect(d.result.decision).not.toBe("EXECUTED");
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -406,7 +435,12 @@ describe("near-valid plans", () => {
     const payloadJson = fc.oneof(
       fc.json(),
       fc
-        .record({ over: fc.dictionary(fc.constantFrom(...Object.keys(permitPayload())), fc.jsonValue({ maxDepth: 1 })) })
+        .record({
+          over: fc.dictionary(
+            fc.constantFrom(...Object.keys(permitPayload())),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+        })
         .map(({ over }) => JSON.stringify(permitPayload(over))),
     );
     const token = fc.oneof(
@@ -418,7 +452,7 @@ describe("near-valid plans", () => {
       payloadJson.map((p) => `${b64url(p)}.${b64url(rawSignature("stranger-ed", Buffer.from(b64url(p))))}`),
       payloadJson.map((p) => {
         const [payload, s] = signPermit(p, "governor-k1").split(".") as [string, string];
-        return `${payload}.${s.slice(0, -2)}AA`;
+        return `${payload}.${s.startsWith("A") ? "B" : "A"}${s.slice(1)}`;
       }),
     );
     fc.assert(
@@ -447,7 +481,12 @@ describe("near-valid plans", () => {
 
 /** Any JSON text with `inner` nested at a random depth among random siblings. */
 function nestIn(inner: string): fc.Arbitrary<string> {
-  const layer = fc.tuple(fc.constantFrom("array", "object"), fc.json(), fc.json(), fc.string({ maxLength: 4 }));
+  const layer = fc.tuple(
+    fc.constantFrom("array", "object"),
+    fc.json(),
+    fc.json(),
+    fc.string({ maxLength: 4 }),
+  );
   return fc.array(layer, { maxLength: 5 }).map((layers) =>
     layers.reduce((acc, [kind, before, after, key]) => {
       if (kind === "array") return `[${before},${acc},${after}]`;
@@ -494,10 +533,17 @@ describe("parseStrictJson", () => {
 
   it("detects a duplicate key injected at any depth, escaped or not", () => {
     const dupObject = fc
-      .tuple(fc.string({ maxLength: 6 }), fc.json(), fc.json(), fc.json(), fc.boolean(), fc.string({ maxLength: 3 }))
-      .map(([k, a, b, mid, escape, other]) => {
+      .tuple(
+        fc.string({ maxLength: 6 }),
+        fc.json(),
+        fc.json(),
+        fc.json(),
+        fc.boolean(),
+        fc.string({ maxLength: 3 }),
+      )
+      .map(([k, a, b, mid, escapeIt, other]) => {
         const first = JSON.stringify(k);
-        const second = escape && k.length > 0 ? escapedKey(k) : first;
+        const second = escapeIt && k.length > 0 ? escapedKey(k) : first;
         const otherKey = JSON.stringify(`${k}~${other}`);
         return `{${first}:${a},${otherKey}:${mid},${second}:${b}}`;
       });
@@ -536,5 +582,15 @@ describe("parseStrictJson", () => {
     '{ "a" : 1 ,\n "a" : 2 }',
   ])("refuses %s", (text) => {
     expect(parseStrictJson(text)).toEqual({ ok: false, error: "duplicate_key" });
+  });
+
+  it.each([
+    ['{"a":1,"a":2}', "a"],
+    ['{"a":[1,{"x":1,"\\u0078":2}]}', "a.1.x"],
+    ['[0,[1,2,{"k":{"d":1,"d":2}}]]', "1.2.k.d"],
+    ['{"a":{"b":1},"c":[{"e":1},{"e":1,"e":2}]}', "c.1.e"],
+    ['{"a":"x","b":{"a":1}}', undefined],
+  ])("findDuplicateKey(%s) is %s", (text, path) => {
+    expect(findDuplicateKey(text)).toBe(path);
   });
 });

@@ -15,7 +15,13 @@ import {
   signPermit,
 } from "../../test/support/coreFixtures.js";
 import type { BusEntry } from "../ports/bus.js";
-import { deadLetterDecision, decideEntry, factsQueryFor, internalErrorDecision, prepareEntry } from "./decide.js";
+import {
+  deadLetterDecision,
+  decideEntry,
+  factsQueryFor,
+  internalErrorDecision,
+  prepareEntry,
+} from "./decide.js";
 import type { Decision } from "./decision.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
 import { FactsOverlay } from "./factsOverlay.js";
@@ -29,7 +35,13 @@ const pos = (expected: string, symbol = "BTCUSDT", account = "default") => ({ ac
 function withPermit(planOver: Record<string, unknown>, permitOver: Record<string, unknown> = {}): BusEntry {
   const plan = planObject(planOver);
   plan.permit = signPermit(
-    permitPayload({ plan_id: plan.plan_id, symbol: plan.symbol, side: plan.side, max_qty: String(plan.qty), ...permitOver }),
+    permitPayload({
+      plan_id: plan.plan_id,
+      symbol: plan.symbol,
+      side: plan.side,
+      max_qty: String(plan.qty),
+      ...permitOver,
+    }),
   );
   return planEntry(plan);
 }
@@ -64,7 +76,11 @@ describe("decision checks and effects", () => {
   });
 
   it("denied at gate 5 relies on the trading state", () => {
-    const d = decide(planEntry(planObject({ plan_id: "ce-5" })), makePolicy(), makeFacts({ tradingState: "REDUCING" }));
+    const d = decide(
+      planEntry(planObject({ plan_id: "ce-5" })),
+      makePolicy(),
+      makeFacts({ tradingState: "REDUCING" }),
+    );
     expect(d.result.error).toBe("trading_reducing");
     expect(d.checks).toEqual({ tradingState: "REDUCING" });
     expect(d.effects).toEqual({ claimPlanId: "ce-5" });
@@ -78,7 +94,11 @@ describe("decision checks and effects", () => {
   });
 
   it("duplicate relies on the plan_id still being claimed", () => {
-    const d = decide(planEntry(planObject({ plan_id: "ce-7" })), makePolicy(), makeFacts({ claimedPlanIds: ["ce-7"] }));
+    const d = decide(
+      planEntry(planObject({ plan_id: "ce-7" })),
+      makePolicy(),
+      makeFacts({ claimedPlanIds: ["ce-7"] }),
+    );
     expect(d.result.error).toBe("duplicate_plan_id");
     expect(d.result.authenticated).toBe(true);
     expect(d.checks).toEqual({ tradingState: "ACTIVE", planId: { id: "ce-7", claimed: true } });
@@ -124,16 +144,31 @@ describe("decision checks and effects", () => {
   });
 
   it("denied by the rate limit is itself counted", () => {
-    const d = decide(planEntry(planObject({ plan_id: "ce-11" })), makePolicy(), makeFacts({ rates: { [BRIDGE]: 200 } }));
+    const d = decide(
+      planEntry(planObject({ plan_id: "ce-11" })),
+      makePolicy(),
+      makeFacts({ rates: { [BRIDGE]: 200 } }),
+    );
     expect(d.result.error).toBe("limit:rate");
-    expect(d.checks).toEqual({ tradingState: "ACTIVE", planId: { id: "ce-11", claimed: false }, rate: rate(false) });
+    expect(d.checks).toEqual({
+      tradingState: "ACTIVE",
+      planId: { id: "ce-11", claimed: false },
+      rate: rate(false),
+    });
     expect(d.effects).toEqual({ claimPlanId: "ce-11", countRate });
   });
 
   it("no rate limit configured: no rate check, nothing counted", () => {
-    const d = decide(planEntry(planObject({ plan_id: "ce-12" })), makePolicy({ limits: { ratePerSourcePerS: undefined } }));
+    const d = decide(
+      planEntry(planObject({ plan_id: "ce-12" })),
+      makePolicy({ limits: { ratePerSourcePerS: undefined } }),
+    );
     expect(d.result.decision).toBe("EXECUTED");
-    expect(d.checks).toEqual({ tradingState: "ACTIVE", planId: { id: "ce-12", claimed: false }, position: pos("0") });
+    expect(d.checks).toEqual({
+      tradingState: "ACTIVE",
+      planId: { id: "ce-12", claimed: false },
+      position: pos("0"),
+    });
     expect(d.effects).toEqual({
       claimPlanId: "ce-12",
       setPosition: { account: "default", symbol: "BTCUSDT", value: "1" },
@@ -146,17 +181,27 @@ describe("decision checks and effects", () => {
       makePolicy({ live: true }),
     );
     expect(d.result.error).toBe("venue_not_enabled:binance-usdm");
-    expect(d.checks).toEqual({ tradingState: "ACTIVE", planId: { id: "ce-13", claimed: false }, rate: rate(true) });
+    expect(d.checks).toEqual({
+      tradingState: "ACTIVE",
+      planId: { id: "ce-13", claimed: false },
+      rate: rate(true),
+    });
     expect(d.effects).toEqual({ claimPlanId: "ce-13", countRate });
   });
 
   it("reduce_only rejected by the paper venue relies on the position, does not change it", () => {
     const d = decide(
-      planEntry(planObject({ plan_id: "ce-14", source: EXIT_OWNER, side: "SELL", reduce_only: true, qty: "2" })),
+      planEntry(
+        planObject({ plan_id: "ce-14", source: EXIT_OWNER, side: "SELL", reduce_only: true, qty: "2" }),
+      ),
       makePolicy(),
       makeFacts({ positions: [{ symbol: "BTCUSDT", qty: "1" }] }),
     );
-    expect(d.result).toMatchObject({ decision: "FAILED", error: "venue_error:reduce_only_rejected", executed: false });
+    expect(d.result).toMatchObject({
+      decision: "FAILED",
+      error: "venue_error:reduce_only_rejected",
+      executed: false,
+    });
     expect(d.checks).toEqual({
       tradingState: "ACTIVE",
       planId: { id: "ce-14", claimed: false },
@@ -170,7 +215,10 @@ describe("decision checks and effects", () => {
     const d = decide(
       withPermit({ plan_id: "ce-15", qty: "0.25", account: "acct-9" }, { permit_id: "pm-15" }),
       makePolicy(),
-      makeFacts({ positions: [{ account: "acct-9", symbol: "BTCUSDT", qty: "-0.25" }], rates: { [BRIDGE]: 5 } }),
+      makeFacts({
+        positions: [{ account: "acct-9", symbol: "BTCUSDT", qty: "-0.25" }],
+        rates: { [BRIDGE]: 5 },
+      }),
     );
     expect(d.result.decision).toBe("EXECUTED");
     expect(d.checks).toEqual({
@@ -189,7 +237,10 @@ describe("decision checks and effects", () => {
   });
 
   it("require_auth off and no auth: passes gate 2, so it claims", () => {
-    const d = decide(planEntry(planObject({ plan_id: "ce-16" }), { keyId: null }), makePolicy({ requireAuth: false }));
+    const d = decide(
+      planEntry(planObject({ plan_id: "ce-16" }), { keyId: null }),
+      makePolicy({ requireAuth: false }),
+    );
     expect(d.result).toMatchObject({ decision: "EXECUTED", authenticated: true });
     expect(d.effects.claimPlanId).toBe("ce-16");
   });
@@ -197,7 +248,12 @@ describe("decision checks and effects", () => {
   it("the decision names the entry", () => {
     const entry = planEntry(planObject(), { lane: "manual", id: "123-4" });
     const d = decide(entry);
-    expect([d.lane, d.streamId, d.result.lane, d.result.stream_id]).toEqual(["manual", "123-4", "manual", "123-4"]);
+    expect([d.lane, d.streamId, d.result.lane, d.result.stream_id]).toEqual([
+      "manual",
+      "123-4",
+      "manual",
+      "123-4",
+    ]);
   });
 });
 
@@ -241,7 +297,10 @@ describe("FactsOverlay: a batch decides as if committed one by one", () => {
       planEntry(planObject({ plan_id: "batch-2" }), { lane: "manual" }),
       planEntry(planObject({ plan_id: "batch-2" })),
     ]);
-    expect(decisions.map((d) => d.result.error)).toEqual([`source_not_allowed:${BRIDGE}`, "duplicate_plan_id"]);
+    expect(decisions.map((d) => d.result.error)).toEqual([
+      `source_not_allowed:${BRIDGE}`,
+      "duplicate_plan_id",
+    ]);
   });
 
   it("an unauthenticated entry does not take the plan_id", () => {
@@ -260,13 +319,15 @@ describe("FactsOverlay: a batch decides as if committed one by one", () => {
       planEntry(planObject({ source: EXIT_OWNER, side: "BUY", qty: "0.5", reduce_only: true })),
       planEntry(planObject({ source: EXIT_OWNER, side: "BUY", qty: "0.5", reduce_only: true })),
     ]);
-    expect(decisions.map((d) => [d.result.decision, d.effects.setPosition?.value ?? d.result.error])).toEqual([
-      ["EXECUTED", "1"],
-      ["EXECUTED", "1.5"],
-      ["EXECUTED", "-0.5"],
-      ["EXECUTED", "0"],
-      ["FAILED", "venue_error:reduce_only_rejected"],
-    ]);
+    expect(decisions.map((d) => [d.result.decision, d.effects.setPosition?.value ?? d.result.error])).toEqual(
+      [
+        ["EXECUTED", "1"],
+        ["EXECUTED", "1.5"],
+        ["EXECUTED", "-0.5"],
+        ["EXECUTED", "0"],
+        ["FAILED", "venue_error:reduce_only_rejected"],
+      ],
+    );
     expect(decisions.map((d) => d.checks.position?.expected)).toEqual(["0", "1", "1.5", "-0.5", "0"]);
     expect(overlay.positions.has(positionKey({ account: "default", symbol: "BTCUSDT" }))).toBe(false);
   });
@@ -344,7 +405,11 @@ describe("dead letters and internal errors", () => {
   it("delivery limit on garbage: FAILED, no plan fields", () => {
     const entry = rawEntry([["plan", Buffer.from([0xff])]]);
     const d = deadLetterDecision(entry, makePolicy(), makeFacts(), NOW);
-    expect(d.result).toMatchObject({ decision: "FAILED", error: "internal_error:delivery_limit", plan_id: null });
+    expect(d.result).toMatchObject({
+      decision: "FAILED",
+      error: "internal_error:delivery_limit",
+      plan_id: null,
+    });
     expect(d.result.authenticated).toBe(false);
   });
 
@@ -358,7 +423,12 @@ describe("dead letters and internal errors", () => {
 
   it("internalErrorDecision writes nothing but the result", () => {
     const d = internalErrorDecision({ lane: "main", id: "9-9" }, NOW);
-    expect(d.result).toMatchObject({ decision: "FAILED", error: "internal_error", plan_id: null, stream_id: "9-9" });
+    expect(d.result).toMatchObject({
+      decision: "FAILED",
+      error: "internal_error",
+      plan_id: null,
+      stream_id: "9-9",
+    });
     expect(d.effects).toEqual({});
   });
 });

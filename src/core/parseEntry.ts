@@ -105,6 +105,12 @@ function toDecimal(input: string | number): Decimal | undefined {
   return parseDecimal(typeof input === "number" ? String(input) : input);
 }
 
+/** A quantity's text when it is a valid decimal, for echoing. */
+function readableDecimal(input: string | number): string | undefined {
+  const text = typeof input === "number" ? String(input) : input;
+  return parseDecimal(text) === undefined ? undefined : text;
+}
+
 /** Plan fields readable enough to echo in a result even when the plan is invalid. */
 function readablePart(obj: Record<string, unknown>): Partial<Record<string, unknown>> {
   const text = (k: string, ok: (s: string) => boolean) =>
@@ -116,5 +122,7 @@ function readablePart(obj: Record<string, unknown>): Partial<Record<string, unkn
     symbol: text("symbol", short),
     side: text("side", (s) => s === "BUY" || s === "SELL"),
     venue: text("venue", (s) => (VENUES as readonly string[]).includes(s)),
+    qty: typeof obj.qty === "number" || typeof obj.qty === "string" ? readableDecimal(obj.qty) : undefined,
+    reduce_only: typeof obj.reduce_only === "boolean" ? obj.reduce_only : undefined,
   };
 }

@@ -12,7 +12,6 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import {
   type BusKind,
   checkExactlyOnce,
-  type ExecutorHarness as Harness,
   ExecutorHarness,
   type ExecutorProcess,
   makePlans,
@@ -25,7 +24,7 @@ const MAX_KILL_ATTEMPTS = 15;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-let h: Harness | undefined;
+let h: ExecutorHarness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
@@ -38,11 +37,17 @@ interface Kill {
 }
 
 /** Polls the victim's pending count until it holds entries (or `timeoutMs`); returns the count seen. */
-async function waitUntilHolding(harness: Harness, victim: ExecutorProcess, timeoutMs: number): Promise<number> {
+async function waitUntilHolding(
+  harness: ExecutorHarness,
+  victim: ExecutorProcess,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && victim.alive) {
     const n = await harness.pendingFor(victim.consumer);
     if (n > 0) return n;
+    // The SQLite probe is synchronous: let the publisher (same event loop) go on between probes.
+    await new Promise((r) => setImmediate(r));
   }
   return 0;
 }
@@ -52,12 +57,8 @@ describe.each<BusKind>(["redis", "sqlite"])("executor crash (%s)", (bus) => {
     const harness = await ExecutorHarness.create({ bus, redisUrl: inject("redisUrl") });
     h = harness;
     const config = harness.writeConfig({ claim_idle_ms: 500, max_deliveries: 1000, batch_size: 50 });
-    let next = 1;
-    const live: ExecutorProcess[] = await harness.start(
-      ["crash-1", "crash-2", "crash-3"].map((c) => c),
-      { config },
-    );
-    next = 4;
+    const live: ExecutorProcess[] = await harness.start(["crash-1", "crash-2", "crash-3"], { config });
+    let next = 4;
 
     const specs = makePlans(TOTAL, { dupEvery: 40, badEvery: 101, manualEvery: 9 });
     let publishing = true;
@@ -102,7 +103,8 @@ describe.each<BusKind>(["redis", "sqlite"])("executor crash (%s)", (bus) => {
 
     // The survivors and replacements stop cleanly.
     const statuses = await Promise.all(live.map((p) => p.stop()));
-    for (const [i, s] of statuses.entries()) expect(s, live[i]!.describe()).toEqual({ code: 0, signal: null });
+    for (const [i, s] of statuses.entries())
+      expect(s, live[i]!.describe()).toEqual({ code: 0, signal: null });
     expect(await harness.backend.pendingCount()).toBe(0);
     console.log(
       `[${bus}] ${published.length} entries, ${kills.length} SIGKILLs (${attempts} attempts), held by the dead: ` +

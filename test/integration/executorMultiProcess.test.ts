@@ -36,7 +36,8 @@ describe.each<BusKind>(["redis", "sqlite"])("executor multi-process (%s)", (bus)
     for (const p of procs) expect(p.logsWith("decision").length, p.describe()).toBeGreaterThan(0);
     const decidedPerProc = procs.map((p) => p.logsWith("decision").length);
     const statuses = await Promise.all(procs.map((p) => p.stop()));
-    for (const [i, s] of statuses.entries()) expect(s, procs[i]!.describe()).toEqual({ code: 0, signal: null });
+    for (const [i, s] of statuses.entries())
+      expect(s, procs[i]!.describe()).toEqual({ code: 0, signal: null });
     expect(await h.backend.pendingCount()).toBe(0);
     console.log(
       `[${bus}] ${published.length} entries: start ${tReady - t0} ms, publish ${tPublished - tReady} ms, ` +

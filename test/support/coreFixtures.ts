@@ -4,14 +4,14 @@
  * and §5 (deliberately independent of src/sdk, so the two can check each other).
  */
 import { createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import type { BusEntry } from "../../src/ports/bus.js";
 import { SecretBytes } from "../../src/core/auth/secretBytes.js";
-import { type Decimal, parseDecimal } from "../../src/core/decimal.js";
-import { type Decision } from "../../src/core/decision.js";
 import { decideEntry, prepareEntry } from "../../src/core/decide.js";
+import { type Decimal, parseDecimal } from "../../src/core/decimal.js";
+import type { Decision } from "../../src/core/decision.js";
 import { type Facts, positionKey, rateKey } from "../../src/core/facts.js";
 import type { Lane, TradingState, VenueName } from "../../src/core/plan.js";
 import type { AuthAlg, Limits, Policy, SourcePolicy, VerifyKey } from "../../src/core/policy.js";
+import type { BusEntry } from "../../src/ports/bus.js";
 
 /** The decision time every fixture is built around. */
 export const NOW = 1_700_000_000_000;
@@ -147,7 +147,11 @@ export interface FactsInit {
   /** Plans already counted in the `NOW` window, per source. */
   readonly rates?: Readonly<Record<string, number>>;
   /** Paper positions as signed decimal text. */
-  readonly positions?: ReadonlyArray<{ readonly account?: string; readonly symbol: string; readonly qty: string }>;
+  readonly positions?: ReadonlyArray<{
+    readonly account?: string;
+    readonly symbol: string;
+    readonly qty: string;
+  }>;
 }
 
 /** A facts snapshot: ACTIVE, nothing claimed, consumed, counted or held unless given. */
@@ -160,7 +164,10 @@ export function makeFacts(init: FactsInit = {}): Facts {
       Object.entries(init.rates ?? {}).map(([source, n]) => [rateKey({ source, window: NOW_WINDOW }), n]),
     ),
     positions: new Map(
-      (init.positions ?? []).map((p) => [positionKey({ account: p.account ?? "default", symbol: p.symbol }), p.qty]),
+      (init.positions ?? []).map((p) => [
+        positionKey({ account: p.account ?? "default", symbol: p.symbol }),
+        p.qty,
+      ]),
     ),
   };
 }
@@ -236,7 +243,10 @@ export function planBytesOf(plan: Record<string, unknown> | string | Buffer): Bu
 }
 
 /** A plan stream entry `[["plan", bytes], ["auth", "<alg>:<key_id>:<sig>"]]`. */
-export function planEntry(plan: Record<string, unknown> | string | Buffer, opts: EntryOptions = {}): BusEntry {
+export function planEntry(
+  plan: Record<string, unknown> | string | Buffer,
+  opts: EntryOptions = {},
+): BusEntry {
   const bytes = planBytesOf(plan);
   const fields: [string, Buffer][] = [["plan", bytes]];
   let auth = opts.auth;

@@ -157,7 +157,11 @@ export function expectedPositions(specs: readonly PlanSpec[]): PaperPosition[] {
 export function sortPositions(ps: readonly PaperPosition[]): PaperPosition[] {
   return [...ps]
     .map((p) => ({ account: p.account, symbol: p.symbol, qty: p.qty }))
-    .sort((a, b) => (a.account + "\0" + a.symbol < b.account + "\0" + b.symbol ? -1 : 1));
+    .sort((a, b) => {
+      const ka = `${a.account}\0${a.symbol}`;
+      const kb = `${b.account}\0${b.symbol}`;
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
 }
 
 // ------------------------------------------------------------------ executor processes
@@ -246,7 +250,8 @@ export class ExecutorProcess {
         }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new Error(`${this.consumer}: no ${what} within ${timeoutMs} ms\n${this.describe()}`)),
+            () =>
+              reject(new Error(`${this.consumer}: no ${what} within ${timeoutMs} ms\n${this.describe()}`)),
             timeoutMs,
           );
         }),
@@ -354,7 +359,9 @@ export class ExecutorHarness {
     const redis =
       opts.bus === "redis" ? new Redis(busUrl, { lazyConnect: false, maxRetriesPerRequest: 3 }) : undefined;
     const sqlite =
-      opts.bus === "sqlite" ? new Database(join(dir, "bus.db"), { readonly: true, fileMustExist: true }) : undefined;
+      opts.bus === "sqlite"
+        ? new Database(join(dir, "bus.db"), { readonly: true, fileMustExist: true })
+        : undefined;
     sqlite?.pragma("busy_timeout = 5000");
     return new ExecutorHarness({
       bus: opts.bus,
@@ -422,7 +429,17 @@ export class ExecutorHarness {
   ): ExecutorProcess {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", CLI, "executor", "--config", opts.config, "--consumer", consumer, ...(opts.args ?? [])],
+      [
+        "--import",
+        "tsx",
+        CLI,
+        "executor",
+        "--config",
+        opts.config,
+        "--consumer",
+        consumer,
+        ...(opts.args ?? []),
+      ],
       { cwd: ROOT, env: opts.env ?? this.childEnv(), stdio: ["ignore", "pipe", "pipe"] },
     );
     const proc = new ExecutorProcess(child, consumer);
@@ -484,6 +501,26 @@ export class ExecutorHarness {
     }
   }
 
+  /** Waits for the result of one entry (by lane and stream id). */
+  async waitForResult(lane: Lane, id: string, timeoutMs = 20_000): Promise<ResultEntry> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.results.poll()).find(
+        (r) => r.result.lane === lane && r.result.stream_id === id,
+      );
+      if (found) return found;
+      if (Date.now() > deadline || (this.procs.length > 0 && this.procs.every((p) => !p.alive)))
+        throw new Error(`no result for ${lane}/${id} within ${timeoutMs} ms\n${this.describeProcs()}`);
+      await sleep(20);
+    }
+  }
+
+  /** Publishes one plan entry and waits for its result. */
+  async decide(spec: PlanSpec, fields?: Array<[string, string]>): Promise<ResultEntry> {
+    const id = await this.backend.publish(spec.lane, fields ?? entryFields(spec, this.secret));
+    return this.waitForResult(spec.lane, id);
+  }
+
   /** Entries pending for one consumer (both lanes). */
   async pendingFor(consumer: string): Promise<number> {
     if (this.redis) {
@@ -502,10 +539,9 @@ export class ExecutorHarness {
       }
       return n;
     }
-    const row = this.sqlite!.prepare("SELECT COUNT(*) AS n FROM ig_pending WHERE prefix = ? AND consumer = ?").get(
-      this.prefix,
-      consumer,
-    ) as { n: number };
+    const row = this.sqlite!.prepare(
+      "SELECT COUNT(*) AS n FROM ig_pending WHERE prefix = ? AND consumer = ?",
+    ).get(this.prefix, consumer) as { n: number };
     return row.n;
   }
 
@@ -522,14 +558,22 @@ export class ExecutorHarness {
           "+",
           1_000_000,
         )) as Array<[string, string, number, number]>;
-        for (const [id, consumer, , deliveries] of rows) out.push({ lane, id, consumer, deliveries: Number(deliveries) });
+        for (const [id, consumer, , deliveries] of rows)
+          out.push({ lane, id, consumer, deliveries: Number(deliveries) });
       }
       return out;
     }
     const rows = this.sqlite!.prepare(
       "SELECT lane, ms, seq, consumer, deliveries FROM ig_pending WHERE prefix = ?",
-    ).all(this.prefix) as Array<{ lane: Lane; ms: number; seq: number; consumer: string; deliveries: number }>;
-    for (const r of rows) out.push({ lane: r.lane, id: `${r.ms}-${r.seq}`, consumer: r.consumer, deliveries: r.deliveries });
+    ).all(this.prefix) as Array<{
+      lane: Lane;
+      ms: number;
+      seq: number;
+      consumer: string;
+      deliveries: number;
+    }>;
+    for (const r of rows)
+      out.push({ lane: r.lane, id: `${r.ms}-${r.seq}`, consumer: r.consumer, deliveries: r.deliveries });
     return out;
   }
 
@@ -607,7 +651,8 @@ export async function checkExactlyOnce(
   for (const r of results) {
     const key = `${r.result.lane}/${r.result.stream_id}`;
     const prev = seen.get(key);
-    if (prev) fail(`two results for entry ${key}: ${JSON.stringify(prev.result)} and ${JSON.stringify(r.result)}`);
+    if (prev)
+      fail(`two results for entry ${key}: ${JSON.stringify(prev.result)} and ${JSON.stringify(r.result)}`);
     seen.set(key, r);
     const pub = byEntry.get(key);
     if (!pub) fail(`result for an entry never published: ${JSON.stringify(r.result)}`);
@@ -626,14 +671,17 @@ export async function checkExactlyOnce(
       executedByPlan.set(spec.planId, (executedByPlan.get(spec.planId) ?? 0) + 1);
       if (!res.executed || res.fill_qty === null || parseDecimal(res.fill_qty) !== parseDecimal(spec.qty))
         fail(`${key}: executed with fill_qty ${res.fill_qty}, plan qty ${spec.qty}`);
-      if (res.side !== spec.side || res.symbol !== spec.symbol) fail(`${key}: side/symbol differ from the plan`);
+      if (res.side !== spec.side || res.symbol !== spec.symbol)
+        fail(`${key}: side/symbol differ from the plan`);
     } else if (res.error !== "duplicate_plan_id") {
       fail(`${key}: authentic plan ${spec.planId} got ${label}`);
     }
   }
   if (seen.size !== published.length) {
     const missing = [...byEntry.keys()].filter((k) => !seen.has(k));
-    fail(`${published.length} entries published, ${seen.size} answered; missing e.g. ${missing.slice(0, 5).join(", ")}`);
+    fail(
+      `${published.length} entries published, ${seen.size} answered; missing e.g. ${missing.slice(0, 5).join(", ")}`,
+    );
   }
   const planIds = new Set(published.filter((p) => p.spec.auth === "ok").map((p) => p.spec.planId));
   for (const id of planIds) {
@@ -641,7 +689,8 @@ export async function checkExactlyOnce(
     if (n !== 1) fail(`plan_id ${id} EXECUTED ${n} times`);
   }
   const pending = await h.backend.pendingCount();
-  if (pending !== 0) fail(`${pending} entries still pending: ${JSON.stringify((await h.pendingEntries()).slice(0, 5))}`);
+  if (pending !== 0)
+    fail(`${pending} entries still pending: ${JSON.stringify((await h.pendingEntries()).slice(0, 5))}`);
   const dlq = await h.backend.dlqLength();
   if (dlq !== 0) fail(`DLQ holds ${dlq} entries`);
   const actual = sortPositions(await h.backend.positions());

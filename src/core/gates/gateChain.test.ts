@@ -2,10 +2,10 @@ import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   authFor,
-  b64url,
   BRIDGE,
-  decide,
+  b64url,
   dec,
+  decide,
   EXIT_OWNER,
   GHOST,
   makeFacts,
@@ -68,7 +68,8 @@ function rawValue(field: string, raw: string, over: Record<string, unknown> = {}
 
 /** A valid plan's JSON text with `extra` (raw JSON members) inserted before its closing brace. */
 function withMembers(extra: string, over: Record<string, unknown> = {}): () => BusEntry {
-  return () => planEntry(`${JSON.stringify(planObject(over)).slice(0, -1)},${extra}}`, { keyId: "bridge-k1" });
+  return () =>
+    planEntry(`${JSON.stringify(planObject(over)).slice(0, -1)},${extra}}`, { keyId: "bridge-k1" });
 }
 
 /** A signed plan carrying a permit bound to it; `permitOver` changes the permit's payload. */
@@ -98,11 +99,14 @@ const withPermit = (token: string, over: Record<string, unknown> = {}) => signed
 const exitReduce = (over: Record<string, unknown> = {}) =>
   signed({ source: EXIT_OWNER, side: "SELL", reduce_only: true, ...over });
 
-const long = (qty: string, symbol = "BTCUSDT", account = "default") => makeFacts({ positions: [{ account, symbol, qty }] });
+const long = (qty: string, symbol = "BTCUSDT", account = "default") =>
+  makeFacts({ positions: [{ account, symbol, qty }] });
 
 const validSig = () => b64url(rawSignature("bridge-k1", Buffer.from("x")));
 
-const PERMITS_REQUIRED = makePolicy({ permits: { required: true, issuers: new Set(["governor-k1", "governor-hmac"]) } });
+const PERMITS_REQUIRED = makePolicy({
+  permits: { required: true, issuers: new Set(["governor-k1", "governor-hmac"]) },
+});
 
 // ---------------------------------------------------------------- gate 1
 
@@ -117,7 +121,15 @@ const big = (n: number) => "x".repeat(n);
 const validJson = () => JSON.stringify(planObject());
 
 const gate1: Row[] = [
-  INVALID("duplicate_field", () => rawEntry([["plan", Buffer.from(validJson())], ["plan", Buffer.from(validJson())]]), "plan twice"),
+  INVALID(
+    "duplicate_field",
+    () =>
+      rawEntry([
+        ["plan", Buffer.from(validJson())],
+        ["plan", Buffer.from(validJson())],
+      ]),
+    "plan twice",
+  ),
   INVALID(
     "duplicate_field",
     () => {
@@ -132,17 +144,29 @@ const gate1: Row[] = [
   INVALID("unknown_field", withMembers('"__proto__":{"reduce_only":true}'), "__proto__ plan key"),
   INVALID("missing_plan", () => rawEntry([["auth", Buffer.from("hmac-sha256:k:abc")]]), "auth only"),
   INVALID("missing_plan", () => rawEntry([]), "no fields"),
-  INVALID("too_large", () => planEntry(`${validJson()}${" ".repeat(16 * 1024)}`, { keyId: "bridge-k1" }), "16 KiB + plan"),
+  INVALID(
+    "too_large",
+    () => planEntry(`${validJson()}${" ".repeat(16 * 1024)}`, { keyId: "bridge-k1" }),
+    "16 KiB + plan",
+  ),
   INVALID("encoding", text(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])), "0xff byte"),
   INVALID("encoding", text(Buffer.from([0x7b, 0x22, 0xc0, 0xaf, 0x22, 0x3a, 0x31, 0x7d])), "overlong UTF-8"),
-  INVALID("encoding", text(Buffer.from([0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x3a, 0x31, 0x7d])), "UTF-8 surrogate"),
+  INVALID(
+    "encoding",
+    text(Buffer.from([0x7b, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x3a, 0x31, 0x7d])),
+    "UTF-8 surrogate",
+  ),
   INVALID("json", text(""), "empty"),
   INVALID("json", text("{"), "truncated"),
   INVALID("json", text("{'v':1}"), "single quotes"),
   INVALID("json", text(`${validJson()},`), "trailing comma"),
   INVALID("json", text(`${validJson()}{}`), "two documents"),
   INVALID("duplicate_key", withMembers('"reduce_only":false,"reduce_only":true'), "reduce_only twice"),
-  INVALID("duplicate_key", withMembers('"reduce_only":false,"\\u0072educe_only":true'), "escaped duplicate key"),
+  INVALID(
+    "duplicate_key",
+    withMembers('"reduce_only":false,"\\u0072educe_only":true'),
+    "escaped duplicate key",
+  ),
   INVALID("duplicate_key", withMembers('"qty":"2"'), "qty twice, same type"),
   INVALID("duplicate_key", withMembers('"meta":{"a":1,"a":1}'), "nested in meta"),
   INVALID("duplicate_key", withMembers('"meta":{"l":[{"x":{"k":1,"\\u006b":2}}]}'), "deep in an array"),
@@ -214,12 +238,37 @@ const gate1: Row[] = [
   INVALID("permit", signed({ permit: "" }), "empty permit"),
   INVALID("permit", signed({ permit: 5 }), "number"),
   // Valid edges of the same gate.
-  { name: "gate 1 OK: plan of exactly 16 KiB", entry: exactSize(16 * 1024), error: null, authenticated: true },
-  { name: "gate 1 OK: meta of exactly 4096 bytes", entry: signed({ meta: { pad: big(4086) } }), error: null, authenticated: true },
+  {
+    name: "gate 1 OK: plan of exactly 16 KiB",
+    entry: exactSize(16 * 1024),
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "gate 1 OK: meta of exactly 4096 bytes",
+    entry: signed({ meta: { pad: big(4086) } }),
+    error: null,
+    authenticated: true,
+  },
   { name: "gate 1 OK: JSON number qty 0.5", entry: signed({ qty: 0.5 }), error: null, authenticated: true },
-  { name: "gate 1 OK: JSON number 1e-6 (String gives 0.000001)", entry: rawValue("qty", "1e-6"), error: null, authenticated: true },
-  { name: "gate 1 OK: 18 decimals", entry: signed({ qty: `0.${"1".repeat(18)}` }), error: null, authenticated: true },
-  { name: "gate 1 OK: kelly 0 and 1 are in range", entry: signed({ meta: { kelly_fraction: 0 } }), error: null, authenticated: true },
+  {
+    name: "gate 1 OK: JSON number 1e-6 (String gives 0.000001)",
+    entry: rawValue("qty", "1e-6"),
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "gate 1 OK: 18 decimals",
+    entry: signed({ qty: `0.${"1".repeat(18)}` }),
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "gate 1 OK: kelly 0 and 1 are in range",
+    entry: signed({ meta: { kelly_fraction: 0 } }),
+    error: null,
+    authenticated: true,
+  },
 ];
 
 /** A valid plan padded with trailing whitespace to exactly `n` bytes. */
@@ -287,7 +336,10 @@ const gate2: Row[] = [
     "bad_signature",
     () => {
       const good = JSON.stringify(planObject({ qty: "1" }));
-      return planEntry(good.replace('"qty":"1"', '"qty":"2"'), { signBytes: Buffer.from(good), keyId: "bridge-k1" });
+      return planEntry(good.replace('"qty":"1"', '"qty":"2"'), {
+        signBytes: Buffer.from(good),
+        keyId: "bridge-k1",
+      });
     },
     "tampered byte, ed25519",
   ),
@@ -295,7 +347,10 @@ const gate2: Row[] = [
     "bad_signature",
     () => {
       const good = JSON.stringify(planObject({ source: EXIT_OWNER, qty: "1" }));
-      return planEntry(good.replace('"qty":"1"', '"qty":"2"'), { signBytes: Buffer.from(good), keyId: "exitbrain-k1" });
+      return planEntry(good.replace('"qty":"1"', '"qty":"2"'), {
+        signBytes: Buffer.from(good),
+        keyId: "exitbrain-k1",
+      });
     },
     "tampered byte, hmac",
   ),
@@ -303,7 +358,10 @@ const gate2: Row[] = [
     "bad_signature",
     () => {
       const plan = planObject();
-      return planEntry(JSON.stringify(plan, null, 1), { signBytes: Buffer.from(JSON.stringify(plan)), keyId: "bridge-k1" });
+      return planEntry(JSON.stringify(plan, null, 1), {
+        signBytes: Buffer.from(JSON.stringify(plan)),
+        keyId: "bridge-k1",
+      });
     },
     "signed a re-serialisation, not the bytes sent",
   ),
@@ -313,8 +371,13 @@ const gate2: Row[] = [
       const plan = planObject({ source: OPERATOR });
       // The configured value read as hex instead of as raw UTF-8 bytes.
       const hexKeyed = (msg: string) =>
-        b64url(createHmac("sha256", Buffer.from("0123456789abcdef0123456789abcdef", "hex")).update(msg).digest());
-      return planEntry(plan, { lane: "manual", auth: `hmac-sha256:operator-k1:${hexKeyed(JSON.stringify(plan))}` });
+        b64url(
+          createHmac("sha256", Buffer.from("0123456789abcdef0123456789abcdef", "hex")).update(msg).digest(),
+        );
+      return planEntry(plan, {
+        lane: "manual",
+        auth: `hmac-sha256:operator-k1:${hexKeyed(JSON.stringify(plan))}`,
+      });
     },
     "hmac secret hex-decoded instead of raw UTF-8",
   ),
@@ -336,11 +399,35 @@ const gate2: Row[] = [
     },
     "truncated hmac",
   ),
-  UNAUTH("bad_signature", signed({}, { keyId: "bridge-k1", signBytes: Buffer.from("x") }), "require_auth off, bad auth", NO_AUTH_REQUIRED),
-  UNAUTH("malformed_auth", signed({}, { auth: "nope" }), "require_auth off, malformed auth", NO_AUTH_REQUIRED),
-  UNAUTH("source_mismatch", signed({ source: EXIT_OWNER }, { keyId: "bridge-k1" }), "bridge key signs for the exit owner"),
-  UNAUTH("source_mismatch", signed({ source: BRIDGE }, { keyId: "ghost-k1" }), "ghost key signs for the bridge"),
-  { name: "gate 2 OK: require_auth off, no auth", entry: signed({}, { keyId: null }), policy: NO_AUTH_REQUIRED, error: null, authenticated: true },
+  UNAUTH(
+    "bad_signature",
+    signed({}, { keyId: "bridge-k1", signBytes: Buffer.from("x") }),
+    "require_auth off, bad auth",
+    NO_AUTH_REQUIRED,
+  ),
+  UNAUTH(
+    "malformed_auth",
+    signed({}, { auth: "nope" }),
+    "require_auth off, malformed auth",
+    NO_AUTH_REQUIRED,
+  ),
+  UNAUTH(
+    "source_mismatch",
+    signed({ source: EXIT_OWNER }, { keyId: "bridge-k1" }),
+    "bridge key signs for the exit owner",
+  ),
+  UNAUTH(
+    "source_mismatch",
+    signed({ source: BRIDGE }, { keyId: "ghost-k1" }),
+    "ghost key signs for the bridge",
+  ),
+  {
+    name: "gate 2 OK: require_auth off, no auth",
+    entry: signed({}, { keyId: null }),
+    policy: NO_AUTH_REQUIRED,
+    error: null,
+    authenticated: true,
+  },
   {
     name: "gate 2 OK: global on, source's require_auth off, no auth",
     entry: signed({}, { keyId: null }),
@@ -348,7 +435,12 @@ const gate2: Row[] = [
     error: null,
     authenticated: true,
   },
-  { name: "gate 2 OK: hmac with a non-ASCII UTF-8 secret", entry: signed({ source: EXIT_OWNER }), error: null, authenticated: true },
+  {
+    name: "gate 2 OK: hmac with a non-ASCII UTF-8 secret",
+    entry: signed({ source: EXIT_OWNER }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "gate 2 OK: signature over pretty-printed bytes as sent",
     entry: () => planEntry(JSON.stringify(planObject(), null, 2), { keyId: "bridge-k1" }),
@@ -357,11 +449,15 @@ const gate2: Row[] = [
   },
 ];
 
-
 // ---------------------------------------------------------------- gates 3-7
 
 const gates3to7: Row[] = [
-  { name: "source_not_allowed: unknown source", entry: signed({ source: GHOST }), error: `source_not_allowed:${GHOST}`, authenticated: true },
+  {
+    name: "source_not_allowed: unknown source",
+    entry: signed({ source: GHOST }),
+    error: `source_not_allowed:${GHOST}`,
+    authenticated: true,
+  },
   {
     name: "source_not_allowed: operator on main",
     entry: signed({ source: OPERATOR }, { lane: "main" }),
@@ -381,7 +477,12 @@ const gates3to7: Row[] = [
     error: "source_not_allowed:nobody",
     authenticated: true,
   },
-  { name: "gate 3 OK: operator on manual", entry: signed({ source: OPERATOR }, { lane: "manual" }), error: null, authenticated: true },
+  {
+    name: "gate 3 OK: operator on manual",
+    entry: signed({ source: OPERATOR }, { lane: "manual" }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "NOT_EXIT_OWNER: bridge reduce_only",
     entry: signed({ side: "SELL", reduce_only: true }),
@@ -404,8 +505,20 @@ const gates3to7: Row[] = [
     error: `NOT_EXIT_OWNER:source=${OPERATOR}`,
     authenticated: true,
   },
-  { name: "gate 4 OK: exit owner reduce_only", entry: exitReduce(), facts: long("1"), error: null, authenticated: true, position: "0" },
-  { name: "gate 4 OK: reduce_only false from anyone", entry: signed({ reduce_only: false }), error: null, authenticated: true },
+  {
+    name: "gate 4 OK: exit owner reduce_only",
+    entry: exitReduce(),
+    facts: long("1"),
+    error: null,
+    authenticated: true,
+    position: "0",
+  },
+  {
+    name: "gate 4 OK: reduce_only false from anyone",
+    entry: signed({ reduce_only: false }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "trading_halted: plain plan",
     entry: signed(),
@@ -442,8 +555,18 @@ const gates3to7: Row[] = [
     authenticated: true,
     position: "2",
   },
-  { name: "stale_plan: older than max_plan_age_ms", entry: signed({ created_at: NOW - 30_001 }), error: "stale_plan", authenticated: true },
-  { name: "gate 6 OK: exactly max_plan_age_ms old", entry: signed({ created_at: NOW - 30_000 }), error: null, authenticated: true },
+  {
+    name: "stale_plan: older than max_plan_age_ms",
+    entry: signed({ created_at: NOW - 30_001 }),
+    error: "stale_plan",
+    authenticated: true,
+  },
+  {
+    name: "gate 6 OK: exactly max_plan_age_ms old",
+    entry: signed({ created_at: NOW - 30_000 }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "gate 6 OK: no max_plan_age_ms, a day old",
     entry: signed({ created_at: NOW - 86_400_000 }),
@@ -451,10 +574,30 @@ const gates3to7: Row[] = [
     error: null,
     authenticated: true,
   },
-  { name: "stale_plan: past expires_at", entry: signed({ expires_at: NOW - 1 }), error: "stale_plan", authenticated: true },
-  { name: "gate 6 OK: expires_at == now", entry: signed({ expires_at: NOW }), error: null, authenticated: true },
-  { name: "stale_plan: created 5001 ms in the future", entry: signed({ created_at: NOW + 5001 }), error: "stale_plan", authenticated: true },
-  { name: "gate 6 OK: created 5000 ms in the future", entry: signed({ created_at: NOW + 5000 }), error: null, authenticated: true },
+  {
+    name: "stale_plan: past expires_at",
+    entry: signed({ expires_at: NOW - 1 }),
+    error: "stale_plan",
+    authenticated: true,
+  },
+  {
+    name: "gate 6 OK: expires_at == now",
+    entry: signed({ expires_at: NOW }),
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "stale_plan: created 5001 ms in the future",
+    entry: signed({ created_at: NOW + 5001 }),
+    error: "stale_plan",
+    authenticated: true,
+  },
+  {
+    name: "gate 6 OK: created 5000 ms in the future",
+    entry: signed({ created_at: NOW + 5000 }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "stale_plan: skew 0 allows no future at all",
     entry: signed({ created_at: NOW + 1 }),
@@ -526,10 +669,18 @@ const gate8: Row[] = [
   ),
   PERMIT("permit_invalid:issuer", permitted({}, { iss: "nobody" }, "governor-k1"), "unknown iss"),
   PERMIT("permit_invalid:issuer", permitted({}, { iss: "bridge-k1" }), "a producer key as issuer"),
-  PERMIT("permit_invalid:issuer", permitted({}, { iss: "rogue-issuer" }), "issuer key not in permits.issuers"),
+  PERMIT(
+    "permit_invalid:issuer",
+    permitted({}, { iss: "rogue-issuer" }),
+    "issuer key not in permits.issuers",
+  ),
   PERMIT("permit_invalid:signature", permitted({}, {}, "stranger-ed"), "signed by another key"),
   PERMIT("permit_invalid:signature", permitted({}, {}, "rogue-issuer"), "signed by another issuer"),
-  PERMIT("permit_invalid:signature", permitted({}, { iss: "governor-hmac" }, "governor-k1"), "hmac issuer, ed25519 sig"),
+  PERMIT(
+    "permit_invalid:signature",
+    permitted({}, { iss: "governor-hmac" }, "governor-k1"),
+    "hmac issuer, ed25519 sig",
+  ),
   PERMIT(
     "permit_invalid:signature",
     () => {
@@ -556,8 +707,16 @@ const gate8: Row[] = [
   PERMIT("permit_mismatch:plan_id", permitted({}, { plan_id: "someone-else" }), "other plan"),
   PERMIT("permit_mismatch:symbol", permitted({}, { symbol: "ETHUSDT" }), "other symbol"),
   PERMIT("permit_mismatch:side", permitted({}, { side: "SELL" }), "other side"),
-  PERMIT("permit_mismatch:max_qty", permitted({ qty: "1.000000000000000001" }, { max_qty: "1" }), "qty above max_qty"),
-  PERMIT("permit_mismatch:reduce_only", permitted({}, { reduce_only: true }), "permit for reduce_only, plan opens"),
+  PERMIT(
+    "permit_mismatch:max_qty",
+    permitted({ qty: "1.000000000000000001" }, { max_qty: "1" }),
+    "qty above max_qty",
+  ),
+  PERMIT(
+    "permit_mismatch:reduce_only",
+    permitted({}, { reduce_only: true }),
+    "permit for reduce_only, plan opens",
+  ),
   PERMIT(
     "permit_reused",
     permitted({}, { permit_id: "used-1" }),
@@ -571,10 +730,26 @@ const gate8: Row[] = [
     "present while not required is still checked",
     makePolicy(),
   ),
-  { name: "gate 8 OK: permit required and valid", entry: permitted(), policy: PERMITS_REQUIRED, error: null, authenticated: true },
+  {
+    name: "gate 8 OK: permit required and valid",
+    entry: permitted(),
+    policy: PERMITS_REQUIRED,
+    error: null,
+    authenticated: true,
+  },
   { name: "gate 8 OK: exp == now", entry: permitted({}, { exp: NOW }), error: null, authenticated: true },
-  { name: "gate 8 OK: qty below max_qty", entry: permitted({ qty: "0.5" }, { max_qty: "1" }), error: null, authenticated: true },
-  { name: "gate 8 OK: hmac issuer", entry: permitted({}, { iss: "governor-hmac" }), error: null, authenticated: true },
+  {
+    name: "gate 8 OK: qty below max_qty",
+    entry: permitted({ qty: "0.5" }, { max_qty: "1" }),
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "gate 8 OK: hmac issuer",
+    entry: permitted({}, { iss: "governor-hmac" }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "gate 8 OK: reduce_only permit for the exit owner",
     entry: permitted({ source: EXIT_OWNER, side: "SELL", reduce_only: true }),
@@ -589,11 +764,38 @@ const gate8: Row[] = [
 const noNotional = makePolicy({ limits: { maxNotional: undefined } });
 
 const gate9: Row[] = [
-  { name: "limit:max_qty", entry: signed({ qty: "5.000000000000000001" }), policy: noNotional, error: "limit:max_qty", authenticated: true },
-  { name: "gate 9 OK: qty == max_qty", entry: signed({ qty: "5" }), policy: noNotional, error: null, authenticated: true },
-  { name: "gate 9 OK: max_qty is per symbol", entry: signed({ symbol: "SOLUSDT", qty: "6" }), error: null, authenticated: true },
-  { name: "limit:max_notional: 4 BTC at 65000", entry: signed({ qty: "4" }), error: "limit:max_notional", authenticated: true },
-  { name: "gate 9 OK: notional exactly 250000", entry: signed({ symbol: "SOLUSDT", qty: "2000" }), error: null, authenticated: true },
+  {
+    name: "limit:max_qty",
+    entry: signed({ qty: "5.000000000000000001" }),
+    policy: noNotional,
+    error: "limit:max_qty",
+    authenticated: true,
+  },
+  {
+    name: "gate 9 OK: qty == max_qty",
+    entry: signed({ qty: "5" }),
+    policy: noNotional,
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "gate 9 OK: max_qty is per symbol",
+    entry: signed({ symbol: "SOLUSDT", qty: "6" }),
+    error: null,
+    authenticated: true,
+  },
+  {
+    name: "limit:max_notional: 4 BTC at 65000",
+    entry: signed({ qty: "4" }),
+    error: "limit:max_notional",
+    authenticated: true,
+  },
+  {
+    name: "gate 9 OK: notional exactly 250000",
+    entry: signed({ symbol: "SOLUSDT", qty: "2000" }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "limit:max_notional: 10^-18 over",
     entry: signed({ symbol: "SOLUSDT", qty: "2000.000000000000000001" }),
@@ -632,7 +834,12 @@ const gate9: Row[] = [
     error: "limit:max_notional",
     authenticated: true,
   },
-  { name: "limit:no_reference_price: MARKET", entry: signed({ symbol: "DOGEUSDT" }), error: "limit:no_reference_price", authenticated: true },
+  {
+    name: "limit:no_reference_price: MARKET",
+    entry: signed({ symbol: "DOGEUSDT" }),
+    error: "limit:no_reference_price",
+    authenticated: true,
+  },
   {
     name: "limit:no_reference_price: MARKET with a price claim",
     entry: signed({ symbol: "DOGEUSDT", price: "0.1" }),
@@ -682,8 +889,18 @@ const gate9: Row[] = [
     error: null,
     authenticated: true,
   },
-  { name: "limit:kelly_fraction", entry: signed({ meta: { kelly_fraction: 0.3 } }), error: "limit:kelly_fraction", authenticated: true },
-  { name: "gate 9 OK: kelly == max", entry: signed({ meta: { kelly_fraction: 0.25 } }), error: null, authenticated: true },
+  {
+    name: "limit:kelly_fraction",
+    entry: signed({ meta: { kelly_fraction: 0.3 } }),
+    error: "limit:kelly_fraction",
+    authenticated: true,
+  },
+  {
+    name: "gate 9 OK: kelly == max",
+    entry: signed({ meta: { kelly_fraction: 0.25 } }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "gate 9 OK: no kelly limit",
     entry: signed({ meta: { kelly_fraction: 0.9 } }),
@@ -691,12 +908,18 @@ const gate9: Row[] = [
     error: null,
     authenticated: true,
   },
-  { name: "gate 9 OK: meta without kelly", entry: signed({ meta: { note: "hi" } }), error: null, authenticated: true },
+  {
+    name: "gate 9 OK: meta without kelly",
+    entry: signed({ meta: { note: "hi" } }),
+    error: null,
+    authenticated: true,
+  },
 ];
 
 // ---------------------------------------------------------------- gates 10-11
 
-const binance = (over: Record<string, unknown> = {}) => signed({ venue: "binance-usdm", account: "acct-1", ...over });
+const binance = (over: Record<string, unknown> = {}) =>
+  signed({ venue: "binance-usdm", account: "acct-1", ...over });
 
 const gates10to11: Row[] = [
   {
@@ -708,7 +931,14 @@ const gates10to11: Row[] = [
   },
   {
     name: "venue_not_enabled: polymarket not configured",
-    entry: signed({ venue: "polymarket", account: "u-1", symbol: "123456789", type: "LIMIT", price: "0.5", qty: "10" }),
+    entry: signed({
+      venue: "polymarket",
+      account: "u-1",
+      symbol: "123456789",
+      type: "LIMIT",
+      price: "0.5",
+      qty: "10",
+    }),
     error: "venue_not_enabled:polymarket",
     authenticated: true,
   },
@@ -843,7 +1073,10 @@ const order: Row[] = [
   },
   {
     name: "order: wrong lane, not exit owner, halted, stale, duplicate → gate 3",
-    entry: signed({ plan_id: "dup-3", side: "SELL", reduce_only: true, created_at: NOW - 60_000 }, { lane: "manual" }),
+    entry: signed(
+      { plan_id: "dup-3", side: "SELL", reduce_only: true, created_at: NOW - 60_000 },
+      { lane: "manual" },
+    ),
     facts: makeFacts({ tradingState: "HALTED", claimedPlanIds: ["dup-3"] }),
     error: `source_not_allowed:${BRIDGE}`,
     authenticated: true,
@@ -992,7 +1225,12 @@ describe("gate chain (wire-v1 §6)", () => {
       error: d.result.error,
       authenticated: d.result.authenticated,
       executed: d.result.executed,
-    }).toEqual({ decision, error: row.error, authenticated: row.authenticated, executed: decision === "EXECUTED" });
+    }).toEqual({
+      decision,
+      error: row.error,
+      authenticated: row.authenticated,
+      executed: decision === "EXECUTED",
+    });
     if (row.result) expect(d.result).toMatchObject(row.result);
     if (decision === "EXECUTED") {
       expect(d.result.fill_qty).not.toBeNull();
@@ -1054,7 +1292,7 @@ describe("full results", () => {
         "mode": "paper",
         "order_id": null,
         "plan_id": "snap-bad-1",
-        "qty": null,
+        "qty": "1",
         "reduce_only": null,
         "side": "BUY",
         "source": "intent_bridge",
