@@ -12,6 +12,8 @@
  *   BENCH_PROFILE_DIR     directory: CPU-profile exactly the measured window of the in-process
  *                         runs into <dir>/hmac.cpuprofile and <dir>/ed25519.cpuprofile
  *   BENCH_CHILD_CPU_PROF  directory: run the latency child with --cpu-prof into it
+ *   BENCH_CHILD_JS        compiled CLI entry for the latency child (e.g. a `tsc -p tsconfig.build.json`
+ *                         output's apps/cli/main.js) instead of `--import tsx src/apps/cli/main.ts`
  * Summarise a profile with:
  *   node --import tsx bench/profileSummary.ts <dir>/hmac.cpuprofile
  */
@@ -138,7 +140,8 @@ async function main(): Promise<void> {
       const total = warmup + RATE * SECONDS;
       const plans = signedPlans({ n: total, tag: `${tag}l`, key: keys.hmac, source: HMAC_SOURCE });
       const prefix = `bench:${tag}:lat:`;
-      log(`latency: executor child, ${RATE} plans/s for ${SECONDS} s (+1 s warm-up)`);
+      const childWhat = process.env.BENCH_CHILD_JS ?? "tsx src/apps/cli/main.ts";
+      log(`latency: executor child (${childWhat}), ${RATE} plans/s for ${SECONDS} s (+1 s warm-up)`);
       lat = await runLatency({
         repoRoot,
         workDir,
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
         warmupPlans: warmup,
         ratePerS: RATE,
         childCpuProfDir: process.env.BENCH_CHILD_CPU_PROF,
+        childJs: process.env.BENCH_CHILD_JS,
       });
       log(
         `latency: p50 ${lat.p50Ms.toFixed(2)} ms, p99 ${lat.p99Ms.toFixed(2)} ms, max ${lat.maxMs.toFixed(2)} ms; ` +

@@ -60,6 +60,8 @@ export async function runLatency(opts: {
   warmupPlans: number;
   ratePerS: number;
   childCpuProfDir?: string | undefined;
+  /** A compiled CLI entry (e.g. `dist/apps/cli/main.js`) to run instead of `src/apps/cli/main.ts` through tsx. */
+  childJs?: string | undefined;
 }): Promise<LatencyResult> {
   const configPath = join(opts.workDir, "executor-latency.json");
   await writeFile(configPath, JSON.stringify(opts.config, null, 2));
@@ -74,11 +76,11 @@ export async function runLatency(opts: {
   const exited = { done: false };
   try {
     const consumer = "bench-latency";
-    const nodeArgs = ["--import", "tsx"];
-    if (opts.childCpuProfDir) nodeArgs.push("--cpu-prof", "--cpu-prof-dir", opts.childCpuProfDir);
+    const nodeArgs = opts.childJs ? [opts.childJs] : ["--import", "tsx", "src/apps/cli/main.ts"];
+    if (opts.childCpuProfDir) nodeArgs.unshift("--cpu-prof", "--cpu-prof-dir", opts.childCpuProfDir);
     child = spawn(
       process.execPath,
-      [...nodeArgs, "src/apps/cli/main.ts", "executor", "--config", configPath, "--consumer", consumer],
+      [...nodeArgs, "executor", "--config", configPath, "--consumer", consumer],
       { cwd: opts.repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "ignore", "pipe"] },
     );
     child.stderr?.on("data", (d: Buffer) => {

@@ -19,5 +19,7 @@ export async function openBackend(opts: BackendOptions): Promise<Backend> {
     const { openRedisBackend } = await import("./redis/redisBackend.js");
     return openRedisBackend(opts);
   }
-  throw new UnsupportedBusError(`bus: unsupported URL scheme in "${opts.url.split(":")[0]}:…" (use sqlite:<path> or redis://host:port)`);
+  throw new UnsupportedBusError(
+    `bus: unsupported URL scheme in "${opts.url.split(":")[0]}:…" (use sqlite:<path> or redis://host:port)`,
+  );
 }

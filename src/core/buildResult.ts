@@ -33,7 +33,8 @@ export function buildResult(parts: ResultParts): PlanResult {
     symbol: plan?.symbol ?? str(partial?.symbol),
     side: plan?.side ?? (str(partial?.side) as Side | null),
     qty: plan?.qtyText ?? str(partial?.qty),
-    reduce_only: plan?.reduce_only ?? (typeof partial?.reduce_only === "boolean" ? partial.reduce_only : null),
+    reduce_only:
+      plan?.reduce_only ?? (typeof partial?.reduce_only === "boolean" ? partial.reduce_only : null),
     executed: parts.decision === "EXECUTED",
     decision: parts.decision,
     error: parts.error,

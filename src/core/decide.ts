@@ -41,7 +41,12 @@ export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): 
       positions.set(positionKey(ref), ref);
     }
   }
-  return { planIds: [...planIds], permitIds: [...permitIds], rates: [...rates.values()], positions: [...positions.values()] };
+  return {
+    planIds: [...planIds],
+    permitIds: [...permitIds],
+    rates: [...rates.values()],
+    positions: [...positions.values()],
+  };
 }
 
 /**
@@ -63,7 +68,13 @@ export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Fact
       error: denial ? denial.reason : null,
       now,
     });
-    return { lane: entry.lane, streamId: entry.id, result, checks: evaluation.checks, effects: effectsOf(evaluation, !denial) };
+    return {
+      lane: entry.lane,
+      streamId: entry.id,
+      result,
+      checks: evaluation.checks,
+      effects: effectsOf(evaluation, !denial),
+    };
   } catch {
     return internalErrorDecision(entry, now);
   }
@@ -77,7 +88,8 @@ function effectsOf(ev: Evaluation, executed: boolean): DecisionEffects {
   if (ev.authenticated && plan) effects.claimPlanId = plan.plan_id;
   if (ev.permit) effects.consumePermit = ev.permit.permit_id;
   if (ev.countRate) effects.countRate = ev.countRate;
-  if (executed && ev.fill) effects.setPosition = { account: ev.fill.account, symbol: ev.fill.symbol, value: ev.fill.after };
+  if (executed && ev.fill)
+    effects.setPosition = { account: ev.fill.account, symbol: ev.fill.symbol, value: ev.fill.after };
   return effects;
 }
 
@@ -92,7 +104,11 @@ export function deadLetterDecision(entry: BusEntry, policy: Policy, facts: Facts
   try {
     const input: GateInput = { entry, policy, facts, now };
     const verdict = runGates([schemaGate, authenticationGate], input);
-    evaluation = { authenticated: verdict.evaluation.authenticated, checks: {}, ...pickParsed(verdict.evaluation) };
+    evaluation = {
+      authenticated: verdict.evaluation.authenticated,
+      checks: {},
+      ...pickParsed(verdict.evaluation),
+    };
     const parsed = parseEntry(entry.fields);
     partial = parsed.ok ? undefined : parsed.partial;
   } catch {

@@ -34,7 +34,12 @@ export interface DecisionChecks {
    * this entry's increment): `allowed` needs `c + 1 <= limit`, otherwise
    * `c + 1 > limit`.
    */
-  readonly rate?: { readonly source: string; readonly window: number; readonly limit: number; readonly allowed: boolean };
+  readonly rate?: {
+    readonly source: string;
+    readonly window: number;
+    readonly limit: number;
+    readonly allowed: boolean;
+  };
   /** The paper position must still be exactly this canonical decimal text ("0" when flat). */
   readonly position?: { readonly account: string; readonly symbol: string; readonly expected: string };
 }
@@ -50,7 +55,10 @@ export interface DecisionEffects {
   /** Set the paper position to this canonical decimal text ("0" removes it). */
   readonly setPosition?: { readonly account: string; readonly symbol: string; readonly value: string };
   /** Also copy the entry to the DLQ stream (delivery limit reached). */
-  readonly deadLetter?: { readonly fields: ReadonlyArray<readonly [string, Buffer]>; readonly deliveries: number };
+  readonly deadLetter?: {
+    readonly fields: ReadonlyArray<readonly [string, Buffer]>;
+    readonly deliveries: number;
+  };
 }
 
 /** How the ledger's atomic step ended for one decision. */

@@ -19,7 +19,11 @@ export interface ParsedEntry {
 /** Gate 1's answer: a parsed entry, or the `invalid_plan` detail (plus whatever plan fields could be read, for the result). */
 export type ParseEntryOutcome =
   | { readonly ok: true; readonly entry: ParsedEntry }
-  | { readonly ok: false; readonly detail: string; readonly partial: Partial<Record<string, unknown>> | undefined };
+  | {
+      readonly ok: false;
+      readonly detail: string;
+      readonly partial: Partial<Record<string, unknown>> | undefined;
+    };
 
 /**
  * Gate 1: turns raw entry fields into a {@link Plan} or an `invalid_plan`
@@ -48,7 +52,8 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   }
   const json = parseStrictJson(text);
   if (!json.ok) return fail(json.error);
-  if (typeof json.value !== "object" || json.value === null || Array.isArray(json.value)) return fail("not_object");
+  if (typeof json.value !== "object" || json.value === null || Array.isArray(json.value))
+    return fail("not_object");
   const partial = readablePart(json.value as Record<string, unknown>);
   const parsed = planObjectSchema.safeParse(json.value);
   if (!parsed.success) {
@@ -71,9 +76,11 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   const venue = p.venue as VenueName;
   if (LIVE_VENUES.has(venue) && p.account === undefined) return fail("account", partial);
   if (meta !== undefined) {
-    if (Buffer.byteLength(JSON.stringify(meta), "utf8") > MAX_META_BYTES) return fail("meta_too_large", partial);
+    if (Buffer.byteLength(JSON.stringify(meta), "utf8") > MAX_META_BYTES)
+      return fail("meta_too_large", partial);
     const kelly = Object.hasOwn(meta, "kelly_fraction") ? meta.kelly_fraction : undefined;
-    if (kelly !== undefined && (typeof kelly !== "number" || !(kelly >= 0 && kelly <= 1))) return fail("meta", partial);
+    if (kelly !== undefined && (typeof kelly !== "number" || !(kelly >= 0 && kelly <= 1)))
+      return fail("meta", partial);
   }
   const plan: Plan = {
     v: 1,

@@ -7,7 +7,8 @@ function readmeReasonTable(): Map<string, number> {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   const section = readme.slice(readme.indexOf("## Reason codes"), readme.indexOf("## Configuration"));
   const rows = new Map<string, number>();
-  for (const match of section.matchAll(/^\| `([A-Za-z_]+)` \| (\d+) /gm)) rows.set(match[1] as string, Number(match[2]));
+  for (const match of section.matchAll(/^\| `([A-Za-z_]+)` \| (\d+) /gm))
+    rows.set(match[1] as string, Number(match[2]));
   return rows;
 }
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openBackend } from "../../adapters/openBackend.js";
-import type { PlanResult } from "../../core/result.js";
 import { parseConfigText } from "../../config/loadConfig.js";
+import type { PlanResult } from "../../core/result.js";
 import type { Backend } from "../../ports/backend.js";
 import { signPlan } from "../../sdk/signPlan.js";
 import { Executor } from "../executor/executor.js";
@@ -38,7 +38,9 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
     limits: { max_qty: { BTCUSDT: "5" }, max_notional: "250000" },
     venues: { paper: { prices: { BTCUSDT: "65000" } } },
   };
-  const { policy } = await parseConfigText(JSON.stringify(config), "json", { DEMO_EXITBRAIN_SECRET: exitSecret });
+  const { policy } = await parseConfigText(JSON.stringify(config), "json", {
+    DEMO_EXITBRAIN_SECRET: exitSecret,
+  });
   const backend = await openBackend({ url: config.bus, prefix: "intentgate:" });
   try {
     await backend.ensureGroups();
@@ -46,7 +48,13 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
       backend,
       policy: () => policy,
       consumer: "demo",
-      settings: { batchSize: 10, claimIdleMs: 15_000, maxDeliveries: 10, blockMs: 50, maxConflictRetries: 10 },
+      settings: {
+        batchSize: 10,
+        claimIdleMs: 15_000,
+        maxDeliveries: 10,
+        blockMs: 50,
+        maxConflictRetries: 10,
+      },
       observer: { decided() {}, duplicate() {}, gaveUp() {}, failed() {} },
     });
     const exitKey = { keyId: "exitbrain-k1", alg: "hmac-sha256", secret: exitSecret } as const;
@@ -71,15 +79,30 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
       { title: "authorized open", fields: signed(bridgeKey, { plan_id: "demo-1", source: "intent_bridge" }) },
       {
         title: "spoofed source (bridge key claims exitbrain)",
-        fields: signed(bridgeKey, { plan_id: "demo-2", source: "exitbrain_v3_5", side: "SELL", reduce_only: true }),
+        fields: signed(bridgeKey, {
+          plan_id: "demo-2",
+          source: "exitbrain_v3_5",
+          side: "SELL",
+          reduce_only: true,
+        }),
       },
       {
         title: "reduce_only from a non-owner",
-        fields: signed(bridgeKey, { plan_id: "demo-3", source: "intent_bridge", side: "SELL", reduce_only: true }),
+        fields: signed(bridgeKey, {
+          plan_id: "demo-3",
+          source: "intent_bridge",
+          side: "SELL",
+          reduce_only: true,
+        }),
       },
       {
         title: "exit owner closes",
-        fields: signed(exitKey, { plan_id: "demo-4", source: "exitbrain_v3_5", side: "SELL", reduce_only: true }),
+        fields: signed(exitKey, {
+          plan_id: "demo-4",
+          source: "exitbrain_v3_5",
+          side: "SELL",
+          reduce_only: true,
+        }),
       },
       {
         title: "trading HALTED",
@@ -92,7 +115,10 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
         fields: signed(bridgeKey, { plan_id: "demo-1", source: "intent_bridge" }),
       },
       { title: "malformed entry", fields: () => [["plan", '{"v":1,"plan_id":'] as const] },
-      { title: "unsigned plan", fields: () => [["plan", JSON.stringify(plan({ plan_id: "demo-8", source: "intent_bridge" }))]] },
+      {
+        title: "unsigned plan",
+        fields: () => [["plan", JSON.stringify(plan({ plan_id: "demo-8", source: "intent_bridge" }))]],
+      },
     ];
     const expected = ["EXECUTED", "DENIED", "DENIED", "EXECUTED", "DENIED", "DENIED", "DENIED", "DENIED"];
     const rows: string[][] = [];
@@ -104,11 +130,19 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
       const result = await awaitResult(executor, backend, streamId, lastResultId);
       lastResultId = result.id;
       ok &&= result.result.decision === expected[i];
-      rows.push([String(i + 1), step.title, result.result.plan_id ?? "—", result.result.decision, result.result.error ?? "—"]);
+      rows.push([
+        String(i + 1),
+        step.title,
+        result.result.plan_id ?? "—",
+        result.result.decision,
+        result.result.error ?? "—",
+      ]);
     }
     out.write(`${table(["#", "scenario", "plan_id", "decision", "reason"], rows)}\n`);
     const positions = await backend.positions();
-    out.write(`\npaper positions: ${positions.length === 0 ? "flat" : positions.map((p) => `${p.account}/${p.symbol} ${p.qty}`).join(", ")}\n`);
+    out.write(
+      `\npaper positions: ${positions.length === 0 ? "flat" : positions.map((p) => `${p.account}/${p.symbol} ${p.qty}`).join(", ")}\n`,
+    );
     out.write(`pending entries: ${await backend.pendingCount()}\n`);
     return ok ? 0 : 1;
   } finally {
@@ -133,6 +167,10 @@ async function awaitResult(
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  deadLetterDecision,
+  decideEntry,
+  factsQueryFor,
+  type PreparedEntry,
+  prepareEntry,
+} from "../../core/decide.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
-import { deadLetterDecision, decideEntry, factsQueryFor, type PreparedEntry, prepareEntry } from "../../core/decide.js";
 import { FactsOverlay } from "../../core/factsOverlay.js";
 import type { Policy } from "../../core/policy.js";
 import type { PlanResult } from "../../core/result.js";

@@ -33,7 +33,10 @@ export function executorObserver(logger: Logger, metrics: Metrics): ExecutorObse
       );
     },
     duplicate(lane, streamId) {
-      logger.debug({ lane, stream_id: streamId }, "entry already had its result; acknowledged without a second one");
+      logger.debug(
+        { lane, stream_id: streamId },
+        "entry already had its result; acknowledged without a second one",
+      );
     },
     gaveUp(count) {
       logger.warn({ count }, "shared state kept changing; entries left pending for a later retry");

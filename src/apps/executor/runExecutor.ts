@@ -42,7 +42,10 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       loaded = next;
       logger.info({ config: opts.configPath }, "config reloaded");
     } catch (err) {
-      logger.error({ err: describeError(err), config: opts.configPath }, "config reload refused; keeping the last good config");
+      logger.error(
+        { err: describeError(err), config: opts.configPath },
+        "config reload refused; keeping the last good config",
+      );
     }
   };
   const onHup = () => void reload();
@@ -53,10 +56,13 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     process.on("SIGHUP", onHup);
     opts.signal?.addEventListener("abort", onStop, { once: true });
     await backend.ensureGroups();
-    const metrics = createMetrics({ pendingEntries: () => backend.pendingCount(), dlqLength: () => backend.dlqLength() });
+    const metrics = createMetrics({
+      pendingEntries: () => backend.pendingCount(),
+      dlqLength: () => backend.dlqLength(),
+    });
     const metricsPort = opts.metricsPort ?? config.metrics_port;
-    if (metricsPort !== undefined) metricsServer = await startMetricsServer({ port: metricsPort, registry: metrics.registry });
-
+    if (metricsPort !== undefined)
+      metricsServer = await startMetricsServer({ port: metricsPort, registry: metrics.registry });
 
     const executor = new Executor({
       backend,
@@ -65,7 +71,10 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       settings: settingsOf(config),
       observer: executorObserver(logger, metrics),
     });
-    logger.info({ bus: redactUrl(config.bus), prefix: config.prefix, metrics_port: metricsServer?.port }, "executor started");
+    logger.info(
+      { bus: redactUrl(config.bus), prefix: config.prefix, metrics_port: metricsServer?.port },
+      "executor started",
+    );
     opts.onReady?.({ consumer, metricsPort: metricsServer?.port });
     await executor.run(stop.signal);
     logger.info("executor stopped: batch in hand committed");
@@ -92,7 +101,15 @@ export function settingsOf(config: ExecutorConfig): ExecutorSettings {
 
 /** Settings a reload cannot change (the bus connection and the read loop), named in a warning. */
 function warnOnFixedSettings(logger: Logger, before: ExecutorConfig, after: ExecutorConfig): void {
-  const fixed = ["bus", "prefix", "batch_size", "claim_idle_ms", "max_deliveries", "metrics_port", "log_level"] as const;
+  const fixed = [
+    "bus",
+    "prefix",
+    "batch_size",
+    "claim_idle_ms",
+    "max_deliveries",
+    "metrics_port",
+    "log_level",
+  ] as const;
   const changed = fixed.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   if (changed.length > 0) logger.warn({ changed }, "these settings apply only after a restart");
 }

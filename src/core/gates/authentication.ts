@@ -24,7 +24,7 @@ export const authenticationGate: Gate = {
     const header = parseAuthHeader(authText);
     if (!header) return unauthenticated("malformed_auth");
     const key = policy.keys.get(header.keyId);
-    if (!key || key.role !== "producer" || key.source === undefined) return unauthenticated("unknown_key");
+    if (key?.role !== "producer" || key.source === undefined) return unauthenticated("unknown_key");
     if (key.alg !== header.alg) return unauthenticated("alg_mismatch");
     if (!verifySignature(key, ev.parsed!.planBytes, header.sig)) return unauthenticated("bad_signature");
     if (key.source !== plan.source) return unauthenticated("source_mismatch");

@@ -25,7 +25,8 @@ export const executionGate: Gate = {
     const delta = plan.side === "BUY" ? plan.qty : negDecimal(plan.qty);
     if (plan.reduce_only) {
       const reduces = before !== 0n && before > 0n !== delta > 0n && absDecimal(delta) <= absDecimal(before);
-      if (!reduces) return { ok: false, reason: reason("venue_error", "reduce_only_rejected"), kind: "FAILED", checks };
+      if (!reduces)
+        return { ok: false, reason: reason("venue_error", "reduce_only_rejected"), kind: "FAILED", checks };
     }
     const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy);
     if (price === undefined) throw new Error("no fill price after the limits gate");

@@ -33,12 +33,20 @@ export const limitsGate: Gate = {
     if (price === undefined && (limits.maxNotional !== undefined || fillsAtReference(plan, policy))) {
       return deny(reason("limit", "no_reference_price"), extra);
     }
-    if (limits.maxNotional !== undefined && price !== undefined && compareProduct(plan.qty, price, limits.maxNotional) > 0) {
+    if (
+      limits.maxNotional !== undefined &&
+      price !== undefined &&
+      compareProduct(plan.qty, price, limits.maxNotional) > 0
+    ) {
       return deny(reason("limit", "max_notional"), extra);
     }
     if (!rateAllowed) return deny(reason("limit", "rate"), extra);
     const kelly = plan.meta?.kelly_fraction;
-    if (limits.maxKellyFraction !== undefined && typeof kelly === "number" && kelly > limits.maxKellyFraction) {
+    if (
+      limits.maxKellyFraction !== undefined &&
+      typeof kelly === "number" &&
+      kelly > limits.maxKellyFraction
+    ) {
       return deny(reason("limit", "kelly_fraction"), extra);
     }
     return { ok: true, ...extra };

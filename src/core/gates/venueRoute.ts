@@ -13,7 +13,8 @@ export const venueRouteGate: Gate = {
   run({ policy }, ev) {
     const plan = planOf(ev);
     if (plan.venue === "paper") return { ok: true, found: { route: { venue: "paper", mode: "paper" } } };
-    if (!policy.enabledVenues.has(plan.venue) || policy.live) return deny(reason("venue_not_enabled", plan.venue));
+    if (!policy.enabledVenues.has(plan.venue) || policy.live)
+      return deny(reason("venue_not_enabled", plan.venue));
     return { ok: true, found: { route: { venue: plan.venue, mode: "paper" } } };
   },
 };

@@ -47,15 +47,18 @@ export function verifyPermitToken(
   const [payloadText, sigText] = parts as [string, string];
   const payloadBytes = decodeBase64url(payloadText);
   const sig = decodeBase64url(sigText);
-  if (!payloadBytes || !sig || payloadBytes.length === 0 || sig.length === 0) return { ok: false, invalid: "format" };
+  if (!payloadBytes || !sig || payloadBytes.length === 0 || sig.length === 0)
+    return { ok: false, invalid: "format" };
   const json = parseStrictJson(payloadBytes.toString("utf8"));
   if (!json.ok) return { ok: false, invalid: "payload" };
   const parsed = permitPayloadSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, invalid: "payload" };
   const p = parsed.data;
   const key = policy.keys.get(p.iss);
-  if (!key || key.role !== "permit_issuer" || !policy.permits.issuers.has(p.iss)) return { ok: false, invalid: "issuer" };
-  if (!verifySignature(key, Buffer.from(payloadText, "latin1"), sig)) return { ok: false, invalid: "signature" };
+  if (key?.role !== "permit_issuer" || !policy.permits.issuers.has(p.iss))
+    return { ok: false, invalid: "issuer" };
+  if (!verifySignature(key, Buffer.from(payloadText, "latin1"), sig))
+    return { ok: false, invalid: "signature" };
   const maxQty = parseDecimal(p.max_qty);
   if (maxQty === undefined) return { ok: false, invalid: "payload" };
   return {
