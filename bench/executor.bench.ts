@@ -14,12 +14,15 @@
  *   BENCH_CHILD_CPU_PROF  directory: run the latency child with --cpu-prof into it
  *   BENCH_CHILD_JS        compiled CLI entry for the latency child (e.g. a `tsc -p tsconfig.build.json`
  *                         output's apps/cli/main.js) instead of `--import tsx src/apps/cli/main.ts`
+ *   BENCH_CHILD_NODE_ARGS extra node options for the latency child, space-separated (e.g.
+ *                         `--max-semi-space-size=2`, or `--import ./bench/fixtures/memProbe.mjs` with
+ *                         MEM_PROBE_FILE set to log its heap every 200 ms)
  * Summarise a profile with:
  *   node --import tsx bench/profileSummary.ts <dir>/hmac.cpuprofile
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
   let ed: InProcessResult | undefined;
   let lat: LatencyResult | undefined;
   try {
-    log(`redis ${server ? `redis-server on ${url} (own)` : url}; N=${N}, batch ${BATCH}`);
+    log(`redis ${server ? `redis-server on ${url} (own)` : url}; N=${N}, batch ${BATCH}; ${machineLoad()}`);
     const t = performance.now();
     const hmacPlans = signedPlans({ n: N, tag: `${tag}h`, key: keys.hmac, source: HMAC_SOURCE });
     const planBytes = hmacPlans.reduce((s, [p]) => s + Buffer.byteLength(p), 0) / N;
@@ -140,7 +143,8 @@ async function main(): Promise<void> {
       const total = warmup + RATE * SECONDS;
       const plans = signedPlans({ n: total, tag: `${tag}l`, key: keys.hmac, source: HMAC_SOURCE });
       const prefix = `bench:${tag}:lat:`;
-      const childWhat = process.env.BENCH_CHILD_JS ?? "tsx src/apps/cli/main.ts";
+      const childWhat =
+        `${process.env.BENCH_CHILD_NODE_ARGS ?? ""} ${process.env.BENCH_CHILD_JS ?? "tsx src/apps/cli/main.ts"}`.trim();
       log(`latency: executor child (${childWhat}), ${RATE} plans/s for ${SECONDS} s (+1 s warm-up)`);
       lat = await runLatency({
         repoRoot,
@@ -154,6 +158,7 @@ async function main(): Promise<void> {
         ratePerS: RATE,
         childCpuProfDir: process.env.BENCH_CHILD_CPU_PROF,
         childJs: process.env.BENCH_CHILD_JS,
+        childNodeArgs: process.env.BENCH_CHILD_NODE_ARGS?.split(" ").filter((a) => a !== ""),
       });
       log(
         `latency: p50 ${lat.p50Ms.toFixed(2)} ms, p99 ${lat.p99Ms.toFixed(2)} ms, max ${lat.maxMs.toFixed(2)} ms; ` +
@@ -163,11 +168,20 @@ async function main(): Promise<void> {
       if ((lat.tally.get("EXECUTED") ?? 0) !== total)
         throw new Error(`latency run: not every plan EXECUTED (${describeTally(lat.tally)})`);
     }
+    log(`done; ${machineLoad()}`);
   } finally {
     await rm(workDir, { recursive: true, force: true });
     await server?.stop();
   }
   report(raw, hmac, ed, lat);
+}
+
+/** Other processes competing for the CPUs make every figure here slower and noisier: say so. */
+function machineLoad(): string {
+  const [one] = loadavg();
+  const cpus = availableParallelism();
+  const busy = (one ?? 0) > cpus * 0.5 ? " (BUSY machine: figures are pessimistic and noisy)" : "";
+  return `load average ${(one ?? 0).toFixed(2)} on ${cpus} CPUs${busy}`;
 }
 
 function profileAs(name: string): { dir: string; name: string } | undefined {

@@ -62,6 +62,8 @@ export async function runLatency(opts: {
   childCpuProfDir?: string | undefined;
   /** A compiled CLI entry (e.g. `dist/apps/cli/main.js`) to run instead of `src/apps/cli/main.ts` through tsx. */
   childJs?: string | undefined;
+  /** Extra node options for the child (experiments: `--max-semi-space-size=2`, a memory probe preload). */
+  childNodeArgs?: readonly string[] | undefined;
 }): Promise<LatencyResult> {
   const configPath = join(opts.workDir, "executor-latency.json");
   await writeFile(configPath, JSON.stringify(opts.config, null, 2));
@@ -78,6 +80,7 @@ export async function runLatency(opts: {
     const consumer = "bench-latency";
     const nodeArgs = opts.childJs ? [opts.childJs] : ["--import", "tsx", "src/apps/cli/main.ts"];
     if (opts.childCpuProfDir) nodeArgs.unshift("--cpu-prof", "--cpu-prof-dir", opts.childCpuProfDir);
+    nodeArgs.unshift(...(opts.childNodeArgs ?? []));
     child = spawn(
       process.execPath,
       [...nodeArgs, "executor", "--config", configPath, "--consumer", consumer],

@@ -48,7 +48,11 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       );
     }
   };
-  const onHup = () => void reload();
+  // Reloads run one after another, so the last SIGHUP's file is the one that wins.
+  let reloads = Promise.resolve();
+  const onHup = () => {
+    reloads = reloads.then(reload);
+  };
   let metricsServer: MetricsServer | undefined;
   try {
     process.on("SIGTERM", onStop);
