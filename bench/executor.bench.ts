@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       const plans = signedPlans({ n: total, tag: `${tag}l`, key: keys.hmac, source: HMAC_SOURCE });
       const prefix = `bench:${tag}:lat:`;
       const childWhat =
-        `${process.env.BENCH_CHILD_NODE_ARGS ?? ""} ${process.env.BENCH_CHILD_JS ?? "tsx src/apps/cli/main.ts"}`.trim();
+        `${process.env.BENCH_CHILD_NODE_ARGS ?? ""} ${process.env.BENCH_CHILD_JS ?? "bin/intentgate.js"}`.trim();
       log(`latency: executor child (${childWhat}), ${RATE} plans/s for ${SECONDS} s (+1 s warm-up)`);
       lat = await runLatency({
         repoRoot,

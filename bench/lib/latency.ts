@@ -60,7 +60,7 @@ export async function runLatency(opts: {
   warmupPlans: number;
   ratePerS: number;
   childCpuProfDir?: string | undefined;
-  /** A compiled CLI entry (e.g. `dist/apps/cli/main.js`) to run instead of `src/apps/cli/main.ts` through tsx. */
+  /** The CLI entry to run (default `bin/intentgate.js`, the compiled CLI). */
   childJs?: string | undefined;
   /** Extra node options for the child (experiments: `--max-semi-space-size=2`, a memory probe preload). */
   childNodeArgs?: readonly string[] | undefined;
@@ -78,7 +78,8 @@ export async function runLatency(opts: {
   const exited = { done: false };
   try {
     const consumer = "bench-latency";
-    const nodeArgs = opts.childJs ? [opts.childJs] : ["--import", "tsx", "src/apps/cli/main.ts"];
+    // The installed CLI (compiled by `npm run build`), as production runs it; tsx alone adds ~30 MB of RSS.
+    const nodeArgs = [opts.childJs ?? "bin/intentgate.js"];
     if (opts.childCpuProfDir) nodeArgs.unshift("--cpu-prof", "--cpu-prof-dir", opts.childCpuProfDir);
     nodeArgs.unshift(...(opts.childNodeArgs ?? []));
     child = spawn(

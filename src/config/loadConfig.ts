@@ -1,7 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
-import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { SecretBytes } from "../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../core/decimal.js";
@@ -67,8 +66,8 @@ export async function readConfigFile(path: string): Promise<ExecutorConfig> {
 }
 
 /** Parses and validates config text (no secrets loaded). */
-export function validateConfigText(text: string, format: ConfigFormat): ExecutorConfig {
-  const raw = format === "yaml" ? parseYamlText(text) : parseJsonText(text);
+export async function validateConfigText(text: string, format: ConfigFormat): Promise<ExecutorConfig> {
+  const raw = format === "yaml" ? await parseYamlText(text) : parseJsonText(text);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error.issues));
   return deepFreeze(parsed.data);
@@ -90,7 +89,7 @@ export async function parseConfigText(
   env: Record<string, string | undefined>,
   opts: { baseDir?: string; path?: string } = {},
 ): Promise<LoadedConfig> {
-  const config = validateConfigText(text, format);
+  const config = await validateConfigText(text, format);
   const policy = await buildPolicy(config, env, opts.baseDir ?? process.cwd());
   return Object.freeze({ config, policy, path: opts.path });
 }
@@ -99,7 +98,9 @@ export async function parseConfigText(
 // Parsing. Parser messages can quote the offending text, which might be a
 // secret someone pasted inline, so only positions are reported.
 
-function parseYamlText(text: string): unknown {
+/** The YAML parser is loaded only for YAML configs (it costs ~8 MB of heap). */
+async function parseYamlText(text: string): Promise<unknown> {
+  const { parse: parseYaml, YAMLParseError } = await import("yaml");
   try {
     return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
   } catch (err) {

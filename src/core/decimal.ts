@@ -10,6 +10,7 @@ export type Decimal = bigint & { readonly __decimal: unique symbol };
 /** Number of fractional digits every {@link Decimal} carries. */
 export const DECIMAL_SCALE = 18;
 const SCALE = 10n ** BigInt(DECIMAL_SCALE);
+const ZEROS = "0".repeat(DECIMAL_SCALE);
 
 /** The wire grammar for unsigned decimals (wire-v1 §3). */
 export const UNSIGNED_DECIMAL_RE = /^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/;
@@ -25,10 +26,15 @@ export const ZERO = 0n as Decimal;
  */
 export function parseDecimal(text: string, opts: { signed?: boolean } = {}): Decimal | undefined {
   if (!(opts.signed ? SIGNED_DECIMAL_RE : UNSIGNED_DECIMAL_RE).test(text)) return undefined;
-  const negative = text.startsWith("-");
-  const body = negative ? text.slice(1) : text;
-  const [intPart, fracPart = ""] = body.split(".") as [string, string?];
-  const units = BigInt(intPart) * SCALE + BigInt(fracPart.padEnd(DECIMAL_SCALE, "0") || "0");
+  // One BigInt conversion of the digits with the fraction padded to 18 places.
+  const negative = text.charCodeAt(0) === 0x2d; /* - */
+  const start = negative ? 1 : 0;
+  const dot = text.indexOf(".");
+  const digits =
+    dot < 0
+      ? text.slice(start) + ZEROS
+      : text.slice(start, dot) + text.slice(dot + 1) + ZEROS.slice(text.length - dot - 1);
+  const units = BigInt(digits);
   return (negative ? -units : units) as Decimal;
 }
 
@@ -39,10 +45,13 @@ export function parseDecimal(text: string, opts: { signed?: boolean } = {}): Dec
 export function formatDecimal(value: Decimal): string {
   const negative = value < 0n;
   const abs = negative ? -value : value;
-  const intPart = abs / SCALE;
-  const frac = (abs % SCALE).toString().padStart(DECIMAL_SCALE, "0").replace(/0+$/, "");
-  const text = frac ? `${intPart}.${frac}` : `${intPart}`;
-  return negative && abs !== 0n ? `-${text}` : text;
+  // String slicing of the digits is cheaper than BigInt division.
+  const digits = abs.toString().padStart(DECIMAL_SCALE + 1, "0");
+  const point = digits.length - DECIMAL_SCALE;
+  let end = digits.length;
+  while (end > point && digits.charCodeAt(end - 1) === 0x30 /* 0 */) end--;
+  const text = end > point ? `${digits.slice(0, point)}.${digits.slice(point, end)}` : digits.slice(0, point);
+  return negative ? `-${text}` : text;
 }
 
 /** a + b */

@@ -54,33 +54,35 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   if (!json.ok) return fail(json.error);
   if (typeof json.value !== "object" || json.value === null || Array.isArray(json.value))
     return fail("not_object");
-  const partial = readablePart(json.value as Record<string, unknown>);
-  const parsed = planObjectSchema.safeParse(json.value);
+  const obj = json.value as Record<string, unknown>;
+  const parsed = planObjectSchema.safeParse(obj);
   if (!parsed.success) {
+    const partial = readablePart(obj);
     const issue = parsed.error.issues[0];
     const detail = issue?.code === "unrecognized_keys" ? "unknown_field" : String(issue?.path[0] ?? "plan");
     return fail(detail, partial);
   }
   const p = parsed.data;
+  const partial = () => readablePart(obj);
   // zod copies records into fresh objects, which turns an own `__proto__` member into a prototype;
   // `meta` is therefore taken from JSON.parse's own object, where it is a plain member.
-  const meta = (json.value as { meta?: Record<string, unknown> }).meta;
+  const meta = obj.meta as Record<string, unknown> | undefined;
   const qty = toDecimal(p.qty);
-  if (qty === undefined || qty <= 0n) return fail("qty", partial);
+  if (qty === undefined || qty <= 0n) return fail("qty", partial());
   const type = p.type ?? "MARKET";
   let price: Decimal | undefined;
   if (p.price !== undefined) {
     price = toDecimal(p.price);
-    if (price === undefined || price <= 0n) return fail("price", partial);
-  } else if (type === "LIMIT") return fail("price", partial);
+    if (price === undefined || price <= 0n) return fail("price", partial());
+  } else if (type === "LIMIT") return fail("price", partial());
   const venue = p.venue as VenueName;
-  if (LIVE_VENUES.has(venue) && p.account === undefined) return fail("account", partial);
+  if (LIVE_VENUES.has(venue) && p.account === undefined) return fail("account", partial());
   if (meta !== undefined) {
     if (Buffer.byteLength(JSON.stringify(meta), "utf8") > MAX_META_BYTES)
-      return fail("meta_too_large", partial);
+      return fail("meta_too_large", partial());
     const kelly = Object.hasOwn(meta, "kelly_fraction") ? meta.kelly_fraction : undefined;
     if (kelly !== undefined && (typeof kelly !== "number" || !(kelly >= 0 && kelly <= 1)))
-      return fail("meta", partial);
+      return fail("meta", partial());
   }
   const plan: Plan = {
     v: 1,

@@ -5,6 +5,10 @@ export type StrictJsonError = "json" | "duplicate_key";
  * Parses JSON text and refuses any object with a repeated key, at any depth,
  * comparing keys after unescaping (`"a"` and `"\u0061"` are the same key), so
  * `{"reduce_only":false,"reduce_only":true}` never means whatever a parser keeps.
+ *
+ * JSON.parse keeps one member per distinct key, so the text holds a repeated
+ * key exactly when it has more members (strings followed by `:`) than the
+ * parsed value has own keys. Counting both is much cheaper than tracking keys.
  */
 export function parseStrictJson(
   text: string,
@@ -15,7 +19,46 @@ export function parseStrictJson(
   } catch {
     return { ok: false, error: "json" };
   }
-  return findDuplicateKey(text) === undefined ? { ok: true, value } : { ok: false, error: "duplicate_key" };
+  return countMembersInText(text) === countMembers(value)
+    ? { ok: true, value }
+    : { ok: false, error: "duplicate_key" };
+}
+
+/** Object members in valid JSON text: strings directly followed (after white space) by `:`. */
+function countMembersInText(text: string): number {
+  let members = 0;
+  let i = 0;
+  for (;;) {
+    const open = text.indexOf('"', i);
+    if (open < 0) return members;
+    let close = open + 1;
+    for (;;) {
+      close = text.indexOf('"', close);
+      let backslashes = 0;
+      while (text.charCodeAt(close - 1 - backslashes) === 0x5c /* \ */) backslashes++;
+      if (backslashes % 2 === 0) break;
+      close++;
+    }
+    i = close + 1;
+    let c = text.charCodeAt(i);
+    while (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) c = text.charCodeAt(++i);
+    if (c === 0x3a /* : */) members++;
+  }
+}
+
+/** Own members of every object in a parsed JSON value. */
+function countMembers(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  let members = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) members += countMembers(item);
+    return members;
+  }
+  for (const key in value) {
+    members++;
+    members += countMembers((value as Record<string, unknown>)[key]);
+  }
+  return members;
 }
 
 /**

@@ -26,7 +26,7 @@ export interface LoggerOptionsIn {
 export function createLogger(opts: LoggerOptionsIn): Logger {
   const dest = opts.destination ?? 1;
   const stream: DestinationStream =
-    typeof dest === "number" ? pino.destination({ dest, sync: false, minLength: 0 }) : dest;
+    typeof dest === "number" ? bufferedDestination(dest) : (dest as DestinationStream);
   const options: LoggerOptions = {
     level: opts.level,
     base: { pid: process.pid, ...opts.base },
@@ -34,6 +34,28 @@ export function createLogger(opts: LoggerOptionsIn): Logger {
     timestamp: pino.stdTimeFunctions.epochTime,
   };
   return pino(options, stream);
+}
+
+/** How long a log line may wait in the buffer. */
+const FLUSH_EVERY_MS = 100;
+
+/**
+ * An asynchronous destination that writes in chunks of up to 4 KiB (one write
+ * per line costs a syscall per decision) and flushes at least every
+ * {@link FLUSH_EVERY_MS}, so a quiet executor's lines still appear promptly.
+ */
+function bufferedDestination(fd: number): DestinationStream {
+  const stream = pino.destination({ dest: fd, sync: false, minLength: 4096 });
+  const timer = setInterval(() => {
+    try {
+      stream.flush();
+    } catch {
+      // not open yet, or already closed: the next tick or the final flush covers it
+    }
+  }, FLUSH_EVERY_MS);
+  timer.unref();
+  stream.on("close", () => clearInterval(timer));
+  return stream;
 }
 
 /** Flushes buffered log lines; resolves once they were handed to the OS (or the stream). */

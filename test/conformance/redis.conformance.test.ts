@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
 import { positionKey } from "../../src/core/facts.js";
+import type { TradingState } from "../../src/core/plan.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { startRedisServer } from "../support/redisServer.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
@@ -201,6 +202,146 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     expect(out.every((o) => o.status === "committed")).toBe(true);
     expect(await raw.get(`${p}rate:big:1`)).toBe(String(n));
     expect(await b.pendingCount()).toBe(0);
+  });
+
+  it("commits a batch that spans more than the script's chunk size (1000) in one call", async () => {
+    const n = 1200;
+    const p0 = raw.pipeline();
+    for (let i = 0; i < n; i++) p0.xadd(`${p}stream:apply.plan`, "*", "plan", `x${i}`);
+    await p0.exec();
+    const got = await b.readNew("c1", n, 0);
+    expect(got).toHaveLength(n);
+    const ds = got.map((e, i) =>
+      decisionFor(e, {
+        checks: {
+          planId: { id: `chunk-${i}`, claimed: false },
+          permit: { id: `pm-${i}`, used: false },
+          position: { account: "a", symbol: `S${i}`, expected: "0" },
+        },
+        effects: {
+          claimPlanId: `chunk-${i}`,
+          consumePermit: `pm-${i}`,
+          setPosition: { account: "a", symbol: `S${i}`, value: i % 2 === 0 ? "1" : "0" },
+        },
+      }),
+    );
+    const out = await b.commit(ds);
+    expect(out.every((o) => o.status === "committed")).toBe(true);
+    expect(await raw.hlen(`${p}plan_ids`)).toBe(n);
+    expect(await raw.hlen(`${p}permits`)).toBe(n);
+    expect(await raw.hlen(`${p}positions`)).toBe(n / 2);
+    expect(await raw.xlen(`${p}stream:apply.result`)).toBe(n);
+    expect(await b.pendingCount()).toBe(0);
+    expect((await b.commit(ds)).every((o) => o.status === "duplicate")).toBe(true);
+  });
+
+  it("finds pending entries outside the consumer's range reply, and entries held by another consumer", async () => {
+    const n = 200;
+    const p0 = raw.pipeline();
+    for (let i = 0; i < n; i++) p0.xadd(`${p}stream:apply.plan`, "*", "plan", `r${i}`);
+    await p0.exec();
+    const mine = await b.readNew("c1", n, 0);
+    // every 10th entry, in reverse order: the consumer holds many more entries in the batch's id range than asked for
+    const picked = mine.filter((_, i) => i % 10 === 0).reverse();
+    const out = await b.commit(picked.map((e) => decisionFor(e)));
+    expect(out.every((o) => o.status === "committed")).toBe(true);
+    expect(await b.pendingCount()).toBe(n - picked.length);
+    // entries read by another consumer on another connection, committed through this backend (hint "c1")
+    const other = await openRedisBackend({ url, prefix: p });
+    try {
+      await raw.xadd(`${p}stream:apply.plan.manual`, "*", "plan", "o");
+      const [e] = await other.readNew("c2", 10, 0);
+      await b.readNew("c1", 1, 0);
+      expect(await b.commit([decisionFor(e!), decisionFor(e!)])).toEqual([
+        { status: "committed", resultId: expect.any(String) },
+        { status: "duplicate" },
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("applies effects that name other ids than the checks, in order within the batch", async () => {
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await b.publish("main", planFields(`fx-${i}`)));
+    const got = await b.readNew("c1", 10, 0);
+    const [e0, e1, e2] = got;
+    const out = await b.commit([
+      decisionFor(e0!, {
+        checks: {
+          planId: { id: "chk", claimed: false },
+          rate: { source: "s", window: 1, limit: 1, allowed: true },
+          position: { account: "a", symbol: "X", expected: "0" },
+        },
+        effects: {
+          claimPlanId: "other",
+          consumePermit: "pm",
+          countRate: { source: "s", window: 2 },
+          setPosition: { account: "a", symbol: "Y", value: "2" },
+        },
+      }),
+      decisionFor(e1!, {
+        checks: {
+          planId: { id: "other", claimed: true },
+          permit: { id: "pm", used: true },
+          rate: { source: "s", window: 2, limit: 1, allowed: false },
+          position: { account: "a", symbol: "Y", expected: "2" },
+        },
+        effects: {
+          claimPlanId: "other",
+          consumePermit: "pm",
+          setPosition: { account: "a", symbol: "Y", value: "0" },
+        },
+      }),
+      decisionFor(e2!, { checks: { position: { account: "a", symbol: "Y", expected: "2" } } }),
+    ]);
+    expect(out.map((o) => (o.status === "conflict" ? `conflict:${o.on}` : o.status))).toEqual([
+      "committed",
+      "committed",
+      "conflict:position",
+    ]);
+    expect(await raw.hget(`${p}plan_ids`, "other")).toBe(`main:${ids[0]}`);
+    expect(await raw.hexists(`${p}plan_ids`, "chk")).toBe(0);
+    // a consume overwrites: the last committed consumer is recorded
+    expect(await raw.hget(`${p}permits`, "pm")).toBe(`main:${ids[1]}`);
+    expect(await raw.get(`${p}rate:s:1`)).toBeNull();
+    expect(await raw.get(`${p}rate:s:2`)).toBe("1");
+    expect(await raw.hlen(`${p}positions`)).toBe(0);
+  });
+
+  it("compares a trading state it has no code for as text", async () => {
+    await raw.set(`${p}state`, "PAUSED");
+    await b.publish("main", planFields("ts-1"));
+    await b.publish("main", planFields("ts-2"));
+    const [e1, e2] = await b.readNew("c1", 10, 0);
+    const out = await b.commit([
+      decisionFor(e1!, { checks: { tradingState: "ACTIVE" } }),
+      decisionFor(e2!, { checks: { tradingState: "PAUSED" as TradingState } }),
+    ]);
+    expect(out.map((o) => o.status)).toEqual(["conflict", "committed"]);
+  });
+
+  it("a key of the wrong type or a corrupt rate counter fails the whole call and writes nothing", async () => {
+    await b.publish("main", planFields("bad-1"));
+    await b.publish("main", planFields("bad-2"));
+    const [e1, e2] = await b.readNew("c1", 10, 0);
+    const d1 = decisionFor(e1!, { effects: { claimPlanId: "bad-1" } });
+    const d2 = decisionFor(e2!, { effects: { countRate: { source: "s", window: 1 } } });
+    await raw.set(`${p}rate:s:1`, "many");
+    await expect(b.commit([d1, d2])).rejects.toThrow(/not an integer/);
+    await raw.del(`${p}rate:s:1`);
+    await raw.set(`${p}positions`, "not a hash");
+    await expect(
+      b.commit([
+        d1,
+        decisionFor(e2!, { effects: { setPosition: { account: "a", symbol: "S", value: "1" } } }),
+      ]),
+    ).rejects.toThrow(/WRONGTYPE/);
+    expect(await raw.xlen(`${p}stream:apply.result`)).toBe(0);
+    expect(await raw.exists(`${p}plan_ids`)).toBe(0);
+    expect(await b.pendingCount()).toBe(2);
+    await raw.del(`${p}positions`);
+    expect((await b.commit([d1, d2])).map((o) => o.status)).toEqual(["committed", "committed"]);
   });
 
   it("survives a killed connection and a close during a blocked read", async () => {

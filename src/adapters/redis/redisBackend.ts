@@ -15,7 +15,11 @@ const COMMIT_COMMAND = "intentgateCommit";
 /** XAUTOCLAIM rounds per stream in one `reclaim` call (each scans up to 10 × COUNT PEL entries). */
 const MAX_AUTOCLAIM_ROUNDS = 10;
 
-type CommitFn = (numKeys: number, ...args: Array<string | Buffer>) => Promise<unknown>;
+type CommitFn = (
+  numKeys: number,
+  keys: readonly string[],
+  argv: ReadonlyArray<string | Buffer>,
+) => Promise<unknown>;
 
 /**
  * Opens the Redis Streams backend (wire-v1 §1, docs/architecture.md "Redis
@@ -49,6 +53,12 @@ class RedisBackend implements Backend {
   private planReader: Redis | undefined;
   private resultReader: Redis | undefined;
   private closed = false;
+  /**
+   * The consumer of the last `readNew` / `reclaim`: the commit script first
+   * looks for a batch's entries in this consumer's PEL (one call per lane)
+   * and checks any id not found there on its own, so it is only a hint.
+   */
+  private consumer = "";
 
   constructor(
     private readonly main: Redis,
@@ -72,6 +82,7 @@ class RedisBackend implements Backend {
    * applies COUNT per stream, so up to `count` entries per lane come back.
    */
   async readNew(consumer: string, count: number, blockMs: number): Promise<BusEntry[]> {
+    this.consumer = consumer;
     const args: Array<string | number> = [
       "GROUP",
       CONSUMER_GROUP,
@@ -94,10 +105,12 @@ class RedisBackend implements Backend {
     }
     const out: BusEntry[] = [];
     if (reply === null) return out;
-    for (const [keyBuf, items] of asArray(reply, "XREADGROUP") as Array<[Buffer, unknown]>) {
-      const lane = this.laneOf(String(keyBuf));
-      for (const item of asArray(items, "XREADGROUP entries")) {
-        const e = parseEntry(item);
+    for (const stream of asArray(reply, "XREADGROUP")) {
+      const pair = asArray(stream, "XREADGROUP stream");
+      const lane = this.laneOf(String(pair[0]));
+      const items = asArray(pair[1], "XREADGROUP entries");
+      for (let j = 0; j < items.length; j++) {
+        const e = parseEntry(items[j]);
         if (e !== undefined) out.push({ lane, id: e.id, fields: e.fields, deliveries: 1 });
       }
     }
@@ -105,6 +118,7 @@ class RedisBackend implements Backend {
   }
 
   async reclaim(consumer: string, minIdleMs: number, count: number): Promise<BusEntry[]> {
+    this.consumer = consumer;
     const out: BusEntry[] = [];
     let remaining = positive(count, "count");
     for (const lane of ["manual", "main"] as const) {
@@ -234,52 +248,57 @@ class RedisBackend implements Backend {
     if (query.planIds.length > 0) p.call("HMGET", k.planIds, ...query.planIds);
     if (query.permitIds.length > 0) p.call("HMGET", k.permits, ...query.permitIds);
     if (query.rates.length > 0) p.call("MGET", ...query.rates.map((r) => k.rate(r.source, r.window)));
-    if (query.positions.length > 0) p.call("HMGET", k.positions, ...query.positions.map(positionKey));
-    const replies = ((await p.exec()) ?? []).map(([err, v]) => {
-      if (err !== null) throw err;
-      return v;
-    });
+    const posFields = query.positions.map(positionKey);
+    if (posFields.length > 0) p.call("HMGET", k.positions, ...posFields);
+    const replies = (await p.exec()) ?? [];
     let i = 0;
-    const tradingState = parseState(replies[i++]);
+    const next = (): unknown => {
+      const r = replies[i++];
+      if (r === undefined) throw new Error("redis: readFacts pipeline reply missing");
+      if (r[0] !== null) throw r[0];
+      return r[1];
+    };
+    const tradingState = parseState(next());
 
     const claimedPlanIds = new Set<string>();
     if (query.planIds.length > 0) {
-      const vals = asArray(replies[i++], "HMGET plan_ids");
-      query.planIds.forEach((id, j) => {
-        if (vals[j] !== null && vals[j] !== undefined) claimedPlanIds.add(id);
-      });
+      const vals = asArray(next(), "HMGET plan_ids");
+      for (let j = 0; j < query.planIds.length; j++) {
+        if (vals[j] !== null && vals[j] !== undefined) claimedPlanIds.add(query.planIds[j]!);
+      }
     }
     const usedPermitIds = new Set<string>();
     if (query.permitIds.length > 0) {
-      const vals = asArray(replies[i++], "HMGET permits");
-      query.permitIds.forEach((id, j) => {
-        if (vals[j] !== null && vals[j] !== undefined) usedPermitIds.add(id);
-      });
+      const vals = asArray(next(), "HMGET permits");
+      for (let j = 0; j < query.permitIds.length; j++) {
+        if (vals[j] !== null && vals[j] !== undefined) usedPermitIds.add(query.permitIds[j]!);
+      }
     }
     const rateCounts = new Map<string, number>();
     if (query.rates.length > 0) {
-      const vals = asArray(replies[i++], "MGET rate");
-      query.rates.forEach((r, j) => {
+      const vals = asArray(next(), "MGET rate");
+      for (let j = 0; j < query.rates.length; j++) {
         const v = vals[j];
-        rateCounts.set(rateKey(r), v === null || v === undefined ? 0 : Number(v));
-      });
+        rateCounts.set(rateKey(query.rates[j]!), v === null || v === undefined ? 0 : Number(v));
+      }
     }
     const positions = new Map<string, string>();
     if (query.positions.length > 0) {
-      const vals = asArray(replies[i++], "HMGET positions");
-      query.positions.forEach((pos, j) => {
+      const vals = asArray(next(), "HMGET positions");
+      for (let j = 0; j < posFields.length; j++) {
         const v = vals[j];
-        if (v !== null && v !== undefined && String(v) !== "0") positions.set(positionKey(pos), String(v));
-      });
+        if (v !== null && v !== undefined && String(v) !== "0") positions.set(posFields[j]!, String(v));
+      }
     }
     return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions };
   }
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
     if (decisions.length === 0) return [];
-    const { keys, argv } = encodeCommit(this.keys, decisions);
+    const { keys, argv } = encodeCommit(this.keys, decisions, this.consumer);
     const run = (this.main as unknown as Record<string, CommitFn>)[COMMIT_COMMAND]!;
-    const reply = await run.call(this.main, keys.length, ...keys, ...argv);
+    // ioredis flattens array arguments one level: no spread of a few thousand arguments
+    const reply = await run.call(this.main, keys.length, keys, argv);
     return decodeCommit(reply, decisions.length);
   }
 

@@ -11,14 +11,16 @@ export interface ParsedEntry {
 export function parseEntry(item: unknown): ParsedEntry | undefined {
   // Redis 6.2 XAUTOCLAIM reports a deleted entry as nil; 7.x as [id, nil] or in its own list
   if (item === null || item === undefined) return undefined;
-  const [id, flat] = asArray(item, "stream entry");
+  const pair = asArray(item, "stream entry");
+  const flat = pair[1];
   if (flat === null || flat === undefined) return undefined;
   const raw = asArray(flat, "stream entry fields");
-  const fields: Array<readonly [string, Buffer]> = [];
-  for (let j = 0; j + 1 < raw.length; j += 2) {
-    fields.push([toBuffer(raw[j]).toString("utf8"), toBuffer(raw[j + 1])]);
+  const fields: Array<readonly [string, Buffer]> = new Array(raw.length >> 1);
+  for (let j = 0, k = 0; j + 1 < raw.length; j += 2, k++) {
+    fields[k] = [toBuffer(raw[j]).toString("utf8"), toBuffer(raw[j + 1])];
   }
-  return { id: toBuffer(id).toString("utf8"), fields };
+  // stream ids are ASCII
+  return { id: toBuffer(pair[0]).toString("latin1"), fields };
 }
 
 export function toBuffer(x: unknown): Buffer {

@@ -65,12 +65,22 @@ export class Executor {
     this.#clock = deps.clock ?? Date.now;
   }
 
-  /** Runs until `signal` aborts, then returns once the batch in hand is committed. */
+  /**
+   * Runs until `signal` aborts, then returns once every batch in hand is
+   * committed. The next batch is read (and parsed and authenticated) while the
+   * current one commits; it is decided only after that commit, from fresh
+   * facts, so the overlap never decides on stale state.
+   */
   async run(signal: AbortSignal): Promise<void> {
     let backoffMs = 50;
-    while (!signal.aborted) {
+    let prefetched: Promise<PreparedEntry[]> | undefined;
+    while (!signal.aborted || prefetched) {
       try {
-        await this.step();
+        const batch = prefetched ? await prefetched : await this.#fetch();
+        prefetched = undefined;
+        if (batch.length === 0) continue;
+        if (!signal.aborted) prefetched = this.#fetch().catch((err) => this.#readFailed(err));
+        await this.#process(batch);
         backoffMs = 50;
       } catch (err) {
         this.#deps.observer.failed(err, "step");
@@ -80,28 +90,40 @@ export class Executor {
     }
   }
 
-  /** One iteration: reclaim idle entries when due, else read new ones, and process them. Returns how many were handled. */
+  /** One iteration without overlap: reclaim idle entries when due, else read new ones, and process them. Returns how many were handled. */
   async step(): Promise<number> {
+    const batch = await this.#fetch();
+    if (batch.length > 0) await this.#process(batch);
+    return batch.length;
+  }
+
+  /** Decides and commits a batch of entries this consumer holds. */
+  process(entries: readonly BusEntry[]): Promise<void> {
+    return this.#process(entries.map(prepareEntry));
+  }
+
+  /** Reclaims idle entries when due (they come first), else reads new ones; runs gate 1 on them. */
+  async #fetch(): Promise<PreparedEntry[]> {
     const { backend, settings, consumer } = this.#deps;
     const now = this.#clock();
     if (now - this.#lastReclaim >= Math.max(settings.claimIdleMs / 2, 1)) {
       this.#lastReclaim = now;
       const reclaimed = await backend.reclaim(consumer, settings.claimIdleMs, settings.batchSize);
-      if (reclaimed.length > 0) {
-        await this.process(reclaimed);
-        return reclaimed.length;
-      }
+      if (reclaimed.length > 0) return reclaimed.map(prepareEntry);
     }
-    const entries = await backend.readNew(consumer, settings.batchSize, settings.blockMs);
-    if (entries.length > 0) await this.process(entries);
-    return entries.length;
+    return (await backend.readNew(consumer, settings.batchSize, settings.blockMs)).map(prepareEntry);
   }
 
-  /** Decides and commits a batch of entries this consumer holds. */
-  async process(entries: readonly BusEntry[]): Promise<void> {
+  /** A failed read-ahead: whatever it may have taken stays pending and is reclaimed later. */
+  #readFailed(err: unknown): PreparedEntry[] {
+    this.#deps.observer.failed(err, "read");
+    return [];
+  }
+
+  async #process(batch: readonly PreparedEntry[]): Promise<void> {
     const { backend, settings, observer } = this.#deps;
     const readAt = performance.now();
-    let open: PreparedEntry[] = entries.map(prepareEntry);
+    let open: readonly PreparedEntry[] = batch;
     for (let attempt = 0; open.length > 0; attempt++) {
       if (attempt > settings.maxConflictRetries) {
         observer.gaveUp(open.length);

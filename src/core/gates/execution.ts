@@ -17,11 +17,11 @@ export const executionGate: Gate = {
   run({ policy, facts }, ev) {
     const plan = planOf(ev);
     const account = plan.account ?? DEFAULT_ACCOUNT;
-    const ref = { account, symbol: plan.symbol };
-    const beforeText = facts.positions.get(positionKey(ref)) ?? "0";
+    const symbol = plan.symbol;
+    const beforeText = facts.positions.get(positionKey({ account, symbol })) ?? "0";
     const before = parseDecimal(beforeText, { signed: true });
     if (before === undefined) throw new Error("ledger holds a malformed position");
-    const checks = { position: { ...ref, expected: beforeText } };
+    const checks = { position: { account, symbol, expected: beforeText } };
     const delta = plan.side === "BUY" ? plan.qty : negDecimal(plan.qty);
     if (plan.reduce_only) {
       const reduces = before !== 0n && before > 0n !== delta > 0n && absDecimal(delta) <= absDecimal(before);
@@ -31,7 +31,8 @@ export const executionGate: Gate = {
     const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy);
     if (price === undefined) throw new Error("no fill price after the limits gate");
     const fill = {
-      ...ref,
+      account,
+      symbol,
       qty: formatDecimal(plan.qty),
       price: formatDecimal(price),
       before: beforeText,

@@ -19,11 +19,13 @@ export const limitsGate: Gate = {
     let extra: Pick<GateOutcome, "found" | "checks"> = {};
     let rateAllowed = true;
     if (limits.ratePerSourcePerS !== undefined) {
-      const window: RateWindow = { source: plan.source, window: Math.floor(now / 1000) };
+      const source = plan.source;
+      const second = Math.floor(now / 1000);
+      const window: RateWindow = { source, window: second };
       const count = facts.rateCounts.get(rateKey(window)) ?? 0;
       rateAllowed = count + 1 <= limits.ratePerSourcePerS;
       const checks: DecisionChecks = {
-        rate: { ...window, limit: limits.ratePerSourcePerS, allowed: rateAllowed },
+        rate: { source, window: second, limit: limits.ratePerSourcePerS, allowed: rateAllowed },
       };
       extra = { found: { countRate: window }, checks };
     }
