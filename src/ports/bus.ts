@@ -31,7 +31,7 @@ export interface PlanBus {
   publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string>;
   /** Reads results after `afterId` (exclusive; `"0"` for all), waiting up to `blockMs` when none (0: no wait). */
   readResults(afterId: string, count: number, blockMs?: number): Promise<ResultEntry[]>;
-  /** Appends an alert to the alert stream. */
+  /** Appends an alert to the alert stream: one entry, one field `alert` holding its JSON. */
   publishAlert(alert: Record<string, unknown>): Promise<string>;
   /** Entries handed out and not yet acknowledged, both lanes. */
   pendingCount(): Promise<number>;

@@ -174,11 +174,8 @@ class SqliteBackend implements Backend {
   }
 
   async publishAlert(alert: Record<string, unknown>): Promise<string> {
-    const fields: Array<[string, string]> = [];
-    for (const [k, v] of Object.entries(alert)) {
-      if (v === undefined) continue;
-      fields.push([k, typeof v === "string" ? v : JSON.stringify(v)]);
-    }
+    // One field `alert` holding the JSON, as on Redis.
+    const fields: Array<[string, string]> = [["alert", JSON.stringify(alert)]];
     return withBusyRetry(() =>
       this.db.transaction(() => this.streams.append(STREAMS.alert, fields)).immediate(),
     );

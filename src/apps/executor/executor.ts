@@ -114,6 +114,30 @@ export class Executor {
     return (await backend.readNew(consumer, settings.batchSize, settings.blockMs)).map(prepareEntry);
   }
 
+  /**
+   * Alerts on the alert stream for an entry that went to the DLQ (wire-v1 §1:
+   * the DLQ should stay empty, and each entry in it is alerted). Sent after
+   * the commit: a lost alert never loses the entry, which is in the DLQ.
+   */
+  async #alertDeadLetter(decision: Decision): Promise<void> {
+    const { lane, streamId, result } = decision;
+    try {
+      await this.#deps.backend.publishAlert({
+        v: 1,
+        kind: "dead_letter",
+        lane,
+        stream_id: streamId,
+        plan_id: result.plan_id,
+        source: result.authenticated ? result.source : null,
+        deliveries: decision.effects.deadLetter?.deliveries ?? null,
+        error: result.error,
+        timestamp: result.timestamp,
+      });
+    } catch (err) {
+      this.#deps.observer.failed(err, "alert");
+    }
+  }
+
   /** A failed read-ahead: whatever it may have taken stays pending and is reclaimed later. */
   #readFailed(err: unknown): PreparedEntry[] {
     this.#deps.observer.failed(err, "read");
@@ -137,8 +161,10 @@ export class Executor {
       const conflicted: PreparedEntry[] = [];
       outcomes.forEach((outcome: CommitOutcome | undefined, i) => {
         const decision = decisions[i] as Decision;
-        if (outcome?.status === "committed") observer.decided(decision.result, seconds);
-        else if (outcome?.status === "duplicate") observer.duplicate(decision.lane, decision.streamId);
+        if (outcome?.status === "committed") {
+          observer.decided(decision.result, seconds);
+          if (decision.effects.deadLetter) void this.#alertDeadLetter(decision);
+        } else if (outcome?.status === "duplicate") observer.duplicate(decision.lane, decision.streamId);
         else conflicted.push(open[i] as PreparedEntry);
       });
       open = conflicted;
