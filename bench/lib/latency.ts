@@ -78,13 +78,16 @@ export async function runLatency(opts: {
   const exited = { done: false };
   try {
     const consumer = "bench-latency";
-    // The installed CLI (compiled by `npm run build`), as production runs it; tsx alone adds ~30 MB of RSS.
-    const nodeArgs = [opts.childJs ?? "bin/intentgate.js"];
-    if (opts.childCpuProfDir) nodeArgs.unshift("--cpu-prof", "--cpu-prof-dir", opts.childCpuProfDir);
-    nodeArgs.unshift(...(opts.childNodeArgs ?? []));
+    // By default the installed CLI is executed as production runs it (`bin/intentgate.js`,
+    // compiled by `npm run build`, with the node flags of its shebang); node flags or another
+    // entry run it through `node` instead. tsx alone would add ~30 MB of RSS.
+    const cliArgs = ["executor", "--config", configPath, "--consumer", consumer];
+    const nodeArgs = [...(opts.childNodeArgs ?? [])];
+    if (opts.childCpuProfDir) nodeArgs.push("--cpu-prof", "--cpu-prof-dir", opts.childCpuProfDir);
+    const direct = opts.childJs === undefined && nodeArgs.length === 0;
     child = spawn(
-      process.execPath,
-      [...nodeArgs, "executor", "--config", configPath, "--consumer", consumer],
+      direct ? join(opts.repoRoot, "bin", "intentgate.js") : process.execPath,
+      direct ? cliArgs : [...nodeArgs, opts.childJs ?? "bin/intentgate.js", ...cliArgs],
       { cwd: opts.repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "ignore", "pipe"] },
     );
     child.stderr?.on("data", (d: Buffer) => {

@@ -34,15 +34,7 @@ export async function loadConfig(
   path: string,
   env: Record<string, string | undefined>,
 ): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new ConfigError({
-      field: FILE_FIELD,
-      message: `cannot read config file ${path} (${errCode(err)})`,
-    });
-  }
+  const text = await readConfigText(path);
   return parseConfigText(text, formatOf(path), env, { baseDir: dirname(resolve(path)), path });
 }
 
@@ -53,16 +45,19 @@ export async function loadConfig(
  * executor secret in their environment.
  */
 export async function readConfigFile(path: string): Promise<ExecutorConfig> {
-  let text: string;
+  return validateConfigText(await readConfigText(path), formatOf(path));
+}
+
+/** The config file's text; an unreadable file is a {@link ConfigError} on the file. */
+async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (err) {
     throw new ConfigError({
       field: FILE_FIELD,
       message: `cannot read config file ${path} (${errCode(err)})`,
     });
   }
-  return validateConfigText(text, formatOf(path));
 }
 
 /** Parses and validates config text (no secrets loaded). */
