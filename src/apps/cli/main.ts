@@ -2,10 +2,13 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../../config/configError.js";
+import { addAuditCommands } from "./commands/audit.js";
 import { addBusCommands } from "./commands/bus.js";
 import { CliError, type CliIo, EXIT } from "./commands/common.js";
 import { addKeyCommands } from "./commands/keys.js";
 import { addRunCommands } from "./commands/run.js";
+import { addSignerCommands } from "./commands/signer.js";
+import { addVaultCommands } from "./commands/vault.js";
 
 /** Builds the `intentgate` command tree writing to `io`. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -22,6 +25,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   addRunCommands(program, io, setExitCode);
   addBusCommands(program, io);
   addKeyCommands(program, io);
+  addSignerCommands(program, io);
+  addAuditCommands(program, io, setExitCode);
+  addVaultCommands(program, io);
   return program;
 }
 

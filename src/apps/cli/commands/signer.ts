@@ -1,0 +1,171 @@
+import type { Command } from "commander";
+import type { SecretBytes } from "../../../core/auth/secretBytes.js";
+import type { Logger } from "../../../ops/logger.js";
+import type { SigningPlane } from "../../../ports/signingPlane.js";
+import type { AuditSink } from "../../../signer/audit/auditLog.js";
+import type { SignerServer } from "../../../signer/remote/signerServer.js";
+import type { Vault } from "../../../signer/vault/vault.js";
+import { CliError, type CliIo, EXIT, intOption } from "./common.js";
+
+/** Options of {@link runSigner}. */
+export interface RunSignerOptions {
+  readonly configPath: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Where the JSON log lines go. */
+  readonly logTo: NodeJS.WritableStream;
+  /** Overrides `socket.path` from the config. */
+  readonly socketPath?: string | undefined;
+  /** Longest one request may take in the plane before the caller gets `signer_unavailable`. */
+  readonly requestTimeoutMs: number;
+  /** Stops the signer like SIGTERM does (besides the signals themselves). */
+  readonly signal?: AbortSignal;
+  /** Called once the socket accepts connections. */
+  readonly onReady?: (info: { socketPath: string }) => void;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+/** `signer`: the remote signing plane's process (signing-plane-v1 §5 `remote`). */
+export function addSignerCommands(program: Command, io: CliIo): void {
+  program
+    .command("signer")
+    .description("run the signing plane on a Unix domain socket (mode 0600) until SIGTERM/SIGINT")
+    .requiredOption("--config <path>", "signer config file (JSON or YAML)")
+    .option("--socket <path>", "Unix socket to serve (default: socket.path from the config)")
+    .option(
+      "--request-timeout-ms <ms>",
+      "longest a request may take before it is denied signer_unavailable",
+      intOption(1, 600_000),
+      DEFAULT_REQUEST_TIMEOUT_MS,
+    )
+    .action(async (opts: { config: string; socket?: string; requestTimeoutMs: number }) => {
+      await runSigner({
+        configPath: opts.config,
+        env: io.env,
+        logTo: io.stdout,
+        socketPath: opts.socket,
+        requestTimeoutMs: opts.requestTimeoutMs,
+      });
+    });
+}
+
+/**
+ * Loads the signer config, reads the caller tokens and the vault passphrase
+ * (from the environment or files the config names), opens the vault and the
+ * audit log, and serves the signing engine on the socket until SIGTERM/SIGINT
+ * (or `signal`): then it stops accepting, answers the requests in flight,
+ * removes the socket, closes the audit log, forgets the vault key and
+ * resolves. A bad config is a {@link ConfigError} (exit 78); a vault that
+ * cannot be opened, an audit log that cannot be, or a socket path in use are
+ * {@link CliError}s.
+ */
+export async function runSigner(opts: RunSignerOptions): Promise<void> {
+  const { loadSignerConfig, loadSignerSecret } = await import("../../../signer/signerConfig.js");
+  const config = await loadSignerConfig(opts.configPath);
+  const socketPath = opts.socketPath ?? config.socket?.path;
+  if (socketPath === undefined) {
+    throw new CliError(`${opts.configPath}: no socket.path in the config and no --socket given`, EXIT.CONFIG);
+  }
+  const callers = new Map<string, SecretBytes>();
+  for (const [id, ref] of Object.entries(config.callers)) {
+    callers.set(id, await loadSignerSecret(ref, "token", `callers.${id}`, opts.env));
+  }
+  if (callers.size === 0) {
+    throw new CliError(`${opts.configPath}: no callers configured: nobody could authenticate`, EXIT.CONFIG);
+  }
+  const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", opts.env);
+
+  const [{ Vault }, { openAuditLog }, { defaultPayloadHandlers }, { SignerEngine }, { startSignerServer }] =
+    await Promise.all([
+      import("../../../signer/vault/vault.js"),
+      import("../../../signer/audit/auditLog.js"),
+      import("../../../signer/payloads/registry.js"),
+      import("../../../signer/localPlane.js"),
+      import("../../../signer/remote/signerServer.js"),
+    ]);
+  const { createLogger, flushLogger } = await import("../../../ops/logger.js");
+
+  let vault: Vault | undefined;
+  let audit: AuditSink | undefined;
+  let engine: SigningPlane | undefined;
+  let server: SignerServer | undefined;
+  let logger: Logger | undefined;
+  const stop = new AbortController();
+  const onStop = () => stop.abort();
+  try {
+    process.on("SIGTERM", onStop);
+    process.on("SIGINT", onStop);
+    opts.signal?.addEventListener("abort", onStop, { once: true });
+
+    vault = await Vault.open(config.vault.path, passphrase).catch((err: unknown) => {
+      throw startError(err, "vault");
+    });
+    audit = await openAuditLog(config.audit.path).catch((err: unknown) => {
+      throw startError(err, "audit log");
+    });
+    // The engine is the plane's transport-independent pipeline (authorize, key, sign, audit). It owns
+    // the audit log from here on. Unlike the in-process local plane it runs with `live: true`: a
+    // separate signer process is the production plane.
+    const pipeline = new SignerEngine({ config, keyStore: vault, handlers: defaultPayloadHandlers(), audit });
+    engine = pipeline;
+    audit = undefined;
+    logger = createLogger({
+      level: "info",
+      destination: opts.logTo,
+      base: { component: "signer" },
+    });
+    server = await startSignerServer({
+      socketPath,
+      callers,
+      plane: pipeline,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      logger,
+    }).catch((err: unknown) => {
+      throw startError(err, "socket");
+    });
+    logger.info(
+      {
+        socket: socketPath,
+        callers: [...callers.keys()],
+        live: config.live,
+        vault_entries: vault.list().length,
+      },
+      "signer ready",
+    );
+    opts.onReady?.({ socketPath });
+    if (!stop.signal.aborted) {
+      await new Promise<void>((resolve) =>
+        stop.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
+    }
+    logger.info({ socket: socketPath }, "signer stopping: answering requests in flight");
+  } finally {
+    process.off("SIGTERM", onStop);
+    process.off("SIGINT", onStop);
+    opts.signal?.removeEventListener("abort", onStop);
+    await server?.close();
+    await engine?.close();
+    await audit?.close();
+    vault?.close();
+    if (logger !== undefined) await flushLogger(logger);
+  }
+}
+
+/** A start-up failure as a CLI error: the module's own message (which never holds a secret), exit by kind. */
+function startError(err: unknown, what: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as Error & { code?: unknown }).code;
+  switch (err.name) {
+    case "KeyStoreError":
+      return new CliError(
+        err.message,
+        code === "unreadable" ? EXIT.NOINPUT : code === "corrupted" ? EXIT.DATAERR : EXIT.CONFIG,
+      );
+    case "AuditLogError":
+      return new CliError(err.message, code === "corrupt_tail" ? EXIT.DATAERR : EXIT.FAILURE);
+    case "SignerServerError":
+      return new CliError(err.message, EXIT.FAILURE);
+    default:
+      return new CliError(`${what}: ${err.message}`, EXIT.FAILURE);
+  }
+}

@@ -1,0 +1,207 @@
+import { createHmac } from "node:crypto";
+import { type Decimal, maxDecimal, parseDecimal } from "../../core/decimal.js";
+import type { SignPayload } from "../../ports/signingPlane.js";
+import { KeyStoreError, type RevealedKey } from "../keyStore.js";
+import type { BindOutcome, PayloadEffect, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
+import { parseFormQuery } from "./formQuery.js";
+import {
+  isRecord,
+  mismatch,
+  mulDecimalCeil,
+  ownField,
+  readTargetDecimal,
+  readTargetReduceOnly,
+  readTargetSide,
+  readTargetString,
+} from "./targetFields.js";
+
+type HmacQueryPayload = Extract<SignPayload, { kind: "hmac-query" }>;
+type Params = ReadonlyMap<string, string>;
+type Target = Readonly<Record<string, unknown>>;
+
+/** Parameters every signed request may carry besides its own. */
+const COMMON_PARAMS = ["timestamp", "recvWindow"] as const;
+/** `POST /fapi/v1/order`: the fields bound to `target`, then the allowlisted extras. */
+const ORDER_PARAMS: ReadonlySet<string> = new Set([
+  ...COMMON_PARAMS,
+  "symbol",
+  "side",
+  "type",
+  "quantity",
+  "price",
+  "reduceOnly",
+  "newClientOrderId",
+  "timeInForce",
+  "newOrderRespType",
+  "positionSide",
+]);
+/** `GET /fapi/v1/order`. */
+const QUERY_ORDER_PARAMS: ReadonlySet<string> = new Set([...COMMON_PARAMS, "symbol", "origClientOrderId"]);
+/** `GET /fapi/v3/positionRisk` (or v2). */
+const POSITION_RISK_PARAMS: ReadonlySet<string> = new Set([...COMMON_PARAMS, "symbol"]);
+
+/** Allowed values of the allowlisted extras (GTD needs `goodTillDate`, which is not allowlisted). */
+const EXTRA_VALUES: Readonly<Record<string, ReadonlySet<string>>> = {
+  timeInForce: new Set(["GTC", "IOC", "FOK", "GTX"]),
+  newOrderRespType: new Set(["ACK", "RESULT"]),
+  positionSide: new Set(["BOTH", "LONG", "SHORT"]),
+};
+
+const TIMESTAMP_RE = /^[1-9][0-9]{0,15}$/;
+const RECV_WINDOW_RE = /^[1-9][0-9]{0,4}$/;
+const MAX_RECV_WINDOW = 60_000;
+/** Binance's own rule for client order ids. */
+const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+const VENUE = "binance-usdm";
+
+/**
+ * The `hmac-query` payload kind (Binance USDⓈ-M): binds the exact query
+ * string to `target` and signs it with HMAC-SHA256 (lowercase hex).
+ *
+ * `target.action` says what the request is: `order` (`POST /fapi/v1/order`),
+ * `query_order` (`GET /fapi/v1/order`) or `position_risk`. Denial fields are
+ * the target's names where the target has one (`symbol`, `side`, `type`,
+ * `qty`, `price`, `reduce_only`, `client_order_id`, `venue`, `action`,
+ * `reference_price`), Binance's otherwise (`timestamp`, `signature`,
+ * `recvWindow`, `timeInForce`, `newOrderRespType`, `positionSide`), and
+ * `query` for text that does not parse strictly or carries a parameter the
+ * action does not allow.
+ */
+export const binanceQueryHandler: PayloadKindHandler<"hmac-query"> = {
+  kind: "hmac-query",
+  bind: bindBinanceQuery,
+  sign: signBinanceQuery,
+};
+
+/** Decodes a Binance query string and compares it with `target`; never throws. */
+export function bindBinanceQuery(payload: HmacQueryPayload, target: Target): BindOutcome {
+  if (!isRecord(payload) || payload.kind !== "hmac-query") return mismatch("kind");
+  if (!isRecord(target)) return mismatch("target");
+  const params = parseFormQuery((payload as { query?: unknown }).query);
+  if (params === undefined) return mismatch("query");
+  if (params.has("signature")) return mismatch("signature");
+  const timestamp = params.get("timestamp");
+  if (timestamp === undefined || !TIMESTAMP_RE.test(timestamp)) return mismatch("timestamp");
+  const recvWindow = params.get("recvWindow");
+  if (
+    recvWindow !== undefined &&
+    !(RECV_WINDOW_RE.test(recvWindow) && Number(recvWindow) <= MAX_RECV_WINDOW)
+  ) {
+    return mismatch("recvWindow");
+  }
+  const venue = ownField(target, "venue");
+  if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  switch (ownField(target, "action")) {
+    case "order":
+      return onlyParams(params, ORDER_PARAMS) ?? bindOrder(params, target);
+    case "query_order":
+      return onlyParams(params, QUERY_ORDER_PARAMS) ?? bindQueryOrder(params, target);
+    case "position_risk":
+      return onlyParams(params, POSITION_RISK_PARAMS) ?? bindPositionRisk(params, target);
+    default:
+      return mismatch("action");
+  }
+}
+
+/** HMAC-SHA256 of the exact query bytes (UTF-8), keyed with the raw secret bytes; lowercase hex. */
+export async function signBinanceQuery(payload: HmacQueryPayload, key: RevealedKey): Promise<SignatureOut> {
+  if (key.kind !== "hmac") throw new KeyStoreError("wrong_kind", "hmac-query needs an hmac key");
+  if (key.secret.length === 0) throw new KeyStoreError("corrupted", "hmac-query: the stored secret is empty");
+  if (payload.kind !== "hmac-query" || typeof payload.query !== "string") {
+    throw new TypeError("hmac-query: the payload is not an hmac-query payload");
+  }
+  const signature = createHmac("sha256", key.secret.expose()).update(payload.query, "utf8").digest("hex");
+  return { signature };
+}
+
+/** A denial for the first parameter outside `allowed`, or undefined. */
+function onlyParams(params: Params, allowed: ReadonlySet<string>): BindOutcome | undefined {
+  for (const name of params.keys()) if (!allowed.has(name)) return mismatch("query");
+  return undefined;
+}
+
+function bindOrder(params: Params, target: Target): BindOutcome {
+  const symbol = readTargetString(target, "symbol");
+  if (!symbol.ok || symbol.value === undefined || params.get("symbol") !== symbol.value)
+    return mismatch("symbol");
+
+  const side = readTargetSide(target);
+  if (!side.ok || side.value === undefined || params.get("side") !== side.value) return mismatch("side");
+
+  const price = readTargetDecimal(target, "price", true);
+  if (!price.ok) return mismatch("price");
+  const targetType = ownField(target, "type");
+  const type = targetType ?? (price.value === undefined ? "MARKET" : "LIMIT");
+  if ((type !== "MARKET" && type !== "LIMIT") || params.get("type") !== type) return mismatch("type");
+
+  const qty = readTargetDecimal(target, "qty", true);
+  const quantityText = params.get("quantity");
+  const quantity = quantityText === undefined ? undefined : parseDecimal(quantityText);
+  if (!qty.ok || qty.value === undefined || quantity !== qty.value) return mismatch("qty");
+
+  const priceText = params.get("price");
+  let orderPrice: Decimal | undefined;
+  if (type === "LIMIT") {
+    orderPrice = priceText === undefined ? undefined : parseDecimal(priceText);
+    if (price.value === undefined || orderPrice !== price.value) return mismatch("price");
+  } else if (priceText !== undefined) {
+    return mismatch("price");
+  }
+
+  const reduceOnly = readTargetReduceOnly(target);
+  const reduceOnlyText = params.get("reduceOnly") ?? "false";
+  if (!reduceOnly.ok || (reduceOnlyText !== "true" && reduceOnlyText !== "false"))
+    return mismatch("reduce_only");
+  if ((reduceOnlyText === "true") !== reduceOnly.value) return mismatch("reduce_only");
+
+  const clientOrderId = readTargetString(target, "client_order_id");
+  const newClientOrderId = params.get("newClientOrderId");
+  if (!clientOrderId.ok) return mismatch("client_order_id");
+  if (newClientOrderId !== undefined && !CLIENT_ORDER_ID_RE.test(newClientOrderId)) {
+    return mismatch("client_order_id");
+  }
+  if (clientOrderId.value !== undefined && newClientOrderId !== clientOrderId.value) {
+    return mismatch("client_order_id");
+  }
+
+  for (const [name, values] of Object.entries(EXTRA_VALUES)) {
+    const value = params.get(name);
+    if (value !== undefined && !values.has(value)) return mismatch(name);
+  }
+
+  const reference = readTargetDecimal(target, "reference_price", true);
+  if (!reference.ok) return mismatch("reference_price");
+  // LIMIT: the larger of the limit and the reference price (a LIMIT SELL below the
+  // market fills near the market); MARKET: the reference price, when given.
+  const notionalPrice =
+    orderPrice !== undefined && reference.value !== undefined
+      ? maxDecimal(orderPrice, reference.value)
+      : (orderPrice ?? reference.value);
+  const effect: PayloadEffect =
+    notionalPrice === undefined
+      ? { symbol: symbol.value, placesOrder: true }
+      : { symbol: symbol.value, placesOrder: true, notional: mulDecimalCeil(qty.value, notionalPrice) };
+  return { ok: true, effect };
+}
+
+function bindQueryOrder(params: Params, target: Target): BindOutcome {
+  const symbol = readTargetString(target, "symbol");
+  if (!symbol.ok || symbol.value === undefined || params.get("symbol") !== symbol.value)
+    return mismatch("symbol");
+  const clientOrderId = readTargetString(target, "client_order_id");
+  if (!clientOrderId.ok || clientOrderId.value === undefined) return mismatch("client_order_id");
+  if (params.get("origClientOrderId") !== clientOrderId.value) return mismatch("client_order_id");
+  return { ok: true, effect: { symbol: symbol.value, placesOrder: false } };
+}
+
+function bindPositionRisk(params: Params, target: Target): BindOutcome {
+  // Symbol is optional on both sides, but both must say the same: a query for
+  // every position is not the query `target` describes when it names one.
+  const symbol = readTargetString(target, "symbol");
+  if (!symbol.ok || params.get("symbol") !== symbol.value) return mismatch("symbol");
+  return {
+    ok: true,
+    effect:
+      symbol.value === undefined ? { placesOrder: false } : { symbol: symbol.value, placesOrder: false },
+  };
+}

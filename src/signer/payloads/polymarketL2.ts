@@ -1,0 +1,173 @@
+import { createHmac } from "node:crypto";
+import type { Decimal } from "../../core/decimal.js";
+import { parseStrictJson } from "../../core/strictJson.js";
+import type { SignPayload } from "../../ports/signingPlane.js";
+import { KeyStoreError, type RevealedKey } from "../keyStore.js";
+import type { BindOutcome, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
+import { decodeBase64Secret } from "./base64Secret.js";
+import {
+  isRecord,
+  mismatch,
+  ownField,
+  readTargetDecimal,
+  readTargetSide,
+  readTargetString,
+} from "./targetFields.js";
+
+type ClobL2Payload = Extract<SignPayload, { kind: "hmac-clob-l2" }>;
+type Target = Readonly<Record<string, unknown>>;
+
+const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "DELETE"]);
+/** Seconds since the epoch, as clob-client writes it (`${ts}`). */
+const TIMESTAMP_RE = /^(0|[1-9][0-9]{0,15})$/;
+/** A request path: `/` then printable ASCII, no white space. */
+const PATH_RE = /^\/[\x21-\x7e]{0,2047}$/;
+const MAX_BODY_LENGTH = 65_536;
+/** A uint256 in decimal, no leading zeros. */
+const UINT_RE = /^(0|[1-9][0-9]{0,77})$/;
+const UINT256_MAX = (1n << 256n) - 1n;
+const VENUE = "polymarket";
+/** USDC and conditional tokens both have 6 decimals; a Decimal has 18. */
+const UNITS_TO_DECIMAL = 10n ** 12n;
+const DECIMAL_ONE = 10n ** 18n;
+
+/**
+ * The `hmac-clob-l2` payload kind (Polymarket CLOB L2 headers): binds
+ * timestamp, method, path and body to `target` and signs them as clob-client
+ * does: HMAC-SHA256 keyed with the base64-decoded secret, urlsafe base64 with
+ * padding.
+ *
+ * `POST /order` is decoded: the body's order (clob-client's `orderToJsonV1/V2`
+ * shape) must trade `target.token_id` (or `target.symbol`) on `target.side`,
+ * for `target.qty` shares at `target.price` when given, checked exactly from
+ * its maker and taker amounts (6-decimal base units). Any other spelling of an
+ * order path under `POST` (`/orders`, `/order/`, `/ORDER`, `/%6frder`) is
+ * denied `payload_mismatch:path`; other requests place no order.
+ */
+export const polymarketL2Handler: PayloadKindHandler<"hmac-clob-l2"> = {
+  kind: "hmac-clob-l2",
+  bind: bindPolymarketL2,
+  sign: signPolymarketL2,
+};
+
+/** Decodes an L2 request and compares it with `target`; never throws. */
+export function bindPolymarketL2(payload: ClobL2Payload, target: Target): BindOutcome {
+  if (!isRecord(payload) || payload.kind !== "hmac-clob-l2") return mismatch("kind");
+  if (!isRecord(target)) return mismatch("target");
+  const { timestamp, method, path, body } = payload as Partial<Record<keyof ClobL2Payload, unknown>>;
+  if (typeof timestamp !== "string" || !TIMESTAMP_RE.test(timestamp)) return mismatch("timestamp");
+  if (typeof method !== "string" || !METHODS.has(method)) return mismatch("method");
+  if (typeof path !== "string" || !PATH_RE.test(path)) return mismatch("path");
+  if (typeof body !== "string" || body.length > MAX_BODY_LENGTH) return mismatch("body");
+
+  const venue = ownField(target, "venue");
+  if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  const targetMethod = ownField(target, "method");
+  if (targetMethod !== undefined && targetMethod !== method) return mismatch("method");
+  const targetPath = ownField(target, "path");
+  if (targetPath !== undefined && targetPath !== path) return mismatch("path");
+
+  if (method === "POST") {
+    const route = normalizePath(path);
+    if (route === undefined) return mismatch("path");
+    if (route === "/order" || route === "/orders") {
+      // Only the one canonical spelling of the one order we can decode.
+      return path === "/order" ? bindOrderBody(body, target) : mismatch("path");
+    }
+  }
+  return { ok: true, effect: { placesOrder: false } };
+}
+
+/** urlsafe base64 (with padding) of HMAC-SHA256(base64-decoded secret, timestamp + method + path + body). */
+export async function signPolymarketL2(payload: ClobL2Payload, key: RevealedKey): Promise<SignatureOut> {
+  if (key.kind !== "hmac") throw new KeyStoreError("wrong_kind", "hmac-clob-l2 needs an hmac key");
+  const { timestamp, method, path, body } = payload;
+  if (payload.kind !== "hmac-clob-l2" || [timestamp, method, path, body].some((p) => typeof p !== "string")) {
+    throw new TypeError("hmac-clob-l2: the payload is not an hmac-clob-l2 payload");
+  }
+  const secret = decodeBase64Secret(key.secret.expose());
+  if (secret === undefined)
+    throw new KeyStoreError("corrupted", "hmac-clob-l2: the stored secret is not base64");
+  try {
+    const mac = createHmac("sha256", secret)
+      .update(timestamp + method + path + body, "utf8")
+      .digest("base64");
+    return { signature: mac.replaceAll("+", "-").replaceAll("/", "_") };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/**
+ * The route a server could read `path` as: no query or fragment, dot segments
+ * resolved, percent-escapes decoded, slashes collapsed, lowercase, no trailing
+ * slash. `undefined` when it does not decode.
+ */
+function normalizePath(path: string): string | undefined {
+  const bare = path.replace(/[?#].*$/s, "").replace(/[\\/]+/g, "/");
+  try {
+    const resolved = decodeURIComponent(new URL(bare, "http://clob.invalid").pathname);
+    const collapsed = resolved.replace(/[\\/]+/g, "/").toLowerCase();
+    return collapsed.length > 1 ? collapsed.replace(/\/+$/, "") || "/" : collapsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A uint256 decimal string, or undefined. */
+function readUint(value: unknown): bigint | undefined {
+  if (typeof value !== "string" || !UINT_RE.test(value)) return undefined;
+  const n = BigInt(value);
+  return n <= UINT256_MAX ? n : undefined;
+}
+
+/**
+ * `POST /order`: `{ order: { tokenId, makerAmount, takerAmount, side, … }, owner, orderType, … }`.
+ * A BUY pays `makerAmount` USDC for `takerAmount` shares; a SELL gives
+ * `makerAmount` shares for `takerAmount` USDC (clob-client's getOrderRawAmounts).
+ */
+function bindOrderBody(body: string, target: Target): BindOutcome {
+  const parsed = parseStrictJson(body);
+  if (!parsed.ok || !isRecord(parsed.value)) return mismatch("body");
+  const order = ownField(parsed.value, "order");
+  if (!isRecord(order)) return mismatch("body");
+
+  const tokenId = readUint(ownField(order, "tokenId"));
+  const targetToken = ownField(target, "token_id") !== undefined ? "token_id" : "symbol";
+  const expectedToken = readTargetString(target, targetToken);
+  const expectedTokenId = expectedToken.ok ? readUint(expectedToken.value) : undefined;
+  if (tokenId === undefined || expectedTokenId === undefined || tokenId !== expectedTokenId) {
+    return mismatch("token_id");
+  }
+
+  const side = readTargetSide(target);
+  const orderSide = ownField(order, "side");
+  if (!side.ok || side.value === undefined || orderSide !== side.value) return mismatch("side");
+
+  const makerAmount = readUint(ownField(order, "makerAmount"));
+  const takerAmount = readUint(ownField(order, "takerAmount"));
+  if (makerAmount === undefined || takerAmount === undefined || makerAmount === 0n || takerAmount === 0n) {
+    return mismatch("amounts");
+  }
+  const [shareUnits, usdcUnits] =
+    orderSide === "BUY" ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
+
+  const qty = readTargetDecimal(target, "qty", true);
+  if (!qty.ok || qty.value === undefined || shareUnits * UNITS_TO_DECIMAL !== qty.value)
+    return mismatch("qty");
+
+  // Price per share is usdc / shares; compare usdc × 1 with shares × price exactly.
+  const price = readTargetDecimal(target, "price", true);
+  if (!price.ok) return mismatch("price");
+  if (price.value !== undefined && usdcUnits * DECIMAL_ONE !== shareUnits * price.value)
+    return mismatch("price");
+
+  return {
+    ok: true,
+    effect: {
+      symbol: tokenId.toString(),
+      placesOrder: true,
+      notional: (usdcUnits * UNITS_TO_DECIMAL) as Decimal,
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import { z } from "zod";
+import type { SignOutcome } from "../../ports/signingPlane.js";
+import { SIGNER_DENY_CODES } from "../../ports/signingPlane.js";
+
+/**
+ * Wire protocol of the remote signing plane (signing-plane-v1 §5, `remote`)
+ * over a Unix domain socket.
+ *
+ * Framing: each message is one frame, a 4-byte big-endian length followed by
+ * that many bytes of UTF-8 JSON. A frame longer than {@link MAX_FRAME_BYTES}
+ * (announced or actual) or one that is not a JSON object of a known shape is a
+ * protocol violation: the receiver closes the connection.
+ *
+ * Conversation:
+ *
+ *     client → {type:"hello", caller, token}      token: base64 of the caller's token bytes
+ *     server → {type:"welcome"}                   or {type:"refused"} and close
+ *     client → {type:"sign", id, request}         any number, several in flight
+ *     server → {type:"outcome", id, outcome}      matched by id, in any order
+ *
+ * The request body carries no caller: the server passes the caller the hello
+ * authenticated to the plane. The transport does not validate the body's
+ * fields: the plane does, and denies (and audits) what is malformed, as the
+ * local plane would.
+ */
+
+/** The largest frame payload either side accepts (64 KiB). */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Size of the length prefix. */
+export const FRAME_HEADER_BYTES = 4;
+
+/** A framing or message-shape violation; the connection that carried it is closed. */
+export class ProtocolError extends Error {
+  override readonly name = "ProtocolError";
+}
+
+/** Encodes one message as a frame. Throws {@link ProtocolError} when it is larger than `maxBytes`. */
+export function encodeFrame(message: unknown, maxBytes: number = MAX_FRAME_BYTES): Buffer {
+  const body = Buffer.from(JSON.stringify(message), "utf8");
+  if (body.length > maxBytes) throw new ProtocolError(`frame of ${body.length} bytes exceeds ${maxBytes}`);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
+  frame.writeUInt32BE(body.length, 0);
+  body.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Splits a byte stream into frames and parses each as JSON. {@link push}
+ * throws {@link ProtocolError} as soon as a length prefix exceeds the limit
+ * (before the body arrives) or a body is not valid JSON; the decoder is then
+ * unusable and the connection must be closed.
+ */
+export class FrameDecoder {
+  readonly #maxBytes: number;
+  #buffered: Buffer[] = [];
+  #bufferedBytes = 0;
+
+  constructor(maxBytes: number = MAX_FRAME_BYTES) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes received but not yet part of a complete frame. */
+  get pendingBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** Adds received bytes; returns the parsed messages of every frame now complete. */
+  push(chunk: Buffer): unknown[] {
+    this.#buffered.push(chunk);
+    this.#bufferedBytes += chunk.length;
+    const out: unknown[] = [];
+    for (;;) {
+      if (this.#bufferedBytes < FRAME_HEADER_BYTES) return out;
+      const head = this.#contiguous(FRAME_HEADER_BYTES);
+      const length = head.readUInt32BE(0);
+      if (length > this.#maxBytes) {
+        throw new ProtocolError(`frame of ${length} bytes exceeds ${this.#maxBytes}`);
+      }
+      if (this.#bufferedBytes < FRAME_HEADER_BYTES + length) return out;
+      const all = this.#contiguous(FRAME_HEADER_BYTES + length);
+      const body = all.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length);
+      let message: unknown;
+      try {
+        message = JSON.parse(body.toString("utf8"));
+      } catch {
+        throw new ProtocolError("frame is not valid JSON");
+      }
+      const rest = all.subarray(FRAME_HEADER_BYTES + length);
+      this.#buffered = rest.length > 0 ? [rest] : [];
+      this.#bufferedBytes = rest.length;
+      out.push(message);
+    }
+  }
+
+  /** Joins buffered chunks until the first one holds at least `n` bytes; returns it. */
+  #contiguous(n: number): Buffer {
+    const first = this.#buffered[0]!;
+    if (first.length >= n) return first;
+    const joined = Buffer.concat(this.#buffered);
+    this.#buffered = [joined];
+    return joined;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Message shapes
+
+const record = z.record(z.string(), z.unknown());
+
+/**
+ * A request body as it arrives on the wire: any JSON object. The transport
+ * does not judge its fields: the plane validates them itself (signing-plane-v1
+ * §3, fields typed `unknown`), denies and audits what is wrong, exactly as
+ * the local plane would. Only a `caller` key is dropped (see {@link bodyOf}).
+ */
+export const signRequestSchema = record;
+
+/** Request id on one connection: chosen by the client, unique among its requests in flight. */
+const idSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const helloSchema = z.object({
+  type: z.literal("hello"),
+  caller: z.string().min(1).max(256),
+  /** base64 of the caller's token bytes. */
+  token: z.string().min(1).max(4096),
+});
+export type HelloMessage = z.infer<typeof helloSchema>;
+
+export const signMessageSchema = z.object({
+  type: z.literal("sign"),
+  id: idSchema,
+  request: signRequestSchema,
+});
+
+const denyReasonSchema = z
+  .string()
+  .refine(
+    (r) =>
+      (SIGNER_DENY_CODES as readonly string[]).includes(r) ||
+      /^payload_mismatch:.+$/.test(r) ||
+      /^policy:.+$/.test(r),
+    "not a signer deny reason",
+  );
+
+export const outcomeSchema = z.union([
+  z.object({
+    granted: z.literal(true),
+    request_id: z.string(),
+    signature: z.string().min(1),
+    signer_address: z.string().optional(),
+    plane_version: z.string(),
+  }),
+  z.object({ granted: z.literal(false), request_id: z.string(), reason: denyReasonSchema }),
+]);
+
+/** Server → client. */
+export const serverMessageSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("welcome") }),
+  z.object({ type: z.literal("refused") }),
+  z.object({ type: z.literal("outcome"), id: idSchema, outcome: outcomeSchema }),
+]);
+export type ServerMessage = z.infer<typeof serverMessageSchema>;
+
+/**
+ * The request as sent on the wire: the caller's object as is, without any
+ * `caller` key (the caller is the connection's authenticated identity).
+ * Encoding it fails ({@link encodeFrame} throws) when it is not JSON (a
+ * bigint, a cycle) or too large.
+ */
+export function bodyOf(request: object): Record<string, unknown> {
+  const { caller: _dropped, ...body } = request as Record<string, unknown>;
+  return body;
+}
+
+/** Narrows a parsed wire outcome to the port's type. */
+export function toSignOutcome(parsed: z.infer<typeof outcomeSchema>): SignOutcome {
+  if (parsed.granted) {
+    const { signer_address, ...rest } = parsed;
+    return signer_address === undefined ? rest : { ...rest, signer_address };
+  }
+  return parsed as SignOutcome;
+}
+
+/** The denial every transport failure becomes (fail closed). */
+export function unavailable(requestId: string): SignOutcome {
+  return { granted: false, request_id: requestId, reason: "signer_unavailable" };
+}

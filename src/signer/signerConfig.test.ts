@@ -1,0 +1,213 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify as toYaml } from "yaml";
+import { ConfigError } from "../config/configError.js";
+import {
+  loadSignerConfig,
+  loadSignerSecret,
+  parseSignerConfig,
+  parseSignerConfigText,
+} from "./signerConfig.js";
+
+const CANARY = "canary-passphrase-Hq2";
+const UUID = "4F1C2D3E-AAAA-4BBB-8CCC-0123456789AB";
+
+const BASE = {
+  vault: { path: "vault.json", passphrase_env: "VAULT_PASS" },
+  audit: { path: "audit.jsonl" },
+};
+const FULL = {
+  ...BASE,
+  live: false,
+  socket: { path: "signer.sock" },
+  callers: { "executor-1": { token_env: "EXEC_TOKEN" }, "executor-2": { token_file: "tokens/e2" } },
+  intents: {
+    cex_api_signer: { routes: ["executor.binance-usdm.order"] },
+    per_user_clob_signer: { routes: ["executor.polymarket.order"] },
+  },
+  accounts: { acct1: { cex_api_signer: "binance-acct1" }, [UUID]: { per_user_clob_signer: "pk-1" } },
+  policy: { cex_api_signer: { max_notional: "1000.5", symbols: ["BTCUSDT"], rate_per_account_per_s: 5 } },
+};
+
+function fails(raw: unknown): ConfigError {
+  try {
+    parseSignerConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("signer config", () => {
+  it("fills defaults for a minimal config", () => {
+    expect(parseSignerConfig(BASE)).toEqual({
+      ...BASE,
+      live: false,
+      callers: {},
+      intents: {},
+      accounts: {},
+      policy: {},
+    });
+  });
+
+  it("accepts a full config, lowercases UUID account ids and freezes it", () => {
+    const c = parseSignerConfig(FULL);
+    expect(Object.keys(c.accounts)).toEqual(["acct1", UUID.toLowerCase()]);
+    expect(Object.isFrozen(c.policy.cex_api_signer)).toBe(true);
+  });
+
+  it.each([
+    [{ ...BASE, extra: 1 }, "extra", "unknown key"],
+    [{ ...BASE, vault: { path: "v", passphrase: CANARY } }, "vault.passphrase", "never inline"],
+    [{ ...BASE, vault: { path: "v" } }, "vault.passphrase_env", "needs passphrase_env or passphrase_file"],
+    [
+      { ...BASE, vault: { path: "v", passphrase_env: "A", passphrase_file: "f" } },
+      "vault.passphrase_file",
+      "exactly one",
+    ],
+    [
+      { ...BASE, vault: { path: "v", passphrase_env: "not a name" } },
+      "vault.passphrase_env",
+      "environment variable",
+    ],
+    [{ vault: BASE.vault }, "audit", "is required"],
+    [{ ...BASE, live: "yes" }, "live", "true or false"],
+    [{ ...BASE, callers: { "bad id!": { token_env: "T" } } }, "callers.bad id!", "caller ids"],
+    [{ ...BASE, callers: { e: { token: CANARY } } }, "callers.e.token", "never inline"],
+    [
+      { ...BASE, intents: { cex_api_signer: { routes: [] } } },
+      "intents.cex_api_signer.routes",
+      "at least one",
+    ],
+    [
+      { ...BASE, intents: { cex_api_signer: { routes: ["a", "a"] } } },
+      "intents.cex_api_signer.routes",
+      "repeat",
+    ],
+    [{ ...BASE, intents: { withdraw: { routes: ["a"] } } }, "intents.withdraw", "unknown intent"],
+    [
+      { ...BASE, intents: { onchain_transfer: { routes: ["a"] } } },
+      "intents.onchain_transfer",
+      "cannot be enabled",
+    ],
+    [
+      { ...BASE, intents: { shared_clob_signer: { routes: ["a"] } } },
+      "intents.shared_clob_signer",
+      "cannot be enabled",
+    ],
+    [
+      { ...BASE, accounts: { acct1: { cex_api_signer: "e1" } } },
+      "accounts.acct1.cex_api_signer",
+      "not listed under intents",
+    ],
+    [{ ...BASE, policy: { cex_api_signer: {} } }, "policy.cex_api_signer", "not listed under intents"],
+    [
+      {
+        ...FULL,
+        accounts: { [UUID]: { cex_api_signer: "a" }, [UUID.toLowerCase()]: { cex_api_signer: "b" } },
+      },
+      `accounts.${UUID.toLowerCase()}`,
+      "same UUID",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { max_notional: "1e3" } } },
+      "policy.cex_api_signer.max_notional",
+      "decimal",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { max_notional: "0" } } },
+      "policy.cex_api_signer.max_notional",
+      "greater than 0",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { max_notional: 1000 } } },
+      "policy.cex_api_signer.max_notional",
+      "decimal",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { symbols: [] } } },
+      "policy.cex_api_signer.symbols",
+      "at least one",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { rate_per_account_per_s: 0 } } },
+      "policy.cex_api_signer.rate_per_account_per_s",
+      "positive",
+    ],
+  ])("rejects %j at %s", (raw, field, message) => {
+    const err = fails(raw);
+    expect(err.issues.map((i) => i.field)).toContain(field);
+    expect(err.message).toContain(message);
+    expect(err.message).not.toContain(CANARY);
+  });
+
+  describe("files", () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), "ig-signer-config-"));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it.each(["json", "yaml"] as const)(
+      "loads %s and resolves relative paths against the file",
+      async (fmt) => {
+        const path = join(dir, `signer.${fmt}`);
+        await writeFile(path, fmt === "json" ? JSON.stringify(FULL) : toYaml(FULL));
+        const c = await loadSignerConfig(path);
+        expect(c.vault.path).toBe(join(dir, "vault.json"));
+        expect(c.audit.path).toBe(join(dir, "audit.jsonl"));
+        expect(c.socket?.path).toBe(join(dir, "signer.sock"));
+        expect(c.callers["executor-2"]?.token_file).toBe(join(dir, "tokens/e2"));
+        expect(c.callers["executor-1"]).toEqual({ token_env: "EXEC_TOKEN" });
+      },
+    );
+
+    it("reports a repeated key, bad JSON and bad YAML without quoting the text", async () => {
+      const dup = await parseSignerConfigText(
+        `{"vault":{"path":"v","passphrase_env":"P"},"audit":{"path":"a"},"live":false,"live":true}`,
+        "json",
+      ).catch((e: unknown) => e as ConfigError);
+      expect(dup).toBeInstanceOf(ConfigError);
+      expect((dup as ConfigError).field).toBe("live");
+      const bad = await parseSignerConfigText(`{"vault": "${CANARY}`, "json").catch(
+        (e: unknown) => e as Error,
+      );
+      expect((bad as Error).message).not.toContain(CANARY);
+      const yaml = await parseSignerConfigText(`live: true\nlive: false\n`, "yaml").catch(
+        (e: unknown) => e as Error,
+      );
+      expect((yaml as Error).message).toMatch(/repeated key/);
+    });
+
+    it("an unreadable file is a ConfigError on <file>", async () => {
+      const err = await loadSignerConfig(join(dir, "missing.json")).catch((e: unknown) => e as ConfigError);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe("<file>");
+    });
+
+    it("loads secrets from env or file, never printing them", async () => {
+      const file = join(dir, "pass.txt");
+      await writeFile(file, `${CANARY}\n`);
+      const fromFile = await loadSignerSecret({ passphrase_file: file }, "passphrase", "vault", {});
+      expect(fromFile.expose().toString()).toBe(CANARY);
+      expect(inspect(fromFile)).not.toContain(CANARY);
+      const fromEnv = await loadSignerSecret({ token_env: "T" }, "token", "callers.e", { T: CANARY });
+      expect(fromEnv.expose().toString()).toBe(CANARY);
+      const unset = await loadSignerSecret({ token_env: "T" }, "token", "callers.e", {}).catch(
+        (e: unknown) => e,
+      );
+      expect((unset as ConfigError).field).toBe("callers.e.token_env");
+      await writeFile(file, "\n");
+      const empty = await loadSignerSecret({ passphrase_file: file }, "passphrase", "vault", {}).catch(
+        (e: unknown) => e,
+      );
+      expect((empty as ConfigError).message).toMatch(/is empty/);
+    });
+  });
+});
