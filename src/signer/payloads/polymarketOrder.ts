@@ -1,0 +1,295 @@
+import type { Decimal } from "../../core/decimal.js";
+import type { SignPayload } from "../../ports/signingPlane.js";
+import { KeyStoreError, type RevealedKey } from "../keyStore.js";
+import type { BindOutcome, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
+import {
+  isValidSecretKey,
+  parseAddress,
+  recoverAddress,
+  signDigest,
+  toChecksumAddress,
+  toRsvHex,
+} from "./eip712/ethKey.js";
+import {
+  domainSeparator,
+  type Eip712Domain,
+  hashStruct,
+  maxValue,
+  type StaticFieldType,
+  typedDataDigest,
+  typeHash,
+} from "./eip712/typedData.js";
+import {
+  type OrderDomainVersion,
+  POLYGON_CHAIN_ID,
+  POLYMARKET_DOMAIN_NAME,
+  POLYMARKET_ORDER_DOMAINS,
+} from "./polymarketOrderDomains.js";
+import {
+  isRecord,
+  mismatch,
+  ownField,
+  readTargetDecimal,
+  readTargetSide,
+  readTargetString,
+} from "./targetFields.js";
+
+type OrderPayload = Extract<SignPayload, { kind: "eip712-order" }>;
+type Target = Readonly<Record<string, unknown>>;
+
+const VENUE = "polymarket";
+const DOMAIN_KEYS: readonly string[] = ["name", "version", "chainId", "verifyingContract"];
+/** A uint in decimal, no sign, no leading zeros (range checked by type). */
+const UINT_RE = /^(0|[1-9][0-9]{0,77})$/;
+const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/;
+/** USDC and conditional tokens both have 6 decimals; a Decimal has 18. */
+const UNITS_TO_DECIMAL = 10n ** 12n;
+const DECIMAL_ONE = 10n ** 18n;
+const SIDE_BUY = 0n;
+const SIDE_SELL = 1n;
+const SIGNATURE_TYPE_EOA = 0n;
+
+/** The denial field for a malformed order member (`payload_mismatch:<field>`). */
+const ORDER_FIELD_NAMES: Readonly<Record<string, string>> = {
+  tokenId: "token_id",
+  makerAmount: "amounts",
+  takerAmount: "amounts",
+  feeRateBps: "fee_rate_bps",
+  signatureType: "signature_type",
+};
+
+/**
+ * The order's signer is not the account's key. Thrown by `sign` (bind has no
+ * key); the plane maps it to `payload_mismatch:<field>`. Holds no key material.
+ */
+export class PayloadKeyMismatch extends Error {
+  override readonly name = "PayloadKeyMismatch";
+  constructor(readonly field: "signer") {
+    super(`payload_mismatch:${field}: the order is not signed by the account's key`);
+  }
+}
+
+/** A decoded `eip712-order` payload: its domain row, the domain, and every struct member as a bigint. */
+export interface DecodedPolymarketOrder {
+  readonly version: string;
+  readonly spec: OrderDomainVersion;
+  readonly domain: Eip712Domain;
+  /** True when the verifying contract is the version's neg-risk exchange. */
+  readonly negRisk: boolean;
+  readonly values: Readonly<Record<string, bigint>>;
+}
+
+export type DecodeOutcome =
+  | { readonly ok: true; readonly order: DecodedPolymarketOrder }
+  | { readonly ok: false; readonly field: string };
+
+export interface PolymarketOrderOptions {
+  /** Chain ids signed for; each must have a row in {@link POLYMARKET_ORDER_DOMAINS}. Default: Polygon (137) only. */
+  readonly chainIds?: readonly bigint[];
+}
+
+/**
+ * The `eip712-order` payload kind (Polymarket CTF Exchange `Order`, EIP-712).
+ * The payload's domain `version` picks the struct (V1 or V2, from
+ * {@link POLYMARKET_ORDER_DOMAINS}); name, chain and exchange are pinned.
+ * `bind` decodes the order strictly (exactly the struct's members, integers as
+ * decimal strings, addresses EIP-55 or single-case, bytes32 as 0x + 64 hex)
+ * and checks it trades `target.token_id` on `target.side` for `target.qty`
+ * shares at `target.price` exactly, on the neg-risk exchange iff
+ * `target.neg_risk`. `sign` decodes again, refuses an order whose signer is
+ * not the key's address ({@link PayloadKeyMismatch}), hashes the struct
+ * itself, signs low-S and checks the signature recovers to that address.
+ */
+export function createPolymarketOrderHandler(options: PolymarketOrderOptions = {}): PayloadKindHandler<"eip712-order"> {
+  const chainIds: ReadonlySet<string> = new Set((options.chainIds ?? [POLYGON_CHAIN_ID]).map(String));
+  return {
+    kind: "eip712-order",
+    bind: (payload, target) => bindPolymarketOrder(payload, target, chainIds),
+    sign: (payload, key) => signPolymarketOrder(payload, key, chainIds),
+  };
+}
+
+/** The production handler: Polygon mainnet (137) only. */
+export const polymarketOrderHandler: PayloadKindHandler<"eip712-order"> = createPolymarketOrderHandler();
+
+/** Decodes an order and compares it with `target`; never throws. */
+export function bindPolymarketOrder(
+  payload: OrderPayload,
+  target: Target,
+  chainIds: ReadonlySet<string> = new Set([String(POLYGON_CHAIN_ID)]),
+): BindOutcome {
+  const decoded = decodePolymarketOrder(payload, chainIds);
+  if (!decoded.ok) return mismatch(decoded.field);
+  if (!isRecord(target)) return mismatch("target");
+  const { values, negRisk } = decoded.order;
+  const tokenId = values.tokenId;
+  const side = values.side;
+  const makerAmount = values.makerAmount;
+  const takerAmount = values.takerAmount;
+  if (tokenId === undefined || side === undefined || makerAmount === undefined || takerAmount === undefined) {
+    return mismatch("order"); // every row's struct has them; a table edit that drops one fails closed
+  }
+
+  const venue = ownField(target, "venue");
+  if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+
+  const targetToken = ownField(target, "token_id") !== undefined ? "token_id" : "symbol";
+  const expectedToken = readTargetString(target, targetToken);
+  const expectedTokenId = expectedToken.ok ? readUint(expectedToken.value, "uint256") : undefined;
+  if (expectedTokenId === undefined || tokenId !== expectedTokenId) return mismatch("token_id");
+
+  const targetSide = readTargetSide(target);
+  if (!targetSide.ok || targetSide.value === undefined) return mismatch("side");
+  if (side !== (targetSide.value === "BUY" ? SIDE_BUY : SIDE_SELL)) return mismatch("side");
+
+  // A BUY pays makerAmount USDC for takerAmount shares; a SELL the reverse (clob-client's getOrderRawAmounts).
+  const [shareUnits, usdcUnits] = side === SIDE_BUY ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
+  const qty = readTargetDecimal(target, "qty", true);
+  if (!qty.ok || qty.value === undefined || shareUnits * UNITS_TO_DECIMAL !== qty.value)
+    return mismatch("qty");
+  // Price per share is usdc / shares; compare usdc × 1 with shares × price exactly.
+  const price = readTargetDecimal(target, "price", true);
+  if (!price.ok) return mismatch("price");
+  if (price.value !== undefined && usdcUnits * DECIMAL_ONE !== shareUnits * price.value)
+    return mismatch("price");
+
+  const targetNegRisk = ownField(target, "neg_risk");
+  if (targetNegRisk !== undefined && typeof targetNegRisk !== "boolean") return mismatch("neg_risk");
+  if ((targetNegRisk === true) !== negRisk) return mismatch("verifying_contract");
+
+  const targetMaker = ownField(target, "maker");
+  if (targetMaker !== undefined && parseAddress(targetMaker) !== values.maker) return mismatch("maker");
+
+  return {
+    ok: true,
+    effect: {
+      symbol: tokenId.toString(),
+      placesOrder: true,
+      notional: (usdcUnits * UNITS_TO_DECIMAL) as Decimal,
+    },
+  };
+}
+
+/**
+ * Signs the order: `0x` ‖ r ‖ s ‖ v (27/28), low-S, and the address it
+ * recovers to (EIP-55). Throws {@link KeyStoreError} `wrong_kind` for a non
+ * secp256k1 key, {@link PayloadKeyMismatch} when the order's signer is not
+ * the key's address, a TypeError for a payload that does not decode.
+ */
+export async function signPolymarketOrder(
+  payload: OrderPayload,
+  key: RevealedKey,
+  chainIds: ReadonlySet<string> = new Set([String(POLYGON_CHAIN_ID)]),
+): Promise<SignatureOut> {
+  if (key.kind !== "secp256k1") throw new KeyStoreError("wrong_kind", "eip712-order needs a secp256k1 key");
+  const decoded = decodePolymarketOrder(payload, chainIds);
+  if (!decoded.ok) throw new TypeError(`eip712-order: payload_mismatch:${decoded.field}`);
+  const keyAddress = parseAddress(key.address);
+  if (keyAddress === undefined) throw new KeyStoreError("corrupted", "eip712-order: the stored address is malformed");
+  const orderSigner = decoded.order.values.signer;
+  if (orderSigner !== keyAddress) throw new PayloadKeyMismatch("signer");
+
+  const secretKey = key.privateKey.expose();
+  if (!isValidSecretKey(secretKey)) throw new KeyStoreError("corrupted", "eip712-order: the stored key is malformed");
+  const digest = polymarketOrderDigest(decoded.order);
+  const signature = signDigest(digest, secretKey);
+  const recovered = recoverAddress(digest, signature);
+  if (recovered !== keyAddress || recovered !== orderSigner) {
+    throw new KeyStoreError("corrupted", "eip712-order: the stored key does not match its address");
+  }
+  return { signature: toRsvHex(signature), signer_address: toChecksumAddress(recovered) };
+}
+
+/** The EIP-712 digest of a decoded order: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order)). */
+export function polymarketOrderDigest(order: DecodedPolymarketOrder): Uint8Array {
+  const structHash = hashStruct(typeHash("Order", order.spec.struct), order.spec.struct, order.values);
+  return typedDataDigest(domainSeparator(order.domain), structHash);
+}
+
+/**
+ * Decodes an `eip712-order` payload strictly against the domain table; never
+ * throws. Domain: exactly name, version, chainId, verifyingContract. Order:
+ * exactly the version's struct members. The first failure names its field.
+ */
+export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlySet<string>): DecodeOutcome {
+  if (!isRecord(payload) || payload.kind !== "eip712-order") return fail("kind");
+  const domain = ownField(payload, "domain");
+  if (!isRecord(domain) || !sameKeys(domain, DOMAIN_KEYS)) return fail("domain");
+  if (ownField(domain, "name") !== POLYMARKET_DOMAIN_NAME) return fail("domain");
+
+  const version = ownField(domain, "version");
+  if (typeof version !== "string" || !Object.hasOwn(POLYMARKET_ORDER_DOMAINS, version)) return fail("version");
+  const spec = POLYMARKET_ORDER_DOMAINS[version];
+  if (spec === undefined) return fail("version");
+
+  const chainId = readUint(ownField(domain, "chainId"), "uint256");
+  const chainKey = chainId?.toString();
+  if (chainId === undefined || chainKey === undefined || !chainIds.has(chainKey)) return fail("chain_id");
+  const exchanges = Object.hasOwn(spec.exchanges, chainKey) ? spec.exchanges[chainKey] : undefined;
+  if (exchanges === undefined) return fail("chain_id");
+
+  const verifyingContract = parseAddress(ownField(domain, "verifyingContract"));
+  const negRisk = verifyingContract !== undefined && verifyingContract === BigInt(exchanges.negRisk);
+  if (verifyingContract === undefined || (!negRisk && verifyingContract !== BigInt(exchanges.standard))) {
+    return fail("verifying_contract");
+  }
+
+  const order = ownField(payload, "order");
+  if (!isRecord(order) || !sameKeys(order, spec.struct.map((f) => f.name))) return fail("order");
+  const values: Record<string, bigint> = {};
+  for (const { name, type } of spec.struct) {
+    const value = readField(ownField(order, name), type);
+    if (value === undefined) return fail(ORDER_FIELD_NAMES[name] ?? name);
+    values[name] = value;
+  }
+
+  if (values.side !== SIDE_BUY && values.side !== SIDE_SELL) return fail("side");
+  const signatureType = values.signatureType;
+  if (signatureType === undefined || !spec.signatureTypes.includes(signatureType)) return fail("signature_type");
+  if (values.makerAmount === 0n || values.takerAmount === 0n) return fail("amounts");
+  if (values.maker === 0n) return fail("maker");
+  if (values.signer === 0n) return fail("signer");
+  // An EOA order is its own maker; a proxy or safe order names the wallet as maker (the exchange checks ownership).
+  if (signatureType === SIGNATURE_TYPE_EOA && values.maker !== values.signer) return fail("maker");
+  // V1's taker: only public orders (the zero address), as clob-client builds them.
+  if (Object.hasOwn(values, "taker") && values.taker !== 0n) return fail("taker");
+
+  return {
+    ok: true,
+    order: {
+      version,
+      spec,
+      domain: { name: POLYMARKET_DOMAIN_NAME, version, chainId, verifyingContract },
+      negRisk,
+      values,
+    },
+  };
+}
+
+const fail = (field: string): DecodeOutcome => ({ ok: false, field });
+
+/** True when the own enumerable keys of `record` are exactly `keys`. */
+function sameKeys(record: Readonly<Record<string, unknown>>, keys: readonly string[]): boolean {
+  const own = Object.keys(record);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(record, k));
+}
+
+/** One struct member in its wire form, as a bigint; undefined when malformed. */
+function readField(raw: unknown, type: StaticFieldType): bigint | undefined {
+  switch (type) {
+    case "uint256":
+    case "uint8":
+      return readUint(raw, type);
+    case "address":
+      return parseAddress(raw);
+    case "bytes32":
+      return typeof raw === "string" && BYTES32_RE.test(raw) ? BigInt(raw) : undefined;
+  }
+}
+
+/** A decimal-string uint of `type`'s range, or undefined. */
+function readUint(raw: unknown, type: "uint256" | "uint8"): bigint | undefined {
+  if (typeof raw !== "string" || !UINT_RE.test(raw)) return undefined;
+  const n = BigInt(raw);
+  return n <= maxValue(type) ? n : undefined;
+}
