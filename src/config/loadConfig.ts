@@ -1,14 +1,24 @@
 import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { dirname, extname, resolve } from "node:path";
-import type { z } from "zod";
+import { dirname, resolve } from "node:path";
 import { SecretBytes } from "../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../core/decimal.js";
 import type { Lane, VenueName } from "../core/plan.js";
 import type { Limits, Policy, SourcePolicy, VerifyKey } from "../core/policy.js";
-import { findDuplicateKey } from "../core/strictJson.js";
 import { ConfigError, type ConfigIssue, FILE_FIELD } from "./configError.js";
 import { configSchema, type ExecutorConfig, type KeyConfig } from "./configSchema.js";
+import {
+  type ConfigFormat,
+  deepFreeze,
+  errCode,
+  formatOf,
+  parseJsonText,
+  parseYamlText,
+  zodIssues,
+} from "./configText.js";
+
+export type { ConfigFormat };
+export { formatOf };
 
 /** A validated config, its secrets loaded into the frozen {@link Policy} the gates read. */
 export interface LoadedConfig {
@@ -19,8 +29,6 @@ export interface LoadedConfig {
   /** The file it came from, when loaded from a file. */
   readonly path: string | undefined;
 }
-
-export type ConfigFormat = "json" | "yaml";
 
 /** Environment variable that overrides `exit_owner` (wire-v1 §8). */
 export const EXIT_OWNER_ENV = "INTENTGATE_EXIT_OWNER";
@@ -68,12 +76,6 @@ export async function validateConfigText(text: string, format: ConfigFormat): Pr
   return deepFreeze(parsed.data);
 }
 
-/** `yaml` for `.yaml` / `.yml`, else `json`. */
-export function formatOf(path: string): ConfigFormat {
-  const ext = extname(path).toLowerCase();
-  return ext === ".yaml" || ext === ".yml" ? "yaml" : "json";
-}
-
 /**
  * Like {@link loadConfig} on text already in memory. `baseDir` (default: the
  * working directory) resolves relative `secret_file` paths.
@@ -93,103 +95,8 @@ export async function parseConfigText(
 // Parsing. Parser messages can quote the offending text, which might be a
 // secret someone pasted inline, so only positions are reported.
 
-/** The YAML parser is loaded only for YAML configs (it costs ~8 MB of heap). */
-async function parseYamlText(text: string): Promise<unknown> {
-  const { parse: parseYaml, YAMLParseError } = await import("yaml");
-  try {
-    return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
-      const what = err.code === "DUPLICATE_KEY" ? "repeated key" : `not valid YAML (${err.code})`;
-      throw new ConfigError({ field: FILE_FIELD, message: `${what}${where}` });
-    }
-    throw new ConfigError({ field: FILE_FIELD, message: "not valid YAML" });
-  }
-}
-
-function parseJsonText(text: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ConfigError({
-      field: FILE_FIELD,
-      message: `not valid JSON at ${lineCol(text, jsonErrorPosition(text))}`,
-    });
-  }
-  const dup = findDuplicateKey(text);
-  if (dup !== undefined) throw new ConfigError({ field: dup, message: "repeated key" });
-  return value;
-}
-
-/**
- * Offset of the first character that makes `text` invalid JSON, found by
- * bisecting prefixes (a prefix either still could be completed, or already
- * holds the error). V8's own message quotes the text, so it is not used.
- */
-function jsonErrorPosition(text: string): number {
-  const hardError = (k: number): boolean => {
-    try {
-      JSON.parse(text.slice(0, k));
-      return false;
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : "";
-      if (/end of JSON input/i.test(msg)) return false;
-      const at = /at position (\d+)/.exec(msg);
-      return at === null || Number(at[1]) < k;
-    }
-  };
-  if (!hardError(text.length)) return text.length; // ends too early
-  let lo = 0;
-  let hi = text.length; // invariant: !hardError(lo) && hardError(hi)
-  if (hardError(0)) return 0;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (hardError(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi - 1;
-}
-
-function lineCol(text: string, pos: number): string {
-  const before = text.slice(0, pos);
-  const line = before.split("\n").length;
-  const col = pos - before.lastIndexOf("\n");
-  return `line ${line}, column ${col}`;
-}
-
 // ---------------------------------------------------------------------------
 // Schema issues → ConfigIssues with dotted field paths.
-
-function dotted(path: readonly PropertyKey[]): string {
-  return path.length === 0 ? "<root>" : path.map((p) => String(p)).join(".");
-}
-
-function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const issue of issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const inlineSecret = /secret|private|password|token/i.test(key);
-        out.push({
-          field: dotted([...issue.path, key]),
-          message: inlineSecret
-            ? "unknown key (secrets are never inline: use secret_env or secret_file)"
-            : "unknown key",
-        });
-      }
-    } else if (issue.code === "invalid_key") {
-      out.push({ field: dotted(issue.path), message: issue.issues[0]?.message ?? "invalid key" });
-    } else if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
-      out.push({ field: dotted(issue.path), message: "is required" });
-    } else {
-      out.push({ field: dotted(issue.path), message: issue.message });
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Policy.
@@ -308,11 +215,6 @@ function dec(text: string): Decimal {
   return d;
 }
 
-function errCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "error";
-}
-
 // ---------------------------------------------------------------------------
 // Immutability: Object.freeze does not stop Map.set / Set.add, so the
 // mutators of these instances throw.
@@ -331,12 +233,4 @@ function frozenSet<T>(items: Iterable<T>): ReadonlySet<T> {
   const s = new Set(items);
   for (const name of ["add", "delete", "clear"]) Object.defineProperty(s, name, { value: readOnly });
   return Object.freeze(s);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

@@ -1,10 +1,18 @@
 import { readFile } from "node:fs/promises";
-import { dirname, extname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError, type ConfigIssue, FILE_FIELD } from "../config/configError.js";
+import { ConfigError, FILE_FIELD } from "../config/configError.js";
+import {
+  type ConfigFormat,
+  deepFreeze,
+  errCode,
+  formatOf,
+  parseJsonText,
+  parseYamlText,
+  zodIssues,
+} from "../config/configText.js";
 import { SecretBytes } from "../core/auth/secretBytes.js";
 import { UNSIGNED_DECIMAL_RE } from "../core/decimal.js";
-import { findDuplicateKey } from "../core/strictJson.js";
 import { DECLARED_INTENTS, INTENT_PAYLOAD_KIND, type Intent } from "../ports/signingPlane.js";
 import { normalizeAccount } from "./signRequest.js";
 
@@ -196,7 +204,7 @@ export interface SignerPolicyConfig {
   readonly rate_per_account_per_s?: number | undefined;
 }
 
-export type SignerConfigFormat = "json" | "yaml";
+export type SignerConfigFormat = ConfigFormat;
 
 /**
  * Validates an already-parsed config value. Paths are kept as written.
@@ -225,8 +233,7 @@ export async function loadSignerConfig(path: string): Promise<SignerConfig> {
       message: `cannot read signer config file ${path} (${errCode(err)})`,
     });
   }
-  const ext = extname(path).toLowerCase();
-  const config = await parseSignerConfigText(text, ext === ".yaml" || ext === ".yml" ? "yaml" : "json");
+  const config = await parseSignerConfigText(text, formatOf(path));
   return resolveSignerPaths(config, dirname(resolve(path)));
 }
 
@@ -300,76 +307,4 @@ export async function loadSignerSecret<N extends "passphrase" | "token">(
     return new SecretBytes(value);
   }
   throw new ConfigError({ field, message: `needs ${name}_env or ${name}_file` });
-}
-
-// ---------------------------------------------------------------------------
-// Parsing. Parser messages can quote the offending text, which might be a
-// secret someone pasted inline, so only positions are reported.
-
-async function parseYamlText(text: string): Promise<unknown> {
-  const { parse: parseYaml, YAMLParseError } = await import("yaml");
-  try {
-    return parseYaml(text, { uniqueKeys: true, prettyErrors: true });
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
-      const what = err.code === "DUPLICATE_KEY" ? "repeated key" : `not valid YAML (${err.code})`;
-      throw new ConfigError({ field: FILE_FIELD, message: `${what}${where}` });
-    }
-    throw new ConfigError({ field: FILE_FIELD, message: "not valid YAML" });
-  }
-}
-
-function parseJsonText(text: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ConfigError({ field: FILE_FIELD, message: "not valid JSON" });
-  }
-  const dup = findDuplicateKey(text);
-  if (dup !== undefined) throw new ConfigError({ field: dup, message: "repeated key" });
-  return value;
-}
-
-function dotted(path: readonly PropertyKey[]): string {
-  return path.length === 0 ? "<root>" : path.map((p) => String(p)).join(".");
-}
-
-function zodIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const issue of issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const inlineSecret = /secret|private|password|passphrase|token|key$/i.test(key);
-        out.push({
-          field: dotted([...issue.path, key]),
-          message: inlineSecret
-            ? "unknown key (secrets are never inline: use *_env or *_file)"
-            : "unknown key",
-        });
-      }
-    } else if (issue.code === "invalid_key") {
-      out.push({ field: dotted(issue.path), message: issue.issues[0]?.message ?? "invalid key" });
-    } else if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
-      out.push({ field: dotted(issue.path), message: "is required" });
-    } else {
-      out.push({ field: dotted(issue.path), message: issue.message });
-    }
-  }
-  return out;
-}
-
-function errCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : "error";
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
