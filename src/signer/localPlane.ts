@@ -11,7 +11,7 @@ import { type AuditEntry, auditFieldsOf } from "./audit/auditRecord.js";
 import { type AuthorizeContext, authorize, createAuthorizeContext } from "./authorize.js";
 import { assertHandlerRegistry, type PayloadHandlers } from "./intents.js";
 import type { KeyStore, RevealedKey } from "./keyStore.js";
-import type { SignatureOut } from "./payloadKind.js";
+import { PayloadKeyMismatch, type SignatureOut } from "./payloadKind.js";
 import type { SignerConfig } from "./signerConfig.js";
 import { RateLimiter } from "./signerPolicy.js";
 import { readRequest } from "./signRequest.js";
@@ -106,7 +106,9 @@ export class SignerEngine implements SigningPlane {
     let out: SignatureOut;
     try {
       out = await auth.handler.sign(auth.payload, key);
-    } catch {
+    } catch (err) {
+      // The payload names another signer than the account's key: the payload is wrong, not the signer.
+      if (err instanceof PayloadKeyMismatch) return deny(`payload_mismatch:${err.field}`);
       return deny("signer_unavailable");
     }
     if (typeof out?.signature !== "string" || out.signature === "") return deny("signer_unavailable");

@@ -28,10 +28,24 @@ export interface PayloadEffect {
   readonly placesOrder: boolean;
 }
 
-export type BindOutcome = { readonly ok: true; readonly effect: PayloadEffect } | { readonly ok: false; readonly field: string };
+export type BindOutcome =
+  | { readonly ok: true; readonly effect: PayloadEffect }
+  | { readonly ok: false; readonly field: string };
 
 /** A signature as the venue wants it, plus the EIP-712 signer address. */
 export interface SignatureOut {
   readonly signature: string;
   readonly signer_address?: string;
+}
+
+/**
+ * Thrown by a handler's `sign` when the payload names a signer other than the
+ * account's key (found only once the key is known). The plane denies it
+ * `payload_mismatch:<field>`, not `signer_unavailable`.
+ */
+export class PayloadKeyMismatch extends Error {
+  override readonly name = "PayloadKeyMismatch";
+  constructor(readonly field: string) {
+    super(`payload_mismatch:${field}: the payload is not signed by the account's key`);
+  }
 }

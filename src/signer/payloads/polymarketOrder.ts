@@ -1,7 +1,12 @@
 import type { Decimal } from "../../core/decimal.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
-import type { BindOutcome, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
+import {
+  type BindOutcome,
+  PayloadKeyMismatch,
+  type PayloadKindHandler,
+  type SignatureOut,
+} from "../payloadKind.js";
 import {
   isValidSecretKey,
   parseAddress,
@@ -58,16 +63,7 @@ const ORDER_FIELD_NAMES: Readonly<Record<string, string>> = {
   signatureType: "signature_type",
 };
 
-/**
- * The order's signer is not the account's key. Thrown by `sign` (bind has no
- * key); the plane maps it to `payload_mismatch:<field>`. Holds no key material.
- */
-export class PayloadKeyMismatch extends Error {
-  override readonly name = "PayloadKeyMismatch";
-  constructor(readonly field: "signer") {
-    super(`payload_mismatch:${field}: the order is not signed by the account's key`);
-  }
-}
+export { PayloadKeyMismatch };
 
 /** A decoded `eip712-order` payload: its domain row, the domain, and every struct member as a bigint. */
 export interface DecodedPolymarketOrder {
@@ -100,7 +96,9 @@ export interface PolymarketOrderOptions {
  * not the key's address ({@link PayloadKeyMismatch}), hashes the struct
  * itself, signs low-S and checks the signature recovers to that address.
  */
-export function createPolymarketOrderHandler(options: PolymarketOrderOptions = {}): PayloadKindHandler<"eip712-order"> {
+export function createPolymarketOrderHandler(
+  options: PolymarketOrderOptions = {},
+): PayloadKindHandler<"eip712-order"> {
   const chainIds: ReadonlySet<string> = new Set((options.chainIds ?? [POLYGON_CHAIN_ID]).map(String));
   return {
     kind: "eip712-order",
@@ -185,12 +183,14 @@ export async function signPolymarketOrder(
   const decoded = decodePolymarketOrder(payload, chainIds);
   if (!decoded.ok) throw new TypeError(`eip712-order: payload_mismatch:${decoded.field}`);
   const keyAddress = parseAddress(key.address);
-  if (keyAddress === undefined) throw new KeyStoreError("corrupted", "eip712-order: the stored address is malformed");
+  if (keyAddress === undefined)
+    throw new KeyStoreError("corrupted", "eip712-order: the stored address is malformed");
   const orderSigner = decoded.order.values.signer;
   if (orderSigner !== keyAddress) throw new PayloadKeyMismatch("signer");
 
   const secretKey = key.privateKey.expose();
-  if (!isValidSecretKey(secretKey)) throw new KeyStoreError("corrupted", "eip712-order: the stored key is malformed");
+  if (!isValidSecretKey(secretKey))
+    throw new KeyStoreError("corrupted", "eip712-order: the stored key is malformed");
   const digest = polymarketOrderDigest(decoded.order);
   const signature = signDigest(digest, secretKey);
   const recovered = recoverAddress(digest, signature);
@@ -218,7 +218,8 @@ export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlyS
   if (ownField(domain, "name") !== POLYMARKET_DOMAIN_NAME) return fail("domain");
 
   const version = ownField(domain, "version");
-  if (typeof version !== "string" || !Object.hasOwn(POLYMARKET_ORDER_DOMAINS, version)) return fail("version");
+  if (typeof version !== "string" || !Object.hasOwn(POLYMARKET_ORDER_DOMAINS, version))
+    return fail("version");
   const spec = POLYMARKET_ORDER_DOMAINS[version];
   if (spec === undefined) return fail("version");
 
@@ -235,7 +236,8 @@ export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlyS
   }
 
   const order = ownField(payload, "order");
-  if (!isRecord(order) || !sameKeys(order, spec.struct.map((f) => f.name))) return fail("order");
+  const members = spec.struct.map((f) => f.name);
+  if (!isRecord(order) || !sameKeys(order, members)) return fail("order");
   const values: Record<string, bigint> = {};
   for (const { name, type } of spec.struct) {
     const value = readField(ownField(order, name), type);
@@ -245,7 +247,8 @@ export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlyS
 
   if (values.side !== SIDE_BUY && values.side !== SIDE_SELL) return fail("side");
   const signatureType = values.signatureType;
-  if (signatureType === undefined || !spec.signatureTypes.includes(signatureType)) return fail("signature_type");
+  if (signatureType === undefined || !spec.signatureTypes.includes(signatureType))
+    return fail("signature_type");
   if (values.makerAmount === 0n || values.takerAmount === 0n) return fail("amounts");
   if (values.maker === 0n) return fail("maker");
   if (values.signer === 0n) return fail("signer");

@@ -2,22 +2,24 @@ import { describe, expect, it } from "vitest";
 import { INTENT_PAYLOAD_KIND } from "../../ports/signingPlane.js";
 import { binanceQueryHandler } from "./binanceQuery.js";
 import { polymarketL2Handler } from "./polymarketL2.js";
+import { polymarketOrderHandler } from "./polymarketOrder.js";
 import { defaultPayloadHandlers } from "./registry.js";
 
 describe("defaultPayloadHandlers", () => {
-  it("holds the two HMAC kinds, each under its own kind", () => {
+  it("holds every implemented kind, each under its own kind", () => {
     const handlers = defaultPayloadHandlers();
-    expect([...handlers.keys()].sort()).toEqual(["hmac-clob-l2", "hmac-query"]);
+    expect([...handlers.keys()].sort()).toEqual(["eip712-order", "hmac-clob-l2", "hmac-query"]);
     expect(handlers.get("hmac-query")).toBe(binanceQueryHandler);
     expect(handlers.get("hmac-clob-l2")).toBe(polymarketL2Handler);
+    expect(handlers.get("eip712-order")).toBe(polymarketOrderHandler);
     for (const [kind, handler] of handlers) expect(handler.kind).toBe(kind);
-    expect(handlers.has("eip712-order")).toBe(false);
   });
 
   it("covers the kinds of cex_api_signer and clob_api_signer", () => {
     const handlers = defaultPayloadHandlers();
     expect(handlers.has(INTENT_PAYLOAD_KIND.cex_api_signer!)).toBe(true);
     expect(handlers.has(INTENT_PAYLOAD_KIND.clob_api_signer!)).toBe(true);
+    expect(handlers.has(INTENT_PAYLOAD_KIND.per_user_clob_signer!)).toBe(true);
   });
 
   it("returns a fresh map each call", () => {
