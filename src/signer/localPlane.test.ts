@@ -19,7 +19,7 @@ import type { AuditEntry, AuditRecord } from "./audit/auditRecord.js";
 import { verifyAuditFile } from "./audit/verifyAudit.js";
 import { type KeyStore, KeyStoreError, type RevealedKey } from "./keyStore.js";
 import { createLocalPlane, LocalPlaneError, SignerEngine, type SignerEngineOptions } from "./localPlane.js";
-import type { PayloadKindHandler } from "./payloadKind.js";
+import { PayloadKeyMismatch, type PayloadKindHandler } from "./payloadKind.js";
 import { parseSignerConfig } from "./signerConfig.js";
 
 const CANARY = "canary-7c1e-HMAC-SECRET-do-not-leak";
@@ -66,6 +66,7 @@ const testQueryHandler: PayloadKindHandler<"hmac-query"> = {
     if (key.kind !== "hmac") throw new Error("wrong key kind");
     if (payload.query.includes("failsign"))
       throw new Error(`sign failed with ${key.secret.expose().toString()}`);
+    if (payload.query.includes("othersigner")) throw new PayloadKeyMismatch("signer");
     return { signature: createHmac("sha256", key.secret.expose()).update(payload.query).digest("hex") };
   },
 };
@@ -330,6 +331,19 @@ describe("local plane: every reason code of §3", () => {
       () => ["executor-1", req({ request_id: "a\nb" })],
     ],
     [
+      "payload_mismatch:signer",
+      "a payload naming another signer than the account's key (found only when signing)",
+      () => [
+        "executor-1",
+        req({
+          payload: {
+            kind: "hmac-query",
+            query: "symbol=BTCUSDT&side=BUY&quantity=0.01&price=1&othersigner=1",
+          },
+        }),
+      ],
+    ],
+    [
       "signer_unavailable",
       "a key that cannot be decrypted",
       () => ["executor-1", req({ account: "broken" })],
@@ -362,8 +376,9 @@ describe("local plane: every reason code of §3", () => {
     });
     expect(audit.lines).toHaveLength(1);
     expect(audit.lines[0]).toMatchObject({ decision: "denied", reason });
-    // Only signer_unavailable gets as far as reading a key.
-    expect(keyStore.reveals).toBe(reason === "signer_unavailable" ? 1 : 0);
+    // Only signer_unavailable, and a signer mismatch found while signing, get as far as reading a key.
+    const readsKey = reason === "signer_unavailable" || reason === "payload_mismatch:signer";
+    expect(keyStore.reveals).toBe(readsKey ? 1 : 0);
   });
 
   it("policy:rate: the 4th order in one second for one account is denied; denials do not count", async () => {
