@@ -1,0 +1,4 @@
+import { setUpLocalPlane } from "../support/signerPlanes.js";
+import { describePlaneConformance } from "./planeConformance.js";
+
+describePlaneConformance("local", setUpLocalPlane);

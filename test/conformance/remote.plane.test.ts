@@ -1,0 +1,4 @@
+import { setUpRemotePlane } from "../support/signerPlanes.js";
+import { describePlaneConformance } from "./planeConformance.js";
+
+describePlaneConformance("remote", setUpRemotePlane);

@@ -1,0 +1,249 @@
+/**
+ * Builds signing planes for the plane conformance suite (test/conformance/planeConformance.ts)
+ * from ONE shared scenario: callers, enabled intents and routes, accounts →
+ * key ids, the signer's policy, and the key material to provision. Each
+ * builder turns the scenario into a real signer config file and real key
+ * storage (a vault file, or a PKCS#11 token), so every plane is asked the same
+ * questions about the same keys.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { SecretBytes } from "../../src/core/auth/secretBytes.js";
+import type { Intent, SigningPlane } from "../../src/ports/signingPlane.js";
+import { openAuditLog } from "../../src/signer/audit/auditLog.js";
+import { createLocalPlane } from "../../src/signer/localPlane.js";
+import { defaultPayloadHandlers } from "../../src/signer/payloads/registry.js";
+import { createRemotePlane } from "../../src/signer/remote/remotePlaneClient.js";
+import { loadSignerConfig, type SignerPolicyConfig } from "../../src/signer/signerConfig.js";
+import { Vault } from "../../src/signer/vault/vault.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** One key to provision. `state: "corrupted"` provisions it damaged (each plane in its own way). */
+export type ScenarioKey =
+  | {
+      readonly id: string;
+      readonly kind: "hmac";
+      /** The secret as the venue hands it out (text); `base64` secrets are decoded before use (Polymarket L2). */
+      readonly secret: string;
+      readonly encoding: "raw" | "base64";
+      readonly state?: "corrupted";
+    }
+  | {
+      readonly id: string;
+      readonly kind: "secp256k1";
+      /** 32 bytes, hex without 0x. */
+      readonly privateKeyHex: string;
+      readonly state?: "corrupted";
+    };
+
+/** Everything a plane is built from; a key id an account names but `keys` lacks is provisioned nowhere. */
+export interface PlaneScenario {
+  /** Caller ids the signer knows; the first is the one the suite signs as. */
+  readonly callers: readonly [string, ...string[]];
+  readonly intents: Readonly<Partial<Record<Intent, { readonly routes: readonly string[] }>>>;
+  readonly accounts: Readonly<Record<string, Readonly<Partial<Record<Intent, string>>>>>;
+  readonly policy: Readonly<Partial<Record<Intent, SignerPolicyConfig>>>;
+  readonly keys: readonly ScenarioKey[];
+}
+
+/** A ready plane plus what the suite needs to check it. */
+export interface PlaneHarness {
+  readonly plane: SigningPlane;
+  /** The audit log the plane writes (read by the suite, never written). */
+  readonly auditPath: string;
+  /**
+   * Whether a request naming a caller other than the authenticated one reaches
+   * the audited pipeline. The remote client answers `unknown_caller` itself
+   * (the signer only ever sees the caller its token authenticates), so that
+   * denial leaves no audit line there.
+   */
+  readonly auditsUnknownCaller: boolean;
+  /** Harness-held secrets (caller tokens, vault passphrase, PIN) that must never show up anywhere. */
+  readonly harnessSecrets: readonly string[];
+  /** Output of a signer process, if any (checked for secrets too). */
+  readonly logs?: () => string;
+  /**
+   * A second plane from the same scenario whose key storage cannot be opened
+   * at all (pkcs11: a wrong PIN), with its own audit file. Absent where such a
+   * plane refuses to start instead (local, remote: the vault is opened and
+   * its passphrase checked at start-up).
+   */
+  readonly openWithStorageFailure?: () => Promise<{
+    readonly plane: SigningPlane;
+    readonly auditPath: string;
+  }>;
+  close(): Promise<void>;
+}
+
+export type PlaneSetup = (scenario: PlaneScenario, dir: string) => Promise<PlaneHarness>;
+
+/** The signer config file for a scenario (callers' tokens and the passphrase come from the named env vars). */
+export function signerConfigFor(
+  scenario: PlaneScenario,
+  paths: { vault: string; audit: string; socket?: string },
+): Record<string, unknown> {
+  return {
+    live: false,
+    vault: { path: paths.vault, passphrase_env: "IG_CONF_VAULT_PASS" },
+    audit: { path: paths.audit },
+    ...(paths.socket === undefined ? {} : { socket: { path: paths.socket } }),
+    callers: Object.fromEntries(scenario.callers.map((c, i) => [c, { token_env: `IG_CONF_TOKEN_${i}` }])),
+    intents: scenario.intents,
+    accounts: scenario.accounts,
+    policy: scenario.policy,
+  };
+}
+
+/** The bytes a vault entry holds for a key (an L2 secret is stored as its base64 text, as the venue issues it). */
+function vaultBytes(key: ScenarioKey): Buffer {
+  return key.kind === "hmac" ? Buffer.from(key.secret, "utf8") : Buffer.from(key.privateKeyHex, "hex");
+}
+
+/**
+ * Writes a vault with every key of the scenario (cheap scrypt). A
+ * `corrupted` key is added, then its ciphertext is damaged on disk (still
+ * well-formed base64, so the vault opens and only that entry fails).
+ */
+export async function provisionVault(
+  scenario: PlaneScenario,
+  path: string,
+  passphrase: string,
+): Promise<void> {
+  const vault = await Vault.init(path, passphrase, { scrypt: { N: 1024 } });
+  try {
+    for (const key of scenario.keys) await vault.add(key.id, key.kind, vaultBytes(key));
+  } finally {
+    vault.close();
+  }
+  const corrupted = new Set(scenario.keys.filter((k) => k.state === "corrupted").map((k) => k.id));
+  if (corrupted.size === 0) return;
+  const doc = JSON.parse(await readFile(path, "utf8")) as { entries: { id: string; ct: string }[] };
+  for (const entry of doc.entries) {
+    if (!corrupted.has(entry.id)) continue;
+    const ct = Buffer.from(entry.ct, "base64");
+    ct[0] = (ct[0] ?? 0) ^ 0xff;
+    entry.ct = ct.toString("base64");
+  }
+  await writeFile(path, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Fresh harness secrets for one plane. */
+function freshSecrets(scenario: PlaneScenario): { passphrase: string; tokens: string[] } {
+  return {
+    passphrase: `pass-${randomBytes(12).toString("hex")}`,
+    tokens: scenario.callers.map(() => `token-${randomBytes(16).toString("hex")}`),
+  };
+}
+
+/** The local plane: `createLocalPlane` over a real vault file and audit log, config loaded from its file. */
+export const setUpLocalPlane: PlaneSetup = async (scenario, dir) => {
+  const { passphrase, tokens } = freshSecrets(scenario);
+  const vaultPath = join(dir, "vault.json");
+  const auditPath = join(dir, "audit.jsonl");
+  await provisionVault(scenario, vaultPath, passphrase);
+  const configPath = join(dir, "signer.json");
+  await writeFile(
+    configPath,
+    JSON.stringify(signerConfigFor(scenario, { vault: vaultPath, audit: auditPath })),
+  );
+  const config = await loadSignerConfig(configPath);
+  const vault = await Vault.open(config.vault.path, passphrase);
+  const plane = createLocalPlane({
+    config,
+    keyStore: vault,
+    handlers: defaultPayloadHandlers(),
+    audit: await openAuditLog(config.audit.path, { sync: "never" }),
+  });
+  return {
+    plane,
+    auditPath,
+    auditsUnknownCaller: true,
+    harnessSecrets: [passphrase, ...tokens],
+    async close() {
+      await plane.close();
+      vault.close();
+    },
+  };
+};
+
+/**
+ * The remote plane: a real `intentgate signer --config F` child process with
+ * its own vault and audit file, reached through `createRemotePlane` as the
+ * scenario's first caller.
+ */
+export const setUpRemotePlane: PlaneSetup = async (scenario, dir) => {
+  const { passphrase, tokens } = freshSecrets(scenario);
+  const vaultPath = join(dir, "vault.json");
+  const auditPath = join(dir, "audit.jsonl");
+  const socketPath = join(dir, "signer.sock");
+  await provisionVault(scenario, vaultPath, passphrase);
+  const configPath = join(dir, "signer.json");
+  await writeFile(
+    configPath,
+    JSON.stringify(
+      signerConfigFor(scenario, { vault: "vault.json", audit: "audit.jsonl", socket: "signer.sock" }),
+    ),
+  );
+  const env: Record<string, string> = { IG_CONF_VAULT_PASS: passphrase };
+  tokens.forEach((t, i) => {
+    env[`IG_CONF_TOKEN_${i}`] = t;
+  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "src/apps/cli/main.ts"), "signer", "--config", configPath],
+    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  try {
+    await waitForOutput(child, () => out, "signer ready", 20_000);
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  const plane = createRemotePlane({
+    socketPath,
+    caller: scenario.callers[0],
+    token: new SecretBytes(Buffer.from(tokens[0]!, "utf8")),
+    timeoutMs: 5000,
+  });
+  return {
+    plane,
+    auditPath,
+    auditsUnknownCaller: false,
+    harnessSecrets: [passphrase, ...tokens],
+    logs: () => out,
+    async close() {
+      await plane.close();
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0) throw new Error(`signer exited with ${code}; output:\n${out}`);
+    },
+  };
+};
+
+async function waitForOutput(
+  child: ChildProcess,
+  out: () => string,
+  text: string,
+  ms: number,
+): Promise<void> {
+  const t0 = Date.now();
+  while (!out().includes(text)) {
+    if (Date.now() - t0 > ms || child.exitCode !== null) {
+      throw new Error(`no ${JSON.stringify(text)} from the signer; output:\n${out()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
