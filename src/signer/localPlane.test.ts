@@ -141,7 +141,10 @@ interface Rig {
   setNow(ms: number): void;
 }
 
-function rig(over: Partial<SignerEngineOptions> = {}, configRaw: Record<string, unknown> = CONFIG_RAW): Rig {
+function rig(
+  over: { readonly handlers?: SignerEngineOptions["handlers"] } = {},
+  configRaw: Record<string, unknown> = CONFIG_RAW,
+): Rig {
   const keyStore = new MemoryKeyStore(KEYS);
   const audit = new MemoryAudit();
   let now = Date.UTC(2026, 0, 1);

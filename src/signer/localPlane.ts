@@ -8,26 +8,45 @@ import {
 } from "../ports/signingPlane.js";
 import type { AuditSink } from "./audit/auditLog.js";
 import { type AuditEntry, auditFieldsOf } from "./audit/auditRecord.js";
-import { type AuthorizeContext, authorize, createAuthorizeContext } from "./authorize.js";
+import { type AuthorizeContext, type Authorized, authorize, createAuthorizeContext } from "./authorize.js";
 import { assertHandlerRegistry, type PayloadHandlers } from "./intents.js";
-import type { KeyStore, RevealedKey } from "./keyStore.js";
+import type { KeyStore } from "./keyStore.js";
 import { PayloadKeyMismatch, type SignatureOut } from "./payloadKind.js";
 import type { SignerConfig } from "./signerConfig.js";
 import { RateLimiter } from "./signerPolicy.js";
 import { readRequest } from "./signRequest.js";
 
+/**
+ * Signs a request that passed authorization and the rate limit; throws on any
+ * failure ({@link PayloadKeyMismatch} when the payload names another signer).
+ * The vault's is {@link keyStoreSigner}; the PKCS#11 plane signs inside a token.
+ */
+export type AuthorizedSigner = (auth: Authorized) => Promise<SignatureOut>;
+
+/** Reads the authorized entry's key from a KeyStore, then lets the payload's handler sign with it. */
+export function keyStoreSigner(keyStore: KeyStore): AuthorizedSigner {
+  return async (auth) => auth.handler.sign(auth.payload, await keyStore.reveal(auth.entryId));
+}
+
+/** Where a plane's keys are: a KeyStore (decrypted on demand), or its own signer (keys that never leave a token). */
+export type SignerKeySource =
+  | { readonly keyStore: KeyStore; readonly signAuthorized?: never }
+  | { readonly signAuthorized: AuthorizedSigner; readonly keyStore?: never };
+
 /** What a plane (or the remote signer process) is built from. Passed in, never reached through module state. */
-export interface SignerEngineOptions {
+export type SignerEngineOptions = SignerEngineBase & SignerKeySource;
+
+interface SignerEngineBase {
   /** The validated signer config (`parseSignerConfig` / `loadSignerConfig`). */
   readonly config: SignerConfig;
-  /** Where keys are decrypted from, one entry at a time, only after authorization passed. */
-  readonly keyStore: KeyStore;
   /** One handler per implemented payload kind; an intent whose kind has none is `intent_not_enabled`. */
   readonly handlers: PayloadHandlers;
   /** The audit log; the engine owns it from now on and closes it on `close()`. */
   readonly audit: AuditSink;
   /** Milliseconds since the epoch (default `Date.now`), for audit times and the rate window. */
   readonly clock?: () => number;
+  /** Runs on `close()` once requests in flight settled, before the audit log closes (e.g. to close a token session). */
+  readonly onClose?: () => void | Promise<void>;
 }
 
 export type LocalPlaneErrorCode = "live" | "closed";
@@ -47,14 +66,16 @@ const REDACTED_VIEW = (name: string) => `${name} { plane_version: '${PLANE_PROTO
 
 /**
  * The transport-independent signing pipeline, shared by the local plane and
- * the remote signer process: validate → authorize (§3, in order) → claim the
- * rate limit → read the key → sign → audit → answer. Every call appends
+ * the remote signer process and the PKCS#11 plane: validate → authorize (§3,
+ * in order) → claim the rate limit → sign (read the key and sign, or sign in
+ * a token) → audit → answer. Every call appends
  * exactly one audit line, granted or denied; a grant is returned only once
  * its line is written, so an audit failure turns it into `signer_unavailable`.
  */
 export class SignerEngine implements SigningPlane {
   readonly #ctx: AuthorizeContext;
-  readonly #keyStore: KeyStore;
+  readonly #signAuthorized: AuthorizedSigner;
+  readonly #onClose: (() => void | Promise<void>) | undefined;
   readonly #audit: AuditSink;
   readonly #clock: () => number;
   readonly #rate = new RateLimiter();
@@ -64,7 +85,8 @@ export class SignerEngine implements SigningPlane {
   constructor(opts: SignerEngineOptions) {
     assertHandlerRegistry(opts.handlers);
     this.#ctx = createAuthorizeContext(opts.config, opts.handlers);
-    this.#keyStore = opts.keyStore;
+    this.#signAuthorized = opts.signAuthorized ?? keyStoreSigner(opts.keyStore);
+    this.#onClose = opts.onClose;
     this.#audit = opts.audit;
     this.#clock = opts.clock ?? Date.now;
   }
@@ -97,15 +119,9 @@ export class SignerEngine implements SigningPlane {
     if (auth.rate !== undefined && !this.#rate.tryRecord(auth.rate, this.#clock()))
       return deny("policy:rate");
 
-    let key: RevealedKey;
-    try {
-      key = await this.#keyStore.reveal(auth.entryId);
-    } catch {
-      return deny("signer_unavailable");
-    }
     let out: SignatureOut;
     try {
-      out = await auth.handler.sign(auth.payload, key);
+      out = await this.#signAuthorized(auth);
     } catch (err) {
       // The payload names another signer than the account's key: the payload is wrong, not the signer.
       if (err instanceof PayloadKeyMismatch) return deny(`payload_mismatch:${err.field}`);
@@ -148,7 +164,11 @@ export class SignerEngine implements SigningPlane {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
-    await this.#audit.close();
+    try {
+      await this.#onClose?.();
+    } finally {
+      await this.#audit.close();
+    }
   }
 
   toJSON(): { plane_version: string } {

@@ -1,20 +1,17 @@
 import { inspect } from "node:util";
 import {
   PLANE_PROTOCOL_VERSION,
-  type SignerDenyReason,
   type SigningPlane,
   type SignOutcome,
   type SignRequest,
 } from "../../ports/signingPlane.js";
 import type { AuditSink } from "../audit/auditLog.js";
-import { type AuditEntry, auditFieldsOf } from "../audit/auditRecord.js";
-import { type AuthorizeContext, type Authorized, authorize, createAuthorizeContext } from "../authorize.js";
-import { assertHandlerRegistry, type PayloadHandlers } from "../intents.js";
+import type { Authorized } from "../authorize.js";
+import type { PayloadHandlers } from "../intents.js";
+import { SignerEngine } from "../localPlane.js";
 import { PayloadKeyMismatch, type SignatureOut } from "../payloadKind.js";
 import { parseAddress, toRsvHex } from "../payloads/eip712/ethKey.js";
 import type { SignerConfig } from "../signerConfig.js";
-import { RateLimiter } from "../signerPolicy.js";
-import { readRequest } from "../signRequest.js";
 import { Pkcs11Token, Pkcs11TokenError, type Pkcs11TokenOptions } from "./pkcs11Token.js";
 import { canSignInToken, tokenSigningInput } from "./tokenSigning.js";
 
@@ -51,10 +48,10 @@ export class Pkcs11PlaneError extends Error {
 const SESSION_LOST = new Set(["token_error", "closed"]);
 
 /**
- * The PKCS#11 plane (signing-plane-v1 §5 `pkcs11`): the same pipeline as the
- * local plane's `SignerEngine` (validate → authorize in §3 order → claim the
- * rate limit → sign → audit → answer, one audit line per request, a grant
- * only once its line is written), but keys never leave the token: HMAC kinds
+ * The PKCS#11 plane (signing-plane-v1 §5 `pkcs11`): the shared `SignerEngine`
+ * pipeline (validate → authorize in §3 order → claim the rate limit → sign →
+ * audit → answer, one audit line per request, a grant only once its line is
+ * written) with a signer that keeps keys in the token: HMAC kinds
  * sign with `CKM_SHA256_HMAC`, EIP-712 with `CKM_ECDSA` on the digest computed
  * here. The signer config's entry id is the key's label in the token.
  *
@@ -66,20 +63,16 @@ const SESSION_LOST = new Set(["token_error", "closed"]);
  * failures to open are retried at most once per `reopenAfterMs`.
  */
 export class Pkcs11Plane implements SigningPlane {
-  readonly #ctx: AuthorizeContext;
-  readonly #audit: AuditSink;
+  readonly #engine: SignerEngine;
   readonly #clock: () => number;
   readonly #tokenOptions: Pkcs11TokenOptions;
   readonly #reopenAfterMs: number;
-  readonly #rate = new RateLimiter();
-  readonly #inFlight = new Set<Promise<unknown>>();
   #token: Pkcs11Token | undefined;
   #pinRefused: Pkcs11TokenError | undefined;
   #lastFailure: { readonly at: number; readonly error: Pkcs11TokenError } | undefined;
   #closed = false;
 
   constructor(opts: Pkcs11PlaneOptions) {
-    assertHandlerRegistry(opts.handlers);
     for (const handler of opts.handlers.values()) {
       if (!canSignInToken(handler)) {
         throw new Pkcs11PlaneError(
@@ -90,20 +83,27 @@ export class Pkcs11Plane implements SigningPlane {
         );
       }
     }
-    this.#ctx = createAuthorizeContext(opts.config, opts.handlers);
-    this.#audit = opts.audit;
     this.#clock = opts.clock ?? Date.now;
     this.#tokenOptions = opts.token;
     this.#reopenAfterMs = opts.reopenAfterMs ?? 1000;
+    this.#engine = new SignerEngine({
+      config: opts.config,
+      handlers: opts.handlers,
+      audit: opts.audit,
+      clock: this.#clock,
+      signAuthorized: async (auth) => this.#signInToken(auth),
+      onClose: () => {
+        this.#closed = true;
+        this.#token?.close();
+        this.#token = undefined;
+      },
+    });
   }
 
   /** Authorizes and, if allowed, signs one request in the token; `caller` comes from the transport. */
   sign(caller: string, request: SignRequest | unknown): Promise<SignOutcome> {
     if (this.#closed) return Promise.reject(new Pkcs11PlaneError("closed", "signing plane is closed"));
-    const run = this.#handle(caller, request);
-    this.#inFlight.add(run);
-    void run.finally(() => this.#inFlight.delete(run)).catch(() => undefined);
-    return run;
+    return this.#engine.sign(caller, request);
   }
 
   /**
@@ -112,55 +112,6 @@ export class Pkcs11Plane implements SigningPlane {
    */
   async connect(): Promise<void> {
     this.#openToken();
-  }
-
-  async #handle(caller: string, raw: unknown): Promise<SignOutcome> {
-    const view = readRequest(raw);
-    const fields = auditFieldsOf(caller, raw, view);
-    const deny = async (reason: SignerDenyReason): Promise<SignOutcome> => {
-      await this.#record({ ...fields, time: this.#now(), decision: "denied", reason }).catch(() => undefined);
-      return { granted: false, request_id: view.requestIdEcho, reason };
-    };
-
-    let auth: ReturnType<typeof authorize>;
-    try {
-      auth = authorize(caller, view, this.#ctx);
-    } catch {
-      return deny("signer_unavailable");
-    }
-    if (!auth.ok) return deny(auth.reason);
-    if (auth.rate !== undefined && !this.#rate.tryRecord(auth.rate, this.#clock()))
-      return deny("policy:rate");
-
-    let out: SignatureOut;
-    try {
-      out = this.#signInToken(auth);
-    } catch (err) {
-      // The payload names another signer than the account's key: the payload is wrong, not the signer.
-      if (err instanceof PayloadKeyMismatch) return deny(`payload_mismatch:${err.field}`);
-      return deny("signer_unavailable");
-    }
-    if (typeof out.signature !== "string" || out.signature === "") return deny("signer_unavailable");
-
-    try {
-      await this.#record({ ...fields, time: this.#now(), decision: "granted", reason: "ok" });
-    } catch {
-      return { granted: false, request_id: view.requestIdEcho, reason: "signer_unavailable" };
-    }
-    return out.signer_address === undefined
-      ? {
-          granted: true,
-          request_id: auth.requestId,
-          signature: out.signature,
-          plane_version: PLANE_PROTOCOL_VERSION,
-        }
-      : {
-          granted: true,
-          request_id: auth.requestId,
-          signature: out.signature,
-          signer_address: out.signer_address,
-          plane_version: PLANE_PROTOCOL_VERSION,
-        };
   }
 
   /** Signs an authorized request with the key labelled `auth.entryId`; throws on any failure. */
@@ -213,22 +164,10 @@ export class Pkcs11Plane implements SigningPlane {
     this.#lastFailure = { at: this.#clock(), error };
   }
 
-  #record(entry: AuditEntry): Promise<unknown> {
-    return this.#audit.append(entry);
-  }
-
-  #now(): string {
-    return new Date(this.#clock()).toISOString();
-  }
-
-  /** Stops taking requests, waits for those in flight, closes the audit log and the token session. */
+  /** Stops taking requests, waits for those in flight, closes the token session and the audit log. */
   async close(): Promise<void> {
-    if (this.#closed) return;
+    await this.#engine.close();
     this.#closed = true;
-    await Promise.allSettled([...this.#inFlight]);
-    this.#token?.close();
-    this.#token = undefined;
-    await this.#audit.close();
   }
 
   toJSON(): { plane: "pkcs11"; plane_version: string } {
