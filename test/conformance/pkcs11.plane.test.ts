@@ -10,5 +10,5 @@ if (!available) {
 }
 
 describe.skipIf(!available)("pkcs11 (SoftHSM2)", () => {
-  describePlaneConformance("pkcs11", setUpPkcs11Plane);
+  describePlaneConformance("pkcs11", setUpPkcs11Plane, { startsWithoutKeyStorage: true });
 });
