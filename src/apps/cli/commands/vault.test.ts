@@ -1,42 +1,16 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliRun, runCli } from "../../../../test/support/runCli.js";
 import { Vault } from "../../../signer/vault/vault.js";
 import { CliError, type CliIo } from "./common.js";
 import { addVaultCommands, readHiddenLine } from "./vault.js";
 
-const ROOT = fileURLToPath(new URL("../../../..", import.meta.url));
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ["--import", "tsx", MAIN, "vault", ...args],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-        timeout: 30_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    child.stdin?.end(); // stdin is a pipe, not a terminal
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(["vault", ...args], env);
 
 const PASS = "cli passphrase 1";
 const NEW_PASS = "cli passphrase 2";
@@ -67,7 +41,7 @@ describe("intentgate vault (child process)", () => {
     const passFile = join(dir, "pass.txt");
     await writeFile(passFile, `${PASS}\n`, { mode: 0o600 });
     const env = { VAULT_PASS: PASS, HMAC_SECRET: CANARY, PK: `0x${PK_HEX}`, NEW_PASS };
-    const runs: Run[] = [];
+    const runs: CliRun[] = [];
     const run = async (args: string[]) => {
       const r = await cli(args, env);
       runs.push(r);
