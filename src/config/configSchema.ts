@@ -133,14 +133,97 @@ const limitsSchema = z.strictObject({
   max_clock_skew_ms: nonNegInt.default(5000),
 });
 
-/** Reserved for the live-venue work: accepts only `{}` for now. */
-const liveVenueSchema = z.strictObject({});
+const envName = z
+  .string()
+  .regex(ENV_NAME_RE, { error: "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)" });
+
+/**
+ * A credential the executor itself must send (an API key header, a
+ * passphrase): never inline, exactly one of `<name>_env` and `<name>_file`.
+ */
+function credential<N extends string>(name: N) {
+  return { [`${name}_env`]: envName.optional(), [`${name}_file`]: nonEmpty.optional() } as Record<
+    `${N}_env` | `${N}_file`,
+    z.ZodOptional<z.ZodString>
+  >;
+}
+
+/** Requires exactly one of `<name>_env` / `<name>_file` on an object. */
+function oneCredential(name: string) {
+  return (obj: Record<string, unknown>, ctx: z.core.$RefinementCtx) => {
+    const n = Number(obj[`${name}_env`] !== undefined) + Number(obj[`${name}_file`] !== undefined);
+    if (n !== 1)
+      ctx.addIssue({
+        code: "custom",
+        path: [`${name}_env`],
+        message: `give exactly one of ${name}_env and ${name}_file (never the value inline)`,
+      });
+  };
+}
+
+const httpUrl = z.string().refine((u) => /^https?:\/\/[^\s/]+/.test(u), {
+  error: "must be an http(s) URL such as https://fapi.binance.com",
+});
+
+/** Binance USDⓈ-M: per account, the API key sent as `X-MBX-APIKEY`; its HMAC secret lives in the signer. */
+const binanceSchema = z.strictObject({
+  base_url: httpUrl,
+  recv_window_ms: posInt.max(60000, { error: "must be at most 60000 (Binance's limit)" }).default(5000),
+  timeout_ms: posInt.default(5000),
+  accounts: z.record(nonEmpty, z.strictObject(credential("api_key")).superRefine(oneCredential("api_key"))),
+});
+
+/** Polymarket CLOB: per account, the L2 API key and passphrase the executor sends; the L2 secret and the wallet key live in the signer. */
+const polymarketSchema = z.strictObject({
+  base_url: httpUrl,
+  chain_id: posInt.default(137),
+  order_version: z.enum(["1", "2"], { error: 'must be "1" or "2"' }).default("2"),
+  timeout_ms: posInt.default(5000),
+  accounts: z.record(
+    nonEmpty,
+    z
+      .strictObject({
+        ...credential("api_key"),
+        ...credential("passphrase"),
+        address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: "must be a 0x-prefixed 20-byte address" }),
+        funder: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]{40}$/, { error: "must be a 0x-prefixed 20-byte address" })
+          .optional(),
+        signature_type: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+      })
+      .superRefine(oneCredential("api_key"))
+      .superRefine(oneCredential("passphrase")),
+  ),
+});
 
 const venuesSchema = z.strictObject({
   paper: z.strictObject({ prices: z.record(nonEmpty, positiveDecimalString).default({}) }).optional(),
-  "binance-usdm": liveVenueSchema.optional(),
-  polymarket: liveVenueSchema.optional(),
+  "binance-usdm": binanceSchema.optional(),
+  polymarket: polymarketSchema.optional(),
 });
+
+/**
+ * How the executor reaches the signing plane (signing-plane-v1 §5). `remote`
+ * is the production plane; `local` (a signer config with a vault, in this
+ * process) is for development and refuses live trading.
+ */
+const signingSchema = z.discriminatedUnion("plane", [
+  z
+    .strictObject({
+      plane: z.literal("remote"),
+      socket: nonEmpty,
+      caller: nonEmpty,
+      ...credential("token"),
+      timeout_ms: posInt.default(2000),
+    })
+    .superRefine(oneCredential("token")),
+  z.strictObject({
+    plane: z.literal("local"),
+    signer_config: nonEmpty,
+    caller: nonEmpty,
+  }),
+]);
 
 const busSchema = z.string().refine((u) => /^sqlite:.+/.test(u) || /^rediss?:\/\/.+/.test(u), {
   error: "must be sqlite:<path> or redis://host:port[/db] (rediss:// for TLS)",
@@ -169,10 +252,28 @@ export const configSchema = z
     batch_size: posInt.max(10000, { error: "must be at most 10000" }).default(100),
     venues: venuesSchema.default({}),
     live: z.boolean().default(false),
+    live_fallback: z.enum(["paper", "deny"], { error: 'must be "paper" or "deny"' }).default("paper"),
+    signing: signingSchema.optional(),
+    reconcile_interval_ms: posInt.default(2000),
     metrics_port: z.int().min(0).max(65535, { error: "must be a TCP port (0-65535)" }).optional(),
     log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   })
   .superRefine((cfg, ctx) => {
+    const liveVenues = (["binance-usdm", "polymarket"] as const).filter((v) => cfg.venues[v] !== undefined);
+    if (cfg.live && liveVenues.length > 0 && cfg.signing === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["signing"],
+        message: `live: true with ${liveVenues.join(", ")} configured needs a signing section (the executor holds no keys)`,
+      });
+    }
+    if (cfg.live && cfg.signing?.plane === "local") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["signing", "plane"],
+        message: "the local signing plane refuses live trading (live: true): use the remote plane",
+      });
+    }
     cfg.permits.issuers.forEach((id, i) => {
       const key = cfg.keys[id];
       if (key === undefined) {

@@ -88,8 +88,13 @@ describe("defaults", () => {
       batch_size: 100,
       venues: {},
       live: false,
+      live_fallback: "paper",
+      reconcile_interval_ms: 2000,
       log_level: "info",
     });
+    expect(policy.live).toBe(false);
+    expect(policy.liveEnv).toBe(false);
+    expect(policy.liveFallback).toBe("paper");
     expect(policy.requireAuth).toBe(true);
     expect(policy.exitOwner).toBeUndefined();
     expect([...policy.enabledVenues]).toEqual(["paper"]);
@@ -281,14 +286,82 @@ describe("rules", () => {
     });
   });
 
-  it("accepts the reserved live venues as {} and enables them", async () => {
-    const { policy } = await parseConfigText(
-      JSON.stringify({ venues: { "binance-usdm": {}, polymarket: {} }, live: true }),
+  const LIVE_VENUES = {
+    "binance-usdm": { base_url: "https://demo-fapi.binance.com", accounts: { a1: { api_key_env: "BK" } } },
+    polymarket: {
+      base_url: "https://clob.polymarket.com",
+      accounts: {
+        u1: {
+          api_key_env: "PK",
+          passphrase_file: "pp.txt",
+          address: "0x0000000000000000000000000000000000000001",
+        },
+      },
+    },
+  };
+  const REMOTE = { plane: "remote", socket: "/run/ig/signer.sock", caller: "executor-1", token_env: "TOK" };
+
+  it("enables the configured live venues, with their defaults", async () => {
+    const { policy, config } = await parseConfigText(
+      JSON.stringify({ venues: LIVE_VENUES, live: true, signing: REMOTE }),
       "json",
       {},
     );
     expect([...policy.enabledVenues].sort()).toEqual(["binance-usdm", "paper", "polymarket"]);
     expect(policy.live).toBe(true);
+    expect(config.venues["binance-usdm"]?.recv_window_ms).toBe(5000);
+    expect(config.venues.polymarket?.order_version).toBe("2");
+    expect(config.venues.polymarket?.chain_id).toBe(137);
+    expect(config.signing).toEqual({ ...REMOTE, timeout_ms: 2000 });
+  });
+
+  it("the live guard's second key is INTENTGATE_LIVE=1 exactly", async () => {
+    for (const [value, armed] of [
+      ["1", true],
+      ["true", false],
+      ["0", false],
+      ["", false],
+      [undefined, false],
+    ] as const) {
+      const { policy } = await parseConfigText("{}", "json", { INTENTGATE_LIVE: value });
+      expect(policy.liveEnv, String(value)).toBe(armed);
+    }
+  });
+
+  it("live: true with a live venue needs a signing section; the local plane refuses live", async () => {
+    expect((await fails({ venues: LIVE_VENUES, live: true })).issues.map((i) => i.field)).toEqual([
+      "signing",
+    ]);
+    const local = { plane: "local", signer_config: "signer.yaml", caller: "dev" };
+    expect(
+      (await fails({ venues: LIVE_VENUES, live: true, signing: local })).issues.map((i) => i.field),
+    ).toEqual(["signing.plane"]);
+    // without live, the local plane is fine (paper fallback, development)
+    await parseConfigText(JSON.stringify({ venues: LIVE_VENUES, signing: local }), "json", {});
+  });
+
+  it("venue credentials are never inline: exactly one of <name>_env and <name>_file", async () => {
+    const err = await fails({
+      venues: {
+        "binance-usdm": { base_url: "https://x.test", accounts: { a1: { api_key: "inline" } } },
+        polymarket: {
+          base_url: "https://y.test",
+          accounts: {
+            u1: {
+              api_key_env: "A",
+              api_key_file: "f",
+              passphrase_env: "P",
+              address: "0x0000000000000000000000000000000000000001",
+            },
+          },
+        },
+      },
+    });
+    expect(err.issues.map((i) => i.field).sort()).toEqual([
+      "venues.binance-usdm.accounts.a1.api_key",
+      "venues.binance-usdm.accounts.a1.api_key_env",
+      "venues.polymarket.accounts.u1.api_key_env",
+    ]);
   });
 
   it("reports every problem, not just the first", async () => {

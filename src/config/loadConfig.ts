@@ -28,10 +28,14 @@ export interface LoadedConfig {
   readonly policy: Policy;
   /** The file it came from, when loaded from a file. */
   readonly path: string | undefined;
+  /** The directory relative paths in the config (secret files, the signer socket) resolve against. */
+  readonly baseDir: string;
 }
 
 /** Environment variable that overrides `exit_owner` (wire-v1 §8). */
 export const EXIT_OWNER_ENV = "INTENTGATE_EXIT_OWNER";
+/** The second key of the live guard: live orders need `live: true` in the config AND this set to `1`. */
+export const LIVE_ENV = "INTENTGATE_LIVE";
 
 /**
  * Reads, validates and resolves the config file at `path` (YAML for `.yaml` /
@@ -87,8 +91,9 @@ export async function parseConfigText(
   opts: { baseDir?: string; path?: string } = {},
 ): Promise<LoadedConfig> {
   const config = await validateConfigText(text, format);
-  const policy = await buildPolicy(config, env, opts.baseDir ?? process.cwd());
-  return Object.freeze({ config, policy, path: opts.path });
+  const baseDir = opts.baseDir ?? process.cwd();
+  const policy = await buildPolicy(config, env, baseDir);
+  return Object.freeze({ config, policy, path: opts.path, baseDir });
 }
 
 // ---------------------------------------------------------------------------
@@ -153,6 +158,9 @@ async function buildPolicy(
     referencePrices: frozenMap(referencePrices),
     enabledVenues: frozenSet(enabledVenues),
     live: config.live,
+    liveEnv: env[LIVE_ENV] === "1",
+    readyVenues: frozenSet(new Set<VenueName>()),
+    liveFallback: config.live_fallback,
   });
 }
 

@@ -178,7 +178,7 @@ describe("decision checks and effects", () => {
   it("venue not enabled: counted, no position", () => {
     const d = decide(
       planEntry(planObject({ plan_id: "ce-13", venue: "binance-usdm", account: "a1" })),
-      makePolicy({ live: true }),
+      makePolicy({ liveFallback: "deny" }),
     );
     expect(d.result.error).toBe("venue_not_enabled:binance-usdm");
     expect(d.checks).toEqual({

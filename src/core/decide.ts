@@ -1,7 +1,7 @@
 import type { BusEntry } from "../ports/bus.js";
 import { buildResult } from "./buildResult.js";
 import type { Decision, DecisionEffects } from "./decision.js";
-import type { Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";
+import type { EntryRef, Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";
 import { positionKey, rateKey } from "./facts.js";
 import { authenticationGate } from "./gates/authentication.js";
 import type { Evaluation, GateInput } from "./gates/gate.js";
@@ -28,7 +28,9 @@ export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): 
   const permitIds = new Set<string>();
   const rates = new Map<string, RateWindow>();
   const positions = new Map<string, PositionRef>();
-  for (const { parsed } of prepared) {
+  const sendRecords: EntryRef[] = [];
+  for (const { parsed, entry } of prepared) {
+    if (entry.deliveries > 1) sendRecords.push({ lane: entry.lane, streamId: entry.id });
     if (!parsed.ok) continue;
     const plan = parsed.entry.plan;
     planIds.add(plan.plan_id);
@@ -46,6 +48,7 @@ export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): 
     permitIds: [...permitIds],
     rates: [...rates.values()],
     positions: [...positions.values()],
+    sendRecords,
   };
 }
 
@@ -68,13 +71,14 @@ export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Fact
       error: denial ? denial.reason : null,
       now,
     });
-    return {
+    const decision: Decision = {
       lane: entry.lane,
       streamId: entry.id,
       result,
       checks: evaluation.checks,
       effects: effectsOf(evaluation, !denial),
     };
+    return !denial && evaluation.live ? { ...decision, live: evaluation.live } : decision;
   } catch {
     return internalErrorDecision(entry, now);
   }

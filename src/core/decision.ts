@@ -1,3 +1,4 @@
+import type { LiveOrder, SendRecord } from "./liveOrder.js";
 import type { Lane, TradingState } from "./plan.js";
 import type { PlanResult } from "./result.js";
 
@@ -19,6 +20,19 @@ export interface Decision {
   readonly result: PlanResult;
   readonly checks: DecisionChecks;
   readonly effects: DecisionEffects;
+  /**
+   * Set when every gate passed and the order goes to a live venue: the
+   * executor prepares it at the venue (which may sign it) and attaches
+   * {@link Decision.sendRecord}; it never reaches the ledger without one.
+   */
+  readonly live?: LiveOrder;
+  /**
+   * Stage 1 of a live order: the commit checks and applies the decision as
+   * usual but, instead of writing `result` and acknowledging the entry,
+   * records that the order is being sent. The entry stays pending until
+   * `Ledger.finishSend`.
+   */
+  readonly sendRecord?: SendRecord;
 }
 
 /** Shared state the decision read; each present check must still hold at commit. */
@@ -63,6 +77,7 @@ export interface DecisionEffects {
 
 /** How the ledger's atomic step ended for one decision. */
 export type CommitOutcome =
+  /** `resultId` is "" for a stage-1 commit of a live order (no result written yet). */
   | { readonly status: "committed"; readonly resultId: string }
   | { readonly status: "duplicate" }
-  | { readonly status: "conflict"; readonly on: keyof DecisionChecks };
+  | { readonly status: "conflict"; readonly on: keyof DecisionChecks | "sendRecord" };

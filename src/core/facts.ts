@@ -1,4 +1,5 @@
-import type { TradingState } from "./plan.js";
+import type { SendRecord } from "./liveOrder.js";
+import type { Lane, TradingState } from "./plan.js";
 
 /**
  * Shared state a decision reads (trading state, plan_id and permit ownership,
@@ -15,6 +16,8 @@ export interface Facts {
   readonly rateCounts: ReadonlyMap<string, number>;
   /** Paper positions per {@link positionKey}, canonical signed decimal text; absent means 0. */
   readonly positions: ReadonlyMap<string, string>;
+  /** Live orders being sent or unknown, per `sendKey` of the entries asked for. */
+  readonly sendRecords: ReadonlyMap<string, SendRecord>;
 }
 
 /** What to read before deciding a batch. */
@@ -23,6 +26,17 @@ export interface FactsQuery {
   readonly permitIds: readonly string[];
   readonly rates: readonly RateWindow[];
   readonly positions: readonly PositionRef[];
+  /**
+   * Entries whose send record to read: only redelivered ones (a first
+   * delivery cannot have one: only the consumer holding an entry writes it).
+   */
+  readonly sendRecords?: readonly EntryRef[];
+}
+
+/** One plan entry: `(lane, stream_id)`. */
+export interface EntryRef {
+  readonly lane: Lane;
+  readonly streamId: string;
 }
 
 /** One source's rate counter for one one-second window (`window` = floor(ms / 1000)). */

@@ -1,5 +1,6 @@
 import type { Decision } from "./decision.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
+import type { SendRecord } from "./liveOrder.js";
 
 /**
  * A private, writable copy of a batch's facts. Each decision's writes are
@@ -12,6 +13,7 @@ export class FactsOverlay implements Facts {
   readonly usedPermitIds: Set<string>;
   readonly rateCounts: Map<string, number>;
   readonly positions: Map<string, string>;
+  readonly sendRecords: ReadonlyMap<string, SendRecord>;
 
   constructor(facts: Facts) {
     this.tradingState = facts.tradingState;
@@ -19,6 +21,7 @@ export class FactsOverlay implements Facts {
     this.usedPermitIds = new Set(facts.usedPermitIds);
     this.rateCounts = new Map(facts.rateCounts);
     this.positions = new Map(facts.positions);
+    this.sendRecords = facts.sendRecords;
   }
 
   /** Applies a decision's writes, as its commit will. */

@@ -58,6 +58,12 @@ export interface Policy {
   readonly referencePrices: ReadonlyMap<string, Decimal>;
   /** Venues configured under `venues` (`paper` always). */
   readonly enabledVenues: ReadonlySet<VenueName>;
-  /** Live trading switch; with it off every live venue falls back to paper. */
+  /** Live trading switch in the config (key one of two); with it off every live venue falls back. */
   readonly live: boolean;
+  /** `INTENTGATE_LIVE=1` in the executor's environment (key two of two). */
+  readonly liveEnv: boolean;
+  /** Live venues whose readiness check passed; the executor fills it in at decision time. */
+  readonly readyVenues: ReadonlySet<VenueName>;
+  /** A live-venue plan that may not go live: `paper` executes it on the paper venue (`mode: "paper"`), `deny` denies it. */
+  readonly liveFallback: "paper" | "deny";
 }

@@ -1,6 +1,8 @@
 import type { CommitOutcome, Decision } from "../core/decision.js";
-import type { Facts, FactsQuery } from "../core/facts.js";
-import type { TradingState } from "../core/plan.js";
+import type { EntryRef, Facts, FactsQuery } from "../core/facts.js";
+import type { SendRecord } from "../core/liveOrder.js";
+import type { TradingState, VenueName } from "../core/plan.js";
+import type { PlanResult } from "../core/result.js";
 
 /**
  * The ledger: shared decision state on the bus backend (trading state,
@@ -15,7 +17,16 @@ import type { TradingState } from "../core/plan.js";
  * write nothing; else apply `decision.effects`, append `decision.result` to
  * the result stream (and the DLQ copy), and acknowledge the entry.
  * Decisions are committed in array order, so a later one sees the earlier
- * ones' writes.
+ * ones' writes. Every decision also conflicts (`on: "sendRecord"`) when its
+ * entry has a send record. A decision carrying `sendRecord` (stage 1 of a
+ * live order) is checked and applied the same way, but writes its send
+ * record instead of a result and leaves the entry pending.
+ *
+ * Live orders (wire-v1 §6 `UNKNOWN`), per `(lane, stream_id)`: stage 1 (the
+ * commit above) → the send → {@link Ledger.finishSend} writes the result and
+ * acknowledges, keeping the record as an open UNKNOWN when the result is
+ * `UNKNOWN` → {@link Ledger.reconcile} writes the one `reconciled: true`
+ * follow-up and closes it.
  */
 export interface Ledger {
   /** Reads the facts the gates need for a batch, in one round trip where the backend allows. */
@@ -30,6 +41,21 @@ export interface Ledger {
   tradingStateLog(): Promise<TradingStateChange[]>;
   /** Every non-zero paper position. */
   positions(): Promise<PaperPosition[]>;
+  /**
+   * Stage 2 of a live order, one atomic step: if the entry is no longer
+   * pending, `duplicate` and nothing written; else append `result`,
+   * acknowledge the entry and delete its send record, or, when `result` is
+   * `UNKNOWN`, keep the record as an open UNKNOWN for reconciliation.
+   */
+  finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate">;
+  /**
+   * The reconciled follow-up of an `UNKNOWN` result, once per entry: if the
+   * entry has an open UNKNOWN, append `result` (which carries
+   * `reconciled: true`) and close it, in one atomic step; else `duplicate`.
+   */
+  reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate">;
+  /** Open UNKNOWNs (acknowledged, outcome not yet known), oldest first; of one venue when given. */
+  openUnknowns(venue?: VenueName): Promise<SendRecord[]>;
 }
 
 /** One logged trading-state change (wire-v1 §7). */

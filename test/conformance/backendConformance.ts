@@ -606,6 +606,124 @@ export function describeBackendConformance(name: string, open: (prefix: string) 
       });
     });
 
+    describe("live orders: send records, finishSend, reconcile", () => {
+      beforeEach(async () => {
+        await b.ensureGroups();
+      });
+
+      function recordFor(
+        e: { lane: Lane; id: string },
+        venue: "binance-usdm" | "polymarket" = "binance-usdm",
+      ) {
+        return {
+          lane: e.lane,
+          streamId: e.id,
+          ref: { venue, account: "acct-1", symbol: "BTCUSDT", clientOrderId: "ig-p-1", venueRef: "ig-p-1" },
+          startedAt: 1_700_000_000_000,
+          result: resultFor(e, { mode: "live", venue, order_id: null, fill_qty: null, avg_price: null }),
+        } as const;
+      }
+      const live = (e: BusEntry, effects: DecisionEffects = {}, checks: DecisionChecks = {}): Decision => ({
+        ...decisionFor(e, { effects, checks }),
+        sendRecord: recordFor(e),
+      });
+
+      it("stage 1 applies the effects and records the send, but writes no result and keeps the entry pending", async () => {
+        const e = await take("main", "live-1");
+        const out = await b.commit([
+          live(e, { claimPlanId: "live-1" }, { planId: { id: "live-1", claimed: false } }),
+        ]);
+        expect(out).toEqual([{ status: "committed", resultId: "" }]);
+        expect(await allResults()).toEqual([]);
+        expect(await b.pendingCount()).toBe(1);
+        const facts = await b.readFacts({
+          ...emptyQuery,
+          planIds: ["live-1"],
+          sendRecords: [{ lane: "main", streamId: e.id }],
+        });
+        expect([...facts.claimedPlanIds]).toEqual(["live-1"]);
+        expect(facts.sendRecords.get(`main:${e.id}`)).toEqual(recordFor(e));
+      });
+
+      it("a first-delivery query without sendRecords reads none", async () => {
+        const facts = await b.readFacts(emptyQuery);
+        expect(facts.sendRecords.size).toBe(0);
+      });
+
+      it("any decision for an entry with a send record conflicts on sendRecord, and writes nothing", async () => {
+        const e = await take("manual", "live-2");
+        await b.commit([live(e)]);
+        expect(await b.commit([decisionFor(e, { effects: { claimPlanId: "x" } })])).toEqual([
+          { status: "conflict", on: "sendRecord" },
+        ]);
+        expect(await b.commit([live(e)])).toEqual([{ status: "conflict", on: "sendRecord" }]);
+        const facts = await b.readFacts({ ...emptyQuery, planIds: ["x"] });
+        expect(facts.claimedPlanIds.size).toBe(0);
+        expect(await allResults()).toEqual([]);
+      });
+
+      it("two stage-1 decisions for one entry in one batch: the second conflicts", async () => {
+        const e = await take("main", "live-3");
+        expect(await b.commit([live(e), live(e)])).toEqual([
+          { status: "committed", resultId: "" },
+          { status: "conflict", on: "sendRecord" },
+        ]);
+      });
+
+      it("finishSend writes the result, acknowledges and drops the record; a second finish is a duplicate", async () => {
+        const e = await take("main", "live-4");
+        await b.commit([live(e)]);
+        const done = resultFor(e, { mode: "live", order_id: "123", venue: "binance-usdm" });
+        expect(await b.finishSend(recordFor(e), done)).toBe("committed");
+        expect(await b.finishSend(recordFor(e), done)).toBe("duplicate");
+        expect(await allResults()).toEqual([done]);
+        expect(await b.pendingCount()).toBe(0);
+        expect(await b.openUnknowns()).toEqual([]);
+        const facts = await b.readFacts({ ...emptyQuery, sendRecords: [{ lane: "main", streamId: e.id }] });
+        expect(facts.sendRecords.size).toBe(0);
+      });
+
+      it("an UNKNOWN finish keeps an open UNKNOWN; reconcile appends the follow-up exactly once", async () => {
+        const e = await take("manual", "live-5");
+        await b.commit([live(e)]);
+        const unknown = resultFor(e, { decision: "UNKNOWN", executed: false, error: "venue_error:timeout" });
+        expect(await b.finishSend(recordFor(e), unknown)).toBe("committed");
+        expect(await b.pendingCount()).toBe(0);
+        expect(await b.openUnknowns()).toEqual([recordFor(e)]);
+        expect(await b.openUnknowns("polymarket")).toEqual([]);
+        expect(await b.openUnknowns("binance-usdm")).toEqual([recordFor(e)]);
+        const follow = resultFor(e, { reconciled: true, order_id: "9" });
+        const [r1, r2] = await Promise.all([
+          b.reconcile({ lane: "manual", streamId: e.id }, follow),
+          b.reconcile({ lane: "manual", streamId: e.id }, follow),
+        ]);
+        expect([r1, r2].sort()).toEqual(["committed", "duplicate"]);
+        expect(await b.reconcile({ lane: "manual", streamId: e.id }, follow)).toBe("duplicate");
+        expect(await allResults()).toEqual([unknown, follow]);
+        expect(await b.openUnknowns()).toEqual([]);
+      });
+
+      it("reconcile without an open UNKNOWN writes nothing", async () => {
+        const e = await take("main", "live-6");
+        await b.commit([live(e)]);
+        expect(await b.reconcile({ lane: "main", streamId: e.id }, resultFor(e, { reconciled: true }))).toBe(
+          "duplicate",
+        );
+        expect(await allResults()).toEqual([]);
+      });
+
+      it("finishSend of an entry that is no longer pending writes nothing (an UNKNOWN is not reopened)", async () => {
+        const e = await take("main", "live-7");
+        await b.commit([live(e)]);
+        const unknown = resultFor(e, { decision: "UNKNOWN", executed: false });
+        await b.finishSend(recordFor(e), unknown);
+        await b.reconcile({ lane: "main", streamId: e.id }, resultFor(e, { reconciled: true }));
+        expect(await b.finishSend(recordFor(e), unknown)).toBe("duplicate");
+        expect(await b.openUnknowns()).toEqual([]);
+        expect((await allResults()).length).toBe(2);
+      });
+    });
+
     describe("results, alerts, state, positions", () => {
       beforeEach(async () => {
         await b.ensureGroups();

@@ -126,6 +126,9 @@ export function makePolicy(over: PolicyOverrides = {}): Policy {
     ]),
     enabledVenues: new Set<VenueName>(["paper", "binance-usdm"]),
     live: false,
+    liveEnv: false,
+    readyVenues: new Set<VenueName>(),
+    liveFallback: "paper",
     ...rest,
     limits: makeLimits(limits),
   };
@@ -158,6 +161,7 @@ export interface FactsInit {
 export function makeFacts(init: FactsInit = {}): Facts {
   return {
     tradingState: init.tradingState ?? "ACTIVE",
+    sendRecords: new Map(),
     claimedPlanIds: new Set(init.claimedPlanIds ?? []),
     usedPermitIds: new Set(init.usedPermitIds ?? []),
     rateCounts: new Map(

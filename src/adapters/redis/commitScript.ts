@@ -36,8 +36,14 @@ import { RATE_TTL_SECONDS, type RedisKeys } from "./redisKeys.js";
  * Nothing in this check writes (no XCLAIM: ownership, idle times and
  * delivery counts of entries that conflict stay as they were).
  *
+ * Send records (live orders, docs/architecture.md): a decision whose entry
+ * has a send record in `sends` conflicts (reply 7) whatever it is; a
+ * decision flagged `S` (stage 1 of a live order) carries its send record
+ * JSON in place of the result and, once committed, writes it to `sends`
+ * instead of appending a result and acknowledging (reply "S").
+ *
  * KEYS: 1 plan main, 2 plan manual, 3 result, 4 dlq, 5 state, 6 plan_ids,
- * 7 permits, 8 positions, 9.. the batch's rate counters (each once).
+ * 7 permits, 8 positions, 9 sends, 10.. the batch's rate counters (each once).
  *
  * ARGV (strings; every user string travels as its own argument, so the
  * script never parses JSON and never does arithmetic on money):
@@ -49,7 +55,7 @@ import { RATE_TTL_SECONDS, type RedisKeys } from "./redisKeys.js";
  *   pairs, then every plan_id, permit_id and position field the records name
  *   (each once: the script reads them with one HMGET per hash).
  *
- * A record is a header of 11 one-byte codes read with one `string.byte`,
+ * A record is a header of 12 one-byte codes read with one `string.byte`,
  * then the stream id, the result JSON, and the values the codes announce,
  * in this order:
  *   1 lane: m main, x manual
@@ -64,10 +70,12 @@ import { RATE_TTL_SECONDS, type RedisKeys } from "./redisKeys.js";
  *  10 set position: - none, = the checked field, 1 (field follows); then the value ("0" removes it)
  *  11 DLQ copy: - none, 1 (a count, then that many name/value arguments: the
  *     original fields, then lane, stream_id, deliveries, error)
+ *  12 stage: - final (the JSON is the result), S send record (the JSON is the record)
  *
  * Reply: one element per decision: the result entry id (a string) when
- * committed, else an integer: 1 duplicate, 2 tradingState, 3 planId,
- * 4 permit, 5 rate, 6 position (the first failing check).
+ * committed ("S" for a committed send record), else an integer: 1 duplicate,
+ * 2 tradingState, 3 planId, 4 permit, 5 rate, 6 position (the first failing
+ * check), 7 sendRecord.
  */
 export const COMMIT_LUA = `
 local call, pcall_ = redis.call, redis.pcall
@@ -75,7 +83,7 @@ local tonumber, tostring, byte, unpack, min = tonumber, tostring, string.byte, u
 local A, K = ARGV, KEYS
 local CHUNK = 1000
 local DASH, EQ, STAR, MAIN = 45, 61, 42, 109
-local UNCLAIMED, ALLOWED = 117, 97
+local UNCLAIMED, ALLOWED, STAGE_SEND = 117, 97, 83
 local STATES = {[65] = 'ACTIVE', [82] = 'REDUCING', [72] = 'HALTED'}
 
 local group, consumer = A[1], A[2]
@@ -120,7 +128,7 @@ local pidv = load(K[6], pidBase, nPid)
 local pmv = load(K[7], pmBase, nPm)
 local posv = load(K[8], posBase, nPos)
 local rateRaw, rateCount, keyOf = {}, {}, {}
-for k = 9, #K do
+for k = 10, #K do
   local v = call('GET', K[k])
   rateRaw[k] = v
   rateCount[k] = v and tonumber(v) or 0
@@ -133,9 +141,11 @@ for x = 1, nRate do
   rateLimit[ref] = tonumber(A[rateBase + 2 * x - 1])
 end
 local state = nil
+local hasSends = call('EXISTS', K[9]) == 1
+local newSends = {}
 
 local out = {}
-local comDecision, comResult, comDlq = {}, {}, {}
+local comDecision, comResult, comDlq, comSend = {}, {}, {}, {}
 local acks = {{}, {}}
 local claims = {}
 local pmDirty, pmSeen = {}, {}
@@ -144,7 +154,7 @@ local rateDelta, rateTouched = {}, {}
 
 local p = REC
 for i = 1, n do
-  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq = byte(A[p], 1, 11)
+  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage = byte(A[p], 1, 12)
   local id = A[p + 1]
   local ri = p + 2
   p = p + 3
@@ -184,7 +194,9 @@ for i = 1, n do
     out[i] = 1
   else
     local bad = nil
-    if ts then
+    local sf = (s == 1 and 'main:' or 'manual:') .. id
+    if newSends[sf] or (hasSends and call('HEXISTS', K[9], sf) == 1) then bad = 7 end
+    if not bad and ts then
       if state == nil then state = call('GET', K[5]) or 'ACTIVE' end
       if state ~= ts then bad = 2 end
     end
@@ -249,14 +261,20 @@ for i = 1, n do
           posDirty[#posDirty + 1] = pef
         end
       end
-      t[canon] = false
-      t[id] = false
-      local a = acks[s]
-      a[#a + 1] = canon
       local c = #comDecision + 1
       comDecision[c] = i
       comResult[c] = ri
       comDlq[c] = dlq or 0
+      if stage == STAGE_SEND then
+        newSends[sf] = true
+        comSend[c] = sf
+      else
+        t[canon] = false
+        t[id] = false
+        local a = acks[s]
+        a[#a + 1] = canon
+        comSend[c] = false
+      end
       out[i] = 0
     end
   end
@@ -279,7 +297,13 @@ if #comDecision > 0 then
     if d ~= 0 then call('XADD', K[4], '*', unpack(A, d + 1, d + tonumber(A[d]))) end
   end
   for x = 1, #comDecision do
-    out[comDecision[x]] = call('XADD', K[3], '*', 'result', A[comResult[x]])
+    local sf = comSend[x]
+    if sf then
+      call('HSET', K[9], sf, A[comResult[x]])
+      out[comDecision[x]] = 'S'
+    else
+      out[comDecision[x]] = call('XADD', K[3], '*', 'result', A[comResult[x]])
+    end
   end
   if #claims > 0 then listCall('HSET', K[6], claims) end
   if #pmDirty > 0 then
@@ -382,6 +406,7 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
     keys.planIds,
     keys.permits,
     keys.positions,
+    keys.sends,
   ];
   const rateKeys = new Map<string, number>();
   const rateKeyIndex = (source: string, window: number): number => {
@@ -410,7 +435,7 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
     const isMain = d.lane === "main";
     (isMain ? main : manual).add(d.streamId);
     const at = argv.length;
-    argv.push("", d.streamId, JSON.stringify(d.result));
+    argv.push("", d.streamId, JSON.stringify(d.sendRecord ?? d.result));
     let h = isMain ? "m" : "x";
 
     const ts = ch.tradingState;
@@ -525,6 +550,7 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
         d.result.error ?? "",
       );
     }
+    h += d.sendRecord ? "S" : "-";
     argv[at] = h;
   }
   const recLen = argv.length - HEADER_SLOTS;
@@ -550,13 +576,14 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
   return { keys: keyList, argv };
 }
 
-/** Conflict codes of the script's reply (2..6), in declaration order of `DecisionChecks`. */
-const CONFLICTS: ReadonlyArray<keyof DecisionChecks> = [
+/** Conflict codes of the script's reply (2..7), in declaration order of `DecisionChecks`, then the send record. */
+const CONFLICTS: ReadonlyArray<keyof DecisionChecks | "sendRecord"> = [
   "tradingState",
   "planId",
   "permit",
   "rate",
   "position",
+  "sendRecord",
 ];
 
 /** Turns the script's reply into one outcome per decision. */
@@ -567,11 +594,13 @@ export function decodeCommit(reply: unknown, expected: number): CommitOutcome[] 
   const out: CommitOutcome[] = new Array(expected);
   for (let i = 0; i < expected; i++) {
     const r: unknown = reply[i];
-    if (typeof r === "string" && r.length > 0) out[i] = { status: "committed", resultId: r };
+    if (r === "S" || (Buffer.isBuffer(r) && r.length === 1 && r[0] === 0x53))
+      out[i] = { status: "committed", resultId: "" };
+    else if (typeof r === "string" && r.length > 0) out[i] = { status: "committed", resultId: r };
     else if (Buffer.isBuffer(r) && r.length > 0)
       out[i] = { status: "committed", resultId: r.toString("utf8") };
     else if (r === 1) out[i] = { status: "duplicate" };
-    else if (typeof r === "number" && r >= 2 && r <= 6 && Number.isInteger(r))
+    else if (typeof r === "number" && r >= 2 && r <= 7 && Number.isInteger(r))
       out[i] = { status: "conflict", on: CONFLICTS[r - 2]! };
     else throw new Error(`commit: unexpected outcome in script reply (${describe(r)})`);
   }

@@ -1,7 +1,8 @@
 import { Redis } from "ioredis";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
-import { type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
-import { type Lane, TRADING_STATES, type TradingState } from "../../core/plan.js";
+import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
+import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
+import { type Lane, TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
@@ -9,11 +10,16 @@ import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
 import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
 import { type RedisKeys, redisKeys } from "./redisKeys.js";
 import { asArray, type ParsedEntry, parseEntry, parseState, positive, redactUrl } from "./redisReplies.js";
+import { FINISH_LUA, RECONCILE_LUA } from "./sendScripts.js";
 
 /** Name of the commit script command registered with `defineCommand`. */
 const COMMIT_COMMAND = "intentgateCommit";
+const FINISH_COMMAND = "intentgateFinishSend";
+const RECONCILE_COMMAND = "intentgateReconcile";
 /** XAUTOCLAIM rounds per stream in one `reclaim` call (each scans up to 10 × COUNT PEL entries). */
 const MAX_AUTOCLAIM_ROUNDS = 10;
+
+type ScriptFn = (...args: string[]) => Promise<unknown>;
 
 type CommitFn = (
   numKeys: number,
@@ -37,6 +43,8 @@ export async function openRedisBackend(opts: BackendOptions): Promise<Backend> {
     // ioredis reconnects by itself; failed commands reject their own promises.
   });
   main.defineCommand(COMMIT_COMMAND, { lua: COMMIT_LUA });
+  main.defineCommand(FINISH_COMMAND, { lua: FINISH_LUA, numberOfKeys: 4 });
+  main.defineCommand(RECONCILE_COMMAND, { lua: RECONCILE_LUA, numberOfKeys: 2 });
   try {
     await main.connect();
   } catch (err) {
@@ -250,6 +258,9 @@ class RedisBackend implements Backend {
     if (query.rates.length > 0) p.call("MGET", ...query.rates.map((r) => k.rate(r.source, r.window)));
     const posFields = query.positions.map(positionKey);
     if (posFields.length > 0) p.call("HMGET", k.positions, ...posFields);
+    const sendRefs = query.sendRecords ?? [];
+    const sendFields = sendRefs.map(sendKey);
+    if (sendFields.length > 0) p.call("HMGET", k.sends, ...sendFields);
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -290,7 +301,58 @@ class RedisBackend implements Backend {
         if (v !== null && v !== undefined && String(v) !== "0") positions.set(posFields[j]!, String(v));
       }
     }
-    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions };
+    const sendRecords = new Map<string, SendRecord>();
+    if (sendFields.length > 0) {
+      const vals = asArray(next(), "HMGET sends");
+      for (let j = 0; j < sendFields.length; j++) {
+        const v = vals[j];
+        if (v === null || v === undefined) continue;
+        const record = parseSendRecord(String(v));
+        if (!record) throw new Error(`redis: malformed send record for ${sendFields[j]}`);
+        sendRecords.set(sendFields[j]!, record);
+      }
+    }
+    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions, sendRecords };
+  }
+
+  async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
+    const run = (this.main as unknown as Record<string, ScriptFn>)[FINISH_COMMAND]!;
+    const reply = await run.call(
+      this.main,
+      this.keys.plan(record.lane),
+      this.keys.result,
+      this.keys.sends,
+      this.keys.unknowns,
+      CONSUMER_GROUP,
+      record.streamId,
+      sendKey(record),
+      JSON.stringify(result),
+      result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
+    );
+    return reply === 0 ? "duplicate" : "committed";
+  }
+
+  async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
+    const run = (this.main as unknown as Record<string, ScriptFn>)[RECONCILE_COMMAND]!;
+    const reply = await run.call(
+      this.main,
+      this.keys.result,
+      this.keys.unknowns,
+      sendKey(entry),
+      JSON.stringify(result),
+    );
+    return reply === 0 ? "duplicate" : "committed";
+  }
+
+  async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
+    const flat = asArray(await this.main.call("HGETALL", this.keys.unknowns), "HGETALL unknowns");
+    const out: SendRecord[] = [];
+    for (let j = 0; j + 1 < flat.length; j += 2) {
+      const record = parseSendRecord(String(flat[j + 1]));
+      if (!record) throw new Error(`redis: malformed open UNKNOWN for ${String(flat[j])}`);
+      if (venue === undefined || record.ref.venue === venue) out.push(record);
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
   }
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {

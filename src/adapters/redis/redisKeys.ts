@@ -16,6 +16,10 @@ export interface RedisKeys {
   readonly planIds: string;
   readonly permits: string;
   readonly positions: string;
+  /** Live orders being sent: `<lane>:<stream_id>` → send record JSON (entry still pending). */
+  readonly sends: string;
+  /** Open UNKNOWNs: `<lane>:<stream_id>` → send record JSON (entry acknowledged, awaiting reconciliation). */
+  readonly unknowns: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
   /** Rate counter of one source in one one-second window. */
@@ -36,6 +40,8 @@ export function redisKeys(prefix: string): RedisKeys {
     planIds: `${prefix}plan_ids`,
     permits: `${prefix}permits`,
     positions: `${prefix}positions`,
+    sends: `${prefix}sends`,
+    unknowns: `${prefix}unknowns`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
   };

@@ -1,5 +1,7 @@
 import type { CommitOutcome, Decision } from "../../core/decision.js";
-import type { Facts, FactsQuery } from "../../core/facts.js";
+import type { EntryRef, Facts, FactsQuery } from "../../core/facts.js";
+import type { SendRecord } from "../../core/liveOrder.js";
+import type { VenueName } from "../../core/plan.js";
 import { LANES, type Lane, type TradingState } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
@@ -220,6 +222,18 @@ class SqliteBackend implements Backend {
 
   async positions(): Promise<PaperPosition[]> {
     return this.ledger.positions();
+  }
+
+  async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
+    return withBusyRetry(() => this.ledger.finishSend(record, result));
+  }
+
+  async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
+    return withBusyRetry(() => this.ledger.reconcile(entry, result));
+  }
+
+  async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
+    return this.ledger.openUnknowns(venue);
   }
 
   // ---- internals ----

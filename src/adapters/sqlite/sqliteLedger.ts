@@ -1,6 +1,8 @@
 import type { CommitOutcome, Decision, DecisionChecks } from "../../core/decision.js";
-import { type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
-import { TRADING_STATES, type TradingState } from "../../core/plan.js";
+import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
+import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
+import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
+import type { PlanResult } from "../../core/result.js";
 import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import type { Db } from "./sqliteSchema.js";
@@ -62,6 +64,20 @@ export class SqliteLedgerStore {
         "SELECT deliveries FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?",
       ),
       ack: p("DELETE FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?"),
+      send: p<{ state: string; record: string }>(
+        "SELECT state, record FROM ig_send WHERE prefix = ? AND lane = ? AND stream_id = ?",
+      ),
+      insertSend: p(
+        "INSERT INTO ig_send (prefix, lane, stream_id, state, venue, started_at, record) VALUES (?, ?, ?, 'sending', ?, ?, ?)",
+      ),
+      markUnknown: p(
+        `INSERT INTO ig_send (prefix, lane, stream_id, state, venue, started_at, record) VALUES (?, ?, ?, 'unknown', ?, ?, ?)
+         ON CONFLICT (prefix, lane, stream_id) DO UPDATE SET state = 'unknown', record = excluded.record`,
+      ),
+      deleteSend: p("DELETE FROM ig_send WHERE prefix = ? AND lane = ? AND stream_id = ?"),
+      unknowns: p<{ record: string }>(
+        "SELECT record FROM ig_send WHERE prefix = ? AND state = 'unknown' ORDER BY started_at",
+      ),
     };
     this.commitInSavepoint = db.transaction((d: Decision): CommitOutcome => this.commitOne(d, Date.now()));
   }
@@ -82,7 +98,19 @@ export class SqliteLedgerStore {
           const row = this.q.position.get(this.prefix, ref.account, ref.symbol);
           if (row && row.qty !== "0") positions.set(positionKey(ref), row.qty);
         }
-        return { tradingState: this.tradingState(), claimedPlanIds, usedPermitIds, rateCounts, positions };
+        const sendRecords = new Map<string, SendRecord>();
+        for (const ref of query.sendRecords ?? []) {
+          const row = this.q.send.get(this.prefix, ref.lane, ref.streamId);
+          if (row?.state === "sending") sendRecords.set(sendKey(ref), this.decodeRecord(row.record));
+        }
+        return {
+          tradingState: this.tradingState(),
+          claimedPlanIds,
+          usedPermitIds,
+          rateCounts,
+          positions,
+          sendRecords,
+        };
       })
       .deferred();
   }
@@ -120,6 +148,7 @@ export class SqliteLedgerStore {
   private commitOne(d: Decision, now: number): CommitOutcome {
     const id = parseStreamId(d.streamId);
     if (!id || !this.q.pending.get(this.prefix, d.lane, id.ms, id.seq)) return { status: "duplicate" };
+    if (this.q.send.get(this.prefix, d.lane, d.streamId)) return { status: "conflict", on: "sendRecord" };
     const failed = this.firstFailedCheck(d.checks, now);
     if (failed) return { status: "conflict", on: failed };
 
@@ -145,6 +174,11 @@ export class SqliteLedgerStore {
         ["error", d.result.error ?? ""],
       ]);
     }
+    if (d.sendRecord) {
+      const r = d.sendRecord;
+      this.q.insertSend.run(this.prefix, d.lane, d.streamId, r.ref.venue, r.startedAt, JSON.stringify(r));
+      return { status: "committed", resultId: "" };
+    }
     const resultId = this.streams.append(STREAMS.result, [["result", JSON.stringify(d.result)]], {
       lane: d.lane,
       streamId: d.streamId,
@@ -152,6 +186,65 @@ export class SqliteLedgerStore {
     });
     this.q.ack.run(this.prefix, d.lane, id.ms, id.seq);
     return { status: "committed", resultId };
+  }
+
+  /** Stage 2 of a live order (Ledger.finishSend), in one IMMEDIATE transaction. */
+  finishSend(record: SendRecord, result: PlanResult): "committed" | "duplicate" {
+    return this.db
+      .transaction((): "committed" | "duplicate" => {
+        const id = parseStreamId(record.streamId);
+        if (!id || !this.q.pending.get(this.prefix, record.lane, id.ms, id.seq)) return "duplicate";
+        this.streams.append(STREAMS.result, [["result", JSON.stringify(result)]], {
+          lane: record.lane,
+          streamId: record.streamId,
+          reconciled: false,
+        });
+        this.q.ack.run(this.prefix, record.lane, id.ms, id.seq);
+        if (result.decision === "UNKNOWN") {
+          const text = JSON.stringify(record);
+          this.q.markUnknown.run(
+            this.prefix,
+            record.lane,
+            record.streamId,
+            record.ref.venue,
+            record.startedAt,
+            text,
+          );
+        } else this.q.deleteSend.run(this.prefix, record.lane, record.streamId);
+        return "committed";
+      })
+      .immediate();
+  }
+
+  /** The once-only reconciled follow-up (Ledger.reconcile). */
+  reconcile(entry: EntryRef, result: PlanResult): "committed" | "duplicate" {
+    return this.db
+      .transaction((): "committed" | "duplicate" => {
+        const row = this.q.send.get(this.prefix, entry.lane, entry.streamId);
+        if (row?.state !== "unknown") return "duplicate";
+        this.streams.append(STREAMS.result, [["result", JSON.stringify(result)]], {
+          lane: entry.lane,
+          streamId: entry.streamId,
+          reconciled: true,
+        });
+        this.q.deleteSend.run(this.prefix, entry.lane, entry.streamId);
+        return "committed";
+      })
+      .immediate();
+  }
+
+  /** Open UNKNOWNs, oldest first. */
+  openUnknowns(venue?: VenueName): SendRecord[] {
+    return this.q.unknowns
+      .all(this.prefix)
+      .map((row) => this.decodeRecord(row.record))
+      .filter((r) => venue === undefined || r.ref.venue === venue);
+  }
+
+  private decodeRecord(text: string): SendRecord {
+    const record = parseSendRecord(text);
+    if (!record) throw new Error("sqlite bus: malformed send record");
+    return record;
   }
 
   /** The first check (in {@link DecisionChecks} order) that no longer holds. */

@@ -25,6 +25,9 @@ export type Db = Database.Database;
  * - `ig_rate`: plans counted per (source, one-second window), expiring 10 s
  *   after the last increment like the Redis keys.
  * - `ig_position`: non-zero paper positions as canonical decimal text.
+ * - `ig_send` (migration 2): live orders by entry: `state` `sending` (stage 1
+ *   committed, entry still pending) or `unknown` (an `UNKNOWN` result written,
+ *   awaiting its reconciled follow-up); `record` is the send record JSON.
  *
  * Migrations are numbered; `PRAGMA user_version` records the last applied.
  */
@@ -95,6 +98,19 @@ const MIGRATIONS: readonly string[] = [
     qty TEXT NOT NULL,
     PRIMARY KEY (prefix, account, symbol)
   ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS ig_send (
+    prefix TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('sending', 'unknown')),
+    venue TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (prefix, lane, stream_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS ig_send_by_state ON ig_send (prefix, state, started_at);
   `,
 ];
 

@@ -8,10 +8,14 @@ import {
 } from "../../core/decide.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import { FactsOverlay } from "../../core/factsOverlay.js";
+import { type SendRecord, sendKey } from "../../core/liveOrder.js";
+import type { VenueName } from "../../core/plan.js";
 import type { Policy } from "../../core/policy.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend } from "../../ports/backend.js";
 import type { BusEntry } from "../../ports/bus.js";
+import type { Venue } from "../../ports/venue.js";
+import { LiveOrders } from "./liveOrders.js";
 
 /** How the executor reads and retries. */
 export interface ExecutorSettings {
@@ -48,7 +52,11 @@ export interface ExecutorDeps {
   readonly consumer: string;
   readonly observer: ExecutorObserver;
   readonly clock?: () => number;
+  /** Live venue adapters by name (none: every live route is refused). May change on reload. */
+  readonly venues?: () => ReadonlyMap<VenueName, Venue>;
 }
+
+const NO_VENUES: ReadonlyMap<VenueName, Venue> = new Map();
 
 /**
  * The executor loop: read a batch, decide each entry through the gate chain,
@@ -58,11 +66,27 @@ export interface ExecutorDeps {
 export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #clock: () => number;
+  readonly #live: LiveOrders;
   #lastReclaim = 0;
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
     this.#clock = deps.clock ?? Date.now;
+    this.#live = new LiveOrders({
+      venues: deps.venues ?? (() => NO_VENUES),
+      ledger: deps.backend,
+      observer: deps.observer,
+      clock: this.#clock,
+    });
+  }
+
+  /**
+   * One reconciliation pass over the open UNKNOWNs (of one venue, when
+   * given): each the venue can answer for gets its `reconciled: true`
+   * follow-up. Returns how many stay open.
+   */
+  reconcileOpen(venue?: VenueName): Promise<number> {
+    return this.#live.reconcileOpen(venue);
   }
 
   /**
@@ -155,33 +179,83 @@ export class Executor {
       }
       if (attempt > 0) await sleep(Math.random() * Math.min(2 ** attempt, 50));
       const now = this.#clock();
-      const decisions = await this.#decide(open, now);
+      const { decided, resolve } = await this.#decide(open, now, attempt > 0);
+      // Entries whose order may already have been sent: looked up, never sent again.
+      await settleAll(resolve.map((record) => this.#live.resolve(record, readAt)));
+      const hasLive = decided.some((x) => x.decision.live !== undefined);
+      const prepared = hasLive
+        ? await this.#live.prepare(decided.map((x) => x.decision))
+        : decided.map((x) => ({ decision: x.decision, prepared: undefined }));
+      const decisions = prepared.map((p) => p.decision);
       const outcomes = await backend.commit(decisions);
       const seconds = (performance.now() - readAt) / 1000;
       const conflicted: PreparedEntry[] = [];
+      const sends: Promise<void>[] = [];
       outcomes.forEach((outcome: CommitOutcome | undefined, i) => {
         const decision = decisions[i] as Decision;
         if (outcome?.status === "committed") {
-          observer.decided(decision.result, seconds);
+          const order = prepared[i]?.prepared;
+          if (decision.sendRecord && order) sends.push(this.#live.send(decision.sendRecord, order, readAt));
+          else observer.decided(decision.result, seconds);
           if (decision.effects.deadLetter) void this.#alertDeadLetter(decision);
         } else if (outcome?.status === "duplicate") observer.duplicate(decision.lane, decision.streamId);
-        else conflicted.push(open[i] as PreparedEntry);
+        else conflicted.push(decided[i]!.entry);
       });
+      // A failed stage 2 leaves the entry pending with its send record: it is resolved on redelivery.
+      await settleAll(sends);
       open = conflicted;
     }
   }
 
-  async #decide(open: readonly PreparedEntry[], now: number): Promise<Decision[]> {
+  /**
+   * Decides a batch from fresh facts. An entry with a send record is not
+   * decided (its order may be live) but handed back to be resolved, even
+   * past the delivery limit. On a retry every entry's send record is read
+   * (another executor may have started sending it meanwhile).
+   */
+  async #decide(
+    open: readonly PreparedEntry[],
+    now: number,
+    retry: boolean,
+  ): Promise<{
+    decided: Array<{ entry: PreparedEntry; decision: Decision }>;
+    resolve: SendRecord[];
+  }> {
     const { backend, settings } = this.#deps;
     const policy = this.#deps.policy();
-    const facts = new FactsOverlay(await backend.readFacts(factsQueryFor(open, now)));
-    return open.map((prepared) => {
+    const query = factsQueryFor(open, now);
+    const facts = new FactsOverlay(
+      await backend.readFacts(
+        retry
+          ? { ...query, sendRecords: open.map((p) => ({ lane: p.entry.lane, streamId: p.entry.id })) }
+          : query,
+      ),
+    );
+    const decided: Array<{ entry: PreparedEntry; decision: Decision }> = [];
+    const resolve: SendRecord[] = [];
+    for (const prepared of open) {
+      const record =
+        facts.sendRecords.size > 0
+          ? facts.sendRecords.get(sendKey({ lane: prepared.entry.lane, streamId: prepared.entry.id }))
+          : undefined;
+      if (record) {
+        resolve.push(record);
+        continue;
+      }
       const decision =
         prepared.entry.deliveries >= settings.maxDeliveries
           ? deadLetterDecision(prepared.entry, policy, facts, now)
           : decideEntry(prepared, policy, facts, now);
       facts.apply(decision);
-      return decision;
-    });
+      decided.push({ entry: prepared, decision });
+    }
+    return { decided, resolve };
   }
+}
+
+/** Waits for every promise; then rethrows the first failure, if any. */
+async function settleAll(promises: readonly Promise<void>[]): Promise<void> {
+  if (promises.length === 0) return;
+  const settled = await Promise.allSettled(promises);
+  for (const s of settled) if (s.status === "rejected") throw s.reason;
 }

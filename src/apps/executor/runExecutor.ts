@@ -1,11 +1,16 @@
 import { hostname } from "node:os";
 import { openBackend } from "../../adapters/openBackend.js";
+import { openVenues } from "../../adapters/venues/openVenues.js";
 import type { ExecutorConfig } from "../../config/configSchema.js";
 import { type LoadedConfig, loadConfig } from "../../config/loadConfig.js";
+import type { VenueName } from "../../core/plan.js";
 import { createLogger, flushLogger, type Logger } from "../../ops/logger.js";
 import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
+import type { Venue } from "../../ports/venue.js";
+import { type OpenedPlane, openSigningPlane } from "../../signer/index.js";
 import { Executor, type ExecutorSettings } from "./executor.js";
 import { describeError, executorObserver } from "./executorObserver.js";
+import { VenueSupervisor } from "./venueSupervisor.js";
 
 /** Options of {@link runExecutor}. */
 export interface RunExecutorOptions {
@@ -54,6 +59,8 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     reloads = reloads.then(reload);
   };
   let metricsServer: MetricsServer | undefined;
+  let opened: OpenedPlane | undefined;
+  let venues: ReadonlyMap<VenueName, Venue> = new Map();
   try {
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onStop);
@@ -68,25 +75,65 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     if (metricsPort !== undefined)
       metricsServer = await startMetricsServer({ port: metricsPort, registry: metrics.registry });
 
+    // Live venues and the signing plane: the executor never holds a key, it asks the plane.
+    if (config.signing !== undefined) {
+      opened = await openSigningPlane(config.signing, {
+        env: opts.env,
+        baseDir: loaded.baseDir,
+        live: config.live,
+      });
+    }
+    venues = await openVenues(config, { plane: opened, env: opts.env, baseDir: loaded.baseDir });
+    const observer = executorObserver(logger, metrics);
     const executor = new Executor({
       backend,
       consumer,
-      policy: () => loaded.policy,
+      policy: () =>
+        supervisor.ready.size === 0 ? loaded.policy : { ...loaded.policy, readyVenues: supervisor.ready },
       settings: settingsOf(config),
-      observer: executorObserver(logger, metrics),
+      observer,
+      venues: () => venues,
     });
+    const supervisor = new VenueSupervisor({
+      venues: () => venues,
+      reconcile: (venue) => executor.reconcileOpen(venue),
+      intervalMs: config.reconcile_interval_ms,
+      observer: {
+        readinessChanged(venue, ready, detail) {
+          logger.info({ venue, ready, detail }, "live venue readiness");
+        },
+        failed: observer.failed,
+      },
+    });
+    if (venues.size > 0) {
+      // Open UNKNOWNs are reconciled before any new plan for their venue can go live.
+      await supervisor.check();
+      logger.info(
+        {
+          venues: [...venues.keys()],
+          ready: [...supervisor.ready],
+          live: config.live,
+          live_env: loaded.policy.liveEnv,
+        },
+        "live venues",
+      );
+    }
     logger.info(
       { bus: redactUrl(config.bus), prefix: config.prefix, metrics_port: metricsServer?.port },
       "executor started",
     );
     opts.onReady?.({ consumer, metricsPort: metricsServer?.port });
+    const supervising = venues.size > 0 ? supervisor.run(stop.signal) : Promise.resolve();
     await executor.run(stop.signal);
+    await supervising;
     logger.info("executor stopped: batch in hand committed");
   } finally {
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
     process.off("SIGHUP", onHup);
     await metricsServer?.close();
+    for (const v of venues.values()) await v.close().catch(() => undefined);
+    await opened?.plane.close().catch(() => undefined);
     await backend.close();
     await flushLogger(logger);
   }
@@ -113,6 +160,9 @@ function warnOnFixedSettings(logger: Logger, before: ExecutorConfig, after: Exec
     "max_deliveries",
     "metrics_port",
     "log_level",
+    "signing",
+    "venues",
+    "reconcile_interval_ms",
   ] as const;
   const changed = fixed.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   if (changed.length > 0) logger.warn({ changed }, "these settings apply only after a restart");

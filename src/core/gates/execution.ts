@@ -1,8 +1,10 @@
+import { clientOrderId } from "../clientOrderId.js";
 import { absDecimal, addDecimal, formatDecimal, negDecimal, parseDecimal } from "../decimal.js";
 import { positionKey } from "../facts.js";
+import type { LiveOrder } from "../liveOrder.js";
 import { DEFAULT_ACCOUNT } from "../plan.js";
 import { reason } from "../reasons.js";
-import type { Gate } from "./gate.js";
+import type { Evaluation, Gate, GateInput, GateOutcome } from "./gate.js";
 import { planOf } from "./gate.js";
 import { pricingPrice } from "./limits.js";
 
@@ -14,7 +16,9 @@ import { pricingPrice } from "./limits.js";
  */
 export const executionGate: Gate = {
   name: "execution",
-  run({ policy, facts }, ev) {
+  run(input, ev) {
+    if (ev.route?.mode === "live") return liveOrderOf(input, ev);
+    const { policy, facts } = input;
     const plan = planOf(ev);
     const account = plan.account ?? DEFAULT_ACCOUNT;
     const symbol = plan.symbol;
@@ -41,3 +45,41 @@ export const executionGate: Gate = {
     return { ok: true, checks, found: { fill } };
   },
 };
+
+/**
+ * Gate 11 for a live venue: the order to prepare and send, and the guard
+ * context the signing plane is told. Nothing is filled here: the executor
+ * sends it after recording that it is being sent.
+ */
+function liveOrderOf({ policy, facts, entry }: GateInput, ev: Evaluation): GateOutcome {
+  const plan = planOf(ev);
+  const venue = ev.route?.venue;
+  if (venue === undefined || venue === "paper" || plan.account === undefined)
+    throw new Error("live route without a live venue and account");
+  const ref = policy.referencePrices.get(plan.symbol);
+  const live: LiveOrder = {
+    venue,
+    order: {
+      account: plan.account,
+      symbol: plan.symbol,
+      side: plan.side,
+      type: plan.type,
+      qty: formatDecimal(plan.qty),
+      price: plan.price === undefined ? undefined : formatDecimal(plan.price),
+      referencePrice: ref === undefined ? undefined : formatDecimal(ref),
+      reduceOnly: plan.reduce_only,
+      clientOrderId: clientOrderId(plan.plan_id),
+    },
+    guard: {
+      plan_id: plan.plan_id,
+      source: plan.source,
+      decision: "EXECUTE",
+      trading_state: facts.tradingState,
+      permit_id: ev.permit?.permit_id ?? null,
+      mode: "live",
+      lane: entry.lane,
+      stream_id: entry.id,
+    },
+  };
+  return { ok: true, found: { live } };
+}

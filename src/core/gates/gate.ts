@@ -1,6 +1,7 @@
 import type { BusEntry } from "../../ports/bus.js";
 import type { DecisionChecks } from "../decision.js";
 import type { Facts, RateWindow } from "../facts.js";
+import type { LiveOrder } from "../liveOrder.js";
 import type { ParsedEntry, ParseEntryOutcome } from "../parseEntry.js";
 import type { Permit } from "../permit/permitToken.js";
 import type { Plan, VenueName } from "../plan.js";
@@ -39,6 +40,8 @@ export interface Evaluation {
   /** Set by the limits gate when the plan counts against its source's rate window. */
   readonly countRate?: RateWindow;
   readonly fill?: PaperFill;
+  /** The live order, when the route is live and every gate passed. */
+  readonly live?: LiveOrder;
   /** Shared state read so far, re-checked at commit. */
   readonly checks: DecisionChecks;
 }

@@ -943,11 +943,20 @@ const gates10to11: Row[] = [
     authenticated: true,
   },
   {
-    name: "venue_not_enabled: live on, no live adapter",
+    name: "venue_not_enabled: live_fallback deny and live off",
     entry: binance(),
-    policy: makePolicy({ live: true }),
+    policy: makePolicy({ liveFallback: "deny" }),
     error: "venue_not_enabled:binance-usdm",
     authenticated: true,
+  },
+  {
+    name: "gate 10 OK: live on without INTENTGATE_LIVE falls back to paper",
+    entry: binance(),
+    policy: makePolicy({ live: true, readyVenues: new Set(["binance-usdm"]) }),
+    error: null,
+    authenticated: true,
+    result: { mode: "paper", venue: "binance-usdm" },
+    position: "1",
   },
   {
     name: "gate 10 OK: live off, binance-usdm executes on paper",

@@ -1,0 +1,205 @@
+import type { Decision } from "../../core/decision.js";
+import { completeResult, type LiveOutcome, type SendRecord } from "../../core/liveOrder.js";
+import type { VenueName } from "../../core/plan.js";
+import { reason } from "../../core/reasons.js";
+import type { PlanResult } from "../../core/result.js";
+import type { Ledger } from "../../ports/ledger.js";
+import type { LookupOutcome, PreparedOrder, Venue } from "../../ports/venue.js";
+
+/** What live orders report, for logs and metrics. */
+export interface LiveOrderObserver {
+  /** A result (first or reconciled) was written. */
+  decided(result: PlanResult, seconds: number): void;
+  duplicate(lane: string, streamId: string): void;
+  failed(err: unknown, during: string): void;
+}
+
+/** A decision ready for stage 1, with what stage 2 needs. */
+export interface PreparedLive {
+  readonly decision: Decision;
+  /** Absent when the venue refused to prepare: `decision` is then a final FAILED/DENIED. */
+  readonly prepared?: PreparedOrder;
+}
+
+/**
+ * Live orders through their stages (wire-v1 §6 `UNKNOWN`; docs/architecture.md
+ * "Live orders"): prepare at the venue (which may sign through the signing
+ * plane) → stage 1 commit records the send → send once → stage 2 writes the
+ * result. A redelivered entry with a send record is never sent again, only
+ * looked up; open UNKNOWNs are reconciled by client order id (or the venue's
+ * order hash) with exactly one `reconciled: true` follow-up.
+ */
+export class LiveOrders {
+  readonly #venues: () => ReadonlyMap<VenueName, Venue>;
+  readonly #ledger: Ledger;
+  readonly #observer: LiveOrderObserver;
+  readonly #clock: () => number;
+
+  constructor(deps: {
+    venues: () => ReadonlyMap<VenueName, Venue>;
+    ledger: Ledger;
+    observer: LiveOrderObserver;
+    clock: () => number;
+  }) {
+    this.#venues = deps.venues;
+    this.#ledger = deps.ledger;
+    this.#observer = deps.observer;
+    this.#clock = deps.clock;
+  }
+
+  /**
+   * Prepares every live decision at its venue. A refusal (a venue rule, a
+   * signer denial) turns the decision into a final one with that reason and
+   * the same checks and claims; an accepted one gets its send record.
+   */
+  async prepare(decisions: readonly Decision[]): Promise<PreparedLive[]> {
+    return Promise.all(
+      decisions.map(async (decision): Promise<PreparedLive> => {
+        const live = decision.live;
+        if (!live) return { decision };
+        const venue = this.#venues().get(live.venue);
+        const refuse = (why: string, kind: "DENIED" | "FAILED"): PreparedLive => ({
+          decision: {
+            ...withoutLive(decision),
+            result: { ...decision.result, decision: kind, executed: false, error: why, mode: "live" },
+          },
+        });
+        if (!venue) return refuse(reason("venue_not_enabled", live.venue), "DENIED");
+        let outcome: Awaited<ReturnType<Venue["prepare"]>>;
+        try {
+          outcome = await venue.prepare(live.order, live.guard);
+        } catch (err) {
+          this.#observer.failed(err, "venue.prepare");
+          return refuse(reason("internal_error"), "FAILED");
+        }
+        if (!outcome.ok) return refuse(outcome.reason, outcome.decision);
+        const record: SendRecord = {
+          lane: decision.lane,
+          streamId: decision.streamId,
+          ref: outcome.prepared.ref,
+          startedAt: this.#clock(),
+          result: { ...decision.result, mode: "live", client_order_id: outcome.prepared.ref.clientOrderId },
+        };
+        return { decision: { ...decision, sendRecord: record }, prepared: outcome.prepared };
+      }),
+    );
+  }
+
+  /** Sends a stage-1-committed order once and writes its result (stage 2). */
+  async send(record: SendRecord, prepared: PreparedOrder, startedAt: number): Promise<void> {
+    const venue = this.#venues().get(record.ref.venue);
+    let outcome: LiveOutcome;
+    if (!venue) outcome = { kind: "unknown", detail: "venue_gone" };
+    else {
+      try {
+        const sent = await venue.send(prepared);
+        switch (sent.kind) {
+          case "placed":
+            outcome = { kind: "order", state: sent };
+            break;
+          case "rejected":
+            outcome = { kind: "failed", reason: sent.reason };
+            break;
+          case "already_placed":
+            // The venue has an order with this id: it was placed before. Find it; never send again.
+            outcome = this.#fromLookup(
+              record,
+              await venue.lookup(record.ref),
+              venue,
+              "duplicate_client_order_id",
+            );
+            break;
+          case "unknown":
+            outcome = { kind: "unknown", detail: sent.detail };
+            break;
+        }
+      } catch (err) {
+        this.#observer.failed(err, "venue.send");
+        outcome = { kind: "unknown", detail: "internal_error" };
+      }
+    }
+    await this.#finish(record, outcome, startedAt);
+  }
+
+  /**
+   * A redelivered entry that has a send record: the order may have been sent,
+   * so it is looked up, never sent again. Found → its result; not found once
+   * no request can still be in flight → `FAILED`; otherwise `UNKNOWN`, left
+   * open for reconciliation.
+   */
+  async resolve(record: SendRecord, startedAt: number): Promise<void> {
+    const venue = this.#venues().get(record.ref.venue);
+    let outcome: LiveOutcome;
+    if (!venue) outcome = { kind: "unknown", detail: "venue_gone" };
+    else {
+      try {
+        outcome = this.#fromLookup(record, await venue.lookup(record.ref), venue, "redelivered");
+      } catch (err) {
+        this.#observer.failed(err, "venue.lookup");
+        outcome = { kind: "unknown", detail: "redelivered" };
+      }
+    }
+    await this.#finish(record, outcome, startedAt);
+  }
+
+  /**
+   * One pass over the open UNKNOWNs (of one venue, when given): each one the
+   * venue can answer for gets its one `reconciled: true` follow-up. Returns
+   * how many are still open.
+   */
+  async reconcileOpen(venueName?: VenueName): Promise<number> {
+    const open = await this.#ledger.openUnknowns(venueName);
+    let left = 0;
+    for (const record of open) {
+      const venue = this.#venues().get(record.ref.venue);
+      if (!venue) {
+        left++;
+        continue;
+      }
+      const t0 = performance.now();
+      let outcome: LiveOutcome;
+      try {
+        outcome = this.#fromLookup(record, await venue.lookup(record.ref), venue, "unresolved");
+      } catch (err) {
+        this.#observer.failed(err, "venue.lookup");
+        left++;
+        continue;
+      }
+      if (outcome.kind === "unknown") {
+        left++;
+        continue;
+      }
+      const result = completeResult(record, outcome, this.#clock(), true);
+      const done = await this.#ledger.reconcile(record, result);
+      if (done === "committed") this.#observer.decided(result, (performance.now() - t0) / 1000);
+      else this.#observer.duplicate(record.lane, record.streamId);
+    }
+    return left;
+  }
+
+  #fromLookup(record: SendRecord, look: LookupOutcome, venue: Venue, unknownDetail: string): LiveOutcome {
+    switch (look.kind) {
+      case "found":
+        return { kind: "order", state: look };
+      case "not_found":
+        // Final only once no request for it can still reach the venue.
+        return this.#clock() > record.startedAt + venue.inFlightMs
+          ? { kind: "failed", reason: reason("venue_error", "order_not_found") }
+          : { kind: "unknown", detail: unknownDetail };
+      case "unavailable":
+        return { kind: "unknown", detail: unknownDetail };
+    }
+  }
+
+  async #finish(record: SendRecord, outcome: LiveOutcome, startedAt: number): Promise<void> {
+    const result = completeResult(record, outcome, this.#clock(), false);
+    const done = await this.#ledger.finishSend(record, result);
+    if (done === "committed") this.#observer.decided(result, (performance.now() - startedAt) / 1000);
+    else this.#observer.duplicate(record.lane, record.streamId);
+  }
+}
+
+function withoutLive(d: Decision): Decision {
+  const { live: _live, sendRecord: _record, ...rest } = d;
+  return rest;
+}

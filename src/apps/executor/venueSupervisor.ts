@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { VenueName } from "../../core/plan.js";
+import type { Venue } from "../../ports/venue.js";
+
+/** What the supervisor reports. */
+export interface VenueSupervisorObserver {
+  readinessChanged(venue: VenueName, ready: boolean, detail: string): void;
+  failed(err: unknown, during: string): void;
+}
+
+/**
+ * Keeps the set of live venues plans may be sent to (the live guard's third
+ * key, wire-v1 gate 10): a venue is in it once its readiness check passed
+ * (credentials work, clock skew within bounds, rules loaded) AND the open
+ * UNKNOWNs it had at start are reconciled, so no new plan for a venue runs
+ * before its earlier unknown outcomes are known. Readiness is checked again
+ * every `intervalMs`, as is reconciliation of open UNKNOWNs.
+ */
+export class VenueSupervisor {
+  readonly #venues: () => ReadonlyMap<VenueName, Venue>;
+  readonly #reconcile: (venue?: VenueName) => Promise<number>;
+  readonly #observer: VenueSupervisorObserver;
+  readonly #intervalMs: number;
+  readonly #ready = new Set<VenueName>();
+  readonly #reconciledAtStart = new Set<VenueName>();
+  readonly #lastDetail = new Map<VenueName, string>();
+
+  constructor(deps: {
+    venues: () => ReadonlyMap<VenueName, Venue>;
+    reconcile: (venue?: VenueName) => Promise<number>;
+    observer: VenueSupervisorObserver;
+    intervalMs: number;
+  }) {
+    this.#venues = deps.venues;
+    this.#reconcile = deps.reconcile;
+    this.#observer = deps.observer;
+    this.#intervalMs = deps.intervalMs;
+  }
+
+  /** Venues plans may be sent to live right now (read at each decision). */
+  get ready(): ReadonlySet<VenueName> {
+    return this.#ready;
+  }
+
+  /** One round: reconcile (each venue until its start-up UNKNOWNs are done), then check readiness. */
+  async check(): Promise<void> {
+    for (const [name, venue] of this.#venues()) {
+      if (!this.#reconciledAtStart.has(name)) {
+        try {
+          const left = await this.#reconcile(name);
+          if (left === 0) this.#reconciledAtStart.add(name);
+        } catch (err) {
+          this.#observer.failed(err, `reconcile ${name}`);
+        }
+      }
+      let ready = false;
+      let detail: string;
+      try {
+        const r = await venue.readiness();
+        ready = r.ready;
+        detail = r.detail;
+      } catch (err) {
+        this.#observer.failed(err, `readiness ${name}`);
+        detail = "readiness check failed";
+      }
+      if (ready && !this.#reconciledAtStart.has(name)) {
+        ready = false;
+        detail = "open UNKNOWN orders from before the start are not reconciled yet";
+      }
+      const was = this.#ready.has(name);
+      if (ready) this.#ready.add(name);
+      else this.#ready.delete(name);
+      if (was !== ready || this.#lastDetail.get(name) !== detail) {
+        this.#lastDetail.set(name, detail);
+        this.#observer.readinessChanged(name, ready, detail);
+      }
+    }
+    // Venues dropped by a reload are no longer ready.
+    for (const name of this.#ready) if (!this.#venues().has(name)) this.#ready.delete(name);
+  }
+
+  /** Checks now, then every interval, reconciling open UNKNOWNs each time, until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(this.#intervalMs, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) return;
+      await this.check();
+      try {
+        await this.#reconcile();
+      } catch (err) {
+        this.#observer.failed(err, "reconcile");
+      }
+    }
+  }
+}

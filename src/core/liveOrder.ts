@@ -1,0 +1,112 @@
+import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../ports/venue.js";
+import type { Lane, VenueName } from "./plan.js";
+import { reason } from "./reasons.js";
+import type { DecisionKind, PlanResult } from "./result.js";
+
+/**
+ * An order an accepted plan sends to a live venue, as the execution gate
+ * worked it out: the order, and the guard context the signing plane is told.
+ */
+export interface LiveOrder {
+  readonly venue: Exclude<VenueName, "paper">;
+  readonly order: VenueOrder;
+  readonly guard: OrderGuard;
+}
+
+/**
+ * The durable record that a live order is being sent, or was sent with an
+ * unknown outcome (wire-v1 §6 `UNKNOWN`). Written before the send, in the
+ * same atomic step as the decision's claims; while it exists for a pending
+ * entry, that entry is never sent again, only reconciled by asking the venue.
+ */
+export interface SendRecord {
+  readonly lane: Lane;
+  readonly streamId: string;
+  /** How to find the order at the venue. */
+  readonly ref: OrderRef;
+  /** When the send may have started (ms): `not_found` is final only after `startedAt + venue.inFlightMs`. */
+  readonly startedAt: number;
+  /** The result as decided, before the venue answered; completed by {@link completeResult}. */
+  readonly result: PlanResult;
+}
+
+/** Map key of a send record: `<lane>:<stream_id>` (the ledgers' field name too). */
+export const sendKey = (r: { readonly lane: Lane; readonly streamId: string }): string =>
+  `${r.lane}:${r.streamId}`;
+
+/** How a live order ended, as far as the executor knows. */
+export type LiveOutcome =
+  | { readonly kind: "order"; readonly state: VenueOrderState }
+  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "unknown"; readonly detail: string };
+
+/**
+ * The final or `UNKNOWN` result for a send record. An order the venue holds
+ * is `EXECUTED` (placed), unless it ended `rejected`/`expired`/`canceled`
+ * with nothing filled, which is `FAILED` / `venue_error:<status>`.
+ */
+export function completeResult(
+  record: SendRecord,
+  outcome: LiveOutcome,
+  now: number,
+  reconciled: boolean,
+): PlanResult {
+  const base = record.result;
+  const done = (decision: DecisionKind, error: string | null, state?: VenueOrderState): PlanResult => {
+    const r: PlanResult = {
+      ...base,
+      executed: decision === "EXECUTED",
+      decision,
+      error,
+      mode: "live",
+      client_order_id: record.ref.clientOrderId,
+      order_id: state?.orderId ?? null,
+      fill_qty: decision === "EXECUTED" ? (state?.fillQty ?? null) : null,
+      avg_price: decision === "EXECUTED" ? (state?.avgPrice ?? null) : null,
+      timestamp: now,
+    };
+    if (reconciled) r.reconciled = true;
+    else delete r.reconciled;
+    return r;
+  };
+  switch (outcome.kind) {
+    case "order": {
+      const s = outcome.state;
+      const nothingFilled = /^0(\.0*)?$/.test(s.fillQty);
+      if (s.status !== "open" && s.status !== "filled" && nothingFilled)
+        return done("FAILED", reason("venue_error", s.status), s);
+      return done("EXECUTED", null, s);
+    }
+    case "failed":
+      return done("FAILED", outcome.reason);
+    case "unknown":
+      return done("UNKNOWN", reason("venue_error", outcome.detail));
+  }
+}
+
+/** Reads a stored send record (ledger text); undefined when it is not one. */
+export function parseSendRecord(text: string): SendRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const r = v as Partial<Record<keyof SendRecord, unknown>>;
+  const ref = r.ref as Partial<Record<keyof OrderRef, unknown>> | undefined;
+  const ok =
+    (r.lane === "main" || r.lane === "manual") &&
+    typeof r.streamId === "string" &&
+    typeof r.startedAt === "number" &&
+    typeof r.result === "object" &&
+    r.result !== null &&
+    typeof ref === "object" &&
+    ref !== null &&
+    typeof ref.venue === "string" &&
+    typeof ref.account === "string" &&
+    typeof ref.symbol === "string" &&
+    typeof ref.clientOrderId === "string" &&
+    typeof ref.venueRef === "string";
+  return ok ? (v as SendRecord) : undefined;
+}

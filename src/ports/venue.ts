@@ -1,0 +1,132 @@
+import type { OrderType, Side, TradingState, VenueName } from "../core/plan.js";
+
+/**
+ * The venue port: where an accepted plan becomes an order. Live venues
+ * (Binance USDⓈ-M, Polymarket CLOB) sign through the signing plane and never
+ * hold a key; the paper venue fills in memory.
+ *
+ * Sending is split in two so the executor can record durably, between them,
+ * that an order is about to be sent (wire-v1 §6 `UNKNOWN`):
+ *
+ *   1. {@link Venue.prepare}: checks the order against the venue's own rules
+ *      (filters, tick sizes), signs what can be signed ahead, and fixes the
+ *      {@link OrderRef} by which the order can later be found; never sends.
+ *   2. {@link Venue.send}: sends it once. Never retried by the adapter after
+ *      the request may have reached the venue.
+ *
+ * An outcome that is not known for sure is `unknown`, never a guess: the
+ * executor then writes `UNKNOWN` and reconciles with {@link Venue.lookup}.
+ * Adapters never throw for venue answers; they return typed outcomes whose
+ * `reason` is a wire-v1 §6 reason code.
+ */
+export interface Venue {
+  readonly name: VenueName;
+  /**
+   * How long after `send` starts an order that {@link Venue.lookup} reports
+   * `not_found` might still appear at the venue (a request in flight). After
+   * it, `not_found` is final. Binance: the request's `recvWindow` bounds it.
+   */
+  readonly inFlightMs: number;
+  prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome>;
+  send(prepared: PreparedOrder): Promise<SendOutcome>;
+  /** Finds an order by its ref (client order id, or Polymarket's order hash). */
+  lookup(ref: OrderRef): Promise<LookupOutcome>;
+  /** Open positions of one account; `qty` signed (short < 0). */
+  positions(account: string): Promise<PositionsOutcome>;
+  /** Whether live orders may be sent now: credentials work, clock skew within bounds, rules loaded. */
+  readiness(): Promise<Readiness>;
+  close(): Promise<void>;
+}
+
+/** One order, derived from an accepted plan. Decimals are canonical text. */
+export interface VenueOrder {
+  readonly account: string;
+  /** Venue symbol (`BTCUSDT`) or, for Polymarket, the outcome token id. */
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly qty: string;
+  /** LIMIT price; absent for MARKET. */
+  readonly price: string | undefined;
+  /** The executor's reference price (for MARKET notional checks by the signer); absent when unknown. */
+  readonly referencePrice: string | undefined;
+  readonly reduceOnly: boolean;
+  /** Derived from plan_id (core/clientOrderId), within the venue's limits. */
+  readonly clientOrderId: string;
+}
+
+/** What the executor decided, sent to the signing plane as `guard_context` (signing-plane-v1 §2). */
+export interface OrderGuard {
+  readonly plan_id: string;
+  readonly source: string;
+  readonly decision: "EXECUTE";
+  readonly trading_state: TradingState;
+  readonly permit_id: string | null;
+  readonly mode: "live" | "paper";
+  readonly lane: string;
+  readonly stream_id: string;
+}
+
+/** How to find an order again; stored durably before sending. JSON-safe. */
+export interface OrderRef {
+  readonly venue: VenueName;
+  readonly account: string;
+  readonly symbol: string;
+  readonly clientOrderId: string;
+  /** What {@link Venue.lookup} asks by: the client order id, or the venue's order hash. */
+  readonly venueRef: string;
+}
+
+/** A prepared order: its ref, and what only the adapter reads. */
+export interface PreparedOrder {
+  readonly ref: OrderRef;
+  readonly venueData: unknown;
+}
+
+export type PrepareOutcome =
+  | { readonly ok: true; readonly prepared: PreparedOrder }
+  /** Refused before sending (a filter, a signer denial): nothing placed. `reason` is a wire-v1 code. */
+  | { readonly ok: false; readonly reason: string; readonly decision: "DENIED" | "FAILED" };
+
+/** A venue's order as it stands. */
+export interface VenueOrderState {
+  readonly orderId: string;
+  /** `open` (resting or partly filled), `filled`, `canceled`, `expired`, `rejected`. */
+  readonly status: "open" | "filled" | "canceled" | "expired" | "rejected";
+  readonly fillQty: string;
+  readonly avgPrice: string | null;
+}
+
+export type SendOutcome =
+  | ({ readonly kind: "placed" } & VenueOrderState)
+  /** The venue said no: nothing placed. */
+  | { readonly kind: "rejected"; readonly reason: string }
+  /** The venue says this client order id exists already: placed before; reconcile. */
+  | { readonly kind: "already_placed"; readonly detail: string }
+  /** May or may not have been placed (timeout, dropped response, 5xx, -1006/-1007). */
+  | { readonly kind: "unknown"; readonly detail: string };
+
+export type LookupOutcome =
+  | ({ readonly kind: "found" } & VenueOrderState)
+  | { readonly kind: "not_found" }
+  /** Could not ask (network, 5xx, throttled). */
+  | { readonly kind: "unavailable"; readonly detail: string };
+
+/** One open position; `qty` is a signed canonical decimal. */
+export interface VenuePosition {
+  readonly account: string;
+  readonly symbol: string;
+  readonly qty: string;
+}
+
+export type PositionsOutcome =
+  | { readonly ok: true; readonly positions: readonly VenuePosition[] }
+  | { readonly ok: false; readonly detail: string };
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why not ready, or a short summary when ready. Never holds a secret. */
+  readonly detail: string;
+  /** Measured clock offset (venue − local), when the venue has a clock. */
+  readonly clockOffsetMs?: number;
+}

@@ -1,0 +1,124 @@
+/**
+ * The signer's public entry: the only `src/signer/` module code outside the
+ * signer may import (test/architecture/importBoundaries.test.ts). It hands
+ * out {@link SigningPlane}s; the vault, key stores and plane internals stay
+ * behind it (loaded lazily, so a process using the remote plane never even
+ * loads the vault code).
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { SecretBytes } from "../core/auth/secretBytes.js";
+import type { SigningPlane } from "../ports/signingPlane.js";
+
+export { createRemotePlane, type RemotePlaneOptions } from "./remote/remotePlaneClient.js";
+
+/** How a process reaches its signing plane (the executor config's `signing` section). */
+export type PlaneSettings =
+  | {
+      readonly plane: "remote";
+      readonly socket: string;
+      readonly caller: string;
+      readonly token_env?: string | undefined;
+      readonly token_file?: string | undefined;
+      readonly timeout_ms: number;
+    }
+  | { readonly plane: "local"; readonly signer_config: string; readonly caller: string };
+
+/** A plane and the caller id to sign as. */
+export interface OpenedPlane {
+  readonly plane: SigningPlane;
+  readonly caller: string;
+}
+
+/** Why a plane could not be opened; the message never holds a secret. */
+export class PlaneOpenError extends Error {
+  override readonly name = "PlaneOpenError";
+}
+
+/**
+ * Opens the plane `settings` name. Relative paths resolve against `baseDir`.
+ * `remote` connects lazily (a signer that is down gives
+ * `signer_denied:signer_unavailable` per request, never a failed start);
+ * `local` opens the signer config's vault and audit log in this process and
+ * refuses when `live` is true (signing-plane-v1 §5).
+ */
+export async function openSigningPlane(
+  settings: PlaneSettings,
+  opts: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string; readonly live: boolean },
+): Promise<OpenedPlane> {
+  if (settings.plane === "remote") {
+    const token = await readToken(settings, opts);
+    const { createRemotePlane } = await import("./remote/remotePlaneClient.js");
+    return {
+      plane: createRemotePlane({
+        socketPath: resolve(opts.baseDir, settings.socket),
+        caller: settings.caller,
+        token,
+        timeoutMs: settings.timeout_ms,
+      }),
+      caller: settings.caller,
+    };
+  }
+  if (opts.live) {
+    throw new PlaneOpenError(
+      "signing.plane local refuses live trading (live: true): use the remote or pkcs11 plane",
+    );
+  }
+  const [
+    { loadSignerConfig, loadSignerSecret },
+    { Vault },
+    { openAuditLog },
+    { defaultPayloadHandlers },
+    local,
+  ] = await Promise.all([
+    import("./signerConfig.js"),
+    import("./vault/vault.js"),
+    import("./audit/auditLog.js"),
+    import("./payloads/registry.js"),
+    import("./localPlane.js"),
+  ]);
+  const config = await loadSignerConfig(resolve(opts.baseDir, settings.signer_config));
+  const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", opts.env);
+  const vault = await Vault.open(config.vault.path, passphrase);
+  try {
+    const audit = await openAuditLog(config.audit.path);
+    const plane = local.createLocalPlane({
+      config,
+      keyStore: vault,
+      handlers: defaultPayloadHandlers(),
+      audit,
+      onClose: () => vault.close(),
+    });
+    return { plane, caller: settings.caller };
+  } catch (err) {
+    vault.close();
+    throw err;
+  }
+}
+
+async function readToken(
+  settings: Extract<PlaneSettings, { plane: "remote" }>,
+  opts: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string },
+): Promise<SecretBytes> {
+  if (settings.token_env !== undefined) {
+    const v = opts.env[settings.token_env];
+    if (v === undefined || v === "")
+      throw new PlaneOpenError(`signing.token_env: environment variable ${settings.token_env} is not set`);
+    return new SecretBytes(Buffer.from(v, "utf8"));
+  }
+  if (settings.token_file !== undefined) {
+    const path = resolve(opts.baseDir, settings.token_file);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      throw new PlaneOpenError(
+        `signing.token_file: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+    const token = text.replace(/\r?\n$/, "");
+    if (token === "") throw new PlaneOpenError(`signing.token_file: ${path} is empty`);
+    return new SecretBytes(Buffer.from(token, "utf8"));
+  }
+  throw new PlaneOpenError("signing: give token_env or token_file");
+}
