@@ -159,7 +159,7 @@ async function buildPolicy(
     enabledVenues: frozenSet(enabledVenues),
     live: config.live,
     liveEnv: env[LIVE_ENV] === "1",
-    readyVenues: frozenSet(new Set<VenueName>()),
+    readyVenues: frozenMap(new Map<VenueName, ReadonlySet<string>>()),
     liveFallback: config.live_fallback,
   });
 }

@@ -62,8 +62,11 @@ export interface Policy {
   readonly live: boolean;
   /** `INTENTGATE_LIVE=1` in the executor's environment (key two of two). */
   readonly liveEnv: boolean;
-  /** Live venues whose readiness check passed; the executor fills it in at decision time. */
-  readonly readyVenues: ReadonlySet<VenueName>;
+  /**
+   * Live venues whose readiness check passed, each with the accounts that may
+   * trade live (`"*"`: every account); the executor fills it in at decision time.
+   */
+  readonly readyVenues: ReadonlyMap<VenueName, ReadonlySet<string>>;
   /** A live-venue plan that may not go live: `paper` executes it on the paper venue (`mode: "paper"`), `deny` denies it. */
   readonly liveFallback: "paper" | "deny";
 }

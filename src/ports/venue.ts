@@ -124,9 +124,15 @@ export type PositionsOutcome =
   | { readonly ok: false; readonly detail: string };
 
 export interface Readiness {
+  /** Whether the venue as a whole may take live orders (clock, rules, at least one account's credentials). */
   readonly ready: boolean;
   /** Why not ready, or a short summary when ready. Never holds a secret. */
   readonly detail: string;
+  /**
+   * Per account, whether its credentials work; an account missing here is
+   * ready when `ready` is. One account's revoked key must not stop the others.
+   */
+  readonly accounts?: Readonly<Record<string, { readonly ready: boolean; readonly detail: string }>>;
   /** Measured clock offset (venue − local), when the venue has a clock. */
   readonly clockOffsetMs?: number;
 }

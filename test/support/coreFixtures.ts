@@ -127,7 +127,7 @@ export function makePolicy(over: PolicyOverrides = {}): Policy {
     enabledVenues: new Set<VenueName>(["paper", "binance-usdm"]),
     live: false,
     liveEnv: false,
-    readyVenues: new Set<VenueName>(),
+    readyVenues: new Map<VenueName, ReadonlySet<string>>(),
     liveFallback: "paper",
     ...rest,
     limits: makeLimits(limits),

@@ -1,7 +1,10 @@
 import type { ExecutorConfig } from "../../config/configSchema.js";
+import { readCredential } from "../../config/readCredential.js";
+import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import type { VenueName } from "../../core/plan.js";
 import type { Venue } from "../../ports/venue.js";
 import type { OpenedPlane } from "../../signer/index.js";
+import { createBinanceVenue } from "../binance/binanceVenue.js";
 
 /** What building the live venues needs besides the config. */
 export interface OpenVenuesDeps {
@@ -11,10 +14,43 @@ export interface OpenVenuesDeps {
   readonly baseDir: string;
 }
 
-/** Builds the live venue adapters the config names (filled in below as adapters land). */
+/**
+ * Builds the live venue adapters the config names, each signing through the
+ * plane. With no `signing` section none is built: live-venue plans then fall
+ * back as the live guard says. A missing credential is a {@link ConfigError}.
+ */
 export async function openVenues(
-  _config: ExecutorConfig,
-  _deps: OpenVenuesDeps,
+  config: ExecutorConfig,
+  deps: OpenVenuesDeps,
 ): Promise<ReadonlyMap<VenueName, Venue>> {
-  return new Map();
+  const venues = new Map<VenueName, Venue>();
+  const { plane } = deps;
+  if (plane === undefined) return venues;
+  const binance = config.venues["binance-usdm"];
+  if (binance !== undefined) {
+    const accounts: Record<string, { apiKey: SecretBytes }> = {};
+    for (const [id, acct] of Object.entries(binance.accounts)) {
+      accounts[id] = {
+        apiKey: await readCredential(
+          acct,
+          "api_key",
+          `venues.binance-usdm.accounts.${id}`,
+          deps.env,
+          deps.baseDir,
+        ),
+      };
+    }
+    venues.set(
+      "binance-usdm",
+      createBinanceVenue({
+        baseUrl: binance.base_url,
+        accounts,
+        plane: plane.plane,
+        caller: plane.caller,
+        recvWindowMs: binance.recv_window_ms,
+        timeoutMs: binance.timeout_ms,
+      }),
+    );
+  }
+  return venues;
 }

@@ -21,7 +21,8 @@ export class VenueSupervisor {
   readonly #reconcile: (venue?: VenueName) => Promise<number>;
   readonly #observer: VenueSupervisorObserver;
   readonly #intervalMs: number;
-  readonly #ready = new Set<VenueName>();
+  /** Venue → accounts that may trade live (`"*"`: all). A new map per change, so readers never see it half-updated. */
+  #ready: ReadonlyMap<VenueName, ReadonlySet<string>> = new Map();
   readonly #reconciledAtStart = new Set<VenueName>();
   readonly #lastDetail = new Map<VenueName, string>();
 
@@ -38,7 +39,7 @@ export class VenueSupervisor {
   }
 
   /** Venues plans may be sent to live right now (read at each decision). */
-  get ready(): ReadonlySet<VenueName> {
+  get ready(): ReadonlyMap<VenueName, ReadonlySet<string>> {
     return this.#ready;
   }
 
@@ -55,10 +56,17 @@ export class VenueSupervisor {
       }
       let ready = false;
       let detail: string;
+      let accounts: ReadonlySet<string> = new Set(["*"]);
       try {
         const r = await venue.readiness();
         ready = r.ready;
         detail = r.detail;
+        if (r.accounts !== undefined) {
+          accounts = new Set(Object.entries(r.accounts).flatMap(([a, s]) => (s.ready ? [a] : [])));
+          const bad = Object.entries(r.accounts).filter(([, s]) => !s.ready);
+          if (bad.length > 0)
+            detail += `; not ready: ${bad.map(([a, s]) => `${a} (${s.detail})`).join(", ")}`;
+        }
       } catch (err) {
         this.#observer.failed(err, `readiness ${name}`);
         detail = "readiness check failed";
@@ -68,15 +76,18 @@ export class VenueSupervisor {
         detail = "open UNKNOWN orders from before the start are not reconciled yet";
       }
       const was = this.#ready.has(name);
-      if (ready) this.#ready.add(name);
-      else this.#ready.delete(name);
+      const next = new Map(this.#ready);
+      if (ready) next.set(name, accounts);
+      else next.delete(name);
+      this.#ready = next;
       if (was !== ready || this.#lastDetail.get(name) !== detail) {
         this.#lastDetail.set(name, detail);
         this.#observer.readinessChanged(name, ready, detail);
       }
     }
     // Venues dropped by a reload are no longer ready.
-    for (const name of this.#ready) if (!this.#venues().has(name)) this.#ready.delete(name);
+    const kept = new Map([...this.#ready].filter(([name]) => this.#venues().has(name)));
+    if (kept.size !== this.#ready.size) this.#ready = kept;
   }
 
   /** Checks now, then every interval, reconciling open UNKNOWNs each time, until `signal` aborts. */

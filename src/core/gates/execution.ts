@@ -1,7 +1,8 @@
 import { clientOrderId } from "../clientOrderId.js";
-import { absDecimal, addDecimal, formatDecimal, negDecimal, parseDecimal } from "../decimal.js";
+import { formatDecimal, parseDecimal } from "../decimal.js";
 import { positionKey } from "../facts.js";
 import type { LiveOrder } from "../liveOrder.js";
+import { positionAfter, positionDelta, reduceOnlyAllows } from "../paperFill.js";
 import { DEFAULT_ACCOUNT } from "../plan.js";
 import { reason } from "../reasons.js";
 import type { Evaluation, Gate, GateInput, GateOutcome } from "./gate.js";
@@ -26,12 +27,9 @@ export const executionGate: Gate = {
     const before = parseDecimal(beforeText, { signed: true });
     if (before === undefined) throw new Error("ledger holds a malformed position");
     const checks = { position: { account, symbol, expected: beforeText } };
-    const delta = plan.side === "BUY" ? plan.qty : negDecimal(plan.qty);
-    if (plan.reduce_only) {
-      const reduces = before !== 0n && before > 0n !== delta > 0n && absDecimal(delta) <= absDecimal(before);
-      if (!reduces)
-        return { ok: false, reason: reason("venue_error", "reduce_only_rejected"), kind: "FAILED", checks };
-    }
+    const delta = positionDelta(plan.side, plan.qty);
+    if (plan.reduce_only && !reduceOnlyAllows(before, delta))
+      return { ok: false, reason: reason("venue_error", "reduce_only_rejected"), kind: "FAILED", checks };
     const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy);
     if (price === undefined) throw new Error("no fill price after the limits gate");
     const fill = {
@@ -40,7 +38,7 @@ export const executionGate: Gate = {
       qty: formatDecimal(plan.qty),
       price: formatDecimal(price),
       before: beforeText,
-      after: formatDecimal(addDecimal(before, delta)),
+      after: formatDecimal(positionAfter(before, delta)),
     };
     return { ok: true, checks, found: { fill } };
   },

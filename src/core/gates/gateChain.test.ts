@@ -952,7 +952,7 @@ const gates10to11: Row[] = [
   {
     name: "gate 10 OK: live on without INTENTGATE_LIVE falls back to paper",
     entry: binance(),
-    policy: makePolicy({ live: true, readyVenues: new Set(["binance-usdm"]) }),
+    policy: makePolicy({ live: true, readyVenues: new Map([["binance-usdm", new Set(["*"])]]) }),
     error: null,
     authenticated: true,
     result: { mode: "paper", venue: "binance-usdm" },

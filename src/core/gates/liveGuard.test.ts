@@ -5,7 +5,7 @@ import type { Policy } from "../policy.js";
 
 const binance = (over: Record<string, unknown> = {}) =>
   planEntry(planObject({ venue: "binance-usdm", account: "acct-1", ...over }));
-const ready = new Set<VenueName>(["binance-usdm"]);
+const ready = new Map<VenueName, ReadonlySet<string>>([["binance-usdm", new Set(["*"])]]);
 
 /** Every combination of the live guard's three conditions (issue: live guard). */
 const cases: Array<{ live: boolean; env: boolean; ready: boolean }> = [];
@@ -18,7 +18,7 @@ describe("live guard (gate 10): live only with config live AND INTENTGATE_LIVE=1
     const policy: Policy = makePolicy({
       live: c.live,
       liveEnv: c.env,
-      readyVenues: c.ready ? ready : new Set(),
+      readyVenues: c.ready ? ready : new Map(),
     });
     it(`live=${c.live} env=${c.env} ready=${c.ready} → ${goesLive ? "live" : "paper"}`, () => {
       const d = decide(binance(), policy);
@@ -75,6 +75,16 @@ describe("live guard (gate 10): live only with config live AND INTENTGATE_LIVE=1
       },
     });
     expect(d.effects.claimPlanId).toBe(plan.plan_id);
+  });
+
+  it("readiness is per account: only accounts whose credentials work go live", () => {
+    const policy = makePolicy({
+      live: true,
+      liveEnv: true,
+      readyVenues: new Map([["binance-usdm", new Set(["acct-ok"])]]),
+    });
+    expect(decide(binance({ account: "acct-ok" }), policy).result.mode).toBe("live");
+    expect(decide(binance({ account: "acct-bad" }), policy).result.mode).toBe("paper");
   });
 
   it("a denied live-venue plan carries no live order", () => {

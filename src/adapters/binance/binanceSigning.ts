@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import { reason } from "../../core/reasons.js";
+import type { SigningPlane } from "../../ports/signingPlane.js";
+
+/** The signing-plane routes the adapter asks on (each must be allowlisted for `cex_api_signer`). */
+export interface BinanceRoutes {
+  /** `POST /fapi/v1/order`. */
+  readonly order: string;
+  /** `GET /fapi/v1/order` (lookups, reconciliation). */
+  readonly queryOrder: string;
+  /** `GET /fapi/v2/positionRisk` (positions, readiness). */
+  readonly positionRisk: string;
+}
+
+/** Default routes: `executor.binance-usdm.order` / `.query_order` / `.position_risk`. */
+export const BINANCE_ROUTES: BinanceRoutes = Object.freeze({
+  order: "executor.binance-usdm.order",
+  queryOrder: "executor.binance-usdm.query_order",
+  positionRisk: "executor.binance-usdm.position_risk",
+});
+
+/** The intent every Binance request is signed under. */
+export const BINANCE_INTENT = "cex_api_signer";
+
+/**
+ * A query string in Binance's form: `name=value` pairs joined by `&`, values
+ * percent-encoded (`encodeURIComponent`), in the given order. The exact text
+ * is what gets signed and sent.
+ * @example encodeQuery([["symbol", "BTCUSDT"], ["newClientOrderId", "ig/a"]]) // "symbol=BTCUSDT&newClientOrderId=ig%2Fa"
+ */
+export function encodeQuery(pairs: readonly (readonly [string, string])[]): string {
+  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+}
+
+/** What the plane is asked to sign. */
+export interface SignQueryRequest {
+  readonly account: string;
+  readonly route: string;
+  readonly target: Readonly<Record<string, unknown>>;
+  readonly guard: Readonly<Record<string, unknown>>;
+  /** The exact query string, without `signature`. */
+  readonly query: string;
+}
+
+/** The query with `&signature=<hex>` appended, or the plane's refusal as `signer_denied:<reason>`. */
+export type SignedQuery =
+  | { readonly ok: true; readonly signed: string }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Asks the signing plane for the HMAC of `query` (payload kind `hmac-query`).
+ * The adapter never sees the secret; a plane that throws counts as
+ * `signer_denied:signer_unavailable` (fail closed).
+ */
+export async function signQuery(
+  plane: SigningPlane,
+  caller: string,
+  r: SignQueryRequest,
+): Promise<SignedQuery> {
+  try {
+    const out = await plane.sign(caller, {
+      request_id: `ig-binance-${randomUUID()}`,
+      account: r.account,
+      intent: BINANCE_INTENT,
+      route: r.route,
+      target: r.target,
+      guard_context: r.guard,
+      payload: { kind: "hmac-query", query: r.query },
+    });
+    if (!out.granted) return { ok: false, reason: reason("signer_denied", out.reason) };
+    if (!/^[0-9a-f]{64}$/i.test(out.signature))
+      return { ok: false, reason: reason("signer_denied", "signer_unavailable") };
+    return { ok: true, signed: `${r.query}&signature=${out.signature}` };
+  } catch {
+    return { ok: false, reason: reason("signer_denied", "signer_unavailable") };
+  }
+}

@@ -1,0 +1,109 @@
+import type { HttpOutcome } from "./clobHttp.js";
+
+/**
+ * The one place CLOB answers to `POST /order` become domain outcomes. The
+ * CLOB reports a refusal only as English text (`{"error": "<message>"}`, or
+ * `errorMsg` in a 200 answer), so known messages are matched here, once, and
+ * turned into a stable `venue_error:<detail>`; an answer this table does not
+ * know is `unknown`, never a guess (the executor then reconciles by order
+ * hash).
+ *
+ * | answer | outcome |
+ * |---|---|
+ * | 200 with an `orderID` and status `live`/`matched`/`delayed`/`unmatched` | placed |
+ * | `… Duplicated …` | already placed (the order hash is at the venue) |
+ * | 401 | rejected `venue_error:unauthorized` (L2 headers refused: nothing processed) |
+ * | 403 | rejected `venue_error:forbidden` |
+ * | 429 | rejected `venue_error:rate_limited` |
+ * | 4xx / 200 with a message from {@link CLOB_REJECTIONS} | rejected `venue_error:<detail>` |
+ * | any other 4xx or 200, any 5xx, no answer after the request may have reached the venue | unknown |
+ * | no connection at all (refused, DNS) | rejected `venue_error:unreachable` (certainly not sent) |
+ */
+export type PostOrderOutcome =
+  | {
+      readonly kind: "placed";
+      readonly orderId: string;
+      readonly status: string;
+      /** Matched amounts as the CLOB writes them (decimal text), when given. */
+      readonly makingAmount: string | undefined;
+      readonly takingAmount: string | undefined;
+    }
+  | { readonly kind: "rejected"; readonly detail: string }
+  | { readonly kind: "duplicate" }
+  | { readonly kind: "unknown"; readonly detail: string };
+
+/** Known refusal messages (lowercased substring) → `venue_error` detail. Nothing was placed. */
+export const CLOB_REJECTIONS: ReadonlyArray<readonly [string, string]> = [
+  ["not enough balance / allowance", "insufficient_balance"],
+  ["breaks minimum tick size", "tick_size"],
+  ["size lower than the minimum", "min_size"],
+  ["fok orders are fully filled", "fok_not_filled"],
+  ["invalid signature", "invalid_signature"],
+  ["order_version_mismatch", "order_version_mismatch"],
+  ["order signer address has to be the address of the api key", "signer_mismatch"],
+  ["order owner has to be the owner of the api key", "owner_mismatch"],
+  ["invalid amount for a marketable buy order", "min_notional"],
+  ["invalid amounts", "amount_precision"],
+  ["invalid expiration", "invalid_expiration"],
+  ["invalid order payload", "invalid_order"],
+  ["market not found", "unknown_market"],
+  ["not yet ready to process new orders", "market_not_ready"],
+];
+
+/** Every `venue_error` detail a send can end with. */
+export const SEND_REJECTION_DETAILS: readonly string[] = [
+  ...new Set([
+    ...CLOB_REJECTIONS.map(([, d]) => d),
+    "unauthorized",
+    "forbidden",
+    "rate_limited",
+    "unreachable",
+    "reduce_only_rejected",
+  ]),
+];
+
+const PLACED_STATUSES = new Set(["live", "matched", "delayed", "unmatched"]);
+
+/** Classifies the answer (or the lack of one) to one `POST /order`. */
+export function classifyPostOrder(out: HttpOutcome, parsed: unknown): PostOrderOutcome {
+  if (out.kind === "error") {
+    return out.mayHaveReached
+      ? { kind: "unknown", detail: out.detail }
+      : { kind: "rejected", detail: "unreachable" };
+  }
+  const { status } = out;
+  if (status >= 500) return { kind: "unknown", detail: `http_${status}` };
+  if (status === 401) return { kind: "rejected", detail: "unauthorized" };
+  if (status === 403) return { kind: "rejected", detail: "forbidden" };
+  if (status === 429) return { kind: "rejected", detail: "rate_limited" };
+  const body = isRecord(parsed) ? parsed : {};
+  if (status === 200) {
+    const orderId = body.orderID;
+    const st = typeof body.status === "string" ? body.status.toLowerCase() : "";
+    if (typeof orderId === "string" && orderId !== "" && PLACED_STATUSES.has(st) && body.success !== false) {
+      return {
+        kind: "placed",
+        orderId,
+        status: st,
+        makingAmount: typeof body.makingAmount === "string" ? body.makingAmount : undefined,
+        takingAmount: typeof body.takingAmount === "string" ? body.takingAmount : undefined,
+      };
+    }
+  }
+  const message = [body.error, body.errorMsg].find((m): m is string => typeof m === "string" && m !== "");
+  const known = message === undefined ? undefined : matchMessage(message);
+  if (known === "duplicate") return { kind: "duplicate" };
+  if (known !== undefined && status >= 200 && status < 500) return { kind: "rejected", detail: known };
+  return { kind: "unknown", detail: `http_${status}` };
+}
+
+/** The detail for a known CLOB message, `duplicate`, or undefined. */
+function matchMessage(message: string): string | undefined {
+  const m = message.toLowerCase();
+  if (m.includes("duplicated")) return "duplicate";
+  return CLOB_REJECTIONS.find(([text]) => m.includes(text))?.[1];
+}
+
+function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

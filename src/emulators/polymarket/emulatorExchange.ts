@@ -1,0 +1,219 @@
+import { toChecksumAddress } from "../../adapters/polymarket/eip712.js";
+import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+
+/**
+ * The emulated CLOB's state: markets (tick size, neg-risk, minimum size,
+ * liquidity), balances per address (conditional tokens, optionally USDC),
+ * and the orders it accepted. All amounts are base units (6 decimals) held
+ * as bigints; prices are Decimals.
+ */
+
+/** One price level of resting liquidity (decimal text). */
+export interface EmulatorLevel {
+  readonly price: string;
+  readonly size: string;
+}
+
+/**
+ * A market, keyed by outcome token id. `liquidity` is what a marketable
+ * order fills against: `unlimited` (default: every order on or across any
+ * price fills in full), `none` (nothing fills: GTC orders rest, FOK orders
+ * are killed), or a book whose levels are consumed by fills. Fills happen at
+ * the order's own price (no price improvement).
+ */
+export interface EmulatorMarket {
+  /** e.g. "0.01". */
+  readonly tickSize: string;
+  readonly negRisk?: boolean;
+  /** Shares; default "5". */
+  readonly minOrderSize?: string;
+  readonly liquidity?:
+    | "unlimited"
+    | "none"
+    | { readonly bids: readonly EmulatorLevel[]; readonly asks: readonly EmulatorLevel[] };
+}
+
+/** An order the emulator accepted (a killed FOK is never one). */
+export interface EmulatorOrder {
+  /** The EIP-712 order hash: the CLOB's order id. */
+  readonly orderHash: string;
+  readonly owner: string;
+  readonly maker: string;
+  readonly signer: string;
+  readonly tokenId: string;
+  readonly side: "BUY" | "SELL";
+  readonly orderType: string;
+  /** Domain version the order was signed under. */
+  readonly version: string;
+  readonly negRisk: boolean;
+  /** The exchange the signature was checked against. */
+  readonly exchange: string;
+  readonly salt: string;
+  /** Shares (decimal text). */
+  readonly size: string;
+  readonly price: string;
+  sizeMatched: string;
+  status: "LIVE" | "MATCHED" | "CANCELED";
+  readonly createdAt: number;
+  /** The request body exactly as received. */
+  readonly rawBody: string;
+}
+
+interface MarketState {
+  tickSize: Decimal;
+  negRisk: boolean;
+  minOrderUnits: bigint;
+  liquidity: "unlimited" | "none" | { bids: Level[]; asks: Level[] };
+}
+
+interface Level {
+  price: Decimal;
+  units: bigint;
+}
+
+const ONE = 10n ** 18n;
+const PER_UNIT = 10n ** 12n;
+
+/** Decimal text → base units; throws a TypeError for a malformed or over-precise amount. */
+export function toUnits(text: string, what: string): bigint {
+  const d = parseDecimal(text);
+  if (d === undefined || d % PER_UNIT !== 0n)
+    throw new TypeError(`${what}: ${text} is not a 6-decimal amount`);
+  return d / PER_UNIT;
+}
+
+/** Base units → canonical decimal text. */
+export const unitsText = (units: bigint): string => formatDecimal((units * PER_UNIT) as Decimal);
+
+/** Lowercase hex of an address (the map key). */
+export const addressKey = (address: string | bigint): string => toChecksumAddress(address).toLowerCase();
+
+/** The emulated exchange: markets, balances and accepted orders, and the matching that moves them. */
+export class EmulatorExchange {
+  readonly markets = new Map<string, MarketState>();
+  readonly orders: EmulatorOrder[] = [];
+  readonly #byHash = new Map<string, EmulatorOrder>();
+  readonly #salts = new Set<string>();
+  readonly #tokens = new Map<string, Map<string, bigint>>();
+  readonly #collateral = new Map<string, bigint>();
+
+  /** Adds or replaces a market (its liquidity included). */
+  setMarket(tokenId: string, m: EmulatorMarket): void {
+    const tickSize = parseDecimal(m.tickSize);
+    if (tickSize === undefined || tickSize <= 0n || tickSize >= ONE)
+      throw new TypeError(`market ${tokenId}: tickSize`);
+    const lv = (l: EmulatorLevel): Level => {
+      const price = parseDecimal(l.price);
+      if (price === undefined) throw new TypeError(`market ${tokenId}: level price`);
+      return { price, units: toUnits(l.size, `market ${tokenId}: level size`) };
+    };
+    const liq = m.liquidity ?? "unlimited";
+    this.markets.set(tokenId, {
+      tickSize,
+      negRisk: m.negRisk ?? false,
+      minOrderUnits: toUnits(m.minOrderSize ?? "5", `market ${tokenId}: minOrderSize`),
+      liquidity:
+        typeof liq === "string"
+          ? liq
+          : {
+              bids: liq.bids.map(lv).sort((a, b) => (a.price > b.price ? -1 : 1)),
+              asks: liq.asks.map(lv).sort((a, b) => (a.price < b.price ? -1 : 1)),
+            },
+    });
+  }
+
+  /** An address's balance of a token, in base units. */
+  tokenUnits(address: string | bigint, tokenId: string): bigint {
+    return this.#tokens.get(addressKey(address))?.get(tokenId) ?? 0n;
+  }
+
+  /** Sets an address's balance of a token, in base units. */
+  setTokenUnits(address: string | bigint, tokenId: string, units: bigint): void {
+    const key = addressKey(address);
+    const m = this.#tokens.get(key) ?? new Map<string, bigint>();
+    this.#tokens.set(key, m);
+    if (units === 0n) m.delete(tokenId);
+    else m.set(tokenId, units);
+  }
+
+  /** Token balances of an address, by token id (non-zero only). */
+  holdings(address: string | bigint): ReadonlyMap<string, bigint> {
+    return this.#tokens.get(addressKey(address)) ?? new Map();
+  }
+
+  /** USDC units, or undefined when not tracked (unlimited). */
+  collateralUnits(address: string | bigint): bigint | undefined {
+    return this.#collateral.get(addressKey(address));
+  }
+
+  /** Sets an address's USDC in base units; `undefined` makes it unlimited. */
+  setCollateralUnits(address: string | bigint, units: bigint | undefined): void {
+    if (units === undefined) this.#collateral.delete(addressKey(address));
+    else this.#collateral.set(addressKey(address), units);
+  }
+
+  /** An accepted order by its hash. */
+  order(hash: string): EmulatorOrder | undefined {
+    return this.#byHash.get(hash.toLowerCase());
+  }
+
+  /** True when the order hash, or the maker's salt, was accepted before. */
+  isDuplicate(hash: string, maker: bigint, salt: bigint): boolean {
+    return this.#byHash.has(hash.toLowerCase()) || this.#salts.has(`${addressKey(maker)}:${salt}`);
+  }
+
+  /** What a new order of `maker` can still commit: balance minus what its resting orders hold. */
+  available(maker: bigint, side: "BUY" | "SELL", tokenId: string): bigint | undefined {
+    const key = addressKey(maker);
+    let reserved = 0n;
+    for (const o of this.orders) {
+      if (o.status !== "LIVE" || addressKey(o.maker) !== key || o.side !== side) continue;
+      const left = toUnits(o.size, "size") - toUnits(o.sizeMatched, "size");
+      if (side === "SELL" && o.tokenId === tokenId) reserved += left;
+      if (side === "BUY") reserved += (left * (parseDecimal(o.price) ?? 0n)) / ONE;
+    }
+    if (side === "SELL") return this.tokenUnits(maker, tokenId) - reserved;
+    const usdc = this.collateralUnits(maker);
+    return usdc === undefined ? undefined : usdc - reserved;
+  }
+
+  /** Shares a marketable order at `price` can fill now (not consuming). */
+  fillable(tokenId: string, side: "BUY" | "SELL", price: Decimal, shares: bigint): bigint {
+    const m = this.markets.get(tokenId);
+    if (m === undefined || m.liquidity === "none") return 0n;
+    if (m.liquidity === "unlimited") return shares;
+    let total = 0n;
+    for (const l of side === "BUY" ? m.liquidity.asks : m.liquidity.bids) {
+      if (side === "BUY" ? l.price > price : l.price < price) break;
+      total += l.units;
+      if (total >= shares) return shares;
+    }
+    return total;
+  }
+
+  /** Records an accepted order and fills `fillShares` of it at its price, moving balances. */
+  accept(o: EmulatorOrder, saltMaker: bigint, salt: bigint, fillShares: bigint, fillUsdc: bigint): void {
+    const m = this.markets.get(o.tokenId);
+    if (m !== undefined && typeof m.liquidity === "object") {
+      let left = fillShares;
+      const levels = o.side === "BUY" ? m.liquidity.asks : m.liquidity.bids;
+      for (const l of levels) {
+        if (left === 0n) break;
+        let take = left;
+        if (l.units < take) take = l.units;
+        l.units -= take;
+        left -= take;
+      }
+      const kept = levels.filter((l) => l.units > 0n);
+      if (o.side === "BUY") m.liquidity.asks = kept;
+      else m.liquidity.bids = kept;
+    }
+    const sign = o.side === "BUY" ? 1n : -1n;
+    this.setTokenUnits(o.maker, o.tokenId, this.tokenUnits(o.maker, o.tokenId) + sign * fillShares);
+    const usdc = this.collateralUnits(o.maker);
+    if (usdc !== undefined) this.setCollateralUnits(o.maker, usdc - sign * fillUsdc);
+    this.orders.push(o);
+    this.#byHash.set(o.orderHash.toLowerCase(), o);
+    this.#salts.add(`${addressKey(saltMaker)}:${salt}`);
+  }
+}

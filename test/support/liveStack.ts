@@ -1,0 +1,432 @@
+/**
+ * The whole live path as real processes: a remote signer child process
+ * (`intentgate signer --config F`, its vault holding canary keys), the venue
+ * emulators on 127.0.0.1 (in this process), and executor child processes
+ * (`intentgate executor --config F` with `live: true` and `INTENTGATE_LIVE=1`)
+ * on a real bus. Every child's stdout/stderr is kept for the secret search,
+ * and each runs with `--heapsnapshot-signal=SIGUSR2` so a test can take its
+ * heap snapshot.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BINANCE_ROUTES } from "../../src/adapters/binance/binanceSigning.js";
+import { openBackend } from "../../src/adapters/openBackend.js";
+import type { PlanResult } from "../../src/core/result.js";
+import { type BinanceEmulator, startBinanceEmulator } from "../../src/emulators/binance/binanceEmulator.js";
+import type { Backend } from "../../src/ports/backend.js";
+import { signPlan } from "../../src/sdk/signPlan.js";
+import { newApiKey } from "./binanceHarness.js";
+import { ROOT } from "./executorHarness.js";
+import { type PlaneScenario, provisionVault, signerConfigFor } from "./signerPlanes.js";
+import { uniquePrefix } from "./uniquePrefix.js";
+
+const CLI = join(ROOT, "src", "apps", "cli", "main.ts");
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export const PRODUCER_KEY = "live-k1";
+export const PRODUCER_SOURCE = "live_src";
+export const EXIT_KEY = "exit-k1";
+export const EXIT_SOURCE = "exit_src";
+export const BINANCE_ACCOUNT = "acct-live";
+/** An account whose API key the emulator knows with a different secret than the vault's (-1022). */
+export const BAD_SIG_ACCOUNT = "acct-badsig";
+export const EXECUTOR_CALLER = "executor-1";
+
+/** The secrets this stack holds; the canaries are what must never leave the signer. */
+export interface StackSecrets {
+  /** Binance HMAC secrets in the vault (canaries). */
+  readonly binanceSecret: string;
+  readonly badSigVaultSecret: string;
+  /** Harness secrets (the executor legitimately holds the producer secret, the API keys and the token). */
+  readonly producerSecret: string;
+  readonly exitSecret: string;
+  readonly signerToken: string;
+  readonly vaultPassphrase: string;
+  readonly apiKey: string;
+  readonly badSigApiKey: string;
+}
+
+/** A child process with its collected output. */
+export interface Proc {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+export interface LiveStack {
+  readonly dir: string;
+  readonly prefix: string;
+  readonly busUrl: string;
+  readonly secrets: StackSecrets;
+  readonly emulator: BinanceEmulator;
+  readonly signer: Proc;
+  readonly auditPath: string;
+  readonly backend: Backend;
+  readonly configPath: string;
+  /** Starts one executor child process (`consumer` names it in the group). */
+  startExecutor(consumer: string, env?: Record<string, string>): Promise<Proc>;
+  /** Publishes one signed plan for the live Binance account; returns its stream id. */
+  publish(over: Record<string, unknown>, opts?: { exit?: boolean }): Promise<string>;
+  /** Every result so far. */
+  results(): Promise<PlanResult[]>;
+  /** Waits until `pred` holds over the results. */
+  waitFor(pred: (rs: PlanResult[]) => boolean, ms?: number): Promise<PlanResult[]>;
+  /** Every executor's output so far (also of stopped ones). */
+  executorOutput(): string;
+  close(): Promise<void>;
+}
+
+export interface LiveStackOptions {
+  /** Bus URL (a redis URL, or omitted for a SQLite file in the stack's directory). */
+  readonly redisUrl?: string;
+  /** Executor config overrides (merged at the top level). */
+  readonly executor?: Record<string, unknown>;
+  /** Binance venue config overrides. */
+  readonly binance?: Record<string, unknown>;
+}
+
+function track(child: ChildProcess): Proc {
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitOutput(p: Proc, text: string, ms: number): Promise<void> {
+  const t0 = Date.now();
+  while (!p.output().includes(text)) {
+    if (Date.now() - t0 > ms || p.child.exitCode !== null)
+      throw new Error(`no ${JSON.stringify(text)} in output:\n${p.output()}`);
+    await sleep(20);
+  }
+}
+
+/** Stops a child with SIGTERM (SIGKILL after 10 s); resolves with its exit code. */
+export async function stopProc(p: Proc): Promise<number | null> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
+  const code = await p.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Starts signer, emulator and the shared bus; executors are started by the test. */
+export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveStack> {
+  const dir = await mkdtemp(join(tmpdir(), "ig-live-"));
+  const hex = (n: number) => randomBytes(n).toString("hex");
+  const secrets: StackSecrets = {
+    binanceSecret: `CANARYbinance${hex(20)}`,
+    badSigVaultSecret: `CANARYbadsig${hex(20)}`,
+    producerSecret: `producer-${hex(16)}`,
+    exitSecret: `exit-${hex(16)}`,
+    signerToken: `token-${hex(16)}`,
+    vaultPassphrase: `pass-${hex(12)}`,
+    apiKey: newApiKey(),
+    badSigApiKey: newApiKey(),
+  };
+  const scenario: PlaneScenario = {
+    callers: [EXECUTOR_CALLER],
+    intents: {
+      cex_api_signer: {
+        routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk],
+      },
+    },
+    accounts: {
+      [BINANCE_ACCOUNT]: { cex_api_signer: "binance-key" },
+      [BAD_SIG_ACCOUNT]: { cex_api_signer: "badsig-key" },
+    },
+    // the signer's own hard limit, independent of the executor's
+    policy: { cex_api_signer: { max_notional: "50000" } },
+    keys: [
+      { id: "binance-key", kind: "hmac", secret: secrets.binanceSecret, encoding: "raw" },
+      { id: "badsig-key", kind: "hmac", secret: secrets.badSigVaultSecret, encoding: "raw" },
+    ],
+  };
+  const vaultPath = join(dir, "vault.json");
+  const auditPath = join(dir, "audit.jsonl");
+  const socket = join(dir, "signer.sock");
+  await provisionVault(scenario, vaultPath, secrets.vaultPassphrase);
+  const signerConfig = join(dir, "signer.json");
+  const sc = signerConfigFor(scenario, { vault: vaultPath, audit: auditPath, socket });
+  await writeFile(signerConfig, JSON.stringify({ ...sc, live: true }));
+  const signer = track(
+    spawn(
+      process.execPath,
+      [
+        "--heapsnapshot-signal=SIGUSR2",
+        `--diagnostic-dir=${join(dir, "signer-heap")}`,
+        "--import",
+        "tsx",
+        CLI,
+        "signer",
+        "--config",
+        signerConfig,
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? "",
+          IG_CONF_VAULT_PASS: secrets.vaultPassphrase,
+          IG_CONF_TOKEN_0: secrets.signerToken,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    ),
+  );
+  await waitOutput(signer, "signer ready", 30_000);
+
+  const emulator = await startBinanceEmulator({
+    accounts: [
+      { name: BINANCE_ACCOUNT, apiKey: secrets.apiKey, secret: secrets.binanceSecret },
+      // the emulator knows this key with another secret than the vault's: every signature it gets is wrong
+      { name: BAD_SIG_ACCOUNT, apiKey: secrets.badSigApiKey, secret: `other-${hex(8)}` },
+    ],
+  });
+
+  const prefix = uniquePrefix();
+  const busUrl = opts.redisUrl ?? `sqlite:${join(dir, "bus.db")}`;
+  const configPath = join(dir, "executor.json");
+  const config = {
+    bus: busUrl,
+    prefix,
+    exit_owner: EXIT_SOURCE,
+    keys: {
+      [PRODUCER_KEY]: { alg: "hmac-sha256", secret_env: "IG_PRODUCER_SECRET", source: PRODUCER_SOURCE },
+      [EXIT_KEY]: { alg: "hmac-sha256", secret_env: "IG_EXIT_SECRET", source: EXIT_SOURCE },
+    },
+    sources: { [PRODUCER_SOURCE]: { lanes: ["main"] }, [EXIT_SOURCE]: { lanes: ["main"] } },
+    claim_idle_ms: 1000,
+    reconcile_interval_ms: 200,
+    venues: {
+      paper: { prices: { BTCUSDT: "65000", ETHUSDT: "3000" } },
+      "binance-usdm": {
+        base_url: emulator.url,
+        timeout_ms: 1000,
+        accounts: {
+          [BINANCE_ACCOUNT]: { api_key_env: "IG_BINANCE_API_KEY" },
+          [BAD_SIG_ACCOUNT]: { api_key_env: "IG_BADSIG_API_KEY" },
+        },
+        ...opts.binance,
+      },
+    },
+    signing: {
+      plane: "remote",
+      socket,
+      caller: EXECUTOR_CALLER,
+      token_env: "IG_SIGNER_TOKEN",
+      timeout_ms: 3000,
+    },
+    live: true,
+    log_level: "info",
+    ...opts.executor,
+  };
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  const backend = await openBackend({ url: busUrl, prefix });
+  await backend.ensureGroups();
+
+  const executors: Proc[] = [];
+  let n = 0;
+  const stack: LiveStack = {
+    dir,
+    prefix,
+    busUrl,
+    secrets,
+    emulator,
+    signer,
+    auditPath,
+    backend,
+    configPath,
+    async startExecutor(consumer, env = {}) {
+      const p = track(
+        spawn(
+          process.execPath,
+          [
+            "--heapsnapshot-signal=SIGUSR2",
+            `--diagnostic-dir=${join(dir, `executor-heap-${consumer}`)}`,
+            "--import",
+            "tsx",
+            CLI,
+            "executor",
+            "--config",
+            configPath,
+            "--consumer",
+            consumer,
+          ],
+          {
+            cwd: ROOT,
+            env: {
+              PATH: process.env.PATH ?? "",
+              HOME: process.env.HOME ?? "",
+              INTENTGATE_LIVE: "1",
+              IG_PRODUCER_SECRET: secrets.producerSecret,
+              IG_EXIT_SECRET: secrets.exitSecret,
+              IG_SIGNER_TOKEN: secrets.signerToken,
+              IG_BINANCE_API_KEY: secrets.apiKey,
+              IG_BADSIG_API_KEY: secrets.badSigApiKey,
+              ...env,
+            },
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        ),
+      );
+      executors.push(p);
+      await waitOutput(p, "executor started", 30_000);
+      return p;
+    },
+    async publish(over, o = {}) {
+      const plan = {
+        v: 1,
+        plan_id: `lp-${++n}-${hex(3)}`,
+        source: o.exit ? EXIT_SOURCE : PRODUCER_SOURCE,
+        venue: "binance-usdm",
+        account: BINANCE_ACCOUNT,
+        symbol: "BTCUSDT",
+        side: "BUY",
+        qty: "0.01",
+        created_at: Date.now(),
+        ...over,
+      };
+      const signed = signPlan({
+        plan,
+        key: o.exit
+          ? { keyId: EXIT_KEY, alg: "hmac-sha256", secret: secrets.exitSecret }
+          : { keyId: PRODUCER_KEY, alg: "hmac-sha256", secret: secrets.producerSecret },
+      });
+      return backend.publish("main", [
+        ["plan", signed.plan],
+        ["auth", signed.auth],
+      ]);
+    },
+    async results() {
+      return (await backend.readResults("0", 100_000)).map((r) => r.result);
+    },
+    async waitFor(pred, ms = 30_000) {
+      const t0 = Date.now();
+      for (;;) {
+        const rs = await stack.results();
+        if (pred(rs)) return rs;
+        if (Date.now() - t0 > ms)
+          throw new Error(
+            `timed out waiting for results; have ${JSON.stringify(rs, null, 1).slice(0, 4000)}\nexecutor output:\n${stack.executorOutput().slice(-4000)}`,
+          );
+        await sleep(50);
+      }
+    },
+    executorOutput() {
+      return executors.map((p) => p.output()).join("\n");
+    },
+    async close() {
+      for (const p of executors) await stopProc(p);
+      await stopProc(signer);
+      await backend.close();
+      await emulator.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Sends SIGUSR2 to a child started with `--heapsnapshot-signal=SIGUSR2` and returns the snapshot's text. */
+export async function heapSnapshotOf(p: Proc, diagnosticDir: string): Promise<string> {
+  const before = existsSync(diagnosticDir) ? new Set(await readdir(diagnosticDir)) : new Set<string>();
+  p.child.kill("SIGUSR2");
+  const t0 = Date.now();
+  for (;;) {
+    if (existsSync(diagnosticDir)) {
+      const fresh = (await readdir(diagnosticDir)).filter(
+        (f) => f.endsWith(".heapsnapshot") && !before.has(f),
+      );
+      if (fresh.length > 0) {
+        const path = join(diagnosticDir, fresh[0]!);
+        // the file is complete once it parses as JSON
+        for (;;) {
+          const text = await readFile(path, "utf8");
+          try {
+            JSON.parse(text);
+            return text;
+          } catch {
+            if (Date.now() - t0 > 60_000) throw new Error(`heap snapshot ${path} never completed`);
+            await sleep(100);
+          }
+        }
+      }
+    }
+    if (Date.now() - t0 > 60_000) throw new Error("no heap snapshot written");
+    await sleep(100);
+  }
+}
+
+/**
+ * The process's whole writable memory (every `rw` mapping of
+ * `/proc/<pid>/mem`): the V8 heap, off-heap buffers, OpenSSL's and libc's
+ * allocations, the environment. Stronger than a heap snapshot, which leaves
+ * out ArrayBuffer contents.
+ */
+export async function processMemoryOf(pid: number): Promise<Buffer[]> {
+  const maps = await readFile(`/proc/${pid}/maps`, "utf8");
+  const { open } = await import("node:fs/promises");
+  const fh = await open(`/proc/${pid}/mem`, "r");
+  const chunks: Buffer[] = [];
+  try {
+    for (const line of maps.split("\n")) {
+      const m = /^([0-9a-f]+)-([0-9a-f]+) (r[w-])/.exec(line);
+      if (!m || m[3] !== "rw") continue;
+      const start = BigInt(`0x${m[1]}`);
+      const end = BigInt(`0x${m[2]}`);
+      const len = Number(end - start);
+      if (len > 512 * 1024 * 1024) continue;
+      const buf = Buffer.alloc(len);
+      try {
+        const { bytesRead } = await fh.read(buf, 0, len, Number(start));
+        chunks.push(buf.subarray(0, bytesRead));
+      } catch {
+        // unreadable mapping (guard pages): skip
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return chunks;
+}
+
+/** Every encoding of a secret a leak could take: raw, hex, base64, base64url (with and without padding). */
+export function secretForms(secret: string | Buffer): string[] {
+  const b = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
+  const forms = new Set([
+    b.toString("latin1"),
+    b.toString("hex"),
+    b.toString("hex").toUpperCase(),
+    b.toString("base64"),
+    b.toString("base64").replace(/=+$/, ""),
+    b.toString("base64url"),
+  ]);
+  return [...forms].filter((f) => f.length >= 8);
+}
+
+/** The forms of `secret` found in `haystacks`. */
+export function findSecret(secret: string | Buffer, haystacks: ReadonlyArray<string | Buffer>): string[] {
+  const hits: string[] = [];
+  for (const form of secretForms(secret)) {
+    const needle = Buffer.from(form, "latin1");
+    // UTF-16 too: V8 may store a string two bytes per character
+    const wide = Buffer.from(form, "utf16le");
+    for (const h of haystacks) {
+      const hb = typeof h === "string" ? Buffer.from(h, "utf8") : h;
+      if (hb.includes(needle) || hb.includes(wide)) {
+        hits.push(form);
+        break;
+      }
+    }
+  }
+  return hits;
+}
