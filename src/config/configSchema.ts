@@ -176,9 +176,21 @@ const binanceSchema = z.strictObject({
 /** Polymarket CLOB: per account, the L2 API key and passphrase the executor sends; the L2 secret and the wallet key live in the signer. */
 const polymarketSchema = z.strictObject({
   base_url: httpUrl,
+  /** The data API for positions (`https://data-api.polymarket.com`); default `base_url`. */
+  data_api_url: httpUrl.optional(),
+  /** Token ids whose market rules the readiness check loads. */
+  markets: z
+    .array(z.string().regex(/^(0|[1-9][0-9]{0,77})$/, { error: "must be a token id (decimal)" }))
+    .default([]),
   chain_id: posInt.default(137),
   order_version: z.enum(["1", "2"], { error: 'must be "1" or "2"' }).default("2"),
   timeout_ms: posInt.default(5000),
+  /**
+   * How long after a send an order the CLOB does not know might still appear
+   * (a request in flight); default timeout_ms + 60000. Keep it above the
+   * CLOB's L2 timestamp tolerance.
+   */
+  in_flight_ms: posInt.optional(),
   accounts: z.record(
     nonEmpty,
     z

@@ -17,10 +17,24 @@ import { BINANCE_ROUTES } from "../../src/adapters/binance/binanceSigning.js";
 import { openBackend } from "../../src/adapters/openBackend.js";
 import type { PlanResult } from "../../src/core/result.js";
 import { type BinanceEmulator, startBinanceEmulator } from "../../src/emulators/binance/binanceEmulator.js";
+import {
+  type PolymarketEmulator,
+  startPolymarketEmulator,
+} from "../../src/emulators/polymarket/polymarketEmulator.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
 import { newApiKey } from "./binanceHarness.js";
 import { ROOT } from "./executorHarness.js";
+import {
+  PM_ACCOUNT,
+  PM_ADDRESS,
+  PM_CANARY,
+  PM_ROUTE_L2,
+  PM_ROUTE_ORDER,
+  PM_TOKEN,
+  polymarketScenario,
+  worldEmulatorOptions,
+} from "./polymarketWorld.js";
 import { type PlaneScenario, provisionVault, signerConfigFor } from "./signerPlanes.js";
 import { uniquePrefix } from "./uniquePrefix.js";
 
@@ -63,6 +77,7 @@ export interface LiveStack {
   readonly busUrl: string;
   readonly secrets: StackSecrets;
   readonly emulator: BinanceEmulator;
+  readonly polymarket: PolymarketEmulator;
   readonly signer: Proc;
   readonly auditPath: string;
   readonly backend: Backend;
@@ -71,6 +86,10 @@ export interface LiveStack {
   startExecutor(consumer: string, env?: Record<string, string>): Promise<Proc>;
   /** Publishes one signed plan for the live Binance account; returns its stream id. */
   publish(over: Record<string, unknown>, opts?: { exit?: boolean }): Promise<string>;
+  /** Publishes one signed plan for the live Polymarket account (a LIMIT BUY of 10 shares at 0.5 by default). */
+  publishPm(over: Record<string, unknown>, opts?: { exit?: boolean }): Promise<string>;
+  /** The key material that must never leave the signer process, as bytes. */
+  canaries(): Buffer[];
   /** Every result so far. */
   results(): Promise<PlanResult[]>;
   /** Waits until `pred` holds over the results. */
@@ -133,22 +152,27 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     apiKey: newApiKey(),
     badSigApiKey: newApiKey(),
   };
+  const pm = polymarketScenario();
   const scenario: PlaneScenario = {
     callers: [EXECUTOR_CALLER],
     intents: {
       cex_api_signer: {
         routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk],
       },
+      per_user_clob_signer: { routes: [PM_ROUTE_ORDER] },
+      clob_api_signer: { routes: [PM_ROUTE_L2] },
     },
     accounts: {
       [BINANCE_ACCOUNT]: { cex_api_signer: "binance-key" },
       [BAD_SIG_ACCOUNT]: { cex_api_signer: "badsig-key" },
+      ...pm.accounts,
     },
     // the signer's own hard limit, independent of the executor's
     policy: { cex_api_signer: { max_notional: "50000" } },
     keys: [
       { id: "binance-key", kind: "hmac", secret: secrets.binanceSecret, encoding: "raw" },
       { id: "badsig-key", kind: "hmac", secret: secrets.badSigVaultSecret, encoding: "raw" },
+      ...pm.keys,
     ],
   };
   const vaultPath = join(dir, "vault.json");
@@ -193,6 +217,9 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     ],
   });
 
+  // The CLOB refuses L2 timestamps older than 3 s here, so an order not found 5 s after its send is final.
+  const polymarket = await startPolymarketEmulator({ ...worldEmulatorOptions(), timestampToleranceS: 3 });
+
   const prefix = uniquePrefix();
   const busUrl = opts.redisUrl ?? `sqlite:${join(dir, "bus.db")}`;
   const configPath = join(dir, "executor.json");
@@ -218,6 +245,19 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
         },
         ...opts.binance,
       },
+      polymarket: {
+        base_url: polymarket.url,
+        timeout_ms: 1000,
+        in_flight_ms: 5000,
+        markets: [PM_TOKEN],
+        accounts: {
+          [PM_ACCOUNT]: {
+            api_key_env: "IG_PM_API_KEY",
+            passphrase_env: "IG_PM_PASSPHRASE",
+            address: PM_ADDRESS,
+          },
+        },
+      },
     },
     signing: {
       plane: "remote",
@@ -242,6 +282,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     busUrl,
     secrets,
     emulator,
+    polymarket,
     signer,
     auditPath,
     backend,
@@ -273,6 +314,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
               IG_SIGNER_TOKEN: secrets.signerToken,
               IG_BINANCE_API_KEY: secrets.apiKey,
               IG_BADSIG_API_KEY: secrets.badSigApiKey,
+              IG_PM_API_KEY: PM_CANARY.apiKey,
+              IG_PM_PASSPHRASE: PM_CANARY.passphrase,
               ...env,
             },
             stdio: ["ignore", "pipe", "pipe"],
@@ -307,6 +350,29 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
         ["auth", signed.auth],
       ]);
     },
+    async publishPm(over, o = {}) {
+      return stack.publish(
+        {
+          venue: "polymarket",
+          account: PM_ACCOUNT,
+          symbol: PM_TOKEN,
+          type: "LIMIT",
+          price: "0.5",
+          qty: "10",
+          ...over,
+        },
+        o,
+      );
+    },
+    canaries() {
+      return [
+        Buffer.from(secrets.binanceSecret, "utf8"),
+        Buffer.from(secrets.badSigVaultSecret, "utf8"),
+        Buffer.from(PM_CANARY.privateKeyHex, "hex"),
+        Buffer.from(PM_CANARY.secret, "base64url"),
+        Buffer.from(PM_CANARY.secret, "utf8"),
+      ];
+    },
     async results() {
       return (await backend.readResults("0", 100_000)).map((r) => r.result);
     },
@@ -330,6 +396,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       await stopProc(signer);
       await backend.close();
       await emulator.close();
+      await polymarket.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,8 @@ import type { VenueName } from "../../core/plan.js";
 import type { Venue } from "../../ports/venue.js";
 import type { OpenedPlane } from "../../signer/index.js";
 import { createBinanceVenue } from "../binance/binanceVenue.js";
+import type { PolymarketAccountConfig } from "../polymarket/accounts.js";
+import { createPolymarketVenue } from "../polymarket/polymarketVenue.js";
 
 /** What building the live venues needs besides the config. */
 export interface OpenVenuesDeps {
@@ -49,6 +51,35 @@ export async function openVenues(
         caller: plane.caller,
         recvWindowMs: binance.recv_window_ms,
         timeoutMs: binance.timeout_ms,
+      }),
+    );
+  }
+  const poly = config.venues.polymarket;
+  if (poly !== undefined) {
+    const accounts: Record<string, PolymarketAccountConfig> = {};
+    for (const [id, acct] of Object.entries(poly.accounts)) {
+      const field = `venues.polymarket.accounts.${id}`;
+      accounts[id] = {
+        apiKey: await readCredential(acct, "api_key", field, deps.env, deps.baseDir),
+        passphrase: await readCredential(acct, "passphrase", field, deps.env, deps.baseDir),
+        address: acct.address,
+        ...(acct.funder === undefined ? {} : { funder: acct.funder }),
+        signatureType: acct.signature_type,
+      };
+    }
+    venues.set(
+      "polymarket",
+      createPolymarketVenue({
+        baseUrl: poly.base_url,
+        ...(poly.data_api_url === undefined ? {} : { dataApiUrl: poly.data_api_url }),
+        chainId: poly.chain_id,
+        orderVersion: poly.order_version,
+        accounts,
+        plane: plane.plane,
+        caller: plane.caller,
+        timeoutMs: poly.timeout_ms,
+        ...(poly.in_flight_ms === undefined ? {} : { inFlightMs: poly.in_flight_ms }),
+        markets: poly.markets,
       }),
     );
   }
