@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINANCE_ROUTES } from "../../src/adapters/binance/binanceSigning.js";
@@ -182,6 +182,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
   const signerConfig = join(dir, "signer.json");
   const sc = signerConfigFor(scenario, { vault: vaultPath, audit: auditPath, socket });
   await writeFile(signerConfig, JSON.stringify({ ...sc, live: true }));
+  await mkdir(join(dir, "signer-heap"));
   const signer = track(
     spawn(
       process.execPath,
@@ -288,6 +289,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     backend,
     configPath,
     async startExecutor(consumer, env = {}) {
+      await mkdir(join(dir, `executor-heap-${consumer}`), { recursive: true });
       const p = track(
         spawn(
           process.execPath,
