@@ -5,6 +5,7 @@ import { ConfigError } from "../../config/configError.js";
 import { addAuditCommands } from "./commands/audit.js";
 import { addBusCommands } from "./commands/bus.js";
 import { CliError, type CliIo, EXIT } from "./commands/common.js";
+import { addEmulatorCommands } from "./commands/emulator.js";
 import { addKeyCommands } from "./commands/keys.js";
 import { addRunCommands } from "./commands/run.js";
 import { addSignerCommands } from "./commands/signer.js";
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   addBusCommands(program, io);
   addKeyCommands(program, io);
   addSignerCommands(program, io);
+  addEmulatorCommands(program, io);
   addAuditCommands(program, io, setExitCode);
   addVaultCommands(program, io);
   return program;
