@@ -240,4 +240,39 @@ describe("executor crash with live orders in flight (sqlite bus)", () => {
     expect(stack.emulator.requests("order").length).toBe(N);
     await stopProc(victim);
   }, 90_000);
+
+  it("on start, open UNKNOWNs are reconciled before new plans for that venue go live", async () => {
+    for (const p of [...stack.executors()]) await stopProc(p);
+    // The venue can be asked nothing: the executor's UNKNOWN stays open when it stops.
+    stack.emulator.faults.inject(
+      "queryOrder",
+      { kind: "http_error", status: 503, process: false },
+      { times: Infinity },
+    );
+    stack.emulator.faults.inject("order", { kind: "drop_response", process: true });
+    const first = await stack.startExecutor("start-1");
+    const open = await stack.publish({ qty: "0.01" });
+    await stack.waitFor((rs) => rs.some((r) => r.stream_id === open && r.decision === "UNKNOWN"));
+    await stopProc(first);
+
+    // A new executor starts while the UNKNOWN cannot be reconciled: Binance is not ready, so a new plan
+    // does not go live (paper fallback), and the venue gets no new order.
+    const ordersBefore = stack.emulator.state.orders().length;
+    await stack.startExecutor("start-2");
+    const next = await stack.publish({ qty: "0.02" });
+    const rs1 = await stack.waitFor((rs) => rs.some((r) => r.stream_id === next));
+    expect(rs1.find((r) => r.stream_id === next)).toMatchObject({ decision: "EXECUTED", mode: "paper" });
+    expect(stack.emulator.state.orders().length).toBe(ordersBefore);
+    expect(stack.executorOutput()).toContain("open UNKNOWN orders from before the start are not reconciled yet");
+
+    // The venue answers again: the UNKNOWN gets its one reconciled result, then plans go live again.
+    stack.emulator.faults.clear();
+    const rs2 = await stack.waitFor((rs) => rs.some((r) => r.stream_id === open && r.reconciled === true));
+    const mine = rs2.filter((r) => r.stream_id === open);
+    expect(mine.map((r) => r.decision)).toEqual(["UNKNOWN", "EXECUTED"]);
+    expect(stack.emulator.state.countOrders(mine[1]!.client_order_id!)).toBe(1);
+    const later = await stack.publish({ qty: "0.03" });
+    const rs3 = await stack.waitFor((rs) => rs.some((r) => r.stream_id === later));
+    expect(rs3.find((r) => r.stream_id === later)).toMatchObject({ decision: "EXECUTED", mode: "live" });
+  }, 90_000);
 });

@@ -96,6 +96,8 @@ export interface LiveStack {
   waitFor(pred: (rs: PlanResult[]) => boolean, ms?: number): Promise<PlanResult[]>;
   /** Every executor's output so far (also of stopped ones). */
   executorOutput(): string;
+  /** Every executor started so far. */
+  executors(): readonly Proc[];
   close(): Promise<void>;
 }
 
@@ -389,6 +391,9 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
           );
         await sleep(50);
       }
+    },
+    executors() {
+      return executors;
     },
     executorOutput() {
       return executors.map((p) => p.output()).join("\n");

@@ -56,9 +56,9 @@ export interface PlaneHarness {
   readonly auditPath: string;
   /**
    * Whether a request naming a caller other than the authenticated one reaches
-   * the audited pipeline. The remote client answers `unknown_caller` itself
-   * (the signer only ever sees the caller its token authenticates), so that
-   * denial leaves no audit line there.
+   * the audited pipeline. Every plane here does: the remote client sends the
+   * claimed caller along and the signer denies and audits it (`unknown_caller`,
+   * under the claimed caller), never signing as anyone but the token's caller.
    */
   readonly auditsUnknownCaller: boolean;
   /** Harness-held secrets (caller tokens, vault passphrase, PIN) that must never show up anywhere. */
@@ -219,7 +219,7 @@ export const setUpRemotePlane: PlaneSetup = async (scenario, dir) => {
   return {
     plane,
     auditPath,
-    auditsUnknownCaller: false,
+    auditsUnknownCaller: true,
     harnessSecrets: [passphrase, ...tokens],
     logs: () => out,
     async close() {
