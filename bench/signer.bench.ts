@@ -6,22 +6,28 @@
  *
  * Per configuration: `warm-up` requests (not measured), then BENCH_SIGNER_N
  * one at a time (p50 / p99 latency, µs), then BENCH_SIGNER_CONC_N with
- * BENCH_SIGNER_K in flight (throughput). Every answer must be a grant.
+ * BENCH_SIGNER_K in flight (throughput). Every answer must be a grant. The
+ * warm-up is long (2000) on purpose: a signer is a long-running process, and
+ * V8 needs a few thousand requests to compile its hot paths; the first
+ * thousand run several times slower.
  *
  * Planes: local (in this process), remote (a real signer child process,
  * `bin/intentgate.js signer --config F`, through createRemotePlane over its
  * Unix socket), pkcs11 (in this process, keys in a SoftHSM2 token) when
- * SoftHSM2 is installed. Each grant appends one fdatasync'ed audit line: the
- * `nosync` rows (local/pkcs11 via openAuditLog's `sync: "never"`, remote via
- * bench/signer/signerChild.ts, the CLI's pipeline with that one knob) show
- * what the sync costs; the `stub` row (a signer process that answers at once)
- * is the transport's floor.
+ * SoftHSM2 is installed. Each request appends one audit line, written before
+ * the answer; the `audit` column is the log's sync policy (auditLog.ts):
+ * `group` (the default, as shipped: fdatasync in the background, coalesced),
+ * `line` (fdatasync before each answer; remote via bench/signer/signerChild.ts,
+ * the CLI's pipeline with that one knob) and `never` (no fdatasync: what the
+ * sync costs); the `stub` row (a signer process that answers at once) is the
+ * transport's floor.
  *
  * Environment (all optional):
  *   BENCH_SIGNER_N        sequential requests per configuration (default 2000)
  *   BENCH_SIGNER_CONC_N   requests of the concurrent phase (default 4000)
  *   BENCH_SIGNER_K        requests in flight in the concurrent phase (default 32)
- *   BENCH_SIGNER_WARMUP   warm-up requests per configuration (default 200)
+ *   BENCH_SIGNER_WARMUP   warm-up requests per configuration (default 2000)
+ *   BENCH_SIGNER_CHILD_NODE_ARGS  extra node flags for the signer processes (e.g. --cpu-prof)
  *   BENCH_SIGNER_PHASES   comma list of handler,local,remote,ethers,pkcs11 (default all)
  */
 import { createHmac } from "node:crypto";
@@ -72,7 +78,7 @@ import { type SignerProcess, spawnSigner } from "./signer/spawnSigner.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OPTS: MeasureOptions = {
-  warmup: intEnv("BENCH_SIGNER_WARMUP", 200),
+  warmup: intEnv("BENCH_SIGNER_WARMUP", 2000),
   seqN: intEnv("BENCH_SIGNER_N", 2000),
   concN: intEnv("BENCH_SIGNER_CONC_N", 4000),
   concurrency: intEnv("BENCH_SIGNER_K", 32),
@@ -171,8 +177,8 @@ async function main(): Promise<void> {
       vault.close();
     }
 
-    // -- 2. local plane, audit synced (as shipped) and not
-    for (const sync of PHASES.has("local") ? (["always", "never"] as const) : []) {
+    // -- 2. local plane, audit as shipped (group commit) and without fdatasync
+    for (const sync of PHASES.has("local") ? (["group", "never"] as const) : []) {
       const auditPath = join(workDir, `audit-local-${sync}.jsonl`);
       const config = await loadSignerConfig(
         await writeSignerConfig(world, { name: `local-${sync}`, auditPath }),
@@ -188,17 +194,17 @@ async function main(): Promise<void> {
         await checkPlane(plane, world, `local-${sync}`, expected);
         for (const kind of KINDS) {
           const m = await measure(OPTS, planeOp(plane, CALLER, requestsOf(`l${sync[0]}`, kind)));
-          rows.push({ plane: "local", kind, audit: sync === "always" ? "sync" : "nosync", m });
+          rows.push({ plane: "local", kind, audit: sync, m });
           log(`local ${sync} ${kind}: p50 ${fmtUs(m.p50Us)} µs, ${Math.round(m.concPerS)}/s`);
         }
       } finally {
         await plane.close();
         vault.close();
       }
-      if (sync === "always") auditLineBytes = await bytesPerLine(auditPath);
+      if (sync === "group") auditLineBytes = await bytesPerLine(auditPath);
     }
 
-    // -- 3. remote: the real signer process (CLI), audit synced as it always is
+    // -- 3. remote: the real signer process (CLI), audit as shipped (the config's default: group)
     const remoteRun = async (opts: {
       label: string;
       kinds: readonly PayloadKind[];
@@ -268,7 +274,7 @@ async function main(): Promise<void> {
     };
 
     const cliMissing = PHASES.has("remote")
-      ? await remoteRun({ label: "remote", kinds: KINDS, spawnKind: "cli", audit: "sync" })
+      ? await remoteRun({ label: "remote", kinds: KINDS, spawnKind: "cli", audit: "group" })
       : [];
     if (cliMissing.length > 0) {
       remoteEip712Where = "bench/signer/signerChild.ts --with-eip712 (CLI pipeline from dist/ + the handler)";
@@ -280,20 +286,22 @@ async function main(): Promise<void> {
         label: "remote",
         kinds: cliMissing,
         spawnKind: "child",
-        args: ["--with-eip712", "--audit-sync", "always"],
-        audit: "sync",
+        args: ["--with-eip712", "--audit-sync", "group"],
+        audit: "group",
         note: "signerChild (+eip712)",
       });
     }
     if (PHASES.has("remote")) {
-      await remoteRun({
-        label: "remote",
-        kinds: KINDS,
-        spawnKind: "child",
-        args: ["--with-eip712", "--audit-sync", "never"],
-        audit: "nosync",
-        note: "signerChild",
-      });
+      for (const sync of ["line", "never"] as const) {
+        await remoteRun({
+          label: "remote",
+          kinds: KINDS,
+          spawnKind: "child",
+          args: ["--with-eip712", "--audit-sync", sync],
+          audit: sync,
+          note: "signerChild",
+        });
+      }
       await remoteRun({
         label: "remote transport floor",
         kinds: ["hmac-query"],
@@ -360,12 +368,12 @@ async function main(): Promise<void> {
       const orderHandler = tokenReadyOrderHandler(polymarketOrderHandler as unknown as PayloadKindHandler);
       if (orderHandler.adapted) {
         notes.push(
-          "pkcs11 eip712-order: polymarketOrderHandler exposes no digest()/signingInput(), so the pkcs11 plane " +
-            "refuses it; measured with a bench-side digest() (decodePolymarketOrder + polymarketOrderDigest). " +
-            "NB: on that path nothing checks order.signer == the token key's address (the handler's sign() does).",
+          "pkcs11 eip712-order: this build's polymarketOrderHandler has no prepare()/digest(), so the pkcs11 " +
+            "plane refuses it; measured with a bench-side digest() (decodePolymarketOrder + polymarketOrderDigest). " +
+            "NB: on that path nothing checks order.signer == the token key's address.",
         );
       }
-      for (const sync of ["always", "never"] as const) {
+      for (const sync of ["group", "never"] as const) {
         const auditPath = join(workDir, `audit-pkcs11-${sync}.jsonl`);
         const config = await loadSignerConfig(
           await writeSignerConfig(world, {
@@ -390,7 +398,7 @@ async function main(): Promise<void> {
             rows.push({
               plane: "pkcs11 (SoftHSM2)",
               kind,
-              audit: sync === "always" ? "sync" : "nosync",
+              audit: sync,
               m,
               ...(kind === "eip712-order" && orderHandler.adapted ? { note: "bench digest adapter" } : {}),
             });
@@ -497,15 +505,16 @@ function report(r: {
 }): void {
   const find = (plane: string, kind: string, audit: string) =>
     r.rows.find((x) => x.plane === plane && x.kind === kind && x.audit === audit)?.m;
-  const remoteEip = find("remote", "eip712-order", "sync");
-  const remoteEipNosync = find("remote", "eip712-order", "nosync");
-  const remoteHmac = find("remote", "hmac-query", "sync");
-  const remoteHmacNosync = find("remote", "hmac-query", "nosync");
+  const remoteEip = find("remote", "eip712-order", "group");
+  const remoteEipNosync = find("remote", "eip712-order", "never");
+  const remoteHmac = find("remote", "hmac-query", "group");
+  const remoteHmacNosync = find("remote", "hmac-query", "never");
+  const remoteHmacLine = find("remote", "hmac-query", "line");
   const floor = find("remote transport floor", "hmac-query", "-");
-  const pkEip = find("pkcs11 (SoftHSM2)", "eip712-order", "sync");
-  const pkEipNosync = find("pkcs11 (SoftHSM2)", "eip712-order", "nosync");
-  const pkHmac = find("pkcs11 (SoftHSM2)", "hmac-clob-l2", "sync");
-  const pkHmacNosync = find("pkcs11 (SoftHSM2)", "hmac-clob-l2", "nosync");
+  const pkEip = find("pkcs11 (SoftHSM2)", "eip712-order", "group");
+  const pkEipNosync = find("pkcs11 (SoftHSM2)", "eip712-order", "never");
+  const pkHmac = find("pkcs11 (SoftHSM2)", "hmac-clob-l2", "group");
+  const pkHmacNosync = find("pkcs11 (SoftHSM2)", "hmac-clob-l2", "never");
   const ratio = remoteEip && r.ethers ? remoteEip.concPerS / r.ethers.concPerS : undefined;
   const ratioNosync = remoteEipNosync && r.ethers ? remoteEipNosync.concPerS / r.ethers.concPerS : undefined;
   const pkOverRaw = pkEip && r.raw.ecdsa ? pkEip.p50Us / r.raw.ecdsa.p50Us : undefined;
@@ -522,10 +531,14 @@ function report(r: {
   out.push("");
   if (r.fsyncFloor) {
     out.push(
-      `Audit: one line per request (${r.auditLineBytes?.toFixed(0) ?? "?"} B), appended then fdatasync'ed, one at a time ` +
-        `(appends are serialised, no group commit). append+fdatasync alone on this file system: ` +
-        `p50 ${fmtUs(r.fsyncFloor.p50Us)} µs, p99 ${fmtUs(r.fsyncFloor.p99Us)} µs ` +
-        `(≈ ${Math.round(1e6 / r.fsyncFloor.meanUs).toLocaleString("en-US")} lines/s at most).`,
+      `Audit: one line per request (${r.auditLineBytes?.toFixed(0) ?? "?"} B), written (write(2)) before the answer. ` +
+        "group (default): fdatasync in the background, one at a time, at most one start per 2 ms, each covering every " +
+        "line written before it (a power failure loses at most ~2 ms + one flush of lines); line: the answer waits " +
+        `for a sync covering its line (coalesced); never: no sync. append+fdatasync alone on this file system: ` +
+        `p50 ${fmtUs(r.fsyncFloor.p50Us)} µs, p99 ${fmtUs(r.fsyncFloor.p99Us)} µs.` +
+        (remoteHmacLine === undefined
+          ? ""
+          : ` Remote hmac-query p50 with policy line: ${fmtUs(remoteHmacLine.p50Us)} µs.`),
     );
   }
   if (r.pkcs11Reason !== undefined) out.push(`pkcs11: not available (${r.pkcs11Reason})`);
@@ -535,10 +548,10 @@ function report(r: {
 
   const pass = (ok: boolean | undefined) => (ok === undefined ? "n/a" : ok ? "ok" : "MISSED");
   const x = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)}×`);
-  out.push("Verdicts (as shipped: audit fdatasync per line; nosync for attribution only)");
+  out.push("Verdicts (as shipped: audit policy group; never = no fdatasync, for attribution only)");
   out.push(
     table(
-      ["target", "measured", "nosync", "verdict"],
+      ["target", "measured", "never", "verdict"],
       [
         [
           "remote EIP-712 throughput ≥ 1.5× ethers in-process",

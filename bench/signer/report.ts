@@ -5,7 +5,7 @@ import type { Measured } from "./measure.js";
 export interface Row {
   readonly plane: string;
   readonly kind: string;
-  /** `sync` (fdatasync per audit line, as shipped), `nosync`, or `-` (no audit in the path). */
+  /** The audit log's sync policy (`group` as shipped, `line`, `never`), or `-` (no audit in the path). */
   readonly audit: string;
   readonly m: Measured;
   /** CPU the signer process spent per request over the whole run (remote planes). */

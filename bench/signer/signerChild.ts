@@ -3,7 +3,7 @@
  * (compiled `dist/`: config, vault, SignerEngine, startSignerServer), with
  * knobs the CLI does not have, to attribute costs without touching `src/`:
  *
- *   --audit-sync always|never   the audit log's fdatasync per line (the CLI always syncs)
+ *   --audit-sync line|group|never  the audit log's sync policy (the CLI uses the config's, default group)
  *   --plane engine|stub         `stub` answers every request with a fixed grant: the transport floor
  *   --with-eip712               registers the `eip712-order` handler if the build's registry lacks it
  *
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       config: { type: "string" },
-      "audit-sync": { type: "string", default: "always" },
+      "audit-sync": { type: "string", default: "group" },
       plane: { type: "string", default: "engine" },
       "with-eip712": { type: "boolean", default: false },
     },
@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   const configPath = values.config;
   if (configPath === undefined) throw new Error("--config is required");
   const sync = values["audit-sync"];
-  if (sync !== "always" && sync !== "never") throw new Error("--audit-sync is always or never");
+  if (sync !== "line" && sync !== "group" && sync !== "never")
+    throw new Error("--audit-sync is line, group or never");
 
   const [cfg, vaultMod, auditMod, registry, orderMod, engineMod, serverMod, port] = await Promise.all([
     load<typeof import("../../src/signer/signerConfig.js")>("signer/signerConfig.js"),

@@ -26,11 +26,21 @@ export async function spawnSigner(opts: {
 }): Promise<SignerProcess> {
   const { repoRoot } = opts;
   const cli = opts.kind === "cli";
-  const file = cli ? join(repoRoot, "bin", "intentgate.js") : process.execPath;
+  // Extra node flags for the signer (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"): the CLI then runs
+  // under process.execPath with them plus its shebang's own flag, instead of through its shebang.
+  const nodeArgs = (process.env.BENCH_SIGNER_CHILD_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const bin = join(repoRoot, "bin", "intentgate.js");
+  const file = cli && nodeArgs.length === 0 ? bin : process.execPath;
   const args = cli
-    ? ["signer", "--config", opts.configPath]
+    ? [
+        ...(nodeArgs.length === 0 ? [] : ["--max-semi-space-size=2", ...nodeArgs, bin]),
+        "signer",
+        "--config",
+        opts.configPath,
+      ]
     : [
         "--max-semi-space-size=2",
+        ...nodeArgs,
         "--import",
         "tsx",
         join(repoRoot, "bench", "signer", "signerChild.ts"),

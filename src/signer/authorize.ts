@@ -6,7 +6,7 @@ import {
   type SignPayload,
 } from "../ports/signingPlane.js";
 import { enabledIntents, type PayloadHandlers } from "./intents.js";
-import type { PayloadEffect, PayloadKindHandler } from "./payloadKind.js";
+import type { PayloadEffect, PayloadKindHandler, PrepareOutcome, SigningInput } from "./payloadKind.js";
 import type { SignerConfig } from "./signerConfig.js";
 import {
   checkStatelessPolicy,
@@ -47,6 +47,8 @@ export interface Authorized {
   readonly handler: PayloadKindHandler;
   readonly payload: SignPayload;
   readonly effect: PayloadEffect;
+  /** What to sign, from the same decode that was bound to `target` (handlers with `prepare`). */
+  readonly input: SigningInput | undefined;
   /** The stateful rate limit still to be claimed (last policy check), or `undefined`. */
   readonly rate: RateClaim | undefined;
 }
@@ -62,6 +64,7 @@ interface Draft {
   handler?: PayloadKindHandler;
   payload?: SignPayload;
   effect?: PayloadEffect;
+  input?: SigningInput;
 }
 
 /** One named authorization step: `undefined` passes, a reason denies. */
@@ -131,9 +134,12 @@ export const AUTHORIZATION_STEPS: readonly AuthorizationStep[] = Object.freeze([
       const handler = d.handler!;
       const parsed = parsePayload(handler.kind, d.view.payload);
       if (!parsed.ok) return `payload_mismatch:${parsed.field}`;
-      let bound: ReturnType<PayloadKindHandler["bind"]>;
+      let bound: ReturnType<PayloadKindHandler["bind"]> | PrepareOutcome;
       try {
-        bound = handler.bind(parsed.payload, d.view.target!);
+        bound =
+          handler.prepare === undefined
+            ? handler.bind(parsed.payload, d.view.target!)
+            : handler.prepare(parsed.payload, d.view.target!);
       } catch {
         // A handler that cannot decode the payload must not let it through.
         return "payload_mismatch:payload";
@@ -141,6 +147,7 @@ export const AUTHORIZATION_STEPS: readonly AuthorizationStep[] = Object.freeze([
       if (!bound.ok) return `payload_mismatch:${bound.field}`;
       d.payload = parsed.payload;
       d.effect = bound.effect;
+      if ("input" in bound && bound.input !== undefined) d.input = bound.input as SigningInput;
       return undefined;
     },
   },
@@ -177,6 +184,7 @@ export function authorize(caller: string, view: RequestView, ctx: AuthorizeConte
     handler: draft.handler!,
     payload: draft.payload!,
     effect,
+    input: draft.input,
     rate: rateClaim(ctx.policies.get(intent), account, intent, effect),
   };
 }

@@ -9,11 +9,13 @@ import {
 import type { AuditSink } from "./audit/auditLog.js";
 import { type AuditEntry, auditFieldsOf } from "./audit/auditRecord.js";
 import { type AuthorizeContext, type Authorized, authorize, createAuthorizeContext } from "./authorize.js";
+import { createEcdsaSigner } from "./ecdsaWorkers.js";
 import { assertHandlerRegistry, type PayloadHandlers } from "./intents.js";
 import type { KeyStore } from "./keyStore.js";
 import { PayloadKeyMismatch, type SignatureOut } from "./payloadKind.js";
 import type { SignerConfig } from "./signerConfig.js";
 import { RateLimiter } from "./signerPolicy.js";
+import { DEFAULT_ECDSA, type EcdsaSigner, signWithKey } from "./signInput.js";
 import { readRequest } from "./signRequest.js";
 
 /**
@@ -23,9 +25,18 @@ import { readRequest } from "./signRequest.js";
  */
 export type AuthorizedSigner = (auth: Authorized) => Promise<SignatureOut>;
 
-/** Reads the authorized entry's key from a KeyStore, then lets the payload's handler sign with it. */
-export function keyStoreSigner(keyStore: KeyStore): AuthorizedSigner {
-  return async (auth) => auth.handler.sign(auth.payload, await keyStore.reveal(auth.entryId));
+/**
+ * Reads the authorized entry's key from a KeyStore and signs what was bound
+ * (`auth.input`, see `signInput.ts`), ECDSA through `ecdsa`; a handler
+ * without `prepare` signs the payload itself.
+ */
+export function keyStoreSigner(keyStore: KeyStore, ecdsa: EcdsaSigner = DEFAULT_ECDSA): AuthorizedSigner {
+  return async (auth) => {
+    const key = await keyStore.reveal(auth.entryId);
+    return auth.input === undefined
+      ? auth.handler.sign(auth.payload, key)
+      : signWithKey(auth.input, key, ecdsa);
+  };
 }
 
 /** Where a plane's keys are: a KeyStore (decrypted on demand), or its own signer (keys that never leave a token). */
@@ -47,6 +58,12 @@ interface SignerEngineBase {
   readonly clock?: () => number;
   /** Runs on `close()` once requests in flight settled, before the audit log closes (e.g. to close a token session). */
   readonly onClose?: () => void | Promise<void>;
+  /**
+   * Who computes ECDSA signatures for keys read from the KeyStore: a number
+   * of worker threads (`ecdsaWorkers.ts`; 0 = this thread), or `"auto"`
+   * (default: one per CPU, at most 4, started on the first ECDSA request).
+   */
+  readonly ecdsaWorkers?: number | "auto";
 }
 
 export type LocalPlaneErrorCode = "live" | "closed";
@@ -80,12 +97,18 @@ export class SignerEngine implements SigningPlane {
   readonly #clock: () => number;
   readonly #rate = new RateLimiter();
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #ecdsa: EcdsaSigner | undefined;
   #closed = false;
 
   constructor(opts: SignerEngineOptions) {
     assertHandlerRegistry(opts.handlers);
     this.#ctx = createAuthorizeContext(opts.config, opts.handlers);
-    this.#signAuthorized = opts.signAuthorized ?? keyStoreSigner(opts.keyStore);
+    if (opts.signAuthorized === undefined) {
+      this.#ecdsa = createEcdsaSigner(opts.ecdsaWorkers ?? "auto");
+      this.#signAuthorized = keyStoreSigner(opts.keyStore, this.#ecdsa);
+    } else {
+      this.#signAuthorized = opts.signAuthorized;
+    }
     this.#onClose = opts.onClose;
     this.#audit = opts.audit;
     this.#clock = opts.clock ?? Date.now;
@@ -94,19 +117,44 @@ export class SignerEngine implements SigningPlane {
   /** Authorizes and, if allowed, signs one request; `caller` comes from the transport, never from the body. */
   sign(caller: string, request: unknown): Promise<SignOutcome> {
     if (this.#closed) return Promise.reject(new LocalPlaneError("closed", "signing plane is closed"));
-    const run = this.#handle(caller, request);
+    return this.#track(this.#handle(caller, request));
+  }
+
+  /**
+   * Denies `unknown_caller` a request whose client claimed a caller other
+   * than the one its transport authenticated (the remote signer's
+   * connections), audited under `authenticatedCaller`. Never signs, never
+   * reads a key.
+   */
+  denyClaimedCaller(authenticatedCaller: string, request: unknown): Promise<SignOutcome> {
+    if (this.#closed) return Promise.reject(new LocalPlaneError("closed", "signing plane is closed"));
+    const view = readRequest(request);
+    const fields = auditFieldsOf(authenticatedCaller, request, view);
+    return this.#track(this.#deny(fields, view, "unknown_caller"));
+  }
+
+  #track(run: Promise<SignOutcome>): Promise<SignOutcome> {
     this.#inFlight.add(run);
-    void run.finally(() => this.#inFlight.delete(run)).catch(() => undefined);
+    void run.then(
+      () => this.#inFlight.delete(run),
+      () => this.#inFlight.delete(run),
+    );
     return run;
+  }
+
+  async #deny(
+    fields: ReturnType<typeof auditFieldsOf>,
+    view: ReturnType<typeof readRequest>,
+    reason: SignerDenyReason,
+  ): Promise<SignOutcome> {
+    await this.#record({ ...fields, time: this.#now(), decision: "denied", reason }).catch(() => undefined);
+    return { granted: false, request_id: view.requestIdEcho, reason };
   }
 
   async #handle(caller: string, raw: unknown): Promise<SignOutcome> {
     const view = readRequest(raw);
     const fields = auditFieldsOf(caller, raw, view);
-    const deny = async (reason: SignerDenyReason): Promise<SignOutcome> => {
-      await this.#record({ ...fields, time: this.#now(), decision: "denied", reason }).catch(() => undefined);
-      return { granted: false, request_id: view.requestIdEcho, reason };
-    };
+    const deny = (reason: SignerDenyReason): Promise<SignOutcome> => this.#deny(fields, view, reason);
 
     let auth: ReturnType<typeof authorize>;
     try {
@@ -166,6 +214,7 @@ export class SignerEngine implements SigningPlane {
     await Promise.allSettled([...this.#inFlight]);
     try {
       await this.#onClose?.();
+      await this.#ecdsa?.close();
     } finally {
       await this.#audit.close();
     }
@@ -219,5 +268,6 @@ export function createLocalPlane(opts: SignerEngineOptions): SigningPlane {
       "the local signing plane refuses to start with live: true (use the remote or pkcs11 plane)",
     );
   }
-  return new LocalPlane(new SignerEngine(opts));
+  // In-process development plane: ECDSA on the calling thread unless asked otherwise.
+  return new LocalPlane(new SignerEngine({ ...opts, ecdsaWorkers: opts.ecdsaWorkers ?? 0 }));
 }

@@ -16,7 +16,50 @@ export interface PayloadKindHandler<K extends PayloadKind = PayloadKind> {
   bind(payload: Extract<SignPayload, { kind: K }>, target: Readonly<Record<string, unknown>>): BindOutcome;
   /** Signs the exact payload with `key` (only ever called after authorization passed). */
   sign(payload: Extract<SignPayload, { kind: K }>, key: RevealedKey): Promise<SignatureOut>;
+  /**
+   * {@link bind} and what to sign, from ONE decode of the payload: the
+   * planes sign the returned {@link SigningInput} (with a revealed key, or
+   * inside a token), so what is signed is exactly what was bound to `target`
+   * and the payload is decoded once. A handler without it is signed through
+   * `sign(payload, key)` (vault planes only; a token cannot sign it).
+   */
+  prepare?(
+    payload: Extract<SignPayload, { kind: K }>,
+    target: Readonly<Record<string, unknown>>,
+  ): PrepareOutcome;
 }
+
+/**
+ * What a bound payload asks the key to sign, in a form every plane can sign:
+ * with a key in memory (`signInput.ts`) or inside a PKCS#11 token.
+ */
+export type SigningInput =
+  /**
+   * HMAC-SHA256 of `data`. `secret: "base64"` keys it with the base64-DECODED
+   * stored secret (Polymarket L2), `"raw"` with the stored bytes (Binance).
+   * The MAC is written as lowercase hex, or urlsafe base64 with padding.
+   */
+  | {
+      readonly mechanism: "hmac-sha256";
+      readonly data: Uint8Array;
+      readonly secret: "raw" | "base64";
+      readonly encoding: "hex" | "base64url-padded";
+    }
+  /**
+   * ECDSA secp256k1 of a 32-byte digest (no prehash): `0x` ‖ r ‖ s ‖ v, low-S,
+   * verified against the key's address before it is returned. `signer` is the
+   * address the payload says signs it: a key with another address is
+   * {@link PayloadKeyMismatch} on `signer`, before anything is signed.
+   */
+  | {
+      readonly mechanism: "ecdsa-secp256k1";
+      readonly digest: Uint8Array;
+      readonly signer: bigint;
+    };
+
+export type PrepareOutcome =
+  | { readonly ok: true; readonly effect: PayloadEffect; readonly input: SigningInput }
+  | { readonly ok: false; readonly field: string };
 
 /** What a bound payload does, for the signer's limits (policy). */
 export interface PayloadEffect {

@@ -92,19 +92,46 @@ export interface RequestView {
  */
 export function readRequest(raw: unknown): RequestView {
   const body = isPlainObject(raw) ? raw : {};
-  const requestId = field(requestIdSchema, body.request_id);
+  const requestId = readRequestId(body.request_id);
   return {
     requestId,
     requestIdEcho:
       requestId ??
       (typeof body.request_id === "string" ? cutText(body.request_id, MAX_REQUEST_ID_LENGTH) : ""),
-    intent: field(intentSchema, body.intent),
-    route: field(routeSchema, body.route),
-    target: field(contextSchema, body.target),
-    guardContext: field(contextSchema, body.guard_context),
-    account: field(accountSchema, body.account),
+    intent: DECLARED.has(body.intent as string) ? (body.intent as Intent) : undefined,
+    route: boundedText(body.route, MAX_ID_LENGTH),
+    target: readContext(body.target),
+    guardContext: readContext(body.guard_context),
+    account: readAccount(body.account),
     payload: body.payload,
   };
+}
+
+// Plain-code equivalents of the field schemas above (the same rules, without a parser per field:
+// this runs for every request). signRequest.test.ts checks they agree with the schemas.
+const DECLARED: ReadonlySet<string> = new Set(DECLARED_INTENTS);
+
+function boundedText(v: unknown, max: number): string | undefined {
+  return typeof v === "string" && v.length >= 1 && v.length <= max ? v : undefined;
+}
+
+/** {@link requestIdSchema} */
+export function readRequestId(v: unknown): string | undefined {
+  const text = boundedText(v, MAX_REQUEST_ID_LENGTH);
+  return text !== undefined && NO_CONTROL_RE.test(text) ? text : undefined;
+}
+
+/** {@link accountSchema} */
+export function readAccount(v: unknown): string | undefined {
+  const text = boundedText(v, MAX_ID_LENGTH);
+  return text === undefined ? undefined : normalizeAccount(text);
+}
+
+/** {@link contextSchema} */
+export function readContext(v: unknown): Readonly<Record<string, unknown>> | undefined {
+  if (!isPlainObject(v)) return undefined;
+  for (const k in v) if (Object.hasOwn(v, k)) return v;
+  return undefined;
 }
 
 /**
@@ -117,6 +144,8 @@ export function parsePayload<K extends PayloadKind>(
 ): { ok: true; payload: Extract<SignPayload, { kind: K }> } | { ok: false; field: string } {
   if (!isPlainObject(raw)) return { ok: false, field: "payload" };
   if (raw.kind !== kind) return { ok: false, field: "kind" };
+  // Well-formed (the common case): the payload as is, without running the schema's parser.
+  if (wellFormed(kind, raw)) return { ok: true, payload: raw as Extract<SignPayload, { kind: K }> };
   const parsed = payloadSchemas[kind].safeParse(raw);
   if (parsed.success) return { ok: true, payload: parsed.data as Extract<SignPayload, { kind: K }> };
   const issue = parsed.error.issues[0];
@@ -129,6 +158,33 @@ export function parsePayload<K extends PayloadKind>(
   return { ok: false, field: name ?? "payload" };
 }
 
+/** The text fields of each kind (all required strings of at most {@link MAX_PAYLOAD_FIELD_LENGTH}). */
+const TEXT_FIELDS: { readonly [K in PayloadKind]: readonly string[] } = {
+  "hmac-query": ["query"],
+  "hmac-clob-l2": ["timestamp", "method", "path", "body"],
+  "eip712-order": [],
+};
+const RECORD_FIELDS: { readonly [K in PayloadKind]: readonly string[] } = {
+  "hmac-query": [],
+  "hmac-clob-l2": [],
+  "eip712-order": ["domain", "order"],
+};
+
+/** True when `raw` passes {@link payloadSchemas}[kind] as it is: exactly its keys, each of its type. */
+function wellFormed(kind: PayloadKind, raw: Record<string, unknown>): boolean {
+  const texts = TEXT_FIELDS[kind];
+  const records = RECORD_FIELDS[kind];
+  let keys = 0;
+  for (const k in raw) if (Object.hasOwn(raw, k)) keys++;
+  if (keys !== 1 + texts.length + records.length) return false;
+  for (const f of texts) {
+    const v = raw[f];
+    if (!Object.hasOwn(raw, f) || typeof v !== "string" || v.length > MAX_PAYLOAD_FIELD_LENGTH) return false;
+  }
+  for (const f of records) if (!Object.hasOwn(raw, f) || !isPlainObject(raw[f])) return false;
+  return true;
+}
+
 /** True for `{…}` built by a literal, `JSON.parse` or `Object.create(null)`; false for arrays, class instances, null. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
@@ -139,9 +195,4 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** `text` cut to at most `max` UTF-16 units. */
 export function cutText(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max);
-}
-
-function field<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
-  const r = schema.safeParse(value);
-  return r.success ? r.data : undefined;
 }

@@ -138,6 +138,14 @@ describe("signer config", () => {
       "policy.cex_api_signer.rate_per_account_per_s",
       "positive",
     ],
+    [{ ...BASE, audit: { path: "a", sync: "always" } }, "audit.sync", '"line", "group" or "never"'],
+    [{ ...BASE, pkcs11: { module: "m.so", token_label: "t" } }, "pkcs11.pin_env", "never inline"],
+    [
+      { ...BASE, pkcs11: { module: "m.so", token_label: "t", pin_env: "P", pin_file: "f" } },
+      "pkcs11.pin_file",
+      "exactly one",
+    ],
+    [{ ...BASE, pkcs11: { module: "m.so", token_label: "t", pin: CANARY } }, "pkcs11.pin", "unknown key"],
   ])("rejects %j at %s", (raw, field, message) => {
     const err = fails(raw);
     expect(err.issues.map((i) => i.field)).toContain(field);
@@ -167,6 +175,30 @@ describe("signer config", () => {
         expect(c.callers["executor-1"]).toEqual({ token_env: "EXEC_TOKEN" });
       },
     );
+
+    it("keeps the audit sync policy and resolves the pkcs11 module and PIN file against the file", async () => {
+      const path = join(dir, "signer-pkcs11.json");
+      const raw = {
+        ...FULL,
+        audit: { path: "audit.jsonl", sync: "line" },
+        pkcs11: { module: "lib/softhsm2.so", token_label: "signer", pin_file: "pin.txt" },
+      };
+      await writeFile(path, JSON.stringify(raw));
+      const c = await loadSignerConfig(path);
+      expect(c.audit).toEqual({ path: join(dir, "audit.jsonl"), sync: "line" });
+      expect(c.pkcs11).toEqual({
+        module: join(dir, "lib/softhsm2.so"),
+        token_label: "signer",
+        pin_file: join(dir, "pin.txt"),
+      });
+      expect(Object.isFrozen(c.pkcs11)).toBe(true);
+      const env = parseSignerConfig({
+        ...BASE,
+        pkcs11: { module: "/m.so", token_label: "t", pin_env: "PIN" },
+      });
+      expect(env.pkcs11).toEqual({ module: "/m.so", token_label: "t", pin_env: "PIN" });
+      expect(parseSignerConfig(BASE).audit.sync).toBeUndefined();
+    });
 
     it("reports a repeated key, bad JSON and bad YAML without quoting the text", async () => {
       const dup = await parseSignerConfigText(

@@ -112,13 +112,40 @@ const policySchema = z.strictObject({
 
 const pathRef = z.strictObject({ path: nonEmpty });
 
+const auditSchema = z.strictObject({
+  path: nonEmpty,
+  sync: z.enum(["line", "group", "never"], { error: 'must be "line", "group" or "never"' }).optional(),
+});
+
+const pkcs11Schema = z
+  .strictObject({
+    module: nonEmpty,
+    token_label: nonEmpty,
+    pin_env: envName.optional(),
+    pin_file: nonEmpty.optional(),
+  })
+  .superRefine((v, ctx) => {
+    const n = Number(v.pin_env !== undefined) + Number(v.pin_file !== undefined);
+    if (n !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: [n === 0 ? "pin_env" : "pin_file"],
+        message:
+          n === 0
+            ? "the token PIN needs pin_env or pin_file (never inline)"
+            : "give exactly one of pin_env and pin_file, not both",
+      });
+    }
+  });
+
 /** The whole signer config file. */
 export const signerConfigSchema = z
   .strictObject({
     live: z.boolean({ error: "must be true or false" }).default(false),
     vault: vaultSchema,
-    audit: pathRef,
+    audit: auditSchema,
     socket: pathRef.optional(),
+    pkcs11: pkcs11Schema.optional(),
     callers: z
       .record(
         z.string().regex(CALLER_ID_RE, { error: "caller ids are 1-64 chars of [A-Za-z0-9._-]" }),
@@ -187,14 +214,28 @@ export interface SignerConfig {
     readonly passphrase_env?: string | undefined;
     readonly passphrase_file?: string | undefined;
   };
-  readonly audit: { readonly path: string };
+  /** The audit log; `sync` is its durability policy (`auditLog.ts`, default `group`). */
+  readonly audit: { readonly path: string; readonly sync?: "line" | "group" | "never" | undefined };
   readonly socket?: { readonly path: string } | undefined;
+  /**
+   * Keys in a PKCS#11 token instead of the vault: the entry ids under
+   * `accounts` are then key labels in that token (see `signerPipeline.ts`).
+   */
+  readonly pkcs11?: SignerPkcs11Config | undefined;
   readonly callers: Readonly<
     Record<string, { readonly token_env?: string | undefined; readonly token_file?: string | undefined }>
   >;
   readonly intents: Readonly<Partial<Record<Intent, { readonly routes: readonly string[] }>>>;
   readonly accounts: Readonly<Record<string, Readonly<Partial<Record<Intent, string>>>>>;
   readonly policy: Readonly<Partial<Record<Intent, SignerPolicyConfig>>>;
+}
+
+/** The `pkcs11` section: the module, the token and where its user PIN is read from. */
+export interface SignerPkcs11Config {
+  readonly module: string;
+  readonly token_label: string;
+  readonly pin_env?: string | undefined;
+  readonly pin_file?: string | undefined;
 }
 
 /** One intent's entry under `policy`: the signer's own hard limits (absent = not checked). */
@@ -220,7 +261,8 @@ export function parseSignerConfig(raw: unknown): SignerConfig {
 /**
  * Reads and validates the signer config file at `path` (YAML for `.yaml` /
  * `.yml`, JSON otherwise). Relative paths in it (`vault.path`,
- * `vault.passphrase_file`, `audit.path`, `socket.path`, `callers.*.token_file`)
+ * `vault.passphrase_file`, `audit.path`, `socket.path`, `callers.*.token_file`,
+ * `pkcs11.module`, `pkcs11.pin_file`)
  * are resolved against the file's directory. No secret is read.
  */
 export async function loadSignerConfig(path: string): Promise<SignerConfig> {
@@ -253,11 +295,21 @@ export function resolveSignerPaths(config: SignerConfig, baseDir: string): Signe
       c.token_file === undefined ? c : { ...c, token_file: abs(c.token_file) },
     ]),
   );
+  const pkcs11 = config.pkcs11;
   return deepFreeze({
     ...config,
     vault,
-    audit: { path: abs(config.audit.path) },
+    audit: { ...config.audit, path: abs(config.audit.path) },
     ...(config.socket === undefined ? {} : { socket: { path: abs(config.socket.path) } }),
+    ...(pkcs11 === undefined
+      ? {}
+      : {
+          pkcs11: {
+            ...pkcs11,
+            module: abs(pkcs11.module),
+            ...(pkcs11.pin_file === undefined ? {} : { pin_file: abs(pkcs11.pin_file) }),
+          },
+        }),
     callers,
   });
 }

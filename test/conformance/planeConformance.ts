@@ -429,7 +429,7 @@ export function describePlaneConformance(
       if (audited) {
         const last = lines[lines.length - 1]!;
         expect(last.request_id).toBe(echo);
-        expect(last.caller).toBe(caller);
+        expect(last.caller).toBe(h.unknownCallerAuditedAs === "authenticated" ? CALLER : caller);
         expect(last.decision).toBe(outcome.granted ? "granted" : "denied");
         expect(last.reason).toBe(outcome.granted ? "ok" : outcome.reason);
       }

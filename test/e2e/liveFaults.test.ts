@@ -263,7 +263,9 @@ describe("executor crash with live orders in flight (sqlite bus)", () => {
     const rs1 = await stack.waitFor((rs) => rs.some((r) => r.stream_id === next));
     expect(rs1.find((r) => r.stream_id === next)).toMatchObject({ decision: "EXECUTED", mode: "paper" });
     expect(stack.emulator.state.orders().length).toBe(ordersBefore);
-    expect(stack.executorOutput()).toContain("open UNKNOWN orders from before the start are not reconciled yet");
+    expect(stack.executorOutput()).toContain(
+      "open UNKNOWN orders from before the start are not reconciled yet",
+    );
 
     // The venue answers again: the UNKNOWN gets its one reconciled result, then plans go live again.
     stack.emulator.faults.clear();

@@ -61,6 +61,13 @@ export interface PlaneHarness {
    * under the claimed caller), never signing as anyone but the token's caller.
    */
   readonly auditsUnknownCaller: boolean;
+  /**
+   * Whose name that audit line carries: the caller the request claimed (an
+   * in-process plane, where the claim is the transport's identity), or the
+   * caller the transport authenticated (the remote plane: its signer never
+   * trusts a claimed name).
+   */
+  readonly unknownCallerAuditedAs?: "claimed" | "authenticated";
   /** Harness-held secrets (caller tokens, vault passphrase, PIN) that must never show up anywhere. */
   readonly harnessSecrets: readonly string[];
   /** Output of a signer process, if any (checked for secrets too). */
@@ -220,6 +227,7 @@ export const setUpRemotePlane: PlaneSetup = async (scenario, dir) => {
     plane,
     auditPath,
     auditsUnknownCaller: true,
+    unknownCallerAuditedAs: "authenticated",
     harnessSecrets: [passphrase, ...tokens],
     logs: () => out,
     async close() {

@@ -108,6 +108,35 @@ describe("audit log writer", () => {
     expect((err as Error).message).toContain("intentgate audit verify");
   });
 
+  it.each([
+    ["line", "line"],
+    ["always (the former name of line)", "always"],
+    ["group (the default)", undefined],
+    ["group", "group"],
+    ["never", "never"],
+  ] as const)(
+    "policy %s: every line is in the file when append resolves, in chain order",
+    async (_, sync) => {
+      const path = fresh();
+      const log = await openAuditLog(path, sync === undefined ? {} : { sync });
+      const written = await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(entry(i))));
+      // before close: the lines are already in the file (written before append resolved)
+      const text = await readFile(path, "utf8");
+      expect(text.split("\n").filter((l) => l !== "")).toHaveLength(40);
+      for (let i = 0; i < 60; i++) {
+        const r = await log.append(entry(40 + i)); // sequential: each waits (line) or not (group) for a sync
+        expect(r.seq).toBe(41 + i);
+      }
+      await log.close();
+      expect(written.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await verifyAuditFile(path)).toEqual({ ok: true, lines: 100 });
+    },
+  );
+
+  it("refuses an unknown sync policy", async () => {
+    await expect(openAuditLog(fresh(), { sync: "sometimes" as "line" })).rejects.toThrow(TypeError);
+  });
+
   it("refuses appends after close", async () => {
     const log = await openAuditLog(fresh());
     await log.close();

@@ -99,15 +99,27 @@ export function canonicalAuditText(record: Omit<AuditRecord, "hash">): string {
 
 /** sha256 hex of {@link canonicalAuditText}. */
 export function auditHash(record: Omit<AuditRecord, "hash">): string {
-  return createHash("sha256").update(canonicalAuditText(record), "utf8").digest("hex");
+  return hashCanonicalText(canonicalAuditText(record));
+}
+
+/** sha256 hex of a canonical text (as {@link canonicalAuditText} made it). */
+export function hashCanonicalText(canonical: string): string {
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
 /** A line's text (without the line break): the canonical fields, then `hash`. */
 export function formatAuditLine(record: AuditRecord): string {
-  const ordered: Record<string, unknown> = {};
-  for (const f of AUDIT_FIELDS) ordered[f] = record[f];
-  ordered.hash = record.hash;
-  return JSON.stringify(ordered);
+  return lineOfCanonicalText(canonicalAuditText(record), record.hash);
+}
+
+/**
+ * The line (without its line break) of a record given its canonical text and
+ * hash: the canonical object with `hash` as its last key. `hash` is 64 hex
+ * digits, so splicing it in is the same text `JSON.stringify` would write.
+ */
+export function lineOfCanonicalText(canonical: string, hash: string): string {
+  if (!HASH_RE.test(hash) || !canonical.endsWith("}")) throw new TypeError("not a canonical audit text");
+  return `${canonical.slice(0, -1)},"hash":"${hash}"}`;
 }
 
 /** Why one line is bad, as `intentgate audit verify` reports it. */

@@ -2,7 +2,13 @@ import { createHmac } from "node:crypto";
 import { type Decimal, maxDecimal, parseDecimal } from "../../core/decimal.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
-import type { BindOutcome, PayloadEffect, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
+import type {
+  BindOutcome,
+  PayloadEffect,
+  PayloadKindHandler,
+  PrepareOutcome,
+  SignatureOut,
+} from "../payloadKind.js";
 import { parseFormQuery } from "./formQuery.js";
 import {
   isRecord,
@@ -71,7 +77,24 @@ export const binanceQueryHandler: PayloadKindHandler<"hmac-query"> = {
   kind: "hmac-query",
   bind: bindBinanceQuery,
   sign: signBinanceQuery,
+  prepare: prepareBinanceQuery,
 };
+
+/** {@link bindBinanceQuery}, plus what to sign: HMAC-SHA256 of the exact query bytes, lowercase hex. */
+export function prepareBinanceQuery(payload: HmacQueryPayload, target: Target): PrepareOutcome {
+  const bound = bindBinanceQuery(payload, target);
+  if (!bound.ok) return bound;
+  return {
+    ok: true,
+    effect: bound.effect,
+    input: {
+      mechanism: "hmac-sha256",
+      data: Buffer.from(payload.query, "utf8"),
+      secret: "raw",
+      encoding: "hex",
+    },
+  };
+}
 
 /** Decodes a Binance query string and compares it with `target`; never throws. */
 export function bindBinanceQuery(payload: HmacQueryPayload, target: Target): BindOutcome {

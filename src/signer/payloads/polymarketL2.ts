@@ -3,7 +3,7 @@ import type { Decimal } from "../../core/decimal.js";
 import { parseStrictJson } from "../../core/strictJson.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
-import type { BindOutcome, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
+import type { BindOutcome, PayloadKindHandler, PrepareOutcome, SignatureOut } from "../payloadKind.js";
 import { decodeBase64Secret } from "./base64Secret.js";
 import {
   isRecord,
@@ -48,7 +48,29 @@ export const polymarketL2Handler: PayloadKindHandler<"hmac-clob-l2"> = {
   kind: "hmac-clob-l2",
   bind: bindPolymarketL2,
   sign: signPolymarketL2,
+  prepare: preparePolymarketL2,
 };
+
+/**
+ * {@link bindPolymarketL2}, plus what to sign: HMAC-SHA256 of
+ * timestamp + method + path + body keyed with the base64-decoded secret,
+ * urlsafe base64 with padding.
+ */
+export function preparePolymarketL2(payload: ClobL2Payload, target: Target): PrepareOutcome {
+  const bound = bindPolymarketL2(payload, target);
+  if (!bound.ok) return bound;
+  const { timestamp, method, path, body } = payload;
+  return {
+    ok: true,
+    effect: bound.effect,
+    input: {
+      mechanism: "hmac-sha256",
+      data: Buffer.from(timestamp + method + path + body, "utf8"),
+      secret: "base64",
+      encoding: "base64url-padded",
+    },
+  };
+}
 
 /** Decodes an L2 request and compares it with `target`; never throws. */
 export function bindPolymarketL2(payload: ClobL2Payload, target: Target): BindOutcome {

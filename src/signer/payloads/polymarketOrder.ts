@@ -5,16 +5,12 @@ import {
   type BindOutcome,
   PayloadKeyMismatch,
   type PayloadKindHandler,
+  type PrepareOutcome,
   type SignatureOut,
+  type SigningInput,
 } from "../payloadKind.js";
-import {
-  isValidSecretKey,
-  parseAddress,
-  recoverAddress,
-  signDigest,
-  toChecksumAddress,
-  toRsvHex,
-} from "./eip712/ethKey.js";
+import { DEFAULT_ECDSA, signWithKey } from "../signInput.js";
+import { parseAddress } from "./eip712/ethKey.js";
 import {
   domainSeparator,
   type Eip712Domain,
@@ -92,9 +88,10 @@ export interface PolymarketOrderOptions {
  * decimal strings, addresses EIP-55 or single-case, bytes32 as 0x + 64 hex)
  * and checks it trades `target.token_id` on `target.side` for `target.qty`
  * shares at `target.price` exactly, on the neg-risk exchange iff
- * `target.neg_risk`. `sign` decodes again, refuses an order whose signer is
- * not the key's address ({@link PayloadKeyMismatch}), hashes the struct
- * itself, signs low-S and checks the signature recovers to that address.
+ * `target.neg_risk`. `prepare` does the same and returns the digest to sign
+ * with the order's signer (decoded once). `sign` refuses an order whose signer
+ * is not the key's address ({@link PayloadKeyMismatch}), hashes the struct
+ * itself, signs low-S and verifies the signature under the key's address.
  */
 export function createPolymarketOrderHandler(
   options: PolymarketOrderOptions = {},
@@ -104,22 +101,54 @@ export function createPolymarketOrderHandler(
     kind: "eip712-order",
     bind: (payload, target) => bindPolymarketOrder(payload, target, chainIds),
     sign: (payload, key) => signPolymarketOrder(payload, key, chainIds),
+    prepare: (payload, target) => preparePolymarketOrder(payload, target, chainIds),
   };
 }
 
 /** The production handler: Polygon mainnet (137) only. */
 export const polymarketOrderHandler: PayloadKindHandler<"eip712-order"> = createPolymarketOrderHandler();
 
+const MAINNET_ONLY: ReadonlySet<string> = new Set([String(POLYGON_CHAIN_ID)]);
+
 /** Decodes an order and compares it with `target`; never throws. */
 export function bindPolymarketOrder(
   payload: OrderPayload,
   target: Target,
-  chainIds: ReadonlySet<string> = new Set([String(POLYGON_CHAIN_ID)]),
+  chainIds: ReadonlySet<string> = MAINNET_ONLY,
 ): BindOutcome {
   const decoded = decodePolymarketOrder(payload, chainIds);
   if (!decoded.ok) return mismatch(decoded.field);
+  return bindDecodedOrder(decoded.order, target);
+}
+
+/**
+ * {@link bindPolymarketOrder}, plus what to sign: the order's EIP-712 digest
+ * by its `signer` (ECDSA secp256k1), from the one decode. Never throws.
+ */
+export function preparePolymarketOrder(
+  payload: OrderPayload,
+  target: Target,
+  chainIds: ReadonlySet<string> = MAINNET_ONLY,
+): PrepareOutcome {
+  const decoded = decodePolymarketOrder(payload, chainIds);
+  if (!decoded.ok) return decoded;
+  const bound = bindDecodedOrder(decoded.order, target);
+  if (!bound.ok) return bound;
+  const signer = decoded.order.values.signer;
+  if (signer === undefined) return { ok: false, field: "signer" }; // every row's struct has it
+  let digest: Uint8Array;
+  try {
+    digest = polymarketOrderDigest(decoded.order);
+  } catch {
+    return { ok: false, field: "order" };
+  }
+  return { ok: true, effect: bound.effect, input: { mechanism: "ecdsa-secp256k1", digest, signer } };
+}
+
+/** Compares a decoded order with `target`; never throws. */
+function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOutcome {
   if (!isRecord(target)) return mismatch("target");
-  const { values, negRisk } = decoded.order;
+  const { values, negRisk } = order;
   const tokenId = values.tokenId;
   const side = values.side;
   const makerAmount = values.makerAmount;
@@ -169,41 +198,58 @@ export function bindPolymarketOrder(
 }
 
 /**
- * Signs the order: `0x` ‖ r ‖ s ‖ v (27/28), low-S, and the address it
- * recovers to (EIP-55). Throws {@link KeyStoreError} `wrong_kind` for a non
- * secp256k1 key, {@link PayloadKeyMismatch} when the order's signer is not
- * the key's address, a TypeError for a payload that does not decode.
+ * Signs the order: `0x` ‖ r ‖ s ‖ v (27/28), low-S, verified under the key's
+ * address, and that address (EIP-55). Throws {@link KeyStoreError}
+ * `wrong_kind` for a non secp256k1 key, `corrupted` for a malformed key or
+ * one that is not the key of its stored address, {@link PayloadKeyMismatch}
+ * when the order's signer is not the key's address, a TypeError for a
+ * payload that does not decode.
  */
 export async function signPolymarketOrder(
   payload: OrderPayload,
   key: RevealedKey,
-  chainIds: ReadonlySet<string> = new Set([String(POLYGON_CHAIN_ID)]),
+  chainIds: ReadonlySet<string> = MAINNET_ONLY,
 ): Promise<SignatureOut> {
   if (key.kind !== "secp256k1") throw new KeyStoreError("wrong_kind", "eip712-order needs a secp256k1 key");
   const decoded = decodePolymarketOrder(payload, chainIds);
   if (!decoded.ok) throw new TypeError(`eip712-order: payload_mismatch:${decoded.field}`);
-  const keyAddress = parseAddress(key.address);
-  if (keyAddress === undefined)
-    throw new KeyStoreError("corrupted", "eip712-order: the stored address is malformed");
-  const orderSigner = decoded.order.values.signer;
-  if (orderSigner !== keyAddress) throw new PayloadKeyMismatch("signer");
-
-  const secretKey = key.privateKey.expose();
-  if (!isValidSecretKey(secretKey))
-    throw new KeyStoreError("corrupted", "eip712-order: the stored key is malformed");
-  const digest = polymarketOrderDigest(decoded.order);
-  const signature = signDigest(digest, secretKey);
-  const recovered = recoverAddress(digest, signature);
-  if (recovered !== keyAddress || recovered !== orderSigner) {
-    throw new KeyStoreError("corrupted", "eip712-order: the stored key does not match its address");
-  }
-  return { signature: toRsvHex(signature), signer_address: toChecksumAddress(recovered) };
+  const signer = decoded.order.values.signer;
+  if (signer === undefined) throw new TypeError("eip712-order: payload_mismatch:signer");
+  const input: SigningInput = {
+    mechanism: "ecdsa-secp256k1",
+    digest: polymarketOrderDigest(decoded.order),
+    signer,
+  };
+  return signWithKey(input, key, DEFAULT_ECDSA);
 }
 
 /** The EIP-712 digest of a decoded order: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order)). */
 export function polymarketOrderDigest(order: DecodedPolymarketOrder): Uint8Array {
-  const structHash = hashStruct(typeHash("Order", order.spec.struct), order.spec.struct, order.values);
-  return typedDataDigest(domainSeparator(order.domain), structHash);
+  const structHash = hashStruct(orderTypeHash(order.spec), order.spec.struct, order.values);
+  return typedDataDigest(orderDomainSeparator(order.domain), structHash);
+}
+
+/** typeHash of each version's `Order` struct (the domain table is fixed: computed once per row). */
+const typeHashes = new WeakMap<OrderDomainVersion, Uint8Array>();
+function orderTypeHash(spec: OrderDomainVersion): Uint8Array {
+  let hash = typeHashes.get(spec);
+  if (hash === undefined) {
+    hash = typeHash("Order", spec.struct);
+    typeHashes.set(spec, hash);
+  }
+  return hash;
+}
+
+/** Domain separators by domain (a handful: one per version, chain and exchange of the table). */
+const separators = new Map<string, Uint8Array>();
+function orderDomainSeparator(domain: Eip712Domain): Uint8Array {
+  const key = `${domain.name}\n${domain.version}\n${domain.chainId}\n${domain.verifyingContract}`;
+  let sep = separators.get(key);
+  if (sep === undefined) {
+    sep = domainSeparator(domain);
+    if (separators.size < 64) separators.set(key, sep);
+  }
+  return sep;
 }
 
 /**

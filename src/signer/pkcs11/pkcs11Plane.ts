@@ -10,8 +10,9 @@ import type { Authorized } from "../authorize.js";
 import type { PayloadHandlers } from "../intents.js";
 import { SignerEngine } from "../localPlane.js";
 import { PayloadKeyMismatch, type SignatureOut } from "../payloadKind.js";
-import { parseAddress, toRsvHex } from "../payloads/eip712/ethKey.js";
+import { toRsvHex } from "../payloads/eip712/ethKey.js";
 import type { SignerConfig } from "../signerConfig.js";
+import { encodeMac } from "../signInput.js";
 import { Pkcs11Token, Pkcs11TokenError, type Pkcs11TokenOptions } from "./pkcs11Token.js";
 import { canSignInToken, tokenSigningInput } from "./tokenSigning.js";
 
@@ -106,6 +107,12 @@ export class Pkcs11Plane implements SigningPlane {
     return this.#engine.sign(caller, request);
   }
 
+  /** See {@link SignerEngine.denyClaimedCaller} (the remote signer serving this plane). */
+  denyClaimedCaller(claimedCaller: string, request: unknown): Promise<SignOutcome> {
+    if (this.#closed) return Promise.reject(new Pkcs11PlaneError("closed", "signing plane is closed"));
+    return this.#engine.denyClaimedCaller(claimedCaller, request);
+  }
+
   /**
    * Opens the token now (a start-up or health check); throws the
    * {@link Pkcs11TokenError} a request would be denied `signer_unavailable` for.
@@ -116,16 +123,13 @@ export class Pkcs11Plane implements SigningPlane {
 
   /** Signs an authorized request with the key labelled `auth.entryId`; throws on any failure. */
   #signInToken(auth: Authorized): SignatureOut {
-    const input = tokenSigningInput(auth.handler, auth.payload);
+    const input = tokenSigningInput(auth);
     const token = this.#openToken();
     try {
       if (input.mechanism === "hmac-sha256") {
-        return { signature: input.encode(token.hmacSha256(auth.entryId, input.data)) };
+        return { signature: encodeMac(token.hmacSha256(auth.entryId, input.data), input) };
       }
-      if (
-        input.expectedSigner !== undefined &&
-        parseAddress(token.addressOf(auth.entryId)) !== input.expectedSigner
-      ) {
+      if (input.signer !== undefined && token.addressNumberOf(auth.entryId) !== input.signer) {
         throw new PayloadKeyMismatch("signer");
       }
       const sig = token.signDigest(auth.entryId, input.digest);

@@ -6,13 +6,13 @@ import type * as Pkcs11Js from "pkcs11js";
 import pkcs11js from "pkcs11js";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
 import { decodeBase64Secret } from "../payloads/base64Secret.js";
+import { type RecoverableSignature, SECP256K1_HALF_N, SECP256K1_N } from "../payloads/eip712/ethKey.js";
 import {
-  addressOfPublicKey,
-  type RecoverableSignature,
-  SECP256K1_HALF_N,
-  SECP256K1_N,
-  toChecksumAddress,
-} from "../payloads/eip712/ethKey.js";
+  recoveryIdUnderKey,
+  type VerifyingKey,
+  verifyingKeyOfPoint,
+  warmUpVerification,
+} from "../payloads/eip712/verifiedEcdsa.js";
 
 /**
  * Keys held in a PKCS#11 token (signing-plane-v1 §5 `pkcs11`): generated in or
@@ -103,10 +103,8 @@ export interface KeyAttestation {
 }
 
 type KeyKind = "secp256k1" | "hmac";
-type Point = ReturnType<typeof secp256k1.Point.fromBytes>;
 interface PublicKeyEntry {
-  readonly q: Point;
-  readonly address: string;
+  readonly key: VerifyingKey;
 }
 type Handle = Buffer;
 
@@ -339,7 +337,12 @@ export class Pkcs11Token {
 
   /** The EIP-55 address of the secp256k1 key `keyLabel` (from its public key object). */
   addressOf(keyLabel: string): string {
-    return this.#publicKey(keyLabel).address;
+    return this.#publicKey(keyLabel).key.checksumAddress;
+  }
+
+  /** {@link addressOf} as a 160-bit number. */
+  addressNumberOf(keyLabel: string): bigint {
+    return this.#publicKey(keyLabel).key.address;
   }
 
   /**
@@ -362,32 +365,22 @@ export class Pkcs11Token {
     if (r === 0n || s === 0n || r >= SECP256K1_N || s >= SECP256K1_N) {
       throw new Pkcs11TokenError("token_error", `key "${keyLabel}": CKM_ECDSA returned an invalid signature`);
     }
-    // R = z·s⁻¹·G + r·s⁻¹·Q is the token's nonce point: R.x = r checks the signature against the
-    // key's own public point, R.y's parity is the recovery id (flipped when s is negated to low-S).
-    const Fn = secp256k1.Point.Fn;
-    const sInv = Fn.inv(s);
-    const z = Fn.create(bytesToBigint(digest));
-    const u1 = Fn.mul(z, sInv);
-    const u2 = Fn.mul(r, sInv);
-    const nonce = (u1 === 0n ? secp256k1.Point.ZERO : secp256k1.Point.BASE.multiply(u1)).add(
-      pub.q.multiply(u2),
-    );
-    if (nonce.is0())
-      throw new Pkcs11TokenError("wrong_key", `key "${keyLabel}": the signature does not verify`);
-    const R = nonce.toAffine();
-    if (R.x !== r) {
+    // R = z·s⁻¹·G + r·s⁻¹·Q is the token's nonce point, computed once from the key's own public point
+    // with precomputed tables: R.x = r verifies the signature under the key, R.y's parity is the
+    // recovery id (flipped when s is negated to low-S).
+    let recovery = recoveryIdUnderKey(digest, r, s, pub.key);
+    if (recovery === undefined) {
       // R.x ≥ n (recovery id 2 or 3, about 2⁻¹²⁸) cannot be expressed in Ethereum's v; a wrong key lands here too.
       throw new Pkcs11TokenError(
         "wrong_key",
         `key "${keyLabel}": the signature does not verify under the key`,
       );
     }
-    let recovery = Number(R.y & 1n) as 0 | 1;
     if (s > SECP256K1_HALF_N) {
       s = SECP256K1_N - s;
       recovery = (recovery ^ 1) as 0 | 1;
     }
-    return { r, s, recovery, address: pub.address };
+    return { r, s, recovery, address: pub.key.checksumAddress };
   }
 
   /** HMAC-SHA256 of `data` with the secret `keyLabel`, via `CKM_SHA256_HMAC` (32 bytes). */
@@ -514,11 +507,9 @@ export class Pkcs11Token {
     const point = ecPoint === undefined ? undefined : uncompressedPoint(ecPoint.value);
     if (point === undefined)
       throw new Pkcs11TokenError("wrong_key", `key "${keyLabel}": unreadable EC point`);
-    // Precomputed multiples of the key's point make the check in signDigest about 4× cheaper.
-    const entry = {
-      q: secp256k1.Point.fromBytes(point).precompute(8, false),
-      address: toChecksumAddress(addressOfPublicKey(point)),
-    };
+    // Precomputed multiples of the key's point (and the generator's) make the check in signDigest cheap.
+    const entry: PublicKeyEntry = { key: verifyingKeyOfPoint(point) };
+    warmUpVerification();
     this.#addresses.set(keyLabel, entry);
     return entry;
   }

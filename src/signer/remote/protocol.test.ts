@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   bodyOf,
@@ -5,6 +6,8 @@ import {
   FrameDecoder,
   MAX_FRAME_BYTES,
   ProtocolError,
+  parseServerMessage,
+  parseSignMessage,
   serverMessageSchema,
   signMessageSchema,
 } from "./protocol.js";
@@ -48,15 +51,82 @@ describe("remote signer framing", () => {
     }
   });
 
+  it("a sign message may carry the caller the client's code claimed, as a string of at most 256", () => {
+    const request = { request_id: "r1" };
+    expect(signMessageSchema.safeParse({ type: "sign", id: 1, caller: "exec-b", request }).success).toBe(
+      true,
+    );
+    expect(parseSignMessage({ type: "sign", id: 1, caller: "", request })).toEqual({
+      type: "sign",
+      id: 1,
+      caller: "",
+      request,
+    });
+    for (const caller of [7, null, "x".repeat(257)]) {
+      expect(signMessageSchema.safeParse({ type: "sign", id: 1, caller, request }).success).toBe(false);
+      expect(parseSignMessage({ type: "sign", id: 1, caller, request })).toBeUndefined();
+    }
+  });
+
+  it("the hot-path parsers accept and return exactly what the schemas do", () => {
+    const reason = fc.oneof(
+      fc.constantFrom("signer_unavailable", "unknown_caller", "policy:rate", "payload_mismatch:qty"),
+      fc.constantFrom("nope", "payload_mismatch:", "policy:", "", "policy:\n", "payload_mismatch:a\nb"),
+      fc.string(),
+    );
+    const outcome = fc.oneof(
+      fc.record(
+        {
+          granted: fc.constantFrom(true, false, "true"),
+          request_id: fc.oneof(fc.string(), fc.integer()),
+          signature: fc.oneof(fc.constant(""), fc.string(), fc.integer()),
+          signer_address: fc.oneof(fc.string(), fc.integer()),
+          plane_version: fc.oneof(fc.string(), fc.constant(undefined)),
+          reason,
+          extra: fc.anything(),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    );
+    const id = fc.oneof(fc.nat(), fc.constantFrom(-1, 1.5, "1", Number.MAX_SAFE_INTEGER + 2));
+    const message = fc.oneof(
+      fc.record(
+        {
+          type: fc.constantFrom("outcome", "welcome", "refused", "sign", "hello"),
+          id,
+          outcome,
+          caller: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
+          request: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.anything()),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(message, (m) => {
+        const sign = signMessageSchema.safeParse(m);
+        expect(parseSignMessage(m)).toEqual(sign.success ? sign.data : undefined);
+        const server = serverMessageSchema.safeParse(m);
+        expect(parseServerMessage(m)).toEqual(server.success ? server.data : undefined);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it("accepts only the contract's deny reasons in outcomes", () => {
     const outcome = (reason: string) => ({
       type: "outcome",
       id: 1,
       outcome: { granted: false, request_id: "r", reason },
     });
-    for (const r of ["signer_unavailable", "payload_mismatch:qty", "policy:max_notional", "unknown_caller"])
+    for (const r of ["signer_unavailable", "payload_mismatch:qty", "policy:max_notional", "unknown_caller"]) {
       expect(serverMessageSchema.safeParse(outcome(r)).success).toBe(true);
-    for (const r of ["nope", "payload_mismatch:", "policy:", ""])
+      expect(parseServerMessage(outcome(r))).toBeDefined();
+    }
+    for (const r of ["nope", "payload_mismatch:", "policy:", ""]) {
       expect(serverMessageSchema.safeParse(outcome(r)).success).toBe(false);
+      expect(parseServerMessage(outcome(r))).toBeUndefined();
+    }
   });
 });

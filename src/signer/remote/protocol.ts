@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { z } from "zod";
 import type { SignOutcome } from "../../ports/signingPlane.js";
 import { SIGNER_DENY_CODES } from "../../ports/signingPlane.js";
@@ -15,13 +16,20 @@ import { SIGNER_DENY_CODES } from "../../ports/signingPlane.js";
  *
  *     client → {type:"hello", caller, token}      token: base64 of the caller's token bytes
  *     server → {type:"welcome"}                   or {type:"refused"} and close
- *     client → {type:"sign", id, request}         any number, several in flight
+ *     client → {type:"sign", id, caller?, request} any number, several in flight
  *     server → {type:"outcome", id, outcome}      matched by id, in any order
  *
  * The request body carries no caller: the server passes the caller the hello
- * authenticated to the plane. The transport does not validate the body's
- * fields: the plane does, and denies (and audits) what is malformed, as the
- * local plane would.
+ * authenticated to the plane. A sign message may say which caller the
+ * client's code claimed to sign as (`caller`): when it is not the
+ * authenticated one the request is denied `unknown_caller`, audited by the
+ * plane when it can (see `signerServer.ts`), and never signed. The transport
+ * does not validate the body's fields: the plane does, and denies (and
+ * audits) what is malformed, as the local plane would.
+ *
+ * Messages are checked by the hand-written {@link parseSignMessage} and
+ * {@link parseServerMessage} on the hot path; the zod schemas below are their
+ * reference definitions (protocol.test.ts checks that both agree).
  */
 
 /** The largest frame payload either side accepts (64 KiB). */
@@ -34,14 +42,49 @@ export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
 }
 
-/** Encodes one message as a frame. Throws {@link ProtocolError} when it is larger than `maxBytes`. */
+/**
+ * Encodes one message as a frame. Throws {@link ProtocolError} when it is
+ * larger than `maxBytes`, a TypeError when it is not JSON (a bigint, a cycle).
+ */
 export function encodeFrame(message: unknown, maxBytes: number = MAX_FRAME_BYTES): Buffer {
-  const body = Buffer.from(JSON.stringify(message), "utf8");
-  if (body.length > maxBytes) throw new ProtocolError(`frame of ${body.length} bytes exceeds ${maxBytes}`);
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, FRAME_HEADER_BYTES);
+  const json = JSON.stringify(message);
+  if (typeof json !== "string") throw new TypeError("the message is not JSON");
+  const length = Buffer.byteLength(json, "utf8");
+  if (length > maxBytes) throw new ProtocolError(`frame of ${length} bytes exceeds ${maxBytes}`);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  frame.write(json, FRAME_HEADER_BYTES, length, "utf8");
   return frame;
+}
+
+/**
+ * Writes frames to a socket, coalescing the frames written during one turn
+ * of the event loop into one write (`cork`, then `uncork` in the check phase
+ * right after): several answers or requests ready together cost one system
+ * call and one wake-up of the peer, and a lone frame waits only for the rest
+ * of the current turn.
+ */
+export class FrameWriter {
+  readonly #socket: Socket;
+  #corked = false;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  write(frame: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#flush);
+    }
+    this.#socket.write(frame);
+  }
+
+  readonly #flush = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 }
 
 /**
@@ -115,12 +158,15 @@ const record = z.record(z.string(), z.unknown());
  */
 export const signRequestSchema = record;
 
+/** The longest caller id either side sends. */
+const MAX_CALLER = 256;
+
 /** Request id on one connection: chosen by the client, unique among its requests in flight. */
 const idSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const helloSchema = z.object({
   type: z.literal("hello"),
-  caller: z.string().min(1).max(256),
+  caller: z.string().min(1).max(MAX_CALLER),
   /** base64 of the caller's token bytes. */
   token: z.string().min(1).max(4096),
 });
@@ -129,18 +175,22 @@ export type HelloMessage = z.infer<typeof helloSchema>;
 export const signMessageSchema = z.object({
   type: z.literal("sign"),
   id: idSchema,
+  /** The caller the client's code asked to sign as; absent: the authenticated one. */
+  caller: z.string().max(MAX_CALLER).optional(),
   request: signRequestSchema,
 });
+export type SignMessage = z.infer<typeof signMessageSchema>;
 
-const denyReasonSchema = z
-  .string()
-  .refine(
-    (r) =>
-      (SIGNER_DENY_CODES as readonly string[]).includes(r) ||
-      /^payload_mismatch:.+$/.test(r) ||
-      /^policy:.+$/.test(r),
-    "not a signer deny reason",
-  );
+const DENY_CODES: ReadonlySet<string> = new Set(SIGNER_DENY_CODES);
+const PAYLOAD_MISMATCH_RE = /^payload_mismatch:.+$/;
+const POLICY_RE = /^policy:.+$/;
+
+/** True for a reason a plane may deny with (signing-plane-v1 §3). */
+export function isDenyReason(r: unknown): r is string {
+  return typeof r === "string" && (DENY_CODES.has(r) || PAYLOAD_MISMATCH_RE.test(r) || POLICY_RE.test(r));
+}
+
+const denyReasonSchema = z.string().refine(isDenyReason, "not a signer deny reason");
 
 export const outcomeSchema = z.union([
   z.object({
@@ -161,13 +211,67 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 
+// ---------------------------------------------------------------------------
+// Hot-path parsers (the schemas above say the same; protocol.test.ts checks it)
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** A client's sign message, or undefined when it is not one ({@link signMessageSchema}). */
+export function parseSignMessage(m: unknown): SignMessage | undefined {
+  if (!isObject(m) || m.type !== "sign" || !isId(m.id) || !isObject(m.request)) return undefined;
+  const caller = m.caller;
+  if (caller !== undefined && (typeof caller !== "string" || caller.length > MAX_CALLER)) return undefined;
+  return caller === undefined
+    ? { type: "sign", id: m.id, request: m.request }
+    : { type: "sign", id: m.id, caller, request: m.request };
+}
+
+/** A server message, or undefined when it is not one ({@link serverMessageSchema}). */
+export function parseServerMessage(m: unknown): ServerMessage | undefined {
+  if (!isObject(m)) return undefined;
+  if (m.type === "outcome") {
+    const o = m.outcome;
+    if (!isId(m.id) || !isObject(o) || typeof o.request_id !== "string") return undefined;
+    if (o.granted === true) {
+      const { signature, signer_address, plane_version } = o;
+      if (typeof signature !== "string" || signature.length === 0 || typeof plane_version !== "string")
+        return undefined;
+      if (signer_address !== undefined && typeof signer_address !== "string") return undefined;
+      const outcome =
+        signer_address === undefined
+          ? { granted: true as const, request_id: o.request_id, signature, plane_version }
+          : { granted: true as const, request_id: o.request_id, signature, signer_address, plane_version };
+      return { type: "outcome", id: m.id, outcome };
+    }
+    if (o.granted === false && isDenyReason(o.reason)) {
+      return {
+        type: "outcome",
+        id: m.id,
+        outcome: { granted: false, request_id: o.request_id, reason: o.reason },
+      };
+    }
+    return undefined;
+  }
+  if (m.type === "welcome") return { type: "welcome" };
+  if (m.type === "refused") return { type: "refused" };
+  return undefined;
+}
+
 /**
- * The request as sent on the wire: the caller's object as is, without any
- * `caller` key (the caller is the connection's authenticated identity).
+ * The request as sent on the wire: the caller's object as is (the same
+ * object when it has no `caller` key), without any `caller` key (the caller
+ * is the connection's authenticated identity).
  * Encoding it fails ({@link encodeFrame} throws) when it is not JSON (a
  * bigint, a cycle) or too large.
  */
 export function bodyOf(request: object): Record<string, unknown> {
+  if (!Object.hasOwn(request, "caller")) return request as Record<string, unknown>;
   const { caller: _dropped, ...body } = request as Record<string, unknown>;
   return body;
 }

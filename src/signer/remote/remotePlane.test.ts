@@ -284,6 +284,37 @@ describe("remote signing plane: server", () => {
     });
   });
 
+  it("hands a request for another caller than the connection's to the plane to deny and audit, never to sign", async () => {
+    const claims: { auditedAs: string; request_id: unknown }[] = [];
+    const plane = Object.assign(new HmacTestPlane(), {
+      async denyClaimedCaller(auditedAs: string, req: unknown): Promise<SignOutcome> {
+        const request_id = (req as { request_id?: unknown }).request_id;
+        claims.push({ auditedAs, request_id });
+        return { granted: false, request_id: String(request_id), reason: "unknown_caller" };
+      },
+    });
+    await serve(plane);
+    const r = request();
+    expect(await client().sign("exec-b", r)).toEqual({
+      granted: false,
+      request_id: r.request_id,
+      reason: "unknown_caller",
+    });
+    const empty = request();
+    expect(await client().sign("", empty)).toMatchObject({ granted: false, reason: "unknown_caller" });
+    expect(claims).toEqual([
+      // audited under the connection's authenticated caller, never the claimed one
+      { auditedAs: "exec-a", request_id: r.request_id },
+      { auditedAs: "exec-a", request_id: empty.request_id },
+    ]);
+    expect(plane.seen).toEqual([]); // never signed
+    const line = logger.lines.find((l) => l.includes("claims another caller"));
+    expect(line).toContain('"caller":"exec-a"');
+    expect(line).toContain('"claimed_caller":"exec-b"');
+    // the client's own caller goes through as before
+    expect(await client().sign("exec-a", request())).toMatchObject({ granted: true });
+  });
+
   it("answers several requests in flight on one connection in any order, matched by id", async () => {
     await serve();
     const c = await hello(socketPath, "exec-a", TOKEN_A);
@@ -520,7 +551,8 @@ describe("remote signing plane: client fails closed", () => {
 describe("remote signing plane: signer in a child process", () => {
   function fixtureScript(): string {
     const url = (p: string) => pathToFileURL(join(ROOT, p)).href;
-    const script = join(dir, "childSigner.ts");
+    // .mts: an ES module wherever the temp dir is (no package.json there says "type": "module")
+    const script = join(dir, "childSigner.mts");
     writeFileSync(
       script,
       `import { createHmac } from "node:crypto";

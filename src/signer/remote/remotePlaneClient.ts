@@ -7,10 +7,11 @@ import {
   bodyOf,
   encodeFrame,
   FrameDecoder,
+  FrameWriter,
   MAX_FRAME_BYTES,
   ProtocolError,
+  parseServerMessage,
   type ServerMessage,
-  serverMessageSchema,
   toSignOutcome,
   unavailable,
 } from "./protocol.js";
@@ -43,8 +44,11 @@ const DEFAULT_BACKOFF_MAX_MS = 1000;
  * (no socket, refused, timeout, the connection dropping mid-request, a
  * malformed frame) is `signer_unavailable` for the request it hit: `sign`
  * never throws and never takes longer than `timeoutMs`. After the signer
- * returns, the next request past the backoff reconnects. Printing or
- * serialising the plane never shows the token.
+ * returns, the next request past the backoff reconnects. A request for
+ * another caller than `opts.caller` is sent with that claim: the signer
+ * denies it `unknown_caller` and audits it (it only ever signs as the caller
+ * the token authenticates). Printing or serialising the plane never shows
+ * the token.
  */
 export function createRemotePlane(opts: RemotePlaneOptions): SigningPlane {
   return new RemotePlane(opts);
@@ -81,13 +85,15 @@ class RemotePlane implements SigningPlane {
     const requestId = typeof request?.request_id === "string" ? request.request_id : "";
     try {
       if (this.#closed) return unavailable(requestId);
-      // The signer knows this process only as the caller its token authenticates.
-      if (caller !== this.#caller) return { granted: false, request_id: requestId, reason: "unknown_caller" };
       if (typeof request !== "object" || request === null) return unavailable(requestId);
+      // The signer knows this process only as the caller its token authenticates; a request for
+      // another caller is sent with that claim, and the signer denies (and audits) it unknown_caller.
+      const claimed = caller === this.#caller ? undefined : typeof caller === "string" ? caller : "";
       const deadline = Date.now() + this.#timeoutMs;
-      const conn = await withDeadline(this.#connection(), deadline);
+      const open = this.#conn;
+      const conn = open?.open ? open : await withDeadline(this.#connection(), deadline);
       if (conn === undefined) return unavailable(requestId);
-      return await conn.request(requestId, bodyOf(request), deadline);
+      return await conn.request(requestId, bodyOf(request), claimed, deadline);
     } catch {
       return unavailable(requestId);
     }
@@ -190,12 +196,14 @@ interface Pending {
 class ClientConnection {
   readonly #socket: Socket;
   readonly #decoder = new FrameDecoder(MAX_FRAME_BYTES);
+  readonly #writer: FrameWriter;
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #open = true;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
+    this.#writer = new FrameWriter(socket);
   }
 
   get open(): boolean {
@@ -267,9 +275,9 @@ class ClientConnection {
 
   #decode(chunk: Buffer): ServerMessage[] {
     return this.#decoder.push(chunk).map((m) => {
-      const parsed = serverMessageSchema.safeParse(m);
-      if (!parsed.success) throw new ProtocolError("malformed message from the signer");
-      return parsed.data;
+      const parsed = parseServerMessage(m);
+      if (parsed === undefined) throw new ProtocolError("malformed message from the signer");
+      return parsed;
     });
   }
 
@@ -286,11 +294,20 @@ class ClientConnection {
   }
 
   /** Sends one request; resolves to its outcome, or `signer_unavailable` at `deadline` or on failure. */
-  request(requestId: string, wire: Record<string, unknown>, deadline: number): Promise<SignOutcome> {
+  request(
+    requestId: string,
+    wire: Record<string, unknown>,
+    claimedCaller: string | undefined,
+    deadline: number,
+  ): Promise<SignOutcome> {
     if (!this.#open) return Promise.resolve(unavailable(requestId));
     const id = this.#nextId++;
     // Throws (→ signer_unavailable for this request only) when the body is not JSON or too large.
-    const frame = encodeFrame({ type: "sign", id, request: wire });
+    const frame = encodeFrame(
+      claimedCaller === undefined
+        ? { type: "sign", id, request: wire }
+        : { type: "sign", id, caller: claimedCaller.slice(0, 256), request: wire },
+    );
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => {
@@ -300,7 +317,7 @@ class ClientConnection {
         Math.max(0, deadline - Date.now()),
       );
       this.#pending.set(id, { requestId, resolve, timer });
-      this.#socket.write(frame);
+      this.#writer.write(frame);
     });
   }
 

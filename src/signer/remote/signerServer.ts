@@ -8,12 +8,23 @@ import {
   bodyOf,
   encodeFrame,
   FrameDecoder,
+  FrameWriter,
   helloSchema,
   MAX_FRAME_BYTES,
   ProtocolError,
-  signMessageSchema,
+  parseSignMessage,
   unavailable,
 } from "./protocol.js";
+
+/**
+ * A plane that records a request whose client claimed a caller other than
+ * the one its connection authenticated: denied `unknown_caller` and audited
+ * under the authenticated caller (the claimed one goes to the signer's log
+ * only). Never signs.
+ */
+export interface ClaimedCallerAuditor {
+  denyClaimedCaller(claimedCaller: string, request: unknown): Promise<SignOutcome>;
+}
 
 /** Options of {@link startSignerServer}. */
 export interface SignerServerOptions {
@@ -263,6 +274,7 @@ class ServerConnection {
   readonly #socket: Socket;
   readonly #deps: ConnectionDeps;
   readonly #decoder = new FrameDecoder(MAX_FRAME_BYTES);
+  readonly #writer: FrameWriter;
   readonly #inFlight = new Map<number, Promise<void>>();
   #caller: string | undefined;
   #state: "hello" | "ready" | "done" = "hello";
@@ -275,6 +287,7 @@ class ServerConnection {
 
   constructor(socket: Socket, deps: ConnectionDeps) {
     this.#socket = socket;
+    this.#writer = new FrameWriter(socket);
     this.#deps = deps;
     this.#handshakeTimer = setTimeout(() => {
       deps.logger.warn({}, "signer connection closed: no hello in time");
@@ -326,14 +339,14 @@ class ServerConnection {
   }
 
   #onRequest(message: unknown): void {
-    const parsed = signMessageSchema.safeParse(message);
-    if (!parsed.success) {
+    const parsed = parseSignMessage(message);
+    if (parsed === undefined) {
       this.#violation(new ProtocolError("expected a sign request"));
       return;
     }
-    const { id } = parsed.data;
+    const { id } = parsed;
     // The plane validates every field itself (they are `unknown` to it); the caller is never the body's.
-    const request = bodyOf(parsed.data.request) as unknown as SignRequest;
+    const request = bodyOf(parsed.request) as unknown as SignRequest;
     if (this.#inFlight.has(id)) {
       this.#violation(new ProtocolError("request id already in flight"));
       return;
@@ -342,41 +355,81 @@ class ServerConnection {
       this.#reply(id, unavailable(requestIdOf(request)));
       return;
     }
-    const done = this.#serve(id, request).finally(() => this.#inFlight.delete(id));
+    const done = this.#serve(id, request, parsed.caller);
     this.#inFlight.set(id, done);
+    void done.then(() => this.#inFlight.delete(id));
   }
 
-  async #serve(id: number, request: SignRequest): Promise<void> {
+  /** Asks the plane, bounded by the request timeout; resolves once the answer (or the denial) is sent. */
+  #serve(id: number, request: SignRequest, claimed: string | undefined): Promise<void> {
     const caller = this.#caller!;
     const { logger, plane, requestTimeoutMs } = this.#deps;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), requestTimeoutMs);
-    });
-    const signed = (async () => plane.sign(caller, request))().catch((err: unknown) => {
-      logger.error(
-        { ...errorFields(err), caller, request_id: clip(requestIdOf(request)) },
-        "signing plane failed; denied signer_unavailable",
-      );
-      return unavailable(requestIdOf(request));
-    });
-    const result = await Promise.race([signed, timedOut]);
-    clearTimeout(timer);
-    if (result === "timeout") {
-      logger.warn(
-        {
-          caller,
-          request_id: clip(requestIdOf(request)),
-          intent: clip(String(request.intent)),
-          route: clip(String(request.route)),
-          timeout_ms: requestTimeoutMs,
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        logger.warn(
+          {
+            caller,
+            request_id: clip(requestIdOf(request)),
+            intent: clip(String(request.intent)),
+            route: clip(String(request.route)),
+            timeout_ms: requestTimeoutMs,
+          },
+          "signing timed out; denied signer_unavailable",
+        );
+        this.#reply(id, unavailable(requestIdOf(request)));
+        resolve();
+      }, requestTimeoutMs);
+      let run: Promise<SignOutcome>;
+      try {
+        run =
+          claimed === undefined || claimed === caller
+            ? plane.sign(caller, request)
+            : this.#denyClaimedCaller(caller, claimed, request);
+      } catch (err) {
+        run = Promise.reject(err);
+      }
+      run.then(
+        (outcome) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.#reply(id, outcome);
+          resolve();
         },
-        "signing timed out; denied signer_unavailable",
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          logger.error(
+            { ...errorFields(err), caller, request_id: clip(requestIdOf(request)) },
+            "signing plane failed; denied signer_unavailable",
+          );
+          this.#reply(id, unavailable(requestIdOf(request)));
+          resolve();
+        },
       );
-      this.#reply(id, unavailable(requestIdOf(request)));
-      return;
-    }
-    this.#reply(id, result);
+    });
+  }
+
+  /**
+   * The client's code asked to sign as another caller than the one this
+   * connection authenticated: `unknown_caller`, never signed. A plane that
+   * can audit it (the signer engine) records it under the authenticated caller;
+   * the log line names both.
+   */
+  #denyClaimedCaller(caller: string, claimed: string, request: SignRequest): Promise<SignOutcome> {
+    this.#deps.logger.warn(
+      { caller, claimed_caller: clip(claimed), request_id: clip(requestIdOf(request)) },
+      "request claims another caller than its connection's; denied unknown_caller",
+    );
+    const plane = this.#deps.plane as Partial<ClaimedCallerAuditor>;
+    // Audited under the caller the connection authenticated (signing-plane-v1 §2: from the transport,
+    // never from the body), so a token holder cannot write lines in another caller's name.
+    if (typeof plane.denyClaimedCaller === "function") return plane.denyClaimedCaller(caller, request);
+    return Promise.resolve({ granted: false, request_id: requestIdOf(request), reason: "unknown_caller" });
   }
 
   #reply(id: number, outcome: SignOutcome): void {
@@ -387,7 +440,7 @@ class ServerConnection {
     } catch {
       frame = encodeFrame({ type: "outcome", id, outcome: unavailable(outcome.request_id) });
     }
-    this.#socket.write(frame);
+    this.#writer.write(frame);
   }
 
   #violation(err: unknown): void {

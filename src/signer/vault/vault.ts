@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { link, open, readFile, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -153,6 +153,10 @@ export class Vault implements KeyStore {
   /** The file's text as last read or written, to notice a change by someone else. */
   #text: string;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Per-process key of the tags in {@link #checked}. */
+  readonly #tagKey: Buffer = randomBytes(32);
+  /** Entry id → tag of the secp256k1 key (and address) whose address was checked (see #holdsKeyOfAddress). */
+  readonly #checked = new Map<string, Buffer>();
 
   private constructor(path: string, key: Buffer, doc: VaultDocument, text: string) {
     this.#path = path;
@@ -309,13 +313,14 @@ export class Vault implements KeyStore {
     const pt = openEntry(key, entry);
     try {
       if (entry.kind === "hmac") return { kind: "hmac", secret: new SecretBytes(pt) };
-      if (!isValidSecp256k1Key(pt) || evmAddress(pt) !== entry.address) {
+      const address = entry.address;
+      if (address === undefined || !this.#holdsKeyOfAddress(entry.id, pt, address)) {
         throw new KeyStoreError(
           "corrupted",
           `vault entry ${JSON.stringify(entry.id)} does not hold the key of its address`,
         );
       }
-      return { kind: "secp256k1", privateKey: new SecretBytes(pt), address: entry.address };
+      return { kind: "secp256k1", privateKey: new SecretBytes(pt), address };
     } finally {
       pt.fill(0);
     }
@@ -329,10 +334,27 @@ export class Vault implements KeyStore {
     }
   }
 
+  /**
+   * True when `pt` is a valid secp256k1 key whose address is `address`. The
+   * public key is derived once per entry and key: a keyed tag of the key that
+   * passed is remembered (never the key), and the same key again is
+   * recognised by its tag instead of a new point multiplication.
+   */
+  #holdsKeyOfAddress(id: string, pt: Buffer, address: string): boolean {
+    const tag = createHmac("sha256", this.#tagKey).update(pt).update(address).digest();
+    const known = this.#checked.get(id);
+    if (known !== undefined && timingSafeEqual(known, tag)) return true;
+    if (!isValidSecp256k1Key(pt) || evmAddress(pt) !== address) return false;
+    this.#checked.set(id, tag);
+    return true;
+  }
+
   /** Forgets the derived key; the instance is unusable afterwards. */
   close(): void {
     this.#key?.fill(0);
     this.#key = undefined;
+    this.#checked.clear();
+    this.#tagKey.fill(0);
   }
 
   toJSON(): { path: string; entries: number } {

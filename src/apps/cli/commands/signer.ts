@@ -1,10 +1,8 @@
 import type { Command } from "commander";
 import type { SecretBytes } from "../../../core/auth/secretBytes.js";
 import type { Logger } from "../../../ops/logger.js";
-import type { SigningPlane } from "../../../ports/signingPlane.js";
-import type { AuditSink } from "../../../signer/audit/auditLog.js";
 import type { SignerServer } from "../../../signer/remote/signerServer.js";
-import type { Vault } from "../../../signer/vault/vault.js";
+import type { SignerPipeline } from "../../../signer/signerPipeline.js";
 import { CliError, type CliIo, EXIT, intOption } from "./common.js";
 
 /** Options of {@link runSigner}. */
@@ -73,21 +71,13 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
   if (callers.size === 0) {
     throw new CliError(`${opts.configPath}: no callers configured: nobody could authenticate`, EXIT.CONFIG);
   }
-  const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", opts.env);
-
-  const [{ Vault }, { openAuditLog }, { defaultPayloadHandlers }, { SignerEngine }, { startSignerServer }] =
-    await Promise.all([
-      import("../../../signer/vault/vault.js"),
-      import("../../../signer/audit/auditLog.js"),
-      import("../../../signer/payloads/registry.js"),
-      import("../../../signer/localPlane.js"),
-      import("../../../signer/remote/signerServer.js"),
-    ]);
+  const [{ openSignerPipeline }, { startSignerServer }] = await Promise.all([
+    import("../../../signer/signerPipeline.js"),
+    import("../../../signer/remote/signerServer.js"),
+  ]);
   const { createLogger, flushLogger } = await import("../../../ops/logger.js");
 
-  let vault: Vault | undefined;
-  let audit: AuditSink | undefined;
-  let engine: SigningPlane | undefined;
+  let pipeline: SignerPipeline | undefined;
   let server: SignerServer | undefined;
   let logger: Logger | undefined;
   const stop = new AbortController();
@@ -97,18 +87,12 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
     process.on("SIGINT", onStop);
     opts.signal?.addEventListener("abort", onStop, { once: true });
 
-    vault = await Vault.open(config.vault.path, passphrase).catch((err: unknown) => {
-      throw startError(err, "vault");
+    // The keys (vault, or the PKCS#11 token of a `pkcs11` section) and the audit log with its sync
+    // policy. Unlike the in-process local plane this runs with `live: true`: a separate signer
+    // process is the production plane.
+    pipeline = await openSignerPipeline(config, opts.env).catch((err: unknown) => {
+      throw startError(err, "keys or audit log");
     });
-    audit = await openAuditLog(config.audit.path).catch((err: unknown) => {
-      throw startError(err, "audit log");
-    });
-    // The engine is the plane's transport-independent pipeline (authorize, key, sign, audit). It owns
-    // the audit log from here on. Unlike the in-process local plane it runs with `live: true`: a
-    // separate signer process is the production plane.
-    const pipeline = new SignerEngine({ config, keyStore: vault, handlers: defaultPayloadHandlers(), audit });
-    engine = pipeline;
-    audit = undefined;
     logger = createLogger({
       level: "info",
       destination: opts.logTo,
@@ -117,7 +101,7 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
     server = await startSignerServer({
       socketPath,
       callers,
-      plane: pipeline,
+      plane: pipeline.plane,
       requestTimeoutMs: opts.requestTimeoutMs,
       logger,
     }).catch((err: unknown) => {
@@ -128,7 +112,7 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
         socket: socketPath,
         callers: [...callers.keys()],
         live: config.live,
-        vault_entries: vault.list().length,
+        ...pipeline.summary,
       },
       "signer ready",
     );
@@ -144,9 +128,7 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
     process.off("SIGINT", onStop);
     opts.signal?.removeEventListener("abort", onStop);
     await server?.close();
-    await engine?.close();
-    await audit?.close();
-    vault?.close();
+    await pipeline?.close();
     if (logger !== undefined) await flushLogger(logger);
   }
 }
@@ -163,6 +145,8 @@ function startError(err: unknown, what: string): unknown {
       );
     case "AuditLogError":
       return new CliError(err.message, code === "corrupt_tail" ? EXIT.DATAERR : EXIT.FAILURE);
+    case "ConfigError":
+      return err; // exit 78 with the field named
     case "SignerServerError":
       return new CliError(err.message, EXIT.FAILURE);
     default:

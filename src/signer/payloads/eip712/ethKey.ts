@@ -24,8 +24,20 @@ export interface RecoverableSignature {
  */
 export function parseAddress(text: unknown): bigint | undefined {
   if (typeof text !== "string" || !ADDRESS_RE.test(text)) return undefined;
-  if (!LOWER_RE.test(text) && !UPPER_RE.test(text) && toChecksumAddress(text) !== text) return undefined;
+  if (!LOWER_RE.test(text) && !UPPER_RE.test(text) && !hasValidChecksum(text)) return undefined;
   return BigInt(text);
+}
+
+/** Mixed-case addresses whose EIP-55 checksum held (public data: saves a keccak per order field). */
+const checksummed = new Set<string>();
+const MAX_CHECKSUMMED = 4096;
+
+function hasValidChecksum(text: string): boolean {
+  if (checksummed.has(text)) return true;
+  if (toChecksumAddress(text) !== text) return false;
+  if (checksummed.size >= MAX_CHECKSUMMED) checksummed.clear();
+  checksummed.add(text);
+  return true;
 }
 
 /** The EIP-55 spelling of an address (given in any case, or as its 160-bit number). */
