@@ -1,3 +1,4 @@
+import { CTF_EXCHANGE_DOMAIN_NAME, CTF_EXCHANGES } from "../../core/polymarket/ctfExchanges.js";
 import {
   parseAddress,
   type StructMember,
@@ -20,7 +21,7 @@ import {
  * refused there. Constants: the package's `ctfExchangeV{1,2}TypedData.js`
  * and `config.js`, checked by `ctfOrders.test.ts`.
  */
-export const CTF_EXCHANGE_DOMAIN_NAME = "Polymarket CTF Exchange";
+export { CTF_EXCHANGE_DOMAIN_NAME };
 
 /** A supported domain version. */
 export type OrderVersion = "1" | "2";
@@ -75,12 +76,6 @@ const a = (name: string): StructMember => ({ name, type: "address" });
 const b = (name: string): StructMember => ({ name, type: "bytes32" });
 const u8 = (name: string): StructMember => ({ name, type: "uint8" });
 
-/** V2's exchanges are at the same addresses on Polygon and Amoy. */
-const V2_EXCHANGES = {
-  standard: "0xE111180000d2663C0091e4f400237545B87B996B",
-  negRisk: "0xe2222d279d744050d28e00520010520000310F59",
-};
-
 /** Domain version → row. */
 export const ORDER_VERSION_SPECS: Readonly<Record<OrderVersion, OrderVersionSpec>> = {
   "1": {
@@ -99,16 +94,7 @@ export const ORDER_VERSION_SPECS: Readonly<Record<OrderVersion, OrderVersionSpec
       u8("side"),
       u8("signatureType"),
     ],
-    exchanges: {
-      "137": {
-        standard: "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E",
-        negRisk: "0xC5d563A36AE78145C45a50134d48A1215220f80a",
-      },
-      "80002": {
-        standard: "0xdFE02Eb6733538f8Ea35D585af8DE5958AD99E40",
-        negRisk: "0xC5d563A36AE78145C45a50134d48A1215220f80a",
-      },
-    },
+    exchanges: CTF_EXCHANGES["1"],
     json: [
       { name: "salt", kind: "number" },
       { name: "maker", kind: "address" },
@@ -140,7 +126,7 @@ export const ORDER_VERSION_SPECS: Readonly<Record<OrderVersion, OrderVersionSpec
       b("metadata"),
       b("builder"),
     ],
-    exchanges: { "137": V2_EXCHANGES, "80002": V2_EXCHANGES },
+    exchanges: CTF_EXCHANGES["2"],
     json: [
       { name: "salt", kind: "number" },
       { name: "maker", kind: "address" },

@@ -28,8 +28,6 @@ export interface TypedDomain {
 }
 
 const encoder = new TextEncoder();
-const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
-const LOWER_OR_UPPER_RE = /^0x([0-9a-f]{40}|[0-9A-F]{40})$/;
 const SIGNATURE_RE = /^0x[0-9a-fA-F]{130}$/;
 const DOMAIN_TYPE_HASH = keccak_256(
   encoder.encode("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
@@ -37,31 +35,7 @@ const DOMAIN_TYPE_HASH = keccak_256(
 const BITS: Readonly<Record<StaticType, bigint>> = { uint256: 256n, uint8: 8n, address: 160n, bytes32: 256n };
 const HALF_N = secp256k1.Point.CURVE().n >> 1n;
 
-/**
- * An address as a 160-bit number: `0x` + 40 hex digits, single-case or a
- * valid EIP-55 mixed case; otherwise `undefined`.
- * @example parseAddress("0x52908400098527886E0F7030069857D2E4169EE7") // 0x5290…9ee7n
- */
-export function parseAddress(text: unknown): bigint | undefined {
-  if (typeof text !== "string" || !ADDRESS_RE.test(text)) return undefined;
-  if (!LOWER_OR_UPPER_RE.test(text) && toChecksumAddress(text) !== text) return undefined;
-  return BigInt(text);
-}
-
-/** The EIP-55 spelling of an address given in any case, or as its 160-bit number. */
-export function toChecksumAddress(address: string | bigint): string {
-  const lower = (typeof address === "bigint" ? address.toString(16).padStart(40, "0") : address.slice(2))
-    .toLowerCase()
-    .slice(-40);
-  const hash = keccak_256(encoder.encode(lower));
-  let out = "0x";
-  for (let i = 0; i < 40; i++) {
-    const c = lower.charAt(i);
-    const nibble = ((hash[i >> 1] ?? 0) >> (i % 2 === 0 ? 4 : 0)) & 0xf;
-    out += nibble >= 8 ? c.toUpperCase() : c;
-  }
-  return out;
-}
+export { parseAddress, toChecksumAddress } from "../../core/evm/address.js";
 
 /** `Name(type1 name1,…)`, the EIP-712 encodeType of a struct without referenced structs. */
 export function encodeType(primaryType: string, members: readonly StructMember[]): string {

@@ -1,3 +1,8 @@
+import {
+  CTF_EXCHANGE_DOMAIN_NAME,
+  CTF_EXCHANGES,
+  type ExchangePair,
+} from "../../core/polymarket/ctfExchanges.js";
 import type { StructField } from "./eip712/typedData.js";
 
 /**
@@ -12,17 +17,13 @@ import type { StructField } from "./eip712/typedData.js";
  * `negRisk` pick). Another version (the package's V3: version "3", same struct
  * as V2, `exchangeV3`, no neg-risk contract) is one more row.
  */
-export const POLYMARKET_DOMAIN_NAME = "Polymarket CTF Exchange";
+export const POLYMARKET_DOMAIN_NAME = CTF_EXCHANGE_DOMAIN_NAME;
 
 /** Polygon mainnet; Amoy testnet (the package's `Chain.POLYGON` / `Chain.AMOY`). */
 export const POLYGON_CHAIN_ID = 137n;
 export const AMOY_CHAIN_ID = 80002n;
 
-/** The two exchanges of one version on one chain. */
-export interface ExchangePair {
-  readonly standard: string;
-  readonly negRisk: string;
-}
+export type { ExchangePair };
 
 export interface OrderDomainVersion {
   /** The `Order` struct, members in EIP-712 declaration order. */
@@ -70,29 +71,11 @@ export const POLYMARKET_ORDER_DOMAINS: Readonly<Record<string, OrderDomainVersio
   "1": {
     struct: V1_ORDER,
     signatureTypes: ECDSA_SIGNATURE_TYPES,
-    exchanges: {
-      "137": {
-        standard: "0x4bFb41d5B3570DeFd03C39a9A4D8dE6Bd8B8982E",
-        negRisk: "0xC5d563A36AE78145C45a50134d48A1215220f80a",
-      },
-      "80002": {
-        standard: "0xdFE02Eb6733538f8Ea35D585af8DE5958AD99E40",
-        negRisk: "0xC5d563A36AE78145C45a50134d48A1215220f80a",
-      },
-    },
+    exchanges: CTF_EXCHANGES["1"],
   },
   "2": {
     struct: V2_ORDER,
     signatureTypes: ECDSA_SIGNATURE_TYPES,
-    exchanges: {
-      "137": {
-        standard: "0xE111180000d2663C0091e4f400237545B87B996B",
-        negRisk: "0xe2222d279d744050d28e00520010520000310F59",
-      },
-      "80002": {
-        standard: "0xE111180000d2663C0091e4f400237545B87B996B",
-        negRisk: "0xe2222d279d744050d28e00520010520000310F59",
-      },
-    },
+    exchanges: CTF_EXCHANGES["2"],
   },
 };
