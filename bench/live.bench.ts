@@ -15,19 +15,17 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINANCE_ROUTES } from "../src/adapters/binance/binanceSigning.js";
 import { createBinanceVenue } from "../src/adapters/binance/binanceVenue.js";
 import { createPolymarketVenue } from "../src/adapters/polymarket/polymarketVenue.js";
 import { startBinanceEmulator } from "../src/emulators/binance/binanceEmulator.js";
 import { startPolymarketEmulator } from "../src/emulators/polymarket/polymarketEmulator.js";
 import type { OrderGuard, Venue, VenueOrder } from "../src/ports/venue.js";
 import { newApiKey } from "../test/support/binanceHarness.js";
+import { EXECUTOR_INTENTS } from "../test/support/liveStack.js";
 import {
   PM_ACCOUNT,
   PM_ADDRESS,
   PM_CANARY,
-  PM_ROUTE_L2,
-  PM_ROUTE_ORDER,
   PM_TOKEN,
   polymarketScenario,
   worldEmulatorOptions,
@@ -96,13 +94,7 @@ async function main(): Promise<void> {
     const pm = polymarketScenario();
     const scenario: PlaneScenario = {
       callers: [CALLER],
-      intents: {
-        cex_api_signer: {
-          routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk],
-        },
-        per_user_clob_signer: { routes: [PM_ROUTE_ORDER] },
-        clob_api_signer: { routes: [PM_ROUTE_L2] },
-      },
+      intents: EXECUTOR_INTENTS,
       accounts: { [BN_ACCOUNT]: { cex_api_signer: "bn" }, ...pm.accounts },
       policy: {},
       keys: [{ id: "bn", kind: "hmac", secret, encoding: "raw" }, ...pm.keys],

@@ -5,9 +5,8 @@
  * behind it (loaded lazily, so a process using the remote plane never even
  * loads the vault code).
  */
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { SecretBytes } from "../core/auth/secretBytes.js";
+import { readCredential } from "../config/readCredential.js";
 import type { SigningPlane } from "../ports/signingPlane.js";
 
 export { createRemotePlane, type RemotePlaneOptions } from "./remote/remotePlaneClient.js";
@@ -37,6 +36,7 @@ export class PlaneOpenError extends Error {
 
 /**
  * Opens the plane `settings` name. Relative paths resolve against `baseDir`.
+ * A missing or unreadable token is a `ConfigError` naming `signing.token_*`.
  * `remote` connects lazily (a signer that is down gives
  * `signer_denied:signer_unavailable` per request, never a failed start);
  * `local` opens the signer config's vault and audit log in this process and
@@ -47,7 +47,7 @@ export async function openSigningPlane(
   opts: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string; readonly live: boolean },
 ): Promise<OpenedPlane> {
   if (settings.plane === "remote") {
-    const token = await readToken(settings, opts);
+    const token = await readCredential(settings, "token", "signing", opts.env, opts.baseDir);
     const { createRemotePlane } = await import("./remote/remotePlaneClient.js");
     return {
       plane: createRemotePlane({
@@ -94,31 +94,4 @@ export async function openSigningPlane(
     vault.close();
     throw err;
   }
-}
-
-async function readToken(
-  settings: Extract<PlaneSettings, { plane: "remote" }>,
-  opts: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string },
-): Promise<SecretBytes> {
-  if (settings.token_env !== undefined) {
-    const v = opts.env[settings.token_env];
-    if (v === undefined || v === "")
-      throw new PlaneOpenError(`signing.token_env: environment variable ${settings.token_env} is not set`);
-    return new SecretBytes(Buffer.from(v, "utf8"));
-  }
-  if (settings.token_file !== undefined) {
-    const path = resolve(opts.baseDir, settings.token_file);
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (err) {
-      throw new PlaneOpenError(
-        `signing.token_file: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-      );
-    }
-    const token = text.replace(/\r?\n$/, "");
-    if (token === "") throw new PlaneOpenError(`signing.token_file: ${path} is empty`);
-    return new SecretBytes(Buffer.from(token, "utf8"));
-  }
-  throw new PlaneOpenError("signing: give token_env or token_file");
 }

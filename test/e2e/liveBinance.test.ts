@@ -4,17 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PlanResult } from "../../src/core/result.js";
-import { BAD_SIG_ACCOUNT, type LiveStack, type Proc, startLiveStack } from "../support/liveStack.js";
+import { BAD_SIG_ACCOUNT, type LiveStack, startLiveStack } from "../support/liveStack.js";
 
 const byStream = (rs: PlanResult[], id: string) => rs.filter((r) => r.stream_id === id);
 
 describe.each(["redis", "sqlite"] as const)("live Binance end to end (%s bus)", (bus) => {
   let stack: LiveStack;
-  let executor: Proc;
 
   beforeAll(async () => {
     stack = await startLiveStack(bus === "redis" ? { redisUrl: inject("redisUrl") } : {});
-    executor = await stack.startExecutor("e2e-1");
+    await stack.startExecutor("e2e-1");
   }, 60_000);
 
   afterAll(async () => {

@@ -50,6 +50,13 @@ export const BINANCE_ACCOUNT = "acct-live";
 export const BAD_SIG_ACCOUNT = "acct-badsig";
 export const EXECUTOR_CALLER = "executor-1";
 
+/** The signer intents and routes the executor's venue adapters use (both venues). */
+export const EXECUTOR_INTENTS: PlaneScenario["intents"] = {
+  cex_api_signer: { routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk] },
+  per_user_clob_signer: { routes: [PM_ROUTE_ORDER] },
+  clob_api_signer: { routes: [PM_ROUTE_L2] },
+};
+
 /** The secrets this stack holds; the canaries are what must never leave the signer. */
 export interface StackSecrets {
   /** Binance HMAC secrets in the vault (canaries). */
@@ -157,13 +164,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
   const pm = polymarketScenario();
   const scenario: PlaneScenario = {
     callers: [EXECUTOR_CALLER],
-    intents: {
-      cex_api_signer: {
-        routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk],
-      },
-      per_user_clob_signer: { routes: [PM_ROUTE_ORDER] },
-      clob_api_signer: { routes: [PM_ROUTE_L2] },
-    },
+    intents: EXECUTOR_INTENTS,
     accounts: {
       [BINANCE_ACCOUNT]: { cex_api_signer: "binance-key" },
       [BAD_SIG_ACCOUNT]: { cex_api_signer: "badsig-key" },
@@ -454,7 +455,7 @@ export async function processMemoryOf(pid: number): Promise<Buffer[]> {
   try {
     for (const line of maps.split("\n")) {
       const m = /^([0-9a-f]+)-([0-9a-f]+) (r[w-])/.exec(line);
-      if (!m || m[3] !== "rw") continue;
+      if (m?.[3] !== "rw") continue;
       const start = BigInt(`0x${m[1]}`);
       const end = BigInt(`0x${m[2]}`);
       const len = Number(end - start);

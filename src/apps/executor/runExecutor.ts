@@ -111,7 +111,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       logger.info(
         {
           venues: [...venues.keys()],
-          ready: [...supervisor.ready],
+          ready: [...supervisor.ready.keys()],
           live: config.live,
           live_env: loaded.policy.liveEnv,
         },

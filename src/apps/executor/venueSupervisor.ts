@@ -18,7 +18,7 @@ export interface VenueSupervisorObserver {
  */
 export class VenueSupervisor {
   readonly #venues: () => ReadonlyMap<VenueName, Venue>;
-  readonly #reconcile: (venue?: VenueName) => Promise<number>;
+  readonly #reconcile: (venue: VenueName) => Promise<number>;
   readonly #observer: VenueSupervisorObserver;
   readonly #intervalMs: number;
   /** Venue → accounts that may trade live (`"*"`: all). A new map per change, so readers never see it half-updated. */
@@ -28,7 +28,7 @@ export class VenueSupervisor {
 
   constructor(deps: {
     venues: () => ReadonlyMap<VenueName, Venue>;
-    reconcile: (venue?: VenueName) => Promise<number>;
+    reconcile: (venue: VenueName) => Promise<number>;
     observer: VenueSupervisorObserver;
     intervalMs: number;
   }) {
@@ -43,16 +43,16 @@ export class VenueSupervisor {
     return this.#ready;
   }
 
-  /** One round: reconcile (each venue until its start-up UNKNOWNs are done), then check readiness. */
+  /** One round, per venue: reconcile its open UNKNOWNs, then check readiness. */
   async check(): Promise<void> {
     for (const [name, venue] of this.#venues()) {
-      if (!this.#reconciledAtStart.has(name)) {
-        try {
-          const left = await this.#reconcile(name);
-          if (left === 0) this.#reconciledAtStart.add(name);
-        } catch (err) {
-          this.#observer.failed(err, `reconcile ${name}`);
-        }
+      // Every round reconciles the venue's open UNKNOWNs; the first round that leaves none
+      // open (those from before the start included) lets the venue become ready.
+      try {
+        const left = await this.#reconcile(name);
+        if (left === 0) this.#reconciledAtStart.add(name);
+      } catch (err) {
+        this.#observer.failed(err, `reconcile ${name}`);
       }
       let ready = false;
       let detail: string;
@@ -96,11 +96,6 @@ export class VenueSupervisor {
       await sleep(this.#intervalMs, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
       await this.check();
-      try {
-        await this.#reconcile();
-      } catch (err) {
-        this.#observer.failed(err, "reconcile");
-      }
     }
   }
 }
