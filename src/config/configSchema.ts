@@ -129,7 +129,8 @@ const limitsSchema = z.strictObject({
     .min(0, { error: "must be a number from 0 to 1" })
     .max(1, { error: "must be a number from 0 to 1" })
     .optional(),
-  max_plan_age_ms: posInt.optional(),
+  /** Default 60000, so a `created_at` in seconds (or one from a stuck producer) is stale, never accepted. */
+  max_plan_age_ms: posInt.default(60000),
   max_clock_skew_ms: nonNegInt.default(5000),
 });
 
@@ -271,6 +272,13 @@ export const configSchema = z
     log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.exit_owner !== undefined && !Object.hasOwn(cfg.sources, cfg.exit_owner)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["exit_owner"],
+        message: `names no configured source ("${cfg.exit_owner}"); every reduce_only plan would be denied`,
+      });
+    }
     const liveVenues = (["binance-usdm", "polymarket"] as const).filter((v) => cfg.venues[v] !== undefined);
     if (cfg.live && liveVenues.length > 0 && cfg.signing === undefined) {
       ctx.addIssue({

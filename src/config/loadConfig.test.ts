@@ -1,7 +1,7 @@
-import { createHmac, generateKeyPairSync, sign, verify } from "node:crypto";
+import { createHmac, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
@@ -10,7 +10,7 @@ import { findDuplicateKey as findDuplicateJsonKey } from "../core/strictJson.js"
 import { ConfigError } from "./configError.js";
 import { loadConfig, parseConfigText, readConfigFile } from "./loadConfig.js";
 
-const CANARY = "canary-Zq8vX-very-secret-value";
+const CANARY = "canary-Zq8vX-very-secret-value-of-32-bytes+";
 
 function edPublic(): string {
   const { publicKey } = generateKeyPairSync("ed25519");
@@ -76,13 +76,14 @@ describe("defaults", () => {
   it.each(["json", "yaml"] as const)("an empty %s document gets every default", async (format) => {
     const { config, policy } = await parseConfigText(format === "json" ? "{}" : "{}\n", format, {});
     expect(config).toEqual({
-      bus: "sqlite:./data/intentgate.db",
+      // a relative sqlite: path resolves against the config's folder (here: the working directory)
+      bus: `sqlite:${resolve("./data/intentgate.db")}`,
       prefix: "intentgate:",
       require_auth: true,
       keys: {},
       sources: {},
       permits: { required: false, issuers: [] },
-      limits: { max_clock_skew_ms: 5000 },
+      limits: { max_clock_skew_ms: 5000, max_plan_age_ms: 60000 },
       claim_idle_ms: 15000,
       max_deliveries: 10,
       batch_size: 100,
@@ -158,7 +159,7 @@ describe("the wire-v1 §8 example", () => {
   });
 
   it("the HMAC secret is the raw UTF-8 bytes of the value (not decoded)", async () => {
-    const secret = "c2VjcmV0"; // looks like base64, must not be decoded
+    const secret = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"; // looks like base64, must not be decoded
     const { policy } = await parseConfigText(JSON.stringify({ keys: { k: hmacKey() } }), "json", {
       S: secret,
     });
@@ -498,7 +499,7 @@ describe("files and environment", () => {
   });
 
   it.each([
-    [{ INTENTGATE_EXIT_OWNER: "other_owner" }, "other_owner"],
+    [{ INTENTGATE_EXIT_OWNER: "intent_bridge" }, "intent_bridge"],
     [{ INTENTGATE_EXIT_OWNER: "" }, "exitbrain_v3_5"],
     [{}, "exitbrain_v3_5"],
   ])("INTENTGATE_EXIT_OWNER %j → exit owner %s", async (extra, owner) => {
@@ -511,8 +512,116 @@ describe("files and environment", () => {
   });
 
   it("the env override applies with no exit_owner in the file", async () => {
-    const { policy } = await parseConfigText("{}", "json", { INTENTGATE_EXIT_OWNER: "x" });
+    const cfg = { sources: { x: { lanes: ["main"] } } };
+    const { policy } = await parseConfigText(JSON.stringify(cfg), "json", { INTENTGATE_EXIT_OWNER: "x" });
     expect(policy.exitOwner).toBe("x");
+  });
+});
+
+describe("weak or wrong keys are refused (wire-v1 §8)", () => {
+  it("exit_owner naming no configured source (a typo) is a config error naming exit_owner", async () => {
+    const err = await fails({ ...SPEC_EXAMPLE, exit_owner: "exitbrain_v3_6" }, ENV);
+    expect(err.issues).toEqual([
+      expect.objectContaining({ field: "exit_owner", message: expect.stringContaining("exitbrain_v3_6") }),
+    ]);
+  });
+
+  it("INTENTGATE_EXIT_OWNER naming no configured source is refused too", async () => {
+    const err = await fails(SPEC_EXAMPLE, { ...ENV, INTENTGATE_EXIT_OWNER: "nobody" });
+    expect(err.issues).toEqual([
+      expect.objectContaining({
+        field: "exit_owner",
+        message: expect.stringContaining("INTENTGATE_EXIT_OWNER"),
+      }),
+    ]);
+  });
+
+  it.each([
+    ["a 1-byte secret", "x"],
+    ["a 31-byte secret", "a".repeat(31)],
+  ])("an HMAC key with %s is refused, naming the key and never the secret", async (_name, secret) => {
+    const err = await fails({ keys: { k: hmacKey() }, sources: { src: { lanes: ["main"] } } }, { S: secret });
+    expect(err.issues).toEqual([
+      expect.objectContaining({ field: "keys.k.secret_env", message: expect.stringContaining("32 bytes") }),
+    ]);
+    expect(err.message).not.toContain(secret.length > 1 ? secret : '"x"');
+  });
+
+  it("a 32-byte HMAC secret is accepted, from a file as from the environment", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ig-key32-"));
+    try {
+      await writeFile(join(dir, "k.secret"), `${"b".repeat(32)}\n`);
+      const cfg = {
+        keys: { k: { ...hmacKey(), secret_env: undefined, secret_file: "k.secret" } },
+        sources: { src: { lanes: ["main"] } },
+      };
+      const { policy } = await parseConfigText(JSON.stringify(cfg), "json", {}, { baseDir: dir });
+      expect(policy.keys.get("k")?.alg).toBe("hmac-sha256");
+      await writeFile(join(dir, "k.secret"), "short\n");
+      const err = await parseConfigText(JSON.stringify(cfg), "json", {}, { baseDir: dir }).catch((e) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues[0]?.field).toBe("keys.k.secret_file");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The eight small-order points of Ed25519 (the identity first), canonically encoded.
+  const SMALL_ORDER = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+  ].map((hex) => Buffer.from(hex, "hex").toString("base64url"));
+
+  it.each(SMALL_ORDER.map((k, i) => [i, k]))(
+    "small-order point #%i as a producer or issuer key is refused",
+    async (_i, key) => {
+      for (const cfg of [
+        { keys: { k: edKey({ public_key: key }) }, sources: { src: { lanes: ["main"] } } },
+        {
+          keys: { g: { alg: "ed25519", public_key: key, role: "permit_issuer" } },
+          permits: { issuers: ["g"] },
+        },
+      ]) {
+        const err = await fails(cfg, {});
+        expect(err.issues).toEqual([
+          expect.objectContaining({ message: expect.stringMatching(/small-order|canonical/) }),
+        ]);
+        expect(err.issues[0]?.field).toMatch(/^keys\.(k|g)\.public_key$/);
+      }
+    },
+  );
+
+  it("the identity key would let a permit be forged without any private key (why it is refused)", () => {
+    // R = identity, S = 0: the verification equation holds for every message under A = identity.
+    const identity = Buffer.from(SMALL_ORDER[0]!, "base64url");
+    const forged = Buffer.concat([identity, Buffer.alloc(32)]);
+    const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: SMALL_ORDER[0]! }, format: "jwk" });
+    expect(verify(null, Buffer.from("any permit payload"), key, forged)).toBe(true);
+  });
+
+  it("max_plan_age_ms defaults to 60000, so created_at in seconds is stale", async () => {
+    const { policy } = await parseConfigText("{}", "json", {});
+    expect(policy.limits.maxPlanAgeMs).toBe(60000);
+  });
+
+  it("a relative sqlite: path resolves against the config file's folder, wherever the process runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ig-busdir-"));
+    try {
+      const path = join(dir, "c.json");
+      await writeFile(path, JSON.stringify({ bus: "sqlite:./data/bus.db" }));
+      expect((await readConfigFile(path)).bus).toBe(`sqlite:${join(dir, "data", "bus.db")}`);
+      expect((await loadConfig(path, {})).config.bus).toBe(`sqlite:${join(dir, "data", "bus.db")}`);
+      await writeFile(path, JSON.stringify({ bus: "sqlite:/abs/bus.db" }));
+      expect((await readConfigFile(path)).bus).toBe("sqlite:/abs/bus.db");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { ed25519PublicKeyWeakness, MIN_HMAC_SECRET_BYTES } from "../core/auth/keyStrength.js";
 import { SecretBytes } from "../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../core/decimal.js";
 import type { Lane, VenueName } from "../core/plan.js";
@@ -57,7 +58,7 @@ export async function loadConfig(
  * executor secret in their environment.
  */
 export async function readConfigFile(path: string): Promise<ExecutorConfig> {
-  return validateConfigText(await readConfigText(path), formatOf(path));
+  return validateConfigText(await readConfigText(path), formatOf(path), dirname(resolve(path)));
 }
 
 /** The config file's text; an unreadable file is a {@link ConfigError} on the file. */
@@ -72,12 +73,27 @@ async function readConfigText(path: string): Promise<string> {
   }
 }
 
-/** Parses and validates config text (no secrets loaded). */
-export async function validateConfigText(text: string, format: ConfigFormat): Promise<ExecutorConfig> {
+/**
+ * Parses and validates config text (no secrets loaded). A relative
+ * `sqlite:` bus path is resolved against `baseDir` (the config file's folder),
+ * so every process reading one config file uses one bus, wherever it was
+ * started.
+ */
+export async function validateConfigText(
+  text: string,
+  format: ConfigFormat,
+  baseDir: string = process.cwd(),
+): Promise<ExecutorConfig> {
   const raw = format === "yaml" ? await parseYamlText(text) : parseJsonText(text);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error.issues));
-  return deepFreeze(parsed.data);
+  return deepFreeze({ ...parsed.data, bus: resolveBusUrl(parsed.data.bus, baseDir) });
+}
+
+/** `sqlite:<relative path>` → `sqlite:<absolute path>` against `baseDir`; other URLs unchanged. */
+export function resolveBusUrl(bus: string, baseDir: string): string {
+  if (!bus.startsWith("sqlite:")) return bus;
+  return `sqlite:${resolve(baseDir, bus.slice("sqlite:".length))}`;
 }
 
 /**
@@ -90,8 +106,8 @@ export async function parseConfigText(
   env: Record<string, string | undefined>,
   opts: { baseDir?: string; path?: string } = {},
 ): Promise<LoadedConfig> {
-  const config = await validateConfigText(text, format);
   const baseDir = opts.baseDir ?? process.cwd();
+  const config = await validateConfigText(text, format, baseDir);
   const policy = await buildPolicy(config, env, baseDir);
   return Object.freeze({ config, policy, path: opts.path, baseDir });
 }
@@ -147,6 +163,13 @@ async function buildPolicy(
 
   const envOwner = env[EXIT_OWNER_ENV];
   const exitOwner = envOwner !== undefined && envOwner !== "" ? envOwner : config.exit_owner;
+  if (exitOwner !== undefined && !sources.has(exitOwner)) {
+    // The schema already checked exit_owner itself: this is the environment override.
+    throw new ConfigError({
+      field: "exit_owner",
+      message: `${EXIT_OWNER_ENV} names no configured source ("${exitOwner}"); every reduce_only plan would be denied`,
+    });
+  }
 
   return Object.freeze({
     requireAuth: config.require_auth,
@@ -203,7 +226,27 @@ async function buildKey(
       secret = Buffer.from(value, "utf8");
     }
     if (secret === undefined) return undefined; // unreachable: the schema requires one of them
+    if (secret.length < MIN_HMAC_SECRET_BYTES) {
+      const where = kc.secret_env !== undefined ? "secret_env" : "secret_file";
+      issues.push({
+        field: `${field}.${where}`,
+        message: `the secret is ${secret.length} bytes; an HMAC secret must be at least ${MIN_HMAC_SECRET_BYTES} bytes (intentgate keys gen makes one)`,
+      });
+      secret.fill(0);
+      return undefined;
+    }
     return { keyId, alg: "hmac-sha256", secret: new SecretBytes(secret), source: kc.source, role };
+  }
+  const weakness = ed25519PublicKeyWeakness(Buffer.from(kc.public_key ?? "", "base64url"));
+  if (weakness !== undefined) {
+    issues.push({
+      field: `${field}.public_key`,
+      message:
+        weakness === "small_order"
+          ? "is a small-order Ed25519 point (signatures under it can be forged without a private key)"
+          : "is not the canonical encoding of an Ed25519 public key",
+    });
+    return undefined;
   }
   try {
     const publicKey = createPublicKey({

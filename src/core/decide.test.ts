@@ -15,11 +15,13 @@ import {
   signPermit,
 } from "../../test/support/coreFixtures.js";
 import type { BusEntry } from "../ports/bus.js";
+import { claimKey } from "./claimKey.js";
 import {
   deadLetterDecision,
   decideEntry,
   factsQueryFor,
   internalErrorDecision,
+  MAX_DEAD_LETTER_FIELDS,
   prepareEntry,
 } from "./decide.js";
 import type { Decision } from "./decision.js";
@@ -61,11 +63,19 @@ describe("decision checks and effects", () => {
     expect(d.effects).toEqual({});
   });
 
-  it("authenticated but denied at gate 3 still claims the plan_id", () => {
+  it("authenticated but denied at gate 3 claims nothing (wire-v1 rev 2: claims after gates 2 and 3)", () => {
     const d = decide(planEntry(planObject({ plan_id: "ce-3", source: GHOST })));
     expect(d.result.error).toBe(`source_not_allowed:${GHOST}`);
+    expect(d.result.authenticated).toBe(true);
     expect(d.checks).toEqual({});
-    expect(d.effects).toEqual({ claimPlanId: "ce-3" });
+    expect(d.effects).toEqual({});
+  });
+
+  it("a signed plan copied onto a lane its source may not use claims nothing", () => {
+    const entry = planEntry(planObject({ plan_id: "ce-3b" }), { lane: "manual" });
+    const d = decide(entry);
+    expect(d.result.error).toBe(`source_not_allowed:${BRIDGE}`);
+    expect(d.effects).toEqual({});
   });
 
   it("denied at gate 4 claims, reads nothing", () => {
@@ -236,13 +246,33 @@ describe("decision checks and effects", () => {
     });
   });
 
-  it("require_auth off and no auth: passes gate 2, so it claims", () => {
+  it("require_auth off and no auth: passes gate 2 unsigned, authenticated false, claims in its source's namespace", () => {
     const d = decide(
       planEntry(planObject({ plan_id: "ce-16" }), { keyId: null }),
       makePolicy({ requireAuth: false }),
     );
-    expect(d.result).toMatchObject({ decision: "EXECUTED", authenticated: true });
-    expect(d.effects.claimPlanId).toBe("ce-16");
+    expect(d.result).toMatchObject({ decision: "EXECUTED", authenticated: false });
+    expect(d.effects.claimPlanId).toBe(claimKey("ce-16", BRIDGE));
+    expect(d.checks.planId).toEqual({ id: claimKey("ce-16", BRIDGE), claimed: false });
+  });
+
+  it("an unsigned entry is not blocked by, and does not block, a signed plan's claim", () => {
+    const policy = makePolicy({ requireAuth: false });
+    // The signed plan claimed "ce-17" first: the unsigned copy is decided in its own namespace.
+    const unsigned = decide(
+      planEntry(planObject({ plan_id: "ce-17" }), { keyId: null }),
+      policy,
+      makeFacts({ claimedPlanIds: ["ce-17"] }),
+    );
+    expect(unsigned.result.decision).toBe("EXECUTED");
+    // The unsigned entry claimed first: the signed plan still executes.
+    const signed = decide(
+      planEntry(planObject({ plan_id: "ce-17" })),
+      policy,
+      makeFacts({ claimedPlanIds: [claimKey("ce-17", BRIDGE)] }),
+    );
+    expect(signed.result).toMatchObject({ decision: "EXECUTED", authenticated: true });
+    expect(signed.effects.claimPlanId).toBe("ce-17");
   });
 
   it("the decision names the entry", () => {
@@ -292,13 +322,21 @@ describe("FactsOverlay: a batch decides as if committed one by one", () => {
     expect(decisions[1]?.effects.setPosition).toBeUndefined();
   });
 
-  it("a plan_id claimed by an entry denied later (gate 3) is still taken", () => {
+  it("a copy on a lane its source may not use (gate 3) does not take the plan_id from the genuine plan", () => {
     const { decisions } = decideBatch([
       planEntry(planObject({ plan_id: "batch-2" }), { lane: "manual" }),
       planEntry(planObject({ plan_id: "batch-2" })),
     ]);
+    expect(decisions.map((d) => d.result.error)).toEqual([`source_not_allowed:${BRIDGE}`, null]);
+  });
+
+  it("a plan_id claimed by an entry denied later (gate 4) is still taken", () => {
+    const { decisions } = decideBatch([
+      planEntry(planObject({ plan_id: "batch-2b", reduce_only: true })),
+      planEntry(planObject({ plan_id: "batch-2b" })),
+    ]);
     expect(decisions.map((d) => d.result.error)).toEqual([
-      `source_not_allowed:${BRIDGE}`,
+      `NOT_EXIT_OWNER:source=${BRIDGE}`,
       "duplicate_plan_id",
     ]);
   });
@@ -370,7 +408,7 @@ describe("factsQueryFor", () => {
         planEntry(planObject({ plan_id: "fq-1", source: EXIT_OWNER, symbol: "ETHUSDT" })),
         planEntry(planObject({ plan_id: "fq-bad", qty: "0" })),
         rawEntry([["junk", Buffer.from("x")]]),
-      ].map(prepareEntry),
+      ].map((e) => prepareEntry(e)),
       NOW,
     );
     expect(q.planIds).toEqual(["fq-1", "fq-2"]);
@@ -388,23 +426,41 @@ describe("factsQueryFor", () => {
 });
 
 describe("dead letters and internal errors", () => {
-  it("delivery limit: FAILED, plan fields echoed, only the DLQ copy written", () => {
+  it("delivery limit: FAILED, never parsed (no plan fields), only the DLQ copy written", () => {
     const entry = planEntry(planObject({ plan_id: "dl-1" }), { deliveries: 10 });
-    const d = deadLetterDecision(entry, makePolicy(), makeFacts(), NOW);
+    const prepared = prepareEntry(entry, { maxDeliveries: 10 });
+    expect(prepared.kind).toBe("dead_letter");
+    const d = decideEntry(prepared, makePolicy(), makeFacts(), NOW);
+    expect(d).toEqual(deadLetterDecision(entry, NOW));
     expect(d.result).toMatchObject({
       decision: "FAILED",
       error: "internal_error:delivery_limit",
       executed: false,
-      plan_id: "dl-1",
-      authenticated: true,
+      plan_id: null,
+      authenticated: false,
     });
     expect(d.checks).toEqual({});
     expect(d.effects).toEqual({ deadLetter: { fields: entry.fields, deliveries: 10 } });
   });
 
+  it("one delivery short of the limit: decided normally", () => {
+    const entry = planEntry(planObject({ plan_id: "dl-2" }), { deliveries: 9 });
+    expect(prepareEntry(entry, { maxDeliveries: 10 }).kind).toBe("parsed");
+    expect(
+      decideEntry(prepareEntry(entry, { maxDeliveries: 10 }), makePolicy(), makeFacts(), NOW).result.decision,
+    ).toBe("EXECUTED");
+  });
+
+  it("the DLQ copy of an entry with very many fields keeps the first MAX_DEAD_LETTER_FIELDS", () => {
+    const fields = Array.from({ length: 5000 }, (_, i) => [`f${i}`, Buffer.from("x")] as const);
+    const d = deadLetterDecision({ ...rawEntry(fields), deliveries: 10 }, NOW);
+    expect(d.effects.deadLetter?.fields).toHaveLength(MAX_DEAD_LETTER_FIELDS);
+    expect(d.effects.deadLetter?.fields[0]?.[0]).toBe("f0");
+  });
+
   it("delivery limit on garbage: FAILED, no plan fields", () => {
     const entry = rawEntry([["plan", Buffer.from([0xff])]]);
-    const d = deadLetterDecision(entry, makePolicy(), makeFacts(), NOW);
+    const d = deadLetterDecision(entry, NOW);
     expect(d.result).toMatchObject({
       decision: "FAILED",
       error: "internal_error:delivery_limit",

@@ -1,26 +1,42 @@
 import type { BusEntry } from "../ports/bus.js";
 import { buildResult } from "./buildResult.js";
+import { claimKey } from "./claimKey.js";
 import type { Decision, DecisionEffects } from "./decision.js";
 import type { EntryRef, Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";
 import { positionKey, rateKey } from "./facts.js";
-import { authenticationGate } from "./gates/authentication.js";
-import type { Evaluation, GateInput } from "./gates/gate.js";
+import { type Evaluation, type GateInput, unsignedSourceOf } from "./gates/gate.js";
 import { GATE_CHAIN } from "./gates/gateChain.js";
 import { runGates } from "./gates/runGates.js";
-import { schemaGate } from "./gates/schema.js";
 import { type ParseEntryOutcome, parseEntry } from "./parseEntry.js";
 import { peekPermitId } from "./permit/permitToken.js";
 import type { Policy } from "./policy.js";
 import { reason } from "./reasons.js";
 
-/** An entry with gate 1 already run, so its facts can be looked up before deciding. */
-export interface PreparedEntry {
-  readonly entry: BusEntry;
-  readonly parsed: ParseEntryOutcome;
-}
+/**
+ * An entry ready to be decided: gate 1 already run (so its facts can be
+ * looked up first), or set aside without parsing because it reached the
+ * delivery limit, or marked unreadable because gate 1 threw (it never should;
+ * if it does, that entry alone gets `internal_error`).
+ */
+export type PreparedEntry =
+  | { readonly kind: "parsed"; readonly entry: BusEntry; readonly parsed: ParseEntryOutcome }
+  | { readonly kind: "dead_letter"; readonly entry: BusEntry }
+  | { readonly kind: "unreadable"; readonly entry: BusEntry };
 
-/** Runs gate 1 on an entry. */
-export const prepareEntry = (entry: BusEntry): PreparedEntry => ({ entry, parsed: parseEntry(entry.fields) });
+/**
+ * Runs gate 1 on an entry, unless it was already delivered `maxDeliveries`
+ * times: that one is not parsed at all (whatever made it fail before cannot
+ * stop it now) and goes to the DLQ. Never throws.
+ */
+export function prepareEntry(entry: BusEntry, opts: { readonly maxDeliveries?: number } = {}): PreparedEntry {
+  if (opts.maxDeliveries !== undefined && entry.deliveries >= opts.maxDeliveries)
+    return { kind: "dead_letter", entry };
+  try {
+    return { kind: "parsed", entry, parsed: parseEntry(entry.fields) };
+  } catch {
+    return { kind: "unreadable", entry };
+  }
+}
 
 /** The facts a batch of entries may read, decided at time `now`. */
 export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): FactsQuery {
@@ -29,13 +45,16 @@ export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): 
   const rates = new Map<string, RateWindow>();
   const positions = new Map<string, PositionRef>();
   const sendRecords: EntryRef[] = [];
-  for (const { parsed, entry } of prepared) {
+  for (const p of prepared) {
+    const { entry } = p;
     if (entry.deliveries > 1) sendRecords.push({ lane: entry.lane, streamId: entry.id });
-    if (!parsed.ok) continue;
-    const plan = parsed.entry.plan;
-    planIds.add(plan.plan_id);
+    if (p.kind !== "parsed" || !p.parsed.ok) continue;
+    const plan = p.parsed.entry.plan;
+    // An entry without `auth` can only pass gate 2 unsigned, so its claims live in its source's namespace.
+    const unsigned = p.parsed.entry.auth === undefined ? plan.source : undefined;
+    planIds.add(claimKey(plan.plan_id, unsigned));
     const permitId = plan.permit === undefined ? undefined : peekPermitId(plan.permit);
-    if (permitId !== undefined) permitIds.add(permitId);
+    if (permitId !== undefined) permitIds.add(claimKey(permitId, unsigned));
     const window = { source: plan.source, window: Math.floor(now / 1000) };
     rates.set(rateKey(window), window);
     if (plan.account !== undefined) {
@@ -54,11 +73,14 @@ export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): 
 
 /**
  * Decides one entry: runs the gate chain and turns the verdict into a
- * {@link Decision} (result, checks to re-run at commit, writes). Never throws:
- * an exception becomes `FAILED` / `internal_error`.
+ * {@link Decision} (result, checks to re-run at commit, writes). An entry at
+ * the delivery limit gets its dead-letter decision. Never throws: an
+ * exception becomes `FAILED` / `internal_error` for this entry alone.
  */
 export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Facts, now: number): Decision {
   const { entry } = prepared;
+  if (prepared.kind === "dead_letter") return deadLetterDecision(entry, now);
+  if (prepared.kind === "unreadable") return internalErrorDecision(entry, now);
   try {
     const input: GateInput = { entry, policy, facts, now, preparsed: prepared.parsed };
     const { evaluation, denial } = runGates(GATE_CHAIN, input);
@@ -88,41 +110,32 @@ export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Fact
 function effectsOf(ev: Evaluation, executed: boolean): DecisionEffects {
   const plan = ev.parsed?.plan;
   const effects: { -readonly [K in keyof DecisionEffects]: DecisionEffects[K] } = {};
-  // The first entry that passes gate 2 claims its plan_id, whatever its later outcome.
-  if (ev.authenticated && plan) effects.claimPlanId = plan.plan_id;
-  if (ev.permit) effects.consumePermit = ev.permit.permit_id;
+  // The first entry that passes gates 2 and 3 claims its plan_id (in its namespace), whatever its later outcome.
+  const unsigned = unsignedSourceOf(ev);
+  if (ev.admitted && plan) effects.claimPlanId = claimKey(plan.plan_id, unsigned);
+  if (ev.permit) effects.consumePermit = claimKey(ev.permit.permit_id, unsigned);
   if (ev.countRate) effects.countRate = ev.countRate;
   if (executed && ev.fill)
     effects.setPosition = { account: ev.fill.account, symbol: ev.fill.symbol, value: ev.fill.after };
   return effects;
 }
 
+/** Fields of an entry copied to the DLQ, at most (a copy must fit one XADD of the commit script). */
+export const MAX_DEAD_LETTER_FIELDS = 1000;
+
 /**
  * The decision for an entry delivered `max_deliveries` times without a result:
- * `FAILED` / `internal_error:delivery_limit`, copied to the DLQ. Gates 1–2 run
- * only to fill in the result's plan fields; nothing is claimed or executed.
+ * `FAILED` / `internal_error:delivery_limit`, copied to the DLQ. The entry is
+ * not parsed (it may be what kept failing), so the result carries no plan
+ * fields; the DLQ copy holds the raw fields (the first
+ * {@link MAX_DEAD_LETTER_FIELDS}; the entry itself stays on its stream).
+ * Nothing is claimed or executed.
  */
-export function deadLetterDecision(entry: BusEntry, policy: Policy, facts: Facts, now: number): Decision {
-  let evaluation: Evaluation = { authenticated: false, checks: {} };
-  let partial: Partial<Record<string, unknown>> | undefined;
-  try {
-    const input: GateInput = { entry, policy, facts, now };
-    const verdict = runGates([schemaGate, authenticationGate], input);
-    evaluation = {
-      authenticated: verdict.evaluation.authenticated,
-      checks: {},
-      ...pickParsed(verdict.evaluation),
-    };
-    const parsed = parseEntry(entry.fields);
-    partial = parsed.ok ? undefined : parsed.partial;
-  } catch {
-    // The entry is unreadable: the result carries no plan fields.
-  }
+export function deadLetterDecision(entry: BusEntry, now: number): Decision {
   const result = buildResult({
     lane: entry.lane,
     streamId: entry.id,
-    evaluation,
-    partial,
+    evaluation: { authenticated: false, checks: {} },
     decision: "FAILED",
     error: reason("internal_error", "delivery_limit"),
     now,
@@ -132,11 +145,11 @@ export function deadLetterDecision(entry: BusEntry, policy: Policy, facts: Facts
     streamId: entry.id,
     result,
     checks: {},
-    effects: { deadLetter: { fields: entry.fields, deliveries: entry.deliveries } },
+    effects: {
+      deadLetter: { fields: entry.fields.slice(0, MAX_DEAD_LETTER_FIELDS), deliveries: entry.deliveries },
+    },
   };
 }
-
-const pickParsed = (ev: Evaluation) => (ev.parsed ? { parsed: ev.parsed } : {});
 
 /** `FAILED` / `internal_error` with no plan fields and no writes but the result. */
 export function internalErrorDecision(entry: Pick<BusEntry, "lane" | "id">, now: number): Decision {

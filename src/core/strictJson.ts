@@ -1,10 +1,20 @@
 /** Why a JSON text was refused by {@link parseStrictJson}. */
-export type StrictJsonError = "json" | "duplicate_key";
+export type StrictJsonError = "json" | "duplicate_key" | "too_deep";
+
+/**
+ * Deepest nesting of arrays and objects {@link parseStrictJson} accepts. A plan
+ * is flat and `meta` needs a few levels; the bound keeps every later walk
+ * over the value (member counts, `JSON.stringify`, schema checks) shallow, so
+ * no input can exhaust the call stack.
+ */
+export const MAX_JSON_DEPTH = 32;
 
 /**
  * Parses JSON text and refuses any object with a repeated key, at any depth,
  * comparing keys after unescaping (`"a"` and `"\u0061"` are the same key), so
  * `{"reduce_only":false,"reduce_only":true}` never means whatever a parser keeps.
+ * Text nested deeper than {@link MAX_JSON_DEPTH} is refused (`too_deep`) before
+ * it is parsed. Never throws, and nothing here recurses on the input.
  *
  * JSON.parse keeps one member per distinct key, so the text holds a repeated
  * key exactly when it has more members (strings followed by `:`) than the
@@ -13,6 +23,7 @@ export type StrictJsonError = "json" | "duplicate_key";
 export function parseStrictJson(
   text: string,
 ): { ok: true; value: unknown } | { ok: false; error: StrictJsonError } {
+  if (nestingExceeds(text, MAX_JSON_DEPTH)) return { ok: false, error: "too_deep" };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -22,6 +33,30 @@ export function parseStrictJson(
   return countMembersInText(text) === countMembers(value)
     ? { ok: true, value }
     : { ok: false, error: "duplicate_key" };
+}
+
+/**
+ * Whether `text` opens more than `limit` arrays/objects inside one another,
+ * brackets inside strings not counted. One linear pass; the text need not be
+ * valid JSON (an unterminated string ends the scan).
+ */
+export function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const s = text.charCodeAt(i);
+        if (s === 0x5c /* \ */) i++;
+        else if (s === 0x22) break;
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Object members in valid JSON text: strings directly followed (after white space) by `:`. */
@@ -46,17 +81,21 @@ function countMembersInText(text: string): number {
   }
 }
 
-/** Own members of every object in a parsed JSON value. */
-function countMembers(value: unknown): number {
-  if (typeof value !== "object" || value === null) return 0;
+/** Own members of every object in a parsed JSON value, walked with an explicit stack. */
+function countMembers(root: unknown): number {
   let members = 0;
-  if (Array.isArray(value)) {
-    for (const item of value) members += countMembers(item);
-    return members;
-  }
-  for (const key in value) {
-    members++;
-    members += countMembers((value as Record<string, unknown>)[key]);
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push(item);
+      continue;
+    }
+    for (const key in value) {
+      members++;
+      stack.push((value as Record<string, unknown>)[key]);
+    }
   }
   return members;
 }

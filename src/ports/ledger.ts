@@ -58,6 +58,17 @@ export interface Ledger {
   openUnknowns(venue?: VenueName): Promise<SendRecord[]>;
 }
 
+/**
+ * Thrown by {@link Ledger.commit} when the store refused a batch for what it
+ * holds (a value it cannot store, a script error on this input), never for
+ * being unreachable; nothing of the batch was written. The executor then
+ * commits the decisions one at a time, and answers one the store still
+ * refuses with a plain `internal_error` result.
+ */
+export class CommitRefusedError extends Error {
+  override readonly name = "CommitRefusedError";
+}
+
 /** One logged trading-state change (wire-v1 §7). */
 export interface TradingStateChange {
   readonly state: TradingState;

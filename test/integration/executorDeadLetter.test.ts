@@ -13,7 +13,7 @@ import type { PlanResult } from "../../src/core/result.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 
-const SECRET = "dead-letter-test-secret";
+const SECRET = "dead-letter-test-secret-of-32-bytes+";
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -113,10 +113,11 @@ describe.each(buses)("an entry delivered max_deliveries times (%s)", (_bus, wher
       await new Promise((r) => setTimeout(r, 50)); // the alert is sent after the commit
 
       expect(decided).toHaveLength(1);
+      // Never parsed at the limit (it may be what kept failing): no plan fields; the DLQ copy holds the entry.
       expect(decided[0]).toMatchObject({
         stream_id: streamId,
-        plan_id: "dlq-1",
-        authenticated: true,
+        plan_id: null,
+        authenticated: false,
         decision: "FAILED",
         executed: false,
         error: "internal_error:delivery_limit",
@@ -130,7 +131,7 @@ describe.each(buses)("an entry delivered max_deliveries times (%s)", (_bus, wher
         expect.objectContaining({
           kind: "dead_letter",
           stream_id: streamId,
-          plan_id: "dlq-1",
+          plan_id: null,
           deliveries: 3,
         }),
       ]);

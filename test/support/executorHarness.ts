@@ -368,7 +368,7 @@ export class ExecutorHarness {
       dir,
       prefix,
       busUrl,
-      secret: opts.secret ?? `s3cret-${randomBytes(12).toString("base64url")}`,
+      secret: opts.secret ?? `s3cret-${randomBytes(24).toString("base64url")}`,
       backend,
       redis,
       sqlite,

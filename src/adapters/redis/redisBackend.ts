@@ -1,15 +1,16 @@
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
 import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
 import { type Lane, TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
+import { redactUrl } from "../../core/redactUrl.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
-import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
 import { type RedisKeys, redisKeys } from "./redisKeys.js";
-import { asArray, type ParsedEntry, parseEntry, parseState, positive, redactUrl } from "./redisReplies.js";
+import { asArray, type ParsedEntry, parseEntry, parseState, positive } from "./redisReplies.js";
 import { FINISH_LUA, RECONCILE_LUA } from "./sendScripts.js";
 
 /** Name of the commit script command registered with `defineCommand`. */
@@ -357,10 +358,26 @@ class RedisBackend implements Backend {
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
     if (decisions.length === 0) return [];
-    const { keys, argv } = encodeCommit(this.keys, decisions, this.consumer);
+    let call: ReturnType<typeof encodeCommit>;
+    try {
+      call = encodeCommit(this.keys, decisions, this.consumer);
+    } catch (err) {
+      throw new CommitRefusedError(`commit: cannot encode the batch: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
     const run = (this.main as unknown as Record<string, CommitFn>)[COMMIT_COMMAND]!;
-    // ioredis flattens array arguments one level: no spread of a few thousand arguments
-    const reply = await run.call(this.main, keys.length, keys, argv);
+    let reply: unknown;
+    try {
+      // ioredis flattens array arguments one level: no spread of a few thousand arguments
+      reply = await run.call(this.main, call.keys.length, call.keys, call.argv);
+    } catch (err) {
+      // `ERR …` is the script (or Redis) refusing this input; LOADING, READONLY, BUSY, OOM and
+      // connection failures are the server's state, which a retry of the same batch may outlive.
+      if (err instanceof ReplyError && /^ERR\b/.test((err as Error).message))
+        throw new CommitRefusedError(`commit: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
     return decodeCommit(reply, decisions.length);
   }
 

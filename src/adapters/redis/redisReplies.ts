@@ -48,7 +48,3 @@ export function positive(n: number, what: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new RangeError(`${what} must be a positive integer, got ${n}`);
   return n;
 }
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
-}

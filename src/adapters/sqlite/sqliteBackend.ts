@@ -6,7 +6,7 @@ import { LANES, type Lane, type TradingState } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
-import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import { SqliteLedgerStore } from "./sqliteLedger.js";
 import { type Db, openDatabase } from "./sqliteSchema.js";
@@ -205,7 +205,16 @@ class SqliteBackend implements Backend {
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
     if (decisions.length === 0) return [];
-    return withBusyRetry(() => this.ledger.commit(decisions));
+    try {
+      return await withBusyRetry(() => this.ledger.commit(decisions));
+    } catch (err) {
+      // The transaction rolled back. A lock, I/O, a full disk or a broken file is the store's
+      // state; anything else (a value SQLite will not take) is this batch.
+      const code = String((err as { code?: unknown }).code ?? "");
+      if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|NOTADB|CORRUPT|PERM|NOMEM|INTERRUPT)/.test(code))
+        throw err;
+      throw new CommitRefusedError(`commit: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async getTradingState(): Promise<TradingState> {

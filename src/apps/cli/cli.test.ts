@@ -14,7 +14,7 @@ const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
 const cli = (args: string[], env: Record<string, string> = {}): Promise<CliRun> => runCli([...args], env);
 
-const HMAC_SECRET = "bot-secret-Vt3";
+const HMAC_SECRET = "bot-secret-Vt3-at-least-32-bytes-long";
 const ed = generateKeyPairSync("ed25519");
 const ED_PUBLIC = ed.publicKey.export({ format: "jwk" }).x as string;
 const ED_PRIVATE = ed.privateKey.export({ format: "der", type: "pkcs8" }).toString("base64url");

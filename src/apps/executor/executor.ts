@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  deadLetterDecision,
   decideEntry,
   factsQueryFor,
+  internalErrorDecision,
   type PreparedEntry,
   prepareEntry,
 } from "../../core/decide.js";
@@ -14,6 +14,7 @@ import type { Policy } from "../../core/policy.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend } from "../../ports/backend.js";
 import type { BusEntry } from "../../ports/bus.js";
+import { CommitRefusedError } from "../../ports/ledger.js";
 import type { Venue } from "../../ports/venue.js";
 import { LiveOrders } from "./liveOrders.js";
 
@@ -123,7 +124,13 @@ export class Executor {
 
   /** Decides and commits a batch of entries this consumer holds. */
   process(entries: readonly BusEntry[]): Promise<void> {
-    return this.#process(entries.map(prepareEntry));
+    return this.#process(this.#prepare(entries));
+  }
+
+  /** Gate 1 for each entry; an entry at the delivery limit is set aside unparsed. Never throws. */
+  #prepare(entries: readonly BusEntry[]): PreparedEntry[] {
+    const opts = { maxDeliveries: this.#deps.settings.maxDeliveries };
+    return entries.map((entry) => prepareEntry(entry, opts));
   }
 
   /** Reclaims idle entries when due (they come first), else reads new ones; runs gate 1 on them. */
@@ -133,9 +140,9 @@ export class Executor {
     if (now - this.#lastReclaim >= Math.max(settings.claimIdleMs / 2, 1)) {
       this.#lastReclaim = now;
       const reclaimed = await backend.reclaim(consumer, settings.claimIdleMs, settings.batchSize);
-      if (reclaimed.length > 0) return reclaimed.map(prepareEntry);
+      if (reclaimed.length > 0) return this.#prepare(reclaimed);
     }
-    return (await backend.readNew(consumer, settings.batchSize, settings.blockMs)).map(prepareEntry);
+    return this.#prepare(await backend.readNew(consumer, settings.batchSize, settings.blockMs));
   }
 
   /**
@@ -169,7 +176,7 @@ export class Executor {
   }
 
   async #process(batch: readonly PreparedEntry[]): Promise<void> {
-    const { backend, settings, observer } = this.#deps;
+    const { settings, observer } = this.#deps;
     const readAt = performance.now();
     let open: readonly PreparedEntry[] = batch;
     for (let attempt = 0; open.length > 0; attempt++) {
@@ -187,7 +194,7 @@ export class Executor {
         ? await this.#live.prepare(decided.map((x) => x.decision))
         : decided.map((x) => ({ decision: x.decision, prepared: undefined }));
       const decisions = prepared.map((p) => p.decision);
-      const outcomes = await backend.commit(decisions);
+      const outcomes = await this.#commit(decisions);
       const seconds = (performance.now() - readAt) / 1000;
       const conflicted: PreparedEntry[] = [];
       const sends: Promise<void>[] = [];
@@ -208,6 +215,30 @@ export class Executor {
   }
 
   /**
+   * Commits a batch. When the store refuses it for what it holds (never for
+   * being unreachable: that failure is rethrown and the loop backs off), the
+   * decisions are committed one by one, and one the store still refuses is
+   * replaced by a plain `internal_error` result for its entry, so one entry
+   * can never stop the others.
+   */
+  async #commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
+    const { backend, observer } = this.#deps;
+    try {
+      return await backend.commit(decisions);
+    } catch (err) {
+      if (!(err instanceof CommitRefusedError)) throw err;
+      observer.failed(err, "commit");
+      if (decisions.length > 1) {
+        const out: CommitOutcome[] = [];
+        for (const d of decisions) out.push(...(await this.#commit([d])));
+        return out;
+      }
+      const only = decisions[0]!;
+      return backend.commit([internalErrorDecision({ lane: only.lane, id: only.streamId }, this.#clock())]);
+    }
+  }
+
+  /**
    * Decides a batch from fresh facts. An entry with a send record is not
    * decided (its order may be live) but handed back to be resolved, even
    * past the delivery limit. On a retry every entry's send record is read
@@ -221,7 +252,7 @@ export class Executor {
     decided: Array<{ entry: PreparedEntry; decision: Decision }>;
     resolve: SendRecord[];
   }> {
-    const { backend, settings } = this.#deps;
+    const { backend } = this.#deps;
     const policy = this.#deps.policy();
     const query = factsQueryFor(open, now);
     const facts = new FactsOverlay(
@@ -242,10 +273,7 @@ export class Executor {
         resolve.push(record);
         continue;
       }
-      const decision =
-        prepared.entry.deliveries >= settings.maxDeliveries
-          ? deadLetterDecision(prepared.entry, policy, facts, now)
-          : decideEntry(prepared, policy, facts, now);
+      const decision = decideEntry(prepared, policy, facts, now);
       facts.apply(decision);
       decided.push({ entry: prepared, decision });
     }

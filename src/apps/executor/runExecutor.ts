@@ -4,6 +4,7 @@ import { openVenues } from "../../adapters/venues/openVenues.js";
 import type { ExecutorConfig } from "../../config/configSchema.js";
 import { type LoadedConfig, loadConfig } from "../../config/loadConfig.js";
 import type { VenueName } from "../../core/plan.js";
+import { redactUrl } from "../../core/redactUrl.js";
 import { createLogger, flushLogger, type Logger } from "../../ops/logger.js";
 import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
 import type { Venue } from "../../ports/venue.js";
@@ -166,11 +167,6 @@ function warnOnFixedSettings(logger: Logger, before: ExecutorConfig, after: Exec
   ] as const;
   const changed = fixed.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
   if (changed.length > 0) logger.warn({ changed }, "these settings apply only after a restart");
-}
-
-/** A bus URL without its password. */
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, "//[REDACTED]@");
 }
 
 export type { LoadedConfig };

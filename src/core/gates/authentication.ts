@@ -1,7 +1,7 @@
 import { parseAuthHeader } from "../auth/authHeader.js";
 import { verifySignature } from "../auth/verifySignature.js";
 import { reason } from "../reasons.js";
-import { deny, type Gate, planOf } from "./gate.js";
+import { ALLOW, deny, type Gate, planOf } from "./gate.js";
 
 const unauthenticated = (detail: string) => deny(reason("unauthenticated", detail));
 
@@ -10,7 +10,8 @@ const unauthenticated = (detail: string) => deny(reason("unauthenticated", detai
  * bound to the plan's `source`. Codes in order: `missing_auth`,
  * `malformed_auth`, `unknown_key`, `alg_mismatch`, `bad_signature`,
  * `source_mismatch`. When the source's policy does not require auth, an entry
- * without `auth` passes; one with `auth` is still verified.
+ * without `auth` passes unsigned (`authenticated` stays false, wire-v1 §4);
+ * one with `auth` is still verified.
  */
 export const authenticationGate: Gate = {
   name: "authentication",
@@ -19,7 +20,7 @@ export const authenticationGate: Gate = {
     const authText = ev.parsed?.auth;
     if (authText === undefined) {
       const required = policy.sources.get(plan.source)?.requireAuth ?? policy.requireAuth;
-      return required ? unauthenticated("missing_auth") : { ok: true, found: { authenticated: true } };
+      return required ? unauthenticated("missing_auth") : ALLOW;
     }
     const header = parseAuthHeader(authText);
     if (!header) return unauthenticated("malformed_auth");

@@ -32,8 +32,10 @@ export interface PaperFill {
 /** What the gates found so far; each gate may add to it. */
 export interface Evaluation {
   readonly parsed?: ParsedEntry;
-  /** Passed gate 2. */
+  /** A signature on the entry was verified at gate 2 (an entry let through unsigned says `false`). */
   readonly authenticated: boolean;
+  /** Passed gates 2 and 3 (authentication, source and lane): the entry may claim its plan_id. */
+  readonly admitted?: boolean;
   readonly permit?: Permit;
   /** Where the order goes once every gate passed. */
   readonly route?: { readonly venue: VenueName; readonly mode: "paper" | "live" };
@@ -72,6 +74,14 @@ export const deny = (reason: Reason, extra: Omit<GateOutcome, "ok" | "reason"> =
   kind: "DENIED",
   ...extra,
 });
+
+/**
+ * The source whose own namespace an entry claims in: the plan's source for an
+ * entry let through unsigned, `undefined` for a signed one (see `claimKey`).
+ */
+export function unsignedSourceOf(ev: Evaluation): string | undefined {
+  return ev.authenticated ? undefined : ev.parsed?.plan.source;
+}
 
 /** The plan, for gates after gate 1 (which guarantees it). */
 export function planOf(ev: Evaluation): Plan {

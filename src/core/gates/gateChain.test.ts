@@ -422,18 +422,18 @@ const gate2: Row[] = [
     "ghost key signs for the bridge",
   ),
   {
-    name: "gate 2 OK: require_auth off, no auth",
+    name: "gate 2 OK: require_auth off, no auth (passes unsigned: authenticated false)",
     entry: signed({}, { keyId: null }),
     policy: NO_AUTH_REQUIRED,
     error: null,
-    authenticated: true,
+    authenticated: false,
   },
   {
-    name: "gate 2 OK: global on, source's require_auth off, no auth",
+    name: "gate 2 OK: global on, source's require_auth off, no auth (authenticated false)",
     entry: signed({}, { keyId: null }),
     policy: withSource(makePolicy(), BRIDGE, { requireAuth: false }),
     error: null,
-    authenticated: true,
+    authenticated: false,
   },
   {
     name: "gate 2 OK: hmac with a non-ASCII UTF-8 secret",
@@ -475,7 +475,7 @@ const gates3to7: Row[] = [
     entry: signed({ source: "nobody" }, { keyId: null }),
     policy: NO_AUTH_REQUIRED,
     error: "source_not_allowed:nobody",
-    authenticated: true,
+    authenticated: false,
   },
   {
     name: "gate 3 OK: operator on manual",

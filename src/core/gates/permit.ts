@@ -1,12 +1,15 @@
+import { claimKey } from "../claimKey.js";
 import { verifyPermitToken } from "../permit/permitToken.js";
 import { reason } from "../reasons.js";
-import { ALLOW, deny, type Gate, planOf } from "./gate.js";
+import { ALLOW, deny, type Gate, planOf, unsignedSourceOf } from "./gate.js";
 
 /**
  * Gate 8: the plan's permit, checked whenever one is present (and required
  * when `permits.required`). Codes in order: `permit_required`,
  * `permit_invalid:<format|payload|issuer|signature>`, `permit_expired`,
  * `permit_mismatch:<plan_id|symbol|side|max_qty|reduce_only>`, `permit_reused`.
+ * An unsigned entry's permit is consumed in its own source's namespace
+ * (`claimKey`), so it cannot burn a permit granted to a signed plan.
  */
 export const permitGate: Gate = {
   name: "permit",
@@ -30,8 +33,9 @@ export const permitGate: Gate = {
                 ? "reduce_only"
                 : undefined;
     if (mismatch) return deny(reason("permit_mismatch", mismatch));
-    const used = facts.usedPermitIds.has(permit.permit_id);
-    const checks = { permit: { id: permit.permit_id, used } };
+    const id = claimKey(permit.permit_id, unsignedSourceOf(ev));
+    const used = facts.usedPermitIds.has(id);
+    const checks = { permit: { id, used } };
     return used ? deny(reason("permit_reused"), { checks }) : { ok: true, checks, found: { permit } };
   },
 };

@@ -2,6 +2,7 @@ import { hostname, userInfo } from "node:os";
 import { InvalidArgumentError } from "commander";
 import { openBackend } from "../../../adapters/openBackend.js";
 import type { ExecutorConfig } from "../../../config/configSchema.js";
+import { redactUrl } from "../../../core/redactUrl.js";
 import type { Backend } from "../../../ports/backend.js";
 
 /** sysexits(3) codes the CLI uses. */
@@ -65,11 +66,6 @@ export async function withBackend<T>(
   } finally {
     await backend.close();
   }
-}
-
-/** A bus URL without its password (`redis://user:pw@host` → `redis://user:***@host`). */
-export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/[^:/@]*:)[^@/]*@/, "$1***@");
 }
 
 /** Reads a required, non-empty environment variable holding key material. */
