@@ -49,7 +49,7 @@ export async function runInProcess(opts: {
   const planStream = `${loaded.config.prefix}stream:apply.plan`;
   const resultStream = `${loaded.config.prefix}stream:apply.result`;
   try {
-    await backend.ensureGroups();
+    await backend.initDeployment({ state: "ACTIVE", who: "bench" });
     await prefill(raw, planStream, opts.plans);
 
     const real = executorObserver(logger, metrics);

@@ -80,4 +80,4 @@ export type CommitOutcome =
   /** `resultId` is "" for a stage-1 commit of a live order (no result written yet). */
   | { readonly status: "committed"; readonly resultId: string }
   | { readonly status: "duplicate" }
-  | { readonly status: "conflict"; readonly on: keyof DecisionChecks | "sendRecord" };
+  | { readonly status: "conflict"; readonly on: keyof DecisionChecks | "sendRecord" | "deployment" };

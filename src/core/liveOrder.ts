@@ -38,6 +38,8 @@ export const sendKey = (r: { readonly lane: Lane; readonly streamId: string }): 
 export type LiveOutcome =
   | { readonly kind: "order"; readonly state: VenueOrderState }
   | { readonly kind: "failed"; readonly reason: string }
+  /** Refused before anything reached the venue (e.g. `venue_not_ready`: the signing plane went away). */
+  | { readonly kind: "denied"; readonly reason: string }
   | { readonly kind: "unknown"; readonly detail: string };
 
 /**
@@ -79,6 +81,8 @@ export function completeResult(
     }
     case "failed":
       return done("FAILED", outcome.reason);
+    case "denied":
+      return done("DENIED", outcome.reason);
     case "unknown":
       return done("UNKNOWN", reason("venue_error", outcome.detail));
   }

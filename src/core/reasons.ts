@@ -21,6 +21,7 @@ export const REASON_CODES = {
   permit_reused: 8,
   limit: 9,
   venue_not_enabled: 10,
+  venue_not_ready: 10,
   signer_denied: 10,
   venue_error: 11,
   internal_error: 11,

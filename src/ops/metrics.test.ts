@@ -25,6 +25,8 @@ describe("metrics", () => {
       lane: "main",
       source: "bot",
       authenticated: true,
+      venue: "paper",
+      mode: "paper",
       seconds: 0.0003,
     });
     m.recordDecision({
@@ -33,6 +35,8 @@ describe("metrics", () => {
       lane: "manual",
       source: "evil",
       authenticated: true,
+      venue: "binance-usdm",
+      mode: "live",
     });
     m.recordDecision({
       decision: "DENIED",
@@ -40,6 +44,8 @@ describe("metrics", () => {
       lane: "main",
       source: "random-123",
       authenticated: false,
+      venue: null,
+      mode: "paper",
     });
     server = await startMetricsServer({ port: 0, registry: m.registry });
     expect(server.port).toBeGreaterThan(0);
@@ -48,13 +54,13 @@ describe("metrics", () => {
     expect(r.status).toBe(200);
     expect(r.type).toContain("text/plain");
     expect(r.body).toContain(
-      'intentgate_decisions_total{decision="EXECUTED",error_code="none",lane="main",source="bot"} 1',
+      'intentgate_decisions_total{decision="EXECUTED",error_code="none",lane="main",source="bot",venue="paper",mode="paper"} 1',
     );
     expect(r.body).toContain(
-      'intentgate_decisions_total{decision="DENIED",error_code="source_not_allowed",lane="manual",source="evil"} 1',
+      'intentgate_decisions_total{decision="DENIED",error_code="source_not_allowed",lane="manual",source="evil",venue="binance-usdm",mode="live"} 1',
     );
     expect(r.body).toContain(
-      'intentgate_decisions_total{decision="DENIED",error_code="unauthenticated",lane="main",source="unauthenticated"} 1',
+      'intentgate_decisions_total{decision="DENIED",error_code="unauthenticated",lane="main",source="unauthenticated",venue="none",mode="paper"} 1',
     );
     expect(r.body).not.toContain("random-123");
     expect(r.body).toContain('intentgate_decision_seconds_bucket{le="0.0001"} 0');
@@ -95,6 +101,8 @@ describe("metrics", () => {
       lane: "main",
       source: "s",
       authenticated: true,
+      venue: "paper",
+      mode: "paper",
     });
     expect(await a.registry.metrics()).toContain('decision="FAILED"');
     expect(await b.registry.metrics()).not.toContain('decision="FAILED"');
@@ -108,6 +116,39 @@ describe("metrics", () => {
     expect((await scrape(server.port, "/")).status).toBe(404);
     const post = await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: "POST" });
     expect(post.status).toBe(405);
+  });
+
+  it("serves /healthz and /readyz: 200 or 503 with the probe's JSON body", async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    let ready = false;
+    server = await startMetricsServer({
+      port: 0,
+      registry: m.registry,
+      healthz: () => ({ ok: true, body: { loop: "running" } }),
+      readyz: () => ({ ok: ready, body: { deployment: ready ? "ok" : "waiting for intentgate init" } }),
+    });
+    const h = await scrape(server.port, "/healthz");
+    expect(h.status).toBe(200);
+    expect(JSON.parse(h.body)).toEqual({ ok: true, loop: "running" });
+    const r1 = await scrape(server.port, "/readyz");
+    expect(r1.status).toBe(503);
+    expect(r1.type).toContain("application/json");
+    expect(JSON.parse(r1.body)).toEqual({ ok: false, deployment: "waiting for intentgate init" });
+    ready = true;
+    expect((await scrape(server.port, "/readyz")).status).toBe(200);
+  });
+
+  it("a probe that throws answers 503, never crashes the server", async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    server = await startMetricsServer({
+      port: 0,
+      registry: m.registry,
+      readyz: () => {
+        throw new Error("boom");
+      },
+    });
+    expect((await scrape(server.port, "/readyz")).status).toBe(503);
+    expect((await scrape(server.port, "/healthz")).status).toBe(404);
   });
 
   it("close() stops listening", async () => {

@@ -29,6 +29,10 @@ export interface DecisionSample {
   /** The plan's source; used as a label only when the entry authenticated (else `unauthenticated`). */
   readonly source: string | null;
   readonly authenticated: boolean;
+  /** The plan's venue (`none` when unreadable). */
+  readonly venue: string | null;
+  /** `paper` or `live`: where the order went or would have gone. */
+  readonly mode: "paper" | "live";
   /** Time to decide, in seconds, when measured. */
   readonly seconds?: number;
 }
@@ -36,10 +40,18 @@ export interface DecisionSample {
 export interface Metrics {
   /** This executor's own registry (never prom-client's global one). */
   readonly registry: Registry;
-  readonly decisions: Counter<"decision" | "error_code" | "lane" | "source">;
+  readonly decisions: Counter<"decision" | "error_code" | "lane" | "source" | "venue" | "mode">;
   readonly decisionSeconds: Histogram<string>;
   readonly pendingEntries: Gauge<string>;
   readonly dlqLength: Gauge<string>;
+  /** 1 while the bus connection is up (Redis), 0 while it is lost. */
+  readonly busUp: Gauge<string>;
+  /** 1 while deciding under the deployment marker the executor holds; 0 while waiting for `intentgate init` or after a loss. */
+  readonly deploymentOk: Gauge<string>;
+  /** Per live venue and account (`*`: the venue as a whole): 1 while orders may go live there. */
+  readonly venueReady: Gauge<"venue" | "account">;
+  /** 1 while the signing plane answers (anything but `signer_unavailable`), 0 once it did not. */
+  readonly signerUp: Gauge<string>;
   /** Counts one decision (and observes its latency when given). */
   recordDecision(sample: DecisionSample): void;
   /** Sets (or replaces) the functions the gauges read at scrape time, e.g. once the backend is open. */
@@ -64,8 +76,29 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   const decisions = new Counter({
     name: "intentgate_decisions_total",
-    help: "Plan entries decided, by decision, base reason code, lane and (authenticated) source.",
-    labelNames: ["decision", "error_code", "lane", "source"] as const,
+    help: "Plan entries decided, by decision, base reason code, lane, (authenticated) source, venue and mode.",
+    labelNames: ["decision", "error_code", "lane", "source", "venue", "mode"] as const,
+    registers: [registry],
+  });
+  const busUp = new Gauge({
+    name: "intentgate_bus_up",
+    help: "1 while the bus connection is up, 0 while it is lost.",
+    registers: [registry],
+  });
+  const deploymentOk = new Gauge({
+    name: "intentgate_deployment_ok",
+    help: "1 while deciding under the deployment marker the executor holds (wire-v1 §7b), else 0.",
+    registers: [registry],
+  });
+  const venueReady = new Gauge({
+    name: "intentgate_venue_ready",
+    help: "Per live venue and account (* for the venue as a whole): 1 while orders may go live there.",
+    labelNames: ["venue", "account"] as const,
+    registers: [registry],
+  });
+  const signerUp = new Gauge({
+    name: "intentgate_signer_up",
+    help: "1 while the signing plane answers requests (anything but signer_unavailable), 0 once it did not.",
     registers: [registry],
   });
   const decisionSeconds = new Histogram({
@@ -101,12 +134,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     decisionSeconds,
     pendingEntries,
     dlqLength,
+    busUp,
+    deploymentOk,
+    venueReady,
+    signerUp,
     recordDecision(s) {
       decisions.inc({
         decision: s.decision,
         error_code: errorLabel(s.error),
         lane: s.lane,
         source: s.authenticated && s.source !== null ? s.source : "unauthenticated",
+        venue: s.venue ?? "none",
+        mode: s.mode,
       });
       if (s.seconds !== undefined) decisionSeconds.observe(s.seconds);
     },
@@ -122,21 +161,45 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` from `registry` on `host:port` (default 127.0.0.1). */
+/** `/healthz` and `/readyz` answers: ok, and a JSON body saying why (wire-v1 §8). */
+export interface ProbeAnswer {
+  readonly ok: boolean;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Serves `GET /metrics` from `registry` on `host:port` (default 127.0.0.1),
+ * and, when given, `GET /healthz` and `GET /readyz`: 200 when the probe says
+ * ok, else 503, each with its JSON body.
+ */
 export async function startMetricsServer(opts: {
   port: number;
   host?: string;
   registry: Registry;
+  healthz?: () => ProbeAnswer;
+  readyz?: () => ProbeAnswer;
 }): Promise<MetricsServer> {
   const { registry } = opts;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    if (path !== "/metrics") {
+    const probe = path === "/healthz" ? opts.healthz : path === "/readyz" ? opts.readyz : undefined;
+    if (path !== "/metrics" && probe === undefined) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
+      return;
+    }
+    if (probe !== undefined) {
+      let answer: ProbeAnswer;
+      try {
+        answer = probe();
+      } catch {
+        answer = { ok: false, body: { error: "probe failed" } };
+      }
+      res.writeHead(answer.ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(req.method === "HEAD" ? undefined : `${JSON.stringify({ ok: answer.ok, ...answer.body })}\n`);
       return;
     }
     registry.metrics().then(

@@ -7,7 +7,9 @@ import type { PlanResult } from "../core/result.js";
  *
  * Contract every adapter keeps:
  * - the group `intentgate-executor` exists on both plan streams from id `0`
- *   (created by {@link PlanBus.ensureGroups}; an existing group is fine);
+ *   (created by `DeploymentStore.initDeployment` or {@link PlanBus.ensureGroups};
+ *   an existing group is fine); reading never creates it: a missing group is
+ *   an error naming `intentgate init`, never silently recreated;
  * - an entry handed out by {@link PlanBus.readNew} or {@link PlanBus.reclaim}
  *   stays pending for that consumer until the ledger's commit acknowledges it;
  * - `deliveries` counts every hand-out of that entry (1 on its first);
@@ -58,6 +60,9 @@ export interface ResultEntry {
   readonly id: string;
   readonly result: PlanResult;
 }
+
+/** A change of the bus connection: lost (with the underlying cause, e.g. `ECONNREFUSED`) or restored. */
+export type BusConnectionEvent = { readonly up: true } | { readonly up: false; readonly cause: string };
 
 /** Consumer group name on both plan streams (wire-v1 §1). */
 export const CONSUMER_GROUP = "intentgate-executor";

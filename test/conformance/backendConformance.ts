@@ -11,17 +11,28 @@
  *   position) → conflict, write nothing; else effects + result + ACK; later
  *   decisions in one array see earlier ones' writes.
  *
- * Usage: `describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix }))`.
+ * - the deployment marker (wire-v1 §7b): only `initDeployment` creates it (and
+ *   the group and state); a bound handle writes only while the marker is its
+ *   own; after the store loses its data nothing is recreated silently;
+ * - claims are opaque keys: an unsigned entry's namespaced claim never equals
+ *   a signed plan's.
+ *
+ * Usage: `describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix }), { wipe })`.
  * `open` is called once per test with a fresh prefix; the backend it returns
- * must start empty for that prefix. The suite closes it after the test.
+ * must start empty for that prefix (the suite creates its deployment). The
+ * suite closes it after the test. `wipe(prefix)` makes the store lose
+ * everything of that prefix as a data loss would (a Redis restarted without
+ * persistence; a deleted bus file).
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { claimKey } from "../../src/core/claimKey.js";
 import type { Decision, DecisionChecks, DecisionEffects } from "../../src/core/decision.js";
 import { positionKey, rateKey } from "../../src/core/facts.js";
 import type { Lane } from "../../src/core/plan.js";
 import type { PlanResult } from "../../src/core/result.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { BusEntry } from "../../src/ports/bus.js";
+import { DeploymentExistsError, DeploymentMismatchError } from "../../src/ports/deployment.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -61,6 +72,20 @@ export function resultFor(entry: { lane: Lane; id: string }, over: Partial<PlanR
   };
 }
 
+/** A send record (stage 1 of a live order) for an entry. */
+export function sendRecordFor(
+  e: { lane: Lane; id: string },
+  venue: "binance-usdm" | "polymarket" = "binance-usdm",
+) {
+  return {
+    lane: e.lane,
+    streamId: e.id,
+    ref: { venue, account: "acct-1", symbol: "BTCUSDT", clientOrderId: "ig-p-1", venueRef: "ig-p-1" },
+    startedAt: 1_700_000_000_000,
+    result: resultFor(e, { mode: "live", venue, order_id: null, fill_qty: null, avg_price: null }),
+  } as const;
+}
+
 /** Builds a Decision for an entry. */
 export function decisionFor(
   entry: { lane: Lane; id: string },
@@ -75,15 +100,22 @@ export function decisionFor(
   };
 }
 
-export function describeBackendConformance(name: string, open: (prefix: string) => Promise<Backend>): void {
+export function describeBackendConformance(
+  name: string,
+  open: (prefix: string) => Promise<Backend>,
+  hooks: { readonly wipe: (prefix: string) => Promise<void> },
+): void {
   describe(`Backend conformance: ${name}`, () => {
     let b: Backend;
+    let prefix: string;
     let opened: Backend[] = [];
 
     beforeEach(async () => {
       opened = [];
-      b = await open(uniquePrefix());
+      prefix = uniquePrefix();
+      b = await open(prefix);
       opened.push(b);
+      await b.initDeployment({ state: "ACTIVE", who: "conformance" });
     });
 
     afterEach(async () => {
@@ -611,18 +643,7 @@ export function describeBackendConformance(name: string, open: (prefix: string) 
         await b.ensureGroups();
       });
 
-      function recordFor(
-        e: { lane: Lane; id: string },
-        venue: "binance-usdm" | "polymarket" = "binance-usdm",
-      ) {
-        return {
-          lane: e.lane,
-          streamId: e.id,
-          ref: { venue, account: "acct-1", symbol: "BTCUSDT", clientOrderId: "ig-p-1", venueRef: "ig-p-1" },
-          startedAt: 1_700_000_000_000,
-          result: resultFor(e, { mode: "live", venue, order_id: null, fill_qty: null, avg_price: null }),
-        } as const;
-      }
+      const recordFor = sendRecordFor;
       const live = (e: BusEntry, effects: DecisionEffects = {}, checks: DecisionChecks = {}): Decision => ({
         ...decisionFor(e, { effects, checks }),
         sendRecord: recordFor(e),
@@ -762,9 +783,9 @@ export function describeBackendConformance(name: string, open: (prefix: string) 
         expect(id.length).toBeGreaterThan(0);
       });
 
-      it("trading state: default ACTIVE, set/get, logged with who and at", async () => {
+      it("trading state: set/get, logged with who and at", async () => {
         expect(await b.getTradingState()).toBe("ACTIVE");
-        expect(await b.tradingStateLog()).toEqual([]);
+        expect((await b.tradingStateLog()).map((l) => [l.state, l.who])).toEqual([["ACTIVE", "conformance"]]);
         const t0 = Date.now();
         await b.setTradingState("HALTED", "alice");
         expect(await b.getTradingState()).toBe("HALTED");
@@ -772,7 +793,7 @@ export function describeBackendConformance(name: string, open: (prefix: string) 
         await b.setTradingState("ACTIVE", "cli");
         const t1 = Date.now();
         expect(await b.getTradingState()).toBe("ACTIVE");
-        const log = await b.tradingStateLog();
+        const log = (await b.tradingStateLog()).slice(1);
         expect(log.map((l) => [l.state, l.who])).toEqual([
           ["HALTED", "alice"],
           ["REDUCING", "console:bob"],
@@ -822,6 +843,131 @@ export function describeBackendConformance(name: string, open: (prefix: string) 
         expect(f.claimedPlanIds.size).toBe(0);
         expect(f.usedPermitIds.size).toBe(0);
         expect(f.positions.size).toBe(0);
+      });
+    });
+
+    describe("deployment marker (wire-v1 §7b)", () => {
+      it("init creates the marker, the groups and the state, and refuses a second deployment", async () => {
+        const id = await b.readDeployment();
+        expect(id).toMatch(/^dep-/);
+        expect(await b.getTradingState()).toBe("ACTIVE");
+        const e = await take("main", "d-1");
+        expect(e.deliveries).toBe(1);
+        const err = await b.initDeployment({ state: "HALTED", who: "again" }).catch((x: unknown) => x);
+        expect(err).toBeInstanceOf(DeploymentExistsError);
+        expect((err as DeploymentExistsError).existing).toBe(id);
+        expect(await b.readDeployment()).toBe(id);
+        expect(await b.getTradingState()).toBe("ACTIVE");
+      });
+
+      it("init reads plans published before it (the group starts at id 0)", async () => {
+        const other = await open(uniquePrefix());
+        opened.push(other);
+        const early = await other.publish("main", planFields("before-init"));
+        await other.initDeployment({ state: "HALTED", who: "t" });
+        expect(await other.getTradingState()).toBe("HALTED");
+        expect((await other.readNew("c1", 10, 0)).map((x) => x.id)).toEqual([early]);
+      });
+
+      it("replace gives a new marker and keeps the claims; a handle bound to the old one writes nothing", async () => {
+        const e = await take("main", "d-2");
+        const [first] = await b.commit([decisionFor(e, { effects: { claimPlanId: "d-2" } })]);
+        expect(first!.status).toBe("committed");
+        const old = await b.readDeployment();
+        const e2 = await take("main", "d-3");
+        // Another process replaces the deployment (init --force) while `b` is still bound to `old`.
+        const other = await open(prefix);
+        opened.push(other);
+        const fresh = await other.initDeployment({ state: "HALTED", who: "ops", replace: true });
+        expect(fresh).not.toBe(old);
+        expect(await b.readDeployment()).toBe(fresh);
+        const claimed = await b.readFacts({ ...emptyQuery, planIds: ["d-2"] });
+        expect([...claimed.claimedPlanIds]).toEqual(["d-2"]);
+
+        const before = (await allResults()).length;
+        const d = decisionFor(e2, { effects: { claimPlanId: "d-3" } });
+        expect(await b.commit([d, decisionFor(e2)])).toEqual([
+          { status: "conflict", on: "deployment" },
+          { status: "conflict", on: "deployment" },
+        ]);
+        expect((await allResults()).length).toBe(before);
+        expect(await b.pendingCount()).toBe(1);
+        const facts = await b.readFacts({ ...emptyQuery, planIds: ["d-3"] });
+        expect(facts.claimedPlanIds.size).toBe(0);
+        // Bound to the new marker, it commits again.
+        b.bindDeployment(fresh);
+        expect((await b.commit([d]))[0]!.status).toBe("committed");
+      });
+
+      it("an unbound handle writes nothing", async () => {
+        const e = await take("main", "d-4");
+        const other = await open(prefix);
+        opened.push(other);
+        expect(await other.commit([decisionFor(e)])).toEqual([{ status: "conflict", on: "deployment" }]);
+        expect(await allResults()).toEqual([]);
+      });
+
+      it("finishSend and reconcile refuse under another marker", async () => {
+        const e = await take("main", "d-5");
+        const record = sendRecordFor(e);
+        const [staged] = await b.commit([{ ...decisionFor(e), sendRecord: record }]);
+        expect(staged!.status).toBe("committed");
+        const other = await open(prefix);
+        opened.push(other);
+        await other.initDeployment({ state: "ACTIVE", who: "ops", replace: true });
+        await expect(b.finishSend(record, resultFor(e))).rejects.toBeInstanceOf(DeploymentMismatchError);
+        await expect(
+          b.reconcile({ lane: e.lane, streamId: e.id }, resultFor(e, { reconciled: true })),
+        ).rejects.toBeInstanceOf(DeploymentMismatchError);
+        expect(await allResults()).toEqual([]);
+        expect(await b.pendingCount()).toBe(1);
+      });
+
+      it("after a data loss: no marker, and reading never recreates the group, state or claims", async () => {
+        const e = await take("main", "d-6");
+        await b.commit([decisionFor(e, { effects: { claimPlanId: "d-6" } })]);
+        await b.setTradingState("HALTED", "ops");
+        await hooks.wipe(prefix);
+        expect(await b.readDeployment()).toBeUndefined();
+        const after = await open(prefix);
+        opened.push(after);
+        expect(await after.readDeployment()).toBeUndefined();
+        await after.publish("main", planFields("after-loss"));
+        await expect(after.readNew("c1", 10, 0)).rejects.toThrow(/intentgate init/);
+        // still nothing recreated: the read failed the same way again, no marker, no claims
+        await expect(after.readNew("c1", 10, 0)).rejects.toThrow(/intentgate init/);
+        expect(await after.readDeployment()).toBeUndefined();
+        expect((await after.readFacts({ ...emptyQuery, planIds: ["d-6"] })).claimedPlanIds.size).toBe(0);
+        // b, still bound to the lost marker, commits nothing into the empty store
+        expect(await b.commit([decisionFor(e)])).toEqual([{ status: "conflict", on: "deployment" }]);
+        // init after the loss: the waiting plan is read
+        await after.initDeployment({ state: "HALTED", who: "ops" });
+        expect((await after.readNew("c1", 10, 0)).length).toBe(1);
+      });
+    });
+
+    describe("claims in namespaces (wire-v1 §3)", () => {
+      it("an unsigned entry's claim does not make the signed plan_id claimed, nor the reverse", async () => {
+        const unsignedKey = claimKey("ns-1", "dev_bot");
+        const e1 = await take("main", "ns-a");
+        await b.commit([
+          decisionFor(e1, {
+            checks: { planId: { id: unsignedKey, claimed: false } },
+            effects: { claimPlanId: unsignedKey },
+          }),
+        ]);
+        const f = await b.readFacts({ ...emptyQuery, planIds: ["ns-1", unsignedKey] });
+        expect([...f.claimedPlanIds]).toEqual([unsignedKey]);
+        const e2 = await take("main", "ns-b");
+        const [signed] = await b.commit([
+          decisionFor(e2, {
+            checks: { planId: { id: "ns-1", claimed: false } },
+            effects: { claimPlanId: "ns-1" },
+          }),
+        ]);
+        expect(signed!.status).toBe("committed");
+        const g = await b.readFacts({ ...emptyQuery, planIds: ["ns-1", unsignedKey] });
+        expect(new Set(g.claimedPlanIds)).toEqual(new Set(["ns-1", unsignedKey]));
       });
     });
 

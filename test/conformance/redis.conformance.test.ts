@@ -17,24 +17,29 @@ const track = (prefix: string): string => {
   return prefix;
 };
 
-afterAll(async () => {
+/** Deletes every key of a prefix: what a Redis restarted without persistence (or FLUSHALL) leaves of it. */
+async function wipePrefix(prefix: string): Promise<void> {
   const c = new Redis(url);
   try {
-    for (const prefix of usedPrefixes) {
-      const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
-      let cursor = "0";
-      do {
-        const [next, keys] = await c.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-        if (keys.length > 0) await c.del(...keys);
-        cursor = next;
-      } while (cursor !== "0");
-    }
+    const pattern = `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+    let cursor = "0";
+    do {
+      const [next, keys] = await c.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      if (keys.length > 0) await c.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
   } finally {
     await c.quit();
   }
+}
+
+afterAll(async () => {
+  for (const prefix of usedPrefixes) await wipePrefix(prefix);
 });
 
-describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix: track(prefix) }));
+describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix: track(prefix) }), {
+  wipe: wipePrefix,
+});
 
 /** What the Redis adapter writes, seen with a plain client: the layout other tools rely on. */
 describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
@@ -51,7 +56,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
   beforeEach(async () => {
     p = track(uniquePrefix("{igtest}"));
     b = await openRedisBackend({ url, prefix: p });
-    await b.ensureGroups();
+    await b.initDeployment({ state: "ACTIVE", who: "test" });
   });
   afterEach(async () => {
     await b.close();
@@ -163,11 +168,32 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
   it("logs trading state changes as state, who, at", async () => {
     await b.setTradingState("HALTED", "ops");
     expect(await raw.get(`${p}state`)).toBe("HALTED");
-    const [entry] = await raw.xrange(`${p}state:log`, "-", "+");
+    const [init, entry] = await raw.xrange(`${p}state:log`, "-", "+");
+    expect(init![1].slice(0, 4)).toEqual(["state", "ACTIVE", "who", "test"]);
     const f = entry![1];
     expect(f.slice(0, 4)).toEqual(["state", "HALTED", "who", "ops"]);
     expect(f[4]).toBe("at");
     expect(Number(f[5])).toBeGreaterThan(1_600_000_000_000);
+  });
+
+  it("init writes the deployment marker at <prefix>deployment and the group on both plan streams", async () => {
+    expect(await raw.get(`${p}deployment`)).toBe(await b.readDeployment());
+    for (const stream of ["stream:apply.plan", "stream:apply.plan.manual"]) {
+      const groups = (await raw.call("XINFO", "GROUPS", `${p}${stream}`)) as unknown[][];
+      expect(groups.map((g) => g[1])).toEqual(["intentgate-executor"]);
+    }
+  });
+
+  it("init refuses, writing nothing, when a plan key is not a stream", async () => {
+    const q = track(uniquePrefix("{igtest}"));
+    await raw.set(`${q}stream:apply.plan.manual`, "not a stream");
+    const c = await openRedisBackend({ url, prefix: q });
+    try {
+      await expect(c.initDeployment({ state: "ACTIVE", who: "t" })).rejects.toThrow(/not a stream/);
+      expect(await raw.exists(`${q}deployment`, `${q}state`, `${q}stream:apply.plan`)).toBe(0);
+    } finally {
+      await c.close();
+    }
   });
 
   it("publishes alerts as one JSON field", async () => {

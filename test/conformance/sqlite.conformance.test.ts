@@ -19,7 +19,20 @@ afterEach(() => {
   dir = undefined;
 });
 
-describeBackendConformance("sqlite", (prefix) => {
+const busFile = () => {
   if (dir === undefined) throw new Error("no temp dir for this test");
-  return openSqliteBackend({ url: `sqlite:${join(dir, "nested", "bus.db")}`, prefix });
-});
+  return join(dir, "nested", "bus.db");
+};
+
+describeBackendConformance(
+  "sqlite",
+  (prefix) => openSqliteBackend({ url: `sqlite:${busFile()}`, prefix, create: "file" }),
+  {
+    // A data loss on the embedded bus: the file is deleted (and re-created by whoever creates it next).
+    wipe: async () => {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${busFile()}${suffix}`, { force: true });
+      const fresh = await openSqliteBackend({ url: `sqlite:${busFile()}`, prefix: "x:", create: "file" });
+      await fresh.close();
+    },
+  },
+);

@@ -67,9 +67,9 @@ describe.each(buses)("an entry delivered max_deliveries times (%s)", (_bus, wher
       venues: { paper: { prices: { BTCUSDT: "100" } } },
     };
     const { policy } = await parseConfigText(JSON.stringify(config), "json", { DLQ_SECRET: SECRET });
-    const backend = await openBackend({ url, prefix });
+    const backend = await openBackend({ url, prefix, create: "file" });
     try {
-      await backend.ensureGroups();
+      await backend.initDeployment({ state: "ACTIVE", who: "test" });
       const signed = signPlan({
         plan: {
           v: 1,

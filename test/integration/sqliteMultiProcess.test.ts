@@ -65,8 +65,8 @@ it("2 producers, 3 consumers and a crashing consumer share one file without loss
   const total = 2 * perProducer;
 
   // First, deterministically, a consumer takes 20 entries and dies holding them.
-  const setup = await openSqliteBackend({ url, prefix });
-  await setup.ensureGroups();
+  const setup = await openSqliteBackend({ url, prefix, create: "file" });
+  await setup.initDeployment({ state: "ACTIVE", who: "test" });
   const early: string[] = [];
   for (let i = 0; i < 20; i++) {
     const lane = i % 2 === 0 ? "main" : "manual";

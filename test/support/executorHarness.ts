@@ -354,8 +354,8 @@ export class ExecutorHarness {
     } else {
       busUrl = `sqlite:${join(dir, "bus.db")}`;
     }
-    const backend = await openBackend({ url: busUrl, prefix });
-    await backend.ensureGroups();
+    const backend = await openBackend({ url: busUrl, prefix, create: "file" });
+    await backend.initDeployment({ state: "ACTIVE", who: "test harness" });
     const redis =
       opts.bus === "redis" ? new Redis(busUrl, { lazyConnect: false, maxRetriesPerRequest: 3 }) : undefined;
     const sqlite =

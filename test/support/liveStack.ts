@@ -275,8 +275,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     ...opts.executor,
   };
   await writeFile(configPath, JSON.stringify(config, null, 2));
-  const backend = await openBackend({ url: busUrl, prefix });
-  await backend.ensureGroups();
+  const backend = await openBackend({ url: busUrl, prefix, create: "file" });
+  await backend.initDeployment({ state: "ACTIVE", who: "live stack" });
 
   const executors: Proc[] = [];
   let n = 0;

@@ -42,16 +42,22 @@ import { RATE_TTL_SECONDS, type RedisKeys } from "./redisKeys.js";
  * JSON in place of the result and, once committed, writes it to `sends`
  * instead of appending a result and acknowledging (reply "S").
  *
+ * Deployment: before anything else, the marker (KEYS[10]) must hold the id
+ * the executor is bound to (ARGV 15); otherwise every decision is a conflict
+ * (reply 8) and nothing is read or written (wire-v1 §7b: a Redis that lost
+ * its data is never decided against).
+ *
  * KEYS: 1 plan main, 2 plan manual, 3 result, 4 dlq, 5 state, 6 plan_ids,
- * 7 permits, 8 positions, 9 sends, 10.. the batch's rate counters (each once).
+ * 7 permits, 8 positions, 9 sends, 10 the deployment marker, 11.. the batch's
+ * rate counters (each once).
  *
  * ARGV (strings; every user string travels as its own argument, so the
  * script never parses JSON and never does arithmetic on money):
  *   1 group   2 consumer ("" = unknown)   3 n (decisions)   4 length of the records
  *   5 nRate (rate checks)   6 nPid   7 nPm   8 nPos (sizes of the lists below)
  *   9 main lo   10 main hi   11 main count   12 manual lo   13 manual hi   14 manual count
- *     (lo/hi "" when the lane has no decision)
- *   15..  the decision records (below), then the rate checks as [KEYS index, limit]
+ *     (lo/hi "" when the lane has no decision)   15 the deployment id the executor is bound to
+ *   16..  the decision records (below), then the rate checks as [KEYS index, limit]
  *   pairs, then every plan_id, permit_id and position field the records name
  *   (each once: the script reads them with one HMGET per hash).
  *
@@ -75,7 +81,8 @@ import { RATE_TTL_SECONDS, type RedisKeys } from "./redisKeys.js";
  * Reply: one element per decision: the result entry id (a string) when
  * committed ("S" for a committed send record), else an integer: 1 duplicate,
  * 2 tradingState, 3 planId, 4 permit, 5 rate, 6 position (the first failing
- * check), 7 sendRecord.
+ * check), 7 sendRecord, 8 deployment (every decision, when the marker is not
+ * the bound one).
  */
 export const COMMIT_LUA = `
 local call, pcall_ = redis.call, redis.pcall
@@ -88,8 +95,13 @@ local STATES = {[65] = 'ACTIVE', [82] = 'REDUCING', [72] = 'HALTED'}
 
 local group, consumer = A[1], A[2]
 local n, recLen = tonumber(A[3]), tonumber(A[4])
+if call('GET', K[10]) ~= A[15] then
+  local lost = {}
+  for i = 1, n do lost[i] = 8 end
+  return lost
+end
 local nRate, nPid, nPm, nPos = tonumber(A[5]), tonumber(A[6]), tonumber(A[7]), tonumber(A[8])
-local REC = 15
+local REC = 16
 local rateBase = REC + recLen
 local pidBase = rateBase + 2 * nRate
 local pmBase = pidBase + nPid
@@ -128,7 +140,7 @@ local pidv = load(K[6], pidBase, nPid)
 local pmv = load(K[7], pmBase, nPm)
 local posv = load(K[8], posBase, nPos)
 local rateRaw, rateCount, keyOf = {}, {}, {}
-for k = 10, #K do
+for k = 11, #K do
   local v = call('GET', K[k])
   rateRaw[k] = v
   rateCount[k] = v and tonumber(v) or 0
@@ -350,7 +362,7 @@ export interface CommitCall {
 }
 
 /** ARGV slots before the first record. */
-const HEADER_SLOTS = 14;
+const HEADER_SLOTS = 15;
 /** Extra rows asked of the per-lane XPENDING beyond the lane's decisions (the consumer may hold a few more in range). */
 const PENDING_SLACK = 32;
 /** Header codes of the trading states the script knows; any other state travels as text (`*`). */
@@ -392,10 +404,15 @@ class IdRange {
 
 /**
  * Builds the script's KEYS and ARGV for a batch (see {@link COMMIT_LUA}).
- * `consumer` is the consumer the entries were most likely handed to ("" when
- * unknown); it only speeds up the pending check.
+ * `deployment` is the marker id the commit must find; `consumer` is the
+ * consumer the entries were most likely handed to ("" when unknown); it only
+ * speeds up the pending check.
  */
-export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], consumer = ""): CommitCall {
+export function encodeCommit(
+  keys: RedisKeys,
+  decisions: readonly Decision[],
+  opts: { readonly deployment: string; readonly consumer?: string },
+): CommitCall {
   const n = decisions.length;
   const keyList = [
     keys.planMain,
@@ -407,6 +424,7 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
     keys.permits,
     keys.positions,
     keys.sends,
+    keys.deployment,
   ];
   const rateKeys = new Map<string, number>();
   const rateKeyIndex = (source: string, window: number): number => {
@@ -560,7 +578,7 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
   for (const x of poss) argv.push(x);
 
   argv[0] = CONSUMER_GROUP;
-  argv[1] = consumer;
+  argv[1] = opts.consumer ?? "";
   argv[2] = String(n);
   argv[3] = String(recLen);
   argv[4] = String(rateList.length / 2);
@@ -573,17 +591,19 @@ export function encodeCommit(keys: RedisKeys, decisions: readonly Decision[], co
   argv[11] = manual.lo;
   argv[12] = manual.hi;
   argv[13] = String(manual.count + PENDING_SLACK);
+  argv[14] = opts.deployment;
   return { keys: keyList, argv };
 }
 
-/** Conflict codes of the script's reply (2..7), in declaration order of `DecisionChecks`, then the send record. */
-const CONFLICTS: ReadonlyArray<keyof DecisionChecks | "sendRecord"> = [
+/** Conflict codes of the script's reply (2..8), in declaration order of `DecisionChecks`, then the send record and the deployment. */
+const CONFLICTS: ReadonlyArray<keyof DecisionChecks | "sendRecord" | "deployment"> = [
   "tradingState",
   "planId",
   "permit",
   "rate",
   "position",
   "sendRecord",
+  "deployment",
 ];
 
 /** Turns the script's reply into one outcome per decision. */
@@ -600,7 +620,7 @@ export function decodeCommit(reply: unknown, expected: number): CommitOutcome[] 
     else if (Buffer.isBuffer(r) && r.length > 0)
       out[i] = { status: "committed", resultId: r.toString("utf8") };
     else if (r === 1) out[i] = { status: "duplicate" };
-    else if (typeof r === "number" && r >= 2 && r <= 7 && Number.isInteger(r))
+    else if (typeof r === "number" && r >= 2 && r <= 8 && Number.isInteger(r))
       out[i] = { status: "conflict", on: CONFLICTS[r - 2]! };
     else throw new Error(`commit: unexpected outcome in script reply (${describe(r)})`);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Redis, ReplyError } from "ioredis";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
@@ -7,16 +8,22 @@ import { redactUrl } from "../../core/redactUrl.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
+import {
+  DeploymentExistsError,
+  DeploymentMismatchError,
+  type InitDeploymentOptions,
+} from "../../ports/deployment.js";
 import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
 import { type RedisKeys, redisKeys } from "./redisKeys.js";
 import { asArray, type ParsedEntry, parseEntry, parseState, positive } from "./redisReplies.js";
-import { FINISH_LUA, RECONCILE_LUA } from "./sendScripts.js";
+import { FINISH_LUA, INIT_LUA, RECONCILE_LUA } from "./sendScripts.js";
 
 /** Name of the commit script command registered with `defineCommand`. */
 const COMMIT_COMMAND = "intentgateCommit";
 const FINISH_COMMAND = "intentgateFinishSend";
 const RECONCILE_COMMAND = "intentgateReconcile";
+const INIT_COMMAND = "intentgateInit";
 /** XAUTOCLAIM rounds per stream in one `reclaim` call (each scans up to 10 × COUNT PEL entries). */
 const MAX_AUTOCLAIM_ROUNDS = 10;
 
@@ -39,22 +46,81 @@ export async function openRedisBackend(opts: BackendOptions): Promise<Backend> {
     lazyConnect: true,
     protocol: 2,
     connectionName: "intentgate",
+    // Reconnect at most once a second while Redis is away; commands fail after a few attempts.
+    retryStrategy: (times) => Math.min(times * 100, 1000),
   });
-  main.on("error", () => {
-    // ioredis reconnects by itself; failed commands reject their own promises.
-  });
+  // ioredis reconnects by itself; failed commands reject their own promises.
+  const watch = watchConnection(opts.onConnection);
+  main.on("error", watch.error);
+  main.on("close", watch.close);
+  main.on("ready", watch.ready);
   main.defineCommand(COMMIT_COMMAND, { lua: COMMIT_LUA });
-  main.defineCommand(FINISH_COMMAND, { lua: FINISH_LUA, numberOfKeys: 4 });
-  main.defineCommand(RECONCILE_COMMAND, { lua: RECONCILE_LUA, numberOfKeys: 2 });
+  main.defineCommand(FINISH_COMMAND, { lua: FINISH_LUA, numberOfKeys: 5 });
+  main.defineCommand(RECONCILE_COMMAND, { lua: RECONCILE_LUA, numberOfKeys: 3 });
+  main.defineCommand(INIT_COMMAND, { lua: INIT_LUA, numberOfKeys: 5 });
   try {
     await main.connect();
   } catch (err) {
+    watch.stop();
     main.disconnect();
-    throw new Error(`redis: cannot connect to ${redactUrl(opts.url)}: ${(err as Error).message}`, {
+    throw new Error(`redis: cannot connect to ${redactUrl(opts.url)}: ${errorCause(err)}`, {
       cause: err,
     });
   }
-  return new RedisBackend(main, redisKeys(opts.prefix));
+  return new RedisBackend(main, redisKeys(opts.prefix), watch.stop);
+}
+
+/** An error's code (`ECONNREFUSED`) or, without one, its message: what an operator needs to see. */
+function errorCause(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === "string" && e.code !== "") return e.code;
+  return typeof e?.message === "string" && e.message !== "" ? e.message : String(err);
+}
+
+/**
+ * Turns ioredis' connection events into one `lost` (with its real cause) and
+ * one `restored` per outage. A server that goes away closes the socket
+ * without an error; the cause is then the first reconnect's failure (e.g.
+ * `ECONNREFUSED`), or "connection closed" when the reconnect succeeds or
+ * nothing more is heard within 2 s.
+ */
+function watchConnection(report: BackendOptions["onConnection"]) {
+  let up = false;
+  let lost = false;
+  let pending: NodeJS.Timeout | undefined;
+  const markLost = (cause: string) => {
+    clearTimeout(pending);
+    pending = undefined;
+    if (lost) return;
+    lost = true;
+    report?.({ up: false, cause });
+  };
+  return {
+    error(err: unknown) {
+      if (up || pending !== undefined) {
+        up = false;
+        markLost(errorCause(err));
+      }
+    },
+    close() {
+      if (!up) return;
+      up = false;
+      pending = setTimeout(() => markLost("connection closed"), 2000);
+      pending.unref();
+    },
+    ready() {
+      if (pending !== undefined) markLost("connection closed");
+      up = true;
+      if (lost) {
+        lost = false;
+        report?.({ up: true });
+      }
+    },
+    stop() {
+      clearTimeout(pending);
+      pending = undefined;
+    },
+  };
 }
 
 class RedisBackend implements Backend {
@@ -69,9 +135,13 @@ class RedisBackend implements Backend {
    */
   private consumer = "";
 
+  /** The deployment marker this handle writes under (wire-v1 §7b); unset: no ledger writes. */
+  private deployment: string | undefined;
+
   constructor(
     private readonly main: Redis,
     private readonly keys: RedisKeys,
+    private readonly stopWatching: () => void,
   ) {}
 
   // ---------------------------------------------------------------- bus
@@ -107,10 +177,9 @@ class RedisBackend implements Backend {
     try {
       reply = await conn.callBuffer("XREADGROUP", args);
     } catch (err) {
-      if (!String((err as Error).message).startsWith("NOGROUP")) throw err;
-      // A plan stream was deleted or never set up: recreate the groups (from 0) and read again.
-      await this.ensureGroups();
-      reply = await conn.callBuffer("XREADGROUP", args);
+      // A plan stream or its group is gone (a data loss, or never set up): never recreated here.
+      if (String((err as Error).message).startsWith("NOGROUP")) throw noGroup(err);
+      throw err;
     }
     const out: BusEntry[] = [];
     if (reply === null) return out;
@@ -248,6 +317,51 @@ class RedisBackend implements Backend {
     return Number(await this.main.call("XLEN", this.keys.dlq));
   }
 
+  // ---------------------------------------------------------------- deployment
+
+  async readDeployment(): Promise<string | undefined> {
+    const v = await this.main.call("GET", this.keys.deployment);
+    return v === null || v === undefined ? undefined : String(v);
+  }
+
+  async initDeployment(opts: InitDeploymentOptions): Promise<string> {
+    if (!TRADING_STATES.includes(opts.state))
+      throw new RangeError(`unknown trading state "${String(opts.state)}"`);
+    const run = (this.main as unknown as Record<string, ScriptFn>)[INIT_COMMAND]!;
+    const k = this.keys;
+    const reply = asArray(
+      await run.call(
+        this.main,
+        k.deployment,
+        k.planMain,
+        k.planManual,
+        k.state,
+        k.stateLog,
+        `dep-${randomUUID()}`,
+        opts.replace ? "1" : "0",
+        CONSUMER_GROUP,
+        opts.state,
+        opts.who,
+        String(Date.now()),
+      ),
+      "init",
+    );
+    const id = String(reply[1]);
+    if (Number(reply[0]) !== 1) throw new DeploymentExistsError(id);
+    this.deployment = id;
+    return id;
+  }
+
+  bindDeployment(id: string): void {
+    this.deployment = id;
+  }
+
+  private bound(): string {
+    if (this.deployment === undefined)
+      throw new DeploymentMismatchError("ledger write refused: this handle is bound to no deployment");
+    return this.deployment;
+  }
+
   // ---------------------------------------------------------------- ledger
 
   async readFacts(query: FactsQuery): Promise<Facts> {
@@ -324,12 +438,15 @@ class RedisBackend implements Backend {
       this.keys.result,
       this.keys.sends,
       this.keys.unknowns,
+      this.keys.deployment,
       CONSUMER_GROUP,
       record.streamId,
       sendKey(record),
       JSON.stringify(result),
       result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
+      this.bound(),
     );
+    if (reply === -1) throw lostDeployment(this.bound());
     return reply === 0 ? "duplicate" : "committed";
   }
 
@@ -339,9 +456,12 @@ class RedisBackend implements Backend {
       this.main,
       this.keys.result,
       this.keys.unknowns,
+      this.keys.deployment,
       sendKey(entry),
       JSON.stringify(result),
+      this.bound(),
     );
+    if (reply === -1) throw lostDeployment(this.bound());
     return reply === 0 ? "duplicate" : "committed";
   }
 
@@ -358,9 +478,11 @@ class RedisBackend implements Backend {
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
     if (decisions.length === 0) return [];
+    const deployment = this.deployment;
+    if (deployment === undefined) return decisions.map(() => ({ status: "conflict", on: "deployment" }));
     let call: ReturnType<typeof encodeCommit>;
     try {
-      call = encodeCommit(this.keys, decisions, this.consumer);
+      call = encodeCommit(this.keys, decisions, { deployment, consumer: this.consumer });
     } catch (err) {
       throw new CommitRefusedError(`commit: cannot encode the batch: ${(err as Error).message}`, {
         cause: err,
@@ -441,6 +563,7 @@ class RedisBackend implements Backend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching();
     // Blocking readers may sit in a long BLOCK: drop them at once.
     for (const c of [this.planReader, this.resultReader]) c?.disconnect();
     try {
@@ -474,4 +597,22 @@ class RedisBackend implements Backend {
     if (key === this.keys.planManual) return "manual";
     throw new Error(`redis: reply for unexpected stream ${key}`);
   }
+}
+
+/** A plan stream's group is missing: says what to do, and that nothing recreates it silently. */
+function noGroup(err: unknown): Error {
+  return Object.assign(
+    new Error(
+      `the consumer group ${CONSUMER_GROUP} is missing on a plan stream (a data loss, or a bus never set up); ` +
+        "nothing recreates it silently: run `intentgate init`",
+      { cause: err },
+    ),
+    { code: "NOGROUP" },
+  );
+}
+
+function lostDeployment(bound: string): DeploymentMismatchError {
+  return new DeploymentMismatchError(
+    `ledger write refused: the deployment marker is no longer ${bound} (wire-v1 §7b)`,
+  );
 }

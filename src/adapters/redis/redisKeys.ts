@@ -20,6 +20,8 @@ export interface RedisKeys {
   readonly sends: string;
   /** Open UNKNOWNs: `<lane>:<stream_id>` → send record JSON (entry acknowledged, awaiting reconciliation). */
   readonly unknowns: string;
+  /** The deployment marker (wire-v1 §7b). */
+  readonly deployment: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
   /** Rate counter of one source in one one-second window. */
@@ -42,6 +44,7 @@ export function redisKeys(prefix: string): RedisKeys {
     positions: `${prefix}positions`,
     sends: `${prefix}sends`,
     unknowns: `${prefix}unknowns`,
+    deployment: `${prefix}deployment`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
   };

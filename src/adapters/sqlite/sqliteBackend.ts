@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import type { EntryRef, Facts, FactsQuery } from "../../core/facts.js";
 import type { SendRecord } from "../../core/liveOrder.js";
@@ -6,6 +8,11 @@ import { LANES, type Lane, type TradingState } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
+import {
+  DeploymentExistsError,
+  DeploymentMismatchError,
+  type InitDeploymentOptions,
+} from "../../ports/deployment.js";
 import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import { SqliteLedgerStore } from "./sqliteLedger.js";
@@ -42,9 +49,11 @@ async function withBusyRetry<T>(fn: () => T): Promise<T> {
 }
 
 /**
- * Opens the embedded bus at `opts.url` (`sqlite:<path>`), creating the file,
- * its parent directories and the schema when missing. Several processes may
- * open one file at once (producers, executors, the CLI).
+ * Opens the embedded bus at `opts.url` (`sqlite:<path>`). A missing file is
+ * an error unless `opts.create` allows creating it (with its parent
+ * directories and schema); with `create: "deployment"` a file this call
+ * created also gets a new deployment (state `ACTIVE`, wire-v1 §7b). Several
+ * processes may open one file at once (producers, executors, the CLI).
  */
 export async function openSqliteBackend(opts: BackendOptions): Promise<Backend> {
   if (!opts.url.startsWith("sqlite:")) throw new Error(`sqlite bus: not a sqlite: URL: ${opts.url}`);
@@ -52,7 +61,31 @@ export async function openSqliteBackend(opts: BackendOptions): Promise<Backend> 
   if (path === "" || path === ":memory:") {
     throw new Error("sqlite bus: give a file path (sqlite:<path>); an in-memory bus cannot be shared");
   }
-  return new SqliteBackend(await openDatabase(path), opts.prefix);
+  const create = opts.create ?? "none";
+  const existed = existsSync(path);
+  if (!existed && create === "none") {
+    throw Object.assign(
+      new Error(
+        `sqlite bus: no bus file at ${path}: the executor creates it (or \`intentgate init\`); ` +
+          "check the path (a relative sqlite: path is resolved against the config file's folder)",
+      ),
+      { code: "ENOENT" },
+    );
+  }
+  const handle = await openHandle(path, opts.prefix, { create: !existed });
+  const backend = new SqliteBackend(path, opts.prefix, handle);
+  if (!existed && create === "deployment") {
+    try {
+      await backend.initDeployment({ state: "ACTIVE", who: "executor (new embedded bus file)" });
+    } catch (err) {
+      // Another process created the file and its deployment at the same moment: use theirs.
+      if (!(err instanceof DeploymentExistsError)) {
+        await backend.close();
+        throw err;
+      }
+    }
+  }
+  return backend;
 }
 
 interface PendingRow {
@@ -62,60 +95,152 @@ interface PendingRow {
   deliveries: number;
 }
 
+/** What identifies a file across renames: a replaced or re-created file has another inode. */
+interface FileId {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** One open database file and everything prepared on it; replaced as a whole when the file is. */
+interface Handle {
+  readonly db: Db;
+  readonly file: FileId;
+  readonly streams: StreamStore;
+  readonly ledger: SqliteLedgerStore;
+  readonly q: ReturnType<typeof prepareBusStatements>;
+}
+
+async function openHandle(path: string, prefix: string, opts: { create: boolean }): Promise<Handle> {
+  const db = await openDatabase(path, opts);
+  try {
+    const st = statSync(path);
+    const streams = new StreamStore(db, prefix);
+    const ledger = new SqliteLedgerStore(db, prefix, streams);
+    return { db, file: { dev: st.dev, ino: st.ino }, streams, ledger, q: prepareBusStatements(db) };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function prepareBusStatements(db: Db) {
+  const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+  return {
+    createGroup: p("INSERT OR IGNORE INTO ig_group (prefix, lane, last_ms, last_seq) VALUES (?, ?, 0, 0)"),
+    group: p<{ last_ms: number; last_seq: number }>(
+      "SELECT last_ms, last_seq FROM ig_group WHERE prefix = ? AND lane = ?",
+    ),
+    setGroup: p("UPDATE ig_group SET last_ms = ?, last_seq = ? WHERE prefix = ? AND lane = ?"),
+    hasNew: p<{ one: number }>(
+      `SELECT 1 AS one FROM ig_group g JOIN ig_stream s
+         ON s.prefix = g.prefix AND s.stream = ? AND (s.ms, s.seq) > (g.last_ms, g.last_seq)
+       WHERE g.prefix = ? AND g.lane = ? LIMIT 1`,
+    ),
+    insertPending: p(
+      "INSERT INTO ig_pending (prefix, lane, ms, seq, consumer, delivered_at, deliveries) VALUES (?, ?, ?, ?, ?, ?, 1)",
+    ),
+    idle: p<PendingRow>(
+      `SELECT lane, ms, seq, deliveries FROM ig_pending WHERE prefix = ? AND delivered_at <= ?
+       ORDER BY ms, seq LIMIT ?`,
+    ),
+    takeOver: p(
+      `UPDATE ig_pending SET consumer = ?, delivered_at = ?, deliveries = deliveries + 1
+       WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?`,
+    ),
+    dropPending: p("DELETE FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?"),
+    pendingCount: p<{ n: number }>("SELECT count(*) AS n FROM ig_pending WHERE prefix = ?"),
+  };
+}
+
 /**
  * The SQLite {@link Backend}. better-sqlite3 is synchronous, so each method's
  * transaction runs to completion without interleaving with others of this
  * process; other processes are kept out by `BEGIN IMMEDIATE` (writes) and WAL
  * snapshots (reads), waiting up to `busy_timeout` for a lock.
+ *
+ * The file is part of the deployment (wire-v1 §7b): a handle bound to a
+ * marker writes only to the very file it read that marker from. If the path
+ * now names another file (deleted and re-created, or replaced), ledger
+ * writes conflict on `deployment`, and {@link readDeployment} moves this
+ * handle to the file now at the path, so the executor sees the loss and,
+ * after `intentgate init`, the new deployment.
  */
 class SqliteBackend implements Backend {
   readonly kind = "sqlite" as const;
-  private readonly streams: StreamStore;
-  private readonly ledger: SqliteLedgerStore;
-  private readonly q;
+  private h: Handle;
   private closed = false;
+  /** The deployment marker this handle writes under; unset: no ledger writes. */
+  private deployment: string | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly path: string,
     private readonly prefix: string,
+    handle: Handle,
   ) {
-    this.streams = new StreamStore(db, prefix);
-    this.ledger = new SqliteLedgerStore(db, prefix, this.streams);
-    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
-    this.q = {
-      createGroup: p("INSERT OR IGNORE INTO ig_group (prefix, lane, last_ms, last_seq) VALUES (?, ?, 0, 0)"),
-      group: p<{ last_ms: number; last_seq: number }>(
-        "SELECT last_ms, last_seq FROM ig_group WHERE prefix = ? AND lane = ?",
-      ),
-      setGroup: p("UPDATE ig_group SET last_ms = ?, last_seq = ? WHERE prefix = ? AND lane = ?"),
-      hasNew: p<{ one: number }>(
-        `SELECT 1 AS one FROM ig_group g JOIN ig_stream s
-           ON s.prefix = g.prefix AND s.stream = ? AND (s.ms, s.seq) > (g.last_ms, g.last_seq)
-         WHERE g.prefix = ? AND g.lane = ? LIMIT 1`,
-      ),
-      insertPending: p(
-        "INSERT INTO ig_pending (prefix, lane, ms, seq, consumer, delivered_at, deliveries) VALUES (?, ?, ?, ?, ?, ?, 1)",
-      ),
-      idle: p<PendingRow>(
-        `SELECT lane, ms, seq, deliveries FROM ig_pending WHERE prefix = ? AND delivered_at <= ?
-         ORDER BY ms, seq LIMIT ?`,
-      ),
-      takeOver: p(
-        `UPDATE ig_pending SET consumer = ?, delivered_at = ?, deliveries = deliveries + 1
-         WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?`,
-      ),
-      dropPending: p("DELETE FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?"),
-      pendingCount: p<{ n: number }>("SELECT count(*) AS n FROM ig_pending WHERE prefix = ?"),
-    };
+    this.h = handle;
+  }
+
+  // ---- DeploymentStore ----
+
+  async readDeployment(): Promise<string | undefined> {
+    const now = this.fileNow();
+    if (now === undefined) return undefined;
+    if (!sameFile(now, this.h.file)) {
+      // Another file at the path: move to it (never creating one), so a later init is seen.
+      const next = await openHandle(this.path, this.prefix, { create: false });
+      this.h.db.close();
+      this.h = next;
+    }
+    return this.h.ledger.deployment();
+  }
+
+  async initDeployment(opts: InitDeploymentOptions): Promise<string> {
+    const id = `dep-${randomUUID()}`;
+    const { db, q, ledger } = this.h;
+    await withBusyRetry(() =>
+      db
+        .transaction(() => {
+          const existing = ledger.deployment();
+          if (existing !== undefined && opts.replace !== true) throw new DeploymentExistsError(existing);
+          for (const lane of LANES) q.createGroup.run(this.prefix, lane);
+          ledger.writeTradingState(opts.state, opts.who);
+          ledger.writeDeployment(id);
+        })
+        .immediate(),
+    );
+    this.deployment = id;
+    return id;
+  }
+
+  bindDeployment(id: string): void {
+    this.deployment = id;
+  }
+
+  /** The bound marker, when the path still names the file this handle has open; else undefined. */
+  private boundHere(): string | undefined {
+    if (this.deployment === undefined) return undefined;
+    const now = this.fileNow();
+    return now !== undefined && sameFile(now, this.h.file) ? this.deployment : undefined;
+  }
+
+  private fileNow(): FileId | undefined {
+    try {
+      const st = statSync(this.path);
+      return { dev: st.dev, ino: st.ino };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
   }
 
   // ---- PlanBus ----
 
   async ensureGroups(): Promise<void> {
+    const { db, q } = this.h;
     await withBusyRetry(() =>
-      this.db
+      db
         .transaction(() => {
-          for (const lane of LANES) this.q.createGroup.run(this.prefix, lane);
+          for (const lane of LANES) q.createGroup.run(this.prefix, lane);
         })
         .immediate(),
     );
@@ -132,18 +257,19 @@ class SqliteBackend implements Backend {
   }
 
   private reclaimNow(consumer: string, minIdleMs: number, count: number): BusEntry[] {
-    return this.db
+    const { db, q, streams } = this.h;
+    return db
       .transaction((): BusEntry[] => {
         const now = Date.now();
         const out: BusEntry[] = [];
-        for (const row of this.q.idle.all(this.prefix, now - minIdleMs, count)) {
-          const entry = this.streams.get(laneStream(row.lane), row);
+        for (const row of q.idle.all(this.prefix, now - minIdleMs, count)) {
+          const entry = streams.get(laneStream(row.lane), row);
           if (!entry) {
             // The entry itself is gone (as XAUTOCLAIM drops deleted ids from the PEL).
-            this.q.dropPending.run(this.prefix, row.lane, row.ms, row.seq);
+            q.dropPending.run(this.prefix, row.lane, row.ms, row.seq);
             continue;
           }
-          this.q.takeOver.run(consumer, now, this.prefix, row.lane, row.ms, row.seq);
+          q.takeOver.run(consumer, now, this.prefix, row.lane, row.ms, row.seq);
           out.push({
             lane: row.lane,
             id: formatStreamId(row),
@@ -157,9 +283,8 @@ class SqliteBackend implements Backend {
   }
 
   async publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string> {
-    return withBusyRetry(() =>
-      this.db.transaction(() => this.streams.append(laneStream(lane), fields)).immediate(),
-    );
+    const { db, streams } = this.h;
+    return withBusyRetry(() => db.transaction(() => streams.append(laneStream(lane), fields)).immediate());
   }
 
   async readResults(afterId: string, count: number, blockMs = 0): Promise<ResultEntry[]> {
@@ -167,7 +292,7 @@ class SqliteBackend implements Backend {
     if (!after) throw new Error(`sqlite bus: bad stream id "${afterId}"`);
     if (count <= 0) return [];
     return this.poll(blockMs, () =>
-      this.streams.after(STREAMS.result, after, count).map((row) => {
+      this.h.streams.after(STREAMS.result, after, count).map((row) => {
         const field = decodeFields(row.fields).find(([name]) => name === "result");
         if (!field) throw new Error(`sqlite bus: result entry ${formatStreamId(row)} has no result field`);
         return { id: formatStreamId(row), result: JSON.parse(field[1].toString("utf8")) as PlanResult };
@@ -178,35 +303,36 @@ class SqliteBackend implements Backend {
   async publishAlert(alert: Record<string, unknown>): Promise<string> {
     // One field `alert` holding the JSON, as on Redis.
     const fields: Array<[string, string]> = [["alert", JSON.stringify(alert)]];
-    return withBusyRetry(() =>
-      this.db.transaction(() => this.streams.append(STREAMS.alert, fields)).immediate(),
-    );
+    const { db, streams } = this.h;
+    return withBusyRetry(() => db.transaction(() => streams.append(STREAMS.alert, fields)).immediate());
   }
 
   async pendingCount(): Promise<number> {
-    return this.q.pendingCount.get(this.prefix)?.n ?? 0;
+    return this.h.q.pendingCount.get(this.prefix)?.n ?? 0;
   }
 
   async dlqLength(): Promise<number> {
-    return this.streams.length(STREAMS.dlq);
+    return this.h.streams.length(STREAMS.dlq);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    this.h.db.close();
   }
 
   // ---- Ledger ----
 
   async readFacts(query: FactsQuery): Promise<Facts> {
-    return withBusyRetry(() => this.ledger.readFacts(query));
+    return withBusyRetry(() => this.h.ledger.readFacts(query));
   }
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
     if (decisions.length === 0) return [];
+    const deployment = this.boundHere();
+    if (deployment === undefined) return decisions.map(() => ({ status: "conflict", on: "deployment" }));
     try {
-      return await withBusyRetry(() => this.ledger.commit(decisions));
+      return await withBusyRetry(() => this.h.ledger.commit(decisions, deployment));
     } catch (err) {
       // The transaction rolled back. A lock, I/O, a full disk or a broken file is the store's
       // state; anything else (a value SQLite will not take) is this batch.
@@ -218,34 +344,47 @@ class SqliteBackend implements Backend {
   }
 
   async getTradingState(): Promise<TradingState> {
-    return this.ledger.tradingState();
+    return this.h.ledger.tradingState();
   }
 
   async setTradingState(state: TradingState, who: string): Promise<void> {
-    await withBusyRetry(() => this.ledger.setTradingState(state, who));
+    await withBusyRetry(() => this.h.ledger.setTradingState(state, who));
   }
 
   async tradingStateLog(): Promise<TradingStateChange[]> {
-    return this.ledger.tradingStateLog();
+    return this.h.ledger.tradingStateLog();
   }
 
   async positions(): Promise<PaperPosition[]> {
-    return this.ledger.positions();
+    return this.h.ledger.positions();
   }
 
   async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
-    return withBusyRetry(() => this.ledger.finishSend(record, result));
+    const deployment = this.requireBoundHere();
+    return withBusyRetry(() => this.h.ledger.finishSend(record, result, deployment));
   }
 
   async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
-    return withBusyRetry(() => this.ledger.reconcile(entry, result));
+    const deployment = this.requireBoundHere();
+    return withBusyRetry(() => this.h.ledger.reconcile(entry, result, deployment));
   }
 
   async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
-    return this.ledger.openUnknowns(venue);
+    return this.h.ledger.openUnknowns(venue);
   }
 
   // ---- internals ----
+
+  private requireBoundHere(): string {
+    const deployment = this.boundHere();
+    if (deployment === undefined)
+      throw new DeploymentMismatchError(
+        this.deployment === undefined
+          ? "ledger write refused: this handle is bound to no deployment"
+          : `ledger write refused: ${this.path} is no longer the file deployment ${this.deployment} was read from`,
+      );
+    return deployment;
+  }
 
   /** Runs `attempt` until it returns something or `blockMs` has passed (0: once). */
   private async poll<T>(blockMs: number, attempt: () => T[]): Promise<T[]> {
@@ -265,15 +404,16 @@ class SqliteBackend implements Backend {
   /**
    * Whether either lane has entries past the group's pointer: a lock-free read,
    * so idle consumers polling do not take the write lock. Throws NOGROUP (as
-   * XREADGROUP does) when {@link ensureGroups} never ran for this prefix.
+   * XREADGROUP does) when the group was never created for this prefix.
    */
   private hasNew(): boolean {
-    return this.db
+    const { db, q } = this.h;
+    return db
       .transaction(() => {
         let found = false;
         for (const lane of LANES) {
-          if (!this.q.group.get(this.prefix, lane)) throw noGroup(this.prefix);
-          if (!found && this.q.hasNew.get(laneStream(lane), this.prefix, lane)) found = true;
+          if (!q.group.get(this.prefix, lane)) throw noGroup(this.prefix);
+          if (!found && q.hasNew.get(laneStream(lane), this.prefix, lane)) found = true;
         }
         return found;
       })
@@ -282,14 +422,15 @@ class SqliteBackend implements Backend {
 
   /** Hands out up to `count` new entries, oldest first across both lanes, in one IMMEDIATE transaction. */
   private takeNew(consumer: string, count: number): BusEntry[] {
-    return this.db
+    const { db, q, streams } = this.h;
+    return db
       .transaction((): BusEntry[] => {
         const now = Date.now();
         const candidates: Array<{ lane: Lane; id: StreamId; fields: Buffer }> = [];
         for (const lane of LANES) {
-          const g = this.q.group.get(this.prefix, lane);
+          const g = q.group.get(this.prefix, lane);
           if (!g) throw noGroup(this.prefix);
-          for (const row of this.streams.after(laneStream(lane), { ms: g.last_ms, seq: g.last_seq }, count)) {
+          for (const row of streams.after(laneStream(lane), { ms: g.last_ms, seq: g.last_seq }, count)) {
             candidates.push({ lane, id: row, fields: row.fields });
           }
         }
@@ -297,10 +438,10 @@ class SqliteBackend implements Backend {
         const taken = candidates.slice(0, count);
         const last = new Map<Lane, StreamId>();
         for (const c of taken) {
-          this.q.insertPending.run(this.prefix, c.lane, c.id.ms, c.id.seq, consumer, now);
+          q.insertPending.run(this.prefix, c.lane, c.id.ms, c.id.seq, consumer, now);
           last.set(c.lane, c.id);
         }
-        for (const [lane, id] of last) this.q.setGroup.run(id.ms, id.seq, this.prefix, lane);
+        for (const [lane, id] of last) q.setGroup.run(id.ms, id.seq, this.prefix, lane);
         return taken.map((c) => ({
           lane: c.lane,
           id: formatStreamId(c.id),
@@ -312,8 +453,14 @@ class SqliteBackend implements Backend {
   }
 }
 
+const sameFile = (a: FileId, b: FileId): boolean => a.dev === b.dev && a.ino === b.ino;
+
 function noGroup(prefix: string): Error {
-  return Object.assign(new Error(`NOGROUP no consumer group ${CONSUMER_GROUP} for prefix "${prefix}"`), {
-    code: "NOGROUP",
-  });
+  return Object.assign(
+    new Error(
+      `NOGROUP no consumer group ${CONSUMER_GROUP} for prefix "${prefix}" (a bus never set up, or a data loss); ` +
+        "nothing recreates it silently: run `intentgate init`",
+    ),
+    { code: "NOGROUP" },
+  );
 }

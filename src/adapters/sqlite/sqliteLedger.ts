@@ -3,6 +3,7 @@ import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from
 import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
+import { DeploymentMismatchError } from "../../ports/deployment.js";
 import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import type { Db } from "./sqliteSchema.js";
@@ -14,6 +15,8 @@ const RATE_TTL_MS = 10_000;
 /** Expired rate rows are deleted at most this often per connection. */
 const RATE_PRUNE_EVERY_MS = 1_000;
 const STATE_KEY = "state";
+/** `ig_kv` key of the deployment marker (wire-v1 §7b). */
+const DEPLOYMENT_KEY = "deployment";
 
 /**
  * The ledger half of the SQLite backend: facts, the per-decision atomic commit,
@@ -121,9 +124,11 @@ export class SqliteLedgerStore {
    * passed, so a duplicate or conflict writes nothing and the next decision
    * still proceeds (and sees the earlier ones' writes).
    */
-  commit(decisions: readonly Decision[]): CommitOutcome[] {
+  commit(decisions: readonly Decision[], deployment: string): CommitOutcome[] {
     return this.db
       .transaction((): CommitOutcome[] => {
+        if (this.deployment() !== deployment)
+          return decisions.map(() => ({ status: "conflict", on: "deployment" }) as const);
         const outcomes: CommitOutcome[] = [];
         for (const d of decisions) {
           try {
@@ -189,9 +194,10 @@ export class SqliteLedgerStore {
   }
 
   /** Stage 2 of a live order (Ledger.finishSend), in one IMMEDIATE transaction. */
-  finishSend(record: SendRecord, result: PlanResult): "committed" | "duplicate" {
+  finishSend(record: SendRecord, result: PlanResult, deployment: string): "committed" | "duplicate" {
     return this.db
       .transaction((): "committed" | "duplicate" => {
+        this.assertDeployment(deployment);
         const id = parseStreamId(record.streamId);
         if (!id || !this.q.pending.get(this.prefix, record.lane, id.ms, id.seq)) return "duplicate";
         this.streams.append(STREAMS.result, [["result", JSON.stringify(result)]], {
@@ -217,9 +223,10 @@ export class SqliteLedgerStore {
   }
 
   /** The once-only reconciled follow-up (Ledger.reconcile). */
-  reconcile(entry: EntryRef, result: PlanResult): "committed" | "duplicate" {
+  reconcile(entry: EntryRef, result: PlanResult, deployment: string): "committed" | "duplicate" {
     return this.db
       .transaction((): "committed" | "duplicate" => {
+        this.assertDeployment(deployment);
         const row = this.q.send.get(this.prefix, entry.lane, entry.streamId);
         if (row?.state !== "unknown") return "duplicate";
         this.streams.append(STREAMS.result, [["result", JSON.stringify(result)]], {
@@ -283,18 +290,36 @@ export class SqliteLedgerStore {
 
   /** Sets the state and logs the change in one IMMEDIATE transaction. */
   setTradingState(state: TradingState, who: string): void {
+    this.db.transaction(() => this.writeTradingState(state, who)).immediate();
+  }
+
+  /** Sets the state and appends its log entry; the caller holds a write transaction. */
+  writeTradingState(state: TradingState, who: string): void {
     if (!TRADING_STATES.includes(state))
       throw new Error(`sqlite bus: unknown trading state ${String(state)}`);
-    this.db
-      .transaction(() => {
-        this.q.setState.run(this.prefix, STATE_KEY, state);
-        this.streams.append(STREAMS.stateLog, [
-          ["state", state],
-          ["who", who],
-          ["at", String(Date.now())],
-        ]);
-      })
-      .immediate();
+    this.q.setState.run(this.prefix, STATE_KEY, state);
+    this.streams.append(STREAMS.stateLog, [
+      ["state", state],
+      ["who", who],
+      ["at", String(Date.now())],
+    ]);
+  }
+
+  /** The deployment marker's id, or undefined (wire-v1 §7b). */
+  deployment(): string | undefined {
+    return this.q.state.get(this.prefix, DEPLOYMENT_KEY)?.value;
+  }
+
+  /** Writes the deployment marker; the caller holds a write transaction. */
+  writeDeployment(id: string): void {
+    this.q.setState.run(this.prefix, DEPLOYMENT_KEY, id);
+  }
+
+  private assertDeployment(expected: string): void {
+    if (this.deployment() !== expected)
+      throw new DeploymentMismatchError(
+        `ledger write refused: the deployment marker is no longer ${expected} (wire-v1 §7b)`,
+      );
   }
 
   /** Every logged change, oldest first. */

@@ -123,8 +123,9 @@ const isBusy = (e: unknown): boolean =>
   typeof e === "object" && e !== null && String((e as { code?: unknown }).code).startsWith("SQLITE_BUSY");
 
 /**
- * Opens (creating it and its parent directories if needed) the database file
- * and brings its schema up to date. Safe when several processes open the same
+ * Opens the database file and brings its schema up to date; with `create`,
+ * creates it and its parent directories when missing (else a missing file is
+ * an error, never a new empty bus). Safe when several processes open the same
  * new file at once: the pragmas and migrations retry on SQLITE_BUSY.
  *
  * Durability: WAL with `synchronous=FULL`, so every committed transaction
@@ -133,9 +134,9 @@ const isBusy = (e: unknown): boolean =>
  * fsync of the WAL per transaction, which the executor amortises by
  * committing a whole batch in one transaction.
  */
-export async function openDatabase(path: string): Promise<Db> {
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+export async function openDatabase(path: string, opts: { readonly create: boolean }): Promise<Db> {
+  if (opts.create) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { fileMustExist: !opts.create });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     await retryBusy(() => {

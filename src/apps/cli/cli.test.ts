@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHmac, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,6 +58,51 @@ async function withBus<T>(fn: (b: Awaited<ReturnType<typeof openBackend>>) => Pr
   }
 }
 
+describe("init (wire-v1 §7b)", () => {
+  it("without a deployment, state get/set refuse (exit 69) instead of reading ACTIVE by default", async () => {
+    for (const args of [
+      ["state", "get"],
+      ["state", "set", "ACTIVE"],
+    ]) {
+      const r = await cli([...args, "--config", configPath]);
+      expect(r.code).toBe(69);
+      expect(r.stderr).toContain("intentgate init");
+      expect(r.stdout).toBe("");
+    }
+  });
+
+  it("creates the deployment (default HALTED), refuses a second one, replaces it only with --force", async () => {
+    const first = await cli(["init", "--config", configPath, "--who", "ops@desk"]);
+    expect(first.code, first.stderr).toBe(0);
+    const id = first.stdout.trim();
+    expect(id).toMatch(/^dep-[0-9a-f-]{36}$/);
+    expect((await cli(["state", "get", "--config", configPath])).stdout).toBe("HALTED\n");
+
+    const again = await cli(["init", "--config", configPath, "--state", "ACTIVE"]);
+    expect(again.code).toBe(73);
+    expect(again.stderr).toContain(id);
+    expect(again.stderr).toContain("--force");
+    expect((await cli(["state", "get", "--config", configPath])).stdout).toBe("HALTED\n");
+
+    const forced = await cli(["init", "--config", configPath, "--state", "active", "--force"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    const replaced = forced.stdout.trim();
+    expect(replaced).not.toBe(id);
+    expect(await withBus((b) => b.readDeployment())).toBe(replaced);
+    expect((await cli(["state", "get", "--config", configPath])).stdout).toBe("ACTIVE\n");
+    const log = await withBus((b) => b.tradingStateLog());
+    expect(log.map((c) => [c.state, c.who])).toEqual([
+      ["HALTED", "init:ops@desk"],
+      ["ACTIVE", expect.stringMatching(/^init:.+@.+/)],
+    ]);
+  });
+
+  it("a bad --state is bad usage", async () => {
+    const r = await cli(["init", "--config", configPath, "--state", "PAUSED"]);
+    expect(r.code).toBe(64);
+  });
+});
+
 describe("state", () => {
   it("get / set round trip, logged with who", async () => {
     const first = await cli(["state", "get", "--config", configPath]);
@@ -74,7 +120,8 @@ describe("state", () => {
     expect(defaultWho.code).toBe(0);
     expect((await cli(["state", "get", "--config", configPath])).stdout).toBe("ACTIVE\n");
 
-    const log = await withBus((b) => b.tradingStateLog());
+    // the two init entries first (see above), then these two changes
+    const log = (await withBus((b) => b.tradingStateLog())).slice(2);
     expect(log.map((c) => c.state)).toEqual(["REDUCING", "ACTIVE"]);
     expect(log[0]?.who).toBe("alice@desk");
     expect(log[1]?.who).toMatch(/.+@.+/);
@@ -432,6 +479,9 @@ describe("with an executor running", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
+    // The executor creates the embedded bus file (producers and readers never do): wait for it.
+    for (let i = 0; i < 400 && !existsSync(join(dir, "e2e.db")); i++)
+      await new Promise((r) => setTimeout(r, 25));
     const follower = spawn(
       process.execPath,
       ["--import", "tsx", MAIN, "results", "--config", cfg, "--follow"],

@@ -41,9 +41,9 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
   const { policy } = await parseConfigText(JSON.stringify(config), "json", {
     DEMO_EXITBRAIN_SECRET: exitSecret,
   });
-  const backend = await openBackend({ url: config.bus, prefix: "intentgate:" });
+  // A new embedded bus: the file comes with its deployment (wire-v1 §7b), as when the executor creates it.
+  const backend = await openBackend({ url: config.bus, prefix: "intentgate:", create: "deployment" });
   try {
-    await backend.ensureGroups();
     const executor = new Executor({
       backend,
       policy: () => policy,

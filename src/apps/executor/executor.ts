@@ -16,6 +16,7 @@ import type { Backend } from "../../ports/backend.js";
 import type { BusEntry } from "../../ports/bus.js";
 import { CommitRefusedError } from "../../ports/ledger.js";
 import type { Venue } from "../../ports/venue.js";
+import { DeploymentGuard, type DeploymentStatus } from "./deploymentGuard.js";
 import { LiveOrders } from "./liveOrders.js";
 
 /** How the executor reads and retries. */
@@ -42,6 +43,12 @@ export interface ExecutorObserver {
   gaveUp(count: number): void;
   /** A bus or ledger call failed; the loop backs off and goes on. */
   failed(err: unknown, during: string): void;
+  /** No deployment marker since the start: nothing is decided until `intentgate init`. */
+  deploymentWaiting?(): void;
+  /** Deciding under this deployment marker. */
+  deploymentAdopted?(id: string, how: "start" | "init"): void;
+  /** The marker decided under is gone or changed (a data loss): nothing is decided until `intentgate init`. */
+  deploymentLost?(expected: string, found: string | undefined): void;
 }
 
 /** What the executor needs, passed in. */
@@ -55,7 +62,12 @@ export interface ExecutorDeps {
   readonly clock?: () => number;
   /** Live venue adapters by name (none: every live route is refused). May change on reload. */
   readonly venues?: () => ReadonlyMap<VenueName, Venue>;
+  /** How often the deployment marker is read while deciding (default 1000 ms; every commit checks it too). */
+  readonly deploymentCheckMs?: number;
 }
+
+/** Pause between looks at the bus while no deployment marker can be decided under. */
+const NOT_DEPLOYED_WAIT_MS = 500;
 
 const NO_VENUES: ReadonlyMap<VenueName, Venue> = new Map();
 
@@ -68,11 +80,33 @@ export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #clock: () => number;
   readonly #live: LiveOrders;
+  readonly #guard: DeploymentGuard;
   #lastReclaim = 0;
+  #turnAt: number | undefined;
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
     this.#clock = deps.clock ?? Date.now;
+    this.#guard = new DeploymentGuard({
+      store: deps.backend,
+      clock: this.#clock,
+      intervalMs: deps.deploymentCheckMs ?? 1000,
+      observer: {
+        waiting: () => deps.observer.deploymentWaiting?.(),
+        adopted: (id, how) => deps.observer.deploymentAdopted?.(id, how),
+        lost: (expected, found) => {
+          deps.observer.deploymentLost?.(expected, found);
+          void this.#alert({
+            kind: "deployment_lost",
+            severity: "critical",
+            dedup_key: `deployment_lost:${expected}`,
+            expected,
+            found: found ?? null,
+            consumer: deps.consumer,
+          });
+        },
+      },
+    });
     this.#live = new LiveOrders({
       venues: deps.venues ?? (() => NO_VENUES),
       ledger: deps.backend,
@@ -87,7 +121,30 @@ export class Executor {
    * follow-up. Returns how many stay open.
    */
   reconcileOpen(venue?: VenueName): Promise<number> {
+    // Outside a deployment nothing may be written: the UNKNOWNs stay open (and the venue not ready).
+    if (this.#guard.status.state !== "ok") return Promise.resolve(Number.POSITIVE_INFINITY);
     return this.#live.reconcileOpen(venue);
+  }
+
+  /** When {@link run}'s loop last went round (for `/healthz`); undefined when it is not running. */
+  get lastTurnAt(): number | undefined {
+    return this.#turnAt;
+  }
+
+  /** Where the executor stands with the deployment marker (for `/readyz`). */
+  get deployment(): DeploymentStatus {
+    return this.#guard.status;
+  }
+
+  /** Reads the deployment marker now; true when deciding is allowed. A bus failure is reported, not thrown. */
+  async checkDeployment(): Promise<boolean> {
+    this.#guard.suspect();
+    try {
+      return await this.#guard.ready();
+    } catch (err) {
+      this.#deps.observer.failed(err, "deployment");
+      return false;
+    }
   }
 
   /**
@@ -100,7 +157,16 @@ export class Executor {
     let backoffMs = 50;
     let prefetched: Promise<PreparedEntry[]> | undefined;
     while (!signal.aborted || prefetched) {
+      this.#turnAt = this.#clock();
       try {
+        if (!(await this.#guard.ready())) {
+          // Not deployed (or the deployment was lost): decide nothing. Whatever a read-ahead
+          // took stays pending and is reclaimed once deciding is allowed again.
+          prefetched = undefined;
+          if (signal.aborted) break;
+          await sleep(NOT_DEPLOYED_WAIT_MS, undefined, { signal }).catch(() => undefined);
+          continue;
+        }
         const batch = prefetched ? await prefetched : await this.#fetch();
         prefetched = undefined;
         if (batch.length === 0) continue;
@@ -109,14 +175,18 @@ export class Executor {
         backoffMs = 50;
       } catch (err) {
         this.#deps.observer.failed(err, "step");
+        // A failure may be the deployment going away (a wiped Redis: NOGROUP): look again first.
+        this.#guard.suspect();
         await sleep(backoffMs, undefined, { signal }).catch(() => undefined);
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
     }
+    this.#turnAt = undefined;
   }
 
   /** One iteration without overlap: reclaim idle entries when due, else read new ones, and process them. Returns how many were handled. */
   async step(): Promise<number> {
+    if (!(await this.#guard.ready())) return 0;
     const batch = await this.#fetch();
     if (batch.length > 0) await this.#process(batch);
     return batch.length;
@@ -150,20 +220,31 @@ export class Executor {
    * the DLQ should stay empty, and each entry in it is alerted). Sent after
    * the commit: a lost alert never loses the entry, which is in the DLQ.
    */
-  async #alertDeadLetter(decision: Decision): Promise<void> {
+  #alertDeadLetter(decision: Decision): Promise<void> {
     const { lane, streamId, result } = decision;
+    return this.#alert({
+      kind: "dead_letter",
+      severity: "warning",
+      dedup_key: `dead_letter:${lane}:${streamId}`,
+      lane,
+      stream_id: streamId,
+      plan_id: result.plan_id,
+      source: result.authenticated ? result.source : null,
+      deliveries: decision.effects.deadLetter?.deliveries ?? null,
+      error: result.error,
+      timestamp: result.timestamp,
+    });
+  }
+
+  /** Appends an alert (wire-v1 §1a); a failure to send it is reported, never thrown. */
+  async #alert(
+    fields: { kind: string; severity: "info" | "warning" | "critical"; dedup_key: string } & Record<
+      string,
+      unknown
+    >,
+  ): Promise<void> {
     try {
-      await this.#deps.backend.publishAlert({
-        v: 1,
-        kind: "dead_letter",
-        lane,
-        stream_id: streamId,
-        plan_id: result.plan_id,
-        source: result.authenticated ? result.source : null,
-        deliveries: decision.effects.deadLetter?.deliveries ?? null,
-        error: result.error,
-        timestamp: result.timestamp,
-      });
+      await this.#deps.backend.publishAlert({ v: 1, timestamp: this.#clock(), ...fields });
     } catch (err) {
       this.#deps.observer.failed(err, "alert");
     }
@@ -198,9 +279,11 @@ export class Executor {
       const seconds = (performance.now() - readAt) / 1000;
       const conflicted: PreparedEntry[] = [];
       const sends: Promise<void>[] = [];
+      let deploymentGone = false;
       outcomes.forEach((outcome: CommitOutcome | undefined, i) => {
         const decision = decisions[i] as Decision;
-        if (outcome?.status === "committed") {
+        if (outcome?.status === "conflict" && outcome.on === "deployment") deploymentGone = true;
+        else if (outcome?.status === "committed") {
           const order = prepared[i]?.prepared;
           if (decision.sendRecord && order) sends.push(this.#live.send(decision.sendRecord, order, readAt));
           else observer.decided(decision.result, seconds);
@@ -210,6 +293,11 @@ export class Executor {
       });
       // A failed stage 2 leaves the entry pending with its send record: it is resolved on redelivery.
       await settleAll(sends);
+      if (deploymentGone) {
+        // The marker is not the one decided under: nothing was written; stop and look (wire-v1 §7b).
+        this.#guard.suspect();
+        return;
+      }
       open = conflicted;
     }
   }

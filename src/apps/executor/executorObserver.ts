@@ -1,5 +1,6 @@
 import type { Logger } from "../../ops/logger.js";
 import type { Metrics } from "../../ops/metrics.js";
+import type { BusConnectionEvent } from "../../ports/bus.js";
 import type { ExecutorObserver } from "./executor.js";
 
 /**
@@ -7,7 +8,11 @@ import type { ExecutorObserver } from "./executor.js";
  * decision, error, lane, stream_id, source, latency) and the decision
  * counter and histogram. Never logs entry fields, so no auth or secret.
  */
-export function executorObserver(logger: Logger, metrics: Metrics): ExecutorObserver {
+export function executorObserver(
+  logger: Logger,
+  metrics: Metrics,
+): ExecutorObserver & { busConnection(event: BusConnectionEvent): void } {
+  let busDown = false;
   // Decision lines carry only the fixed fields below, none of them a redacted path, so they
   // skip the redaction pass (a third of a line's cost); every other line keeps it.
   const decisionLog = logger.child({}, { redact: { paths: [] } });
@@ -19,6 +24,8 @@ export function executorObserver(logger: Logger, metrics: Metrics): ExecutorObse
         lane: result.lane,
         source: result.source,
         authenticated: result.authenticated,
+        venue: result.venue,
+        mode: result.mode,
         seconds,
       });
       decisionLog.info(
@@ -30,6 +37,8 @@ export function executorObserver(logger: Logger, metrics: Metrics): ExecutorObse
           stream_id: result.stream_id,
           source: result.source,
           authenticated: result.authenticated,
+          venue: result.venue,
+          mode: result.mode,
           latency_ms: Math.round(seconds * 1e6) / 1e3,
         },
         "decision",
@@ -45,7 +54,36 @@ export function executorObserver(logger: Logger, metrics: Metrics): ExecutorObse
       logger.warn({ count }, "shared state kept changing; entries left pending for a later retry");
     },
     failed(err, during) {
-      logger.error({ err: describeError(err), during }, "bus or ledger call failed; backing off");
+      // While the bus is known to be down, the one "bus connection lost" line says why.
+      const line = { err: describeError(err), during };
+      if (busDown) logger.debug(line, "bus or ledger call failed; backing off");
+      else logger.error(line, "bus or ledger call failed; backing off");
+    },
+    deploymentWaiting() {
+      metrics.deploymentOk.set(0);
+      logger.warn(
+        { deployment: null },
+        "no deployment marker on the bus: deciding nothing until `intentgate init --config F` creates the deployment",
+      );
+    },
+    deploymentAdopted(id, how) {
+      metrics.deploymentOk.set(1);
+      logger.info({ deployment: id, how }, "deciding under deployment marker");
+    },
+    deploymentLost(expected, found) {
+      metrics.deploymentOk.set(0);
+      logger.error(
+        { expected, found: found ?? null },
+        found === undefined
+          ? "deployment lost: the marker is gone (the bus lost its data: claims, trading state and groups); deciding nothing until `intentgate init`"
+          : "deployment lost: the marker changed under the executor; deciding nothing until `intentgate init`",
+      );
+    },
+    busConnection(event) {
+      busDown = !event.up;
+      metrics.busUp.set(event.up ? 1 : 0);
+      if (event.up) logger.warn({ bus: "up" }, "bus connection restored");
+      else logger.warn({ bus: "down", cause: event.cause }, "bus connection lost");
     },
   };
 }

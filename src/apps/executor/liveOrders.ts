@@ -50,7 +50,10 @@ export class LiveOrders {
   /**
    * Prepares every live decision at its venue. A refusal (a venue rule, a
    * signer denial) turns the decision into a final one with that reason and
-   * the same checks and claims; an accepted one gets its send record.
+   * the same checks and claims; an accepted one gets its send record. A venue
+   * that cannot go live now (its adapter gone, the signing plane unreachable
+   * or unable to read the key) is `DENIED venue_not_ready:<venue>`, the same
+   * for every venue (wire-v1 §6 gate 10).
    */
   async prepare(decisions: readonly Decision[]): Promise<PreparedLive[]> {
     return Promise.all(
@@ -64,7 +67,7 @@ export class LiveOrders {
             result: { ...decision.result, decision: kind, executed: false, error: why, mode: "live" },
           },
         });
-        if (!venue) return refuse(reason("venue_not_enabled", live.venue), "DENIED");
+        if (!venue) return refuse(reason("venue_not_ready", live.venue), "DENIED");
         let outcome: Awaited<ReturnType<Venue["prepare"]>>;
         try {
           outcome = await venue.prepare(live.order, live.guard);
@@ -72,7 +75,11 @@ export class LiveOrders {
           this.#observer.failed(err, "venue.prepare");
           return refuse(reason("internal_error"), "FAILED");
         }
-        if (!outcome.ok) return refuse(outcome.reason, outcome.decision);
+        if (!outcome.ok) {
+          if (outcome.reason === SIGNER_UNAVAILABLE)
+            return refuse(reason("venue_not_ready", live.venue), "DENIED");
+          return refuse(outcome.reason, outcome.decision);
+        }
         const record: SendRecord = {
           lane: decision.lane,
           streamId: decision.streamId,
@@ -98,7 +105,11 @@ export class LiveOrders {
             outcome = { kind: "order", state: sent };
             break;
           case "rejected":
-            outcome = { kind: "failed", reason: sent.reason };
+            // The request signature (e.g. Polymarket's L2 headers) could not be had: nothing was sent.
+            outcome =
+              sent.reason === SIGNER_UNAVAILABLE
+                ? { kind: "denied", reason: reason("venue_not_ready", record.ref.venue) }
+                : { kind: "failed", reason: sent.reason };
             break;
           case "already_placed":
             // The venue has an order with this id: it was placed before. Find it; never send again.
@@ -198,6 +209,9 @@ export class LiveOrders {
     else this.#observer.duplicate(record.lane, record.streamId);
   }
 }
+
+/** The signing plane could not be reached or could not read the key: the venue cannot go live now. */
+const SIGNER_UNAVAILABLE = reason("signer_denied", "signer_unavailable");
 
 function withoutLive(d: Decision): Decision {
   const { live: _live, sendRecord: _record, ...rest } = d;

@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { openBackend } from "../../adapters/openBackend.js";
 import { openVenues } from "../../adapters/venues/openVenues.js";
 import type { ExecutorConfig } from "../../config/configSchema.js";
 import { type LoadedConfig, loadConfig } from "../../config/loadConfig.js";
@@ -7,10 +6,14 @@ import type { VenueName } from "../../core/plan.js";
 import { redactUrl } from "../../core/redactUrl.js";
 import { createLogger, flushLogger, type Logger } from "../../ops/logger.js";
 import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
+import type { Backend } from "../../ports/backend.js";
 import type { Venue } from "../../ports/venue.js";
 import { type OpenedPlane, openSigningPlane } from "../../signer/index.js";
 import { Executor, type ExecutorSettings } from "./executor.js";
 import { describeError, executorObserver } from "./executorObserver.js";
+import { healthz, type ProbeSources, readyz } from "./executorProbes.js";
+import { observedPlane } from "./observedPlane.js";
+import { openBusWithRetry } from "./openBus.js";
 import { VenueSupervisor } from "./venueSupervisor.js";
 
 /** Options of {@link runExecutor}. */
@@ -29,16 +32,21 @@ export interface RunExecutorOptions {
 
 /**
  * Runs the executor until SIGTERM/SIGINT (or `signal`): stops reading,
- * commits the batch in hand, closes the bus, flushes logs, resolves. SIGHUP
- * reloads the config file; an invalid new config keeps the last good one and
- * logs why. A config invalid at start throws {@link ConfigError}.
+ * commits the batch in hand, closes the bus, flushes logs, resolves. A bus
+ * that cannot be reached at start is waited for (not ready meanwhile); an
+ * embedded bus file that does not exist is created with a new deployment;
+ * without a deployment marker nothing is decided until `intentgate init`
+ * (wire-v1 §7b). SIGHUP reloads the config file; an invalid new config keeps
+ * the last good one and logs why. A config invalid at start throws
+ * {@link ConfigError}.
  */
 export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
   let loaded = await loadConfig(opts.configPath, opts.env);
   const { config } = loaded;
   const consumer = opts.consumer ?? `${hostname()}-${process.pid}`;
   const logger = createLogger({ level: config.log_level, base: { consumer } });
-  const backend = await openBackend({ url: config.bus, prefix: config.prefix });
+  const metrics = createMetrics();
+  const observer = executorObserver(logger, metrics);
   const stop = new AbortController();
   const onStop = () => stop.abort();
   const reload = async () => {
@@ -59,53 +67,124 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
   const onHup = () => {
     reloads = reloads.then(reload);
   };
-  let metricsServer: MetricsServer | undefined;
-  let opened: OpenedPlane | undefined;
+
+  // What /healthz and /readyz report, filled in as the executor comes up.
+  let startTurnAt: number | undefined = Date.now();
+  let bus = { up: false, detail: `not connected yet to ${redactUrl(config.bus)}` };
+  let executor: Executor | undefined;
+  let supervisor: VenueSupervisor | undefined;
   let venues: ReadonlyMap<VenueName, Venue> = new Map();
+  const probes: ProbeSources = {
+    clock: Date.now,
+    lastTurnAt: () => (executor ? executor.lastTurnAt : startTurnAt),
+    bus: () => bus,
+    deployment: () => executor?.deployment,
+    live: () => ({ config: loaded.config.live, env: loaded.policy.liveEnv }),
+    venues: () =>
+      liveVenuesOf(loaded.config).map((venue) => ({
+        venue,
+        ready: supervisor?.ready.has(venue) ?? false,
+        detail:
+          supervisor?.detail(venue) ??
+          (venues.has(venue) ? "not checked yet" : "no adapter (no signing plane)"),
+      })),
+  };
+
+  let metricsServer: MetricsServer | undefined;
+  let backend: Backend | undefined;
+  let opened: OpenedPlane | undefined;
   try {
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onStop);
     process.on("SIGHUP", onHup);
     opts.signal?.addEventListener("abort", onStop, { once: true });
-    await backend.ensureGroups();
-    const metrics = createMetrics({
-      pendingEntries: () => backend.pendingCount(),
-      dlqLength: () => backend.dlqLength(),
-    });
     const metricsPort = opts.metricsPort ?? config.metrics_port;
     if (metricsPort !== undefined)
-      metricsServer = await startMetricsServer({ port: metricsPort, registry: metrics.registry });
+      metricsServer = await startMetricsServer({
+        port: metricsPort,
+        registry: metrics.registry,
+        healthz: () => healthz(probes),
+        readyz: () => readyz(probes),
+      });
+
+    // The bus: waited for when unreachable (not ready meanwhile); never a reason to exit.
+    metrics.busUp.set(0);
+    backend = await openBusWithRetry(
+      {
+        url: config.bus,
+        prefix: config.prefix,
+        create: "deployment",
+        onConnection: (event) => {
+          bus = event.up
+            ? { up: true, detail: "up" }
+            : { up: false, detail: `connection lost: ${event.cause}` };
+          observer.busConnection(event);
+        },
+      },
+      {
+        signal: stop.signal,
+        observer: {
+          unreachable(cause) {
+            startTurnAt = Date.now();
+            bus = { up: false, detail: `unreachable: ${cause}` };
+            logger.warn({ bus: redactUrl(config.bus), cause }, "bus unreachable; retrying (not ready)");
+          },
+          reached() {
+            logger.warn({ bus: redactUrl(config.bus) }, "bus reached");
+          },
+        },
+      },
+    );
+    if (backend === undefined) {
+      logger.info("executor stopped before the bus was reached");
+      return;
+    }
+    const openedBackend = backend;
+    bus = { up: true, detail: "up" };
+    metrics.busUp.set(1);
+    metrics.setGaugeSources({
+      pendingEntries: () => openedBackend.pendingCount(),
+      dlqLength: () => openedBackend.dlqLength(),
+    });
 
     // Live venues and the signing plane: the executor never holds a key, it asks the plane.
     if (config.signing !== undefined) {
-      opened = await openSigningPlane(config.signing, {
+      const plane = await openSigningPlane(config.signing, {
         env: opts.env,
         baseDir: loaded.baseDir,
         live: config.live,
       });
+      opened = { ...plane, plane: observedPlane(plane.plane, (up) => metrics.signerUp.set(up ? 1 : 0)) };
     }
     venues = await openVenues(config, { plane: opened, env: opts.env, baseDir: loaded.baseDir });
-    const observer = executorObserver(logger, metrics);
-    const executor = new Executor({
-      backend,
+    const running = new Executor({
+      backend: openedBackend,
       consumer,
       policy: () =>
-        supervisor.ready.size === 0 ? loaded.policy : { ...loaded.policy, readyVenues: supervisor.ready },
+        supervisor === undefined || supervisor.ready.size === 0
+          ? loaded.policy
+          : { ...loaded.policy, readyVenues: supervisor.ready },
       settings: settingsOf(config),
       observer,
       venues: () => venues,
     });
-    const supervisor = new VenueSupervisor({
+    executor = running;
+    supervisor = new VenueSupervisor({
       venues: () => venues,
-      reconcile: (venue) => executor.reconcileOpen(venue),
+      reconcile: (venue) => running.reconcileOpen(venue),
       intervalMs: config.reconcile_interval_ms,
       observer: {
         readinessChanged(venue, ready, detail) {
           logger.info({ venue, ready, detail }, "live venue readiness");
         },
+        accounts(venue, ready) {
+          for (const [account, ok] of ready) metrics.venueReady.set({ venue, account }, ok ? 1 : 0);
+        },
         failed: observer.failed,
       },
     });
+    // The deployment first: open UNKNOWNs can only be reconciled (and venues become ready) within it.
+    await running.checkDeployment();
     if (venues.size > 0) {
       // Open UNKNOWNs are reconciled before any new plan for their venue can go live.
       await supervisor.check();
@@ -125,19 +204,25 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     );
     opts.onReady?.({ consumer, metricsPort: metricsServer?.port });
     const supervising = venues.size > 0 ? supervisor.run(stop.signal) : Promise.resolve();
-    await executor.run(stop.signal);
+    await running.run(stop.signal);
     await supervising;
     logger.info("executor stopped: batch in hand committed");
   } finally {
+    startTurnAt = undefined;
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
     process.off("SIGHUP", onHup);
     await metricsServer?.close();
     for (const v of venues.values()) await v.close().catch(() => undefined);
     await opened?.plane.close().catch(() => undefined);
-    await backend.close();
+    await backend?.close();
     await flushLogger(logger);
   }
+}
+
+/** The live venues a config names (configured under `venues`). */
+function liveVenuesOf(config: ExecutorConfig): VenueName[] {
+  return (["binance-usdm", "polymarket"] as const).filter((v) => config.venues[v] !== undefined);
 }
 
 /** Read and retry settings from the config (fixed for the process's life). */

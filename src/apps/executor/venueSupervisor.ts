@@ -5,6 +5,8 @@ import type { Venue } from "../../ports/venue.js";
 /** What the supervisor reports. */
 export interface VenueSupervisorObserver {
   readinessChanged(venue: VenueName, ready: boolean, detail: string): void;
+  /** After each check of a venue: whether orders may go live per account (`*`: the venue as a whole). */
+  accounts?(venue: VenueName, ready: ReadonlyMap<string, boolean>): void;
   failed(err: unknown, during: string): void;
 }
 
@@ -25,6 +27,8 @@ export class VenueSupervisor {
   #ready: ReadonlyMap<VenueName, ReadonlySet<string>> = new Map();
   readonly #reconciledAtStart = new Set<VenueName>();
   readonly #lastDetail = new Map<VenueName, string>();
+  /** The latest readiness detail per venue, for `/readyz`. */
+  readonly #details = new Map<VenueName, string>();
 
   constructor(deps: {
     venues: () => ReadonlyMap<VenueName, Venue>;
@@ -43,6 +47,11 @@ export class VenueSupervisor {
     return this.#ready;
   }
 
+  /** Why a venue is (not) ready, from its latest check; undefined before the first. */
+  detail(venue: VenueName): string | undefined {
+    return this.#details.get(venue);
+  }
+
   /** One round, per venue: reconcile its open UNKNOWNs, then check readiness. */
   async check(): Promise<void> {
     for (const [name, venue] of this.#venues()) {
@@ -57,11 +66,13 @@ export class VenueSupervisor {
       let ready = false;
       let detail: string;
       let accounts: ReadonlySet<string> = new Set(["*"]);
+      let known: readonly string[] = [];
       try {
         const r = await venue.readiness();
         ready = r.ready;
         detail = r.detail;
         if (r.accounts !== undefined) {
+          known = Object.keys(r.accounts);
           accounts = new Set(Object.entries(r.accounts).flatMap(([a, s]) => (s.ready ? [a] : [])));
           const bad = Object.entries(r.accounts).filter(([, s]) => !s.ready);
           if (bad.length > 0)
@@ -75,6 +86,10 @@ export class VenueSupervisor {
         ready = false;
         detail = "open UNKNOWN orders from before the start are not reconciled yet";
       }
+      const perAccount = new Map<string, boolean>([["*", ready]]);
+      for (const a of known) perAccount.set(a, ready && (accounts.has("*") || accounts.has(a)));
+      this.#observer.accounts?.(name, perAccount);
+      this.#details.set(name, detail);
       const was = this.#ready.has(name);
       const next = new Map(this.#ready);
       if (ready) next.set(name, accounts);

@@ -950,13 +950,12 @@ const gates10to11: Row[] = [
     authenticated: true,
   },
   {
-    name: "gate 10 OK: live on without INTENTGATE_LIVE falls back to paper",
+    name: "venue_not_ready: live on without INTENTGATE_LIVE is denied, never filled on paper",
     entry: binance(),
     policy: makePolicy({ live: true, readyVenues: new Map([["binance-usdm", new Set(["*"])]]) }),
-    error: null,
+    error: "venue_not_ready:binance-usdm",
     authenticated: true,
-    result: { mode: "paper", venue: "binance-usdm" },
-    position: "1",
+    result: { mode: "live", venue: "binance-usdm" },
   },
   {
     name: "gate 10 OK: live off, binance-usdm executes on paper",

@@ -20,24 +20,40 @@ describe("live guard (gate 10): live only with config live AND INTENTGATE_LIVE=1
       liveEnv: c.env,
       readyVenues: c.ready ? ready : new Map(),
     });
-    it(`live=${c.live} env=${c.env} ready=${c.ready} → ${goesLive ? "live" : "paper"}`, () => {
-      const d = decide(binance(), policy);
-      expect(d.result.error).toBeNull();
-      expect(d.result.mode).toBe(goesLive ? "live" : "paper");
-      expect(d.live !== undefined).toBe(goesLive);
-      // a live order never touches the paper position
-      expect(d.effects.setPosition === undefined).toBe(goesLive);
-    });
-    it(`live=${c.live} env=${c.env} ready=${c.ready}, live_fallback deny → ${goesLive ? "live" : "denied"}`, () => {
-      const d = decide(binance(), { ...policy, liveFallback: "deny" });
-      if (goesLive) expect(d.live).toBeDefined();
-      else {
-        expect(d.result.decision).toBe("DENIED");
-        expect(d.result.error).toBe("venue_not_enabled:binance-usdm");
-        expect(d.live).toBeUndefined();
-      }
-    });
+    // With live: true a plan that cannot go live is denied venue_not_ready, never filled on paper;
+    // live_fallback applies only to a dry run (live: false).
+    const expected = goesLive ? "live" : c.live ? "venue_not_ready" : "paper";
+    for (const fallback of ["paper", "deny"] as const) {
+      const want = expected === "paper" && fallback === "deny" ? "venue_not_enabled" : expected;
+      it(`live=${c.live} env=${c.env} ready=${c.ready}, live_fallback ${fallback} → ${want}`, () => {
+        const d = decide(binance(), { ...policy, liveFallback: fallback });
+        if (want === "live" || want === "paper") {
+          expect(d.result.error).toBeNull();
+          expect(d.result.mode).toBe(want);
+          expect(d.live !== undefined).toBe(want === "live");
+          // a live order never touches the paper position
+          expect(d.effects.setPosition === undefined).toBe(want === "live");
+        } else {
+          expect(d.result.decision).toBe("DENIED");
+          expect(d.result.executed).toBe(false);
+          expect(d.result.error).toBe(`${want}:binance-usdm`);
+          expect(d.live).toBeUndefined();
+          expect(d.effects.setPosition).toBeUndefined();
+        }
+      });
+    }
   }
+
+  it("venue_not_ready is the same for every live venue (Polymarket too)", () => {
+    const policy = makePolicy({
+      live: true,
+      liveEnv: true,
+      readyVenues: new Map(),
+      enabledVenues: new Set(["paper", "binance-usdm", "polymarket"]),
+    });
+    const d = decide(planEntry(planObject({ venue: "polymarket", account: "acct-1" })), policy);
+    expect(d.result).toMatchObject({ decision: "DENIED", error: "venue_not_ready:polymarket", mode: "live" });
+  });
 
   it("the live order carries the plan's order and the guard context the signer is told", () => {
     const plan = planObject({
@@ -84,7 +100,10 @@ describe("live guard (gate 10): live only with config live AND INTENTGATE_LIVE=1
       readyVenues: new Map([["binance-usdm", new Set(["acct-ok"])]]),
     });
     expect(decide(binance({ account: "acct-ok" }), policy).result.mode).toBe("live");
-    expect(decide(binance({ account: "acct-bad" }), policy).result.mode).toBe("paper");
+    expect(decide(binance({ account: "acct-bad" }), policy).result).toMatchObject({
+      decision: "DENIED",
+      error: "venue_not_ready:binance-usdm",
+    });
   });
 
   it("a denied live-venue plan carries no live order", () => {

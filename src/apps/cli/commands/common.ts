@@ -14,6 +14,7 @@ export const EXIT = {
   NOINPUT: 66,
   UNAVAILABLE: 69,
   SOFTWARE: 70,
+  CANTCREAT: 73,
   CONFIG: 78,
 } as const;
 
@@ -46,10 +47,16 @@ export function writeLine(stream: NodeJS.WritableStream, line: string): Promise<
   });
 }
 
-/** Opens the backend a config names; an unreachable bus is exit 69. */
-export async function openConfiguredBackend(config: ExecutorConfig): Promise<Backend> {
+/**
+ * Opens the backend a config names; an unreachable bus (or a missing bus file:
+ * only the executor and `init` create one) is exit 69.
+ */
+export async function openConfiguredBackend(
+  config: ExecutorConfig,
+  opts: { readonly create?: "none" | "file" } = {},
+): Promise<Backend> {
   try {
-    return await openBackend({ url: config.bus, prefix: config.prefix });
+    return await openBackend({ url: config.bus, prefix: config.prefix, create: opts.create ?? "none" });
   } catch (err) {
     throw new CliError(`bus ${redactUrl(config.bus)}: ${(err as Error).message}`, EXIT.UNAVAILABLE);
   }
@@ -59,8 +66,9 @@ export async function openConfiguredBackend(config: ExecutorConfig): Promise<Bac
 export async function withBackend<T>(
   config: ExecutorConfig,
   fn: (backend: Backend) => Promise<T>,
+  opts: { readonly create?: "none" | "file" } = {},
 ): Promise<T> {
-  const backend = await openConfiguredBackend(config);
+  const backend = await openConfiguredBackend(config, opts);
   try {
     return await fn(backend);
   } finally {
