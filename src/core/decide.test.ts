@@ -458,6 +458,34 @@ describe("dead letters and internal errors", () => {
     expect(d.effects.deadLetter?.fields[0]?.[0]).toBe("f0");
   });
 
+  it("an entry whose reading throws gets its own internal_error, not a failed batch", () => {
+    const entry: BusEntry = {
+      lane: "main",
+      id: "7-7",
+      deliveries: 1,
+      get fields(): BusEntry["fields"] {
+        throw new RangeError("Maximum call stack size exceeded");
+      },
+    };
+    const prepared = prepareEntry(entry, { maxDeliveries: 10 });
+    expect(prepared.kind).toBe("unreadable");
+    const d = decideEntry(prepared, makePolicy(), makeFacts(), NOW);
+    expect(d.result).toMatchObject({ decision: "FAILED", error: "internal_error", stream_id: "7-7" });
+    expect(d.effects).toEqual({});
+    expect(factsQueryFor([prepared], NOW).planIds).toEqual([]);
+  });
+
+  it("a rate counter that is not a count fails that entry alone (internal_error), never decided on a guess", () => {
+    const policy = makePolicy({ limits: { ...makePolicy().limits, ratePerSourcePerS: 10 } });
+    for (const corrupt of [Number.NaN, 1.5, -1]) {
+      const facts = makeFacts();
+      (facts.rateCounts as Map<string, number>).set(rateKey({ source: BRIDGE, window: NOW_WINDOW }), corrupt);
+      const d = decide(planEntry(planObject()), policy, facts);
+      expect(d.result).toMatchObject({ decision: "FAILED", error: "internal_error" });
+      expect(d.effects).toEqual({});
+    }
+  });
+
   it("delivery limit on garbage: FAILED, no plan fields", () => {
     const entry = rawEntry([["plan", Buffer.from([0xff])]]);
     const d = deadLetterDecision(entry, NOW);

@@ -61,14 +61,20 @@ describe.each(["redis", "sqlite"] as const)("live Binance end to end (%s bus)", 
     expect(stack.emulator.state.countOrders(r!.client_order_id!)).toBe(0);
   });
 
-  it("an account whose credentials fail the readiness check is not sent live (paper fallback)", async () => {
+  it("an account whose credentials fail the readiness check is denied venue_not_ready, never filled on paper", async () => {
     const id = await stack.publish({ account: BAD_SIG_ACCOUNT });
     const [r] = byStream(await stack.waitFor((x) => byStream(x, id).length === 1), id);
-    expect(r).toMatchObject({ decision: "EXECUTED", mode: "paper" });
+    expect(r).toMatchObject({
+      decision: "DENIED",
+      executed: false,
+      mode: "live",
+      error: "venue_not_ready:binance-usdm",
+    });
     expect(stack.emulator.state.countOrders(r!.client_order_id!)).toBe(0);
+    expect(await stack.backend.positions()).toEqual([]);
   });
 
-  // Last: a rotated key also makes the account fail its next readiness check (paper fallback until it recovers).
+  // Last: a rotated key also makes the account fail its next readiness check (venue_not_ready until it recovers).
   it("a signature the venue rejects (a rotated key) fails with a clear reason and places nothing", async () => {
     stack.emulator.state.setSecret(stack.secrets.apiKey, "rotated-at-the-venue");
     try {

@@ -256,12 +256,16 @@ describe("executor crash with live orders in flight (sqlite bus)", () => {
     await stopProc(first);
 
     // A new executor starts while the UNKNOWN cannot be reconciled: Binance is not ready, so a new plan
-    // does not go live (paper fallback), and the venue gets no new order.
+    // is denied venue_not_ready (never filled on paper), and the venue gets no new order.
     const ordersBefore = stack.emulator.state.orders().length;
     await stack.startExecutor("start-2");
     const next = await stack.publish({ qty: "0.02" });
     const rs1 = await stack.waitFor((rs) => rs.some((r) => r.stream_id === next));
-    expect(rs1.find((r) => r.stream_id === next)).toMatchObject({ decision: "EXECUTED", mode: "paper" });
+    expect(rs1.find((r) => r.stream_id === next)).toMatchObject({
+      decision: "DENIED",
+      mode: "live",
+      error: "venue_not_ready:binance-usdm",
+    });
     expect(stack.emulator.state.orders().length).toBe(ordersBefore);
     expect(stack.executorOutput()).toContain(
       "open UNKNOWN orders from before the start are not reconciled yet",

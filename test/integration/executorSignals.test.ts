@@ -188,25 +188,53 @@ describe("executor signals and config (redis)", () => {
         const m = /^intentgate_decisions_total\{([^}]*)\} (\S+)$/.exec(line);
         if (!m) continue;
         const got = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-        if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === 4)
+        if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === 6)
           return Number(m[2]);
       }
       return undefined;
     };
     expect(
-      counter({ decision: "EXECUTED", error_code: "none", lane: "main", source: LOAD_SOURCE }),
+      counter({
+        decision: "EXECUTED",
+        error_code: "none",
+        lane: "main",
+        source: LOAD_SOURCE,
+        venue: "paper",
+        mode: "paper",
+      }),
       body,
     ).toBe(2);
     expect(
-      counter({ decision: "EXECUTED", error_code: "none", lane: "manual", source: LOAD_SOURCE }),
+      counter({
+        decision: "EXECUTED",
+        error_code: "none",
+        lane: "manual",
+        source: LOAD_SOURCE,
+        venue: "paper",
+        mode: "paper",
+      }),
       body,
     ).toBe(1);
     expect(
-      counter({ decision: "DENIED", error_code: "limit", lane: "main", source: LOAD_SOURCE }),
+      counter({
+        decision: "DENIED",
+        error_code: "limit",
+        lane: "main",
+        source: LOAD_SOURCE,
+        venue: "paper",
+        mode: "paper",
+      }),
       body,
     ).toBe(1);
     expect(
-      counter({ decision: "DENIED", error_code: "unauthenticated", lane: "main", source: "unauthenticated" }),
+      counter({
+        decision: "DENIED",
+        error_code: "unauthenticated",
+        lane: "main",
+        source: "unauthenticated",
+        venue: "paper",
+        mode: "paper",
+      }),
       body,
     ).toBe(2);
     expect(body).toMatch(/^# TYPE intentgate_decision_seconds histogram$/m);
@@ -214,6 +242,13 @@ describe("executor signals and config (redis)", () => {
     expect(body).toMatch(/^intentgate_decision_seconds_count 6$/m);
     expect(body).toMatch(/^intentgate_pending_entries 0$/m);
     expect(body).toMatch(/^intentgate_dlq_length 0$/m);
+    expect(body).toMatch(/^intentgate_bus_up 1$/m);
+    expect(body).toMatch(/^intentgate_deployment_ok 1$/m);
+    for (const probe of ["healthz", "readyz"]) {
+      const r = await fetch(`http://127.0.0.1:${port}/${probe}`);
+      expect(r.status, probe).toBe(200);
+      expect(((await r.json()) as { ok: boolean }).ok).toBe(true);
+    }
     expect(await exec.stop()).toEqual({ code: 0, signal: null });
   }, 60_000);
 });

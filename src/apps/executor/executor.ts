@@ -274,14 +274,12 @@ export class Executor {
       const prepared = hasLive
         ? await this.#live.prepare(decided.map((x) => x.decision))
         : decided.map((x) => ({ decision: x.decision, prepared: undefined }));
-      const decisions = prepared.map((p) => p.decision);
-      const outcomes = await this.#commit(decisions);
+      const committed = await this.#commit(prepared.map((p) => p.decision));
       const seconds = (performance.now() - readAt) / 1000;
       const conflicted: PreparedEntry[] = [];
       const sends: Promise<void>[] = [];
       let deploymentGone = false;
-      outcomes.forEach((outcome: CommitOutcome | undefined, i) => {
-        const decision = decisions[i] as Decision;
+      committed.forEach(({ decision, outcome }, i) => {
         if (outcome?.status === "conflict" && outcome.on === "deployment") deploymentGone = true;
         else if (outcome?.status === "committed") {
           const order = prepared[i]?.prepared;
@@ -303,26 +301,32 @@ export class Executor {
   }
 
   /**
-   * Commits a batch. When the store refuses it for what it holds (never for
-   * being unreachable: that failure is rethrown and the loop backs off), the
-   * decisions are committed one by one, and one the store still refuses is
-   * replaced by a plain `internal_error` result for its entry, so one entry
-   * can never stop the others.
+   * Commits a batch; returns, in order, each decision that was committed (or
+   * tried) with its outcome. When the store refuses the batch for what it
+   * holds (never for being unreachable: that failure is rethrown and the loop
+   * backs off), the decisions are committed one by one, and one the store
+   * still refuses is replaced by a plain `internal_error` result for its
+   * entry, so one entry can never stop the others.
    */
-  async #commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
+  async #commit(
+    decisions: readonly Decision[],
+  ): Promise<Array<{ decision: Decision; outcome: CommitOutcome }>> {
     const { backend, observer } = this.#deps;
     try {
-      return await backend.commit(decisions);
+      const outcomes = await backend.commit(decisions);
+      return decisions.map((decision, i) => ({ decision, outcome: outcomes[i]! }));
     } catch (err) {
       if (!(err instanceof CommitRefusedError)) throw err;
       observer.failed(err, "commit");
       if (decisions.length > 1) {
-        const out: CommitOutcome[] = [];
+        const out: Array<{ decision: Decision; outcome: CommitOutcome }> = [];
         for (const d of decisions) out.push(...(await this.#commit([d])));
         return out;
       }
       const only = decisions[0]!;
-      return backend.commit([internalErrorDecision({ lane: only.lane, id: only.streamId }, this.#clock())]);
+      const substitute = internalErrorDecision({ lane: only.lane, id: only.streamId }, this.#clock());
+      const [outcome] = await backend.commit([substitute]);
+      return [{ decision: substitute, outcome: outcome! }];
     }
   }
 

@@ -23,6 +23,10 @@ export const limitsGate: Gate = {
       const second = Math.floor(now / 1000);
       const window: RateWindow = { source, window: second };
       const count = facts.rateCounts.get(rateKey(window)) ?? 0;
+      // A stored counter that is not a count is corrupt shared state: this entry fails alone
+      // (internal_error, nothing written), never decided on a guess.
+      if (!Number.isSafeInteger(count) || count < 0)
+        throw new Error(`rate counter of ${source} holds ${String(count).slice(0, 20)}, not a count`);
       rateAllowed = count + 1 <= limits.ratePerSourcePerS;
       const checks: DecisionChecks = {
         rate: { source, window: second, limit: limits.ratePerSourcePerS, allowed: rateAllowed },
