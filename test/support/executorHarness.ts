@@ -358,6 +358,9 @@ export class ExecutorHarness {
     await backend.initDeployment({ state: "ACTIVE", who: "test harness" });
     const redis =
       opts.bus === "redis" ? new Redis(busUrl, { lazyConnect: false, maxRetriesPerRequest: 3 }) : undefined;
+    redis?.on("error", () => {
+      // reconnects by itself (tests may restart the server); commands carry their own failures
+    });
     const sqlite =
       opts.bus === "sqlite"
         ? new Database(join(dir, "bus.db"), { readonly: true, fileMustExist: true })

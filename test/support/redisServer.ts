@@ -46,12 +46,16 @@ function ping(port: number): Promise<boolean> {
  * off, and waits until it answers PING.
  */
 export async function startRedisServer(
-  opts: { bin?: string; timeoutMs?: number } = {},
+  opts: {
+    bin?: string;
+    timeoutMs?: number /** This port (e.g. to restart a server where it was). */;
+    port?: number;
+  } = {},
 ): Promise<RedisServer> {
   const bin = opts.bin ?? process.env.REDIS_SERVER_BIN ?? "redis-server";
   const timeoutMs = opts.timeoutMs ?? 10_000;
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const child = spawn(
       bin,
       [
@@ -99,7 +103,7 @@ export async function startRedisServer(
     await stopChild(child);
     if (spawnError !== undefined) throw new Error(`cannot start ${bin}: ${spawnError.message}`);
     // port taken between probe and bind: try another
-    if (attempt < 3 && /Address already in use/i.test(output)) continue;
+    if (attempt < 3 && opts.port === undefined && /Address already in use/i.test(output)) continue;
     throw new Error(`${bin} did not answer PING on port ${port} within ${timeoutMs} ms:\n${output}`);
   }
 }

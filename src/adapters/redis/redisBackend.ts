@@ -63,9 +63,9 @@ export async function openRedisBackend(opts: BackendOptions): Promise<Backend> {
   } catch (err) {
     watch.stop();
     main.disconnect();
-    throw new Error(`redis: cannot connect to ${redactUrl(opts.url)}: ${errorCause(err)}`, {
-      cause: err,
-    });
+    // connect() rejects with "Connection is closed."; the socket's own error says why.
+    const cause = watch.lastError ?? err;
+    throw new Error(`redis: cannot connect to ${redactUrl(opts.url)}: ${errorCause(cause)}`, { cause });
   }
   return new RedisBackend(main, redisKeys(opts.prefix), watch.stop);
 }
@@ -88,6 +88,7 @@ function watchConnection(report: BackendOptions["onConnection"]) {
   let up = false;
   let lost = false;
   let pending: NodeJS.Timeout | undefined;
+  let lastError: unknown;
   const markLost = (cause: string) => {
     clearTimeout(pending);
     pending = undefined;
@@ -96,7 +97,12 @@ function watchConnection(report: BackendOptions["onConnection"]) {
     report?.({ up: false, cause });
   };
   return {
+    /** The last error the connection reported (for a failed first connect). */
+    get lastError(): unknown {
+      return lastError;
+    },
     error(err: unknown) {
+      lastError = err;
       if (up || pending !== undefined) {
         up = false;
         markLost(errorCause(err));

@@ -167,7 +167,8 @@ function prepareBusStatements(db: Db) {
  */
 class SqliteBackend implements Backend {
   readonly kind = "sqlite" as const;
-  private h: Handle;
+  /** The open file; undefined after it was deleted or replaced, until a file is at the path again. */
+  private h: Handle | undefined;
   private closed = false;
   /** The deployment marker this handle writes under; unset: no ledger writes. */
   private deployment: string | undefined;
@@ -184,19 +185,22 @@ class SqliteBackend implements Backend {
 
   async readDeployment(): Promise<string | undefined> {
     const now = this.fileNow();
-    if (now === undefined) return undefined;
-    if (!sameFile(now, this.h.file)) {
-      // Another file at the path: move to it (never creating one), so a later init is seen.
-      const next = await openHandle(this.path, this.prefix, { create: false });
+    if (this.h !== undefined && (now === undefined || !sameFile(now, this.h.file))) {
+      // The path no longer names the open file (deleted or replaced): let go of it at once. Closing
+      // checkpoints into the old file and removes the WAL at the path, which is the old file's own;
+      // later (once a new file has its own WAL there) it could remove the new one's.
       this.h.db.close();
-      this.h = next;
+      this.h = undefined;
     }
-    return this.h.ledger.deployment();
+    if (now === undefined) return undefined;
+    // Another file at the path: move to it (never creating one), so a later init is seen.
+    this.h ??= await openHandle(this.path, this.prefix, { create: false });
+    return this.handle().ledger.deployment();
   }
 
   async initDeployment(opts: InitDeploymentOptions): Promise<string> {
     const id = `dep-${randomUUID()}`;
-    const { db, q, ledger } = this.h;
+    const { db, q, ledger } = this.handle();
     await withBusyRetry(() =>
       db
         .transaction(() => {
@@ -220,7 +224,9 @@ class SqliteBackend implements Backend {
   private boundHere(): string | undefined {
     if (this.deployment === undefined) return undefined;
     const now = this.fileNow();
-    return now !== undefined && sameFile(now, this.h.file) ? this.deployment : undefined;
+    return now !== undefined && this.h !== undefined && sameFile(now, this.h.file)
+      ? this.deployment
+      : undefined;
   }
 
   private fileNow(): FileId | undefined {
@@ -236,7 +242,7 @@ class SqliteBackend implements Backend {
   // ---- PlanBus ----
 
   async ensureGroups(): Promise<void> {
-    const { db, q } = this.h;
+    const { db, q } = this.handle();
     await withBusyRetry(() =>
       db
         .transaction(() => {
@@ -257,7 +263,7 @@ class SqliteBackend implements Backend {
   }
 
   private reclaimNow(consumer: string, minIdleMs: number, count: number): BusEntry[] {
-    const { db, q, streams } = this.h;
+    const { db, q, streams } = this.handle();
     return db
       .transaction((): BusEntry[] => {
         const now = Date.now();
@@ -283,7 +289,7 @@ class SqliteBackend implements Backend {
   }
 
   async publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string> {
-    const { db, streams } = this.h;
+    const { db, streams } = this.handle();
     return withBusyRetry(() => db.transaction(() => streams.append(laneStream(lane), fields)).immediate());
   }
 
@@ -292,39 +298,42 @@ class SqliteBackend implements Backend {
     if (!after) throw new Error(`sqlite bus: bad stream id "${afterId}"`);
     if (count <= 0) return [];
     return this.poll(blockMs, () =>
-      this.h.streams.after(STREAMS.result, after, count).map((row) => {
-        const field = decodeFields(row.fields).find(([name]) => name === "result");
-        if (!field) throw new Error(`sqlite bus: result entry ${formatStreamId(row)} has no result field`);
-        return { id: formatStreamId(row), result: JSON.parse(field[1].toString("utf8")) as PlanResult };
-      }),
+      this.handle()
+        .streams.after(STREAMS.result, after, count)
+        .map((row) => {
+          const field = decodeFields(row.fields).find(([name]) => name === "result");
+          if (!field) throw new Error(`sqlite bus: result entry ${formatStreamId(row)} has no result field`);
+          return { id: formatStreamId(row), result: JSON.parse(field[1].toString("utf8")) as PlanResult };
+        }),
     );
   }
 
   async publishAlert(alert: Record<string, unknown>): Promise<string> {
     // One field `alert` holding the JSON, as on Redis.
     const fields: Array<[string, string]> = [["alert", JSON.stringify(alert)]];
-    const { db, streams } = this.h;
+    const { db, streams } = this.handle();
     return withBusyRetry(() => db.transaction(() => streams.append(STREAMS.alert, fields)).immediate());
   }
 
   async pendingCount(): Promise<number> {
-    return this.h.q.pendingCount.get(this.prefix)?.n ?? 0;
+    return this.handle().q.pendingCount.get(this.prefix)?.n ?? 0;
   }
 
   async dlqLength(): Promise<number> {
-    return this.h.streams.length(STREAMS.dlq);
+    return this.handle().streams.length(STREAMS.dlq);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.h.db.close();
+    this.h?.db.close();
+    this.h = undefined;
   }
 
   // ---- Ledger ----
 
   async readFacts(query: FactsQuery): Promise<Facts> {
-    return withBusyRetry(() => this.h.ledger.readFacts(query));
+    return withBusyRetry(() => this.handle().ledger.readFacts(query));
   }
 
   async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
@@ -332,7 +341,7 @@ class SqliteBackend implements Backend {
     const deployment = this.boundHere();
     if (deployment === undefined) return decisions.map(() => ({ status: "conflict", on: "deployment" }));
     try {
-      return await withBusyRetry(() => this.h.ledger.commit(decisions, deployment));
+      return await withBusyRetry(() => this.handle().ledger.commit(decisions, deployment));
     } catch (err) {
       // The transaction rolled back. A lock, I/O, a full disk or a broken file is the store's
       // state; anything else (a value SQLite will not take) is this batch.
@@ -344,36 +353,45 @@ class SqliteBackend implements Backend {
   }
 
   async getTradingState(): Promise<TradingState> {
-    return this.h.ledger.tradingState();
+    return this.handle().ledger.tradingState();
   }
 
   async setTradingState(state: TradingState, who: string): Promise<void> {
-    await withBusyRetry(() => this.h.ledger.setTradingState(state, who));
+    await withBusyRetry(() => this.handle().ledger.setTradingState(state, who));
   }
 
   async tradingStateLog(): Promise<TradingStateChange[]> {
-    return this.h.ledger.tradingStateLog();
+    return this.handle().ledger.tradingStateLog();
   }
 
   async positions(): Promise<PaperPosition[]> {
-    return this.h.ledger.positions();
+    return this.handle().ledger.positions();
   }
 
   async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
     const deployment = this.requireBoundHere();
-    return withBusyRetry(() => this.h.ledger.finishSend(record, result, deployment));
+    return withBusyRetry(() => this.handle().ledger.finishSend(record, result, deployment));
   }
 
   async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
     const deployment = this.requireBoundHere();
-    return withBusyRetry(() => this.h.ledger.reconcile(entry, result, deployment));
+    return withBusyRetry(() => this.handle().ledger.reconcile(entry, result, deployment));
   }
 
   async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
-    return this.h.ledger.openUnknowns(venue);
+    return this.handle().ledger.openUnknowns(venue);
   }
 
   // ---- internals ----
+
+  /** The open file, or a clear error while there is none (deleted or replaced; see readDeployment). */
+  private handle(): Handle {
+    if (this.h === undefined)
+      throw new Error(
+        `sqlite bus: ${this.path} was deleted or replaced under this process; it is used again only once it exists (run \`intentgate init\`)`,
+      );
+    return this.h;
+  }
 
   private requireBoundHere(): string {
     const deployment = this.boundHere();
@@ -407,7 +425,7 @@ class SqliteBackend implements Backend {
    * XREADGROUP does) when the group was never created for this prefix.
    */
   private hasNew(): boolean {
-    const { db, q } = this.h;
+    const { db, q } = this.handle();
     return db
       .transaction(() => {
         let found = false;
@@ -422,7 +440,7 @@ class SqliteBackend implements Backend {
 
   /** Hands out up to `count` new entries, oldest first across both lanes, in one IMMEDIATE transaction. */
   private takeNew(consumer: string, count: number): BusEntry[] {
-    const { db, q, streams } = this.h;
+    const { db, q, streams } = this.handle();
     return db
       .transaction((): BusEntry[] => {
         const now = Date.now();

@@ -83,6 +83,8 @@ export class Executor {
   readonly #guard: DeploymentGuard;
   #lastReclaim = 0;
   #turnAt: number | undefined;
+  /** The last deployment loss seen, re-alerted into the deployment an `init` creates after it. */
+  #loss: { readonly expected: string; readonly found: string | null } | undefined;
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
@@ -93,17 +95,16 @@ export class Executor {
       intervalMs: deps.deploymentCheckMs ?? 1000,
       observer: {
         waiting: () => deps.observer.deploymentWaiting?.(),
-        adopted: (id, how) => deps.observer.deploymentAdopted?.(id, how),
+        adopted: (id, how) => {
+          deps.observer.deploymentAdopted?.(id, how);
+          // The alert sent at the loss went to the store that lost its data (or, on the embedded
+          // bus, to the deleted file): the new deployment gets it too, under the same dedup_key.
+          if (how === "init" && this.#loss) void this.#alertLoss({ ...this.#loss, deployment: id });
+        },
         lost: (expected, found) => {
           deps.observer.deploymentLost?.(expected, found);
-          void this.#alert({
-            kind: "deployment_lost",
-            severity: "critical",
-            dedup_key: `deployment_lost:${expected}`,
-            expected,
-            found: found ?? null,
-            consumer: deps.consumer,
-          });
+          this.#loss = { expected, found: found ?? null };
+          void this.#alertLoss(this.#loss);
         },
       },
     });
@@ -233,6 +234,17 @@ export class Executor {
       deliveries: decision.effects.deadLetter?.deliveries ?? null,
       error: result.error,
       timestamp: result.timestamp,
+    });
+  }
+
+  /** `deployment_lost` (wire-v1 §1a, §7b). */
+  #alertLoss(fields: { expected: string; found: string | null; deployment?: string }): Promise<void> {
+    return this.#alert({
+      kind: "deployment_lost",
+      severity: "critical",
+      dedup_key: `deployment_lost:${fields.expected}`,
+      consumer: this.#deps.consumer,
+      ...fields,
     });
   }
 
