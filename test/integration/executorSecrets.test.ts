@@ -147,3 +147,29 @@ describe.each<BusKind>(["redis", "sqlite"])("secrets canary (%s)", (bus) => {
     }
   }, 60_000);
 });
+
+describe("bus URL credentials (redis)", () => {
+  it("a password holding '@' is fully redacted wherever the URL is printed", async () => {
+    const harness = await ExecutorHarness.create({ bus: "redis", redisUrl: inject("redisUrl") });
+    h = harness;
+    const port = new URL(harness.busUrl).port;
+    const password = "Top@Secret-Canary-9f1c";
+    // Reachable (the test server has no password: ioredis goes on after a warning) and unreachable.
+    const reachable = harness.writeConfig({ bus: `redis://:${password}@127.0.0.1:${port}` }, "pw.json");
+    const [exec] = await harness.start(["pw-1"], { config: reachable });
+    const started = await exec!.ready();
+    expect(started.bus).toBe(`redis://[REDACTED]@127.0.0.1:${port}`);
+    const unreachable = harness.writeConfig({ bus: `redis://:${password}@127.0.0.1:1` }, "pw-down.json");
+    const down = harness.spawn("pw-2", { config: unreachable });
+    await down.waitForLog(
+      (l) => typeof l.msg === "string" && l.msg.startsWith("bus unreachable"),
+      "bus unreachable",
+    );
+    for (const p of [exec!, down]) {
+      const out = p.stdout + p.stderr;
+      for (const piece of [password, "Top@", "Secret-Canary", encodeURIComponent(password)])
+        expect(out, p.describe()).not.toContain(piece);
+      expect(out).toContain("[REDACTED]@127.0.0.1");
+    }
+  });
+});

@@ -148,6 +148,31 @@ describe("executor signals and config (redis)", () => {
         env: { ...process.env, IG_TEST_HMAC_SECRET: "" },
         field: "keys.load-k1.secret_env",
       },
+      // Weak or wrong keys (wire-v1 §8): a 1-byte HMAC secret, an exit owner that is a typo, the
+      // identity point as a permit issuer's key.
+      {
+        file: "short-secret.json",
+        overrides: {},
+        env: { ...process.env, IG_TEST_HMAC_SECRET: "x" },
+        field: "keys.load-k1.secret_env",
+      },
+      { file: "owner-typo.json", overrides: { exit_owner: "exit_srcc" }, field: "exit_owner" },
+      {
+        file: "identity-issuer.json",
+        overrides: {
+          keys: {
+            "load-k1": { alg: "hmac-sha256", secret_env: "IG_TEST_HMAC_SECRET", source: "load_src" },
+            "exit-k1": { alg: "hmac-sha256", secret_env: "IG_TEST_HMAC_SECRET", source: "exit_src" },
+            "gov-k1": {
+              alg: "ed25519",
+              public_key: Buffer.from([1, ...Array(31).fill(0)]).toString("base64url"),
+              role: "permit_issuer",
+            },
+          },
+          permits: { issuers: ["gov-k1"] },
+        },
+        field: "keys.gov-k1.public_key",
+      },
     ];
     const procs = cases.map((c) =>
       harness.spawn(`bad-${c.file}`, {
@@ -157,8 +182,7 @@ describe("executor signals and config (redis)", () => {
     );
     for (const [i, p] of procs.entries()) {
       const status = await p.exited;
-      expect(status.code, p.describe()).not.toBe(0);
-      expect(status.code, p.describe()).not.toBeNull();
+      expect(status.code, p.describe()).toBe(78);
       expect(p.stderr, p.describe()).toContain(cases[i]!.field);
       expect(p.logsWith("executor started"), p.describe()).toHaveLength(0);
     }
