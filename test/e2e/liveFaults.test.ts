@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PlanResult } from "../../src/core/result.js";
 import type { EmulatorFault as BinanceFault } from "../../src/emulators/binance/emulatorFaults.js";
 import type { EmulatorFault as PmFault } from "../../src/emulators/polymarket/faults.js";
-import { type LiveStack, type Proc, startLiveStack, stopProc } from "../support/liveStack.js";
+import { type LiveStack, type Proc, startLiveStack, stopProc, warmUpLive } from "../support/liveStack.js";
 
 const N = 20;
 
@@ -47,6 +47,7 @@ describe("live faults, Binance USDⓈ-M (redis bus)", () => {
   beforeAll(async () => {
     stack = await startLiveStack({ redisUrl: inject("redisUrl") });
     await stack.startExecutor("faults-b1");
+    await warmUpLive(stack, "binance-usdm");
   }, 60_000);
   afterAll(async () => {
     await stack?.close();
@@ -146,6 +147,7 @@ describe("live faults, Polymarket CLOB (sqlite bus)", () => {
   beforeAll(async () => {
     stack = await startLiveStack();
     await stack.startExecutor("faults-p1");
+    await warmUpLive(stack, "polymarket");
   }, 60_000);
   afterAll(async () => {
     await stack?.close();

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlanResult } from "../../src/core/result.js";
-import { type LiveStack, startLiveStack } from "../support/liveStack.js";
+import { type LiveStack, startLiveStack, warmUpLive } from "../support/liveStack.js";
 import { PM_ADDRESS, PM_NEG_TOKEN, PM_TOKEN } from "../support/polymarketWorld.js";
 
 const only = (rs: PlanResult[], id: string) => {
@@ -19,6 +19,7 @@ describe("live Polymarket end to end (sqlite bus)", () => {
   beforeAll(async () => {
     stack = await startLiveStack();
     await stack.startExecutor("pm-1");
+    await warmUpLive(stack, "polymarket");
   }, 60_000);
   afterAll(async () => {
     await stack?.close();

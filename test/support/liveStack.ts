@@ -505,3 +505,26 @@ export function findSecret(secret: string | Buffer, haystacks: ReadonlyArray<str
   }
   return hits;
 }
+
+/**
+ * Sends plans to a live venue until one is placed (at most `tries`): the
+ * first orders of a fresh stack may be denied `venue_not_ready` while the
+ * signer's workers and the venue's readiness warm up on a loaded machine.
+ * Tests that count orders start after it, so warm-up never looks like a fault.
+ */
+export async function warmUpLive(
+  stack: LiveStack,
+  venue: "binance-usdm" | "polymarket",
+  tries = 10,
+): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    const id = venue === "polymarket" ? await stack.publishPm({}) : await stack.publish({ qty: "0.01" });
+    const rs = await stack.waitFor((x) => x.some((r) => r.stream_id === id && r.decision !== "UNKNOWN"));
+    const r = rs.find((x) => x.stream_id === id && x.decision !== "UNKNOWN")!;
+    if (r.decision === "EXECUTED" && r.mode === "live") return;
+    if (r.error !== `venue_not_ready:${venue}`)
+      throw new Error(`warm-up on ${venue}: unexpected result ${JSON.stringify(r)}`);
+    await sleep(250);
+  }
+  throw new Error(`${venue} did not take a live order in ${tries} tries`);
+}
