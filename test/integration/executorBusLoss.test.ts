@@ -20,6 +20,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { openBackend } from "../../src/adapters/openBackend.js";
 import { decodeFields } from "../../src/adapters/sqlite/fieldCodec.js";
 import { STREAMS } from "../../src/adapters/sqlite/sqliteStreams.js";
+import type { PlanResult } from "../../src/core/result.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
 import {
   ExecutorHarness,
@@ -81,6 +82,33 @@ async function until(pred: () => Promise<boolean> | boolean, what: string, ms = 
   }
 }
 
+/** Publishes one signed plan through a new producer handle on `url` and waits for its result. */
+async function decideOne(url: string, harness: ExecutorHarness): Promise<PlanResult> {
+  const producer = await openBackend({ url, prefix: harness.prefix });
+  try {
+    const id = await producer.publish("main", signedPlan(harness.secret));
+    let found: PlanResult | undefined;
+    await until(async () => {
+      found = (await producer.readResults("0", 1000)).find((r) => r.result.stream_id === id)?.result;
+      return found !== undefined;
+    }, `the result of ${id}`);
+    return found!;
+  } finally {
+    await producer.close();
+  }
+}
+
+/** The `deployment_lost` alert (wire-v1 §1a) for a marker that is gone. */
+const lossAlert = (lostId: string | undefined) =>
+  expect.objectContaining({
+    v: 1,
+    kind: "deployment_lost",
+    severity: "critical",
+    expected: lostId,
+    found: null,
+    dedup_key: `deployment_lost:${lostId}`,
+  });
+
 const msgIs = (msg: string) => (l: LogLine) => l.msg === msg;
 const msgStarts = (prefix: string) => (l: LogLine) => typeof l.msg === "string" && l.msg.startsWith(prefix);
 
@@ -139,16 +167,7 @@ describe("Redis restarted without its data under a running executor", () => {
       const alerts = (await fresh.xrange(`${harness.prefix}stream:exit.alert`, "-", "+")).map(
         ([, f]) => JSON.parse(f[1]!) as Record<string, unknown>,
       );
-      expect(alerts).toEqual([
-        expect.objectContaining({
-          v: 1,
-          kind: "deployment_lost",
-          severity: "critical",
-          expected: lostId,
-          found: null,
-          dedup_key: `deployment_lost:${lostId}`,
-        }),
-      ]);
+      expect(alerts).toEqual([lossAlert(lostId)]);
     } finally {
       fresh.disconnect();
     }
@@ -244,36 +263,17 @@ describe("the embedded bus file lost under a running executor", () => {
     const init = await runCli(["init", "--config", config, "--state", "ACTIVE"]);
     expect(init.code, init.stderr).toBe(0);
     await exec.waitForLog((l) => l.msg === "deciding under deployment marker" && l.how === "init", "resume");
-    const producer = await openBackend({ url: harness.busUrl, prefix: harness.prefix });
+    expect((await decideOne(harness.busUrl, harness)).decision).toBe("EXECUTED");
+    // The loss alert went to the deleted file; the new deployment gets it too (same dedup_key).
+    const db = new Database(join(harness.dir, "bus.db"), { readonly: true });
     try {
-      const id = await producer.publish("main", signedPlan(harness.secret));
-      await until(
-        async () => (await producer.readResults("0", 10)).some((r) => r.result.stream_id === id),
-        "result",
-      );
-      const [r] = await producer.readResults("0", 10);
-      expect(r!.result).toMatchObject({ stream_id: id, decision: "EXECUTED" });
-      // The loss alert went to the deleted file; the new deployment gets it too (same dedup_key).
-      const db = new Database(join(harness.dir, "bus.db"), { readonly: true });
-      try {
-        const rows = db
-          .prepare("SELECT fields FROM ig_stream WHERE prefix = ? AND stream = ?")
-          .all(harness.prefix, STREAMS.alert) as Array<{ fields: Buffer }>;
-        const alerts = rows.map((row) => JSON.parse(decodeFields(row.fields)[0]![1].toString("utf8")));
-        expect(alerts).toEqual([
-          expect.objectContaining({
-            kind: "deployment_lost",
-            severity: "critical",
-            expected: lostId,
-            found: null,
-            dedup_key: `deployment_lost:${lostId}`,
-          }),
-        ]);
-      } finally {
-        db.close();
-      }
+      const rows = db
+        .prepare("SELECT fields FROM ig_stream WHERE prefix = ? AND stream = ?")
+        .all(harness.prefix, STREAMS.alert) as Array<{ fields: Buffer }>;
+      const alerts = rows.map((row) => JSON.parse(decodeFields(row.fields)[0]![1].toString("utf8")));
+      expect(alerts).toEqual([lossAlert(lostId)]);
     } finally {
-      await producer.close();
+      db.close();
     }
     const log = exec.logs.find(msgStarts("deployment lost"));
     expect(log).toMatchObject({ expected: lostId, found: null });
@@ -305,16 +305,7 @@ describe("the embedded bus file lost under a running executor", () => {
       (l) => l.msg === "deciding under deployment marker" && l.deployment === forced.stdout.trim(),
       "resume",
     );
-    const producer = await openBackend({ url: harness.busUrl, prefix: harness.prefix });
-    try {
-      const id = await producer.publish("main", signedPlan(harness.secret));
-      await until(
-        async () => (await producer.readResults("0", 10)).some((r) => r.result.stream_id === id),
-        "result",
-      );
-    } finally {
-      await producer.close();
-    }
+    expect((await decideOne(harness.busUrl, harness)).decision).toBe("EXECUTED");
     expect(await exec.stop()).toEqual({ code: 0, signal: null });
   }, 60_000);
 });

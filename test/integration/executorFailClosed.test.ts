@@ -188,6 +188,18 @@ describe("corrupt shared state and a refusing store (redis)", () => {
     return { executor, decided, failures };
   }
 
+  /** The poisoned entry alone failed (internal_error), every other one executed, each answered once. */
+  function expectOnlyPoisonedFailed(decided: PlanResult[], mix: { poisoned: string; fine: string[] }): void {
+    const byId = new Map(decided.map((r) => [r.stream_id, r]));
+    expect(byId.get(mix.poisoned)).toMatchObject({
+      decision: "FAILED",
+      error: "internal_error",
+      executed: false,
+    });
+    for (const id of mix.fine) expect(byId.get(id)).toMatchObject({ decision: "EXECUTED" });
+    expect(decided).toHaveLength(mix.fine.length + 1);
+  }
+
   async function publishMix(harness: ExecutorHarness): Promise<{ poisoned: string; fine: string[] }> {
     const poisoned = await harness.backend.publish("main", signed(harness, plan({ plan_id: "fc-rate" })));
     const fine: string[] = [];
@@ -214,14 +226,7 @@ describe("corrupt shared state and a refusing store (redis)", () => {
     const { poisoned, fine } = await publishMix(harness);
     const { executor, decided, failures } = await executorOn(harness, harness.backend);
     expect(await executor.step()).toBe(6);
-    const byId = new Map(decided.map((r) => [r.stream_id, r]));
-    expect(byId.get(poisoned)).toMatchObject({
-      decision: "FAILED",
-      error: "internal_error",
-      executed: false,
-    });
-    for (const id of fine) expect(byId.get(id)).toMatchObject({ decision: "EXECUTED" });
-    expect(decided).toHaveLength(6);
+    expectOnlyPoisonedFailed(decided, { poisoned, fine });
     expect(failures).toEqual([]);
     expect(await harness.backend.pendingCount()).toBe(0);
   });
@@ -246,14 +251,7 @@ describe("corrupt shared state and a refusing store (redis)", () => {
     });
     const { executor, decided, failures } = await executorOn(harness, refusing);
     expect(await executor.step()).toBe(6);
-    const byId = new Map(decided.map((r) => [r.stream_id, r]));
-    expect(byId.get(poisoned)).toMatchObject({
-      decision: "FAILED",
-      error: "internal_error",
-      executed: false,
-    });
-    for (const id of fine) expect(byId.get(id)).toMatchObject({ decision: "EXECUTED" });
-    expect(decided).toHaveLength(6);
+    expectOnlyPoisonedFailed(decided, { poisoned, fine });
     expect(failures.filter((f) => f === "commit: CommitRefusedError").length).toBeGreaterThanOrEqual(2);
     expect(await real.pendingCount()).toBe(0);
   });
