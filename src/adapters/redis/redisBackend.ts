@@ -15,9 +15,14 @@ import {
 } from "../../ports/deployment.js";
 import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
+import { errorCause, watchConnection } from "./connectionWatch.js";
 import { type RedisKeys, redisKeys } from "./redisKeys.js";
 import { asArray, type ParsedEntry, parseEntry, parseState, positive } from "./redisReplies.js";
 import { FINISH_LUA, INIT_LUA, RECONCILE_LUA } from "./sendScripts.js";
+
+// Over 400 lines because the Redis bus, ledger and deployment marker share one connection and
+// one set of scripts in one class; the SQLite backend is already split (streams, ledger, handle).
+// Splitting this one the same way (bus and ledger) is the structure issue's work.
 
 /** Name of the commit script command registered with `defineCommand`. */
 const COMMIT_COMMAND = "intentgateCommit";
@@ -68,65 +73,6 @@ export async function openRedisBackend(opts: BackendOptions): Promise<Backend> {
     throw new Error(`redis: cannot connect to ${redactUrl(opts.url)}: ${errorCause(cause)}`, { cause });
   }
   return new RedisBackend(main, redisKeys(opts.prefix), watch.stop);
-}
-
-/** An error's code (`ECONNREFUSED`) or, without one, its message: what an operator needs to see. */
-function errorCause(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  if (typeof e?.code === "string" && e.code !== "") return e.code;
-  return typeof e?.message === "string" && e.message !== "" ? e.message : String(err);
-}
-
-/**
- * Turns ioredis' connection events into one `lost` (with its real cause) and
- * one `restored` per outage. A server that goes away closes the socket
- * without an error; the cause is then the first reconnect's failure (e.g.
- * `ECONNREFUSED`), or "connection closed" when the reconnect succeeds or
- * nothing more is heard within 2 s.
- */
-function watchConnection(report: BackendOptions["onConnection"]) {
-  let up = false;
-  let lost = false;
-  let pending: NodeJS.Timeout | undefined;
-  let lastError: unknown;
-  const markLost = (cause: string) => {
-    clearTimeout(pending);
-    pending = undefined;
-    if (lost) return;
-    lost = true;
-    report?.({ up: false, cause });
-  };
-  return {
-    /** The last error the connection reported (for a failed first connect). */
-    get lastError(): unknown {
-      return lastError;
-    },
-    error(err: unknown) {
-      lastError = err;
-      if (up || pending !== undefined) {
-        up = false;
-        markLost(errorCause(err));
-      }
-    },
-    close() {
-      if (!up) return;
-      up = false;
-      pending = setTimeout(() => markLost("connection closed"), 2000);
-      pending.unref();
-    },
-    ready() {
-      if (pending !== undefined) markLost("connection closed");
-      up = true;
-      if (lost) {
-        lost = false;
-        report?.({ up: true });
-      }
-    },
-    stop() {
-      clearTimeout(pending);
-      pending = undefined;
-    },
-  };
 }
 
 class RedisBackend implements Backend {

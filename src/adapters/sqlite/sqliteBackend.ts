@@ -15,9 +15,8 @@ import {
 } from "../../ports/deployment.js";
 import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
-import { SqliteLedgerStore } from "./sqliteLedger.js";
-import { type Db, openDatabase } from "./sqliteSchema.js";
-import { laneStream, STREAMS, StreamStore } from "./sqliteStreams.js";
+import { type FileId, type Handle, openHandle } from "./sqliteHandle.js";
+import { laneStream, STREAMS } from "./sqliteStreams.js";
 import { compareStreamIds, formatStreamId, parseStreamId, type StreamId } from "./streamIds.js";
 
 /** First and longest sleep between polls while a read waits for new rows. */
@@ -86,70 +85,6 @@ export async function openSqliteBackend(opts: BackendOptions): Promise<Backend> 
     }
   }
   return backend;
-}
-
-interface PendingRow {
-  lane: Lane;
-  ms: number;
-  seq: number;
-  deliveries: number;
-}
-
-/** What identifies a file across renames: a replaced or re-created file has another inode. */
-interface FileId {
-  readonly dev: number;
-  readonly ino: number;
-}
-
-/** One open database file and everything prepared on it; replaced as a whole when the file is. */
-interface Handle {
-  readonly db: Db;
-  readonly file: FileId;
-  readonly streams: StreamStore;
-  readonly ledger: SqliteLedgerStore;
-  readonly q: ReturnType<typeof prepareBusStatements>;
-}
-
-async function openHandle(path: string, prefix: string, opts: { create: boolean }): Promise<Handle> {
-  const db = await openDatabase(path, opts);
-  try {
-    const st = statSync(path);
-    const streams = new StreamStore(db, prefix);
-    const ledger = new SqliteLedgerStore(db, prefix, streams);
-    return { db, file: { dev: st.dev, ino: st.ino }, streams, ledger, q: prepareBusStatements(db) };
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-}
-
-function prepareBusStatements(db: Db) {
-  const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
-  return {
-    createGroup: p("INSERT OR IGNORE INTO ig_group (prefix, lane, last_ms, last_seq) VALUES (?, ?, 0, 0)"),
-    group: p<{ last_ms: number; last_seq: number }>(
-      "SELECT last_ms, last_seq FROM ig_group WHERE prefix = ? AND lane = ?",
-    ),
-    setGroup: p("UPDATE ig_group SET last_ms = ?, last_seq = ? WHERE prefix = ? AND lane = ?"),
-    hasNew: p<{ one: number }>(
-      `SELECT 1 AS one FROM ig_group g JOIN ig_stream s
-         ON s.prefix = g.prefix AND s.stream = ? AND (s.ms, s.seq) > (g.last_ms, g.last_seq)
-       WHERE g.prefix = ? AND g.lane = ? LIMIT 1`,
-    ),
-    insertPending: p(
-      "INSERT INTO ig_pending (prefix, lane, ms, seq, consumer, delivered_at, deliveries) VALUES (?, ?, ?, ?, ?, ?, 1)",
-    ),
-    idle: p<PendingRow>(
-      `SELECT lane, ms, seq, deliveries FROM ig_pending WHERE prefix = ? AND delivered_at <= ?
-       ORDER BY ms, seq LIMIT ?`,
-    ),
-    takeOver: p(
-      `UPDATE ig_pending SET consumer = ?, delivered_at = ?, deliveries = deliveries + 1
-       WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?`,
-    ),
-    dropPending: p("DELETE FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?"),
-    pendingCount: p<{ n: number }>("SELECT count(*) AS n FROM ig_pending WHERE prefix = ?"),
-  };
 }
 
 /**
