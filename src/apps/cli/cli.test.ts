@@ -97,6 +97,18 @@ describe("init (wire-v1 §7b)", () => {
     ]);
   });
 
+  it("a relative sqlite: path is the config file's folder's, whatever the working directory", async () => {
+    const cfg = join(dir, "relative.json");
+    await writeFile(cfg, JSON.stringify({ bus: "sqlite:./rel/bus.db", prefix: "rel:" }));
+    // runCli works from the repository root, not from the config's folder
+    const r = await cli(["init", "--config", cfg, "--state", "ACTIVE"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(dir, "rel", "bus.db"))).toBe(true);
+    expect(existsSync(join(ROOT, "rel"))).toBe(false);
+    // a producer (state get here) reading the same config finds that bus, and never creates another
+    expect(await cli(["state", "get", "--config", cfg])).toMatchObject({ code: 0, stdout: "ACTIVE\n" });
+  });
+
   it("a bad --state is bad usage", async () => {
     const r = await cli(["init", "--config", configPath, "--state", "PAUSED"]);
     expect(r.code).toBe(64);
