@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
 import { client, dropPrefix, tallyResults } from "./redisUtil.js";
 import type { PlanFields } from "./workload.js";
 
@@ -77,6 +78,9 @@ export async function runLatency(opts: {
   let childExit: number | null = null;
   const exited = { done: false };
   try {
+    // The executor decides only within a deployment (wire-v1 §7b): create it, as `intentgate init` does.
+    const deployment = await openRedisBackend({ url: opts.url, prefix: opts.prefix });
+    await deployment.initDeployment({ state: "ACTIVE", who: "bench" }).finally(() => deployment.close());
     const consumer = "bench-latency";
     // By default the installed CLI is executed as production runs it (`bin/intentgate.js`,
     // compiled by `npm run build`, with the node flags of its shebang); node flags or another
