@@ -132,7 +132,7 @@ export class ServerConnection {
 
   /** A frame that started must end in time (after the hello as before it). */
   #watchPartialFrame(): void {
-    if (this.#state !== "ready") return;
+    if (this.#state !== "ready" || this.#unreadTimer !== undefined) return;
     if (this.#decoder.pendingBytes === 0) {
       clearTimeout(this.#frameTimer);
       this.#frameTimer = undefined;
@@ -296,6 +296,9 @@ export class ServerConnection {
   #pauseForUnread(): void {
     if (this.#unreadTimer !== undefined) return;
     this.#socket.pause();
+    // A frame cut short now is ours (we stopped reading): its clock restarts when reading resumes.
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
     this.#unreadTimer = setTimeout(() => {
       this.#deps.logger.warn(
         { caller: this.#caller, unread_bytes: this.#socket.writableLength },
@@ -310,6 +313,7 @@ export class ServerConnection {
     clearTimeout(this.#unreadTimer);
     this.#unreadTimer = undefined;
     this.#socket.resume();
+    this.#watchPartialFrame();
   }
 
   #violation(err: unknown): void {
