@@ -70,6 +70,13 @@ describe("the signer's own notional (signing-plane-v1 §3a)", () => {
     });
   });
 
+  it("rounds a notional past 18 decimals up, never down", () => {
+    const tiny = order({ qty: "0.000000001", price: "0.000000001", symbol: "X" });
+    expect(checkStatelessPolicy(none, tiny, facts({ "binance-usdm:X": "0.000000001" }))).toMatchObject({
+      notional: 1n,
+    });
+  });
+
   it("no reference while a notional limit applies → no_reference_price (LIMIT orders too)", () => {
     expect(checkStatelessPolicy(policy, order({ qty: "100", price: "0.01" }), facts({}))).toEqual({
       ok: false,
