@@ -12,7 +12,11 @@ const config = parseSignerConfig({
   vault: { path: "v", passphrase_env: "P" },
   audit: { path: "a", key_env: "K" },
   callers: {
-    exec: { token_env: "T", accounts: ["acct1", "acct2"], intents: ["cex_api_signer", "per_user_clob_signer"] },
+    exec: {
+      token_env: "T",
+      accounts: ["acct1", "acct2"],
+      intents: ["cex_api_signer", "per_user_clob_signer"],
+    },
     narrow: { token_env: "T2", accounts: ["acct2"], intents: ["per_user_clob_signer"] },
   },
   intents: {
@@ -109,11 +113,19 @@ describe("authorize", () => {
     const read = (account: string) =>
       authorize(
         "exec",
-        readRequest(body({ account, route: "executor.binance-usdm.read", target: { action: "query_order" } })),
+        readRequest(
+          body({ account, route: "executor.binance-usdm.read", target: { action: "query_order" } }),
+        ),
         ctx,
         facts,
       );
-    expect(read("acct2")).toMatchObject({ ok: true, entryId: "e-2-ro", key: "read_only", cancelCapable: false, claim: undefined });
+    expect(read("acct2")).toMatchObject({
+      ok: true,
+      entryId: "e-2-ro",
+      key: "read_only",
+      cancelCapable: false,
+      claim: undefined,
+    });
     expect(read("acct1")).toMatchObject({
       ok: true,
       entryId: "e-1",
@@ -196,7 +208,11 @@ describe("authorize", () => {
         ["eip712-order", e],
       ]),
     );
-    expect(authorize("exec", req, withIt, facts)).toMatchObject({ ok: true, entryId: "pk-1", claim: undefined });
+    expect(authorize("exec", req, withIt, facts)).toMatchObject({
+      ok: true,
+      entryId: "pk-1",
+      claim: undefined,
+    });
   });
 });
 

@@ -28,7 +28,10 @@ export interface AuthorizeContext {
   readonly enabled: ReadonlySet<Intent>;
   readonly policies: ReadonlyMap<Intent, IntentPolicy>;
   /** Caller → the accounts and intents it may sign for (§3 `caller_not_allowed`). */
-  readonly scopes: ReadonlyMap<string, { readonly accounts: ReadonlySet<string>; readonly intents: ReadonlySet<string> }>;
+  readonly scopes: ReadonlyMap<
+    string,
+    { readonly accounts: ReadonlySet<string>; readonly intents: ReadonlySet<string> }
+  >;
 }
 
 /** Builds the {@link AuthorizeContext} for a config and a handler registry. */
@@ -168,7 +171,9 @@ export const AUTHORIZATION_STEPS: readonly AuthorizationStep[] = Object.freeze([
     code: "caller_not_allowed",
     check: (d, ctx) => {
       const scope = ctx.scopes.get(d.caller);
-      return scope?.accounts.has(d.view.account!) && scope.intents.has(d.intent!) ? undefined : "caller_not_allowed";
+      return scope?.accounts.has(d.view.account!) && scope.intents.has(d.intent!)
+        ? undefined
+        : "caller_not_allowed";
     },
   },
   {
@@ -183,7 +188,9 @@ export const AUTHORIZATION_STEPS: readonly AuthorizationStep[] = Object.freeze([
       let bound: ReturnType<PayloadKindHandler["bind"]> | PrepareOutcome;
       try {
         bound =
-          handler.prepare === undefined ? handler.bind(parsed.payload, target) : handler.prepare(parsed.payload, target);
+          handler.prepare === undefined
+            ? handler.bind(parsed.payload, target)
+            : handler.prepare(parsed.payload, target);
       } catch {
         // A handler that cannot decode the payload must not let it through.
         return "payload_mismatch:payload";

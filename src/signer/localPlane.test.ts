@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretBytes } from "../core/auth/secretBytes.js";
-import { type Decimal, parseDecimal } from "../core/decimal.js";
+import { parseDecimal } from "../core/decimal.js";
 import {
   type PayloadKind,
   PLANE_PROTOCOL_VERSION,
@@ -19,7 +19,7 @@ import type { AuditEntry, AuditRecord } from "./audit/auditRecord.js";
 import { verifyAuditFile } from "./audit/verifyAudit.js";
 import { type KeyStore, KeyStoreError, type RevealedKey } from "./keyStore.js";
 import { createLocalPlane, LocalPlaneError } from "./localPlane.js";
-import { PayloadKeyMismatch, type PayloadEffect, type PayloadKindHandler } from "./payloadKind.js";
+import { type PayloadEffect, PayloadKeyMismatch, type PayloadKindHandler } from "./payloadKind.js";
 import { parseSignerConfig } from "./signerConfig.js";
 import { SignerEngine, type SignerEngineOptions } from "./signerEngine.js";
 
@@ -137,7 +137,14 @@ function req(over: Record<string, unknown> = {}): SignRequest {
     account: "acct1",
     intent: "cex_api_signer",
     route: "executor.binance-usdm.order",
-    target: { venue: "binance-usdm", action: "order", symbol: "BTCUSDT", side: "BUY", qty: "0.01", price: "50000" },
+    target: {
+      venue: "binance-usdm",
+      action: "order",
+      symbol: "BTCUSDT",
+      side: "BUY",
+      qty: "0.01",
+      price: "50000",
+    },
     guard_context: { plan_id: "p-1", decision: "allow", trading_state: "ACTIVE" },
     payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=BUY&quantity=0.01&price=50000&timestamp=1" },
     ...over,
@@ -216,7 +223,14 @@ describe("local plane: grants", () => {
       route: "executor.binance-usdm.order",
       action: "order",
       // The values (signing-plane-v1 §6): the signature can be tied to its plan, symbol and quantity.
-      target: { venue: "binance-usdm", action: "order", symbol: "BTCUSDT", side: "BUY", qty: "0.01", price: "50000" },
+      target: {
+        venue: "binance-usdm",
+        action: "order",
+        symbol: "BTCUSDT",
+        side: "BUY",
+        qty: "0.01",
+        price: "50000",
+      },
       guard_context: { plan_id: "p-1", decision: "allow", trading_state: "ACTIVE" },
       key: "trade",
       cancel_capable: false,
@@ -317,7 +331,10 @@ describe("local plane: every reason code of §3", () => {
     [
       "payload_mismatch:payload",
       "a payload field name too long to echo",
-      () => ["executor-1", req({ payload: { kind: "hmac-query", query: "symbol=BTCUSDT", ["x".repeat(60_000)]: 1 } })],
+      () => [
+        "executor-1",
+        req({ payload: { kind: "hmac-query", query: "symbol=BTCUSDT", ["x".repeat(60_000)]: 1 } }),
+      ],
     ],
     [
       "payload_mismatch:kind",
@@ -386,7 +403,9 @@ describe("local plane: every reason code of §3", () => {
       "a payload stamped an hour ahead of the signer's clock",
       () => [
         "executor-1",
-        req({ payload: { kind: "hmac-query", query: `symbol=BTCUSDT&ts=${Date.UTC(2026, 0, 1) + 3_600_000}` } }),
+        req({
+          payload: { kind: "hmac-query", query: `symbol=BTCUSDT&ts=${Date.UTC(2026, 0, 1) + 3_600_000}` },
+        }),
       ],
     ],
     [

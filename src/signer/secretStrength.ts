@@ -23,7 +23,8 @@ const ALPHABET_RE = /^[A-Za-z0-9+/=_-]+$/;
  * @example secretStrengthProblem(Buffer.from("abcde")) // "is 5 characters long; …"
  */
 export function secretStrengthProblem(secret: Uint8Array): string | undefined {
-  const hint = "it needs at least 32 random bytes (43+ characters of base64url, as `intentgate signer token gen` prints)";
+  const hint =
+    "it needs at least 32 random bytes (43+ characters of base64url, as `intentgate signer token gen` prints)";
   if (secret.length < MIN_SECRET_CHARS) return `is ${secret.length} characters long; ${hint}`;
   const text = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString("latin1");
   if (!ALPHABET_RE.test(text)) return `holds characters outside base64/base64url/hex; ${hint}`;

@@ -25,7 +25,11 @@ const FULL = {
   socket: { path: "signer.sock" },
   callers: {
     "executor-1": { token_env: "EXEC_TOKEN", accounts: ["acct1", UUID], intents: ["cex_api_signer"] },
-    "executor-2": { token_file: "tokens/e2", accounts: [UUID.toLowerCase()], intents: ["per_user_clob_signer"] },
+    "executor-2": {
+      token_file: "tokens/e2",
+      accounts: [UUID.toLowerCase()],
+      intents: ["per_user_clob_signer"],
+    },
   },
   intents: {
     cex_api_signer: {
@@ -40,14 +44,21 @@ const FULL = {
     acct1: { cex_api_signer: { entry: "binance-acct1", read_only_entry: "binance-acct1-ro" } },
     [UUID]: { per_user_clob_signer: "pk-1" },
   },
-  reference_prices: { max_age_ms: 30_000, file: "prices.json", prices: { "binance-usdm": { BTCUSDT: "65000" } } },
+  reference_prices: {
+    max_age_ms: 30_000,
+    file: "prices.json",
+    prices: { "binance-usdm": { BTCUSDT: "65000" } },
+  },
   policy: {
     cex_api_signer: {
       max_notional: "1000.5",
       symbols: ["BTCUSDT"],
       rate_per_account_per_s: 5,
       cancel_rate_per_account_per_s: 2,
-      windows: [{ window: "1m", max_orders: 10 }, { window: "24h", max_notional: "100000" }],
+      windows: [
+        { window: "1m", max_orders: 10 },
+        { window: "24h", max_notional: "100000" },
+      ],
     },
   },
 };
@@ -169,7 +180,11 @@ describe("signer config", () => {
       "reference_prices.prices.polymarket.1",
       "at most 1",
     ],
-    [{ ...BASE, reference_prices: { prices: { kraken: { X: "1" } } } }, "reference_prices.prices.kraken", "unknown key"],
+    [
+      { ...BASE, reference_prices: { prices: { kraken: { X: "1" } } } },
+      "reference_prices.prices.kraken",
+      "unknown key",
+    ],
     [{ ...BASE, clock: { max_clock_skew_ms: 3_600_000 } }, "clock.max_clock_skew_ms", "at most 60000"],
     [
       { ...FULL, policy: { cex_api_signer: { windows: [{ window: "1 hour", max_orders: 1 }] } } },
@@ -288,7 +303,11 @@ describe("signer config", () => {
       };
       await writeFile(path, JSON.stringify(raw));
       const c = await loadSignerConfig(path);
-      expect(c.audit).toEqual({ path: join(dir, "audit.jsonl"), sync: "line", key_file: join(dir, "audit.key") });
+      expect(c.audit).toEqual({
+        path: join(dir, "audit.jsonl"),
+        sync: "line",
+        key_file: join(dir, "audit.key"),
+      });
       expect(c.pkcs11).toEqual({
         module: join(dir, "lib/softhsm2.so"),
         token_label: "signer",

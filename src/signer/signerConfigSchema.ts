@@ -207,27 +207,27 @@ export function windowMs(text: string): number {
 
 /** The signer config file's sections, before the checks between them. */
 const signerConfigObject = z.strictObject({
-    live: z.boolean({ error: "must be true or false" }).default(false),
-    vault: vaultSchema,
-    audit: auditSchema,
-    socket: socketSchema.optional(),
-    pkcs11: pkcs11Schema.optional(),
-    callers: z
-      .record(
-        z.string().regex(CALLER_ID_RE, { error: "caller ids are 1-64 chars of [A-Za-z0-9._-]" }),
-        callerSchema,
-      )
-      .default({}),
-    intents: z.record(intentKey, intentSchema).default({}),
-    accounts: z
-      .record(
-        z.string().regex(ACCOUNT_ID_RE, { error: "account ids are 1-128 chars of [A-Za-z0-9._:@-]" }),
-        z.record(intentKey, accountEntry),
-      )
-      .default({}),
-    clock: clockSchema.prefault({}),
-    reference_prices: referencePricesSchema.prefault({}),
-    policy: z.record(intentKey, policySchema).default({}),
+  live: z.boolean({ error: "must be true or false" }).default(false),
+  vault: vaultSchema,
+  audit: auditSchema,
+  socket: socketSchema.optional(),
+  pkcs11: pkcs11Schema.optional(),
+  callers: z
+    .record(
+      z.string().regex(CALLER_ID_RE, { error: "caller ids are 1-64 chars of [A-Za-z0-9._-]" }),
+      callerSchema,
+    )
+    .default({}),
+  intents: z.record(intentKey, intentSchema).default({}),
+  accounts: z
+    .record(
+      z.string().regex(ACCOUNT_ID_RE, { error: "account ids are 1-128 chars of [A-Za-z0-9._:@-]" }),
+      z.record(intentKey, accountEntry),
+    )
+    .default({}),
+  clock: clockSchema.prefault({}),
+  reference_prices: referencePricesSchema.prefault({}),
+  policy: z.record(intentKey, policySchema).default({}),
 });
 
 /** The parsed file, as zod returns it (`signerConfig.ts` turns it into a {@link SignerConfig}). */
@@ -239,7 +239,10 @@ export const signerConfigSchema = signerConfigObject.superRefine(crossChecks);
 /** Checks between sections: what a route, an account, a caller or a policy names exists and fits. */
 function crossChecks(cfg: ParsedSignerConfig, ctx: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
-  for (const [intent, spec] of Object.entries(cfg.intents) as [Intent, ParsedSignerConfig["intents"][string]][]) {
+  for (const [intent, spec] of Object.entries(cfg.intents) as [
+    Intent,
+    ParsedSignerConfig["intents"][string],
+  ][]) {
     const kind = INTENT_PAYLOAD_KIND[intent];
     if (kind === undefined) continue;
     for (const [route, binding] of Object.entries(spec.routes)) {
@@ -278,7 +281,8 @@ function crossChecks(cfg: ParsedSignerConfig, ctx: z.RefinementCtx): void {
   }
   for (const [caller, c] of Object.entries(cfg.callers)) {
     c.accounts.forEach((a, i) => {
-      if (!seen.has(normalizeAccount(a))) issue(["callers", caller, "accounts", i], `names no account ("${a}")`);
+      if (!seen.has(normalizeAccount(a)))
+        issue(["callers", caller, "accounts", i], `names no account ("${a}")`);
     });
     c.intents.forEach((intent, i) => {
       if (cfg.intents[intent] === undefined)
@@ -292,6 +296,9 @@ function crossChecks(cfg: ParsedSignerConfig, ctx: z.RefinementCtx): void {
   }
   for (const [token, price] of Object.entries(cfg.reference_prices.prices.polymarket ?? {})) {
     if (/^(1(\.0*)?|0(\.[0-9]+)?)$/.test(price)) continue;
-    issue(["reference_prices", "prices", "polymarket", token], "a Polymarket share is worth at most 1 (USDC)");
+    issue(
+      ["reference_prices", "prices", "polymarket", token],
+      "a Polymarket share is worth at most 1 (USDC)",
+    );
   }
 }

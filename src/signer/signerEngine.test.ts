@@ -66,7 +66,10 @@ const order = (account: string, now: number, qty = "0.01"): SignRequest => ({
   route: "order",
   target: { venue: "binance-usdm", action: "order", symbol: "BTCUSDT", side: "BUY", type: "MARKET", qty },
   guard_context: { plan_id: `plan-${seq}` },
-  payload: { kind: "hmac-query", query: `symbol=BTCUSDT&side=BUY&type=MARKET&quantity=${qty}&timestamp=${now}` },
+  payload: {
+    kind: "hmac-query",
+    query: `symbol=BTCUSDT&side=BUY&type=MARKET&quantity=${qty}&timestamp=${now}`,
+  },
 });
 const lookup = (account: string, now: number): SignRequest => ({
   request_id: `q-${++seq}`,
@@ -129,8 +132,15 @@ describe("signer engine: reads that can act (§3a)", () => {
     const out = await e.sign("exec", req);
     await e.close();
     const query = (req.payload as { query: string }).query;
-    expect(out).toMatchObject({ granted: true, signature: createHmac("sha256", READ_ONLY).update(query).digest("hex") });
-    expect((await lines(path))[0]).toMatchObject({ key: "read_only", cancel_capable: false, action: "query_order" });
+    expect(out).toMatchObject({
+      granted: true,
+      signature: createHmac("sha256", READ_ONLY).update(query).digest("hex"),
+    });
+    expect((await lines(path))[0]).toMatchObject({
+      key: "read_only",
+      cancel_capable: false,
+      action: "query_order",
+    });
   });
 
   it("without one, the read is signed with the trade key, counted against the cancel rate and audited cancel-capable", async () => {

@@ -210,7 +210,13 @@ export class SignerEngine implements SigningPlane {
     }
     if (!auth.ok) {
       const probe = auth.binding?.probe === true && auth.knownAccount === true;
-      return this.#deny(fields, view, auth.reason, auth.binding?.action, probe ? probeKey(caller, view) : undefined);
+      return this.#deny(
+        fields,
+        view,
+        auth.reason,
+        auth.binding?.action,
+        probe ? probeKey(caller, view) : undefined,
+      );
     }
     const probe = auth.binding.probe && !auth.cancelCapable ? probeKey(caller, view) : undefined;
     const deny = (reason: SignerDenyReason) => this.#deny(fields, view, reason, auth.binding.action, probe);

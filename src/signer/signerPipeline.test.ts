@@ -40,7 +40,11 @@ function config(dir: string, keys: Record<string, unknown>, sync: "line" | "grou
     audit: { path: "audit.jsonl", sync, key_env: "IG_PIPE_AUDIT_KEY" },
     socket: { path: join(dir, "signer.sock") },
     callers: {
-      [CALLER]: { token_env: "IG_PIPE_TOKEN", accounts: ["acct"], intents: ["cex_api_signer", "per_user_clob_signer"] },
+      [CALLER]: {
+        token_env: "IG_PIPE_TOKEN",
+        accounts: ["acct"],
+        intents: ["cex_api_signer", "per_user_clob_signer"],
+      },
     },
     intents: {
       cex_api_signer: { routes: { "executor.binance-usdm.position_risk": "position_risk" } },
@@ -71,7 +75,14 @@ function orderRequest(i: number): SignRequest {
     account: "acct",
     intent: "per_user_clob_signer",
     route: "executor.polymarket.order",
-    target: { venue: "polymarket", action: "order", token_id: TOKEN_ID, side: "BUY", qty: "10", price: "0.57" },
+    target: {
+      venue: "polymarket",
+      action: "order",
+      token_id: TOKEN_ID,
+      side: "BUY",
+      qty: "10",
+      price: "0.57",
+    },
     guard_context: { plan_id: `p-${i}` },
     payload: {
       kind: "eip712-order",
@@ -210,9 +221,10 @@ describe.skipIf(!softHsmAvailable())("signer pipeline over a PKCS#11 token (Soft
     const cfg = await loadSignerConfig(configPath);
     expect(cfg.pkcs11?.pin_file).toBe(join(sub, "pin.txt"));
     const wrong = { ...cfg, pkcs11: { ...cfg.pkcs11!, pin_file: undefined, pin_env: "IG_PIPE_PIN" } };
-    const err = await openSignerPipeline(wrong, { IG_PIPE_PIN: `${PIN}0`, IG_PIPE_AUDIT_KEY: AUDIT_KEY }).catch(
-      (e: unknown) => e,
-    );
+    const err = await openSignerPipeline(wrong, {
+      IG_PIPE_PIN: `${PIN}0`,
+      IG_PIPE_AUDIT_KEY: AUDIT_KEY,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: "Pkcs11TokenError", code: "bad_pin" });
     expect(String((err as Error).message)).not.toContain(PIN);
   });

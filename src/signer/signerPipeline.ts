@@ -7,10 +7,10 @@ import { PolicyLedger } from "./policy/policyLedger.js";
 import { openReferencePrices, type ReferencePrices } from "./policy/referencePrices.js";
 import { windowRestorer } from "./policy/restoreWindows.js";
 import { type RemoteLogger, SILENT_LOGGER } from "./remote/logger.js";
+import { loadStrongSecret } from "./secretStrength.js";
 import { loadSignerSecret, type SignerConfig } from "./signerConfig.js";
 import { SignerEngine } from "./signerEngine.js";
 import { checkSignerFiles } from "./signerFiles.js";
-import { loadStrongSecret } from "./secretStrength.js";
 
 /**
  * What a signer process serves, built from its config alone: the signing

@@ -228,7 +228,14 @@ function l2Request(over: Partial<RawRequest> = {}): RawRequest {
     account: "acct-poly",
     intent: "clob_api_signer",
     route: ROUTE_L2,
-    target: { venue: "polymarket", action: "order", token_id: L2_TOKEN_ID, side: "BUY", qty: "10", price: "0.5" },
+    target: {
+      venue: "polymarket",
+      action: "order",
+      token_id: L2_TOKEN_ID,
+      side: "BUY",
+      qty: "10",
+      price: "0.5",
+    },
     guard_context: GUARD,
     payload: {
       kind: "hmac-clob-l2",
@@ -332,7 +339,14 @@ function eip712Request(over: Partial<RawRequest> = {}): RawRequest {
     account: "acct-poly",
     intent: "per_user_clob_signer",
     route: ROUTE_EIP712,
-    target: { venue: "polymarket", action: "order", token_id: L2_TOKEN_ID, side: "BUY", qty: "10", price: "0.5" },
+    target: {
+      venue: "polymarket",
+      action: "order",
+      token_id: L2_TOKEN_ID,
+      side: "BUY",
+      qty: "10",
+      price: "0.5",
+    },
     guard_context: GUARD,
     payload: { kind: "eip712-order", domain: EIP712_DOMAIN, order: EIP712_ORDER },
     ...over,
@@ -641,7 +655,13 @@ export function describePlaneConformance(
         // An L2 DELETE on the order route: not the route's method.
         await expectDenied(
           l2Request({
-            payload: { kind: "hmac-clob-l2", timestamp: String(NOW_S), method: "DELETE", path: "/cancel-all", body: "" },
+            payload: {
+              kind: "hmac-clob-l2",
+              timestamp: String(NOW_S),
+              method: "DELETE",
+              path: "/cancel-all",
+              body: "",
+            },
           }),
           "payload_mismatch:method",
         );
@@ -657,7 +677,14 @@ export function describePlaneConformance(
         await expectDenied(binanceOrder({ payload: l2Request().payload }), "payload_mismatch:kind");
         await expectDenied(
           l2Request({
-            target: { venue: "polymarket", action: "order", token_id: "42", side: "BUY", qty: "10", price: "0.5" },
+            target: {
+              venue: "polymarket",
+              action: "order",
+              token_id: "42",
+              side: "BUY",
+              qty: "10",
+              price: "0.5",
+            },
           }),
           "payload_mismatch:token_id",
         );
@@ -854,10 +881,19 @@ export function describePlaneConformance(
           expect(line.reason === "ok").toBe(line.decision === "granted");
         }
         // Values, not just keys: a signature can be tied to its plan, symbol and quantity.
-        const vector = lines.find((l) => l.decision === "granted" && l.target.symbol === "BTCUSDT" && l.target.qty === "1");
+        const vector = lines.find(
+          (l) => l.decision === "granted" && l.target.symbol === "BTCUSDT" && l.target.qty === "1",
+        );
         expect(vector).toMatchObject({
           action: "order",
-          target: { venue: "binance-usdm", action: "order", symbol: "BTCUSDT", side: "BUY", qty: "1", price: "9000" },
+          target: {
+            venue: "binance-usdm",
+            action: "order",
+            symbol: "BTCUSDT",
+            side: "BUY",
+            qty: "1",
+            price: "9000",
+          },
           guard_context: { plan_id: "plan-1", decision: "EXECUTE", trading_state: "ACTIVE", source: "src_a" },
           key: "trade",
           notional: "9000",

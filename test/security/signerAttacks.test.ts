@@ -18,7 +18,7 @@ import { createRemotePlane } from "../../src/signer/remote/remotePlaneClient.js"
 import { Vault } from "../../src/signer/vault/vault.js";
 import { newApiKey } from "../support/binanceHarness.js";
 import { rawHello, rawSignerClient } from "../support/rawSignerClient.js";
-import { type SignerProcess, spawnSigner, startSigner } from "../support/signerProcess.js";
+import { spawnSigner, startSigner } from "../support/signerProcess.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const R = {
@@ -97,7 +97,13 @@ function config(over: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 let seq = 0;
-const GUARD = { plan_id: "plan-attack", decision: "EXECUTE", trading_state: "ACTIVE", mode: "live", source: "s" };
+const GUARD = {
+  plan_id: "plan-attack",
+  decision: "EXECUTE",
+  trading_state: "ACTIVE",
+  mode: "live",
+  source: "s",
+};
 
 function binanceOrder(o: {
   symbol?: string;
@@ -151,7 +157,12 @@ function queryOrder(clientOrderId: string, account = "acct-1"): SignRequest {
     account,
     intent: "cex_api_signer",
     route: R.query,
-    target: { venue: "binance-usdm", action: "query_order", symbol: "BTCUSDT", client_order_id: clientOrderId },
+    target: {
+      venue: "binance-usdm",
+      action: "query_order",
+      symbol: "BTCUSDT",
+      client_order_id: clientOrderId,
+    },
     guard_context: { purpose: "reconcile", mode: "live" },
     payload: { kind: "hmac-query", query },
   };
@@ -230,7 +241,12 @@ function pmSellEip712(): SignRequest {
     guard_context: GUARD,
     payload: {
       kind: "eip712-order",
-      domain: { name: "Polymarket CTF Exchange", version: "2", chainId: "137", verifyingContract: EXCHANGE_V2 },
+      domain: {
+        name: "Polymarket CTF Exchange",
+        version: "2",
+        chainId: "137",
+        verifyingContract: EXCHANGE_V2,
+      },
       order: {
         salt: "77",
         maker: EOA,
@@ -307,7 +323,10 @@ describe("limits that trust the caller", () => {
   });
 
   it("a 100 BTC MARKET order claiming a reference price of 0.01 is not granted", async () => {
-    const out = await plane.sign("exec-a", binanceOrder({ type: "MARKET", qty: "100", referencePrice: "0.01" }));
+    const out = await plane.sign(
+      "exec-a",
+      binanceOrder({ type: "MARKET", qty: "100", referencePrice: "0.01" }),
+    );
     expect(reasonOf(out)).toBe("policy:max_notional");
   });
 
@@ -316,12 +335,18 @@ describe("limits that trust the caller", () => {
     const out = await plane.sign("exec-a", binanceOrder({ side: "SELL", qty: "100", price: "0.01" }));
     expect(reasonOf(out)).toBe("policy:max_notional");
     // For a symbol the signer has no reference for, a notional limit cannot be evaluated: refused.
-    const eth = await plane.sign("exec-a", binanceOrder({ symbol: "ETHUSDT", side: "SELL", qty: "100", price: "0.01" }));
+    const eth = await plane.sign(
+      "exec-a",
+      binanceOrder({ symbol: "ETHUSDT", side: "SELL", qty: "100", price: "0.01" }),
+    );
     expect(reasonOf(eth)).toBe("policy:no_reference_price");
   });
 
   it("the caller's claimed reference price is audited, never used", async () => {
-    const out = await plane.sign("exec-a", binanceOrder({ type: "MARKET", qty: "0.5", referencePrice: "0.01" }));
+    const out = await plane.sign(
+      "exec-a",
+      binanceOrder({ type: "MARKET", qty: "0.5", referencePrice: "0.01" }),
+    );
     expect(reasonOf(out)).toBe("granted"); // 0.5 × the signer's 65000 = 32500 ≤ 50000
     const last = JSON.parse(readFileSync(s.audit, "utf8").trim().split("\n").at(-1)!);
     expect(last).toMatchObject({
@@ -365,19 +390,34 @@ describe("no clock", () => {
 
   it("40 orders stamped one hour ahead are not signed within the rate (none is)", async () => {
     const outs: SignOutcome[] = [];
-    for (let i = 0; i < 40; i++) outs.push(await plane.sign("exec-a", binanceOrder({ ts: Date.now() + 3_600_000 })));
+    for (let i = 0; i < 40; i++)
+      outs.push(await plane.sign("exec-a", binanceOrder({ ts: Date.now() + 3_600_000 })));
     expect(outs.filter((o) => o.granted)).toHaveLength(0);
   });
 
   it("a recvWindow above the signer's maximum is not signed", async () => {
-    expect(reasonOf(await plane.sign("exec-a", binanceOrder({ recvWindow: 60_000 })))).toBe("policy:recv_window");
+    expect(reasonOf(await plane.sign("exec-a", binanceOrder({ recvWindow: 60_000 })))).toBe(
+      "policy:recv_window",
+    );
   });
 
   it("an L2 request dated 2100 is not signed; DELETE /cancel-all is no route's action", async () => {
     const y2100 = Date.UTC(2100, 0, 1) / 1000;
-    const read = l2({ route: R.l2Read, action: "open_orders", method: "GET", path: "/data/orders", ts: y2100 });
+    const read = l2({
+      route: R.l2Read,
+      action: "open_orders",
+      method: "GET",
+      path: "/data/orders",
+      ts: y2100,
+    });
     expect(reasonOf(await plane.sign("exec-a", read))).toBe("policy:stale_timestamp");
-    const cancelAll = l2({ route: R.l2Read, action: "open_orders", method: "DELETE", path: "/cancel-all", ts: y2100 });
+    const cancelAll = l2({
+      route: R.l2Read,
+      action: "open_orders",
+      method: "DELETE",
+      path: "/cancel-all",
+      ts: y2100,
+    });
     expect(reasonOf(await plane.sign("exec-a", cancelAll))).toMatch(/^payload_mismatch:(method|path)$/);
   });
 });
@@ -398,7 +438,13 @@ describe("a read that acts", () => {
   });
 
   /** Places a resting LIMIT BUY through the signer and the emulator; returns its client order id. */
-  async function placeResting(plane: SigningPlane, emuUrl: string, apiKey: string, account: string, coid: string) {
+  async function placeResting(
+    plane: SigningPlane,
+    emuUrl: string,
+    apiKey: string,
+    account: string,
+    coid: string,
+  ) {
     const req = binanceOrder({ account, qty: "0.01", price: "30000", clientOrderId: coid });
     const sig = await plane.sign("exec-a", req);
     if (!sig.granted) throw new Error(`order denied: ${sig.reason}`);
@@ -412,10 +458,13 @@ describe("a read that acts", () => {
 
   /** The replay: a read's parameters and signature, sent as a DELETE with `apiKey`. */
   function replayAsDelete(emuUrl: string, apiKey: string, read: SignRequest, signature: string) {
-    return fetch(`${emuUrl}/fapi/v1/order?${(read.payload as { query: string }).query}&signature=${signature}`, {
-      method: "DELETE",
-      headers: { "X-MBX-APIKEY": apiKey },
-    });
+    return fetch(
+      `${emuUrl}/fapi/v1/order?${(read.payload as { query: string }).query}&signature=${signature}`,
+      {
+        method: "DELETE",
+        headers: { "X-MBX-APIKEY": apiKey },
+      },
+    );
   }
 
   it("a query_order signature replayed as DELETE /fapi/v1/order no longer cancels: it is signed with the read-only key", async () => {
@@ -439,13 +488,18 @@ describe("a read that acts", () => {
       const sig = await plane.sign("exec-a", read);
       if (!sig.granted) throw new Error(`read denied: ${sig.reason}`);
       // It is a good read signature: the lookup works with the read-only key…
-      const get = await fetch(`${emu.url}/fapi/v1/order?${(read.payload as { query: string }).query}&signature=${sig.signature}`, {
-        headers: { "X-MBX-APIKEY": readKey },
-      });
+      const get = await fetch(
+        `${emu.url}/fapi/v1/order?${(read.payload as { query: string }).query}&signature=${sig.signature}`,
+        {
+          headers: { "X-MBX-APIKEY": readKey },
+        },
+      );
       expect(get.status).toBe(200);
       // …but replayed as a DELETE it cancels nothing: the read-only key may not trade, the trade key's secret differs.
       const withReadKey = await replayAsDelete(emu.url, readKey, read, sig.signature);
-      expect([withReadKey.status, ((await withReadKey.json()) as { code: number }).code]).toEqual([401, -2015]);
+      expect([withReadKey.status, ((await withReadKey.json()) as { code: number }).code]).toEqual([
+        401, -2015,
+      ]);
       const withTradeKey = await replayAsDelete(emu.url, apiKey, read, sig.signature);
       expect(((await withTradeKey.json()) as { code: number }).code).toBe(-1022);
       expect(emu.state.orders({ clientOrderId: coid })[0]?.status).toBe("NEW");
@@ -465,7 +519,8 @@ describe("a read that acts", () => {
     const plane = remote(s);
     try {
       const outs: string[] = [];
-      for (let i = 0; i < 3; i++) outs.push(reasonOf(await plane.sign("exec-a", queryOrder(`ig-q-${i}`, "acct-2"))));
+      for (let i = 0; i < 3; i++)
+        outs.push(reasonOf(await plane.sign("exec-a", queryOrder(`ig-q-${i}`, "acct-2"))));
       // cancel_rate_per_account_per_s: 2: reads beyond it are refused like cancels would be.
       expect(outs).toEqual(["granted", "granted", "policy:cancel_rate"]);
       // The residual risk, shown rather than hidden: such a signature does cancel when replayed.
@@ -497,7 +552,9 @@ describe("unscoped callers", () => {
     const s = await signerIn("scope");
     const plane = remote(s, "exec-b", TOKEN_B);
     try {
-      expect(reasonOf(await plane.sign("exec-b", binanceOrder({ account: "acct-1" })))).toBe("caller_not_allowed");
+      expect(reasonOf(await plane.sign("exec-b", binanceOrder({ account: "acct-1" })))).toBe(
+        "caller_not_allowed",
+      );
       expect(reasonOf(await plane.sign("exec-b", pmSellL2()))).toBe("caller_not_allowed");
       expect(reasonOf(await plane.sign("exec-b", binanceOrder({ account: "acct-2" })))).toBe("granted");
     } finally {
@@ -535,13 +592,17 @@ describe("an audit an editor can forge", () => {
     const s = await signerIn("forge");
     const plane = remote(s);
     try {
-      for (let i = 0; i < 4; i++) expect(reasonOf(await plane.sign("exec-a", binanceOrder({})))).toBe("granted");
+      for (let i = 0; i < 4; i++)
+        expect(reasonOf(await plane.sign("exec-a", binanceOrder({})))).toBe("granted");
     } finally {
       await plane.close();
       await s.p.stop();
     }
     // The forger edits line 2 and re-chains every later line, as one could with an unkeyed hash chain.
-    const lines = readFileSync(s.audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(s.audit, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     let prev = lines[0].mac as string;
     for (let i = 1; i < lines.length; i++) {
       const { mac: _m, ...rest } = lines[i];
@@ -554,7 +615,16 @@ describe("an audit an editor can forge", () => {
     const verify = await new Promise<{ code: number; stdout: string }>((done) =>
       execFile(
         process.execPath,
-        ["--import", "tsx", join(ROOT, "src/apps/cli/main.ts"), "audit", "verify", s.audit, "--key-env", "IG_AUDIT_KEY"],
+        [
+          "--import",
+          "tsx",
+          join(ROOT, "src/apps/cli/main.ts"),
+          "audit",
+          "verify",
+          s.audit,
+          "--key-env",
+          "IG_AUDIT_KEY",
+        ],
         { cwd: ROOT, env: { PATH: process.env.PATH ?? "", IG_AUDIT_KEY: AUDIT_KEY } },
         (err, stdout) => done({ code: err ? Number(err.code) : 0, stdout }),
       ),
@@ -570,31 +640,38 @@ describe("an audit an editor can forge", () => {
     ["audit", 0o666],
     ["token", 0o644],
     ["key", 0o640],
-  ])("a %s file readable or writable by others (%o) refuses the start, naming it and the mode to set", async (which, mode) => {
-    const d = mkdtempSync(join(dir, `perm-${which}-`));
-    const v = join(d, "vault.json");
-    writeFileSync(v, readFileSync(vaultPath));
-    chmodSync(v, which === "vault" ? mode : 0o600);
-    const files: Record<string, string> = { audit: join(d, "audit.jsonl"), token: join(d, "b.token"), key: join(d, "audit.key") };
-    writeFileSync(files.audit!, "");
-    writeFileSync(files.token!, `${TOKEN_B}\n`);
-    writeFileSync(files.key!, `${AUDIT_KEY}\n`);
-    for (const [name, path] of Object.entries(files)) chmodSync(path, name === which ? mode : 0o600);
-    const base = config();
-    const cfg = config({
-      vault: { path: v, passphrase_env: "IG_PASS" },
-      audit: { path: "audit.jsonl", key_file: "audit.key" },
-      callers: {
-        ...(base.callers as Record<string, unknown>),
-        "exec-b": { token_file: "b.token", accounts: ["acct-2"], intents: ["cex_api_signer"] },
-      },
-    });
-    const p = await spawnSigner({ dir: d, config: cfg, env: ENV });
-    expect(await within(30_000, p.exited, "signer exit")).toBe(78);
-    const named = which === "vault" ? v : files[which]!;
-    expect(p.output()).toContain(`${named} has mode 0${mode.toString(8)}`);
-    expect(p.output()).toContain(`chmod 600 ${named}`);
-  });
+  ])(
+    "a %s file readable or writable by others (%o) refuses the start, naming it and the mode to set",
+    async (which, mode) => {
+      const d = mkdtempSync(join(dir, `perm-${which}-`));
+      const v = join(d, "vault.json");
+      writeFileSync(v, readFileSync(vaultPath));
+      chmodSync(v, which === "vault" ? mode : 0o600);
+      const files: Record<string, string> = {
+        audit: join(d, "audit.jsonl"),
+        token: join(d, "b.token"),
+        key: join(d, "audit.key"),
+      };
+      writeFileSync(files.audit!, "");
+      writeFileSync(files.token!, `${TOKEN_B}\n`);
+      writeFileSync(files.key!, `${AUDIT_KEY}\n`);
+      for (const [name, path] of Object.entries(files)) chmodSync(path, name === which ? mode : 0o600);
+      const base = config();
+      const cfg = config({
+        vault: { path: v, passphrase_env: "IG_PASS" },
+        audit: { path: "audit.jsonl", key_file: "audit.key" },
+        callers: {
+          ...(base.callers as Record<string, unknown>),
+          "exec-b": { token_file: "b.token", accounts: ["acct-2"], intents: ["cex_api_signer"] },
+        },
+      });
+      const p = await spawnSigner({ dir: d, config: cfg, env: ENV });
+      expect(await within(30_000, p.exited, "signer exit")).toBe(78);
+      const named = which === "vault" ? v : files[which]!;
+      expect(p.output()).toContain(`${named} has mode 0${mode.toString(8)}`);
+      expect(p.output()).toContain(`chmod 600 ${named}`);
+    },
+  );
 
   it("readiness probes are audited once per change of outcome, not every probe", async () => {
     const s = await signerIn("probes");
@@ -618,7 +695,10 @@ describe("an audit an editor can forge", () => {
       await s.p.stop();
     }
     expect(outs.filter((o) => o === "granted")).toHaveLength(45);
-    const lines = readFileSync(s.audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(s.audit, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.reason)).toEqual(["ok", "policy:stale_timestamp", "ok"]);
   });
 
@@ -632,7 +712,13 @@ describe("an audit an editor can forge", () => {
       await s.p.stop();
     }
     const line = JSON.parse(readFileSync(s.audit, "utf8").trim().split("\n")[0]!) as Record<string, unknown>;
-    expect(line.target).toMatchObject({ symbol: "BTCUSDT", side: "BUY", qty: "0.02", price: "31000", reference_price: "30500" });
+    expect(line.target).toMatchObject({
+      symbol: "BTCUSDT",
+      side: "BUY",
+      qty: "0.02",
+      price: "31000",
+      reference_price: "30500",
+    });
     expect(line.guard_context).toMatchObject({ plan_id: "plan-attack" });
   });
 });
@@ -673,7 +759,11 @@ describe("exhaustion", () => {
     const c = await rawHello(s.socket, "exec-a", TOKEN_A);
     expect(await c.next()).toEqual({ type: "welcome" });
     const req = binanceOrder({});
-    c.send({ type: "sign", id: 1, request: { ...req, payload: { ...req.payload, ["x".repeat(60_000)]: 1 } } });
+    c.send({
+      type: "sign",
+      id: 1,
+      request: { ...req, payload: { ...req.payload, ["x".repeat(60_000)]: 1 } },
+    });
     const reply = (await c.next()) as { outcome: { reason: string } };
     expect(reply.outcome.reason).toBe("payload_mismatch:payload");
     c.socket.destroy();

@@ -70,14 +70,18 @@ export interface BinanceHarnessOptions {
 export async function openBinanceHarness(opts: BinanceHarnessOptions = {}): Promise<BinanceHarness> {
   const secret = opts.secret ?? `sec-${randomBytes(24).toString("hex")}`;
   const apiKey = newApiKey();
-  const readKey = opts.readOnlyKey === true ? { apiKey: newApiKey(), secret: `ro-${randomBytes(24).toString("hex")}` } : undefined;
+  const readKey =
+    opts.readOnlyKey === true
+      ? { apiKey: newApiKey(), secret: `ro-${randomBytes(24).toString("hex")}` }
+      : undefined;
   const dir = await mkdtemp(join(tmpdir(), "ig-binance-"));
   const scenario: PlaneScenario = {
     callers: [BINANCE_CALLER],
     intents: { cex_api_signer: { routes: BINANCE_ROUTE_ACTIONS } },
     accounts: {
       [BINANCE_ACCOUNT]: {
-        cex_api_signer: readKey === undefined ? "binance-key" : { entry: "binance-key", read_only_entry: "binance-ro" },
+        cex_api_signer:
+          readKey === undefined ? "binance-key" : { entry: "binance-key", read_only_entry: "binance-ro" },
       },
     },
     policy: opts.signerPolicy === undefined ? {} : { cex_api_signer: opts.signerPolicy },
@@ -85,14 +89,18 @@ export async function openBinanceHarness(opts: BinanceHarnessOptions = {}): Prom
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [
       { id: "binance-key", kind: "hmac", secret, encoding: "raw" },
-      ...(readKey === undefined ? [] : [{ id: "binance-ro", kind: "hmac" as const, secret: readKey.secret, encoding: "raw" as const }]),
+      ...(readKey === undefined
+        ? []
+        : [{ id: "binance-ro", kind: "hmac" as const, secret: readKey.secret, encoding: "raw" as const }]),
     ],
   };
   const plane = await setUpLocalPlane(scenario, dir);
   const emulator = await startBinanceEmulator({
     accounts: [
       { name: BINANCE_ACCOUNT, apiKey, secret: opts.emulatorSecret ?? secret },
-      ...(readKey === undefined ? [] : [{ name: BINANCE_ACCOUNT, apiKey: readKey.apiKey, secret: readKey.secret, readOnly: true }]),
+      ...(readKey === undefined
+        ? []
+        : [{ name: BINANCE_ACCOUNT, apiKey: readKey.apiKey, secret: readKey.secret, readOnly: true }]),
     ],
     ...opts.emulator,
   });
@@ -100,7 +108,9 @@ export async function openBinanceHarness(opts: BinanceHarnessOptions = {}): Prom
   const makeVenue = (over: Partial<BinanceVenueOptions> = {}): Venue => {
     const venue = createBinanceVenue({
       baseUrl: emulator.url,
-      accounts: { [BINANCE_ACCOUNT]: readKey === undefined ? { apiKey } : { apiKey, readApiKey: readKey.apiKey } },
+      accounts: {
+        [BINANCE_ACCOUNT]: readKey === undefined ? { apiKey } : { apiKey, readApiKey: readKey.apiKey },
+      },
       plane: plane.plane,
       caller: BINANCE_CALLER,
       timeoutMs: 2000,

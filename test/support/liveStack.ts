@@ -14,8 +14,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINANCE_ROUTE_ACTIONS } from "../../src/adapters/binance/binanceSigning.js";
-import { POLYMARKET_ROUTE_ACTIONS } from "../../src/adapters/polymarket/planeSigning.js";
 import { openBackend } from "../../src/adapters/openBackend.js";
+import { POLYMARKET_ROUTE_ACTIONS } from "../../src/adapters/polymarket/planeSigning.js";
 import type { PlanResult } from "../../src/core/result.js";
 import { type BinanceEmulator, startBinanceEmulator } from "../../src/emulators/binance/binanceEmulator.js";
 import {

@@ -18,7 +18,10 @@ export interface RawSignerClient {
 }
 
 /** Connects to `path`; `read: false` never reads what the signer sends (the socket is paused). */
-export function rawSignerClient(path: string, opts: { readonly read?: boolean } = {}): Promise<RawSignerClient> {
+export function rawSignerClient(
+  path: string,
+  opts: { readonly read?: boolean } = {},
+): Promise<RawSignerClient> {
   return new Promise((resolveClient, reject) => {
     const socket = createConnection(path);
     const decoder = new FrameDecoder(MAX_FRAME_BYTES);

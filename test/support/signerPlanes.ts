@@ -59,7 +59,9 @@ export interface PlaneScenario {
     Record<string, { readonly accounts: readonly string[]; readonly intents: readonly Intent[] }>
   >;
   /** Route → its one action, per intent. */
-  readonly intents: Readonly<Partial<Record<Intent, { readonly routes: Readonly<Record<string, ScenarioRoute>> }>>>;
+  readonly intents: Readonly<
+    Partial<Record<Intent, { readonly routes: Readonly<Record<string, ScenarioRoute>> }>>
+  >;
   readonly accounts: Readonly<Record<string, Readonly<Partial<Record<Intent, ScenarioEntry>>>>>;
   readonly policy: Readonly<Partial<Record<Intent, SignerPolicyConfig>>>;
   /** The signer's own reference prices (static, by venue and symbol or token id). */
@@ -151,7 +153,9 @@ export function signerConfigFor(
     ),
     intents: scenario.intents,
     accounts: scenario.accounts,
-    ...(scenario.referencePrices === undefined ? {} : { reference_prices: { prices: scenario.referencePrices } }),
+    ...(scenario.referencePrices === undefined
+      ? {}
+      : { reference_prices: { prices: scenario.referencePrices } }),
     ...(scenario.clock === undefined ? {} : { clock: scenario.clock }),
     policy: scenario.policy,
   };

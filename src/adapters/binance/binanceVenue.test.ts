@@ -405,7 +405,9 @@ describe("binance adapter: signing, positions, readiness", () => {
     expect((await venue.readiness()).ready).toBe(true);
     // Every request was accepted: the reads' signatures are the read-only key's, under its own API key
     // (with the trade key they would fail -1022). Readiness used the credentials the send just verified.
-    const answered = emulator.requests().filter((r) => r.endpoint !== "time" && r.endpoint !== "exchangeInfo");
+    const answered = emulator
+      .requests()
+      .filter((r) => r.endpoint !== "time" && r.endpoint !== "exchangeInfo");
     expect(answered.map((r) => [r.endpoint, r.status])).toEqual([
       ["order", 200],
       ["queryOrder", 200],

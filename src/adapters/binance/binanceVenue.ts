@@ -163,7 +163,8 @@ class BinanceVenue implements Venue {
       },
     });
     this.#credentialsTtlMs = opts.credentialsTtlMs ?? 60_000;
-    const secret = (k: string | SecretBytes) => (typeof k === "string" ? new SecretBytes(Buffer.from(k, "utf8")) : k);
+    const secret = (k: string | SecretBytes) =>
+      typeof k === "string" ? new SecretBytes(Buffer.from(k, "utf8")) : k;
     for (const [account, a] of Object.entries(opts.accounts)) {
       this.#keys.set(account, secret(a.apiKey));
       if (a.readApiKey !== undefined) this.#readKeys.set(account, secret(a.readApiKey));

@@ -122,7 +122,13 @@ export async function l2Headers(
     account: account.id,
     intent: "clob_api_signer",
     route: ctx.routes[L2_ROUTE_OF[request.action]],
-    target: { venue: "polymarket", method: request.method, path: request.path, ...target, action: request.action },
+    target: {
+      venue: "polymarket",
+      method: request.method,
+      path: request.path,
+      ...target,
+      action: request.action,
+    },
     guard_context: guard,
     payload: {
       kind: "hmac-clob-l2",

@@ -26,8 +26,8 @@ import { type ClobOrderType, checkOrder } from "./orderRules.js";
 import {
   type L2Action,
   l2Headers,
-  POLYMARKET_ROUTES,
   type PlaneContext,
+  POLYMARKET_ROUTES,
   type PolymarketRoutes,
 } from "./planeSigning.js";
 import { PolymarketPrepared, placedState } from "./preparedOrder.js";

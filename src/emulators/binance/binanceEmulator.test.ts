@@ -235,14 +235,22 @@ describe("authentication and timing, as Binance checks them", () => {
     const read = signed("symbol=BTCUSDT&origClientOrderId=x", { secret: RO_SECRET });
     expect((await raw(e, { path: "/fapi/v1/order", query: read, apiKey: RO_KEY })).body.code).toBe(-2013);
     expect(
-      (await raw(e, { path: "/fapi/v2/positionRisk", query: signed("", { secret: RO_SECRET }), apiKey: RO_KEY })).status,
+      (
+        await raw(e, {
+          path: "/fapi/v2/positionRisk",
+          query: signed("", { secret: RO_SECRET }),
+          apiKey: RO_KEY,
+        })
+      ).status,
     ).toBe(200);
     for (const method of ["DELETE", "POST"]) {
       const r = await raw(e, { method, path: "/fapi/v1/order", query: read, apiKey: RO_KEY });
       expect([r.status, r.body.code]).toEqual([401, -2015]);
     }
     const order = signed("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01", { secret: RO_SECRET });
-    expect((await raw(e, { method: "POST", path: "/fapi/v1/order", body: order, apiKey: RO_KEY })).body.code).toBe(-2015);
+    expect(
+      (await raw(e, { method: "POST", path: "/fapi/v1/order", body: order, apiKey: RO_KEY })).body.code,
+    ).toBe(-2015);
     expect(e.state.orders()).toHaveLength(0);
   });
 

@@ -34,7 +34,10 @@ export async function lockAuditLog(auditPath: string): Promise<AuditLock> {
     await fh.close();
     await chmod(path, 0o600);
   } catch (err) {
-    throw new AuditLockError(`audit log ${auditPath}: cannot create its lock file ${path} (${codeOf(err)})`, false);
+    throw new AuditLockError(
+      `audit log ${auditPath}: cannot create its lock file ${path} (${codeOf(err)})`,
+      false,
+    );
   }
   const { default: Database } = await import("better-sqlite3");
   let db: InstanceType<typeof Database> | undefined;

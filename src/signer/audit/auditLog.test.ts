@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLogError, openAuditLog } from "./auditLog.js";
-import { AUDIT_FIELDS, type AuditEntry, type AuditRecord, auditMac, canonicalAuditText, GENESIS_MAC } from "./auditRecord.js";
+import {
+  AUDIT_FIELDS,
+  type AuditEntry,
+  type AuditRecord,
+  auditMac,
+  canonicalAuditText,
+  GENESIS_MAC,
+} from "./auditRecord.js";
 import { verifyAuditFile } from "./verifyAudit.js";
 
 const KEY = randomBytes(32);
@@ -100,17 +107,20 @@ describe("audit log writer", () => {
     await second.close();
   });
 
-  it.each([0o644, 0o640, 0o606, 0o660])("refuses a log file with mode %o, naming it and the mode to set", async (mode) => {
-    const path = fresh();
-    const log = await open(path);
-    await log.append(entry(0));
-    await log.close();
-    await chmod(path, mode);
-    const err = await open(path).catch((e: unknown) => e);
-    expect((err as AuditLogError).code).toBe("permissions");
-    expect((err as Error).message).toContain(path);
-    expect((err as Error).message).toContain(`chmod 600 ${path}`);
-  });
+  it.each([0o644, 0o640, 0o606, 0o660])(
+    "refuses a log file with mode %o, naming it and the mode to set",
+    async (mode) => {
+      const path = fresh();
+      const log = await open(path);
+      await log.append(entry(0));
+      await log.close();
+      await chmod(path, mode);
+      const err = await open(path).catch((e: unknown) => e);
+      expect((err as AuditLogError).code).toBe("permissions");
+      expect((err as Error).message).toContain(path);
+      expect((err as Error).message).toContain(`chmod 600 ${path}`);
+    },
+  );
 
   it.each([
     ["a torn last line", '{"v":2', "corrupt_tail", undefined],
@@ -120,7 +130,10 @@ describe("audit log writer", () => {
     ["a file written under another key", "OTHER_KEY", "corrupt", 1],
   ] as const)("refuses to start on %s", async (_what, tamper, code, line) => {
     const path = fresh();
-    const log = await openAuditLog(path, { key: tamper === "OTHER_KEY" ? randomBytes(32) : KEY, sync: "never" });
+    const log = await openAuditLog(path, {
+      key: tamper === "OTHER_KEY" ? randomBytes(32) : KEY,
+      sync: "never",
+    });
     await log.append(entry(0));
     await log.append(entry(1));
     await log.close();

@@ -106,7 +106,10 @@ export async function openAuditLog(path: string, opts: AuditLogOptions): Promise
   try {
     lock = await lockAuditLog(path);
   } catch (err) {
-    throw new AuditLogError(err instanceof AuditLockError && err.held ? "locked" : "unreadable", (err as Error).message);
+    throw new AuditLogError(
+      err instanceof AuditLockError && err.held ? "locked" : "unreadable",
+      (err as Error).message,
+    );
   }
   let fh: FileHandle | undefined;
   try {
@@ -160,7 +163,10 @@ async function verifyExisting(
     const { bytesRead } = await fh.read(chunk, 0, chunk.length, position);
     if (bytesRead === 0) break;
     position += bytesRead;
-    let buf = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+    let buf =
+      carry.length === 0
+        ? chunk.subarray(0, bytesRead)
+        : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
     let nl = buf.indexOf(0x0a);
     while (nl >= 0) {
       let line: string | undefined;
@@ -184,7 +190,10 @@ async function verifyExisting(
     carry = Buffer.from(buf);
   }
   if (carry.length > 0) {
-    throw new AuditLogError("corrupt_tail", `audit log ${path}: the last line is torn (no final line break); ${hint}`);
+    throw new AuditLogError(
+      "corrupt_tail",
+      `audit log ${path}: the last line is torn (no final line break); ${hint}`,
+    );
   }
   return last === undefined ? { seq: 0, mac: GENESIS_MAC } : { seq: last.seq, mac: last.mac };
 }

@@ -1,5 +1,11 @@
 import { createReadStream } from "node:fs";
-import { type AuditProblem, type AuditRecord, GENESIS_MAC, macMatches, parseAuditLine } from "./auditRecord.js";
+import {
+  type AuditProblem,
+  type AuditRecord,
+  GENESIS_MAC,
+  macMatches,
+  parseAuditLine,
+} from "./auditRecord.js";
 
 /** The result of checking an audit log: every line good, or the first bad line (1-based) and why. */
 export type AuditVerifyResult =

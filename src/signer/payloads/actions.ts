@@ -23,7 +23,11 @@ export interface ActionSpec {
   readonly http?: { readonly method: "GET" | "POST" | "DELETE"; readonly path: string };
 }
 
-const read = (http?: ActionSpec["http"]): ActionSpec => ({ read: true, replayable: http === undefined, ...opt(http) });
+const read = (http?: ActionSpec["http"]): ActionSpec => ({
+  read: true,
+  replayable: http === undefined,
+  ...opt(http),
+});
 const acts = (http?: ActionSpec["http"]): ActionSpec => ({ read: false, replayable: false, ...opt(http) });
 const opt = (http: ActionSpec["http"]) => (http === undefined ? {} : { http });
 

@@ -228,7 +228,10 @@ function bindQueryOrder(params: Params, target: Target): BindOutcome {
   const clientOrderId = readTargetString(target, "client_order_id");
   if (!clientOrderId.ok || clientOrderId.value === undefined) return mismatch("client_order_id");
   if (params.get("origClientOrderId") !== clientOrderId.value) return mismatch("client_order_id");
-  return { ok: true, effect: { venue: VENUE, action: "query_order", symbol: symbol.value, replayableRead: true } };
+  return {
+    ok: true,
+    effect: { venue: VENUE, action: "query_order", symbol: symbol.value, replayableRead: true },
+  };
 }
 
 function bindPositionRisk(params: Params, target: Target): BindOutcome {

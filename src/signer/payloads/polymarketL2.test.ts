@@ -243,7 +243,9 @@ describe("hmac-clob-l2 bind: other requests", () => {
 
   it("binds method and path to the target when it names them", () => {
     const read = payload({ method: "GET", path: "/data/orders", body: "" });
-    expect(field(bindPolymarketL2(read, { action: "open_orders", method: "GET", path: "/data/orders" }))).toBe("ok");
+    expect(
+      field(bindPolymarketL2(read, { action: "open_orders", method: "GET", path: "/data/orders" })),
+    ).toBe("ok");
     expect(field(bindPolymarketL2(read, { action: "open_orders", method: "DELETE" }))).toBe("method");
     expect(field(bindPolymarketL2(read, { action: "open_orders", path: "/orders" }))).toBe("path");
   });

@@ -187,7 +187,11 @@ describe("eip712-order: signatures equal clob-client-v2's", () => {
           action: "order",
           symbol: TOKEN,
           // Shares, the price per share (rounded up) and the most a share is worth: the signer's notional inputs.
-          order: { qty: shares * 10n ** 12n, price: (usdc * 10n ** 18n + shares - 1n) / shares, unitCap: 10n ** 18n },
+          order: {
+            qty: shares * 10n ** 12n,
+            price: (usdc * 10n ** 18n + shares - 1n) / shares,
+            unitCap: 10n ** 18n,
+          },
           replayableRead: false,
         },
       });

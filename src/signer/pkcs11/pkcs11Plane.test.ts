@@ -369,7 +369,10 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
     const first = await wrong.sign("executor-1", binanceReq());
     now += 60_000;
     const later = BINANCE_QUERY.replace(/timestamp=\d+/, `timestamp=${now}`);
-    const second = await wrong.sign("executor-1", binanceReq({ payload: { kind: "hmac-query", query: later } }));
+    const second = await wrong.sign(
+      "executor-1",
+      binanceReq({ payload: { kind: "hmac-query", query: later } }),
+    );
     expect([reason(first), reason(second)]).toEqual(["signer_unavailable", "signer_unavailable"]);
     const err = await wrong.connect().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "bad_pin", ckr: "CKR_PIN_INCORRECT" });

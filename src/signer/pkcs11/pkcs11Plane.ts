@@ -8,10 +8,10 @@ import {
 import type { AuditSink } from "../audit/auditLog.js";
 import type { Authorized } from "../authorize.js";
 import type { PayloadHandlers } from "../intents.js";
-import { SignerEngine, type SignerEngineOptions } from "../signerEngine.js";
 import { PayloadKeyMismatch, type SignatureOut } from "../payloadKind.js";
 import { toRsvHex } from "../payloads/eip712/ethKey.js";
 import type { SignerConfig } from "../signerConfig.js";
+import { SignerEngine, type SignerEngineOptions } from "../signerEngine.js";
 import { encodeMac } from "../signInput.js";
 import { Pkcs11Token, Pkcs11TokenError, type Pkcs11TokenOptions } from "./pkcs11Token.js";
 import { canSignInToken, tokenSigningInput } from "./tokenSigning.js";

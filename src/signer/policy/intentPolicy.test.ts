@@ -18,7 +18,8 @@ import { RollingWindow } from "./rollingWindow.js";
 const d = (s: string): Decimal => parseDecimal(s)!;
 const NOW = 1_700_000_000_000;
 const prices = (table: Record<string, string>): ReferencePriceSource => ({
-  reference: (venue, symbol) => (table[`${venue}:${symbol}`] === undefined ? undefined : d(table[`${venue}:${symbol}`]!)),
+  reference: (venue, symbol) =>
+    table[`${venue}:${symbol}`] === undefined ? undefined : d(table[`${venue}:${symbol}`]!),
 });
 const facts = (table: Record<string, string> = { "binance-usdm:BTCUSDT": "65000" }): PolicyFacts => ({
   nowMs: NOW,
@@ -36,7 +37,13 @@ const policy: IntentPolicy = {
 };
 const none = policyOf(new Map(), "cex_api_signer");
 
-function order(o: { qty: string; price?: string; symbol?: string; cap?: string; venue?: string }): PayloadEffect {
+function order(o: {
+  qty: string;
+  price?: string;
+  symbol?: string;
+  cap?: string;
+  venue?: string;
+}): PayloadEffect {
   return {
     venue: o.venue ?? "binance-usdm",
     action: "order",
@@ -55,9 +62,17 @@ describe("the signer's own notional (signing-plane-v1 §3a)", () => {
   it.each([
     ["a MARKET order: qty × the signer's reference", { qty: "0.01" }, "650"],
     ["a LIMIT BUY above the reference: its own price", { qty: "0.01", price: "70000" }, "700"],
-    ["a LIMIT SELL far below the reference: the reference (the value given away)", { qty: "0.01", price: "0.01" }, "650"],
+    [
+      "a LIMIT SELL far below the reference: the reference (the value given away)",
+      { qty: "0.01", price: "0.01" },
+      "650",
+    ],
   ])("%s", (_what, o, notional) => {
-    expect(checkStatelessPolicy(none, order(o), facts())).toMatchObject({ ok: true, notional: d(notional), reference: d("65000") });
+    expect(checkStatelessPolicy(none, order(o), facts())).toMatchObject({
+      ok: true,
+      notional: d(notional),
+      reference: d("65000"),
+    });
   });
 
   it("a Polymarket share's cap (1 USDC) stands in for a missing reference; a fresh one is used when the signer has it", () => {
@@ -103,7 +118,11 @@ describe("stateless signer limits", () => {
 
   it("symbols after the notional: a listed reference for an unlisted symbol → symbols", () => {
     const p = { ...policy, maxNotional: d("1000") };
-    const out = checkStatelessPolicy(p, order({ qty: "1", symbol: "ETHUSDT" }), facts({ "binance-usdm:ETHUSDT": "3" }));
+    const out = checkStatelessPolicy(
+      p,
+      order({ qty: "1", symbol: "ETHUSDT" }),
+      facts({ "binance-usdm:ETHUSDT": "3" }),
+    );
     expect(out).toEqual({ ok: false, reason: "policy:symbols" });
   });
 
@@ -157,7 +176,10 @@ describe("stateless signer limits", () => {
         cex_api_signer: {
           max_notional: "0.5",
           symbols: ["X"],
-          windows: [{ window: "1m", max_orders: 3 }, { window: "24h", max_notional: "10" }],
+          windows: [
+            { window: "1m", max_orders: 3 },
+            { window: "24h", max_notional: "10" },
+          ],
         },
       },
     });
@@ -174,7 +196,13 @@ describe("stateless signer limits", () => {
 });
 
 describe("ledger: rates and rolling windows", () => {
-  const claimFor = (p: IntentPolicy, account: string, effect: PayloadEffect, cancelCapable = false, notional?: string) =>
+  const claimFor = (
+    p: IntentPolicy,
+    account: string,
+    effect: PayloadEffect,
+    cancelCapable = false,
+    notional?: string,
+  ) =>
     ledgerClaim(p, {
       intent: "cex_api_signer",
       account,
@@ -186,7 +214,11 @@ describe("ledger: rates and rolling windows", () => {
   it("orders claim the order rate; cancel-capable reads the cancel rate; plain reads nothing", () => {
     const l = new PolicyLedger();
     const o = claimFor(policy, "a1", order({ qty: "0.01" }))!;
-    expect([l.tryClaim(o, 0), l.tryClaim(o, 10), l.tryClaim(o, 20)]).toEqual([undefined, undefined, "policy:rate"]);
+    expect([l.tryClaim(o, 0), l.tryClaim(o, 10), l.tryClaim(o, 20)]).toEqual([
+      undefined,
+      undefined,
+      "policy:rate",
+    ]);
     const read: PayloadEffect = { venue: "binance-usdm", action: "query_order", replayableRead: true };
     const c = claimFor(policy, "a1", read, true)!;
     expect([l.tryClaim(c, 0), l.tryClaim(c, 10)]).toEqual([undefined, "policy:cancel_rate"]);
@@ -211,7 +243,10 @@ describe("ledger: rates and rolling windows", () => {
   });
 
   it("restore counts audit-log orders into the windows (a restart keeps them)", () => {
-    const p: IntentPolicy = { ...policy, windows: [{ label: "1h", ms: 3_600_000, maxNotional: undefined, maxOrders: 2 }] };
+    const p: IntentPolicy = {
+      ...policy,
+      windows: [{ label: "1h", ms: 3_600_000, maxNotional: undefined, maxOrders: 2 }],
+    };
     const l = new PolicyLedger();
     l.restore("cex_api_signer\na1", p.windows, NOW - 60_000, d("1"));
     l.restore("cex_api_signer\na1", p.windows, NOW - 30_000, d("1"));
@@ -263,9 +298,23 @@ describe("rate limiter", () => {
 
   it("no claim for queries or without a limit", () => {
     const read: PayloadEffect = { venue: "binance-usdm", action: "position_risk", replayableRead: false };
-    expect(ledgerClaim(policy, { intent: "cex_api_signer", account: "a", effect: read, cancelCapable: false, notional: undefined })).toBeUndefined();
     expect(
-      ledgerClaim(none, { intent: "cex_api_signer", account: "a", effect: order({ qty: "1" }), cancelCapable: false, notional: undefined }),
+      ledgerClaim(policy, {
+        intent: "cex_api_signer",
+        account: "a",
+        effect: read,
+        cancelCapable: false,
+        notional: undefined,
+      }),
+    ).toBeUndefined();
+    expect(
+      ledgerClaim(none, {
+        intent: "cex_api_signer",
+        account: "a",
+        effect: order({ qty: "1" }),
+        cancelCapable: false,
+        notional: undefined,
+      }),
     ).toBeUndefined();
   });
 

@@ -141,11 +141,16 @@ export function checkStatelessPolicy(
   if (order === undefined) return { ok: true, notional: undefined, reference: undefined };
 
   const own =
-    effect.symbol === undefined ? undefined : facts.prices.reference(effect.venue, effect.symbol, facts.nowMs);
+    effect.symbol === undefined
+      ? undefined
+      : facts.prices.reference(effect.venue, effect.symbol, facts.nowMs);
   const reference = own ?? order.unitCap;
   let notional: Decimal | undefined;
   if (reference !== undefined) {
-    notional = mulDecimalCeil(order.qty, order.price === undefined ? reference : maxDecimal(order.price, reference));
+    notional = mulDecimalCeil(
+      order.qty,
+      order.price === undefined ? reference : maxDecimal(order.price, reference),
+    );
   }
   if (policy.needsNotional && notional === undefined) return deny("policy:no_reference_price");
   if (policy.maxNotional !== undefined && notional !== undefined && notional > policy.maxNotional) {

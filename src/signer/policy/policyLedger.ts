@@ -17,7 +17,11 @@ export interface LedgerClaim {
 }
 
 /** A stateful policy denial, in the order they are checked. */
-export type LedgerReason = "policy:rate" | "policy:cancel_rate" | "policy:window_notional" | "policy:window_orders";
+export type LedgerReason =
+  | "policy:rate"
+  | "policy:cancel_rate"
+  | "policy:window_notional"
+  | "policy:window_orders";
 
 /**
  * The signer's stateful limits (signing-plane-v1 §3a): orders and cancels
@@ -40,7 +44,8 @@ export class PolicyLedger {
 
   /** Checks and records `claim` at `nowMs`; the first limit it would break, or `undefined` (recorded). */
   tryClaim(claim: LedgerClaim, nowMs: number): LedgerReason | undefined {
-    const rate: RateClaim | undefined = claim.rate === undefined ? undefined : { key: claim.key, limit: claim.rate };
+    const rate: RateClaim | undefined =
+      claim.rate === undefined ? undefined : { key: claim.key, limit: claim.rate };
     const cancel: RateClaim | undefined =
       claim.cancelRate === undefined ? undefined : { key: claim.key, limit: claim.cancelRate };
     if (rate !== undefined && !this.#orders.check(rate, nowMs)) return "policy:rate";
@@ -64,7 +69,12 @@ export class PolicyLedger {
   }
 
   /** Counts an order granted at `atMs` (a line of the audit log, at start) in `windows`. */
-  restore(key: string, windows: readonly CompiledWindow[], atMs: number, notional: Decimal | undefined): void {
+  restore(
+    key: string,
+    windows: readonly CompiledWindow[],
+    atMs: number,
+    notional: Decimal | undefined,
+  ): void {
     for (const w of windows) this.#window(key, w).add(atMs, notional);
   }
 

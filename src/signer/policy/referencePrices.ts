@@ -57,7 +57,8 @@ export class ReferencePrices implements ReferencePriceSource {
       const m = new Map<string, Decimal>();
       for (const [symbol, text] of Object.entries(prices ?? {})) {
         const price = parseDecimal(text);
-        if (price === undefined) throw new TypeError(`reference_prices.prices.${venue}.${symbol}: not a decimal`);
+        if (price === undefined)
+          throw new TypeError(`reference_prices.prices.${venue}.${symbol}: not a decimal`);
         m.set(symbol, price);
       }
       table.set(venue, m);
@@ -90,7 +91,11 @@ export class ReferencePrices implements ReferencePriceSource {
 
   reference(venue: string, symbol: string, nowMs: number): Decimal | undefined {
     const fromFile = this.#filePrices.get(venue)?.get(symbol);
-    if (fromFile !== undefined && nowMs - fromFile.asOfMs <= this.#maxAgeMs && fromFile.asOfMs - nowMs <= this.#maxAgeMs) {
+    if (
+      fromFile !== undefined &&
+      nowMs - fromFile.asOfMs <= this.#maxAgeMs &&
+      fromFile.asOfMs - nowMs <= this.#maxAgeMs
+    ) {
       return fromFile.price;
     }
     return this.#static.get(venue)?.get(symbol);
@@ -156,7 +161,8 @@ async function readPriceFile(
     }
     const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
     if (stamp === seen) return undefined;
-    if (st.size > MAX_FILE_BYTES) throw new ReferencePriceFileError(`reference price file ${path}: larger than 4 MiB`);
+    if (st.size > MAX_FILE_BYTES)
+      throw new ReferencePriceFileError(`reference price file ${path}: larger than 4 MiB`);
     const text = await fh.readFile("utf8");
     return { table: parsePriceFile(text, path), stamp };
   } finally {
@@ -176,7 +182,8 @@ export function parsePriceFile(text: string, path: string): Table<FilePrice> {
   if (!isObject(doc)) throw bad("not a JSON object of venues");
   const table = new Map<string, Map<string, FilePrice>>();
   for (const [venue, prices] of Object.entries(doc)) {
-    if (venue !== "binance-usdm" && venue !== "polymarket") throw bad(`unknown venue "${venue.slice(0, 32)}"`);
+    if (venue !== "binance-usdm" && venue !== "polymarket")
+      throw bad(`unknown venue "${venue.slice(0, 32)}"`);
     if (!isObject(prices)) throw bad(`${venue}: not an object of symbols`);
     const m = new Map<string, FilePrice>();
     for (const [symbol, entry] of Object.entries(prices)) {
@@ -184,7 +191,8 @@ export function parsePriceFile(text: string, path: string): Table<FilePrice> {
       if (!isObject(entry)) throw bad(`${where}: not { "price", "as_of_ms" }`);
       const price = typeof entry.price === "string" ? parseDecimal(entry.price) : undefined;
       if (price === undefined || price <= 0n) throw bad(`${where}.price: not a positive decimal string`);
-      if (venue === "polymarket" && price > POLYMARKET_MAX) throw bad(`${where}.price: a share is worth at most 1`);
+      if (venue === "polymarket" && price > POLYMARKET_MAX)
+        throw bad(`${where}.price: a share is worth at most 1`);
       const asOf = entry.as_of_ms;
       if (typeof asOf !== "number" || !Number.isSafeInteger(asOf) || asOf <= 0)
         throw bad(`${where}.as_of_ms: not a time in milliseconds`);

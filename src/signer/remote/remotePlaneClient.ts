@@ -3,7 +3,6 @@ import { inspect } from "node:util";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import type { SigningPlane, SignOutcome, SignRequest } from "../../ports/signingPlane.js";
 import { errorFields, type RemoteLogger, SILENT_LOGGER } from "./logger.js";
-import { ownUid, socketProblem } from "./socketCheck.js";
 import {
   bodyOf,
   encodeFrame,
@@ -16,6 +15,7 @@ import {
   toSignOutcome,
   unavailable,
 } from "./protocol.js";
+import { ownUid, socketProblem } from "./socketCheck.js";
 
 /** Options of {@link createRemotePlane}. */
 export interface RemotePlaneOptions {
@@ -179,7 +179,13 @@ class RemotePlane implements SigningPlane {
       const problem = await socketProblem(this.#socketPath, this.#socketOwnerUid);
       if (problem !== undefined) throw new SocketCheckError(problem);
     }
-    return ClientConnection.open(this.#socketPath, this.#caller, this.#token, this.#timeoutMs, this.#idleCloseMs);
+    return ClientConnection.open(
+      this.#socketPath,
+      this.#caller,
+      this.#token,
+      this.#timeoutMs,
+      this.#idleCloseMs,
+    );
   }
 
   toJSON(): Record<string, unknown> {

@@ -138,7 +138,10 @@ export class ServerConnection {
       this.#frameTimer = undefined;
     } else {
       this.#frameTimer ??= setTimeout(() => {
-        this.#deps.logger.warn({ caller: this.#caller }, "signer connection closed: a frame did not complete in time");
+        this.#deps.logger.warn(
+          { caller: this.#caller },
+          "signer connection closed: a frame did not complete in time",
+        );
         this.#destroy();
       }, this.#deps.limits.frameTimeoutMs);
     }

@@ -45,7 +45,9 @@ async function setUp(): Promise<string> {
       vault: { path: "vault.json", passphrase_env: "IG_TEST_VAULT_PASS" },
       audit: { path: "audit.jsonl", key_env: "IG_TEST_AUDIT_KEY" },
       socket: { path: "signer.sock" },
-      callers: { "exec-a": { token_env: "IG_TEST_EXEC_A_TOKEN", accounts: ["acct-1"], intents: ["cex_api_signer"] } },
+      callers: {
+        "exec-a": { token_env: "IG_TEST_EXEC_A_TOKEN", accounts: ["acct-1"], intents: ["cex_api_signer"] },
+      },
       intents: { cex_api_signer: { routes: { [ROUTE]: "position_risk" } } },
       accounts: { "acct-1": { cex_api_signer: "binance-acct-1" } },
     }),
@@ -143,12 +145,17 @@ describe("intentgate signer --config F", () => {
     const config = await setUp();
     const short = startSigner(config, { ...ENV, IG_TEST_EXEC_A_TOKEN: "abcde" });
     expect(await short.exited).toBe(78);
-    expect(short.out()).toMatch(/callers\.exec-a\.token_env: the token is 5 characters long; it needs at least 32 random bytes/);
-    const noKey = startSigner(config, { IG_TEST_VAULT_PASS: CANARY_PASS, IG_TEST_EXEC_A_TOKEN: CANARY_TOKEN });
+    expect(short.out()).toMatch(
+      /callers\.exec-a\.token_env: the token is 5 characters long; it needs at least 32 random bytes/,
+    );
+    const noKey = startSigner(config, {
+      IG_TEST_VAULT_PASS: CANARY_PASS,
+      IG_TEST_EXEC_A_TOKEN: CANARY_TOKEN,
+    });
     expect(await noKey.exited).toBe(78);
     expect(noKey.out()).toContain("audit.key_env");
     for (const text of [short.out(), noKey.out()]) {
-      expect(text).not.toContain("abcde\"");
+      expect(text).not.toContain('abcde"');
       expect(text).not.toContain(CANARY_TOKEN);
     }
   });

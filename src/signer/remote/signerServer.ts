@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, lstat, unlink } from "node:fs/promises";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, type Server } from "node:net";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import { secretStrengthProblem } from "../secretStrength.js";
@@ -286,4 +286,3 @@ class TokenChecker {
     return same && expected !== undefined;
   }
 }
-

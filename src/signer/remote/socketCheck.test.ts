@@ -56,12 +56,15 @@ describe("the client's socket check (signing-plane-v1 §5)", () => {
     expect(await socketProblem(join(d, "missing.sock"), UID)).toMatch(/ENOENT/);
   });
 
-  it.each([0o777, 0o1777, 0o770])("refuses a socket in a folder with mode %o (group/others may write, sticky or not)", async (mode) => {
-    const d = mkdtempSync(join(dir, "folder-"));
-    const path = await socketAt(join(d, "s.sock"));
-    chmodSync(d, mode);
-    expect(await socketProblem(path, UID)).toMatch(/its folder .* writable by group or others/);
-  });
+  it.each([0o777, 0o1777, 0o770])(
+    "refuses a socket in a folder with mode %o (group/others may write, sticky or not)",
+    async (mode) => {
+      const d = mkdtempSync(join(dir, "folder-"));
+      const path = await socketAt(join(d, "s.sock"));
+      chmodSync(d, mode);
+      expect(await socketProblem(path, UID)).toMatch(/its folder .* writable by group or others/);
+    },
+  );
 
   it("refuses a folder owned by another uid, and a folder under one others may write", async () => {
     const d = mkdtempSync(join(dir, "theirs-"));

@@ -34,7 +34,8 @@ export async function socketProblem(path: string, expectedUid: number): Promise<
     return `${path} cannot be inspected (${(err as NodeJS.ErrnoException).code ?? "error"})`;
   }
   if (!st.isSocket()) return `${path} is not a socket`;
-  if (st.uid !== expectedUid) return `${path} is owned by uid ${st.uid}, not ${expectedUid} (the expected signer uid)`;
+  if (st.uid !== expectedUid)
+    return `${path} is owned by uid ${st.uid}, not ${expectedUid} (the expected signer uid)`;
   if ((st.mode & 0o077) !== 0) return `${path} has mode 0${(st.mode & 0o777).toString(8)}, not 0600`;
 
   const parent = dirname(path);

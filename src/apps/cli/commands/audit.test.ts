@@ -106,7 +106,8 @@ describe("intentgate audit verify", () => {
     ],
     [
       "edited and re-chained",
-      (ls: string[]) => rechainWithoutKey(ls.map((l, i) => (i === 1 ? l.replace('"granted"', '"denied"') : l))),
+      (ls: string[]) =>
+        rechainWithoutKey(ls.map((l, i) => (i === 1 ? l.replace('"granted"', '"denied"') : l))),
       "bad line 1: mac",
     ],
     ["deleted", (ls: string[]) => ls.filter((_, i) => i !== 1), "bad line 2: seq"],
@@ -139,7 +140,11 @@ describe("intentgate audit verify", () => {
       execFile(
         process.execPath,
         ["--import", "tsx", MAIN, ...verify(path)],
-        { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...ENV }, timeout: 30_000 },
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...ENV },
+          timeout: 30_000,
+        },
         (err, stdout) => resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }),
       );
     });

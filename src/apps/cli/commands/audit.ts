@@ -21,7 +21,10 @@ export function addAuditCommands(program: Command, io: CliIo, setExitCode: (code
         import("../../../signer/audit/verifyAudit.js"),
       ]);
       if ((opts.keyEnv === undefined) === (opts.keyFile === undefined)) {
-        throw new CliError("audit verify needs the audit key: give exactly one of --key-env and --key-file", EXIT.USAGE);
+        throw new CliError(
+          "audit verify needs the audit key: give exactly one of --key-env and --key-file",
+          EXIT.USAGE,
+        );
       }
       const key = await loadSignerSecret(
         { key_env: opts.keyEnv, key_file: opts.keyFile },

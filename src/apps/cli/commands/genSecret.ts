@@ -19,7 +19,10 @@ export interface GenSecretOptions {
 export async function genSecretCommand(io: CliIo, opts: GenSecretOptions): Promise<void> {
   const secret = randomBytes(32).toString("base64url");
   const name = opts.what === "token" ? (opts.caller ?? "executor-1") : "audit";
-  const envName = opts.what === "token" ? `IG_SIGNER_TOKEN_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}` : "IG_AUDIT_KEY";
+  const envName =
+    opts.what === "token"
+      ? `IG_SIGNER_TOKEN_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`
+      : "IG_AUDIT_KEY";
   if (opts.out !== undefined) {
     try {
       const fh = await open(opts.out, "wx", 0o600);
@@ -30,20 +33,36 @@ export async function genSecretCommand(io: CliIo, opts: GenSecretOptions): Promi
       }
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "error";
-      throw new CliError(`cannot create ${opts.out} (${code}; an existing file is never overwritten)`, EXIT.FAILURE);
+      throw new CliError(
+        `cannot create ${opts.out} (${code}; an existing file is never overwritten)`,
+        EXIT.FAILURE,
+      );
     }
   } else {
     await writeLine(io.stdout, secret);
   }
-  const ref = opts.out === undefined ? { [`${opts.what}_env`]: envName } : { [`${opts.what}_file`]: opts.out };
+  const ref =
+    opts.out === undefined ? { [`${opts.what}_env`]: envName } : { [`${opts.what}_file`]: opts.out };
   if (opts.what === "token") {
-    await writeLine(io.stdout, "# signer config, under \"callers\" (list what this caller may sign for):");
-    await writeLine(io.stdout, JSON.stringify({ [name]: { ...ref, accounts: ["<account id>"], intents: ["<intent>"] } }));
-    await writeLine(io.stdout, "# executor config, \"signing\" (the same token, by env or a file only the executor reads):");
-    await writeLine(io.stdout, JSON.stringify({ plane: "remote", socket: "<signer socket>", caller: name, ...ref }));
+    await writeLine(io.stdout, '# signer config, under "callers" (list what this caller may sign for):');
+    await writeLine(
+      io.stdout,
+      JSON.stringify({ [name]: { ...ref, accounts: ["<account id>"], intents: ["<intent>"] } }),
+    );
+    await writeLine(
+      io.stdout,
+      '# executor config, "signing" (the same token, by env or a file only the executor reads):',
+    );
+    await writeLine(
+      io.stdout,
+      JSON.stringify({ plane: "remote", socket: "<signer socket>", caller: name, ...ref }),
+    );
   } else {
-    await writeLine(io.stdout, "# signer config, \"audit\":");
+    await writeLine(io.stdout, '# signer config, "audit":');
     await writeLine(io.stdout, JSON.stringify({ path: "<audit.jsonl>", ...ref }));
-    await writeLine(io.stdout, `# verify: intentgate audit verify <audit.jsonl> --key-${opts.out === undefined ? `env ${envName}` : `file ${opts.out}`}`);
+    await writeLine(
+      io.stdout,
+      `# verify: intentgate audit verify <audit.jsonl> --key-${opts.out === undefined ? `env ${envName}` : `file ${opts.out}`}`,
+    );
   }
 }

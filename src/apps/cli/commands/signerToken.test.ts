@@ -41,9 +41,17 @@ describe("intentgate signer token gen", () => {
     expect(b.stdout.split("\n")[0]).not.toBe(token);
     const snippets = rest.filter((l) => !l.startsWith("#")).map((l) => JSON.parse(l));
     expect(snippets[0]).toEqual({
-      "executor-1": { token_env: "IG_SIGNER_TOKEN_EXECUTOR_1", accounts: ["<account id>"], intents: ["<intent>"] },
+      "executor-1": {
+        token_env: "IG_SIGNER_TOKEN_EXECUTOR_1",
+        accounts: ["<account id>"],
+        intents: ["<intent>"],
+      },
     });
-    expect(snippets[1]).toMatchObject({ plane: "remote", caller: "executor-1", token_env: "IG_SIGNER_TOKEN_EXECUTOR_1" });
+    expect(snippets[1]).toMatchObject({
+      plane: "remote",
+      caller: "executor-1",
+      token_env: "IG_SIGNER_TOKEN_EXECUTOR_1",
+    });
     expect(rest.join("\n")).not.toContain(token);
   });
 
