@@ -288,6 +288,14 @@ export class SignerEngine implements SigningPlane {
     }
   }
 
+  /**
+   * Starts the ECDSA workers now (a signer process serving EIP-712 orders):
+   * the first orders after a start then do not wait for them to load.
+   */
+  warmUp(): void {
+    this.#ecdsa?.warmUp?.();
+  }
+
   /** Stops taking requests, waits for those in flight, closes the audit log. */
   async close(): Promise<void> {
     if (this.#closed) return;

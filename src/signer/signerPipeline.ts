@@ -101,6 +101,7 @@ export async function openSignerPipeline(
         ...(opts.ecdsaWorkers === undefined ? {} : { ecdsaWorkers: opts.ecdsaWorkers }),
       });
       auditKey.expose().fill(0);
+      if (config.intents.per_user_clob_signer !== undefined) engine.warmUp();
       return {
         plane: engine,
         keys: "vault",
