@@ -41,14 +41,27 @@ export interface CompiledWindow {
   readonly maxOrders: number | undefined;
 }
 
+/**
+ * Every `policy:<name>` the signer denies with, in the order they are
+ * checked (the last four are the ledger's, `policyLedger.ts`). The docs list
+ * each (`signerDocs.test.ts`).
+ */
+export const POLICY_NAMES = [
+  "request_id",
+  "stale_timestamp",
+  "recv_window",
+  "no_reference_price",
+  "max_notional",
+  "symbols",
+  "rate",
+  "cancel_rate",
+  "window_notional",
+  "window_orders",
+] as const;
+
 /** A stateless policy denial. */
-export type PolicyReason = `policy:${
-  | "request_id"
-  | "stale_timestamp"
-  | "recv_window"
-  | "no_reference_price"
-  | "max_notional"
-  | "symbols"}`;
+export type PolicyReason = `policy:${(typeof POLICY_NAMES)[number] &
+  ("request_id" | "stale_timestamp" | "recv_window" | "no_reference_price" | "max_notional" | "symbols")}`;
 
 /** What the stateless checks read besides the payload: the signer's clock, its limits, its prices. */
 export interface PolicyFacts {
