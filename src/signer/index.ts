@@ -8,7 +8,9 @@
 import { resolve } from "node:path";
 import { readCredential } from "../config/readCredential.js";
 import type { SigningPlane } from "../ports/signingPlane.js";
+import type { RemoteLogger } from "./remote/logger.js";
 
+export type { RemoteLogger } from "./remote/logger.js";
 export { createRemotePlane, type RemotePlaneOptions } from "./remote/remotePlaneClient.js";
 
 /** How a process reaches its signing plane (the executor config's `signing` section). */
@@ -47,11 +49,20 @@ export class PlaneOpenError extends Error {
  */
 export async function openSigningPlane(
   settings: PlaneSettings,
-  opts: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string; readonly live: boolean },
+  opts: {
+    readonly env: NodeJS.ProcessEnv;
+    readonly baseDir: string;
+    readonly live: boolean;
+    /** Where the remote client logs (a pino logger fits); default JSON lines on stderr. */
+    readonly logger?: RemoteLogger;
+  },
 ): Promise<OpenedPlane> {
   if (settings.plane === "remote") {
     const token = await readCredential(settings, "token", "signing", opts.env, opts.baseDir);
-    const { createRemotePlane } = await import("./remote/remotePlaneClient.js");
+    const [{ createRemotePlane }, { STDERR_LOGGER }] = await Promise.all([
+      import("./remote/remotePlaneClient.js"),
+      import("./remote/logger.js"),
+    ]);
     return {
       plane: createRemotePlane({
         socketPath: resolve(opts.baseDir, settings.socket),
@@ -59,6 +70,7 @@ export async function openSigningPlane(
         token,
         timeoutMs: settings.timeout_ms,
         ...(settings.socket_owner_uid === undefined ? {} : { socketOwnerUid: settings.socket_owner_uid }),
+        logger: opts.logger ?? STDERR_LOGGER,
       }),
       caller: settings.caller,
     };

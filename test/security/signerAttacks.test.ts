@@ -798,11 +798,24 @@ describe("token to an impostor", () => {
     await new Promise<void>((r) => server.listen(path, r));
     chmodSync(path, 0o666);
     chownSync(path, 4242, 4242);
-    const plane = remote({ socket: path });
+    const logged: string[] = [];
+    const log = (fields: Record<string, unknown>, msg: string) =>
+      logged.push(`${msg} ${JSON.stringify(fields)}`);
+    const plane = createRemotePlane({
+      socketPath: path,
+      caller: "exec-a",
+      token: new SecretBytes(Buffer.from(TOKEN_A, "utf8")),
+      timeoutMs: 5000,
+      logger: { info: log, warn: log, error: log },
+    });
     try {
       const out = await plane.sign("exec-a", binanceOrder({}));
       expect(reasonOf(out)).toBe("signer_unavailable");
       expect(Buffer.concat(received).toString("utf8")).not.toContain("hello");
+      expect(Buffer.concat(received)).toHaveLength(0);
+      // A clear log line, naming why (and never the token).
+      expect(logged.join("\n")).toMatch(/signer socket refused, token not sent: .*owned by uid 4242/);
+      expect(logged.join("\n")).not.toContain(TOKEN_A);
     } finally {
       await plane.close();
       await new Promise<void>((r) => server.close(() => r()));
