@@ -253,12 +253,16 @@ class AuditLog implements AuditSink {
       return Promise.reject(err);
     }
     if (this.#sync === "never") return Promise.resolve(record);
-    this.#startSync();
-    if (this.#sync === "group" && opts?.durable !== true) return Promise.resolve(record);
+    if (this.#sync === "group" && opts?.durable !== true) {
+      this.#startSync();
+      return Promise.resolve(record);
+    }
     const upTo = this.#written;
-    return new Promise<AuditRecord>((resolve, reject) => {
+    const synced = new Promise<AuditRecord>((resolve, reject) => {
       this.#waiters.push({ upTo, resolve: () => resolve(record), reject });
     });
+    this.#startSync();
+    return synced;
   }
 
   /** Builds the next record and writes its line synchronously (one `write(2)`, O_APPEND). */
@@ -308,11 +312,13 @@ class AuditLog implements AuditSink {
    * Starts an `fdatasync` covering every line written so far, unless one
    * runs (the one running starts the next when it ends). Policy `group`
    * starts syncs at most every {@link GROUP_SYNC_INTERVAL_MS}: under load one
-   * sync covers two milliseconds of lines instead of one or two lines.
+   * sync covers two milliseconds of lines instead of one or two lines;
+   * an append waiting for its sync (a durable one) does not wait for the
+   * interval (concurrent ones still share a sync, as under `line`).
    */
   #startSync(): void {
     if (this.#syncing !== undefined || this.#failed || this.#written === this.#synced) return;
-    if (this.#sync === "group" && !this.#closed) {
+    if (this.#sync === "group" && !this.#closed && this.#waiters.length === 0) {
       const wait = this.#lastSyncAt + GROUP_SYNC_INTERVAL_MS - performance.now();
       if (wait > 0) {
         this.#syncTimer ??= setTimeout(() => {
