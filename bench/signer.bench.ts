@@ -188,7 +188,7 @@ async function main(): Promise<void> {
         config,
         keyStore: vault,
         handlers: localHandlers(),
-        audit: await openAuditLog(auditPath, { sync }),
+        audit: await openAuditLog(auditPath, { sync, key: world.auditKey }),
       });
       try {
         await checkPlane(plane, world, `local-${sync}`, expected);
@@ -387,7 +387,7 @@ async function main(): Promise<void> {
         const plane = createPkcs11Plane({
           config,
           handlers,
-          audit: await openAuditLog(auditPath, { sync }),
+          audit: await openAuditLog(auditPath, { sync, key: world.auditKey }),
           token: hsm.tokenOptions,
         });
         try {

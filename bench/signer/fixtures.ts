@@ -21,12 +21,14 @@ export const CALLER = "bench-executor";
 export const ACCOUNT = "bench-acct";
 export const PASS_ENV = "IG_BENCH_SIGNER_VAULT_PASS";
 export const TOKEN_ENV = "IG_BENCH_SIGNER_TOKEN";
+export const AUDIT_KEY_ENV = "IG_BENCH_SIGNER_AUDIT_KEY";
 const HMAC_ENTRY = "bench-hmac";
+const TOKEN_ID = "71321045679252212594626385532706912750332728571942532289631379312455583992563";
 const EVM_ENTRY = "bench-evm";
 
 export const ROUTES = {
   "hmac-query": "executor.binance-usdm.order",
-  "hmac-clob-l2": "executor.polymarket.l2",
+  "hmac-clob-l2": "executor.polymarket.l2.order",
   "eip712-order": "executor.polymarket.order",
 } as const satisfies Record<PayloadKind, string>;
 
@@ -36,10 +38,11 @@ export const KINDS: readonly PayloadKind[] = ["hmac-query", "hmac-clob-l2", "eip
 export interface BenchWorld {
   readonly dir: string;
   readonly vaultPath: string;
-  /** Environment for a signer child: the vault passphrase and the caller token. */
+  /** Environment for a signer child: the vault passphrase, the caller token and the audit key. */
   readonly env: Record<string, string>;
   readonly passphrase: string;
   readonly token: Buffer;
+  readonly auditKey: Buffer;
   /** The HMAC secret as stored: base64 text (the Polymarket L2 form; Binance keys its HMAC with the same bytes). */
   readonly hmacSecret: Buffer;
   readonly evmKey: Buffer;
@@ -49,6 +52,7 @@ export interface BenchWorld {
 export async function provision(dir: string): Promise<BenchWorld> {
   const passphrase = randomBytes(16).toString("hex");
   const token = Buffer.from(randomBytes(32).toString("hex"), "utf8");
+  const auditKey = Buffer.from(randomBytes(32).toString("base64url"), "utf8");
   const hmacSecret = Buffer.from(randomBytes(32).toString("base64"), "utf8");
   const evmKey = generateSecp256k1Key();
   const vaultPath = join(dir, "vault.json");
@@ -62,9 +66,14 @@ export async function provision(dir: string): Promise<BenchWorld> {
   return {
     dir,
     vaultPath,
-    env: { [PASS_ENV]: passphrase, [TOKEN_ENV]: token.toString("utf8") },
+    env: {
+      [PASS_ENV]: passphrase,
+      [TOKEN_ENV]: token.toString("utf8"),
+      [AUDIT_KEY_ENV]: auditKey.toString("utf8"),
+    },
     passphrase,
     token,
+    auditKey,
     hmacSecret,
     evmKey,
     evmAddress: evmAddress(evmKey),
@@ -73,8 +82,14 @@ export async function provision(dir: string): Promise<BenchWorld> {
 
 /**
  * Writes one signer config (JSON) for a run and returns its path. Every
- * implemented intent is enabled with a generous policy (a notional cap far
- * above the bench orders, no symbol list, no rate limit).
+ * implemented intent is enabled with a generous policy that still runs every
+ * check of signing-plane-v1 rev 2 on every request: a notional cap far above
+ * the bench orders (so the signer's own reference price is looked up), a
+ * rolling window (so each order is counted and its grant waits for a synced
+ * audit line), routes bound to their action, a scoped caller, the keyed
+ * audit. No symbol list, no per-second rate. `max_clock_skew_ms` is the
+ * largest allowed (60 s), because a run's requests are built before it
+ * starts: the clock is still checked on each.
  */
 export async function writeSignerConfig(
   world: BenchWorld,
@@ -87,17 +102,26 @@ export async function writeSignerConfig(
   },
 ): Promise<string> {
   const entries = run.entries ?? { cex: HMAC_ENTRY, clob: HMAC_ENTRY, order: EVM_ENTRY };
+  const window = [{ window: "24h", max_notional: "1000000000000", max_orders: 100_000_000 }];
   const config = {
     live: false,
     vault: { path: world.vaultPath, passphrase_env: PASS_ENV },
-    audit: { path: run.auditPath },
+    audit: { path: run.auditPath, key_env: AUDIT_KEY_ENV },
     ...(run.socketPath === undefined ? {} : { socket: { path: run.socketPath } }),
-    callers: { [CALLER]: { token_env: TOKEN_ENV } },
-    intents: {
-      cex_api_signer: { routes: [ROUTES["hmac-query"]] },
-      clob_api_signer: { routes: [ROUTES["hmac-clob-l2"]] },
-      per_user_clob_signer: { routes: [ROUTES["eip712-order"]] },
+    callers: {
+      [CALLER]: {
+        token_env: TOKEN_ENV,
+        accounts: [ACCOUNT],
+        intents: ["cex_api_signer", "clob_api_signer", "per_user_clob_signer"],
+      },
     },
+    intents: {
+      cex_api_signer: { routes: { [ROUTES["hmac-query"]]: "order" } },
+      clob_api_signer: { routes: { [ROUTES["hmac-clob-l2"]]: "order" } },
+      per_user_clob_signer: { routes: { [ROUTES["eip712-order"]]: "order" } },
+    },
+    clock: { max_clock_skew_ms: 60_000 },
+    reference_prices: { prices: { "binance-usdm": { BTCUSDT: "65000" }, polymarket: { [TOKEN_ID]: "0.6" } } },
     accounts: {
       [ACCOUNT]: {
         cex_api_signer: entries.cex,
@@ -106,9 +130,9 @@ export async function writeSignerConfig(
       },
     },
     policy: {
-      cex_api_signer: { max_notional: "100000000" },
-      clob_api_signer: { max_notional: "100000000" },
-      per_user_clob_signer: { max_notional: "100000000" },
+      cex_api_signer: { max_notional: "100000000", windows: window },
+      clob_api_signer: { max_notional: "100000000", windows: window },
+      per_user_clob_signer: { max_notional: "100000000", windows: window },
     },
   };
   const path = join(world.dir, `signer-${run.name}.json`);
@@ -119,7 +143,6 @@ export async function writeSignerConfig(
 // ---------------------------------------------------------------------------
 // Requests: every one distinct (its own id, timestamp / client order id / salt), all granted.
 
-const TOKEN_ID = "71321045679252212594626385532706912750332728571942532289631379312455583992563";
 const ZERO32 = `0x${"00".repeat(32)}`;
 const GUARD = { plan_id: "bench-plan", decision: "allow", trading_state: "ACTIVE" } as const;
 
@@ -191,8 +214,9 @@ const INTENT_OF = {
   "eip712-order": "per_user_clob_signer",
 } as const satisfies Record<PayloadKind, string>;
 
-/** Request `i` of `kind` (ids carry `tag` so runs never share one). */
+/** Request `i` of `kind` (ids carry `tag` so runs never share one; HMAC payloads are stamped now). */
 export function makeRequest(world: BenchWorld, kind: PayloadKind, tag: string, i: number): SignRequest {
+  const now = Date.now();
   const base = {
     request_id: `${tag}-${kind}-${i}`,
     account: ACCOUNT,
@@ -220,17 +244,24 @@ export function makeRequest(world: BenchWorld, kind: PayloadKind, tag: string, i
           kind,
           query:
             "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.010&price=65000.50&timeInForce=GTC" +
-            `&reduceOnly=false&newClientOrderId=${cid}&recvWindow=5000&timestamp=${1_700_000_000_000 + i}`,
+            `&reduceOnly=false&newClientOrderId=${cid}&recvWindow=5000&timestamp=${now}`,
         },
       };
     }
     case "hmac-clob-l2":
       return {
         ...base,
-        target: { venue: "polymarket", token_id: TOKEN_ID, side: "BUY", qty: "10", price: "0.57" },
+        target: {
+          venue: "polymarket",
+          action: "order",
+          token_id: TOKEN_ID,
+          side: "BUY",
+          qty: "10",
+          price: "0.57",
+        },
         payload: {
           kind,
-          timestamp: String(1_700_000_000 + i),
+          timestamp: String(Math.floor(now / 1000)),
           method: "POST",
           path: "/order",
           body: l2OrderBody(world.evmAddress, i),
@@ -239,7 +270,14 @@ export function makeRequest(world: BenchWorld, kind: PayloadKind, tag: string, i
     case "eip712-order":
       return {
         ...base,
-        target: { venue: "polymarket", token_id: TOKEN_ID, side: "BUY", qty: "10", price: "0.57" },
+        target: {
+          venue: "polymarket",
+          action: "order",
+          token_id: TOKEN_ID,
+          side: "BUY",
+          qty: "10",
+          price: "0.57",
+        },
         payload: { kind, domain: orderDomain(), order: orderValue(world.evmAddress, i) },
       };
   }

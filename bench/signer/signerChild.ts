@@ -1,6 +1,6 @@
 /**
  * A bench-only signer process: what `intentgate signer --config F` runs
- * (compiled `dist/`: config, vault, SignerEngine, startSignerServer), with
+ * (compiled `dist/`: config, the signer pipeline, startSignerServer), with
  * knobs the CLI does not have, to attribute costs without touching `src/`:
  *
  *   --audit-sync line|group|never  the audit log's sync policy (the CLI uses the config's, default group)
@@ -34,13 +34,11 @@ async function main(): Promise<void> {
   if (sync !== "line" && sync !== "group" && sync !== "never")
     throw new Error("--audit-sync is line, group or never");
 
-  const [cfg, vaultMod, auditMod, registry, orderMod, engineMod, serverMod, port] = await Promise.all([
+  const [cfg, pipelineMod, registry, orderMod, serverMod, port] = await Promise.all([
     load<typeof import("../../src/signer/signerConfig.js")>("signer/signerConfig.js"),
-    load<typeof import("../../src/signer/vault/vault.js")>("signer/vault/vault.js"),
-    load<typeof import("../../src/signer/audit/auditLog.js")>("signer/audit/auditLog.js"),
+    load<typeof import("../../src/signer/signerPipeline.js")>("signer/signerPipeline.js"),
     load<typeof import("../../src/signer/payloads/registry.js")>("signer/payloads/registry.js"),
     load<typeof import("../../src/signer/payloads/polymarketOrder.js")>("signer/payloads/polymarketOrder.js"),
-    load<typeof import("../../src/signer/localPlane.js")>("signer/localPlane.js"),
     load<typeof import("../../src/signer/remote/signerServer.js")>("signer/remote/signerServer.js"),
     load<typeof import("../../src/ports/signingPlane.js")>("ports/signingPlane.js"),
   ]);
@@ -51,14 +49,13 @@ async function main(): Promise<void> {
   for (const [id, ref] of Object.entries(config.callers)) {
     callers.set(id, await cfg.loadSignerSecret(ref, "token", `callers.${id}`, process.env));
   }
-  const passphrase = await cfg.loadSignerSecret(config.vault, "passphrase", "vault", process.env);
 
   const handlers = new Map(registry.defaultPayloadHandlers());
   if (values["with-eip712"] && !handlers.has("eip712-order")) {
     handlers.set("eip712-order", orderMod.polymarketOrderHandler as unknown as PayloadKindHandler);
   }
-  const vault = await vaultMod.Vault.open(config.vault.path, passphrase);
   let plane: SigningPlane;
+  let closePipeline = async (): Promise<void> => {};
   if (values.plane === "stub") {
     plane = {
       async sign(_caller, request): Promise<SignOutcome> {
@@ -72,8 +69,16 @@ async function main(): Promise<void> {
       async close() {},
     };
   } else {
-    const audit = await auditMod.openAuditLog(config.audit.path, { sync });
-    plane = new engineMod.SignerEngine({ config, keyStore: vault, handlers, audit });
+    // The CLI's own pipeline (file checks, audit key, lock, windows, vault), with this run's sync policy.
+    const pipeline = await pipelineMod.openSignerPipeline(
+      { ...config, audit: { ...config.audit, sync } },
+      process.env,
+      {
+        handlers,
+      },
+    );
+    plane = pipeline.plane;
+    closePipeline = () => pipeline.close();
   }
   const server = await serverMod.startSignerServer({ socketPath, callers, plane, requestTimeoutMs: 5000 });
   process.stdout.write("ready\n");
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
   });
   await server.close();
   await plane.close();
-  vault.close();
+  await closePipeline();
 }
 
 main().catch((err: unknown) => {

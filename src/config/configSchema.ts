@@ -229,6 +229,8 @@ const signingSchema = z.discriminatedUnion("plane", [
       caller: nonEmpty,
       ...credential("token"),
       timeout_ms: posInt.default(2000),
+      /** The uid the signer's socket must be owned by before the token is sent (default: the executor's own). */
+      socket_owner_uid: z.int().nonnegative().optional(),
     })
     .superRefine(oneCredential("token")),
   z.strictObject({

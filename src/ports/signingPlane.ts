@@ -94,6 +94,7 @@ export const SIGNER_DENY_CODES = [
   "missing_target",
   "missing_guard_context",
   "unknown_account",
+  "caller_not_allowed",
   "payload_mismatch",
   "policy",
   "signer_unavailable",

@@ -81,6 +81,12 @@ export class EcdsaWorkerPool implements EcdsaSigner {
     this.#size = size;
   }
 
+  /** Starts every worker now, so the first jobs do not wait for them to load and build their tables. */
+  warmUp(): void {
+    if (this.#closed || this.#fallback !== undefined) return;
+    while (this.#workers.length < this.#size) this.#spawn();
+  }
+
   /** True once workers proved unable to start (then every job runs on the calling thread). */
   get inThread(): boolean {
     return this.#fallback !== undefined;

@@ -8,7 +8,9 @@
 import { resolve } from "node:path";
 import { readCredential } from "../config/readCredential.js";
 import type { SigningPlane } from "../ports/signingPlane.js";
+import type { RemoteLogger } from "./remote/logger.js";
 
+export type { RemoteLogger } from "./remote/logger.js";
 export { createRemotePlane, type RemotePlaneOptions } from "./remote/remotePlaneClient.js";
 
 /** How a process reaches its signing plane (the executor config's `signing` section). */
@@ -20,6 +22,8 @@ export type PlaneSettings =
       readonly token_env?: string | undefined;
       readonly token_file?: string | undefined;
       readonly timeout_ms: number;
+      /** The uid the signer's socket must be owned by before the token is sent (default: this process's). */
+      readonly socket_owner_uid?: number | undefined;
     }
   | { readonly plane: "local"; readonly signer_config: string; readonly caller: string };
 
@@ -39,22 +43,34 @@ export class PlaneOpenError extends Error {
  * A missing or unreadable token is a `ConfigError` naming `signing.token_*`.
  * `remote` connects lazily (a signer that is down gives
  * `signer_denied:signer_unavailable` per request, never a failed start);
- * `local` opens the signer config's vault and audit log in this process and
- * refuses when `live` is true (signing-plane-v1 §5).
+ * `local` opens the signer config's vault and audit log in this process (the
+ * signer process's pipeline, `signerPipeline.ts`) and refuses when `live` is
+ * true (signing-plane-v1 §5).
  */
 export async function openSigningPlane(
   settings: PlaneSettings,
-  opts: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string; readonly live: boolean },
+  opts: {
+    readonly env: NodeJS.ProcessEnv;
+    readonly baseDir: string;
+    readonly live: boolean;
+    /** Where the remote client logs (a pino logger fits); default JSON lines on stderr. */
+    readonly logger?: RemoteLogger;
+  },
 ): Promise<OpenedPlane> {
   if (settings.plane === "remote") {
     const token = await readCredential(settings, "token", "signing", opts.env, opts.baseDir);
-    const { createRemotePlane } = await import("./remote/remotePlaneClient.js");
+    const [{ createRemotePlane }, { STDERR_LOGGER }] = await Promise.all([
+      import("./remote/remotePlaneClient.js"),
+      import("./remote/logger.js"),
+    ]);
     return {
       plane: createRemotePlane({
         socketPath: resolve(opts.baseDir, settings.socket),
         caller: settings.caller,
         token,
         timeoutMs: settings.timeout_ms,
+        ...(settings.socket_owner_uid === undefined ? {} : { socketOwnerUid: settings.socket_owner_uid }),
+        logger: opts.logger ?? STDERR_LOGGER,
       }),
       caller: settings.caller,
     };
@@ -64,34 +80,23 @@ export async function openSigningPlane(
       "signing.plane local refuses live trading (live: true): use the remote or pkcs11 plane",
     );
   }
-  const [
-    { loadSignerConfig, loadSignerSecret },
-    { Vault },
-    { openAuditLog },
-    { defaultPayloadHandlers },
-    local,
-  ] = await Promise.all([
+  const [{ loadSignerConfig }, { openSignerPipeline }, { LocalPlaneError }] = await Promise.all([
     import("./signerConfig.js"),
-    import("./vault/vault.js"),
-    import("./audit/auditLog.js"),
-    import("./payloads/registry.js"),
-    import("./localPlane.js"),
+    import("./signerPipeline.js"),
+    import("./signerEngine.js"),
   ]);
   const config = await loadSignerConfig(resolve(opts.baseDir, settings.signer_config));
-  const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", opts.env);
-  const vault = await Vault.open(config.vault.path, passphrase);
-  try {
-    const audit = await openAuditLog(config.audit.path);
-    const plane = local.createLocalPlane({
-      config,
-      keyStore: vault,
-      handlers: defaultPayloadHandlers(),
-      audit,
-      onClose: () => vault.close(),
-    });
-    return { plane, caller: settings.caller };
-  } catch (err) {
-    vault.close();
-    throw err;
+  if (config.live) {
+    throw new LocalPlaneError(
+      "live",
+      "the local signing plane refuses to start with live: true (use the remote or pkcs11 plane)",
+    );
   }
+  // The same pipeline as a signer process (file checks, audit key, lock, windows), on this thread.
+  const pipeline = await openSignerPipeline(config, opts.env, { ecdsaWorkers: 0 });
+  const plane: SigningPlane = {
+    sign: (caller, request) => pipeline.plane.sign(caller, request),
+    close: () => pipeline.close(),
+  };
+  return { plane, caller: settings.caller };
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretBytes } from "../core/auth/secretBytes.js";
-import { type Decimal, parseDecimal } from "../core/decimal.js";
+import { parseDecimal } from "../core/decimal.js";
 import {
   type PayloadKind,
   PLANE_PROTOCOL_VERSION,
@@ -18,9 +18,10 @@ import { type AuditSink, openAuditLog } from "./audit/auditLog.js";
 import type { AuditEntry, AuditRecord } from "./audit/auditRecord.js";
 import { verifyAuditFile } from "./audit/verifyAudit.js";
 import { type KeyStore, KeyStoreError, type RevealedKey } from "./keyStore.js";
-import { createLocalPlane, LocalPlaneError, SignerEngine, type SignerEngineOptions } from "./localPlane.js";
-import { PayloadKeyMismatch, type PayloadKindHandler } from "./payloadKind.js";
+import { createLocalPlane, LocalPlaneError } from "./localPlane.js";
+import { type PayloadEffect, PayloadKeyMismatch, type PayloadKindHandler } from "./payloadKind.js";
 import { parseSignerConfig } from "./signerConfig.js";
+import { SignerEngine, type SignerEngineOptions } from "./signerEngine.js";
 
 const CANARY = "canary-7c1e-HMAC-SECRET-do-not-leak";
 const UUID = "4f1c2d3e-aaaa-4bbb-8ccc-0123456789ab";
@@ -38,11 +39,11 @@ class MemoryKeyStore implements KeyStore {
   }
 }
 
-function product(a: Decimal, b: Decimal): Decimal {
-  return ((a * b) / 10n ** 18n) as Decimal;
-}
-
-/** A test `hmac-query` handler: binds on `symbol=`; `side=` makes it an order; notional = quantity × price. */
+/**
+ * A test `hmac-query` handler: binds on `symbol=`; `side=` makes it an order
+ * of `quantity` at `price`; `ts=` is its time; `replay=1` a replayable read;
+ * the action is the target's.
+ */
 const testQueryHandler: PayloadKindHandler<"hmac-query"> = {
   kind: "hmac-query",
   bind(payload, target) {
@@ -52,15 +53,16 @@ const testQueryHandler: PayloadKindHandler<"hmac-query"> = {
     const symbol = q.get("symbol") ?? undefined;
     const qty = parseDecimal(q.get("quantity") ?? "");
     const price = parseDecimal(q.get("price") ?? "");
-    const notional = qty !== undefined && price !== undefined ? product(qty, price) : undefined;
-    return {
-      ok: true,
-      effect: {
-        placesOrder: q.has("side"),
-        ...(symbol === undefined ? {} : { symbol }),
-        ...(notional === undefined ? {} : { notional }),
-      },
+    const ts = q.get("ts");
+    const effect: PayloadEffect = {
+      venue: "binance-usdm",
+      action: String(target.action),
+      ...(symbol === undefined ? {} : { symbol }),
+      ...(q.has("side") && qty !== undefined ? { order: { qty, price } } : {}),
+      ...(ts === null ? {} : { timestamp: { ms: Number(ts), resolutionMs: 1 } }),
+      replayableRead: q.get("replay") === "1",
     };
+    return { ok: true, effect };
   },
   async sign(payload, key) {
     if (key.kind !== "hmac") throw new Error("wrong key kind");
@@ -75,14 +77,28 @@ const HANDLERS = new Map<PayloadKind, PayloadKindHandler>([
   ["hmac-query", testQueryHandler as unknown as PayloadKindHandler],
 ]);
 
+const ACCOUNTS = ["acct1", UUID, "broken", "missing", "ro-acct"];
 const CONFIG_RAW = {
   vault: { path: "vault.json", passphrase_env: "VAULT_PASS" },
-  audit: { path: "audit.jsonl" },
-  callers: { "executor-1": { token_env: "EXEC_TOKEN" } },
+  audit: { path: "audit.jsonl", key_env: "AUDIT_KEY" },
+  callers: {
+    "executor-1": {
+      token_env: "EXEC_TOKEN",
+      accounts: ACCOUNTS,
+      intents: ["cex_api_signer", "clob_api_signer", "per_user_clob_signer"],
+    },
+    "executor-2": { token_env: "EXEC_TOKEN_2", accounts: ["acct1"], intents: ["cex_api_signer"] },
+  },
   intents: {
-    cex_api_signer: { routes: ["executor.binance-usdm.order", "executor.binance-usdm.query"] },
-    clob_api_signer: { routes: ["executor.polymarket.l2"] },
-    per_user_clob_signer: { routes: ["executor.polymarket.order"] },
+    cex_api_signer: {
+      routes: {
+        "executor.binance-usdm.order": "order",
+        "executor.binance-usdm.query": "position_risk",
+        "executor.binance-usdm.probe": { action: "position_risk", probe: true },
+      },
+    },
+    clob_api_signer: { routes: { "executor.polymarket.l2": "order" } },
+    per_user_clob_signer: { routes: { "executor.polymarket.order": "order" } },
   },
   accounts: {
     acct1: {
@@ -93,14 +109,23 @@ const CONFIG_RAW = {
     [UUID.toUpperCase()]: { cex_api_signer: "binance-uuid" },
     broken: { cex_api_signer: "binance-broken" },
     missing: { cex_api_signer: "binance-missing" },
+    "ro-acct": { cex_api_signer: { entry: "binance-acct1", read_only_entry: "binance-ro" } },
   },
+  reference_prices: { prices: { "binance-usdm": { BTCUSDT: "50000", ETHUSDT: "3000", DOGEUSDT: "0.1" } } },
   policy: {
-    cex_api_signer: { max_notional: "1000", symbols: ["BTCUSDT", "ETHUSDT"], rate_per_account_per_s: 3 },
+    cex_api_signer: {
+      max_notional: "1000",
+      symbols: ["BTCUSDT", "ETHUSDT"],
+      rate_per_account_per_s: 3,
+      cancel_rate_per_account_per_s: 2,
+    },
   },
 };
 
+const RO_SECRET = "read-only-secret-of-ro-acct";
 const KEYS = {
   "binance-acct1": CANARY,
+  "binance-ro": RO_SECRET,
   "binance-uuid": CANARY,
   "binance-broken": new KeyStoreError("bad_passphrase", "cannot decrypt entry binance-broken"),
 };
@@ -112,22 +137,31 @@ function req(over: Record<string, unknown> = {}): SignRequest {
     account: "acct1",
     intent: "cex_api_signer",
     route: "executor.binance-usdm.order",
-    target: { venue: "binance-usdm", symbol: "BTCUSDT", side: "BUY", qty: "0.01", price: "50000" },
+    target: {
+      venue: "binance-usdm",
+      action: "order",
+      symbol: "BTCUSDT",
+      side: "BUY",
+      qty: "0.01",
+      price: "50000",
+    },
     guard_context: { plan_id: "p-1", decision: "allow", trading_state: "ACTIVE" },
     payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=BUY&quantity=0.01&price=50000&timestamp=1" },
     ...over,
   } as SignRequest;
 }
 
-/** An audit sink in memory that keeps each appended line. */
+/** An audit sink in memory that keeps each appended line (and whether it was asked to be durable). */
 class MemoryAudit implements AuditSink {
   readonly lines: AuditEntry[] = [];
+  readonly durable: boolean[] = [];
   fail = false;
   closed = false;
-  async append(entry: AuditEntry): Promise<AuditRecord> {
+  async append(entry: AuditEntry, opts?: { durable?: boolean }): Promise<AuditRecord> {
     if (this.fail) throw new Error("disk full");
     this.lines.push(entry);
-    return { ...entry, v: 1, seq: this.lines.length, prev_hash: "0".repeat(64), hash: "0".repeat(64) };
+    this.durable.push(opts?.durable === true);
+    return { ...entry, v: 2, seq: this.lines.length, prev_mac: "0".repeat(64), mac: "0".repeat(64) };
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -187,8 +221,21 @@ describe("local plane: grants", () => {
       account: "acct1",
       intent: "cex_api_signer",
       route: "executor.binance-usdm.order",
-      target_keys: ["price", "qty", "side", "symbol", "venue"],
-      guard_context_keys: ["decision", "plan_id", "trading_state"],
+      action: "order",
+      // The values (signing-plane-v1 §6): the signature can be tied to its plan, symbol and quantity.
+      target: {
+        venue: "binance-usdm",
+        action: "order",
+        symbol: "BTCUSDT",
+        side: "BUY",
+        qty: "0.01",
+        price: "50000",
+      },
+      guard_context: { plan_id: "p-1", decision: "allow", trading_state: "ACTIVE" },
+      key: "trade",
+      cancel_capable: false,
+      notional: "500",
+      reference_price: "50000",
       decision: "granted",
       reason: "ok",
     });
@@ -200,7 +247,7 @@ describe("local plane: grants", () => {
       "executor-1",
       req({
         route: "executor.binance-usdm.query",
-        target: { symbol: "DOGEUSDT" },
+        target: { symbol: "DOGEUSDT", action: "position_risk" },
         payload: { kind: "hmac-query", query: "symbol=DOGEUSDT&timestamp=1" },
       }),
     );
@@ -267,9 +314,27 @@ describe("local plane: every reason code of §3", () => {
     ["unknown_account", "a non-string account", () => ["executor-1", req({ account: 42 })]],
     ["unknown_account", "a prototype name as account", () => ["executor-1", req({ account: "__proto__" })]],
     [
+      "caller_not_allowed",
+      "a caller not allowed the account (the intent's scope: authorize.test.ts)",
+      () => ["executor-2", req({ account: UUID })],
+    ],
+    [
+      "payload_mismatch:action",
+      "a target whose action is not the route's",
+      () => ["executor-1", req({ route: "executor.binance-usdm.query" })],
+    ],
+    [
       "payload_mismatch:symbol",
       "a payload for another symbol",
-      () => ["executor-1", req({ target: { symbol: "ETHUSDT" } })],
+      () => ["executor-1", req({ target: { symbol: "ETHUSDT", action: "order" } })],
+    ],
+    [
+      "payload_mismatch:payload",
+      "a payload field name too long to echo",
+      () => [
+        "executor-1",
+        req({ payload: { kind: "hmac-query", query: "symbol=BTCUSDT", ["x".repeat(60_000)]: 1 } }),
+      ],
     ],
     [
       "payload_mismatch:kind",
@@ -305,10 +370,42 @@ describe("local plane: every reason code of §3", () => {
     ],
     [
       "policy:max_notional",
-      "an order whose notional is unknown (no price) with max_notional set",
+      "an order with no price of its own: the signer's reference, never the caller's claim",
       () => [
         "executor-1",
-        req({ payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=BUY&quantity=1" } }),
+        req({
+          target: { venue: "binance-usdm", action: "order", symbol: "BTCUSDT", reference_price: "0.01" },
+          payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=BUY&quantity=1" },
+        }),
+      ],
+    ],
+    [
+      "policy:max_notional",
+      "a SELL far below the market: the value given away (the reference), not the cash received",
+      () => [
+        "executor-1",
+        req({ payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=SELL&quantity=100&price=0.01" } }),
+      ],
+    ],
+    [
+      "policy:no_reference_price",
+      "an order for a symbol the signer has no reference for while a notional limit applies",
+      () => [
+        "executor-1",
+        req({
+          target: { action: "order", symbol: "SOLUSDT" },
+          payload: { kind: "hmac-query", query: "symbol=SOLUSDT&side=BUY&quantity=1&price=1" },
+        }),
+      ],
+    ],
+    [
+      "policy:stale_timestamp",
+      "a payload stamped an hour ahead of the signer's clock",
+      () => [
+        "executor-1",
+        req({
+          payload: { kind: "hmac-query", query: `symbol=BTCUSDT&ts=${Date.UTC(2026, 0, 1) + 3_600_000}` },
+        }),
       ],
     ],
     [
@@ -317,7 +414,7 @@ describe("local plane: every reason code of §3", () => {
       () => [
         "executor-1",
         req({
-          target: { symbol: "DOGEUSDT" },
+          target: { symbol: "DOGEUSDT", action: "order" },
           payload: { kind: "hmac-query", query: "symbol=DOGEUSDT&side=BUY&quantity=1&price=0.1" },
         }),
       ],
@@ -403,6 +500,7 @@ describe("local plane: every reason code of §3", () => {
           "executor-1",
           req({
             route: "executor.binance-usdm.query",
+            target: { symbol: "BTCUSDT", action: "position_risk" },
             payload: { kind: "hmac-query", query: "symbol=BTCUSDT" },
           }),
         ),
@@ -484,7 +582,7 @@ describe("local plane: order of checks (first failure decides)", () => {
         ...all,
         intent: "cex_api_signer",
         route: "executor.binance-usdm.order",
-        target: { symbol: "ETHUSDT" },
+        target: { symbol: "ETHUSDT", action: "order" },
         guard_context: { plan_id: "p" },
       },
       "unknown_account",
@@ -495,7 +593,7 @@ describe("local plane: order of checks (first failure decides)", () => {
         ...all,
         intent: "cex_api_signer",
         route: "executor.binance-usdm.order",
-        target: { symbol: "ETHUSDT" },
+        target: { symbol: "ETHUSDT", action: "order" },
         guard_context: { plan_id: "p" },
         account: "acct1",
       },
@@ -507,7 +605,7 @@ describe("local plane: order of checks (first failure decides)", () => {
         ...all,
         intent: "cex_api_signer",
         route: "executor.binance-usdm.order",
-        target: { symbol: "ETHUSDT" },
+        target: { symbol: "ETHUSDT", action: "order" },
         guard_context: { plan_id: "p" },
         account: "acct1",
         payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=BUY&quantity=100&price=100000" },
@@ -520,7 +618,7 @@ describe("local plane: order of checks (first failure decides)", () => {
         ...all,
         intent: "cex_api_signer",
         route: "executor.binance-usdm.order",
-        target: { symbol: "DOGEUSDT" },
+        target: { symbol: "DOGEUSDT", action: "order" },
         guard_context: { plan_id: "p" },
         account: "acct1",
         payload: { kind: "hmac-query", query: "symbol=DOGEUSDT&side=BUY&quantity=100&price=100000" },
@@ -534,7 +632,7 @@ describe("local plane: order of checks (first failure decides)", () => {
         request_id: "r",
         intent: "cex_api_signer",
         route: "executor.binance-usdm.order",
-        target: { symbol: "DOGEUSDT" },
+        target: { symbol: "DOGEUSDT", action: "order" },
         guard_context: { plan_id: "p" },
         account: "acct1",
         payload: { kind: "hmac-query", query: "symbol=DOGEUSDT&side=BUY&quantity=100&price=100000" },
@@ -548,7 +646,7 @@ describe("local plane: order of checks (first failure decides)", () => {
         request_id: "r",
         intent: "cex_api_signer",
         route: "executor.binance-usdm.order",
-        target: { symbol: "DOGEUSDT" },
+        target: { symbol: "DOGEUSDT", action: "order" },
         guard_context: { plan_id: "p" },
         account: "acct1",
         payload: { kind: "hmac-query", query: "symbol=DOGEUSDT&side=BUY&quantity=1&price=1" },
@@ -634,7 +732,8 @@ describe("local plane: no secret anywhere (canary)", () => {
 
   it("the canary never appears in audit lines, outcomes, errors or inspect output", async () => {
     const path = join(dir, "audit.jsonl");
-    const audit = await openAuditLog(path, { sync: "never" });
+    const auditKey = Buffer.from("local-plane-test-audit-key-0123456789abcdefghij");
+    const audit = await openAuditLog(path, { sync: "never", key: auditKey });
     const keyStore = new MemoryKeyStore(KEYS);
     const config = parseSignerConfig(CONFIG_RAW);
     const plane = createLocalPlane({ config, keyStore, handlers: HANDLERS, audit });
@@ -650,7 +749,7 @@ describe("local plane: no secret anywhere (canary)", () => {
           payload: { kind: "hmac-query", query: "symbol=BTCUSDT&side=BUY&quantity=0.01&price=1&failsign=1" },
         }),
       ],
-      ["executor-1", req({ target: { symbol: "ETHUSDT" } })],
+      ["executor-1", req({ target: { symbol: "ETHUSDT", action: "order" } })],
     ];
     for (const [caller, r] of requests) seen.push(await plane.sign(caller, r));
     expect(seen.filter((o) => (o as SignOutcome).granted)).toHaveLength(2);
@@ -671,14 +770,13 @@ describe("local plane: no secret anywhere (canary)", () => {
       expect(t).not.toContain(Buffer.from(CANARY).toString("hex"));
       expect(t).not.toContain(Buffer.from(CANARY).toString("base64"));
     }
-    // Nor a payload or a signature, nor any target / guard_context value.
+    // Nor a payload or a signature; the target's and guard context's values are there (§6).
     expect(log).not.toContain("quantity=");
-    expect(log).not.toContain("50000");
-    expect(log).not.toContain("BTCUSDT");
-    expect(log).not.toContain("p-1");
+    expect(log).toContain('"symbol":"BTCUSDT"');
+    expect(log).toContain('"plan_id":"p-1"');
     for (const o of seen)
       if ((o as SignOutcome).granted) expect(log).not.toContain((o as { signature: string }).signature);
     expect(log.trim().split("\n")).toHaveLength(requests.length);
-    expect(await verifyAuditFile(path)).toEqual({ ok: true, lines: requests.length });
+    expect(await verifyAuditFile(path, auditKey)).toEqual({ ok: true, lines: requests.length });
   });
 });

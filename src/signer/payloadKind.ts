@@ -61,14 +61,31 @@ export type PrepareOutcome =
   | { readonly ok: true; readonly effect: PayloadEffect; readonly input: SigningInput }
   | { readonly ok: false; readonly field: string };
 
-/** What a bound payload does, for the signer's limits (policy). */
+/** What a bound payload does, for the signer's own limits (policy, §3a). Read from the payload alone. */
 export interface PayloadEffect {
-  /** The symbol or token id it trades, when it trades. */
+  /** The venue the payload is for (`binance-usdm`, `polymarket`): where the signer looks up its reference price. */
+  readonly venue: string;
+  /** The action the payload was decoded as (the route's, see `payloads/actions.ts`). */
+  readonly action: string;
+  /** The symbol or token id it trades or reads, when it names one. */
   readonly symbol?: string;
-  /** qty × price when the payload places an order and a price is known. */
-  readonly notional?: Decimal;
-  /** True when the payload places an order (limits apply); false for queries. */
-  readonly placesOrder: boolean;
+  /**
+   * Present when the payload places an order (limits apply): its quantity,
+   * its own price per unit when it has one (a LIMIT price; Polymarket: its
+   * amounts' ratio, rounded up), and the most a unit can be worth when that
+   * is bounded (a Polymarket share: 1 USDC).
+   */
+  readonly order?: {
+    readonly qty: Decimal;
+    readonly price?: Decimal | undefined;
+    readonly unitCap?: Decimal | undefined;
+  };
+  /** The payload's own time: milliseconds since the epoch and its resolution (1000 for whole seconds). */
+  readonly timestamp?: { readonly ms: number; readonly resolutionMs: number };
+  /** Binance `recvWindow` (5000 when absent: Binance's default). */
+  readonly recvWindowMs?: number;
+  /** A read whose signature could also act (`payloads/actions.ts` `replayable`). */
+  readonly replayableRead: boolean;
 }
 
 export type BindOutcome =

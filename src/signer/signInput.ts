@@ -30,6 +30,8 @@ export interface EcdsaSigner {
     secretKey: Uint8Array,
     address: bigint,
   ): Promise<RecoverableSignature & { readonly checksumAddress: string }>;
+  /** Gets ready to sign before the first job (a pool starts its workers); optional. */
+  warmUp?(): void;
   /** Releases what it holds (worker threads). */
   close(): Promise<void>;
 }

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { DECLARED_INTENTS, type Intent, type PayloadKind, type SignPayload } from "../ports/signingPlane.js";
+import {
+  DECLARED_INTENTS,
+  type Intent,
+  type PayloadKind,
+  type SignerDenyReason,
+  type SignPayload,
+} from "../ports/signingPlane.js";
 
 /**
  * Validation of one signing request body (signing-plane-v1 §2). The body is
@@ -155,7 +161,26 @@ export function parsePayload<K extends PayloadKind>(
       : issue?.path[0] === undefined
         ? undefined
         : String(issue.path[0]);
-  return { ok: false, field: name ?? "payload" };
+  // A field name from the body is echoed only when it is a plain, short name (signing-plane-v1 §7).
+  return { ok: false, field: name !== undefined && FIELD_NAME_RE.test(name) ? name : "payload" };
+}
+
+/** A field name a reason may echo: what every handler's own field names look like. */
+const FIELD_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
+
+/**
+ * A reason as it is answered and audited: `payload_mismatch:<field>` and
+ * `policy:<name>` with a plain name of at most 48 characters, else the
+ * field is `payload` / the name `invalid` (a field name the body chose is
+ * never echoed unbounded, signing-plane-v1 §7).
+ * @example boundedReason(`payload_mismatch:${"x".repeat(60000)}`) // "payload_mismatch:payload"
+ */
+export function boundedReason(reason: SignerDenyReason): SignerDenyReason {
+  const colon = reason.indexOf(":");
+  if (colon < 0) return reason;
+  const name = reason.slice(colon + 1);
+  if (FIELD_NAME_RE.test(name)) return reason;
+  return reason.startsWith("payload_mismatch:") ? "payload_mismatch:payload" : "policy:invalid";
 }
 
 /** The text fields of each kind (all required strings of at most {@link MAX_PAYLOAD_FIELD_LENGTH}). */

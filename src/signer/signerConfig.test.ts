@@ -17,19 +17,50 @@ const UUID = "4F1C2D3E-AAAA-4BBB-8CCC-0123456789AB";
 
 const BASE = {
   vault: { path: "vault.json", passphrase_env: "VAULT_PASS" },
-  audit: { path: "audit.jsonl" },
+  audit: { path: "audit.jsonl", key_env: "AUDIT_KEY" },
 };
 const FULL = {
   ...BASE,
   live: false,
   socket: { path: "signer.sock" },
-  callers: { "executor-1": { token_env: "EXEC_TOKEN" }, "executor-2": { token_file: "tokens/e2" } },
-  intents: {
-    cex_api_signer: { routes: ["executor.binance-usdm.order"] },
-    per_user_clob_signer: { routes: ["executor.polymarket.order"] },
+  callers: {
+    "executor-1": { token_env: "EXEC_TOKEN", accounts: ["acct1", UUID], intents: ["cex_api_signer"] },
+    "executor-2": {
+      token_file: "tokens/e2",
+      accounts: [UUID.toLowerCase()],
+      intents: ["per_user_clob_signer"],
+    },
   },
-  accounts: { acct1: { cex_api_signer: "binance-acct1" }, [UUID]: { per_user_clob_signer: "pk-1" } },
-  policy: { cex_api_signer: { max_notional: "1000.5", symbols: ["BTCUSDT"], rate_per_account_per_s: 5 } },
+  intents: {
+    cex_api_signer: {
+      routes: {
+        "executor.binance-usdm.order": "order",
+        "executor.binance-usdm.readiness": { action: "position_risk", probe: true },
+      },
+    },
+    per_user_clob_signer: { routes: { "executor.polymarket.order": "order" } },
+  },
+  accounts: {
+    acct1: { cex_api_signer: { entry: "binance-acct1", read_only_entry: "binance-acct1-ro" } },
+    [UUID]: { per_user_clob_signer: "pk-1" },
+  },
+  reference_prices: {
+    max_age_ms: 30_000,
+    file: "prices.json",
+    prices: { "binance-usdm": { BTCUSDT: "65000" } },
+  },
+  policy: {
+    cex_api_signer: {
+      max_notional: "1000.5",
+      symbols: ["BTCUSDT"],
+      rate_per_account_per_s: 5,
+      cancel_rate_per_account_per_s: 2,
+      windows: [
+        { window: "1m", max_orders: 10 },
+        { window: "24h", max_notional: "100000" },
+      ],
+    },
+  },
 };
 
 function fails(raw: unknown): ConfigError {
@@ -50,13 +81,23 @@ describe("signer config", () => {
       callers: {},
       intents: {},
       accounts: {},
+      read_only_entries: {},
+      clock: { max_clock_skew_ms: 5000, max_recv_window_ms: 5000 },
+      reference_prices: { max_age_ms: 60_000, reload_ms: 1000, prices: {} },
       policy: {},
     });
   });
 
-  it("accepts a full config, lowercases UUID account ids and freezes it", () => {
+  it("accepts a full config: routes bound to one action each, entries split by key, UUIDs lowercased, frozen", () => {
     const c = parseSignerConfig(FULL);
     expect(Object.keys(c.accounts)).toEqual(["acct1", UUID.toLowerCase()]);
+    expect(c.accounts.acct1).toEqual({ cex_api_signer: "binance-acct1" });
+    expect(c.read_only_entries).toEqual({ acct1: { cex_api_signer: "binance-acct1-ro" } });
+    expect(c.intents.cex_api_signer?.routes).toEqual({
+      "executor.binance-usdm.order": { action: "order", probe: false },
+      "executor.binance-usdm.readiness": { action: "position_risk", probe: true },
+    });
+    expect(c.callers["executor-1"]?.accounts).toEqual(["acct1", UUID.toLowerCase()]);
     expect(Object.isFrozen(c.policy.cex_api_signer)).toBe(true);
   });
 
@@ -79,25 +120,101 @@ describe("signer config", () => {
     [{ ...BASE, callers: { "bad id!": { token_env: "T" } } }, "callers.bad id!", "caller ids"],
     [{ ...BASE, callers: { e: { token: CANARY } } }, "callers.e.token", "never inline"],
     [
-      { ...BASE, intents: { cex_api_signer: { routes: [] } } },
-      "intents.cex_api_signer.routes",
+      { ...FULL, callers: { e: { token_env: "T", intents: ["cex_api_signer"] } } },
+      "callers.e.accounts",
+      "must list the accounts",
+    ],
+    [
+      { ...FULL, callers: { e: { token_env: "T", accounts: [], intents: ["cex_api_signer"] } } },
+      "callers.e.accounts",
       "at least one",
     ],
     [
-      { ...BASE, intents: { cex_api_signer: { routes: ["a", "a"] } } },
-      "intents.cex_api_signer.routes",
-      "repeat",
+      { ...FULL, callers: { e: { token_env: "T", accounts: ["nobody"], intents: ["cex_api_signer"] } } },
+      "callers.e.accounts.0",
+      "names no account",
     ],
-    [{ ...BASE, intents: { withdraw: { routes: ["a"] } } }, "intents.withdraw", "unknown intent"],
     [
-      { ...BASE, intents: { onchain_transfer: { routes: ["a"] } } },
+      { ...FULL, callers: { e: { token_env: "T", accounts: ["acct1"], intents: ["clob_api_signer"] } } },
+      "callers.e.intents.0",
+      "not listed under intents",
+    ],
+    [
+      { ...BASE, intents: { cex_api_signer: { routes: ["executor.binance-usdm.order"] } } },
+      "intents.cex_api_signer.routes",
+      "map each route to its one action",
+    ],
+    [
+      { ...BASE, intents: { cex_api_signer: { routes: { r: "cancel_all" } } } },
+      "intents.cex_api_signer.routes.r",
+      'action "cancel_all" is not one cex_api_signer can do',
+    ],
+    [
+      { ...BASE, intents: { cex_api_signer: { routes: { r: { action: "order", probe: true } } } } },
+      "intents.cex_api_signer.routes.r.probe",
+      "only a read",
+    ],
+    [{ ...BASE, intents: { withdraw: { routes: { a: "order" } } } }, "intents.withdraw", "unknown intent"],
+    [
+      { ...BASE, intents: { onchain_transfer: { routes: { a: "order" } } } },
       "intents.onchain_transfer",
       "cannot be enabled",
     ],
     [
-      { ...BASE, intents: { shared_clob_signer: { routes: ["a"] } } },
+      { ...BASE, intents: { shared_clob_signer: { routes: { a: "order" } } } },
       "intents.shared_clob_signer",
       "cannot be enabled",
+    ],
+    [
+      {
+        ...BASE,
+        intents: { per_user_clob_signer: { routes: { r: "order" } } },
+        accounts: { a: { per_user_clob_signer: { entry: "e", read_only_entry: "ro" } } },
+      },
+      "accounts.a.per_user_clob_signer.read_only_entry",
+      "no read whose signature could act",
+    ],
+    [{ vault: BASE.vault, audit: { path: "a" } }, "audit.key_env", "HMAC chain key"],
+    [
+      { ...BASE, reference_prices: { prices: { polymarket: { "1": "1.5" } } } },
+      "reference_prices.prices.polymarket.1",
+      "at most 1",
+    ],
+    [
+      { ...BASE, reference_prices: { prices: { kraken: { X: "1" } } } },
+      "reference_prices.prices.kraken",
+      "unknown key",
+    ],
+    [{ ...BASE, clock: { max_clock_skew_ms: 3_600_000 } }, "clock.max_clock_skew_ms", "at most 60000"],
+    [
+      { ...FULL, policy: { cex_api_signer: { windows: [{ window: "1 hour", max_orders: 1 }] } } },
+      "policy.cex_api_signer.windows.0.window",
+      "duration",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { windows: [{ window: "1h" }] } } },
+      "policy.cex_api_signer.windows.0",
+      "needs max_notional, max_orders or both",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { windows: [{ window: "8d", max_orders: 1 }] } } },
+      "policy.cex_api_signer.windows.0.window",
+      "at most 7d",
+    ],
+    [
+      {
+        ...FULL,
+        policy: {
+          cex_api_signer: {
+            windows: [
+              { window: "60s", max_orders: 1 },
+              { window: "1m", max_orders: 2 },
+            ],
+          },
+        },
+      },
+      "policy.cex_api_signer.windows",
+      "repeat",
     ],
     [
       { ...BASE, accounts: { acct1: { cex_api_signer: "e1" } } },
@@ -172,7 +289,8 @@ describe("signer config", () => {
         expect(c.audit.path).toBe(join(dir, "audit.jsonl"));
         expect(c.socket?.path).toBe(join(dir, "signer.sock"));
         expect(c.callers["executor-2"]?.token_file).toBe(join(dir, "tokens/e2"));
-        expect(c.callers["executor-1"]).toEqual({ token_env: "EXEC_TOKEN" });
+        expect(c.callers["executor-1"]?.token_env).toBe("EXEC_TOKEN");
+        expect(c.reference_prices.file).toBe(join(dir, "prices.json"));
       },
     );
 
@@ -180,12 +298,16 @@ describe("signer config", () => {
       const path = join(dir, "signer-pkcs11.json");
       const raw = {
         ...FULL,
-        audit: { path: "audit.jsonl", sync: "line" },
+        audit: { path: "audit.jsonl", sync: "line", key_file: "audit.key" },
         pkcs11: { module: "lib/softhsm2.so", token_label: "signer", pin_file: "pin.txt" },
       };
       await writeFile(path, JSON.stringify(raw));
       const c = await loadSignerConfig(path);
-      expect(c.audit).toEqual({ path: join(dir, "audit.jsonl"), sync: "line" });
+      expect(c.audit).toEqual({
+        path: join(dir, "audit.jsonl"),
+        sync: "line",
+        key_file: join(dir, "audit.key"),
+      });
       expect(c.pkcs11).toEqual({
         module: join(dir, "lib/softhsm2.so"),
         token_label: "signer",
@@ -202,7 +324,7 @@ describe("signer config", () => {
 
     it("reports a repeated key, bad JSON and bad YAML without quoting the text", async () => {
       const dup = await parseSignerConfigText(
-        `{"vault":{"path":"v","passphrase_env":"P"},"audit":{"path":"a"},"live":false,"live":true}`,
+        `{"vault":{"path":"v","passphrase_env":"P"},"audit":{"path":"a","key_env":"K"},"live":false,"live":true}`,
         "json",
       ).catch((e: unknown) => e as ConfigError);
       expect(dup).toBeInstanceOf(ConfigError);

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { z } from "zod";
 import { ConfigError, FILE_FIELD } from "../config/configError.js";
 import {
   type ConfigFormat,
@@ -12,199 +11,41 @@ import {
   zodIssues,
 } from "../config/configText.js";
 import { SecretBytes } from "../core/auth/secretBytes.js";
-import { UNSIGNED_DECIMAL_RE } from "../core/decimal.js";
-import { DECLARED_INTENTS, INTENT_PAYLOAD_KIND, type Intent } from "../ports/signingPlane.js";
+import type { Intent } from "../ports/signingPlane.js";
+import { type ParsedSignerConfig, signerConfigSchema } from "./signerConfigSchema.js";
 import { normalizeAccount } from "./signRequest.js";
 
 /**
  * The signer's own config file (signing-plane-v1 §5), separate from the
  * executor's and validated just as strictly: an unknown key at any level is an
- * error. Secrets (the vault passphrase, caller tokens) are never inline: a
- * field names an environment variable (`*_env`) or a file (`*_file`).
+ * error (the schema is `signerConfigSchema.ts`). Secrets (the vault
+ * passphrase, caller tokens, the audit key, the token PIN) are never inline:
+ * a field names an environment variable (`*_env`) or a file (`*_file`).
  */
 
-/** Caller ids, as the transport authenticates them. */
-export const CALLER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-/** Route names such as `executor.binance-usdm.order`. */
-export const ROUTE_RE = /^[A-Za-z0-9._:/-]{1,128}$/;
-/** Account ids (a UUID is one of them; it is lowercased on load). */
-export const ACCOUNT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-/** Vault entry ids. */
-export const ENTRY_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export {
+  ACCOUNT_ID_RE,
+  CALLER_ID_RE,
+  CONFIGURABLE_INTENTS,
+  ENTRY_ID_RE,
+  ROUTE_RE,
+} from "./signerConfigSchema.js";
 
-/**
- * Intents a config may switch on: declared and with a payload kind (§1). An
- * intent listed here is still denied `intent_not_enabled` while no handler for
- * its payload kind is registered (see `intents.ts`).
- */
-export const CONFIGURABLE_INTENTS: readonly Intent[] = DECLARED_INTENTS.filter(
-  (i) => INTENT_PAYLOAD_KIND[i] !== undefined,
-);
-
-const nonEmpty = z.string({ error: "must be a string" }).min(1, { error: "must be a non-empty string" });
-const posInt = z.int({ error: "must be an integer" }).positive({ error: "must be a positive integer" });
-const envName = z
-  .string({ error: "must be a string" })
-  .regex(ENV_NAME_RE, { error: "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)" });
-
-/** Exactly one of `<name>_env` and `<name>_file` (never an inline secret). */
-function exactlyOneSecretRef(name: "passphrase" | "token", what: string) {
-  const envKey = `${name}_env`;
-  const fileKey = `${name}_file`;
-  return (v: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx): void => {
-    const n = Number(v[envKey] !== undefined) + Number(v[fileKey] !== undefined);
-    if (n !== 1) {
-      ctx.addIssue({
-        code: "custom",
-        path: [n === 0 ? envKey : fileKey],
-        message:
-          n === 0
-            ? `${what} needs ${envKey} or ${fileKey} (never inline)`
-            : `give exactly one of ${envKey} and ${fileKey}, not both`,
-      });
-    }
-  };
+/** What a route does: exactly one action of its intent's payload kind; a probe route is audited once per change of outcome. */
+export interface RouteBinding {
+  readonly action: string;
+  readonly probe: boolean;
 }
 
-const vaultSchema = z
-  .strictObject({ path: nonEmpty, passphrase_env: envName.optional(), passphrase_file: nonEmpty.optional() })
-  .superRefine(exactlyOneSecretRef("passphrase", "the vault"));
-
-const callerSchema = z
-  .strictObject({ token_env: envName.optional(), token_file: nonEmpty.optional() })
-  .superRefine(exactlyOneSecretRef("token", "a caller"));
-
-const intentKey = z.string().superRefine((s, ctx) => {
-  if ((CONFIGURABLE_INTENTS as readonly string[]).includes(s)) return;
-  ctx.addIssue({
-    code: "custom",
-    message: (DECLARED_INTENTS as readonly string[]).includes(s)
-      ? `intent "${s}" is declared but cannot be enabled in v1 (configurable: ${CONFIGURABLE_INTENTS.join(", ")})`
-      : `unknown intent "${s}" (configurable: ${CONFIGURABLE_INTENTS.join(", ")})`,
-  });
-});
-
-const intentSchema = z.strictObject({
-  routes: z
-    .array(
-      z
-        .string({ error: "must be a string" })
-        .regex(ROUTE_RE, { error: "must be 1-128 chars of [A-Za-z0-9._:/-]" }),
-    )
-    .min(1, { error: "must list at least one route" })
-    .refine((r) => new Set(r).size === r.length, { error: "must not repeat a route" }),
-});
-
-const policySchema = z.strictObject({
-  max_notional: z
-    .string({ error: 'must be a decimal string such as "1000"' })
-    .regex(UNSIGNED_DECIMAL_RE, { error: 'must be a decimal string such as "1000" (no sign, no exponent)' })
-    .refine((s) => /[1-9]/.test(s), { error: "must be greater than 0" })
-    .optional(),
-  symbols: z
-    .array(nonEmpty)
-    .min(1, { error: "must list at least one symbol (omit it to allow every symbol)" })
-    .refine((s) => new Set(s).size === s.length, { error: "must not repeat a symbol" })
-    .optional(),
-  rate_per_account_per_s: posInt.optional(),
-});
-
-const pathRef = z.strictObject({ path: nonEmpty });
-
-const auditSchema = z.strictObject({
-  path: nonEmpty,
-  sync: z.enum(["line", "group", "never"], { error: 'must be "line", "group" or "never"' }).optional(),
-});
-
-const pkcs11Schema = z
-  .strictObject({
-    module: nonEmpty,
-    token_label: nonEmpty,
-    pin_env: envName.optional(),
-    pin_file: nonEmpty.optional(),
-  })
-  .superRefine((v, ctx) => {
-    const n = Number(v.pin_env !== undefined) + Number(v.pin_file !== undefined);
-    if (n !== 1) {
-      ctx.addIssue({
-        code: "custom",
-        path: [n === 0 ? "pin_env" : "pin_file"],
-        message:
-          n === 0
-            ? "the token PIN needs pin_env or pin_file (never inline)"
-            : "give exactly one of pin_env and pin_file, not both",
-      });
-    }
-  });
-
-/** The whole signer config file. */
-export const signerConfigSchema = z
-  .strictObject({
-    live: z.boolean({ error: "must be true or false" }).default(false),
-    vault: vaultSchema,
-    audit: auditSchema,
-    socket: pathRef.optional(),
-    pkcs11: pkcs11Schema.optional(),
-    callers: z
-      .record(
-        z.string().regex(CALLER_ID_RE, { error: "caller ids are 1-64 chars of [A-Za-z0-9._-]" }),
-        callerSchema,
-      )
-      .default({}),
-    intents: z.record(intentKey, intentSchema).default({}),
-    accounts: z
-      .record(
-        z.string().regex(ACCOUNT_ID_RE, { error: "account ids are 1-128 chars of [A-Za-z0-9._:@-]" }),
-        z.record(
-          intentKey,
-          z.string({ error: "must be a vault entry id" }).regex(ENTRY_ID_RE, {
-            error: "must be a vault entry id (1-128 chars of [A-Za-z0-9._:-])",
-          }),
-        ),
-      )
-      .default({}),
-    policy: z.record(intentKey, policySchema).default({}),
-  })
-  .superRefine((cfg, ctx) => {
-    const seen = new Map<string, string>();
-    for (const [account, byIntent] of Object.entries(cfg.accounts)) {
-      const norm = normalizeAccount(account);
-      const other = seen.get(norm);
-      if (other !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["accounts", account],
-          message: `is the same UUID as "${other}" (UUIDs are compared in lowercase)`,
-        });
-      }
-      seen.set(norm, account);
-      for (const intent of Object.keys(byIntent)) {
-        if (cfg.intents[intent] === undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["accounts", account, intent],
-            message: `intent "${intent}" is not listed under intents`,
-          });
-        }
-      }
-    }
-    for (const intent of Object.keys(cfg.policy)) {
-      if (cfg.intents[intent] === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["policy", intent],
-          message: `intent "${intent}" is not listed under intents`,
-        });
-      }
-    }
-  })
-  .transform((cfg) => ({
-    ...cfg,
-    accounts: Object.fromEntries(
-      Object.entries(cfg.accounts).map(([account, byIntent]) => [normalizeAccount(account), byIntent]),
-    ),
-  }));
+/** A caller: where its token is, and what it may sign for. */
+export interface SignerCallerConfig {
+  readonly token_env?: string | undefined;
+  readonly token_file?: string | undefined;
+  /** Accounts this caller may sign for (UUIDs lowercased); any other is `caller_not_allowed`. */
+  readonly accounts: readonly string[];
+  /** Intents this caller may ask for; any other is `caller_not_allowed`. */
+  readonly intents: readonly Intent[];
+}
 
 /** A validated signer config with defaults filled in and UUID account ids lowercased (secrets not loaded). */
 export interface SignerConfig {
@@ -214,20 +55,54 @@ export interface SignerConfig {
     readonly passphrase_env?: string | undefined;
     readonly passphrase_file?: string | undefined;
   };
-  /** The audit log; `sync` is its durability policy (`auditLog.ts`, default `group`). */
-  readonly audit: { readonly path: string; readonly sync?: "line" | "group" | "never" | undefined };
-  readonly socket?: { readonly path: string } | undefined;
+  /** The audit log: `sync` is its durability policy (`auditLog.ts`, default `group`); `key_*` its HMAC chain key. */
+  readonly audit: {
+    readonly path: string;
+    readonly sync?: "line" | "group" | "never" | undefined;
+    readonly key_env?: string | undefined;
+    readonly key_file?: string | undefined;
+  };
+  readonly socket?: SignerSocketConfig | undefined;
   /**
    * Keys in a PKCS#11 token instead of the vault: the entry ids under
    * `accounts` are then key labels in that token (see `signerPipeline.ts`).
    */
   readonly pkcs11?: SignerPkcs11Config | undefined;
-  readonly callers: Readonly<
-    Record<string, { readonly token_env?: string | undefined; readonly token_file?: string | undefined }>
+  readonly callers: Readonly<Record<string, SignerCallerConfig>>;
+  readonly intents: Readonly<
+    Partial<Record<Intent, { readonly routes: Readonly<Record<string, RouteBinding>> }>>
   >;
-  readonly intents: Readonly<Partial<Record<Intent, { readonly routes: readonly string[] }>>>;
+  /** Account → intent → the entry id of its key. */
   readonly accounts: Readonly<Record<string, Readonly<Partial<Record<Intent, string>>>>>;
+  /** Account → intent → the entry id of its read-only key (replayable reads are signed with it, §3a). */
+  readonly read_only_entries: Readonly<Record<string, Readonly<Partial<Record<Intent, string>>>>>;
+  /** The signer's own clock limits (§3a). */
+  readonly clock: { readonly max_clock_skew_ms: number; readonly max_recv_window_ms: number };
+  /** The signer's own reference prices (§3a): static ones, and a file it re-reads (with a maximum age). */
+  readonly reference_prices: SignerReferencePricesConfig;
   readonly policy: Readonly<Partial<Record<Intent, SignerPolicyConfig>>>;
+}
+
+/** The `socket` section: the path, and the limits that keep a caller from exhausting the signer (§7). */
+export interface SignerSocketConfig {
+  readonly path: string;
+  readonly max_connections?: number | undefined;
+  readonly max_connections_per_caller?: number | undefined;
+  readonly idle_timeout_ms?: number | undefined;
+  readonly frame_timeout_ms?: number | undefined;
+  readonly unread_timeout_ms?: number | undefined;
+  readonly max_unread_bytes?: number | undefined;
+}
+
+/** The `reference_prices` section. */
+export interface SignerReferencePricesConfig {
+  /** A price read from `file` older than this is no reference. */
+  readonly max_age_ms: number;
+  /** JSON `{ "<venue>": { "<symbol or token>": { "price": "…", "as_of_ms": … } } }`, re-read every `reload_ms`. */
+  readonly file?: string | undefined;
+  readonly reload_ms: number;
+  /** Static prices by venue and symbol (or token id); they do not age. */
+  readonly prices: Readonly<Partial<Record<"binance-usdm" | "polymarket", Readonly<Record<string, string>>>>>;
 }
 
 /** The `pkcs11` section: the module, the token and where its user PIN is read from. */
@@ -238,11 +113,22 @@ export interface SignerPkcs11Config {
   readonly pin_file?: string | undefined;
 }
 
+/** One rolling window of a policy: its length and what it allows per account. */
+export interface SignerWindowConfig {
+  /** As written (`"1m"`, `"24h"`). */
+  readonly window: string;
+  readonly max_notional?: string | undefined;
+  readonly max_orders?: number | undefined;
+}
+
 /** One intent's entry under `policy`: the signer's own hard limits (absent = not checked). */
 export interface SignerPolicyConfig {
   readonly max_notional?: string | undefined;
   readonly symbols?: readonly string[] | undefined;
   readonly rate_per_account_per_s?: number | undefined;
+  /** Cancels and cancel-capable reads (a replayable read signed with the trade key) per account per second. */
+  readonly cancel_rate_per_account_per_s?: number | undefined;
+  readonly windows?: readonly SignerWindowConfig[] | undefined;
 }
 
 export type SignerConfigFormat = ConfigFormat;
@@ -255,14 +141,47 @@ export type SignerConfigFormat = ConfigFormat;
 export function parseSignerConfig(raw: unknown): SignerConfig {
   const parsed = signerConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(zodIssues(parsed.error.issues));
-  return deepFreeze(parsed.data as SignerConfig);
+  return deepFreeze(fromParsed(parsed.data));
+}
+
+/** The parsed file as a {@link SignerConfig}: account ids lowercased where UUIDs, entries split by key. */
+function fromParsed(cfg: ParsedSignerConfig): SignerConfig {
+  const accounts: Record<string, Partial<Record<Intent, string>>> = {};
+  const readOnly: Record<string, Partial<Record<Intent, string>>> = {};
+  for (const [account, byIntent] of Object.entries(cfg.accounts)) {
+    const id = normalizeAccount(account);
+    const entries: Partial<Record<Intent, string>> = {};
+    const ro: Partial<Record<Intent, string>> = {};
+    for (const [intent, entry] of Object.entries(byIntent) as [Intent, (typeof byIntent)[string]][]) {
+      if (typeof entry === "string") {
+        entries[intent] = entry;
+      } else {
+        entries[intent] = entry.entry;
+        if (entry.read_only_entry !== undefined) ro[intent] = entry.read_only_entry;
+      }
+    }
+    accounts[id] = entries;
+    if (Object.keys(ro).length > 0) readOnly[id] = ro;
+  }
+  const callers: Record<string, SignerCallerConfig> = {};
+  for (const [id, c] of Object.entries(cfg.callers)) {
+    callers[id] = { ...c, accounts: c.accounts.map(normalizeAccount), intents: c.intents as Intent[] };
+  }
+  return {
+    ...cfg,
+    callers,
+    intents: cfg.intents as SignerConfig["intents"],
+    accounts,
+    read_only_entries: readOnly,
+    policy: cfg.policy as SignerConfig["policy"],
+  };
 }
 
 /**
  * Reads and validates the signer config file at `path` (YAML for `.yaml` /
  * `.yml`, JSON otherwise). Relative paths in it (`vault.path`,
- * `vault.passphrase_file`, `audit.path`, `socket.path`, `callers.*.token_file`,
- * `pkcs11.module`, `pkcs11.pin_file`)
+ * `vault.passphrase_file`, `audit.path`, `audit.key_file`, `socket.path`,
+ * `callers.*.token_file`, `reference_prices.file`, `pkcs11.module`, `pkcs11.pin_file`)
  * are resolved against the file's directory. No secret is read.
  */
 export async function loadSignerConfig(path: string): Promise<SignerConfig> {
@@ -296,11 +215,15 @@ export function resolveSignerPaths(config: SignerConfig, baseDir: string): Signe
     ]),
   );
   const pkcs11 = config.pkcs11;
+  const audit = { ...config.audit, path: abs(config.audit.path) };
+  if (audit.key_file !== undefined) audit.key_file = abs(audit.key_file);
+  const prices = config.reference_prices;
   return deepFreeze({
     ...config,
     vault,
-    audit: { ...config.audit, path: abs(config.audit.path) },
-    ...(config.socket === undefined ? {} : { socket: { path: abs(config.socket.path) } }),
+    audit,
+    reference_prices: prices.file === undefined ? prices : { ...prices, file: abs(prices.file) },
+    ...(config.socket === undefined ? {} : { socket: { ...config.socket, path: abs(config.socket.path) } }),
     ...(pkcs11 === undefined
       ? {}
       : {
@@ -316,12 +239,12 @@ export function resolveSignerPaths(config: SignerConfig, baseDir: string): Signe
 
 /**
  * Loads one secret a config field names (`vault` → passphrase, `callers.<id>`
- * → token) from the environment or a file, as {@link SecretBytes}. One
+ * → token, `audit` → key) from the environment or a file, as {@link SecretBytes}. One
  * trailing line break of a file is not part of the secret. A missing or empty
  * secret is a {@link ConfigError} naming the field (never the value).
  * @example await loadSignerSecret(config.vault, "passphrase", "vault", process.env)
  */
-export async function loadSignerSecret<N extends "passphrase" | "token">(
+export async function loadSignerSecret<N extends "passphrase" | "token" | "key">(
   ref: { readonly [K in `${N}_env` | `${N}_file`]?: string | undefined },
   name: N,
   field: string,

@@ -24,7 +24,8 @@ import { Vault } from "./vault/vault.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CALLER = "exec-1";
-const TOKEN = `tok-${randomBytes(12).toString("hex")}`;
+const TOKEN = randomBytes(32).toString("base64url");
+const AUDIT_KEY = randomBytes(32).toString("base64url");
 const PASS = `pass-${randomBytes(12).toString("hex")}`;
 const PIN = `pin-${randomBytes(6).toString("hex")}`;
 const HMAC_SECRET = Buffer.from(randomBytes(32).toString("base64"), "utf8");
@@ -36,12 +37,18 @@ function config(dir: string, keys: Record<string, unknown>, sync: "line" | "grou
   return {
     live: false,
     vault: { path: "vault.json", passphrase_env: "IG_PIPE_PASS" },
-    audit: { path: "audit.jsonl", sync },
+    audit: { path: "audit.jsonl", sync, key_env: "IG_PIPE_AUDIT_KEY" },
     socket: { path: join(dir, "signer.sock") },
-    callers: { [CALLER]: { token_env: "IG_PIPE_TOKEN" } },
+    callers: {
+      [CALLER]: {
+        token_env: "IG_PIPE_TOKEN",
+        accounts: ["acct"],
+        intents: ["cex_api_signer", "per_user_clob_signer"],
+      },
+    },
     intents: {
-      cex_api_signer: { routes: ["executor.binance-usdm.order"] },
-      per_user_clob_signer: { routes: ["executor.polymarket.order"] },
+      cex_api_signer: { routes: { "executor.binance-usdm.position_risk": "position_risk" } },
+      per_user_clob_signer: { routes: { "executor.polymarket.order": "order" } },
     },
     accounts: { acct: { cex_api_signer: "hmac", per_user_clob_signer: "evm" } },
     ...keys,
@@ -53,10 +60,10 @@ function hmacRequest(i: number): SignRequest {
     request_id: `h-${i}`,
     account: "acct",
     intent: "cex_api_signer",
-    route: "executor.binance-usdm.order",
+    route: "executor.binance-usdm.position_risk",
     target: { venue: "binance-usdm", action: "position_risk" },
     guard_context: { plan_id: `p-${i}` },
-    payload: { kind: "hmac-query", query: `timestamp=${1_700_000_000_000 + i}` },
+    payload: { kind: "hmac-query", query: `timestamp=${Date.now()}` },
   };
 }
 
@@ -68,7 +75,14 @@ function orderRequest(i: number): SignRequest {
     account: "acct",
     intent: "per_user_clob_signer",
     route: "executor.polymarket.order",
-    target: { venue: "polymarket", token_id: TOKEN_ID, side: "BUY", qty: "10", price: "0.57" },
+    target: {
+      venue: "polymarket",
+      action: "order",
+      token_id: TOKEN_ID,
+      side: "BUY",
+      qty: "10",
+      price: "0.57",
+    },
     guard_context: { plan_id: `p-${i}` },
     payload: {
       kind: "eip712-order",
@@ -112,6 +126,12 @@ async function recoveredSigner(request: SignRequest, signature: string): Promise
   return toChecksumAddress(addressOfPublicKey(point.toBytes(false)));
 }
 
+/** The HMAC a request's query must be signed with. */
+const hmacOf = (req: SignRequest): string =>
+  createHmac("sha256", HMAC_SECRET)
+    .update((req.payload as { query: string }).query)
+    .digest("hex");
+
 const auditLines = async (path: string) =>
   (await readFile(path, "utf8"))
     .split("\n")
@@ -137,23 +157,22 @@ describe("signer pipeline over the vault", () => {
     const cfg = await loadSignerConfig(join(sub, "signer.json"));
     expect(cfg.audit.sync).toBe("line");
 
-    const pipeline = await openSignerPipeline(cfg, { IG_PIPE_PASS: PASS }, { ecdsaWorkers: 0 });
+    const env = { IG_PIPE_PASS: PASS, IG_PIPE_AUDIT_KEY: AUDIT_KEY };
+    const pipeline = await openSignerPipeline(cfg, env, { ecdsaWorkers: 0 });
     expect(pipeline.keys).toBe("vault");
     expect(JSON.stringify(pipeline.summary)).not.toContain(PASS);
-    const h = await pipeline.plane.sign(CALLER, hmacRequest(1));
-    expect(h).toMatchObject({
-      granted: true,
-      signature: createHmac("sha256", HMAC_SECRET).update("timestamp=1700000000001").digest("hex"),
-    });
+    const hr = hmacRequest(1);
+    const h = await pipeline.plane.sign(CALLER, hr);
+    expect(h).toMatchObject({ granted: true, signature: hmacOf(hr) });
     const req = orderRequest(1);
     const o = await pipeline.plane.sign(CALLER, req);
     if (!o.granted) throw new Error(o.reason);
     expect(o.signer_address).toBe(EVM_ADDRESS);
     expect(await recoveredSigner(req, o.signature)).toBe(EVM_ADDRESS);
     await pipeline.close();
-    expect(await verifyAuditFile(cfg.audit.path)).toEqual({ ok: true, lines: 2 });
+    expect(await verifyAuditFile(cfg.audit.path, Buffer.from(AUDIT_KEY))).toEqual({ ok: true, lines: 2 });
 
-    await expect(openSignerPipeline(cfg, { IG_PIPE_PASS: `${PASS}x` })).rejects.toMatchObject({
+    await expect(openSignerPipeline(cfg, { ...env, IG_PIPE_PASS: `${PASS}x` })).rejects.toMatchObject({
       name: "KeyStoreError",
       code: "bad_passphrase",
     });
@@ -202,7 +221,10 @@ describe.skipIf(!softHsmAvailable())("signer pipeline over a PKCS#11 token (Soft
     const cfg = await loadSignerConfig(configPath);
     expect(cfg.pkcs11?.pin_file).toBe(join(sub, "pin.txt"));
     const wrong = { ...cfg, pkcs11: { ...cfg.pkcs11!, pin_file: undefined, pin_env: "IG_PIPE_PIN" } };
-    const err = await openSignerPipeline(wrong, { IG_PIPE_PIN: `${PIN}0` }).catch((e: unknown) => e);
+    const err = await openSignerPipeline(wrong, {
+      IG_PIPE_PIN: `${PIN}0`,
+      IG_PIPE_AUDIT_KEY: AUDIT_KEY,
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: "Pkcs11TokenError", code: "bad_pin" });
     expect(String((err as Error).message)).not.toContain(PIN);
   });
@@ -226,7 +248,7 @@ process.stdout.write("ready " + JSON.stringify(pipeline.summary) + "\\n");
     );
     const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script, configPath], {
       cwd: ROOT,
-      env: { ...process.env, IG_PIPE_TOKEN: TOKEN, SOFTHSM2_CONF: hsm.conf },
+      env: { ...process.env, IG_PIPE_TOKEN: TOKEN, IG_PIPE_AUDIT_KEY: AUDIT_KEY, SOFTHSM2_CONF: hsm.conf },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -251,10 +273,8 @@ process.stdout.write("ready " + JSON.stringify(pipeline.summary) + "\\n");
         timeoutMs: 5000,
       });
       try {
-        expect(await plane.sign(CALLER, hmacRequest(2))).toMatchObject({
-          granted: true,
-          signature: createHmac("sha256", HMAC_SECRET).update("timestamp=1700000000002").digest("hex"),
-        });
+        const hr = hmacRequest(2);
+        expect(await plane.sign(CALLER, hr)).toMatchObject({ granted: true, signature: hmacOf(hr) });
         for (let i = 0; i < 5; i++) {
           const req = orderRequest(i);
           const o = await plane.sign(CALLER, req);
@@ -277,12 +297,13 @@ process.stdout.write("ready " + JSON.stringify(pipeline.summary) + "\\n");
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
     const audit = join(sub, "audit.jsonl");
-    expect(await verifyAuditFile(audit)).toEqual({ ok: true, lines: 7 });
+    expect(await verifyAuditFile(audit, Buffer.from(AUDIT_KEY))).toEqual({ ok: true, lines: 7 });
     const last = (await auditLines(audit)).at(-1);
     expect(last).toMatchObject({ caller: CALLER, decision: "denied", reason: "unknown_caller" });
     for (const text of [out, await readFile(audit, "utf8")]) {
       expect(text).not.toContain(PIN);
       expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(AUDIT_KEY);
     }
   });
 });

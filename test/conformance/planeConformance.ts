@@ -9,15 +9,17 @@
  *   the build registers the handler, `intent_not_enabled` otherwise;
  * - every denial code of §3, in order, and multi-violation requests resolving
  *   to the earliest code;
- * - UUID accounts matched case-insensitively;
+ * - UUID accounts matched case-insensitively; callers scoped to their accounts;
  * - exactly one audit line per request (read from the file the plane writes),
- *   a chain `verifyAuditFile` accepts;
+ *   a keyed chain `verifyAuditFile` accepts under the plane's audit key;
  * - no outcome, audit line or signer log holding key material (raw, hex,
  *   base64, base64url) or a harness secret.
  *
  * Usage: `describePlaneConformance("local", setUpLocalPlane)`. `setup` is
- * called once with {@link PLANE_SCENARIO} and a fresh temp dir; the tests run
- * in order against that one plane.
+ * called once with {@link PLANE_SCENARIO}, a fresh temp dir and the plane's
+ * clock pinned at {@link CONFORMANCE_CLOCK_MS} (Binance's documented vector
+ * carries its own timestamp, and the signer checks payload times against its
+ * clock); the tests run in order against that one plane.
  */
 import { createHmac } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -28,7 +30,7 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLANE_PROTOCOL_VERSION, type SignOutcome, type SignRequest } from "../../src/ports/signingPlane.js";
-import type { AuditRecord } from "../../src/signer/audit/auditRecord.js";
+import { type AuditRecord, TARGET_FIELDS } from "../../src/signer/audit/auditRecord.js";
 import { verifyAuditFile } from "../../src/signer/audit/verifyAudit.js";
 import type { PlaneHarness, PlaneScenario, PlaneSetup, ScenarioKey } from "../support/signerPlanes.js";
 
@@ -37,7 +39,9 @@ import type { PlaneHarness, PlaneScenario, PlaneSetup, ScenarioKey } from "../su
 
 const CALLER = "exec-a";
 const ROUTE_BINANCE = "executor.binance-usdm.order";
-const ROUTE_L2 = "executor.polymarket.l2";
+const ROUTE_BINANCE_READ = "executor.binance-usdm.query";
+const ROUTE_L2 = "executor.polymarket.l2.order";
+const ROUTE_L2_READ = "executor.polymarket.l2.open_orders";
 const ROUTE_EIP712 = "executor.polymarket.order";
 
 /** Binance's documented example (USDⓈ-M "SIGNED endpoint security"). */
@@ -47,6 +51,12 @@ export const BINANCE_VECTOR = {
     "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC&recvWindow=5000&timestamp=1591702613943",
   signature: "3c661234138461fcc7a7d8746c6558c9842d4e10870d2ecbedf7777cad694af9",
 } as const;
+
+/** Every plane's clock in the suite: 57 ms after the vector's `timestamp`. */
+export const CONFORMANCE_CLOCK_MS = 1_591_702_614_000;
+/** Payload times of the suite's requests: the plane's "now" (ms, and seconds for L2). */
+const NOW_MS = CONFORMANCE_CLOCK_MS;
+const NOW_S = Math.floor(CONFORMANCE_CLOCK_MS / 1000);
 
 /** A Polymarket L2 secret as clob-client gets it: urlsafe base64 (this one has both `-` and `_`). */
 const L2_SECRET_BYTES = Buffer.from(
@@ -73,12 +83,22 @@ const KEYS: readonly ScenarioKey[] = [
 ];
 
 /** The one scenario every plane is built from. */
+const ALL_ACCOUNTS = ["acct-binance", "acct-rate", UUID_ACCOUNT, "acct-poly", "acct-corrupt", "acct-missing"];
+
 export const PLANE_SCENARIO: PlaneScenario = {
   callers: [CALLER, "exec-b"],
+  // exec-a may sign for every account but acct-other (caller_not_allowed); exec-b for acct-binance only.
+  callerScopes: {
+    [CALLER]: {
+      accounts: ALL_ACCOUNTS,
+      intents: ["cex_api_signer", "clob_api_signer", "per_user_clob_signer"],
+    },
+    "exec-b": { accounts: ["acct-binance"], intents: ["cex_api_signer"] },
+  },
   intents: {
-    cex_api_signer: { routes: [ROUTE_BINANCE, "executor.binance-usdm.query"] },
-    clob_api_signer: { routes: [ROUTE_L2] },
-    per_user_clob_signer: { routes: [ROUTE_EIP712] },
+    cex_api_signer: { routes: { [ROUTE_BINANCE]: "order", [ROUTE_BINANCE_READ]: "position_risk" } },
+    clob_api_signer: { routes: { [ROUTE_L2]: "order", [ROUTE_L2_READ]: "open_orders" } },
+    per_user_clob_signer: { routes: { [ROUTE_EIP712]: "order" } },
   },
   accounts: {
     "acct-binance": { cex_api_signer: "binance-main" },
@@ -87,11 +107,14 @@ export const PLANE_SCENARIO: PlaneScenario = {
     "acct-poly": { clob_api_signer: "poly-l2", per_user_clob_signer: "poly-eoa" },
     "acct-corrupt": { cex_api_signer: "binance-corrupt" },
     "acct-missing": { cex_api_signer: "binance-missing" },
+    "acct-other": { cex_api_signer: "binance-main" },
   },
   policy: {
     cex_api_signer: { max_notional: "10000", symbols: ["BTCUSDT", "ETHUSDT"], rate_per_account_per_s: 3 },
     clob_api_signer: { max_notional: "100" },
   },
+  // The signer's own reference prices (its notional never uses a caller's).
+  referencePrices: { "binance-usdm": { BTCUSDT: "9000", ETHUSDT: "2500", SOLUSDT: "150" } },
   keys: KEYS,
 };
 
@@ -145,7 +168,7 @@ function orderQuery(o: {
     `price=${o.price ?? "9000"}`,
     "timeInForce=GTC",
     "recvWindow=5000",
-    `timestamp=${o.ts ?? 1_700_000_000_000}`,
+    `timestamp=${o.ts ?? NOW_MS}`,
   ].join("&");
 }
 
@@ -175,10 +198,10 @@ function positionRisk(account: string): RawRequest {
     request_id: nextId("risk"),
     account,
     intent: "cex_api_signer",
-    route: "executor.binance-usdm.query",
+    route: ROUTE_BINANCE_READ,
     target: { venue: "binance-usdm", action: "position_risk", symbol: "BTCUSDT" },
     guard_context: GUARD,
-    payload: { kind: "hmac-query", query: "symbol=BTCUSDT&timestamp=1700000000000" },
+    payload: { kind: "hmac-query", query: `symbol=BTCUSDT&timestamp=${NOW_MS}` },
   };
 }
 
@@ -205,11 +228,18 @@ function l2Request(over: Partial<RawRequest> = {}): RawRequest {
     account: "acct-poly",
     intent: "clob_api_signer",
     route: ROUTE_L2,
-    target: { venue: "polymarket", token_id: L2_TOKEN_ID, side: "BUY", qty: "10", price: "0.5" },
+    target: {
+      venue: "polymarket",
+      action: "order",
+      token_id: L2_TOKEN_ID,
+      side: "BUY",
+      qty: "10",
+      price: "0.5",
+    },
     guard_context: GUARD,
     payload: {
       kind: "hmac-clob-l2",
-      timestamp: "1700000000",
+      timestamp: String(NOW_S),
       method: "POST",
       path: "/order",
       body: L2_ORDER_BODY,
@@ -309,7 +339,14 @@ function eip712Request(over: Partial<RawRequest> = {}): RawRequest {
     account: "acct-poly",
     intent: "per_user_clob_signer",
     route: ROUTE_EIP712,
-    target: { venue: "polymarket", token_id: L2_TOKEN_ID, side: "BUY", qty: "10", price: "0.5" },
+    target: {
+      venue: "polymarket",
+      action: "order",
+      token_id: L2_TOKEN_ID,
+      side: "BUY",
+      qty: "10",
+      price: "0.5",
+    },
     guard_context: GUARD,
     payload: { kind: "eip712-order", domain: EIP712_DOMAIN, order: EIP712_ORDER },
     ...over,
@@ -397,7 +434,7 @@ export function describePlaneConformance(
 
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), `ig-plane-conf-${name}-`));
-      h = await setup(PLANE_SCENARIO, dir);
+      h = await setup(PLANE_SCENARIO, dir, { clockMs: CONFORMANCE_CLOCK_MS });
       secrets = secretSpellings(PLANE_SCENARIO.keys, h.harnessSecrets);
     });
 
@@ -471,8 +508,7 @@ export function describePlaneConformance(
       });
 
       it("signs the exact query bytes (HMAC-SHA256, lowercase hex) for orders and queries", async () => {
-        const query =
-          "symbol=ETHUSDT&side=SELL&type=LIMIT&quantity=0.5&price=2500.10&reduceOnly=true&newClientOrderId=ig-p_1.x&timeInForce=GTC&timestamp=1700000000123";
+        const query = `symbol=ETHUSDT&side=SELL&type=LIMIT&quantity=0.5&price=2500.10&reduceOnly=true&newClientOrderId=ig-p_1.x&timeInForce=GTC&timestamp=${NOW_MS + 123}`;
         const req = binanceOrder({
           target: {
             venue: "binance-usdm",
@@ -507,10 +543,11 @@ export function describePlaneConformance(
         expect(out.signature).toMatch(/^[A-Za-z0-9_-]{43}=$/);
 
         const get = l2Request({
-          target: { venue: "polymarket", method: "GET" },
+          route: ROUTE_L2_READ,
+          target: { venue: "polymarket", action: "open_orders", method: "GET" },
           payload: {
             kind: "hmac-clob-l2",
-            timestamp: "1700000001",
+            timestamp: String(NOW_S + 1),
             method: "GET",
             path: "/data/orders",
             body: "",
@@ -602,6 +639,34 @@ export function describePlaneConformance(
         await expectDenied(without(binanceOrder(), "account"), "unknown_account");
       });
 
+      it("caller_not_allowed: an account (or intent) outside the caller's list", async () => {
+        await expectDenied(binanceOrder({ account: "acct-other" }), "caller_not_allowed");
+        // Checked after unknown_account: an account no one has is still unknown_account.
+        await expectDenied(binanceOrder({ account: "acct-nobody" }), "unknown_account");
+      });
+
+      it("payload_mismatch:action: the route does one action, the target and payload must be it", async () => {
+        await expectDenied(
+          binanceOrder({ target: { ...(binanceOrder().target as object), action: "query_order" } }),
+          "payload_mismatch:action",
+        );
+        // An order on the read route (its target says order: not the route's action).
+        await expectDenied({ ...binanceOrder(), route: ROUTE_BINANCE_READ }, "payload_mismatch:action");
+        // An L2 DELETE on the order route: not the route's method.
+        await expectDenied(
+          l2Request({
+            payload: {
+              kind: "hmac-clob-l2",
+              timestamp: String(NOW_S),
+              method: "DELETE",
+              path: "/cancel-all",
+              body: "",
+            },
+          }),
+          "payload_mismatch:method",
+        );
+      });
+
       it("payload_mismatch:<field>", async () => {
         const mismatched = (o: Parameters<typeof orderQuery>[0]) =>
           binanceOrder({ payload: { kind: "hmac-query", query: orderQuery(o) } });
@@ -612,13 +677,27 @@ export function describePlaneConformance(
         await expectDenied(binanceOrder({ payload: l2Request().payload }), "payload_mismatch:kind");
         await expectDenied(
           l2Request({
-            target: { venue: "polymarket", token_id: "42", side: "BUY", qty: "10", price: "0.5" },
+            target: {
+              venue: "polymarket",
+              action: "order",
+              token_id: "42",
+              side: "BUY",
+              qty: "10",
+              price: "0.5",
+            },
           }),
           "payload_mismatch:token_id",
         );
         await expectDenied(
           l2Request({
-            target: { venue: "polymarket", token_id: L2_TOKEN_ID, side: "BUY", qty: "11", price: "0.5" },
+            target: {
+              venue: "polymarket",
+              action: "order",
+              token_id: L2_TOKEN_ID,
+              side: "BUY",
+              qty: "11",
+              price: "0.5",
+            },
           }),
           "payload_mismatch:qty",
         );
@@ -634,7 +713,7 @@ export function describePlaneConformance(
         await expectGranted({
           ...positionRisk("acct-binance"),
           target: { venue: "binance-usdm", action: "position_risk", symbol: "SOLUSDT" },
-          payload: { kind: "hmac-query", query: "symbol=SOLUSDT&timestamp=1700000000000" },
+          payload: { kind: "hmac-query", query: `symbol=SOLUSDT&timestamp=${NOW_MS}` },
         });
       });
 
@@ -700,7 +779,7 @@ export function describePlaneConformance(
           "signer_unavailable",
           "route_not_allowed",
         ]);
-        expect(await verifyAuditFile(broken.auditPath)).toEqual({ ok: true, lines: 4 });
+        expect(await verifyAuditFile(broken.auditPath, broken.auditKey)).toEqual({ ok: true, lines: 4 });
       });
     }
 
@@ -748,6 +827,18 @@ export function describePlaneConformance(
           "unknown_account",
         ],
         [
+          "caller_not_allowed before payload and policy",
+          {},
+          {
+            intent: "cex_api_signer",
+            route: ROUTE_BINANCE,
+            target: binanceOrder().target,
+            guard_context: GUARD,
+            account: "acct-other",
+          },
+          "caller_not_allowed",
+        ],
+        [
           "payload_mismatch before policy and the key",
           {},
           {
@@ -784,11 +875,30 @@ export function describePlaneConformance(
         // The burst of the rate test runs concurrently: compare it as a set, the rest in order.
         expect(lines.map((l) => l.request_id).sort()).toEqual([...audited].sort());
         expect(lines).toHaveLength(audited.length);
-        expect(await verifyAuditFile(h.auditPath)).toEqual({ ok: true, lines: audited.length });
+        expect(await verifyAuditFile(h.auditPath, h.auditKey)).toEqual({ ok: true, lines: audited.length });
         for (const line of lines) {
-          expect([...line.target_keys]).toEqual([...line.target_keys].sort());
+          for (const k of Object.keys(line.target)) expect(TARGET_FIELDS as readonly string[]).toContain(k);
           expect(line.reason === "ok").toBe(line.decision === "granted");
         }
+        // Values, not just keys: a signature can be tied to its plan, symbol and quantity.
+        const vector = lines.find(
+          (l) => l.decision === "granted" && l.target.symbol === "BTCUSDT" && l.target.qty === "1",
+        );
+        expect(vector).toMatchObject({
+          action: "order",
+          target: {
+            venue: "binance-usdm",
+            action: "order",
+            symbol: "BTCUSDT",
+            side: "BUY",
+            qty: "1",
+            price: "9000",
+          },
+          guard_context: { plan_id: "plan-1", decision: "EXECUTE", trading_state: "ACTIVE", source: "src_a" },
+          key: "trade",
+          notional: "9000",
+          reference_price: "9000",
+        });
       });
 
       it("never holds key material in an outcome, the audit log, the plane or the signer's logs", async () => {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINANCE_ROUTES } from "../../src/adapters/binance/binanceSigning.js";
+import { BINANCE_ROUTE_ACTIONS } from "../../src/adapters/binance/binanceSigning.js";
 import { type BinanceVenueOptions, createBinanceVenue } from "../../src/adapters/binance/binanceVenue.js";
 import {
   type BinanceEmulator,
@@ -58,34 +58,59 @@ export interface BinanceHarnessOptions {
   readonly venue?: Partial<BinanceVenueOptions>;
   /** The signer's policy for `cex_api_signer`. */
   readonly signerPolicy?: PlaneScenario["policy"]["cex_api_signer"];
+  /**
+   * Give the account a read-only API key: its secret is the signer's
+   * `read_only_entry`, the emulator knows it as read-only, and the adapter
+   * sends it with signed reads.
+   */
+  readonly readOnlyKey?: boolean;
 }
 
 /** Starts the emulator, a local plane with a vault, and the adapter. */
 export async function openBinanceHarness(opts: BinanceHarnessOptions = {}): Promise<BinanceHarness> {
   const secret = opts.secret ?? `sec-${randomBytes(24).toString("hex")}`;
   const apiKey = newApiKey();
+  const readKey =
+    opts.readOnlyKey === true
+      ? { apiKey: newApiKey(), secret: `ro-${randomBytes(24).toString("hex")}` }
+      : undefined;
   const dir = await mkdtemp(join(tmpdir(), "ig-binance-"));
   const scenario: PlaneScenario = {
     callers: [BINANCE_CALLER],
-    intents: {
-      cex_api_signer: {
-        routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk],
+    intents: { cex_api_signer: { routes: BINANCE_ROUTE_ACTIONS } },
+    accounts: {
+      [BINANCE_ACCOUNT]: {
+        cex_api_signer:
+          readKey === undefined ? "binance-key" : { entry: "binance-key", read_only_entry: "binance-ro" },
       },
     },
-    accounts: { [BINANCE_ACCOUNT]: { cex_api_signer: "binance-key" } },
     policy: opts.signerPolicy === undefined ? {} : { cex_api_signer: opts.signerPolicy },
-    keys: [{ id: "binance-key", kind: "hmac", secret, encoding: "raw" }],
+    // The signer's own references, at the emulator's mark prices.
+    referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
+    keys: [
+      { id: "binance-key", kind: "hmac", secret, encoding: "raw" },
+      ...(readKey === undefined
+        ? []
+        : [{ id: "binance-ro", kind: "hmac" as const, secret: readKey.secret, encoding: "raw" as const }]),
+    ],
   };
   const plane = await setUpLocalPlane(scenario, dir);
   const emulator = await startBinanceEmulator({
-    accounts: [{ name: BINANCE_ACCOUNT, apiKey, secret: opts.emulatorSecret ?? secret }],
+    accounts: [
+      { name: BINANCE_ACCOUNT, apiKey, secret: opts.emulatorSecret ?? secret },
+      ...(readKey === undefined
+        ? []
+        : [{ name: BINANCE_ACCOUNT, apiKey: readKey.apiKey, secret: readKey.secret, readOnly: true }]),
+    ],
     ...opts.emulator,
   });
   const venues: Venue[] = [];
   const makeVenue = (over: Partial<BinanceVenueOptions> = {}): Venue => {
     const venue = createBinanceVenue({
       baseUrl: emulator.url,
-      accounts: { [BINANCE_ACCOUNT]: { apiKey } },
+      accounts: {
+        [BINANCE_ACCOUNT]: readKey === undefined ? { apiKey } : { apiKey, readApiKey: readKey.apiKey },
+      },
       plane: plane.plane,
       caller: BINANCE_CALLER,
       timeoutMs: 2000,

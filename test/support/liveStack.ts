@@ -13,8 +13,9 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINANCE_ROUTES } from "../../src/adapters/binance/binanceSigning.js";
+import { BINANCE_ROUTE_ACTIONS } from "../../src/adapters/binance/binanceSigning.js";
 import { openBackend } from "../../src/adapters/openBackend.js";
+import { POLYMARKET_ROUTE_ACTIONS } from "../../src/adapters/polymarket/planeSigning.js";
 import type { PlanResult } from "../../src/core/result.js";
 import { type BinanceEmulator, startBinanceEmulator } from "../../src/emulators/binance/binanceEmulator.js";
 import {
@@ -29,13 +30,17 @@ import {
   PM_ACCOUNT,
   PM_ADDRESS,
   PM_CANARY,
-  PM_ROUTE_L2,
-  PM_ROUTE_ORDER,
   PM_TOKEN,
   polymarketScenario,
   worldEmulatorOptions,
 } from "./polymarketWorld.js";
-import { type PlaneScenario, provisionVault, signerConfigFor } from "./signerPlanes.js";
+import {
+  AUDIT_KEY_ENV,
+  freshSecret,
+  type PlaneScenario,
+  provisionVault,
+  signerConfigFor,
+} from "./signerPlanes.js";
 import { uniquePrefix } from "./uniquePrefix.js";
 
 const CLI = join(ROOT, "src", "apps", "cli", "main.ts");
@@ -52,9 +57,9 @@ export const EXECUTOR_CALLER = "executor-1";
 
 /** The signer intents and routes the executor's venue adapters use (both venues). */
 export const EXECUTOR_INTENTS: PlaneScenario["intents"] = {
-  cex_api_signer: { routes: [BINANCE_ROUTES.order, BINANCE_ROUTES.queryOrder, BINANCE_ROUTES.positionRisk] },
-  per_user_clob_signer: { routes: [PM_ROUTE_ORDER] },
-  clob_api_signer: { routes: [PM_ROUTE_L2] },
+  cex_api_signer: { routes: BINANCE_ROUTE_ACTIONS },
+  per_user_clob_signer: { routes: POLYMARKET_ROUTE_ACTIONS.per_user_clob_signer },
+  clob_api_signer: { routes: POLYMARKET_ROUTE_ACTIONS.clob_api_signer },
 };
 
 /** The secrets this stack holds; the canaries are what must never leave the signer. */
@@ -66,6 +71,7 @@ export interface StackSecrets {
   readonly producerSecret: string;
   readonly exitSecret: string;
   readonly signerToken: string;
+  readonly auditKey: string;
   readonly vaultPassphrase: string;
   readonly apiKey: string;
   readonly badSigApiKey: string;
@@ -156,7 +162,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     badSigVaultSecret: `CANARYbadsig${hex(20)}`,
     producerSecret: `producer-${hex(16)}`,
     exitSecret: `exit-${hex(16)}`,
-    signerToken: `token-${hex(16)}`,
+    signerToken: freshSecret(),
+    auditKey: freshSecret(),
     vaultPassphrase: `pass-${hex(12)}`,
     apiKey: newApiKey(),
     badSigApiKey: newApiKey(),
@@ -172,6 +179,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     },
     // the signer's own hard limit, independent of the executor's
     policy: { cex_api_signer: { max_notional: "50000" } },
+    // The signer's own reference prices (its limit uses them, never the executor's), at the emulator's marks.
+    referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [
       { id: "binance-key", kind: "hmac", secret: secrets.binanceSecret, encoding: "raw" },
       { id: "badsig-key", kind: "hmac", secret: secrets.badSigVaultSecret, encoding: "raw" },
@@ -206,6 +215,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
           HOME: process.env.HOME ?? "",
           IG_CONF_VAULT_PASS: secrets.vaultPassphrase,
           IG_CONF_TOKEN_0: secrets.signerToken,
+          [AUDIT_KEY_ENV]: secrets.auditKey,
         },
         stdio: ["ignore", "pipe", "pipe"],
       },

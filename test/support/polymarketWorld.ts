@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { toChecksumAddress } from "../../src/adapters/polymarket/eip712.js";
+import { POLYMARKET_ROUTE_ACTIONS, POLYMARKET_ROUTES } from "../../src/adapters/polymarket/planeSigning.js";
 import {
   createPolymarketVenue,
   type PolymarketVenueOptions,
@@ -26,8 +27,8 @@ import { type PlaneHarness, type PlaneScenario, setUpLocalPlane } from "./signer
 
 export const PM_CALLER = "exec-pm";
 export const PM_ACCOUNT = "acct-pm";
-export const PM_ROUTE_ORDER = "executor.polymarket.order";
-export const PM_ROUTE_L2 = "executor.polymarket.l2";
+export const PM_ROUTE_ORDER = POLYMARKET_ROUTES.order;
+export const PM_ROUTE_L2 = POLYMARKET_ROUTES.l2Order;
 
 /** A standard market (tick 0.01), a neg-risk one, a fine-tick one (0.001). */
 export const PM_TOKEN = "71321045679252212594626385532706912750332728571942532289631379312455583992563";
@@ -61,8 +62,8 @@ export function polymarketScenario(privateKeyHex: string = PM_CANARY.privateKeyH
   return {
     callers: [PM_CALLER],
     intents: {
-      per_user_clob_signer: { routes: [PM_ROUTE_ORDER] },
-      clob_api_signer: { routes: [PM_ROUTE_L2] },
+      per_user_clob_signer: { routes: POLYMARKET_ROUTE_ACTIONS.per_user_clob_signer },
+      clob_api_signer: { routes: POLYMARKET_ROUTE_ACTIONS.clob_api_signer },
     },
     accounts: { [PM_ACCOUNT]: { per_user_clob_signer: "pm-eoa", clob_api_signer: "pm-l2" } },
     policy: {},

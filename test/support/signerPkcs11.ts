@@ -13,7 +13,7 @@ import { defaultPayloadHandlers } from "../../src/signer/payloads/registry.js";
 import { createPkcs11Plane } from "../../src/signer/pkcs11/pkcs11Plane.js";
 import { Pkcs11Token } from "../../src/signer/pkcs11/pkcs11Token.js";
 import { loadSignerConfig } from "../../src/signer/signerConfig.js";
-import { type PlaneSetup, signerConfigFor } from "./signerPlanes.js";
+import { freshSecret, type PlaneSetup, signerConfigFor } from "./signerPlanes.js";
 import { createSoftHsmFixture, softHsmAvailable } from "./softhsmFixture.js";
 
 export { softHsmAvailable };
@@ -25,7 +25,7 @@ export { softHsmAvailable };
  * missing key object. `openWithStorageFailure` builds a second plane over the
  * same token with a wrong PIN.
  */
-export const setUpPkcs11Plane: PlaneSetup = async (scenario, dir) => {
+export const setUpPkcs11Plane: PlaneSetup = async (scenario, dir, opts = {}) => {
   const hsm = await createSoftHsmFixture();
   const pin = `pin-${randomBytes(8).toString("hex")}`;
   const soPin = `so-${randomBytes(8).toString("hex")}`;
@@ -57,24 +57,29 @@ export const setUpPkcs11Plane: PlaneSetup = async (scenario, dir) => {
     ),
   );
   const config = await loadSignerConfig(configPath);
+  const auditKey = freshSecret();
+  const fixed = opts.clockMs;
   const build = async (auditFile: string, pinText: string) =>
     createPkcs11Plane({
       config: { ...config, audit: { path: join(dir, auditFile) } },
       handlers: defaultPayloadHandlers(),
-      audit: await openAuditLog(join(dir, auditFile), { sync: "never" }),
+      audit: await openAuditLog(join(dir, auditFile), { sync: "never", key: Buffer.from(auditKey) }),
       token: { module: hsm.module, tokenLabel, pin: new SecretBytes(Buffer.from(pinText)) },
+      ...(fixed === undefined ? {} : { clock: () => fixed }),
     });
   const plane = await build("audit.jsonl", pin);
   const wrongPin = `pin-${randomBytes(8).toString("hex")}`;
   return {
     plane,
     auditPath: config.audit.path,
+    auditKey: Buffer.from(auditKey),
     auditsUnknownCaller: true,
-    harnessSecrets: [pin, soPin, wrongPin],
+    harnessSecrets: [pin, soPin, wrongPin, auditKey],
     async openWithStorageFailure() {
       return {
         plane: await build("audit-wrong-pin.jsonl", wrongPin),
         auditPath: join(dir, "audit-wrong-pin.jsonl"),
+        auditKey: Buffer.from(auditKey),
       };
     },
     async close() {

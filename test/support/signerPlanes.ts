@@ -6,7 +6,6 @@
  * storage (a vault file, or a PKCS#11 token), so every plane is asked the same
  * questions about the same keys.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -18,8 +17,11 @@ import { defaultPayloadHandlers } from "../../src/signer/payloads/registry.js";
 import { createRemotePlane } from "../../src/signer/remote/remotePlaneClient.js";
 import { loadSignerConfig, type SignerPolicyConfig } from "../../src/signer/signerConfig.js";
 import { Vault } from "../../src/signer/vault/vault.js";
+import { startSigner } from "./signerProcess.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
+/** The preload that pins a signer child's clock (`IG_TEST_FIXED_CLOCK_MS`). */
+export const FIXED_CLOCK_PRELOAD = join(ROOT, "test/support/fixedClock.ts");
 
 /** One key to provision. `state: "corrupted"` provisions it damaged (each plane in its own way). */
 export type ScenarioKey =
@@ -39,14 +41,40 @@ export type ScenarioKey =
       readonly state?: "corrupted";
     };
 
+/** A route's binding as the signer config writes it: its action, or `{ action, probe }`. */
+export type ScenarioRoute = string | { readonly action: string; readonly probe?: boolean };
+
+/** An account's key for one intent: an entry id, or `{ entry, read_only_entry }`. */
+export type ScenarioEntry = string | { readonly entry: string; readonly read_only_entry?: string };
+
 /** Everything a plane is built from; a key id an account names but `keys` lacks is provisioned nowhere. */
 export interface PlaneScenario {
   /** Caller ids the signer knows; the first is the one the suite signs as. */
   readonly callers: readonly [string, ...string[]];
-  readonly intents: Readonly<Partial<Record<Intent, { readonly routes: readonly string[] }>>>;
-  readonly accounts: Readonly<Record<string, Readonly<Partial<Record<Intent, string>>>>>;
+  /**
+   * What each caller may sign for (signing-plane-v1 §3 `caller_not_allowed`);
+   * a caller not listed may sign for every account and intent of the scenario.
+   */
+  readonly callerScopes?: Readonly<
+    Record<string, { readonly accounts: readonly string[]; readonly intents: readonly Intent[] }>
+  >;
+  /** Route → its one action, per intent. */
+  readonly intents: Readonly<
+    Partial<Record<Intent, { readonly routes: Readonly<Record<string, ScenarioRoute>> }>>
+  >;
+  readonly accounts: Readonly<Record<string, Readonly<Partial<Record<Intent, ScenarioEntry>>>>>;
   readonly policy: Readonly<Partial<Record<Intent, SignerPolicyConfig>>>;
+  /** The signer's own reference prices (static, by venue and symbol or token id). */
+  readonly referencePrices?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The signer's clock limits (`clock` section). */
+  readonly clock?: { readonly max_clock_skew_ms?: number; readonly max_recv_window_ms?: number };
   readonly keys: readonly ScenarioKey[];
+}
+
+/** Options of a {@link PlaneSetup}. */
+export interface PlaneSetupOptions {
+  /** Pins the plane's clock (every plane, the signer process too) at this time, for documented vectors. */
+  readonly clockMs?: number;
 }
 
 /** A ready plane plus what the suite needs to check it. */
@@ -54,6 +82,8 @@ export interface PlaneHarness {
   readonly plane: SigningPlane;
   /** The audit log the plane writes (read by the suite, never written). */
   readonly auditPath: string;
+  /** The key its lines are MACed with (for `verifyAuditFile`). */
+  readonly auditKey: Buffer;
   /**
    * Whether a request naming a caller other than the authenticated one reaches
    * the audited pipeline. Every plane here does: the remote client sends the
@@ -81,27 +111,59 @@ export interface PlaneHarness {
   readonly openWithStorageFailure?: () => Promise<{
     readonly plane: SigningPlane;
     readonly auditPath: string;
+    readonly auditKey: Buffer;
   }>;
   close(): Promise<void>;
 }
 
-export type PlaneSetup = (scenario: PlaneScenario, dir: string) => Promise<PlaneHarness>;
+export type PlaneSetup = (
+  scenario: PlaneScenario,
+  dir: string,
+  opts?: PlaneSetupOptions,
+) => Promise<PlaneHarness>;
 
-/** The signer config file for a scenario (callers' tokens and the passphrase come from the named env vars). */
+/** The environment variable the scenario's signer config reads the audit key from. */
+export const AUDIT_KEY_ENV = "IG_CONF_AUDIT_KEY";
+
+/**
+ * The signer config file for a scenario (callers' tokens, the passphrase and
+ * the audit key come from the named env vars: `IG_CONF_TOKEN_<i>`,
+ * `IG_CONF_VAULT_PASS`, {@link AUDIT_KEY_ENV}).
+ */
 export function signerConfigFor(
   scenario: PlaneScenario,
   paths: { vault: string; audit: string; socket?: string },
 ): Record<string, unknown> {
+  const allAccounts = Object.keys(scenario.accounts);
+  const allIntents = Object.keys(scenario.intents);
   return {
     live: false,
     vault: { path: paths.vault, passphrase_env: "IG_CONF_VAULT_PASS" },
-    audit: { path: paths.audit },
+    audit: { path: paths.audit, key_env: AUDIT_KEY_ENV },
     ...(paths.socket === undefined ? {} : { socket: { path: paths.socket } }),
-    callers: Object.fromEntries(scenario.callers.map((c, i) => [c, { token_env: `IG_CONF_TOKEN_${i}` }])),
+    callers: Object.fromEntries(
+      scenario.callers.map((c, i) => [
+        c,
+        {
+          token_env: `IG_CONF_TOKEN_${i}`,
+          accounts: scenario.callerScopes?.[c]?.accounts ?? allAccounts,
+          intents: scenario.callerScopes?.[c]?.intents ?? allIntents,
+        },
+      ]),
+    ),
     intents: scenario.intents,
     accounts: scenario.accounts,
+    ...(scenario.referencePrices === undefined
+      ? {}
+      : { reference_prices: { prices: scenario.referencePrices } }),
+    ...(scenario.clock === undefined ? {} : { clock: scenario.clock }),
     policy: scenario.policy,
   };
+}
+
+/** A fresh caller token or audit key: 32 random bytes, base64url (the signer's strength rule). */
+export function freshSecret(): string {
+  return randomBytes(32).toString("base64url");
 }
 
 /** The bytes a vault entry holds for a key (an L2 secret is stored as its base64 text, as the venue issues it). */
@@ -138,16 +200,17 @@ export async function provisionVault(
 }
 
 /** Fresh harness secrets for one plane. */
-function freshSecrets(scenario: PlaneScenario): { passphrase: string; tokens: string[] } {
+function freshSecrets(scenario: PlaneScenario): { passphrase: string; tokens: string[]; auditKey: string } {
   return {
     passphrase: `pass-${randomBytes(12).toString("hex")}`,
-    tokens: scenario.callers.map(() => `token-${randomBytes(16).toString("hex")}`),
+    tokens: scenario.callers.map(() => freshSecret()),
+    auditKey: freshSecret(),
   };
 }
 
 /** The local plane: `createLocalPlane` over a real vault file and audit log, config loaded from its file. */
-export const setUpLocalPlane: PlaneSetup = async (scenario, dir) => {
-  const { passphrase, tokens } = freshSecrets(scenario);
+export const setUpLocalPlane: PlaneSetup = async (scenario, dir, opts = {}) => {
+  const { passphrase, tokens, auditKey } = freshSecrets(scenario);
   const vaultPath = join(dir, "vault.json");
   const auditPath = join(dir, "audit.jsonl");
   await provisionVault(scenario, vaultPath, passphrase);
@@ -158,17 +221,20 @@ export const setUpLocalPlane: PlaneSetup = async (scenario, dir) => {
   );
   const config = await loadSignerConfig(configPath);
   const vault = await Vault.open(config.vault.path, passphrase);
+  const fixed = opts.clockMs;
   const plane = createLocalPlane({
     config,
     keyStore: vault,
     handlers: defaultPayloadHandlers(),
-    audit: await openAuditLog(config.audit.path, { sync: "never" }),
+    audit: await openAuditLog(config.audit.path, { sync: "never", key: Buffer.from(auditKey) }),
+    ...(fixed === undefined ? {} : { clock: () => fixed }),
   });
   return {
     plane,
     auditPath,
+    auditKey: Buffer.from(auditKey),
     auditsUnknownCaller: true,
-    harnessSecrets: [passphrase, ...tokens],
+    harnessSecrets: [passphrase, ...tokens, auditKey],
     async close() {
       await plane.close();
       vault.close();
@@ -181,42 +247,23 @@ export const setUpLocalPlane: PlaneSetup = async (scenario, dir) => {
  * its own vault and audit file, reached through `createRemotePlane` as the
  * scenario's first caller.
  */
-export const setUpRemotePlane: PlaneSetup = async (scenario, dir) => {
-  const { passphrase, tokens } = freshSecrets(scenario);
+export const setUpRemotePlane: PlaneSetup = async (scenario, dir, opts = {}) => {
+  const { passphrase, tokens, auditKey } = freshSecrets(scenario);
   const vaultPath = join(dir, "vault.json");
   const auditPath = join(dir, "audit.jsonl");
   const socketPath = join(dir, "signer.sock");
   await provisionVault(scenario, vaultPath, passphrase);
-  const configPath = join(dir, "signer.json");
-  await writeFile(
-    configPath,
-    JSON.stringify(
-      signerConfigFor(scenario, { vault: "vault.json", audit: "audit.jsonl", socket: "signer.sock" }),
-    ),
-  );
-  const env: Record<string, string> = { IG_CONF_VAULT_PASS: passphrase };
+  const env: Record<string, string> = { IG_CONF_VAULT_PASS: passphrase, [AUDIT_KEY_ENV]: auditKey };
   tokens.forEach((t, i) => {
     env[`IG_CONF_TOKEN_${i}`] = t;
   });
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", join(ROOT, "src/apps/cli/main.ts"), "signer", "--config", configPath],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
+  if (opts.clockMs !== undefined) env.IG_TEST_FIXED_CLOCK_MS = String(opts.clockMs);
+  const signer = await startSigner({
+    dir,
+    config: signerConfigFor(scenario, { vault: "vault.json", audit: "audit.jsonl", socket: "signer.sock" }),
+    env,
+    ...(opts.clockMs === undefined ? {} : { preload: [FIXED_CLOCK_PRELOAD] }),
   });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  try {
-    await waitForOutput(child, () => out, "signer ready", 20_000);
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
-  }
   const plane = createRemotePlane({
     socketPath,
     caller: scenario.callers[0],
@@ -226,32 +273,15 @@ export const setUpRemotePlane: PlaneSetup = async (scenario, dir) => {
   return {
     plane,
     auditPath,
+    auditKey: Buffer.from(auditKey),
     auditsUnknownCaller: true,
     unknownCallerAuditedAs: "authenticated",
-    harnessSecrets: [passphrase, ...tokens],
-    logs: () => out,
+    harnessSecrets: [passphrase, ...tokens, auditKey],
+    logs: () => signer.output(),
     async close() {
       await plane.close();
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-      const code = await exited;
-      clearTimeout(timer);
-      if (code !== 0) throw new Error(`signer exited with ${code}; output:\n${out}`);
+      const code = await signer.stop();
+      if (code !== 0) throw new Error(`signer exited with ${code}; output:\n${signer.output()}`);
     },
   };
 };
-
-async function waitForOutput(
-  child: ChildProcess,
-  out: () => string,
-  text: string,
-  ms: number,
-): Promise<void> {
-  const t0 = Date.now();
-  while (!out().includes(text)) {
-    if (Date.now() - t0 > ms || child.exitCode !== null) {
-      throw new Error(`no ${JSON.stringify(text)} from the signer; output:\n${out()}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

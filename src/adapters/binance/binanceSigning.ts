@@ -8,16 +8,36 @@ export interface BinanceRoutes {
   readonly order: string;
   /** `GET /fapi/v1/order` (lookups, reconciliation). */
   readonly queryOrder: string;
-  /** `GET /fapi/v2/positionRisk` (positions, readiness). */
+  /** `GET /fapi/v2/positionRisk` (positions). */
   readonly positionRisk: string;
+  /** `GET /fapi/v2/positionRisk` as the readiness check's credentials probe (a signer probe route). */
+  readonly readiness: string;
 }
 
-/** Default routes: `executor.binance-usdm.order` / `.query_order` / `.position_risk`. */
+/**
+ * Default routes: `executor.binance-usdm.order` / `.query_order` /
+ * `.position_risk` / `.readiness`; the signer binds each to its one action
+ * (`order`, `query_order`, `position_risk`, and `position_risk` as a probe).
+ */
 export const BINANCE_ROUTES: BinanceRoutes = Object.freeze({
   order: "executor.binance-usdm.order",
   queryOrder: "executor.binance-usdm.query_order",
   positionRisk: "executor.binance-usdm.position_risk",
+  readiness: "executor.binance-usdm.readiness",
 });
+
+/**
+ * What the signer's config must bind each of {@link BINANCE_ROUTES} to under
+ * `intents.cex_api_signer.routes` (one action per route; the readiness
+ * probe audited once per change of outcome).
+ */
+export const BINANCE_ROUTE_ACTIONS: Readonly<Record<string, string | { action: string; probe: boolean }>> =
+  Object.freeze({
+    [BINANCE_ROUTES.order]: "order",
+    [BINANCE_ROUTES.queryOrder]: "query_order",
+    [BINANCE_ROUTES.positionRisk]: "position_risk",
+    [BINANCE_ROUTES.readiness]: { action: "position_risk", probe: true },
+  });
 
 /** The intent every Binance request is signed under. */
 export const BINANCE_INTENT = "cex_api_signer";

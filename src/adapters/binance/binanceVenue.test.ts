@@ -395,6 +395,26 @@ describe("binance adapter: signing, positions, readiness", () => {
     ]);
   });
 
+  it("with a read-only key: reads (lookup, positions, readiness) go with it; orders with the trade key", async () => {
+    const { venue, emulator, account } = await open({ readOnlyKey: true });
+    const o = order();
+    const p = await prepare(venue, o);
+    expect((await venue.send(p)).kind).toBe("placed");
+    expect(await venue.lookup(p.ref)).toMatchObject({ kind: "found" });
+    expect((await venue.positions(account)).ok).toBe(true);
+    expect((await venue.readiness()).ready).toBe(true);
+    // Every request was accepted: the reads' signatures are the read-only key's, under its own API key
+    // (with the trade key they would fail -1022). Readiness used the credentials the send just verified.
+    const answered = emulator
+      .requests()
+      .filter((r) => r.endpoint !== "time" && r.endpoint !== "exchangeInfo");
+    expect(answered.map((r) => [r.endpoint, r.status])).toEqual([
+      ["order", 200],
+      ["queryOrder", 200],
+      ["positionRisk", 200],
+    ]);
+  });
+
   it("hashed client order ids (with '/') are sent percent-encoded and found again", async () => {
     const { venue } = await open();
     const o = order({ clientOrderId: clientOrderId(`plan-${"y".repeat(60)}`) });

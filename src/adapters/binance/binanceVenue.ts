@@ -25,6 +25,13 @@ import { ServerClock, type TimeSample } from "./serverTime.js";
 export interface BinanceAccountOptions {
   /** Sensitive (not a signing secret, but never logged): held as {@link SecretBytes}. */
   readonly apiKey: string | SecretBytes;
+  /**
+   * The account's read-only API key, sent with signed reads. Give it when the
+   * signer signs this account's reads with the read-only key's secret
+   * (`read_only_entry`): a read's signature then cannot cancel anything
+   * (signing-plane-v1 §3a). Absent: reads are sent with `apiKey`.
+   */
+  readonly readApiKey?: string | SecretBytes | undefined;
 }
 
 /** Options of {@link createBinanceVenue}. */
@@ -96,7 +103,9 @@ class BinanceTicket {
  *   order older than `recvWindow` is not sent (Binance would refuse it).
  * - `lookup` asks `GET /fapi/v1/order?origClientOrderId=` (-2013 → `not_found`),
  *   `positions` `GET /fapi/v2/positionRisk`, both signed with a
- *   `guard_context` saying why (`reconcile` / `positions` / `readiness`).
+ *   `guard_context` saying why (`reconcile` / `positions` / `readiness`),
+ *   on their own routes (the readiness probe on `routes.readiness`) and sent
+ *   with the account's read-only API key when one is configured.
  * - `readiness`: exchange rules loaded, server clock synced with
  *   |offset| < recvWindow/2, and every account's key works (a signed request
  *   succeeded within `credentialsTtlMs`).
@@ -121,6 +130,7 @@ class BinanceVenue implements Venue {
   readonly #plane: SigningPlane;
   readonly #caller: string;
   readonly #keys = new Map<string, SecretBytes>();
+  readonly #readKeys = new Map<string, SecretBytes>();
   readonly #recvWindow: number;
   readonly #routes: BinanceRoutes;
   readonly #now: () => number;
@@ -153,11 +163,11 @@ class BinanceVenue implements Venue {
       },
     });
     this.#credentialsTtlMs = opts.credentialsTtlMs ?? 60_000;
+    const secret = (k: string | SecretBytes) =>
+      typeof k === "string" ? new SecretBytes(Buffer.from(k, "utf8")) : k;
     for (const [account, a] of Object.entries(opts.accounts)) {
-      this.#keys.set(
-        account,
-        typeof a.apiKey === "string" ? new SecretBytes(Buffer.from(a.apiKey, "utf8")) : a.apiKey,
-      );
+      this.#keys.set(account, secret(a.apiKey));
+      if (a.readApiKey !== undefined) this.#readKeys.set(account, secret(a.readApiKey));
     }
     this.#clock = new ServerClock({
       now: this.#now,
@@ -369,14 +379,18 @@ class BinanceVenue implements Venue {
   #positionRisk(account: string, purpose: "positions" | "readiness") {
     return this.#signedRead(account, {
       path: "/fapi/v2/positionRisk",
-      route: this.#routes.positionRisk,
+      route: purpose === "readiness" ? this.#routes.readiness : this.#routes.positionRisk,
       pairs: [],
       target: { venue: VENUE, action: "position_risk" },
       guard: { purpose, mode: "live" },
     });
   }
 
-  /** A signed GET: clock, signature through the plane, request, classification; marks credentials verified. */
+  /**
+   * A signed GET: clock, signature through the plane, request (with the
+   * account's read-only API key when it has one), classification; marks
+   * credentials verified.
+   */
   async #signedRead(
     account: string,
     r: {
@@ -389,7 +403,7 @@ class BinanceVenue implements Venue {
   ): Promise<ReturnType<typeof classifyReadAnswer>> {
     const failed = (detail: string) => ({ kind: "failed", detail }) as const;
     if (this.#closed) return failed("venue_closed");
-    const apiKey = this.#keys.get(account);
+    const apiKey = this.#readKeys.get(account) ?? this.#keys.get(account);
     if (apiKey === undefined) return failed("unknown_account");
     if (!(await this.#clock.ensure())) return failed("server_time_unavailable");
     const query = encodeQuery([

@@ -2,14 +2,62 @@ import { randomUUID } from "node:crypto";
 import type { SigningPlane, SignOutcome, SignPayload } from "../../ports/signingPlane.js";
 import type { PolymarketAccount } from "./accounts.js";
 
+/**
+ * The signer routes the adapter asks on, one per action (the signer binds
+ * each route to exactly one action, signing-plane-v1 §2).
+ */
+export interface PolymarketRoutes {
+  /** `per_user_clob_signer`: the EIP-712 order (action `order`). */
+  readonly order: string;
+  /** `clob_api_signer`, action `order`: L2 headers of `POST /order`. */
+  readonly l2Order: string;
+  /** `clob_api_signer`, action `query_order`: `GET /data/order/{hash}`. */
+  readonly l2QueryOrder: string;
+  /** `clob_api_signer`, action `api_keys`: `GET /auth/api-keys`, the readiness probe. */
+  readonly l2Readiness: string;
+  /** `clob_api_signer`, action `balance`: `GET /balance-allowance`. */
+  readonly l2Balance: string;
+}
+
+/** Default routes: `executor.polymarket.order` and `executor.polymarket.l2.<action>`. */
+export const POLYMARKET_ROUTES: PolymarketRoutes = Object.freeze({
+  order: "executor.polymarket.order",
+  l2Order: "executor.polymarket.l2.order",
+  l2QueryOrder: "executor.polymarket.l2.query_order",
+  l2Readiness: "executor.polymarket.l2.api_keys",
+  l2Balance: "executor.polymarket.l2.balance",
+});
+
+/**
+ * What the signer's config must bind each of {@link POLYMARKET_ROUTES} to,
+ * by intent (one action per route; the readiness probe audited once per
+ * change of outcome).
+ */
+export const POLYMARKET_ROUTE_ACTIONS = Object.freeze({
+  per_user_clob_signer: { [POLYMARKET_ROUTES.order]: "order" },
+  clob_api_signer: {
+    [POLYMARKET_ROUTES.l2Order]: "order",
+    [POLYMARKET_ROUTES.l2QueryOrder]: "query_order",
+    [POLYMARKET_ROUTES.l2Readiness]: { action: "api_keys", probe: true },
+    [POLYMARKET_ROUTES.l2Balance]: "balance",
+  },
+}) satisfies Record<string, Readonly<Record<string, string | { action: string; probe: boolean }>>>;
+
+/** The L2 actions the adapter signs, each on its own route. */
+export type L2Action = "order" | "query_order" | "api_keys" | "balance";
+
+const L2_ROUTE_OF: Readonly<Record<L2Action, keyof PolymarketRoutes>> = {
+  order: "l2Order",
+  query_order: "l2QueryOrder",
+  api_keys: "l2Readiness",
+  balance: "l2Balance",
+};
+
 /** Where and as whom the adapter asks for signatures. */
 export interface PlaneContext {
   readonly plane: SigningPlane;
   readonly caller: string;
-  /** Route of `per_user_clob_signer` requests (EIP-712 orders). */
-  readonly orderRoute: string;
-  /** Route of `clob_api_signer` requests (L2 headers). */
-  readonly l2Route: string;
+  readonly routes: PolymarketRoutes;
 }
 
 /** A signature, or the refusal as a wire-v1 reason (`signer_denied:<reason>`). */
@@ -40,8 +88,8 @@ export async function signOrder(
     request_id: `pm-order-${randomUUID()}`,
     account: account.id,
     intent: "per_user_clob_signer",
-    route: ctx.orderRoute,
-    target,
+    route: ctx.routes.order,
+    target: { ...target, action: "order" },
     guard_context: guard,
     payload,
   });
@@ -51,13 +99,15 @@ export async function signOrder(
 
 /**
  * The L2 headers for one request, the HMAC signed by the plane (intent
- * `clob_api_signer`) over `timestamp + method + path + body`, `path` without
- * the query string, as clob-client-v2 signs it.
+ * `clob_api_signer`, on the route of `request.action`) over
+ * `timestamp + method + path + body`, `path` without the query string, as
+ * clob-client-v2 signs it.
  */
 export async function l2Headers(
   ctx: PlaneContext,
   account: PolymarketAccount,
   request: {
+    readonly action: L2Action;
     readonly method: "GET" | "POST";
     readonly path: string;
     readonly body: string;
@@ -71,8 +121,14 @@ export async function l2Headers(
     request_id: `pm-l2-${randomUUID()}`,
     account: account.id,
     intent: "clob_api_signer",
-    route: ctx.l2Route,
-    target: { venue: "polymarket", method: request.method, path: request.path, ...target },
+    route: ctx.routes[L2_ROUTE_OF[request.action]],
+    target: {
+      venue: "polymarket",
+      method: request.method,
+      path: request.path,
+      ...target,
+      action: request.action,
+    },
     guard_context: guard,
     payload: {
       kind: "hmac-clob-l2",

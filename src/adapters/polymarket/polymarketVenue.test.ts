@@ -370,8 +370,10 @@ describe("faults: exactly one order or none at the venue, and the right outcome"
 });
 
 /** An adapter whose salt and clock are fixed, so two prepares build the same order. */
+/** A venue whose salt and clock stand still (its clock at its opening: the signer's clock check passes). */
 function openFixed(): Venue {
-  return world.openVenue({ randomSalt: () => 424242n, now: () => Date.now() - (Date.now() % 10_000) });
+  const openedAt = Date.now();
+  return world.openVenue({ randomSalt: () => 424242n, now: () => openedAt });
 }
 
 describe("signatures the venue refuses", () => {

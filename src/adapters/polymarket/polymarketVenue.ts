@@ -23,7 +23,13 @@ import { exchangeFor, ORDER_VERSION_SPECS, type OrderVersion } from "./ctfOrders
 import { parseJsonKeepingNumbers } from "./jsonText.js";
 import { MarketCache } from "./marketCache.js";
 import { type ClobOrderType, checkOrder } from "./orderRules.js";
-import { l2Headers, type PlaneContext } from "./planeSigning.js";
+import {
+  type L2Action,
+  l2Headers,
+  type PlaneContext,
+  POLYMARKET_ROUTES,
+  type PolymarketRoutes,
+} from "./planeSigning.js";
 import { PolymarketPrepared, placedState } from "./preparedOrder.js";
 import { readBalanceUnits, readOrderLookup, readPositionsPage, readServerSeconds } from "./venueReads.js";
 
@@ -43,8 +49,8 @@ export interface PolymarketVenueOptions {
   readonly plane: SigningPlane;
   /** The caller id the plane knows this executor as. */
   readonly caller: string;
-  /** Signer routes; default `executor.polymarket.order` and `executor.polymarket.l2`. */
-  readonly routes?: { readonly order?: string; readonly l2?: string };
+  /** Signer routes, one per action; default {@link POLYMARKET_ROUTES}. */
+  readonly routes?: Partial<PolymarketRoutes>;
   /** Per HTTP request; default 10 000. */
   readonly timeoutMs?: number;
   /** {@link Venue.inFlightMs}; default `timeoutMs` + 60 000 (a late request, within the venue's L2 timestamp window). */
@@ -162,8 +168,7 @@ class PolymarketVenue implements Venue {
     this.#plane = {
       plane: opts.plane,
       caller: opts.caller,
-      orderRoute: opts.routes?.order ?? "executor.polymarket.order",
-      l2Route: opts.routes?.l2 ?? "executor.polymarket.l2",
+      routes: { ...POLYMARKET_ROUTES, ...opts.routes },
     };
     this.#clob = new ClobHttp(opts.baseUrl);
     this.#data = new ClobHttp(opts.dataApiUrl ?? opts.baseUrl);
@@ -288,7 +293,7 @@ class PolymarketVenue implements Venue {
     const headers = await l2Headers(
       this.#plane,
       p.account,
-      { method: "POST", path: "/order", body, nowMs: this.#now() },
+      { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
       p.target,
       { ...p.guard },
     );
@@ -326,7 +331,14 @@ class PolymarketVenue implements Venue {
     if (account === undefined) return { kind: "unavailable", detail: "unknown_account" };
     if (!/^0x[0-9a-fA-F]{64}$/.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
     const path = `/data/order/${ref.venueRef}`;
-    const out = await this.#signedGet(account, path, "", { client_order_id: ref.clientOrderId }, "lookup");
+    const out = await this.#signedGet(
+      account,
+      "query_order",
+      path,
+      "",
+      { client_order_id: ref.clientOrderId },
+      "lookup",
+    );
     return out.ok ? readOrderLookup(out.value) : { kind: "unavailable", detail: out.reason };
   }
 
@@ -367,7 +379,7 @@ class PolymarketVenue implements Venue {
       };
     if (this.#accounts.size === 0) return { ready: false, detail: "no accounts configured", clockOffsetMs };
     for (const account of this.#accounts.values()) {
-      const out = await this.#signedGet(account, "/auth/api-keys", "", {}, "readiness");
+      const out = await this.#signedGet(account, "api_keys", "/auth/api-keys", "", {}, "readiness");
       if (!out.ok) return { ready: false, detail: `account ${account.id}: ${out.reason}`, clockOffsetMs };
       if (out.value.kind === "error")
         return { ready: false, detail: `account ${account.id}: CLOB ${out.value.detail}`, clockOffsetMs };
@@ -412,6 +424,7 @@ class PolymarketVenue implements Venue {
     const query = `?asset_type=CONDITIONAL&token_id=${tokenId}&signature_type=${account.signatureType}`;
     const out = await this.#signedGet(
       account,
+      "balance",
       "/balance-allowance",
       query,
       { token_id: tokenId },
@@ -424,6 +437,7 @@ class PolymarketVenue implements Venue {
   /** An L2-signed GET of `path` (signed without its query, as clob-client-v2 does). */
   async #signedGet(
     account: PolymarketAccount,
+    action: Exclude<L2Action, "order">,
     path: string,
     query: string,
     target: Readonly<Record<string, unknown>>,
@@ -433,7 +447,7 @@ class PolymarketVenue implements Venue {
     const headers = await l2Headers(
       this.#plane,
       account,
-      { method: "GET", path, body: "", nowMs: this.#now() },
+      { action, method: "GET", path, body: "", nowMs: this.#now() },
       target,
       guard ?? { decision: "QUERY", purpose, mode: "live" },
     );

@@ -223,6 +223,37 @@ describe("authentication and timing, as Binance checks them", () => {
     expect(r.body.code).toBe(code);
   });
 
+  it("a read-only key reads (GET) but may not trade: POST and DELETE order are -2015", async () => {
+    const RO_KEY = "R".repeat(32) + "o1".repeat(16);
+    const RO_SECRET = "emu-read-only-secret";
+    const e = await start({
+      accounts: [
+        { name: "acct", apiKey: KEY, secret: SECRET },
+        { name: "acct", apiKey: RO_KEY, secret: RO_SECRET, readOnly: true },
+      ],
+    });
+    const read = signed("symbol=BTCUSDT&origClientOrderId=x", { secret: RO_SECRET });
+    expect((await raw(e, { path: "/fapi/v1/order", query: read, apiKey: RO_KEY })).body.code).toBe(-2013);
+    expect(
+      (
+        await raw(e, {
+          path: "/fapi/v2/positionRisk",
+          query: signed("", { secret: RO_SECRET }),
+          apiKey: RO_KEY,
+        })
+      ).status,
+    ).toBe(200);
+    for (const method of ["DELETE", "POST"]) {
+      const r = await raw(e, { method, path: "/fapi/v1/order", query: read, apiKey: RO_KEY });
+      expect([r.status, r.body.code]).toEqual([401, -2015]);
+    }
+    const order = signed("symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01", { secret: RO_SECRET });
+    expect(
+      (await raw(e, { method: "POST", path: "/fapi/v1/order", body: order, apiKey: RO_KEY })).body.code,
+    ).toBe(-2015);
+    expect(e.state.orders()).toHaveLength(0);
+  });
+
   it("a bad, missing or misplaced signature", async () => {
     const e = await start();
     const path = "/fapi/v2/positionRisk";

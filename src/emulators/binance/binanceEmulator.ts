@@ -19,6 +19,8 @@ export interface EmulatorAccountOptions {
   readonly apiKey: string;
   /** The HMAC secret (raw UTF-8 bytes of the text, as Binance issues it). */
   readonly secret: string | SecretBytes;
+  /** A key with "reading" permission only: TRADE endpoints (POST / DELETE order) refuse it with -2015. */
+  readonly readOnly?: boolean;
 }
 
 /** Options of {@link startBinanceEmulator}. */
@@ -114,18 +116,20 @@ interface Route {
  * `GET /fapi/v1/exchangeInfo`, `POST|GET|DELETE /fapi/v1/order`,
  * `GET /fapi/v2/positionRisk`, `GET /fapi/v3/positionRisk`. Parameters of a
  * POST/DELETE may come in the query string, a form body, or both.
+ * A key given `readOnly` may read but not trade (-2015 on POST / DELETE
+ * order), as a Binance key with only "Enable Reading" set.
  * For tests and dry runs only: secrets are held in memory.
  * @example
  * const emu = await startBinanceEmulator({ accounts: [{ name: "a1", apiKey, secret }] });
  * emu.faults.inject("order", { kind: "timeout_after_accept" });
  */
 export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promise<BinanceEmulator> {
-  const keys = new Map<string, { account: string; secret: SecretBytes }>();
+  const keys = new Map<string, { account: string; secret: SecretBytes; readOnly: boolean }>();
   for (const a of opts.accounts) {
     if (!API_KEY_RE.test(a.apiKey))
       throw new TypeError(`emulator account ${a.name}: an API key is 64 letters and digits`);
     const secret = typeof a.secret === "string" ? new SecretBytes(Buffer.from(a.secret, "utf8")) : a.secret;
-    keys.set(a.apiKey, { account: a.name, secret });
+    keys.set(a.apiKey, { account: a.name, secret, readOnly: a.readOnly === true });
   }
   const baseClock = opts.clock ?? Date.now;
   const faults = new EmulatorFaults();
@@ -191,6 +195,7 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
         query,
         body: formBody,
         keys,
+        trade: route.endpoint === "order" || route.endpoint === "cancelOrder",
         serverTime: serverTime(),
       });
       if (isBinanceError(verified)) {
@@ -303,6 +308,7 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
       const entry = keys.get(apiKey);
       if (entry === undefined) throw new Error("setSecret: unknown API key");
       keys.set(apiKey, {
+        ...entry,
         account: entry.account,
         secret: typeof secret === "string" ? new SecretBytes(Buffer.from(secret, "utf8")) : secret,
       });

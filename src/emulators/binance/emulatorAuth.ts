@@ -62,8 +62,13 @@ export interface VerifyInput {
   readonly query: string;
   /** The raw form body (empty when none, or not form-encoded). */
   readonly body: string;
-  /** API key → account name and secret. */
-  readonly keys: ReadonlyMap<string, { readonly account: string; readonly secret: SecretBytes }>;
+  /** API key → account name, secret, and whether the key may only read. */
+  readonly keys: ReadonlyMap<
+    string,
+    { readonly account: string; readonly secret: SecretBytes; readonly readOnly?: boolean }
+  >;
+  /** True for a TRADE endpoint (placing or cancelling orders): a read-only key is refused (-2015). */
+  readonly trade?: boolean;
   /** The server's clock now (ms), skew included. */
   readonly serverTime: number;
 }
@@ -71,7 +76,8 @@ export interface VerifyInput {
 /**
  * Verifies a SIGNED (TRADE / USER_DATA) request as Binance does:
  *
- * 1. `X-MBX-APIKEY` must be a well-formed key (-2014) that the server knows (-2015);
+ * 1. `X-MBX-APIKEY` must be a well-formed key (-2014) that the server knows
+ *    and that may do this (-2015: a read-only key on a TRADE endpoint);
  * 2. parameters parse (-1100, -1101 for a name in both the query and the body);
  * 3. `signature` is present (-1102) and is the last parameter of the query
  *    string or of the body; the HMAC-SHA256 (hex, case-insensitive) of
@@ -85,6 +91,7 @@ export function verifySigned(input: VerifyInput): SignedRequest | BinanceErrorAn
   if (input.apiKey === undefined || !API_KEY_RE.test(input.apiKey)) return binanceError(-2014);
   const holder = input.keys.get(input.apiKey);
   if (holder === undefined) return binanceError(-2015);
+  if (input.trade === true && holder.readOnly === true) return binanceError(-2015);
 
   const params = parseParams(input.query);
   if (!(params instanceof Map)) return params;

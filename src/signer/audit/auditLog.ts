@@ -1,25 +1,39 @@
 import { writeSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, lstat, open } from "node:fs/promises";
+import type { SecretBytes } from "../../core/auth/secretBytes.js";
+import { type AuditLock, AuditLockError, lockAuditLog } from "./auditLock.js";
 import {
   AUDIT_VERSION,
   type AuditEntry,
   type AuditRecord,
   canonicalAuditText,
-  GENESIS_HASH,
-  hashCanonicalText,
+  GENESIS_MAC,
   lineOfCanonicalText,
-  parseAuditLine,
+  macOfCanonicalText,
 } from "./auditRecord.js";
+import { AuditChainVerifier } from "./verifyAudit.js";
 
 /** Where the plane writes its audit lines. */
 export interface AuditSink {
-  /** Appends one line for `entry`; resolves with the full record once it is written (and synced, per policy). */
-  append(entry: AuditEntry): Promise<AuditRecord>;
+  /**
+   * Appends one line for `entry`; resolves with the full record once it is
+   * written (and synced, per policy). `durable: true` waits for a sync
+   * covering the line under `group` too (as `line` does): for a grant whose
+   * record other limits rely on after a restart (the rolling windows).
+   */
+  append(entry: AuditEntry, opts?: { readonly durable?: boolean }): Promise<AuditRecord>;
   /** Waits for pending appends and releases the file. */
   close(): Promise<void>;
 }
 
-export type AuditLogErrorCode = "unreadable" | "corrupt_tail" | "write_failed" | "closed";
+export type AuditLogErrorCode =
+  | "unreadable"
+  | "corrupt_tail"
+  | "corrupt"
+  | "permissions"
+  | "locked"
+  | "write_failed"
+  | "closed";
 
 /** The audit log cannot be opened or written. Its message names the file, never a line's content. */
 export class AuditLogError extends Error {
@@ -57,59 +71,137 @@ export type AuditSyncPolicy = "line" | "group" | "never";
 export const DEFAULT_AUDIT_SYNC: AuditSyncPolicy = "group";
 
 export interface AuditLogOptions {
+  /** The audit key: every line carries its HMAC under it (signing-plane-v1 §6). */
+  readonly key: SecretBytes | Uint8Array;
   /** See {@link AuditSyncPolicy}; default {@link DEFAULT_AUDIT_SYNC}. */
   readonly sync?: AuditSyncPolicy | "always" | undefined;
+  /** Called with every line of the existing file, in order, once it verified (e.g. to rebuild rolling windows). */
+  readonly onRecord?: (record: AuditRecord) => void;
 }
 
 /**
  * Opens (creating, mode 0600) the append-only JSONL audit log at `path`
- * (O_APPEND) and continues its hash chain from the last line. A file whose
- * last line is torn (no final line break) or is not a valid line with a
- * matching hash is refused with {@link AuditLogError} `corrupt_tail`: run
- * `intentgate audit verify` and repair by hand. Each append writes its whole
- * line with one synchronous `write(2)` before it resolves, so lines are in
- * chain order and a returned record is in the file; durability per
- * {@link AuditSyncPolicy}. After a failed write or sync every later append is
- * refused (`write_failed`), since the file's tail is then unknown. One writer
- * per file: two processes appending to one file would fork the chain.
+ * (O_APPEND) and continues its keyed chain from the last line. Before it
+ * writes anything it: refuses a file readable or writable by group or others
+ * (`permissions`, naming the mode to set); takes the log's exclusive lock
+ * (`locked` when another signer holds it, see `auditLock.ts`); and verifies
+ * EVERY line of the file under `key` (`corrupt` naming the first bad line:
+ * an edited, removed, inserted, reordered or re-chained line; `corrupt_tail`
+ * for a torn last line), passing each good record to `onRecord`. Each append
+ * writes its whole line with one synchronous `write(2)` before it resolves,
+ * so lines are in chain order and a returned record is in the file;
+ * durability per {@link AuditSyncPolicy}. After a failed write or sync every
+ * later append is refused (`write_failed`), since the file's tail is then
+ * unknown.
  */
-export async function openAuditLog(path: string, opts: AuditLogOptions = {}): Promise<AuditSink> {
+export async function openAuditLog(path: string, opts: AuditLogOptions): Promise<AuditSink> {
   const sync = opts.sync === "always" ? "line" : (opts.sync ?? DEFAULT_AUDIT_SYNC);
   if (sync !== "line" && sync !== "group" && sync !== "never") {
     throw new TypeError(`audit log ${path}: unknown sync policy`);
   }
-  let fh: FileHandle;
+  const key = Buffer.from("expose" in opts.key ? opts.key.expose() : opts.key);
+  if (key.length === 0) throw new TypeError(`audit log ${path}: empty audit key`);
+  await refuseSharedFile(path);
+  let lock: AuditLock;
   try {
-    fh = await open(path, "a+", 0o600);
+    lock = await lockAuditLog(path);
   } catch (err) {
-    throw new AuditLogError("unreadable", `audit log ${path}: cannot open (${errCode(err)})`);
+    throw new AuditLogError(
+      err instanceof AuditLockError && err.held ? "locked" : "unreadable",
+      (err as Error).message,
+    );
   }
+  let fh: FileHandle | undefined;
   try {
-    const tail = await readLastLine(fh, path);
-    let seq = 0;
-    let prevHash = GENESIS_HASH;
-    if (tail !== undefined) {
-      const parsed = parseAuditLine(tail);
-      if (!parsed.ok) {
-        throw new AuditLogError(
-          "corrupt_tail",
-          `audit log ${path}: the last line is not a valid audit line (${parsed.problem}); run "intentgate audit verify ${path}"`,
-        );
-      }
-      seq = parsed.record.seq;
-      prevHash = parsed.record.hash;
+    try {
+      fh = await open(path, "a+", 0o600);
+    } catch (err) {
+      throw new AuditLogError("unreadable", `audit log ${path}: cannot open (${errCode(err)})`);
     }
-    return new AuditLog(fh, path, seq, prevHash, sync);
+    const tail = await verifyExisting(fh, path, key, opts.onRecord);
+    return new AuditLog(fh, path, key, tail.seq, tail.mac, sync, lock);
   } catch (err) {
-    await fh.close().catch(() => undefined);
+    await fh?.close().catch(() => undefined);
+    lock.release();
+    key.fill(0);
     throw err;
   }
+}
+
+/** Refuses an existing audit file that group or others may read or write. */
+async function refuseSharedFile(path: string): Promise<void> {
+  let mode: number;
+  try {
+    mode = (await lstat(path)).mode;
+  } catch (err) {
+    if (errCode(err) === "ENOENT") return;
+    throw new AuditLogError("unreadable", `audit log ${path}: cannot inspect (${errCode(err)})`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new AuditLogError(
+      "permissions",
+      `audit log ${path} has mode 0${(mode & 0o777).toString(8)}: readable or writable by group or others; run chmod 600 ${path}`,
+    );
+  }
+}
+
+/** Verifies every line of the open file under `key`; returns the last line's seq and MAC. */
+async function verifyExisting(
+  fh: FileHandle,
+  path: string,
+  key: Uint8Array,
+  onRecord: ((record: AuditRecord) => void) | undefined,
+): Promise<{ seq: number; mac: string }> {
+  const verifier = new AuditChainVerifier(key);
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const hint = `run "intentgate audit verify ${path} --key-file …" and repair or rotate the file`;
+  let last: AuditRecord | undefined;
+  let carry = Buffer.alloc(0);
+  const chunk = Buffer.alloc(1 << 20);
+  let position = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    let buf =
+      carry.length === 0
+        ? chunk.subarray(0, bytesRead)
+        : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+    let nl = buf.indexOf(0x0a);
+    while (nl >= 0) {
+      let line: string | undefined;
+      try {
+        line = decoder.decode(buf.subarray(0, nl));
+      } catch {
+        line = undefined;
+      }
+      const bad = line === undefined ? verifier.pushUnreadable() : verifier.push(line);
+      if (bad !== undefined && !bad.ok) {
+        throw new AuditLogError(
+          "corrupt",
+          `audit log ${path}: line ${bad.line} does not verify (${bad.problem}): edited, removed, inserted, reordered or written under another key; ${hint}`,
+        );
+      }
+      last = verifier.lastRecord();
+      if (last !== undefined) onRecord?.(last);
+      buf = buf.subarray(nl + 1);
+      nl = buf.indexOf(0x0a);
+    }
+    carry = Buffer.from(buf);
+  }
+  if (carry.length > 0) {
+    throw new AuditLogError(
+      "corrupt_tail",
+      `audit log ${path}: the last line is torn (no final line break); ${hint}`,
+    );
+  }
+  return last === undefined ? { seq: 0, mac: GENESIS_MAC } : { seq: last.seq, mac: last.mac };
 }
 
 /** Least time between the starts of two background syncs under policy `group`. */
 const GROUP_SYNC_INTERVAL_MS = 2;
 
-/** An append waiting for a sync that covers its line (policy `line`). */
+/** An append waiting for a sync that covers its line (policy `line`, or a durable append). */
 interface SyncWaiter {
   readonly upTo: number;
   readonly resolve: () => void;
@@ -119,9 +211,11 @@ interface SyncWaiter {
 class AuditLog implements AuditSink {
   readonly #fh: FileHandle;
   readonly #path: string;
+  readonly #key: Buffer;
   readonly #sync: AuditSyncPolicy;
+  readonly #lock: AuditLock;
   #seq: number;
-  #prevHash: string;
+  #prevMac: string;
   /** Lines written by this writer, and how many of them a completed sync covers. */
   #written = 0;
   #synced = 0;
@@ -132,15 +226,25 @@ class AuditLog implements AuditSink {
   #failed = false;
   #closed = false;
 
-  constructor(fh: FileHandle, path: string, seq: number, prevHash: string, sync: AuditSyncPolicy) {
+  constructor(
+    fh: FileHandle,
+    path: string,
+    key: Buffer,
+    seq: number,
+    prevMac: string,
+    sync: AuditSyncPolicy,
+    lock: AuditLock,
+  ) {
     this.#fh = fh;
     this.#path = path;
+    this.#key = key;
     this.#seq = seq;
-    this.#prevHash = prevHash;
+    this.#prevMac = prevMac;
     this.#sync = sync;
+    this.#lock = lock;
   }
 
-  append(entry: AuditEntry): Promise<AuditRecord> {
+  append(entry: AuditEntry, opts?: { readonly durable?: boolean }): Promise<AuditRecord> {
     if (this.#closed) return Promise.reject(new AuditLogError("closed", `audit log ${this.#path}: closed`));
     let record: AuditRecord;
     try {
@@ -149,12 +253,16 @@ class AuditLog implements AuditSink {
       return Promise.reject(err);
     }
     if (this.#sync === "never") return Promise.resolve(record);
-    this.#startSync();
-    if (this.#sync === "group") return Promise.resolve(record);
+    if (this.#sync === "group" && opts?.durable !== true) {
+      this.#startSync();
+      return Promise.resolve(record);
+    }
     const upTo = this.#written;
-    return new Promise<AuditRecord>((resolve, reject) => {
+    const synced = new Promise<AuditRecord>((resolve, reject) => {
       this.#waiters.push({ upTo, resolve: () => resolve(record), reject });
     });
+    this.#startSync();
+    return synced;
   }
 
   /** Builds the next record and writes its line synchronously (one `write(2)`, O_APPEND). */
@@ -174,23 +282,28 @@ class AuditLog implements AuditSink {
       account: entry.account,
       intent: entry.intent,
       route: entry.route,
-      target_keys: [...entry.target_keys],
-      guard_context_keys: [...entry.guard_context_keys],
+      action: entry.action,
+      target: entry.target,
+      guard_context: entry.guard_context,
+      key: entry.key,
+      cancel_capable: entry.cancel_capable,
+      notional: entry.notional,
+      reference_price: entry.reference_price,
       decision: entry.decision,
       reason: entry.reason,
-      prev_hash: this.#prevHash,
+      prev_mac: this.#prevMac,
     } as const;
     const canonical = canonicalAuditText(unsigned);
-    const hash = hashCanonicalText(canonical);
-    const record: AuditRecord = { ...unsigned, hash };
+    const mac = macOfCanonicalText(this.#key, canonical);
+    const record: AuditRecord = { ...unsigned, mac };
     try {
-      writeAll(this.#fh.fd, Buffer.from(`${lineOfCanonicalText(canonical, hash)}\n`, "utf8"));
+      writeAll(this.#fh.fd, Buffer.from(`${lineOfCanonicalText(canonical, mac)}\n`, "utf8"));
     } catch (err) {
       this.#fail();
       throw new AuditLogError("write_failed", `audit log ${this.#path}: write failed (${errCode(err)})`);
     }
     this.#seq = record.seq;
-    this.#prevHash = hash;
+    this.#prevMac = mac;
     this.#written++;
     return record;
   }
@@ -199,11 +312,13 @@ class AuditLog implements AuditSink {
    * Starts an `fdatasync` covering every line written so far, unless one
    * runs (the one running starts the next when it ends). Policy `group`
    * starts syncs at most every {@link GROUP_SYNC_INTERVAL_MS}: under load one
-   * sync covers two milliseconds of lines instead of one or two lines.
+   * sync covers two milliseconds of lines instead of one or two lines;
+   * an append waiting for its sync (a durable one) does not wait for the
+   * interval (concurrent ones still share a sync, as under `line`).
    */
   #startSync(): void {
     if (this.#syncing !== undefined || this.#failed || this.#written === this.#synced) return;
-    if (this.#sync === "group" && !this.#closed) {
+    if (this.#sync === "group" && !this.#closed && this.#waiters.length === 0) {
       const wait = this.#lastSyncAt + GROUP_SYNC_INTERVAL_MS - performance.now();
       if (wait > 0) {
         this.#syncTimer ??= setTimeout(() => {
@@ -260,7 +375,12 @@ class AuditLog implements AuditSink {
     if (this.#sync !== "never") this.#startSync();
     clearTimeout(this.#syncTimer);
     while (this.#syncing !== undefined) await this.#syncing;
-    await this.#fh.close();
+    try {
+      await this.#fh.close();
+    } finally {
+      this.#lock.release();
+      this.#key.fill(0);
+    }
   }
 }
 
@@ -268,32 +388,6 @@ class AuditLog implements AuditSink {
 function writeAll(fd: number, bytes: Buffer): void {
   let off = 0;
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-}
-
-/** The last line (without its break) of the file, `undefined` when empty; a missing final break is `corrupt_tail`. */
-async function readLastLine(fh: FileHandle, path: string): Promise<string | undefined> {
-  const { size } = await fh.stat();
-  if (size === 0) return undefined;
-  const last = Buffer.alloc(1);
-  await fh.read(last, 0, 1, size - 1);
-  if (last[0] !== 0x0a) {
-    throw new AuditLogError(
-      "corrupt_tail",
-      `audit log ${path}: the last line is torn (no final line break); run "intentgate audit verify ${path}"`,
-    );
-  }
-  // Read backwards from the final break until the break before the last line.
-  const end = size - 1;
-  let chunk = 4096;
-  for (;;) {
-    const start = Math.max(0, end - chunk);
-    const buf = Buffer.alloc(end - start);
-    await fh.read(buf, 0, buf.length, start);
-    const nl = buf.lastIndexOf(0x0a);
-    if (nl >= 0) return buf.subarray(nl + 1).toString("utf8");
-    if (start === 0) return buf.toString("utf8");
-    chunk *= 2;
-  }
 }
 
 function errCode(err: unknown): string {

@@ -1,15 +1,13 @@
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AuditEntry,
-  type AuditRecord,
-  auditHash,
-  formatAuditLine,
-  GENESIS_HASH,
-} from "./auditRecord.js";
+import { type AuditEntry, type AuditRecord, auditMac, formatAuditLine, GENESIS_MAC } from "./auditRecord.js";
 import { verifyAuditFile, verifyAuditText } from "./verifyAudit.js";
+
+const KEY = randomBytes(32);
+const OTHER_KEY = randomBytes(32);
 
 function entry(i: number): AuditEntry {
   return {
@@ -19,22 +17,27 @@ function entry(i: number): AuditEntry {
     account: i % 3 === 0 ? null : "acct1",
     intent: "cex_api_signer",
     route: "executor.binance-usdm.order",
-    target_keys: ["side", "symbol"],
-    guard_context_keys: ["plan_id"],
+    action: "order",
+    target: { symbol: "BTCUSDT", side: "BUY", qty: "0.01" },
+    guard_context: { plan_id: `p-${i}` },
+    key: i % 2 === 0 ? "trade" : null,
+    cancel_capable: false,
+    notional: i % 2 === 0 ? "650" : null,
+    reference_price: i % 2 === 0 ? "65000" : null,
     decision: i % 2 === 0 ? "granted" : "denied",
     reason: i % 2 === 0 ? "ok" : "missing_target",
   };
 }
 
-/** A good chain of `n` records. */
-function chain(n: number): AuditRecord[] {
+/** A good chain of `n` records under `key`. */
+function chain(n: number, key: Buffer = KEY): AuditRecord[] {
   const out: AuditRecord[] = [];
-  let prev = GENESIS_HASH;
+  let prev = GENESIS_MAC;
   for (let i = 0; i < n; i++) {
-    const unsigned = { v: 1 as const, seq: i + 1, ...entry(i), prev_hash: prev };
-    const rec = { ...unsigned, hash: auditHash(unsigned) };
+    const unsigned = { v: 2 as const, seq: i + 1, ...entry(i), prev_mac: prev };
+    const rec = { ...unsigned, mac: auditMac(key, unsigned) };
     out.push(rec);
-    prev = rec.hash;
+    prev = rec.mac;
   }
   return out;
 }
@@ -42,67 +45,85 @@ const text = (records: readonly AuditRecord[]): string =>
   records.map((r) => `${formatAuditLine(r)}\n`).join("");
 const lines = (records: readonly AuditRecord[]): string[] => records.map(formatAuditLine);
 const join_ = (ls: readonly string[]): string => ls.map((l) => `${l}\n`).join("");
-/** Re-hashes a record after editing it (what a forger who knows the format would do). */
-function rehash(rec: AuditRecord, over: Partial<AuditRecord>): AuditRecord {
-  const { hash: _h, ...rest } = { ...rec, ...over };
-  return { ...rest, hash: auditHash(rest) };
+/** Re-MACs a record after editing it under `key` (a forger holding some key, not necessarily the signer's). */
+function remac(rec: AuditRecord, over: Partial<AuditRecord>, key: Buffer): AuditRecord {
+  const { mac: _m, ...rest } = { ...rec, ...over };
+  return { ...rest, mac: auditMac(key, rest) };
+}
+/** What a forger without the key might try: a plain SHA-256 over the canonical text, as the unkeyed format had. */
+function rehashUnkeyed(rec: AuditRecord, over: Partial<AuditRecord>): AuditRecord {
+  const { mac: _m, ...rest } = { ...rec, ...over };
+  const line = formatAuditLine({ ...rest, mac: "0".repeat(64) });
+  return { ...rest, mac: createHash("sha256").update(line).digest("hex") };
 }
 
-describe("verifyAuditText", () => {
+describe("verifyAuditText (keyed chain)", () => {
   it("accepts an empty log and a good chain", () => {
-    expect(verifyAuditText("")).toEqual({ ok: true, lines: 0 });
-    expect(verifyAuditText(text(chain(5)))).toEqual({ ok: true, lines: 5 });
+    expect(verifyAuditText("", KEY)).toEqual({ ok: true, lines: 0 });
+    expect(verifyAuditText(text(chain(5)), KEY)).toEqual({ ok: true, lines: 5 });
   });
 
-  it("edited line (hash not recomputed) → hash at that line", () => {
+  it("edited line (MAC not recomputed) → mac at that line", () => {
     const ls = lines(chain(5));
     ls[2] = ls[2]!.replace('"granted"', '"denied"');
-    expect(verifyAuditText(join_(ls))).toEqual({ ok: false, line: 3, problem: "hash" });
+    expect(verifyAuditText(join_(ls), KEY)).toEqual({ ok: false, line: 3, problem: "mac" });
   });
 
-  it("edited line with its hash recomputed → prev_hash at the next line", () => {
+  it("edited line and every later one re-chained without the key → mac at the edited line", () => {
+    // The issue's forgery: granted → denied, and every later hash recomputed.
     const recs = chain(5);
-    recs[1] = rehash(recs[1]!, { reason: "ok", decision: "granted" });
-    expect(verifyAuditText(text(recs))).toEqual({ ok: false, line: 3, problem: "prev_hash" });
+    let prev = recs[1]!.mac;
+    recs[2] = rehashUnkeyed(recs[2]!, { decision: "denied", reason: "policy:max_notional" });
+    for (let i = 2; i < recs.length; i++) {
+      recs[i] = rehashUnkeyed(recs[i]!, { prev_mac: prev });
+      prev = recs[i]!.mac;
+    }
+    expect(verifyAuditText(text(recs), KEY)).toEqual({ ok: false, line: 3, problem: "mac" });
+  });
+
+  it("a whole file re-chained under another key → mac at line 1", () => {
+    expect(verifyAuditText(text(chain(4, OTHER_KEY)), KEY)).toEqual({ ok: false, line: 1, problem: "mac" });
   });
 
   it("deleted line → seq at the line after the gap", () => {
     const recs = chain(5);
     recs.splice(2, 1);
-    expect(verifyAuditText(text(recs))).toEqual({ ok: false, line: 3, problem: "seq" });
+    expect(verifyAuditText(text(recs), KEY)).toEqual({ ok: false, line: 3, problem: "seq" });
   });
 
   it("deleted first line → seq at line 1", () => {
-    expect(verifyAuditText(text(chain(3).slice(1)))).toEqual({ ok: false, line: 1, problem: "seq" });
+    expect(verifyAuditText(text(chain(3).slice(1)), KEY)).toEqual({ ok: false, line: 1, problem: "seq" });
   });
 
-  it("inserted line (copied) → seq at the inserted line", () => {
+  it("inserted line (a copy of a real one) → seq at the inserted line", () => {
     const recs = chain(5);
     recs.splice(3, 0, recs[1]!);
-    expect(verifyAuditText(text(recs))).toEqual({ ok: false, line: 4, problem: "seq" });
+    expect(verifyAuditText(text(recs), KEY)).toEqual({ ok: false, line: 4, problem: "seq" });
   });
 
-  it("inserted forged line with a fitting seq and its own hash → prev_hash, or seq at the line after it", () => {
+  it("inserted forged line with a fitting seq and prev_mac → mac at it", () => {
     const recs = chain(5);
-    recs.splice(2, 0, rehash(recs[2]!, { seq: 3, prev_hash: GENESIS_HASH, request_id: "forged" }));
-    expect(verifyAuditText(text(recs))).toEqual({ ok: false, line: 3, problem: "prev_hash" });
-    // With the right prev_hash too, the original line after it no longer fits.
-    const recs2 = chain(5);
-    recs2.splice(2, 0, rehash(recs2[2]!, { request_id: "forged" }));
-    expect(verifyAuditText(text(recs2))).toEqual({ ok: false, line: 4, problem: "seq" });
+    recs.splice(2, 0, remac(recs[2]!, { request_id: "forged" }, OTHER_KEY));
+    expect(verifyAuditText(text(recs), KEY)).toEqual({ ok: false, line: 3, problem: "mac" });
   });
 
   it("reordered lines → seq at the first moved line", () => {
     const recs = chain(5);
     [recs[1], recs[2]] = [recs[2]!, recs[1]!];
-    expect(verifyAuditText(text(recs))).toEqual({ ok: false, line: 2, problem: "seq" });
+    expect(verifyAuditText(text(recs), KEY)).toEqual({ ok: false, line: 2, problem: "seq" });
   });
 
-  it("renumbered and re-hashed all the way down from an edit still breaks at the next line", () => {
-    // Rewriting a whole suffix is possible for anyone holding the file; the chain catches only the seam.
-    const recs = chain(4);
-    recs[1] = rehash(recs[1]!, { reason: "edited" });
-    expect(verifyAuditText(text(recs))).toEqual({ ok: false, line: 3, problem: "prev_hash" });
+  it("a line spliced in from another chain under the same key → prev_mac", () => {
+    const a = chain(4);
+    const b = chain(4).map((r, i) => (i === 2 ? remac(r, { request_id: "other" }, KEY) : r));
+    const spliced = [a[0]!, a[1]!, remac(b[2]!, { prev_mac: GENESIS_MAC }, KEY), a[3]!];
+    expect(verifyAuditText(text(spliced), KEY)).toEqual({ ok: false, line: 3, problem: "prev_mac" });
+  });
+
+  it("a line of the old unkeyed format → version", () => {
+    const ls = lines(chain(2));
+    ls[0] = JSON.stringify({ ...JSON.parse(ls[0]!), v: 1 });
+    expect(verifyAuditText(join_(ls), KEY)).toEqual({ ok: false, line: 1, problem: "version" });
   });
 
   it.each([
@@ -120,20 +141,20 @@ describe("verifyAuditText", () => {
       ls[1] = JSON.stringify(obj);
     } else if (kind === "TYPE") ls[1] = JSON.stringify({ ...obj, seq: "2" });
     else ls[1] = kind;
-    expect(verifyAuditText(join_(ls))).toEqual({ ok: false, line: 2, problem: "json" });
+    expect(verifyAuditText(join_(ls), KEY)).toEqual({ ok: false, line: 2, problem: "json" });
   });
 
   it("a torn last line (no final break) → json at that line", () => {
     const t = text(chain(3));
-    expect(verifyAuditText(t.slice(0, -1))).toEqual({ ok: false, line: 3, problem: "json" });
-    expect(verifyAuditText(t.slice(0, -20))).toEqual({ ok: false, line: 3, problem: "json" });
+    expect(verifyAuditText(t.slice(0, -1), KEY)).toEqual({ ok: false, line: 3, problem: "json" });
+    expect(verifyAuditText(t.slice(0, -20), KEY)).toEqual({ ok: false, line: 3, problem: "json" });
   });
 
-  it("key order in a line does not matter for the hash (the canonical form is rebuilt)", () => {
+  it("key order in a line does not matter for the MAC (the canonical form is rebuilt)", () => {
     const ls = lines(chain(2));
     const obj = JSON.parse(ls[0]!);
     ls[0] = JSON.stringify(Object.fromEntries(Object.entries(obj).reverse()));
-    expect(verifyAuditText(join_(ls))).toEqual({ ok: true, lines: 2 });
+    expect(verifyAuditText(join_(ls), KEY)).toEqual({ ok: true, lines: 2 });
   });
 });
 
@@ -158,15 +179,15 @@ describe("verifyAuditFile", () => {
     for (const [name, bytes] of cases) {
       const path = join(dir, `${name}.jsonl`);
       await writeFile(path, bytes);
-      expect(await verifyAuditFile(path)).toEqual(verifyAuditText(bytes.toString("utf8")));
+      expect(await verifyAuditFile(path, KEY)).toEqual(verifyAuditText(bytes.toString("utf8"), KEY));
     }
     const badUtf8 = Buffer.concat([Buffer.from(text(chain(1))), Buffer.from([0xff, 0xfe, 0x0a])]);
     const path = join(dir, "bad-utf8.jsonl");
     await writeFile(path, badUtf8);
-    expect(await verifyAuditFile(path)).toEqual({ ok: false, line: 2, problem: "json" });
+    expect(await verifyAuditFile(path, KEY)).toEqual({ ok: false, line: 2, problem: "json" });
   });
 
   it("rejects when the file cannot be read", async () => {
-    await expect(verifyAuditFile(join(dir, "missing.jsonl"))).rejects.toThrow(/ENOENT/);
+    await expect(verifyAuditFile(join(dir, "missing.jsonl"), KEY)).rejects.toThrow(/ENOENT/);
   });
 });

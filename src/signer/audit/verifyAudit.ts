@@ -1,5 +1,11 @@
 import { createReadStream } from "node:fs";
-import { type AuditProblem, GENESIS_HASH, parseAuditLine } from "./auditRecord.js";
+import {
+  type AuditProblem,
+  type AuditRecord,
+  GENESIS_MAC,
+  macMatches,
+  parseAuditLine,
+} from "./auditRecord.js";
 
 /** The result of checking an audit log: every line good, or the first bad line (1-based) and why. */
 export type AuditVerifyResult =
@@ -7,21 +13,31 @@ export type AuditVerifyResult =
   | { readonly ok: false; readonly line: number; readonly problem: AuditProblem };
 
 /**
- * Checks an audit chain line by line, in this order per line: `json` (not
- * one well-formed audit line: bad JSON, invalid UTF-8, a missing or extra
- * field, a blank line, a torn last line without its break), `hash` (the line
- * does not hash to its `hash`: edited), `seq` (not the previous `seq` + 1, or
- * the first line not 1: deleted, inserted or reordered), `prev_hash` (not the
- * previous line's `hash`: an edited line re-hashed, or a forged insertion).
+ * Checks a keyed audit chain line by line, in this order per line: `json`
+ * (not one well-formed audit line: bad JSON, invalid UTF-8, a missing or
+ * extra field, a blank line, a torn last line without its break), `version`
+ * (a line of another format version), `mac` (its MAC under the key is not
+ * its `mac`: an edited line, a line forged or inserted without the key, or
+ * a file re-chained under another key), `seq` (not the previous `seq` + 1,
+ * or the first line not 1: a removed, inserted or reordered line),
+ * `prev_mac` (not the previous line's `mac`: lines spliced from elsewhere).
  *
  * Removing lines from the END cannot be told from the file alone (the chain
- * has no successor to break); anchor the last hash elsewhere for that.
+ * has no successor to break); anchor the last MAC elsewhere for that.
  */
 export class AuditChainVerifier {
+  readonly #key: Uint8Array;
   #lines = 0;
   #seq = 0;
-  #prevHash = GENESIS_HASH;
+  #prevMac = GENESIS_MAC;
+  #last: AuditRecord | undefined;
   #bad: AuditVerifyResult | undefined;
+
+  /** `key`: the audit key the signer MACs its lines with. */
+  constructor(key: Uint8Array) {
+    if (key.length === 0) throw new TypeError("empty audit key");
+    this.#key = key;
+  }
 
   /** Feeds the next line (without its break); returns the verdict once a line is bad. */
   push(line: string): AuditVerifyResult | undefined {
@@ -30,10 +46,12 @@ export class AuditChainVerifier {
     const parsed = parseAuditLine(line);
     if (!parsed.ok) return this.#fail(parsed.problem);
     const { record } = parsed;
+    if (!macMatches(this.#key, record)) return this.#fail("mac");
     if (record.seq !== this.#seq + 1) return this.#fail("seq");
-    if (record.prev_hash !== this.#prevHash) return this.#fail("prev_hash");
+    if (record.prev_mac !== this.#prevMac) return this.#fail("prev_mac");
     this.#seq = record.seq;
-    this.#prevHash = record.hash;
+    this.#prevMac = record.mac;
+    this.#last = record;
     return undefined;
   }
 
@@ -42,6 +60,11 @@ export class AuditChainVerifier {
     if (this.#bad !== undefined) return this.#bad;
     this.#lines++;
     return this.#fail("json");
+  }
+
+  /** The last line that verified. */
+  lastRecord(): AuditRecord | undefined {
+    return this.#last;
   }
 
   /** The verdict so far. */
@@ -56,11 +79,11 @@ export class AuditChainVerifier {
 }
 
 /**
- * Verifies audit log text (as a whole).
- * @example verifyAuditText(readFileSync("audit.jsonl", "utf8")) // { ok: true, lines: 42 }
+ * Verifies audit log text (as a whole) under `key`.
+ * @example verifyAuditText(readFileSync("audit.jsonl", "utf8"), key) // { ok: true, lines: 42 }
  */
-export function verifyAuditText(text: string): AuditVerifyResult {
-  const v = new AuditChainVerifier();
+export function verifyAuditText(text: string, key: Uint8Array): AuditVerifyResult {
+  const v = new AuditChainVerifier(key);
   if (text === "") return v.result();
   const lines = text.split("\n");
   const torn = lines.pop() !== "";
@@ -69,11 +92,11 @@ export function verifyAuditText(text: string): AuditVerifyResult {
 }
 
 /**
- * Verifies the audit log at `path`, streaming it (memory bounded by the
- * longest line). Rejects only when the file cannot be read.
+ * Verifies the audit log at `path` under `key`, streaming it (memory
+ * bounded by the longest line). Rejects only when the file cannot be read.
  */
-export async function verifyAuditFile(path: string): Promise<AuditVerifyResult> {
-  const v = new AuditChainVerifier();
+export async function verifyAuditFile(path: string, key: Uint8Array): Promise<AuditVerifyResult> {
+  const v = new AuditChainVerifier(key);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const decode = (bytes: Buffer): string | undefined => {
     try {

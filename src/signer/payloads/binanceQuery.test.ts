@@ -62,14 +62,22 @@ function orderQuery(changes: Record<string, string | null> = {}, extra = ""): st
 }
 
 describe("hmac-query bind: order", () => {
-  it("accepts the matching order and reports its effect (notional = qty × limit price, exact)", () => {
+  it("accepts the matching order and reports its effect: quantity, limit price, time (exact)", () => {
     const outcome = bind(orderQuery(), ORDER_TARGET);
     expect(outcome).toEqual({
       ok: true,
-      effect: { symbol: "BTCUSDT", placesOrder: true, notional: 650005n * 10n ** 15n },
+      effect: {
+        venue: "binance-usdm",
+        action: "order",
+        symbol: "BTCUSDT",
+        order: { qty: parseDecimal("0.01"), price: parseDecimal("65000.5") },
+        timestamp: { ms: 1_700_000_000_000, resolutionMs: 1 },
+        recvWindowMs: 5000,
+        replayableRead: false,
+      },
     });
-    if (outcome.ok && outcome.effect.notional !== undefined) {
-      expect(formatDecimal(outcome.effect.notional)).toBe("650.005");
+    if (outcome.ok && outcome.effect.order?.price !== undefined) {
+      expect(formatDecimal(outcome.effect.order.price)).toBe("65000.5");
     }
   });
 
@@ -201,41 +209,39 @@ describe("hmac-query bind: order", () => {
     );
   });
 
-  it("a MARKET order: no price, type inferred when the target has none, notional from reference_price", () => {
+  it("a MARKET order: no price, type inferred when the target has none; the caller's reference_price is never used", () => {
     const target: Target = {
       action: "order",
       symbol: "ETHUSDT",
       side: "SELL",
       qty: "2.5",
       reduce_only: true,
-      reference_price: "3000.1",
+      reference_price: "0.01",
     };
     const query = "symbol=ETHUSDT&side=SELL&type=MARKET&quantity=2.5&reduceOnly=true&timestamp=1700000000000";
-    expect(bind(query, target)).toEqual({
+    const expected = {
       ok: true,
-      effect: { symbol: "ETHUSDT", placesOrder: true, notional: parseDecimal("7500.25") },
-    });
+      effect: {
+        venue: "binance-usdm",
+        action: "order",
+        symbol: "ETHUSDT",
+        order: { qty: parseDecimal("2.5"), price: undefined },
+        timestamp: { ms: 1_700_000_000_000, resolutionMs: 1 },
+        recvWindowMs: 5000, // absent: Binance's default
+        replayableRead: false,
+      },
+    };
+    expect(bind(query, target)).toEqual(expected);
     const { reference_price: _, ...noReference } = target;
-    expect(bind(query, noReference)).toEqual({ ok: true, effect: { symbol: "ETHUSDT", placesOrder: true } });
+    expect(bind(query, noReference)).toEqual(expected);
+    // Checked for form only (it is audited): a malformed claim is still a mismatch.
+    expect(field(bind(query, { ...target, reference_price: "cheap" }))).toBe("reference_price");
   });
 
-  it("a LIMIT notional uses the larger of the limit and the reference price", () => {
-    const withReference = { ...ORDER_TARGET, reference_price: "66000" };
-    expect(bind(orderQuery(), withReference)).toMatchObject({
-      ok: true,
-      effect: { notional: 660n * 10n ** 18n },
-    });
-    const belowLimit = { ...ORDER_TARGET, reference_price: "1" };
-    expect(bind(orderQuery(), belowLimit)).toMatchObject({
-      ok: true,
-      effect: { notional: 650005n * 10n ** 15n },
-    });
-  });
-
-  it("rounds a notional past 18 decimals up, never down", () => {
-    const target = { ...ORDER_TARGET, qty: "0.000000001", price: "0.000000001" };
-    const query = orderQuery({ quantity: "0.000000001", price: "0.000000001" });
-    expect(bind(query, target)).toMatchObject({ ok: true, effect: { notional: 1n } });
+  it("reports recvWindow as given, and refuses one Binance would (over 60000)", () => {
+    const e = bind(orderQuery({ recvWindow: "60000" }), ORDER_TARGET);
+    expect(e.ok && e.effect.recvWindowMs).toBe(60000);
+    expect(field(bind(orderQuery({ recvWindow: "60001" }), ORDER_TARGET))).toBe("recvWindow");
   });
 
   it("ignores target fields the payload cannot carry; reads only own target fields", () => {
@@ -250,7 +256,18 @@ describe("hmac-query bind: query_order and position_risk", () => {
 
   it("query_order binds symbol and origClientOrderId", () => {
     const query = "symbol=BTCUSDT&origClientOrderId=ig-plan-1&recvWindow=5000&timestamp=1700000000000";
-    expect(bind(query, target)).toEqual({ ok: true, effect: { symbol: "BTCUSDT", placesOrder: false } });
+    expect(bind(query, target)).toEqual({
+      ok: true,
+      effect: {
+        venue: "binance-usdm",
+        action: "query_order",
+        symbol: "BTCUSDT",
+        // A read whose signature Binance would also take for DELETE /fapi/v1/order.
+        replayableRead: true,
+        timestamp: { ms: 1_700_000_000_000, resolutionMs: 1 },
+        recvWindowMs: 5000,
+      },
+    });
     expect(field(bind(query.replace("BTCUSDT", "ETHUSDT"), target))).toBe("symbol");
     expect(field(bind(query.replace("ig-plan-1", "ig-plan-2"), target))).toBe("client_order_id");
     expect(field(bind(query, { ...target, client_order_id: 7 }))).toBe("client_order_id");
@@ -260,10 +277,12 @@ describe("hmac-query bind: query_order and position_risk", () => {
 
   it("position_risk: symbol optional, but the same on both sides", () => {
     const risk = { action: "position_risk" };
-    expect(bind("timestamp=1700000000000", risk)).toEqual({ ok: true, effect: { placesOrder: false } });
+    const time = { timestamp: { ms: 1_700_000_000_000, resolutionMs: 1 }, recvWindowMs: 5000 };
+    const read = { venue: "binance-usdm", action: "position_risk", replayableRead: true, ...time };
+    expect(bind("timestamp=1700000000000", risk)).toEqual({ ok: true, effect: read });
     expect(bind("symbol=BTCUSDT&timestamp=1700000000000", { ...risk, symbol: "BTCUSDT" })).toEqual({
       ok: true,
-      effect: { symbol: "BTCUSDT", placesOrder: false },
+      effect: { ...read, symbol: "BTCUSDT" },
     });
     expect(field(bind("timestamp=1700000000000", { ...risk, symbol: "BTCUSDT" }))).toBe("symbol");
     expect(field(bind("symbol=ETHUSDT&timestamp=1700000000000", { ...risk, symbol: "BTCUSDT" }))).toBe(
@@ -367,9 +386,9 @@ describe("hmac-query sign", () => {
       qty: "1",
       price: "9000",
     };
-    expect(bind(DOC_QUERY, docTarget)).toEqual({
+    expect(bind(DOC_QUERY, docTarget)).toMatchObject({
       ok: true,
-      effect: { symbol: "BTCUSDT", placesOrder: true, notional: 9000n * 10n ** 18n },
+      effect: { symbol: "BTCUSDT", order: { qty: 10n ** 18n, price: 9000n * 10n ** 18n } },
     });
   });
 

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { type Decimal, maxDecimal, parseDecimal } from "../../core/decimal.js";
+import { type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type {
@@ -13,7 +13,6 @@ import { parseFormQuery } from "./formQuery.js";
 import {
   isRecord,
   mismatch,
-  mulDecimalCeil,
   ownField,
   readTargetDecimal,
   readTargetReduceOnly,
@@ -56,6 +55,8 @@ const EXTRA_VALUES: Readonly<Record<string, ReadonlySet<string>>> = {
 const TIMESTAMP_RE = /^[1-9][0-9]{0,15}$/;
 const RECV_WINDOW_RE = /^[1-9][0-9]{0,4}$/;
 const MAX_RECV_WINDOW = 60_000;
+/** Binance's `recvWindow` when a request has none. */
+const DEFAULT_RECV_WINDOW = 5000;
 /** Binance's own rule for client order ids. */
 const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const VENUE = "binance-usdm";
@@ -64,8 +65,14 @@ const VENUE = "binance-usdm";
  * The `hmac-query` payload kind (Binance USDⓈ-M): binds the exact query
  * string to `target` and signs it with HMAC-SHA256 (lowercase hex).
  *
- * `target.action` says what the request is: `order` (`POST /fapi/v1/order`),
- * `query_order` (`GET /fapi/v1/order`) or `position_risk`. Denial fields are
+ * `target.action` says what the request is (the plane has checked it is the
+ * route's action): `order` (`POST /fapi/v1/order`), `query_order`
+ * (`GET /fapi/v1/order`) or `position_risk`; the query may carry only that
+ * action's parameters. The effect carries what the signer's own limits
+ * read: the order's quantity and LIMIT price (never `target.reference_price`,
+ * which is only checked for form), `timestamp` and `recvWindow` (§3a), and
+ * for the reads that their signature is replayable (Binance's HMAC does not
+ * cover the method or path). Denial fields are
  * the target's names where the target has one (`symbol`, `side`, `type`,
  * `qty`, `price`, `reduce_only`, `client_order_id`, `venue`, `action`,
  * `reference_price`), Binance's otherwise (`timestamp`, `signature`,
@@ -114,16 +121,25 @@ export function bindBinanceQuery(payload: HmacQueryPayload, target: Target): Bin
   }
   const venue = ownField(target, "venue");
   if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  const time: Pick<PayloadEffect, "timestamp" | "recvWindowMs"> = {
+    timestamp: { ms: Number(timestamp), resolutionMs: 1 },
+    recvWindowMs: recvWindow === undefined ? DEFAULT_RECV_WINDOW : Number(recvWindow),
+  };
+  let bound: BindOutcome;
   switch (ownField(target, "action")) {
     case "order":
-      return onlyParams(params, ORDER_PARAMS) ?? bindOrder(params, target);
+      bound = onlyParams(params, ORDER_PARAMS) ?? bindOrder(params, target);
+      break;
     case "query_order":
-      return onlyParams(params, QUERY_ORDER_PARAMS) ?? bindQueryOrder(params, target);
+      bound = onlyParams(params, QUERY_ORDER_PARAMS) ?? bindQueryOrder(params, target);
+      break;
     case "position_risk":
-      return onlyParams(params, POSITION_RISK_PARAMS) ?? bindPositionRisk(params, target);
+      bound = onlyParams(params, POSITION_RISK_PARAMS) ?? bindPositionRisk(params, target);
+      break;
     default:
       return mismatch("action");
   }
+  return bound.ok ? { ok: true, effect: { ...bound.effect, ...time } } : bound;
 }
 
 /** HMAC-SHA256 of the exact query bytes (UTF-8), keyed with the raw secret bytes; lowercase hex. */
@@ -192,18 +208,16 @@ function bindOrder(params: Params, target: Target): BindOutcome {
     if (value !== undefined && !values.has(value)) return mismatch(name);
   }
 
+  // The caller's reference price is checked for form only (and audited): the signer's limits use its own.
   const reference = readTargetDecimal(target, "reference_price", true);
   if (!reference.ok) return mismatch("reference_price");
-  // LIMIT: the larger of the limit and the reference price (a LIMIT SELL below the
-  // market fills near the market); MARKET: the reference price, when given.
-  const notionalPrice =
-    orderPrice !== undefined && reference.value !== undefined
-      ? maxDecimal(orderPrice, reference.value)
-      : (orderPrice ?? reference.value);
-  const effect: PayloadEffect =
-    notionalPrice === undefined
-      ? { symbol: symbol.value, placesOrder: true }
-      : { symbol: symbol.value, placesOrder: true, notional: mulDecimalCeil(qty.value, notionalPrice) };
+  const effect: PayloadEffect = {
+    venue: VENUE,
+    action: "order",
+    symbol: symbol.value,
+    order: { qty: qty.value, price: orderPrice },
+    replayableRead: false,
+  };
   return { ok: true, effect };
 }
 
@@ -214,7 +228,10 @@ function bindQueryOrder(params: Params, target: Target): BindOutcome {
   const clientOrderId = readTargetString(target, "client_order_id");
   if (!clientOrderId.ok || clientOrderId.value === undefined) return mismatch("client_order_id");
   if (params.get("origClientOrderId") !== clientOrderId.value) return mismatch("client_order_id");
-  return { ok: true, effect: { symbol: symbol.value, placesOrder: false } };
+  return {
+    ok: true,
+    effect: { venue: VENUE, action: "query_order", symbol: symbol.value, replayableRead: true },
+  };
 }
 
 function bindPositionRisk(params: Params, target: Target): BindOutcome {
@@ -222,9 +239,6 @@ function bindPositionRisk(params: Params, target: Target): BindOutcome {
   // every position is not the query `target` describes when it names one.
   const symbol = readTargetString(target, "symbol");
   if (!symbol.ok || params.get("symbol") !== symbol.value) return mismatch("symbol");
-  return {
-    ok: true,
-    effect:
-      symbol.value === undefined ? { placesOrder: false } : { symbol: symbol.value, placesOrder: false },
-  };
+  const effect: PayloadEffect = { venue: VENUE, action: "position_risk", replayableRead: true };
+  return { ok: true, effect: symbol.value === undefined ? effect : { ...effect, symbol: symbol.value } };
 }

@@ -73,21 +73,34 @@ function orderBody(order: Record<string, unknown> = {}, top: Record<string, unkn
   });
 }
 
-const ORDER_TARGET: Target = { venue: "polymarket", token_id: TOKEN, side: "BUY", qty: "10", price: "0.57" };
+const ORDER_TARGET: Target = {
+  venue: "polymarket",
+  action: "order",
+  token_id: TOKEN,
+  side: "BUY",
+  qty: "10",
+  price: "0.57",
+};
+/** What the signer's limits read from an order: 10 shares at 0.57, a share worth at most 1, the timestamp. */
+const ORDER_EFFECT = {
+  venue: "polymarket",
+  action: "order",
+  symbol: TOKEN,
+  order: { qty: dec("10"), price: dec("0.57"), unitCap: dec("1") },
+  replayableRead: false,
+  timestamp: { ms: 1_700_000_000_000, resolutionMs: 1000 },
+};
 
 describe("hmac-clob-l2 bind: POST /order", () => {
-  it("accepts the matching order; notional is the USDC amount, exact", () => {
-    expect(bindPolymarketL2(payload(), ORDER_TARGET)).toEqual({
-      ok: true,
-      effect: { symbol: TOKEN, placesOrder: true, notional: dec("5.7") },
-    });
+  it("accepts the matching order; the effect is its shares, price, the 1 USDC cap and its time, exact", () => {
+    expect(bindPolymarketL2(payload(), ORDER_TARGET)).toEqual({ ok: true, effect: ORDER_EFFECT });
   });
 
   it("reads a SELL as makerAmount shares for takerAmount USDC", () => {
     const body = orderBody({ side: "SELL", makerAmount: "10000000", takerAmount: "5700000" });
     expect(bindPolymarketL2(payload({ body }), { ...ORDER_TARGET, side: "SELL" })).toEqual({
       ok: true,
-      effect: { symbol: TOKEN, placesOrder: true, notional: dec("5.7") },
+      effect: ORDER_EFFECT,
     });
   });
 
@@ -169,6 +182,12 @@ describe("hmac-clob-l2 bind: POST /order", () => {
     ["a dot segment", { path: "/x/../order" }, ORDER_TARGET, "path"],
     ["a query string", { path: "/order?a=1" }, ORDER_TARGET, "path"],
     ["an undecodable escape", { path: "/order%C3" }, ORDER_TARGET, "path"],
+    ["a path parameter", { path: "/order;x" }, ORDER_TARGET, "path"],
+    ["an encoded NUL", { path: "/order%00" }, ORDER_TARGET, "path"],
+    ["another POST (not the route's path)", { path: "/orders-scoring", body: "[]" }, ORDER_TARGET, "path"],
+    ["a DELETE on the order action", { method: "DELETE", body: "{}" }, ORDER_TARGET, "method"],
+    ["no action in the target", {}, { ...ORDER_TARGET, action: undefined }, "action"],
+    ["an action L2 cannot do", {}, { ...ORDER_TARGET, action: "cancel_all" }, "action"],
     ["venue differs", {}, { ...ORDER_TARGET, venue: "binance-usdm" }, "venue"],
   ])("%s → payload_mismatch:%s", (_name, parts, target, expected) => {
     const cleaned = Object.fromEntries(Object.entries(target).filter(([, v]) => v !== undefined));
@@ -188,25 +207,47 @@ describe("hmac-clob-l2 bind: POST /order", () => {
 });
 
 describe("hmac-clob-l2 bind: other requests", () => {
+  const HASH = `0x${"ab".repeat(32)}`;
   it.each<[string, string, string]>([
-    ["GET", "/data/orders", ""],
-    ["DELETE", "/order", '{"orderID":"0xabc"}'],
-    ["DELETE", "/orders", '["0xabc"]'],
-    ["DELETE", "/cancel-all", ""],
-    ["POST", "/orders-scoring", '["0xabc"]'],
-    ["GET", "/balance-allowance", ""],
-  ])("%s %s places no order", (method, path, body) => {
-    expect(bindPolymarketL2(payload({ method, path, body }), { venue: "polymarket" })).toEqual({
+    ["open_orders", "GET", "/data/orders"],
+    ["query_order", "GET", `/data/order/${HASH}`],
+    ["api_keys", "GET", "/auth/api-keys"],
+    ["balance", "GET", "/balance-allowance"],
+  ])("%s is exactly %s %s, places no order, and carries its time", (action, method, path) => {
+    expect(bindPolymarketL2(payload({ method, path, body: "" }), { venue: "polymarket", action })).toEqual({
       ok: true,
-      effect: { placesOrder: false },
+      effect: {
+        venue: "polymarket",
+        action,
+        timestamp: { ms: 1_700_000_000_000, resolutionMs: 1000 },
+        replayableRead: false,
+      },
     });
   });
 
+  it.each<[string, string, string, string, string]>([
+    ["a cancel on a read route", "open_orders", "DELETE", "/order", "method"],
+    ["cancel-all on a read route", "open_orders", "DELETE", "/cancel-all", "method"],
+    ["another read's path", "open_orders", "GET", "/balance-allowance", "path"],
+    ["a path with a query", "balance", "GET", "/balance-allowance?x=1", "path"],
+    ["a malformed order hash", "query_order", "GET", "/data/order/0xabc", "path"],
+    ["a hash with a trailing segment", "query_order", "GET", `/data/order/${HASH}/x`, "path"],
+  ])("%s → payload_mismatch:%s", (_name, action, method, path, expected) => {
+    expect(field(bindPolymarketL2(payload({ method, path, body: "" }), { action }))).toBe(expected);
+  });
+
+  it("a read has no body", () => {
+    const p = payload({ method: "GET", path: "/data/orders", body: '{"x":1}' });
+    expect(field(bindPolymarketL2(p, { action: "open_orders" }))).toBe("body");
+  });
+
   it("binds method and path to the target when it names them", () => {
-    const cancel = payload({ method: "DELETE", path: "/order", body: "{}" });
-    expect(field(bindPolymarketL2(cancel, { method: "DELETE", path: "/order" }))).toBe("ok");
-    expect(field(bindPolymarketL2(cancel, { method: "GET" }))).toBe("method");
-    expect(field(bindPolymarketL2(cancel, { path: "/orders" }))).toBe("path");
+    const read = payload({ method: "GET", path: "/data/orders", body: "" });
+    expect(
+      field(bindPolymarketL2(read, { action: "open_orders", method: "GET", path: "/data/orders" })),
+    ).toBe("ok");
+    expect(field(bindPolymarketL2(read, { action: "open_orders", method: "DELETE" }))).toBe("method");
+    expect(field(bindPolymarketL2(read, { action: "open_orders", path: "/orders" }))).toBe("path");
   });
 
   it("never throws, whatever the payload and target", () => {
@@ -336,15 +377,11 @@ describe("hmac-clob-l2 sign", () => {
               ? orderToJsonV1(signed as never, "api-key-uuid", OrderType.GTC)
               : orderToJsonV2(signed as never, "api-key-uuid", OrderType.GTC);
           const p = payload({ body: JSON.stringify(json) });
-          const target = { venue: "polymarket", token_id: TOKEN, side, qty: size, price };
+          const target = { venue: "polymarket", action: "order", token_id: TOKEN, side, qty: size, price };
           const outcome = bindPolymarketL2(p, target);
           expect(outcome, `${side} ${size} @ ${price} (tick ${tickSize}, v${version})`).toEqual({
             ok: true,
-            effect: {
-              symbol: TOKEN,
-              placesOrder: true,
-              notional: ((dec(size) * dec(price)) / 10n ** 18n) as Decimal,
-            },
+            effect: { ...ORDER_EFFECT, order: { qty: dec(size), price: dec(price), unitCap: dec("1") } },
           });
           const ours = await signPolymarketL2(p, hmacKey(secret));
           expect(ours.signature).toBe(await clobSignature(secret, p));

@@ -4,6 +4,7 @@ import { parseStrictJson } from "../../core/strictJson.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type { BindOutcome, PayloadKindHandler, PrepareOutcome, SignatureOut } from "../payloadKind.js";
+import { actionSpec, pathMatches } from "./actions.js";
 import { decodeBase64Secret } from "./base64Secret.js";
 import {
   isRecord,
@@ -22,6 +23,8 @@ const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "DELETE"]);
 const TIMESTAMP_RE = /^(0|[1-9][0-9]{0,15})$/;
 /** A request path: `/` then printable ASCII, no white space. */
 const PATH_RE = /^\/[\x21-\x7e]{0,2047}$/;
+/** The most a conditional token share is worth: 1 USDC (as a Decimal). */
+const SHARE_CAP = 10n ** 18n;
 const MAX_BODY_LENGTH = 65_536;
 /** A uint256 in decimal, no leading zeros. */
 const UINT_RE = /^(0|[1-9][0-9]{0,77})$/;
@@ -37,12 +40,17 @@ const DECIMAL_ONE = 10n ** 18n;
  * does: HMAC-SHA256 keyed with the base64-decoded secret, urlsafe base64 with
  * padding.
  *
- * `POST /order` is decoded: the body's order (clob-client's `orderToJsonV1/V2`
- * shape) must trade `target.token_id` (or `target.symbol`) on `target.side`,
- * for `target.qty` shares at `target.price` when given, checked exactly from
- * its maker and taker amounts (6-decimal base units). Any other spelling of an
- * order path under `POST` (`/orders`, `/order/`, `/ORDER`, `/%6frder`) is
- * denied `payload_mismatch:path`; other requests place no order.
+ * `target.action` (the route's, checked by the plane) names one row of
+ * `payloads/actions.ts`: the request must be exactly that row's method and
+ * path (`payload_mismatch:method`, `payload_mismatch:path`; no decoding, so
+ * `/order;x`, `/order%00`, `/orders`, `/ORDER` are not `/order`), a read
+ * has an empty body. `POST /order` is decoded: the body's order
+ * (clob-client's `orderToJsonV1/V2` shape) must trade `target.token_id` (or
+ * `target.symbol`) on `target.side`, for `target.qty` shares at
+ * `target.price` when given, checked exactly from its maker and taker
+ * amounts (6-decimal base units). The effect carries the timestamp (whole
+ * seconds) for the signer's clock check, and for an order its shares, its
+ * price and the cap of 1 USDC a share is worth.
  */
 export const polymarketL2Handler: PayloadKindHandler<"hmac-clob-l2"> = {
   kind: "hmac-clob-l2",
@@ -89,15 +97,21 @@ export function bindPolymarketL2(payload: ClobL2Payload, target: Target): BindOu
   const targetPath = ownField(target, "path");
   if (targetPath !== undefined && targetPath !== path) return mismatch("path");
 
-  if (method === "POST") {
-    const route = normalizePath(path);
-    if (route === undefined) return mismatch("path");
-    if (route === "/order" || route === "/orders") {
-      // Only the one canonical spelling of the one order we can decode.
-      return path === "/order" ? bindOrderBody(body, target) : mismatch("path");
-    }
+  const action = ownField(target, "action");
+  const spec = typeof action === "string" ? actionSpec("hmac-clob-l2", action) : undefined;
+  if (typeof action !== "string" || spec?.http === undefined) return mismatch("action");
+  if (method !== spec.http.method) return mismatch("method");
+  if (!pathMatches(spec.http.path, path)) return mismatch("path");
+  const timestampEffect = { ms: Number(timestamp) * 1000, resolutionMs: 1000 };
+  if (action === "order") {
+    const bound = bindOrderBody(body, target);
+    return bound.ok ? { ok: true, effect: { ...bound.effect, timestamp: timestampEffect } } : bound;
   }
-  return { ok: true, effect: { placesOrder: false } };
+  if (body !== "") return mismatch("body");
+  return {
+    ok: true,
+    effect: { venue: VENUE, action, timestamp: timestampEffect, replayableRead: spec.replayable },
+  };
 }
 
 /** urlsafe base64 (with padding) of HMAC-SHA256(base64-decoded secret, timestamp + method + path + body). */
@@ -117,22 +131,6 @@ export async function signPolymarketL2(payload: ClobL2Payload, key: RevealedKey)
     return { signature: mac.replaceAll("+", "-").replaceAll("/", "_") };
   } finally {
     secret.fill(0);
-  }
-}
-
-/**
- * The route a server could read `path` as: no query or fragment, dot segments
- * resolved, percent-escapes decoded, slashes collapsed, lowercase, no trailing
- * slash. `undefined` when it does not decode.
- */
-function normalizePath(path: string): string | undefined {
-  const bare = path.replace(/[?#].*$/s, "").replace(/[\\/]+/g, "/");
-  try {
-    const resolved = decodeURIComponent(new URL(bare, "http://clob.invalid").pathname);
-    const collapsed = resolved.replace(/[\\/]+/g, "/").toLowerCase();
-    return collapsed.length > 1 ? collapsed.replace(/\/+$/, "") || "/" : collapsed;
-  } catch {
-    return undefined;
   }
 }
 
@@ -187,9 +185,15 @@ function bindOrderBody(body: string, target: Target): BindOutcome {
   return {
     ok: true,
     effect: {
+      venue: VENUE,
+      action: "order",
       symbol: tokenId.toString(),
-      placesOrder: true,
-      notional: (usdcUnits * UNITS_TO_DECIMAL) as Decimal,
+      order: {
+        qty: (shareUnits * UNITS_TO_DECIMAL) as Decimal,
+        price: ((usdcUnits * DECIMAL_ONE + shareUnits - 1n) / shareUnits) as Decimal,
+        unitCap: SHARE_CAP as Decimal,
+      },
+      replayableRead: false,
     },
   };
 }

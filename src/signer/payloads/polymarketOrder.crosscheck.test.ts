@@ -178,13 +178,21 @@ describe("eip712-order: signatures equal clob-client-v2's", () => {
         ...(funder === undefined ? {} : { maker: funder }),
       };
       const bound = polymarketOrderHandler.bind(payload, target);
-      const usdc = side === Side.BUY ? signed.makerAmount : signed.takerAmount;
+      const usdc = BigInt(String(side === Side.BUY ? signed.makerAmount : signed.takerAmount));
+      const shares = BigInt(String(side === Side.BUY ? signed.takerAmount : signed.makerAmount));
       expect(bound).toEqual({
         ok: true,
         effect: {
+          venue: "polymarket",
+          action: "order",
           symbol: TOKEN,
-          placesOrder: true,
-          notional: BigInt(String(usdc)) * 10n ** 12n,
+          // Shares, the price per share (rounded up) and the most a share is worth: the signer's notional inputs.
+          order: {
+            qty: shares * 10n ** 12n,
+            price: (usdc * 10n ** 18n + shares - 1n) / shares,
+            unitCap: 10n ** 18n,
+          },
+          replayableRead: false,
         },
       });
 

@@ -107,20 +107,43 @@ describe("eip712-order bind", () => {
   it.each([
     ["V1", v1],
     ["V2", v2],
-  ])("accepts the matching %s order; notional is the USDC amount, exact", (_, make) => {
-    expect(bindPolymarketOrder(make(), TARGET)).toEqual({
-      ok: true,
-      effect: { symbol: TOKEN, placesOrder: true, notional: dec("5.7") },
-    });
-    expect(polymarketOrderHandler.bind(make(), TARGET)).toEqual(bindPolymarketOrder(make(), TARGET));
-  });
+  ])(
+    "accepts the matching %s order; the effect is its shares, its price and the 1 USDC cap, exact",
+    (_, make) => {
+      expect(bindPolymarketOrder(make(), TARGET)).toEqual({
+        ok: true,
+        effect: {
+          venue: "polymarket",
+          action: "order",
+          symbol: TOKEN,
+          order: { qty: dec("10"), price: dec("0.57"), unitCap: dec("1") },
+          replayableRead: false,
+        },
+      });
+      expect(polymarketOrderHandler.bind(make(), TARGET)).toEqual(bindPolymarketOrder(make(), TARGET));
+    },
+  );
 
   it("reads a SELL as makerAmount shares for takerAmount USDC", () => {
     const sell = v2({ side: "1", makerAmount: "10000000", takerAmount: "5700000" });
     expect(bindPolymarketOrder(sell, { ...TARGET, side: "SELL" })).toEqual({
       ok: true,
-      effect: { symbol: TOKEN, placesOrder: true, notional: dec("5.7") },
+      effect: {
+        venue: "polymarket",
+        action: "order",
+        symbol: TOKEN,
+        order: { qty: dec("10"), price: dec("0.57"), unitCap: dec("1") },
+        replayableRead: false,
+      },
     });
+  });
+
+  it("a target action other than order → payload_mismatch:action", () => {
+    expect(bindPolymarketOrder(v2(), { ...TARGET, action: "cancel" })).toEqual({
+      ok: false,
+      field: "action",
+    });
+    expect(field(bindPolymarketOrder(v2(), { ...TARGET, action: "order" }))).toBe("ok");
   });
 
   it.each(["1", "2"] as const)(

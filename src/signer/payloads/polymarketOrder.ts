@@ -49,6 +49,8 @@ const DECIMAL_ONE = 10n ** 18n;
 const SIDE_BUY = 0n;
 const SIDE_SELL = 1n;
 const SIGNATURE_TYPE_EOA = 0n;
+/** The most a conditional token share is worth: 1 USDC (as a Decimal). */
+const SHARE_CAP = DECIMAL_ONE as Decimal;
 
 /** The denial field for a malformed order member (`payload_mismatch:<field>`). */
 const ORDER_FIELD_NAMES: Readonly<Record<string, string>> = {
@@ -88,7 +90,9 @@ export interface PolymarketOrderOptions {
  * decimal strings, addresses EIP-55 or single-case, bytes32 as 0x + 64 hex)
  * and checks it trades `target.token_id` on `target.side` for `target.qty`
  * shares at `target.price` exactly, on the neg-risk exchange iff
- * `target.neg_risk`. `prepare` does the same and returns the digest to sign
+ * `target.neg_risk`. The effect is the order's shares, its price (its
+ * amounts' ratio) and the cap of 1 USDC a share is worth, for the signer's
+ * own notional (§3a). `prepare` does the same and returns the digest to sign
  * with the order's signer (decoded once). `sign` refuses an order whose signer
  * is not the key's address ({@link PayloadKeyMismatch}), hashes the struct
  * itself, signs low-S and verifies the signature under the key's address.
@@ -159,6 +163,8 @@ function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOu
 
   const venue = ownField(target, "venue");
   if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  const action = ownField(target, "action");
+  if (action !== undefined && action !== "order") return mismatch("action");
 
   const targetToken = ownField(target, "token_id") !== undefined ? "token_id" : "symbol";
   const expectedToken = readTargetString(target, targetToken);
@@ -190,9 +196,15 @@ function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOu
   return {
     ok: true,
     effect: {
+      venue: VENUE,
+      action: "order",
       symbol: tokenId.toString(),
-      placesOrder: true,
-      notional: (usdcUnits * UNITS_TO_DECIMAL) as Decimal,
+      order: {
+        qty: (shareUnits * UNITS_TO_DECIMAL) as Decimal,
+        price: ((usdcUnits * DECIMAL_ONE + shareUnits - 1n) / shareUnits) as Decimal,
+        unitCap: SHARE_CAP,
+      },
+      replayableRead: false,
     },
   };
 }

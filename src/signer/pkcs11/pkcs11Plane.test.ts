@@ -41,9 +41,12 @@ const BINANCE_SECRET = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957
 const BINANCE_QUERY =
   "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=1&price=9000&timeInForce=GTC&recvWindow=5000&timestamp=1591702613943";
 const BINANCE_SIGNATURE = "3c661234138461fcc7a7d8746c6558c9842d4e10870d2ecbedf7777cad694af9";
+/** The planes' clock: just after the documented vector's own timestamp (the signer checks payload times). */
+const CLOCK = 1_591_702_614_000;
 /** A Polymarket L2 secret as the venue hands it out: base64 (urlsafe) of 32 bytes. */
 const POLY_SECRET = randomBytes(32).toString("base64url");
 const EVM_KEY = secp256k1.utils.randomSecretKey();
+const AUDIT_KEY = randomBytes(32);
 
 /**
  * A stand-in `eip712-order` handler (the real one is being written): binds
@@ -51,7 +54,10 @@ const EVM_KEY = secp256k1.utils.randomSecretKey();
  */
 const testEip712Handler = {
   kind: "eip712-order" as const,
-  bind: () => ({ ok: true as const, effect: { placesOrder: false } }),
+  bind: () => ({
+    ok: true as const,
+    effect: { venue: "polymarket", action: "order", replayableRead: false },
+  }),
   digest(payload: Extract<SignPayload, { kind: "eip712-order" }>): Uint8Array {
     return createHash("sha256")
       .update(JSON.stringify([payload.domain, payload.order]))
@@ -75,13 +81,20 @@ const HANDLERS = new Map<PayloadKind, PayloadKindHandler>([
 const CONFIG_RAW = {
   live: true,
   vault: { path: "unused.json", passphrase_env: "UNUSED" },
-  audit: { path: "audit.jsonl" },
-  callers: { "executor-1": { token_env: "EXEC_TOKEN" } },
-  intents: {
-    cex_api_signer: { routes: ["executor.binance-usdm.order"] },
-    clob_api_signer: { routes: ["executor.polymarket.l2"] },
-    per_user_clob_signer: { routes: ["executor.polymarket.order"] },
+  audit: { path: "audit.jsonl", key_env: "AUDIT_KEY" },
+  callers: {
+    "executor-1": {
+      token_env: "EXEC_TOKEN",
+      accounts: ["acct1", "nokey", "wrongkind"],
+      intents: ["cex_api_signer", "clob_api_signer", "per_user_clob_signer"],
+    },
   },
+  intents: {
+    cex_api_signer: { routes: { "executor.binance-usdm.order": "order" } },
+    clob_api_signer: { routes: { "executor.polymarket.l2": "open_orders" } },
+    per_user_clob_signer: { routes: { "executor.polymarket.order": "order" } },
+  },
+  reference_prices: { prices: { "binance-usdm": { BTCUSDT: "9000" } } },
   accounts: {
     acct1: {
       cex_api_signer: "binance-acct1",
@@ -119,9 +132,15 @@ const polyReq = (over: Record<string, unknown> = {}): SignRequest =>
     account: "acct1",
     intent: "clob_api_signer",
     route: "executor.polymarket.l2",
-    target: { venue: "polymarket", method: "GET", path: "/data/orders" },
+    target: { venue: "polymarket", action: "open_orders", method: "GET", path: "/data/orders" },
     guard_context: { plan_id: "p-2", decision: "allow" },
-    payload: { kind: "hmac-clob-l2", timestamp: "1700000000", method: "GET", path: "/data/orders", body: "" },
+    payload: {
+      kind: "hmac-clob-l2",
+      timestamp: String(CLOCK / 1000),
+      method: "GET",
+      path: "/data/orders",
+      body: "",
+    },
     ...over,
   }) as SignRequest;
 
@@ -131,7 +150,7 @@ const orderReq = (salt: number): SignRequest =>
     account: "acct1",
     intent: "per_user_clob_signer",
     route: "executor.polymarket.order",
-    target: { venue: "polymarket", token_id: "1" },
+    target: { venue: "polymarket", action: "order", token_id: "1" },
     guard_context: { plan_id: "p-3", decision: "allow" },
     payload: { kind: "eip712-order", domain: { chainId: "137" }, order: { salt: String(salt) } },
   }) as SignRequest;
@@ -141,7 +160,7 @@ class MemoryAudit implements AuditSink {
   closed = false;
   async append(entry: AuditEntry): Promise<AuditRecord> {
     this.lines.push(entry);
-    return { ...entry, v: 1, seq: this.lines.length, prev_hash: "0".repeat(64), hash: "0".repeat(64) };
+    return { ...entry, v: 2, seq: this.lines.length, prev_mac: "0".repeat(64), mac: "0".repeat(64) };
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -188,6 +207,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
     admin.close();
     audit = new MemoryAudit();
     plane = createPkcs11Plane({
+      clock: () => CLOCK,
       config,
       handlers: HANDLERS,
       audit,
@@ -214,7 +234,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
   it("signs Polymarket L2 with the decoded secret, as clob-client does", async () => {
     const out = await plane.sign("executor-1", polyReq());
     const expected = createHmac("sha256", Buffer.from(POLY_SECRET, "base64url"))
-      .update("1700000000GET/data/orders")
+      .update(`${CLOCK / 1000}GET/data/orders`)
       .digest("base64")
       .replaceAll("+", "-")
       .replaceAll("/", "_");
@@ -242,6 +262,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
 
   it("agrees with the local plane on every kind (same secrets, same requests)", async () => {
     const local = createLocalPlane({
+      clock: () => CLOCK,
       config: parseSignerConfig({ ...CONFIG_RAW, live: false }),
       keyStore: new MemoryKeyStore(),
       handlers: HANDLERS,
@@ -253,7 +274,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
       polyReq({
         payload: {
           kind: "hmac-clob-l2",
-          timestamp: "1700000001",
+          timestamp: String(CLOCK / 1000 + 1),
           method: "GET",
           path: "/data/orders",
           body: "",
@@ -333,7 +354,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
 
   it("a wrong PIN is signer_unavailable, never retried, and the PIN shows nowhere", async () => {
     const wrongAudit = new MemoryAudit();
-    let now = 1_000;
+    let now = CLOCK;
     const wrong = createPkcs11Plane({
       config,
       handlers: HANDLERS,
@@ -347,7 +368,11 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
     });
     const first = await wrong.sign("executor-1", binanceReq());
     now += 60_000;
-    const second = await wrong.sign("executor-1", binanceReq());
+    const later = BINANCE_QUERY.replace(/timestamp=\d+/, `timestamp=${now}`);
+    const second = await wrong.sign(
+      "executor-1",
+      binanceReq({ payload: { kind: "hmac-query", query: later } }),
+    );
     expect([reason(first), reason(second)]).toEqual(["signer_unavailable", "signer_unavailable"]);
     const err = await wrong.connect().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "bad_pin", ckr: "CKR_PIN_INCORRECT" });
@@ -370,6 +395,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
   it("a missing token (or module) is signer_unavailable, and is retried after the back-off", async () => {
     const missingAudit = new MemoryAudit();
     const missing = createPkcs11Plane({
+      clock: () => CLOCK,
       config,
       handlers: HANDLERS,
       audit: missingAudit,
@@ -380,6 +406,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
     await missing.close();
 
     const noModule = createPkcs11Plane({
+      clock: () => CLOCK,
       config,
       handlers: HANDLERS,
       audit: new MemoryAudit(),
@@ -399,16 +426,17 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
     try {
       const path = join(dir, "audit.jsonl");
       const p = createPkcs11Plane({
+        clock: () => CLOCK,
         config,
         handlers: HANDLERS,
-        audit: await openAuditLog(path),
+        audit: await openAuditLog(path, { key: AUDIT_KEY }),
         token: { module: hsm.module, tokenLabel: TOKEN_LABEL, pin: new SecretBytes(Buffer.from(PIN)) },
       });
       await p.sign("executor-1", binanceReq());
       await p.sign("stranger", binanceReq());
       await p.sign("executor-1", orderReq(7));
       await p.close();
-      expect(await verifyAuditFile(path)).toMatchObject({ ok: true });
+      expect(await verifyAuditFile(path, AUDIT_KEY)).toMatchObject({ ok: true });
       const text = await readFile(path, "utf8");
       expect(text.trim().split("\n")).toHaveLength(3);
       for (const secret of [PIN, BINANCE_SECRET, BINANCE_SIGNATURE, BINANCE_QUERY])
@@ -422,6 +450,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
     const { digest: _digest, ...noDigest } = testEip712Handler;
     expect(() =>
       createPkcs11Plane({
+        clock: () => CLOCK,
         config,
         handlers: new Map<PayloadKind, PayloadKindHandler>([
           ["eip712-order", noDigest as unknown as PayloadKindHandler],
@@ -431,6 +460,7 @@ describe.skipIf(!softHsmAvailable())("pkcs11 plane on SoftHSM2", () => {
       }),
     ).toThrow(Pkcs11PlaneError);
     const p = createPkcs11Plane({
+      clock: () => CLOCK,
       config,
       handlers: HANDLERS,
       audit: new MemoryAudit(),

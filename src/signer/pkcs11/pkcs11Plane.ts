@@ -8,10 +8,10 @@ import {
 import type { AuditSink } from "../audit/auditLog.js";
 import type { Authorized } from "../authorize.js";
 import type { PayloadHandlers } from "../intents.js";
-import { SignerEngine } from "../localPlane.js";
 import { PayloadKeyMismatch, type SignatureOut } from "../payloadKind.js";
 import { toRsvHex } from "../payloads/eip712/ethKey.js";
 import type { SignerConfig } from "../signerConfig.js";
+import { SignerEngine, type SignerEngineOptions } from "../signerEngine.js";
 import { encodeMac } from "../signInput.js";
 import { Pkcs11Token, Pkcs11TokenError, type Pkcs11TokenOptions } from "./pkcs11Token.js";
 import { canSignInToken, tokenSigningInput } from "./tokenSigning.js";
@@ -26,8 +26,12 @@ export interface Pkcs11PlaneOptions {
   readonly audit: AuditSink;
   /** The token: module path, token label, user PIN. */
   readonly token: Pkcs11TokenOptions;
-  /** Milliseconds since the epoch (default `Date.now`), for audit times, the rate window and reopen back-off. */
+  /** Milliseconds since the epoch (default `Date.now`): the signer's clock, audit times, the limits, reopen back-off. */
   readonly clock?: () => number;
+  /** See `SignerEngineOptions.referencePrices`. */
+  readonly referencePrices?: SignerEngineOptions["referencePrices"];
+  /** See `SignerEngineOptions.ledger`. */
+  readonly ledger?: SignerEngineOptions["ledger"];
   /** Least milliseconds between two attempts to open the token after a failure (default 1000). */
   readonly reopenAfterMs?: number;
 }
@@ -50,7 +54,7 @@ const SESSION_LOST = new Set(["token_error", "closed"]);
 
 /**
  * The PKCS#11 plane (signing-plane-v1 §5 `pkcs11`): the shared `SignerEngine`
- * pipeline (validate → authorize in §3 order → claim the rate limit → sign →
+ * pipeline (validate → authorize in §3 order → claim the stateful limits → sign →
  * audit → answer, one audit line per request, a grant only once its line is
  * written) with a signer that keeps keys in the token: HMAC kinds
  * sign with `CKM_SHA256_HMAC`, EIP-712 with `CKM_ECDSA` on the digest computed
@@ -92,6 +96,8 @@ export class Pkcs11Plane implements SigningPlane {
       handlers: opts.handlers,
       audit: opts.audit,
       clock: this.#clock,
+      ...(opts.referencePrices === undefined ? {} : { referencePrices: opts.referencePrices }),
+      ...(opts.ledger === undefined ? {} : { ledger: opts.ledger }),
       signAuthorized: async (auth) => this.#signInToken(auth),
       onClose: () => {
         this.#closed = true;

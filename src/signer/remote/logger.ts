@@ -9,6 +9,27 @@ export interface RemoteLogger {
   error(fields: Record<string, unknown>, msg: string): void;
 }
 
+/**
+ * JSON lines on stderr (`{"level","time","component","msg",…}`): what a
+ * caller's remote plane logs to when its process passes no logger, so a
+ * refused socket or an unreachable signer is never silent.
+ */
+export const STDERR_LOGGER: RemoteLogger = {
+  info: (fields, msg) => stderrLine("info", fields, msg),
+  warn: (fields, msg) => stderrLine("warn", fields, msg),
+  error: (fields, msg) => stderrLine("error", fields, msg),
+};
+
+function stderrLine(level: string, fields: Record<string, unknown>, msg: string): void {
+  try {
+    process.stderr.write(
+      `${JSON.stringify({ level, time: Date.now(), component: "signing-plane", ...fields, msg })}\n`,
+    );
+  } catch {
+    // a log line must never break signing
+  }
+}
+
 /** A logger that drops everything. */
 export const SILENT_LOGGER: RemoteLogger = {
   info() {},

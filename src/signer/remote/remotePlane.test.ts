@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,9 +22,10 @@ import { type SignerServer, SignerServerError, startSignerServer } from "./signe
 const ROOT = resolve(import.meta.dirname, "../../..");
 const ROUTE = "test.binance-usdm.order";
 const PLANE_SECRET = Buffer.from("test-hmac-secret-not-a-real-key");
-const CANARY = "CANARY-tok-3b9f1c7e-do-not-print";
+/** Caller tokens are at least 32 random bytes' worth of text (43+ characters, secretStrength.ts). */
+const CANARY = "CANARY-tok-3b9f1c7e-do-not-print-5a0d2e48c61f";
 const TOKEN_A = new SecretBytes(Buffer.from(CANARY));
-const TOKEN_B = new SecretBytes(Buffer.from("token-of-exec-b-0123456789abcdef"));
+const TOKEN_B = new SecretBytes(Buffer.from("token-of-exec-b-0123456789abcdef-9f8e7d6c5b4a"));
 
 /**
  * A small real plane: only `exec-a` may sign, only on {@link ROUTE}; it
@@ -465,6 +466,7 @@ describe("remote signing plane: client fails closed", () => {
       sockets.push(s);
     });
     await new Promise<void>((r) => mute.listen(socketPath, r));
+    chmodSync(socketPath, 0o600); // a socket the client's checks accept: only its silence is wrong
     cleanups.push(
       () =>
         new Promise<void>((r) => {

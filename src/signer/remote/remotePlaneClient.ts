@@ -15,6 +15,7 @@ import {
   toSignOutcome,
   unavailable,
 } from "./protocol.js";
+import { ownUid, socketProblem } from "./socketCheck.js";
 
 /** Options of {@link createRemotePlane}. */
 export interface RemotePlaneOptions {
@@ -32,16 +33,31 @@ export interface RemotePlaneOptions {
    * the first request after it tries to connect again.
    */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * The uid the socket must be owned by (default: this process's own): the
+   * socket is checked before each connection, and the token is never sent
+   * to a socket that fails the check (see `socketCheck.ts`).
+   */
+  readonly socketOwnerUid?: number;
+  /**
+   * An open connection with nothing in flight for this long is closed by
+   * this side (default 60 000 ms), before the signer's idle timeout (default
+   * 120 000 ms) could close it under a request being sent.
+   */
+  readonly idleCloseMs?: number;
   readonly logger?: RemoteLogger;
 }
 
 const DEFAULT_BACKOFF_INITIAL_MS = 50;
 const DEFAULT_BACKOFF_MAX_MS = 1000;
+const DEFAULT_IDLE_CLOSE_MS = 60_000;
 
 /**
  * A {@link SigningPlane} that asks a signer process over its Unix domain
- * socket. It connects lazily and says hello with its token; every failure
- * (no socket, refused, timeout, the connection dropping mid-request, a
+ * socket. It connects lazily: it checks the socket file (owner, mode 0600,
+ * a folder no one else may write; `socketCheck.ts`) and only then says
+ * hello with its token. Every failure (a socket that fails the check, no
+ * socket, refused, timeout, the connection dropping mid-request, a
  * malformed frame) is `signer_unavailable` for the request it hit: `sign`
  * never throws and never takes longer than `timeoutMs`. After the signer
  * returns, the next request past the backoff reconnects. A request for
@@ -62,6 +78,8 @@ class RemotePlane implements SigningPlane {
   readonly #backoffInitialMs: number;
   readonly #backoffMaxMs: number;
   readonly #logger: RemoteLogger;
+  readonly #socketOwnerUid: number | undefined;
+  readonly #idleCloseMs: number;
   #conn: ClientConnection | undefined;
   #connecting: Promise<ClientConnection | undefined> | undefined;
   #backoffMs: number;
@@ -79,6 +97,8 @@ class RemotePlane implements SigningPlane {
     this.#backoffMaxMs = Math.max(this.#backoffInitialMs, opts.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS);
     this.#backoffMs = this.#backoffInitialMs;
     this.#logger = opts.logger ?? SILENT_LOGGER;
+    this.#socketOwnerUid = opts.socketOwnerUid ?? ownUid();
+    this.#idleCloseMs = Math.max(1, opts.idleCloseMs ?? DEFAULT_IDLE_CLOSE_MS);
   }
 
   async sign(caller: string, request: SignRequest): Promise<SignOutcome> {
@@ -112,7 +132,7 @@ class RemotePlane implements SigningPlane {
     if (this.#conn?.open) return Promise.resolve(this.#conn);
     if (this.#connecting !== undefined) return this.#connecting;
     if (Date.now() < this.#retryAt) return Promise.resolve(undefined);
-    const attempt = ClientConnection.open(this.#socketPath, this.#caller, this.#token, this.#timeoutMs).then(
+    const attempt = this.#checkedOpen().then(
       (conn) => {
         if (this.#closed) {
           conn.fail();
@@ -129,8 +149,17 @@ class RemotePlane implements SigningPlane {
         this.#retryAt = Date.now() + this.#backoffMs;
         if (!this.#down) {
           this.#logger.warn(
-            { ...errorFields(err), socket: this.#socketPath, caller: this.#caller },
-            err instanceof RefusedError ? "signer refused this caller's token" : "signer unreachable",
+            {
+              ...errorFields(err),
+              socket: this.#socketPath,
+              caller: this.#caller,
+              ...(err instanceof SocketCheckError ? { problem: err.message } : {}),
+            },
+            err instanceof SocketCheckError
+              ? `signer socket refused, token not sent: ${err.message}`
+              : err instanceof RefusedError
+                ? "signer refused this caller's token"
+                : "signer unreachable",
           );
         }
         this.#down = true;
@@ -142,6 +171,21 @@ class RemotePlane implements SigningPlane {
       this.#connecting = undefined;
     });
     return this.#connecting;
+  }
+
+  /** Checks the socket file, then connects and says hello (the token is sent only after the check). */
+  async #checkedOpen(): Promise<ClientConnection> {
+    if (this.#socketOwnerUid !== undefined) {
+      const problem = await socketProblem(this.#socketPath, this.#socketOwnerUid);
+      if (problem !== undefined) throw new SocketCheckError(problem);
+    }
+    return ClientConnection.open(
+      this.#socketPath,
+      this.#caller,
+      this.#token,
+      this.#timeoutMs,
+      this.#idleCloseMs,
+    );
   }
 
   toJSON(): Record<string, unknown> {
@@ -168,6 +212,11 @@ function withDeadline<T>(promise: Promise<T | undefined>, deadline: number): Pro
       },
     );
   });
+}
+
+/** The socket file failed the check: the token was not sent. */
+class SocketCheckError extends Error {
+  override readonly name = "SocketCheckError";
 }
 
 /** The signer answered the hello with `refused`. */
@@ -198,12 +247,15 @@ class ClientConnection {
   readonly #decoder = new FrameDecoder(MAX_FRAME_BYTES);
   readonly #writer: FrameWriter;
   readonly #pending = new Map<number, Pending>();
+  readonly #idleCloseMs: number;
+  #idleTimer: NodeJS.Timeout | undefined;
   #nextId = 0;
   #open = true;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, idleCloseMs: number) {
     this.#socket = socket;
     this.#writer = new FrameWriter(socket);
+    this.#idleCloseMs = idleCloseMs;
   }
 
   get open(): boolean {
@@ -216,17 +268,19 @@ class ClientConnection {
     caller: string,
     token: SecretBytes,
     timeoutMs: number,
+    idleCloseMs: number,
   ): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
       const socket = createConnection(path);
       socket.unref(); // pending requests' timers keep the process alive; an idle connection does not
-      const conn = new ClientConnection(socket);
+      const conn = new ClientConnection(socket, idleCloseMs);
       let settled = false;
       const settle = (err: Error | undefined) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (err === undefined) {
+          conn.#idleSoon();
           resolve(conn);
         } else {
           conn.fail();
@@ -286,6 +340,7 @@ class ClientConnection {
     if (pending === undefined) return; // answered after this side gave up on it
     this.#pending.delete(message.id);
     clearTimeout(pending.timer);
+    this.#idleSoon();
     const outcome = toSignOutcome(message.outcome);
     // A grant must be for this very request; a denial is passed on as it is (the plane may echo a cut id).
     pending.resolve(
@@ -312,18 +367,31 @@ class ClientConnection {
       const timer = setTimeout(
         () => {
           this.#pending.delete(id);
+          this.#idleSoon();
           resolve(unavailable(requestId));
         },
         Math.max(0, deadline - Date.now()),
       );
+      clearTimeout(this.#idleTimer);
       this.#pending.set(id, { requestId, resolve, timer });
       this.#writer.write(frame);
     });
   }
 
+  /** With nothing in flight, closes the connection after the idle time (the next request reconnects). */
+  #idleSoon(): void {
+    if (this.#pending.size > 0 || !this.#open) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#pending.size === 0) this.fail();
+    }, this.#idleCloseMs);
+    this.#idleTimer.unref();
+  }
+
   /** Closes the connection; every request in flight on it is `signer_unavailable`. */
   fail(): void {
     this.#open = false;
+    clearTimeout(this.#idleTimer);
     this.#socket.destroy();
     for (const [id, p] of this.#pending) {
       this.#pending.delete(id);

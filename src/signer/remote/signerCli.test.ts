@@ -16,8 +16,9 @@ import { createRemotePlane } from "./remotePlaneClient.js";
  */
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const CANARY_TOKEN = "CANARY-caller-token-5d1e9a";
+const CANARY_TOKEN = "CANARY-caller-token-5d1e9a-0123456789abcdefghijkl";
 const CANARY_PASS = "CANARY-vault-pass-77c0b2";
+const CANARY_AUDIT_KEY = "CANARY-audit-key-1f2e3d4c5b6a-0123456789ABCDEFGH";
 const API_SECRET = "binance-api-secret-for-tests";
 const ROUTE = "executor.binance-usdm.position";
 
@@ -42,10 +43,12 @@ async function setUp(): Promise<string> {
     config,
     JSON.stringify({
       vault: { path: "vault.json", passphrase_env: "IG_TEST_VAULT_PASS" },
-      audit: { path: "audit.jsonl" },
+      audit: { path: "audit.jsonl", key_env: "IG_TEST_AUDIT_KEY" },
       socket: { path: "signer.sock" },
-      callers: { "exec-a": { token_env: "IG_TEST_EXEC_A_TOKEN" } },
-      intents: { cex_api_signer: { routes: [ROUTE] } },
+      callers: {
+        "exec-a": { token_env: "IG_TEST_EXEC_A_TOKEN", accounts: ["acct-1"], intents: ["cex_api_signer"] },
+      },
+      intents: { cex_api_signer: { routes: { [ROUTE]: "position_risk" } } },
       accounts: { "acct-1": { cex_api_signer: "binance-acct-1" } },
     }),
   );
@@ -80,7 +83,11 @@ function startSigner(config: string, env: Record<string, string>) {
   return { child, exited, waitFor, out: () => out };
 }
 
-const ENV = { IG_TEST_VAULT_PASS: CANARY_PASS, IG_TEST_EXEC_A_TOKEN: CANARY_TOKEN };
+const ENV = {
+  IG_TEST_VAULT_PASS: CANARY_PASS,
+  IG_TEST_EXEC_A_TOKEN: CANARY_TOKEN,
+  IG_TEST_AUDIT_KEY: CANARY_AUDIT_KEY,
+};
 
 describe("intentgate signer --config F", () => {
   it("serves the vault's keys to an authenticated caller, audits, and stops on SIGTERM with exit 0", async () => {
@@ -96,7 +103,7 @@ describe("intentgate signer --config F", () => {
       token: new SecretBytes(Buffer.from(CANARY_TOKEN)),
       timeoutMs: 5000,
     });
-    const query = "symbol=BTCUSDT&timestamp=1700000000000";
+    const query = `symbol=BTCUSDT&timestamp=${Date.now()}`;
     const request: SignRequest = {
       request_id: "cli-req-1",
       account: "acct-1",
@@ -129,7 +136,27 @@ describe("intentgate signer --config F", () => {
     for (const text of [signer.out(), ...audit]) {
       expect(text).not.toContain(CANARY_TOKEN);
       expect(text).not.toContain(CANARY_PASS);
+      expect(text).not.toContain(CANARY_AUDIT_KEY);
       expect(text).not.toContain(API_SECRET);
+    }
+  });
+
+  it("exits 78 on a caller token shorter than 32 random bytes or a missing audit key, naming the field only", async () => {
+    const config = await setUp();
+    const short = startSigner(config, { ...ENV, IG_TEST_EXEC_A_TOKEN: "abcde" });
+    expect(await short.exited).toBe(78);
+    expect(short.out()).toMatch(
+      /callers\.exec-a\.token_env: the token is 5 characters long; it needs at least 32 random bytes/,
+    );
+    const noKey = startSigner(config, {
+      IG_TEST_VAULT_PASS: CANARY_PASS,
+      IG_TEST_EXEC_A_TOKEN: CANARY_TOKEN,
+    });
+    expect(await noKey.exited).toBe(78);
+    expect(noKey.out()).toContain("audit.key_env");
+    for (const text of [short.out(), noKey.out()]) {
+      expect(text).not.toContain('abcde"');
+      expect(text).not.toContain(CANARY_TOKEN);
     }
   });
 

@@ -1,30 +1,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmod, lstat, unlink } from "node:fs/promises";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, type Server } from "node:net";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
-import type { SigningPlane, SignOutcome, SignRequest } from "../../ports/signingPlane.js";
-import { clip, errorFields, type RemoteLogger, SILENT_LOGGER } from "./logger.js";
-import {
-  bodyOf,
-  encodeFrame,
-  FrameDecoder,
-  FrameWriter,
-  helloSchema,
-  MAX_FRAME_BYTES,
-  ProtocolError,
-  parseSignMessage,
-  unavailable,
-} from "./protocol.js";
+import type { SigningPlane } from "../../ports/signingPlane.js";
+import { secretStrengthProblem } from "../secretStrength.js";
+import { type RemoteLogger, SILENT_LOGGER } from "./logger.js";
+import { type ConnectionLimits, ServerConnection } from "./serverConnection.js";
 
-/**
- * A plane that records a request whose client claimed a caller other than
- * the one its connection authenticated: denied `unknown_caller` and audited
- * under the authenticated caller (the claimed one goes to the signer's log
- * only). Never signs.
- */
-export interface ClaimedCallerAuditor {
-  denyClaimedCaller(claimedCaller: string, request: unknown): Promise<SignOutcome>;
-}
+export type { ClaimedCallerAuditor } from "./serverConnection.js";
 
 /** Options of {@link startSignerServer}. */
 export interface SignerServerOptions {
@@ -40,6 +23,18 @@ export interface SignerServerOptions {
   readonly handshakeTimeoutMs?: number;
   /** Requests one connection may have in flight; more are denied `signer_unavailable` (default 256). */
   readonly maxInFlightPerConnection?: number;
+  /** Connections open at once, authenticated or not; more are closed at once (default 64). */
+  readonly maxConnections?: number;
+  /** Authenticated connections one caller may hold; more are refused (default 16). */
+  readonly maxConnectionsPerCaller?: number;
+  /** An authenticated connection with nothing received and nothing in flight is closed after this (default 120 000 ms). */
+  readonly idleTimeoutMs?: number;
+  /** A started frame must complete within this (default 5000 ms). */
+  readonly frameTimeoutMs?: number;
+  /** Reply bytes a peer may leave unread before its connection stops reading (default 1 MiB). */
+  readonly maxUnreadBytes?: number;
+  /** How long a connection paused for unread replies may stay so before it is closed (default 5000 ms). */
+  readonly unreadTimeoutMs?: number;
   readonly logger?: RemoteLogger;
 }
 
@@ -61,8 +56,14 @@ export class SignerServerError extends Error {
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2000;
 const DEFAULT_MAX_IN_FLIGHT = 256;
-/** How long a closing server waits for a peer to finish its side of a connection. */
-const END_GRACE_MS = 500;
+const DEFAULT_MAX_CONNECTIONS = 64;
+const DEFAULT_MAX_CONNECTIONS_PER_CALLER = 16;
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+const DEFAULT_FRAME_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_UNREAD_BYTES = 1024 * 1024;
+const DEFAULT_UNREAD_TIMEOUT_MS = 5000;
+/** Least time between two log lines about connections refused at the cap. */
+const CAP_LOG_INTERVAL_MS = 10_000;
 /** How long the stale-socket probe waits for a connection. */
 const PROBE_TIMEOUT_MS = 1000;
 
@@ -74,7 +75,10 @@ const PROBE_TIMEOUT_MS = 1000;
  * caller's token (HMAC digests under a per-process random key compared with
  * `timingSafeEqual`, so neither the token's length nor whether the caller id
  * exists leaks through timing); the plane gets the authenticated caller id,
- * never one from a request body.
+ * never one from a request body. Refuses a token shorter than 32 random
+ * bytes (`secretStrength.ts`). Connections are capped in number (all, and
+ * per caller) and each is bounded in time and memory (`serverConnection.ts`,
+ * signing-plane-v1 §7).
  */
 export async function startSignerServer(opts: SignerServerOptions): Promise<SignerServer> {
   const logger = opts.logger ?? SILENT_LOGGER;
@@ -83,19 +87,50 @@ export async function startSignerServer(opts: SignerServerOptions): Promise<Sign
   const auth = new TokenChecker(opts.callers);
   await prepareSocketPath(socketPath, logger);
 
+  const limits: ConnectionLimits = {
+    handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    maxInFlight: opts.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT,
+    idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    frameTimeoutMs: opts.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
+    maxUnreadBytes: opts.maxUnreadBytes ?? DEFAULT_MAX_UNREAD_BYTES,
+    unreadTimeoutMs: opts.unreadTimeoutMs ?? DEFAULT_UNREAD_TIMEOUT_MS,
+  };
+  const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const perCaller = opts.maxConnectionsPerCaller ?? DEFAULT_MAX_CONNECTIONS_PER_CALLER;
+  const slots = new Map<string, number>();
   const connections = new Set<ServerConnection>();
   let closing = false;
+  let lastCapLog = Number.NEGATIVE_INFINITY;
   const server = createServer({ allowHalfOpen: false }, (socket) => {
     if (closing) {
       socket.destroy();
       return;
     }
+    if (connections.size >= maxConnections) {
+      socket.destroy();
+      const now = Date.now();
+      if (now - lastCapLog >= CAP_LOG_INTERVAL_MS) {
+        lastCapLog = now;
+        logger.warn({ max_connections: maxConnections }, "signer connection refused: connection cap reached");
+      }
+      return;
+    }
     const conn = new ServerConnection(socket, {
-      auth,
+      checkToken: (caller, token) => auth.check(caller, token),
+      admit: (caller) => {
+        const n = slots.get(caller) ?? 0;
+        if (n >= perCaller) return false;
+        slots.set(caller, n + 1);
+        return true;
+      },
+      release: (caller) => {
+        const n = (slots.get(caller) ?? 1) - 1;
+        if (n <= 0) slots.delete(caller);
+        else slots.set(caller, n);
+      },
       plane: opts.plane,
       requestTimeoutMs: opts.requestTimeoutMs,
-      handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      maxInFlight: opts.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT,
+      limits,
       logger,
       isClosing: () => closing,
     });
@@ -231,7 +266,8 @@ class TokenChecker {
 
   constructor(callers: ReadonlyMap<string, SecretBytes>) {
     for (const [caller, token] of callers) {
-      if (token.length === 0) throw new SignerServerError(`caller ${caller}: empty token`);
+      const weak = secretStrengthProblem(token.expose());
+      if (weak !== undefined) throw new SignerServerError(`caller ${caller}: the token ${weak}`);
       this.#digests.set(caller, this.#digest(token.expose()));
     }
   }
@@ -248,227 +284,5 @@ class TokenChecker {
     const expected = this.#digests.get(caller);
     const same = timingSafeEqual(digest, expected ?? this.#decoy);
     return same && expected !== undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Connections
-
-/** The request id to echo in a transport denial ("" when the body has none). */
-function requestIdOf(request: SignRequest): string {
-  return typeof request.request_id === "string" ? request.request_id.slice(0, 256) : "";
-}
-
-interface ConnectionDeps {
-  readonly auth: TokenChecker;
-  readonly plane: SigningPlane;
-  readonly requestTimeoutMs: number;
-  readonly handshakeTimeoutMs: number;
-  readonly maxInFlight: number;
-  readonly logger: RemoteLogger;
-  readonly isClosing: () => boolean;
-}
-
-/** One client connection: hello, then requests answered in any order. */
-class ServerConnection {
-  readonly #socket: Socket;
-  readonly #deps: ConnectionDeps;
-  readonly #decoder = new FrameDecoder(MAX_FRAME_BYTES);
-  readonly #writer: FrameWriter;
-  readonly #inFlight = new Map<number, Promise<void>>();
-  #caller: string | undefined;
-  #state: "hello" | "ready" | "done" = "hello";
-  #handshakeTimer: NodeJS.Timeout | undefined;
-
-  /** Where the conversation is. */
-  get state(): "hello" | "ready" | "done" {
-    return this.#state;
-  }
-
-  constructor(socket: Socket, deps: ConnectionDeps) {
-    this.#socket = socket;
-    this.#writer = new FrameWriter(socket);
-    this.#deps = deps;
-    this.#handshakeTimer = setTimeout(() => {
-      deps.logger.warn({}, "signer connection closed: no hello in time");
-      this.#destroy();
-    }, deps.handshakeTimeoutMs);
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("error", () => {}); // a peer gone mid-write; "close" follows
-    socket.once("close", () => {
-      clearTimeout(this.#handshakeTimer);
-      this.#state = "done";
-    });
-  }
-
-  #onData(chunk: Buffer): void {
-    if (this.#state === "done") return;
-    let messages: unknown[];
-    try {
-      messages = this.#decoder.push(chunk);
-    } catch (err) {
-      this.#violation(err);
-      return;
-    }
-    for (const message of messages) {
-      const state = this.#state as ServerConnection["state"];
-      if (state === "done") return;
-      if (state === "hello") this.#onHello(message);
-      else this.#onRequest(message);
-    }
-  }
-
-  #onHello(message: unknown): void {
-    const hello = helloSchema.safeParse(message);
-    if (!hello.success) {
-      this.#violation(new ProtocolError("expected a hello"));
-      return;
-    }
-    clearTimeout(this.#handshakeTimer);
-    const { caller, token } = hello.data;
-    if (!this.#deps.auth.check(caller, token)) {
-      this.#deps.logger.warn({ caller: clip(caller) }, "signer connection refused: bad caller or token");
-      this.#state = "done";
-      this.#socket.end(encodeFrame({ type: "refused" }));
-      setTimeout(() => this.#socket.destroy(), END_GRACE_MS).unref();
-      return;
-    }
-    this.#caller = caller;
-    this.#state = "ready";
-    this.#socket.write(encodeFrame({ type: "welcome" }));
-  }
-
-  #onRequest(message: unknown): void {
-    const parsed = parseSignMessage(message);
-    if (parsed === undefined) {
-      this.#violation(new ProtocolError("expected a sign request"));
-      return;
-    }
-    const { id } = parsed;
-    // The plane validates every field itself (they are `unknown` to it); the caller is never the body's.
-    const request = bodyOf(parsed.request) as unknown as SignRequest;
-    if (this.#inFlight.has(id)) {
-      this.#violation(new ProtocolError("request id already in flight"));
-      return;
-    }
-    if (this.#deps.isClosing() || this.#inFlight.size >= this.#deps.maxInFlight) {
-      this.#reply(id, unavailable(requestIdOf(request)));
-      return;
-    }
-    const done = this.#serve(id, request, parsed.caller);
-    this.#inFlight.set(id, done);
-    void done.then(() => this.#inFlight.delete(id));
-  }
-
-  /** Asks the plane, bounded by the request timeout; resolves once the answer (or the denial) is sent. */
-  #serve(id: number, request: SignRequest, claimed: string | undefined): Promise<void> {
-    const caller = this.#caller!;
-    const { logger, plane, requestTimeoutMs } = this.#deps;
-    return new Promise<void>((resolve) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        logger.warn(
-          {
-            caller,
-            request_id: clip(requestIdOf(request)),
-            intent: clip(String(request.intent)),
-            route: clip(String(request.route)),
-            timeout_ms: requestTimeoutMs,
-          },
-          "signing timed out; denied signer_unavailable",
-        );
-        this.#reply(id, unavailable(requestIdOf(request)));
-        resolve();
-      }, requestTimeoutMs);
-      let run: Promise<SignOutcome>;
-      try {
-        run =
-          claimed === undefined || claimed === caller
-            ? plane.sign(caller, request)
-            : this.#denyClaimedCaller(caller, claimed, request);
-      } catch (err) {
-        run = Promise.reject(err);
-      }
-      run.then(
-        (outcome) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.#reply(id, outcome);
-          resolve();
-        },
-        (err: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          logger.error(
-            { ...errorFields(err), caller, request_id: clip(requestIdOf(request)) },
-            "signing plane failed; denied signer_unavailable",
-          );
-          this.#reply(id, unavailable(requestIdOf(request)));
-          resolve();
-        },
-      );
-    });
-  }
-
-  /**
-   * The client's code asked to sign as another caller than the one this
-   * connection authenticated: `unknown_caller`, never signed. A plane that
-   * can audit it (the signer engine) records it under the authenticated caller;
-   * the log line names both.
-   */
-  #denyClaimedCaller(caller: string, claimed: string, request: SignRequest): Promise<SignOutcome> {
-    this.#deps.logger.warn(
-      { caller, claimed_caller: clip(claimed), request_id: clip(requestIdOf(request)) },
-      "request claims another caller than its connection's; denied unknown_caller",
-    );
-    const plane = this.#deps.plane as Partial<ClaimedCallerAuditor>;
-    // Audited under the caller the connection authenticated (signing-plane-v1 §2: from the transport,
-    // never from the body), so a token holder cannot write lines in another caller's name.
-    if (typeof plane.denyClaimedCaller === "function") return plane.denyClaimedCaller(caller, request);
-    return Promise.resolve({ granted: false, request_id: requestIdOf(request), reason: "unknown_caller" });
-  }
-
-  #reply(id: number, outcome: SignOutcome): void {
-    if (this.#socket.destroyed || !this.#socket.writable) return;
-    let frame: Buffer;
-    try {
-      frame = encodeFrame({ type: "outcome", id, outcome });
-    } catch {
-      frame = encodeFrame({ type: "outcome", id, outcome: unavailable(outcome.request_id) });
-    }
-    this.#writer.write(frame);
-  }
-
-  #violation(err: unknown): void {
-    this.#deps.logger.warn(
-      { ...errorFields(err), caller: this.#caller, reason: err instanceof Error ? err.message : "" },
-      "signer connection closed: protocol violation",
-    );
-    this.#destroy();
-  }
-
-  #destroy(): void {
-    this.#state = "done";
-    clearTimeout(this.#handshakeTimer);
-    this.#socket.destroy();
-  }
-
-  /** Lets the requests in flight finish and answers them, then ends the connection. */
-  async drainAndEnd(): Promise<void> {
-    if (this.#state === "hello") {
-      this.#destroy();
-      return;
-    }
-    await Promise.all([...this.#inFlight.values()]);
-    if (this.#socket.destroyed) return;
-    const ended = new Promise<void>((resolve) => this.#socket.once("close", () => resolve()));
-    this.#socket.end();
-    const grace = setTimeout(() => this.#socket.destroy(), END_GRACE_MS);
-    await ended;
-    clearTimeout(grace);
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from "../../../ops/logger.js";
 import type { SignerServer } from "../../../signer/remote/signerServer.js";
 import type { SignerPipeline } from "../../../signer/signerPipeline.js";
 import { CliError, type CliIo, EXIT, intOption } from "./common.js";
+import { genSecretCommand } from "./genSecret.js";
 
 /** Options of {@link runSigner}. */
 export interface RunSignerOptions {
@@ -23,12 +24,23 @@ export interface RunSignerOptions {
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
-/** `signer`: the remote signing plane's process (signing-plane-v1 §5 `remote`). */
+/** `signer`: the remote signing plane's process (signing-plane-v1 §5 `remote`); `signer token gen`. */
 export function addSignerCommands(program: Command, io: CliIo): void {
-  program
-    .command("signer")
+  const signer = program.command("signer");
+  signer
+    .command("token")
+    .description("caller tokens for the signer")
+    .command("gen")
+    .description("print a new caller token (32 random bytes, base64url) and its config snippets")
+    .option("--caller <id>", "the caller id the snippets name", "executor-1")
+    .option("--out <file>", "write the token to this new file (mode 0600) instead of printing it")
+    .action(async (opts: { caller: string; out?: string }) => {
+      await genSecretCommand(io, { what: "token", caller: opts.caller, out: opts.out });
+    });
+  signer
     .description("run the signing plane on a Unix domain socket (mode 0600) until SIGTERM/SIGINT")
-    .requiredOption("--config <path>", "signer config file (JSON or YAML)")
+    // Not requiredOption: commander would then demand it of `signer token gen` too.
+    .option("--config <path>", "signer config file (JSON or YAML); required")
     .option("--socket <path>", "Unix socket to serve (default: socket.path from the config)")
     .option(
       "--request-timeout-ms <ms>",
@@ -36,7 +48,10 @@ export function addSignerCommands(program: Command, io: CliIo): void {
       intOption(1, 600_000),
       DEFAULT_REQUEST_TIMEOUT_MS,
     )
-    .action(async (opts: { config: string; socket?: string; requestTimeoutMs: number }) => {
+    .action(async (opts: { config?: string; socket?: string; requestTimeoutMs: number }) => {
+      if (opts.config === undefined) {
+        throw new CliError("required option '--config <path>' not specified", EXIT.USAGE);
+      }
       await runSigner({
         configPath: opts.config,
         env: io.env,
@@ -58,7 +73,8 @@ export function addSignerCommands(program: Command, io: CliIo): void {
  * {@link CliError}s.
  */
 export async function runSigner(opts: RunSignerOptions): Promise<void> {
-  const { loadSignerConfig, loadSignerSecret } = await import("../../../signer/signerConfig.js");
+  const { loadSignerConfig } = await import("../../../signer/signerConfig.js");
+  const { loadStrongSecret } = await import("../../../signer/secretStrength.js");
   const config = await loadSignerConfig(opts.configPath);
   const socketPath = opts.socketPath ?? config.socket?.path;
   if (socketPath === undefined) {
@@ -66,7 +82,7 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
   }
   const callers = new Map<string, SecretBytes>();
   for (const [id, ref] of Object.entries(config.callers)) {
-    callers.set(id, await loadSignerSecret(ref, "token", `callers.${id}`, opts.env));
+    callers.set(id, await loadStrongSecret(ref, "token", `callers.${id}`, opts.env));
   }
   if (callers.size === 0) {
     throw new CliError(`${opts.configPath}: no callers configured: nobody could authenticate`, EXIT.CONFIG);
@@ -87,23 +103,32 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
     process.on("SIGINT", onStop);
     opts.signal?.addEventListener("abort", onStop, { once: true });
 
-    // The keys (vault, or the PKCS#11 token of a `pkcs11` section) and the audit log with its sync
-    // policy. Unlike the in-process local plane this runs with `live: true`: a separate signer
-    // process is the production plane.
-    pipeline = await openSignerPipeline(config, opts.env).catch((err: unknown) => {
-      throw startError(err, "keys or audit log");
-    });
     logger = createLogger({
       level: "info",
       destination: opts.logTo,
       base: { component: "signer" },
     });
+    // The keys (vault, or the PKCS#11 token of a `pkcs11` section) and the audit log with its sync
+    // policy and key. Unlike the in-process local plane this runs with `live: true`: a separate
+    // signer process is the production plane.
+    pipeline = await openSignerPipeline(config, opts.env, { logger }).catch((err: unknown) => {
+      throw startError(err, "keys or audit log");
+    });
+    const limits = config.socket;
     server = await startSignerServer({
       socketPath,
       callers,
       plane: pipeline.plane,
       requestTimeoutMs: opts.requestTimeoutMs,
       logger,
+      ...definedOnly({
+        maxConnections: limits?.max_connections,
+        maxConnectionsPerCaller: limits?.max_connections_per_caller,
+        idleTimeoutMs: limits?.idle_timeout_ms,
+        frameTimeoutMs: limits?.frame_timeout_ms,
+        unreadTimeoutMs: limits?.unread_timeout_ms,
+        maxUnreadBytes: limits?.max_unread_bytes,
+      }),
     }).catch((err: unknown) => {
       throw startError(err, "socket");
     });
@@ -144,7 +169,17 @@ function startError(err: unknown, what: string): unknown {
         code === "unreadable" ? EXIT.NOINPUT : code === "corrupted" ? EXIT.DATAERR : EXIT.CONFIG,
       );
     case "AuditLogError":
-      return new CliError(err.message, code === "corrupt_tail" ? EXIT.DATAERR : EXIT.FAILURE);
+      return new CliError(
+        err.message,
+        code === "corrupt_tail" || code === "corrupt"
+          ? EXIT.DATAERR
+          : code === "permissions" || code === "locked"
+            ? EXIT.CONFIG
+            : EXIT.FAILURE,
+      );
+    case "FilePermissionError":
+    case "ReferencePriceFileError":
+      return new CliError(err.message, EXIT.CONFIG);
     case "ConfigError":
       return err; // exit 78 with the field named
     case "SignerServerError":
@@ -152,4 +187,11 @@ function startError(err: unknown, what: string): unknown {
     default:
       return new CliError(`${what}: ${err.message}`, EXIT.FAILURE);
   }
+}
+
+/** The defined entries of `o` only (options objects under `exactOptionalPropertyTypes`). */
+function definedOnly<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }
