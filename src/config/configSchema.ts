@@ -166,12 +166,30 @@ const httpUrl = z.string().refine((u) => /^https?:\/\/[^\s/]+/.test(u), {
   error: "must be an http(s) URL such as https://fapi.binance.com",
 });
 
-/** Binance USDⓈ-M: per account, the API key sent as `X-MBX-APIKEY`; its HMAC secret lives in the signer. */
+/**
+ * Binance USDⓈ-M: per account, the API key sent as `X-MBX-APIKEY`; its HMAC
+ * secret lives in the signer. `read_api_key_*` names the account's read-only
+ * API key, sent with signed reads (signing-plane-v1 §3a: the signer signs
+ * reads with that key's secret, so a read signature cannot be replayed as a
+ * cancel); give it exactly when the signer has a read-only key for the account.
+ */
+const binanceAccountSchema = z
+  .strictObject({ ...credential("api_key"), ...credential("read_api_key") })
+  .superRefine(oneCredential("api_key"))
+  .superRefine((acct, ctx) => {
+    if (acct.read_api_key_env !== undefined && acct.read_api_key_file !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["read_api_key_env"],
+        message: "give at most one of read_api_key_env and read_api_key_file (never the value inline)",
+      });
+  });
+
 const binanceSchema = z.strictObject({
   base_url: httpUrl,
   recv_window_ms: posInt.max(60000, { error: "must be at most 60000 (Binance's limit)" }).default(5000),
   timeout_ms: posInt.default(5000),
-  accounts: z.record(nonEmpty, z.strictObject(credential("api_key")).superRefine(oneCredential("api_key"))),
+  accounts: z.record(nonEmpty, binanceAccountSchema),
 });
 
 /** Polymarket CLOB: per account, the L2 API key and passphrase the executor sends; the L2 secret and the wallet key live in the signer. */

@@ -182,6 +182,18 @@ describe("rules", () => {
     ["unknown venue", { venues: { kraken: {} } }, "venues.kraken"],
     ["unknown key in venues.paper", { venues: { paper: { prices: {}, fee: "1" } } }, "venues.paper.fee"],
     [
+      "a Binance read-only API key given both ways",
+      {
+        venues: {
+          "binance-usdm": {
+            base_url: "https://demo-fapi.binance.com",
+            accounts: { a: { api_key_env: "K", read_api_key_env: "R", read_api_key_file: "r.key" } },
+          },
+        },
+      },
+      "venues.binance-usdm.accounts.a.read_api_key_env",
+    ],
+    [
       "binance-usdm not yet configurable",
       { venues: { "binance-usdm": { api_key_env: "X" } } },
       "venues.binance-usdm.api_key_env",

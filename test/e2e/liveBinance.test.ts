@@ -2,9 +2,10 @@
  * End to end through real processes: executor (remote plane) → signer
  * process (vault) → Binance USDⓈ-M emulator on 127.0.0.1, on a real bus.
  */
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PlanResult } from "../../src/core/result.js";
-import { BAD_SIG_ACCOUNT, type LiveStack, startLiveStack } from "../support/liveStack.js";
+import { BAD_SIG_ACCOUNT, type LiveStack, READ_KEY_ACCOUNT, startLiveStack } from "../support/liveStack.js";
 
 const byStream = (rs: PlanResult[], id: string) => rs.filter((r) => r.stream_id === id);
 
@@ -59,6 +60,26 @@ describe.each(["redis", "sqlite"] as const)("live Binance end to end (%s bus)", 
     const [r] = byStream(await stack.waitFor((x) => byStream(x, id).length === 1), id);
     expect(r).toMatchObject({ decision: "DENIED", mode: "live", error: "signer_denied:policy:max_notional" });
     expect(stack.emulator.state.countOrders(r!.client_order_id!)).toBe(0);
+  });
+
+  it("an account with a read-only API key (read_api_key_env): reads use it, the order the trade key", async () => {
+    const id = await stack.publish({ account: READ_KEY_ACCOUNT, qty: "0.01" });
+    const [r] = byStream(await stack.waitFor((x) => byStream(x, id).length === 1), id);
+    expect(r).toMatchObject({ decision: "EXECUTED", mode: "live", error: null });
+    expect(stack.emulator.state.countOrders(r!.client_order_id!)).toBe(1);
+    // The account became ready through a signed read (positionRisk) made with the read-only key,
+    // and the audit says which key signed each request.
+    const audit = await readFile(stack.auditPath, "utf8");
+    const lines = audit
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.account === READ_KEY_ACCOUNT && l.decision === "granted");
+    const keyOf = (action: string) =>
+      lines.filter((l) => (l.target as { action?: string } | null)?.action === action).map((l) => l.key);
+    expect(keyOf("position_risk").length).toBeGreaterThan(0);
+    expect(new Set(keyOf("position_risk"))).toEqual(new Set(["read_only"]));
+    expect(keyOf("order")).toEqual(["trade"]);
   });
 
   it("an account whose credentials fail the readiness check is denied venue_not_ready, never filled on paper", async () => {

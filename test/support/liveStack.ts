@@ -53,6 +53,8 @@ export const EXIT_SOURCE = "exit_src";
 export const BINANCE_ACCOUNT = "acct-live";
 /** An account whose API key the emulator knows with a different secret than the vault's (-1022). */
 export const BAD_SIG_ACCOUNT = "acct-badsig";
+/** An account whose signed reads use its read-only API key (the executor's `read_api_key_env`). */
+export const READ_KEY_ACCOUNT = "acct-readkey";
 export const EXECUTOR_CALLER = "executor-1";
 
 /** The signer intents and routes the executor's venue adapters use (both venues). */
@@ -75,6 +77,11 @@ export interface StackSecrets {
   readonly vaultPassphrase: string;
   readonly apiKey: string;
   readonly badSigApiKey: string;
+  /** The read-key account: its trade and read-only secrets (vault canaries) and API keys. */
+  readonly roTradeSecret: string;
+  readonly roReadSecret: string;
+  readonly roTradeApiKey: string;
+  readonly roReadApiKey: string;
 }
 
 /** A child process with its collected output. */
@@ -167,6 +174,10 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     vaultPassphrase: `pass-${hex(12)}`,
     apiKey: newApiKey(),
     badSigApiKey: newApiKey(),
+    roTradeSecret: `CANARYrotrade${hex(20)}`,
+    roReadSecret: `CANARYroread${hex(20)}`,
+    roTradeApiKey: newApiKey(),
+    roReadApiKey: newApiKey(),
   };
   const pm = polymarketScenario();
   const scenario: PlaneScenario = {
@@ -175,6 +186,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     accounts: {
       [BINANCE_ACCOUNT]: { cex_api_signer: "binance-key" },
       [BAD_SIG_ACCOUNT]: { cex_api_signer: "badsig-key" },
+      // reads signed with the account's read-only key (signing-plane-v1 §3a)
+      [READ_KEY_ACCOUNT]: { cex_api_signer: { entry: "ro-trade-key", read_only_entry: "ro-read-key" } },
       ...pm.accounts,
     },
     // the signer's own hard limit, independent of the executor's
@@ -184,6 +197,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     keys: [
       { id: "binance-key", kind: "hmac", secret: secrets.binanceSecret, encoding: "raw" },
       { id: "badsig-key", kind: "hmac", secret: secrets.badSigVaultSecret, encoding: "raw" },
+      { id: "ro-trade-key", kind: "hmac", secret: secrets.roTradeSecret, encoding: "raw" },
+      { id: "ro-read-key", kind: "hmac", secret: secrets.roReadSecret, encoding: "raw" },
       ...pm.keys,
     ],
   };
@@ -228,6 +243,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       { name: BINANCE_ACCOUNT, apiKey: secrets.apiKey, secret: secrets.binanceSecret },
       // the emulator knows this key with another secret than the vault's: every signature it gets is wrong
       { name: BAD_SIG_ACCOUNT, apiKey: secrets.badSigApiKey, secret: `other-${hex(8)}` },
+      { name: READ_KEY_ACCOUNT, apiKey: secrets.roTradeApiKey, secret: secrets.roTradeSecret },
+      { name: READ_KEY_ACCOUNT, apiKey: secrets.roReadApiKey, secret: secrets.roReadSecret, readOnly: true },
     ],
   });
 
@@ -256,6 +273,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
         accounts: {
           [BINANCE_ACCOUNT]: { api_key_env: "IG_BINANCE_API_KEY" },
           [BAD_SIG_ACCOUNT]: { api_key_env: "IG_BADSIG_API_KEY" },
+          [READ_KEY_ACCOUNT]: { api_key_env: "IG_RO_TRADE_API_KEY", read_api_key_env: "IG_RO_READ_API_KEY" },
         },
         ...opts.binance,
       },
@@ -329,6 +347,8 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
               IG_SIGNER_TOKEN: secrets.signerToken,
               IG_BINANCE_API_KEY: secrets.apiKey,
               IG_BADSIG_API_KEY: secrets.badSigApiKey,
+              IG_RO_TRADE_API_KEY: secrets.roTradeApiKey,
+              IG_RO_READ_API_KEY: secrets.roReadApiKey,
               IG_PM_API_KEY: PM_CANARY.apiKey,
               IG_PM_PASSPHRASE: PM_CANARY.passphrase,
               ...env,

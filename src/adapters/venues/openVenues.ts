@@ -30,17 +30,14 @@ export async function openVenues(
   if (plane === undefined) return venues;
   const binance = config.venues["binance-usdm"];
   if (binance !== undefined) {
-    const accounts: Record<string, { apiKey: SecretBytes }> = {};
+    const accounts: Record<string, { apiKey: SecretBytes; readApiKey?: SecretBytes }> = {};
     for (const [id, acct] of Object.entries(binance.accounts)) {
-      accounts[id] = {
-        apiKey: await readCredential(
-          acct,
-          "api_key",
-          `venues.binance-usdm.accounts.${id}`,
-          deps.env,
-          deps.baseDir,
-        ),
-      };
+      const field = `venues.binance-usdm.accounts.${id}`;
+      const apiKey = await readCredential(acct, "api_key", field, deps.env, deps.baseDir);
+      const hasReadKey = acct.read_api_key_env !== undefined || acct.read_api_key_file !== undefined;
+      accounts[id] = hasReadKey
+        ? { apiKey, readApiKey: await readCredential(acct, "read_api_key", field, deps.env, deps.baseDir) }
+        : { apiKey };
     }
     venues.set(
       "binance-usdm",

@@ -153,6 +153,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
         env: opts.env,
         baseDir: loaded.baseDir,
         live: config.live,
+        logger: logger.child({ component: "signing-plane" }),
       });
       opened = { ...plane, plane: observedPlane(plane.plane, (up) => metrics.signerUp.set(up ? 1 : 0)) };
     }
