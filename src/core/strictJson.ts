@@ -41,6 +41,9 @@ export function parseStrictJson(
  * valid JSON (an unterminated string ends the scan).
  */
 export function nestingExceeds(text: string, limit: number): boolean {
+  // Fast path: text with at most `limit` opening brackets in all (a plan has one or two) cannot
+  // nest deeper; counting them with indexOf skips everything else in native code.
+  if (!hasMoreOpeners(text, limit)) return false;
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -55,6 +58,15 @@ export function nestingExceeds(text: string, limit: number): boolean {
     } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
       depth--;
     }
+  }
+  return false;
+}
+
+/** Whether `text` holds more than `limit` `[` and `{` in all (inside strings too). */
+function hasMoreOpeners(text: string, limit: number): boolean {
+  let n = 0;
+  for (const opener of ["{", "["]) {
+    for (let i = text.indexOf(opener); i >= 0; i = text.indexOf(opener, i + 1)) if (++n > limit) return true;
   }
   return false;
 }
