@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createConnection, createServer, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type RawSignerClient, rawSignerClient } from "../../../test/support/rawSignerClient.js";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
 import {
   PLANE_PROTOCOL_VERSION,
@@ -15,7 +16,7 @@ import {
   type SignRequest,
 } from "../../ports/signingPlane.js";
 import type { RemoteLogger } from "./logger.js";
-import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from "./protocol.js";
+import { MAX_FRAME_BYTES } from "./protocol.js";
 import { createRemotePlane } from "./remotePlaneClient.js";
 import { type SignerServer, SignerServerError, startSignerServer } from "./signerServer.js";
 
@@ -89,51 +90,8 @@ function memoryLogger(): RemoteLogger & { lines: string[] } {
 }
 
 /** A hand-driven protocol client, to send what the real client never would. */
-interface RawClient {
-  send(message: unknown): void;
-  sendRaw(bytes: Buffer): void;
-  next(): Promise<Record<string, unknown>>;
-  readonly closed: Promise<void>;
-  readonly socket: Socket;
-}
-
-function rawClient(path: string): Promise<RawClient> {
-  return new Promise((resolveClient, reject) => {
-    const socket = createConnection(path);
-    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
-    const queue: Record<string, unknown>[] = [];
-    const waiters: ((m: Record<string, unknown>) => void)[] = [];
-    socket.on("data", (chunk: Buffer) => {
-      for (const m of decoder.push(chunk) as Record<string, unknown>[]) {
-        const w = waiters.shift();
-        if (w) w(m);
-        else queue.push(m);
-      }
-    });
-    socket.on("error", () => {});
-    const closed = new Promise<void>((r) => socket.once("close", () => r()));
-    socket.once("connect", () =>
-      resolveClient({
-        socket,
-        closed,
-        send: (m) => socket.write(encodeFrame(m)),
-        sendRaw: (b) => socket.write(b),
-        next: () => {
-          const m = queue.shift();
-          if (m) return Promise.resolve(m);
-          return new Promise((r, rej) => {
-            waiters.push(r);
-            void closed.then(() => rej(new Error("closed")));
-          });
-        },
-      }),
-    );
-    socket.once("error", reject);
-  });
-}
-
-async function hello(path: string, caller: string, token: SecretBytes): Promise<RawClient> {
-  const c = await rawClient(path);
+async function hello(path: string, caller: string, token: SecretBytes): Promise<RawSignerClient> {
+  const c = await rawSignerClient(path);
   c.send({ type: "hello", caller, token: token.expose().toString("base64") });
   return c;
 }
@@ -259,7 +217,7 @@ describe("remote signing plane: server", () => {
   it("closes a connection that sends a request before a hello", async () => {
     const plane = new HmacTestPlane();
     await serve(plane);
-    const c = await rawClient(socketPath);
+    const c = await rawSignerClient(socketPath);
     c.send({ type: "sign", id: 1, request: request() });
     await within(2000, c.closed);
     expect(plane.seen).toEqual([]);
@@ -393,7 +351,7 @@ describe("remote signing plane: server", () => {
     await within(2000, big.closed);
 
     // an actual oversized body before authenticating
-    const bigger = await rawClient(socketPath);
+    const bigger = await rawSignerClient(socketPath);
     const body = Buffer.alloc(MAX_FRAME_BYTES + 10, 0x61);
     const h2 = Buffer.alloc(4);
     h2.writeUInt32BE(body.length);
