@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { UNSIGNED_DECIMAL_RE } from "../core/decimal.js";
-import { LANES } from "../core/plan.js";
+import { LANES, LIVE_VENUES, type VenueName } from "../core/plan.js";
 import { AUTH_ALGS } from "../core/policy.js";
 
 /**
@@ -299,7 +299,7 @@ export const configSchema = z
         message: `names no configured source ("${cfg.exit_owner}"); every reduce_only plan would be denied`,
       });
     }
-    const liveVenues = (["binance-usdm", "polymarket"] as const).filter((v) => cfg.venues[v] !== undefined);
+    const liveVenues = configuredLiveVenues(cfg);
     if (cfg.live && liveVenues.length > 0 && cfg.signing === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -331,6 +331,11 @@ export const configSchema = z
       }
     });
   });
+
+/** The live venues a config configures under `venues`. */
+export function configuredLiveVenues(config: { readonly venues: ExecutorConfig["venues"] }): VenueName[] {
+  return LIVE_VENUES.filter((v) => config.venues[v] !== undefined);
+}
 
 /** A validated config with its defaults filled in (secrets not yet loaded). */
 export type ExecutorConfig = z.output<typeof configSchema>;

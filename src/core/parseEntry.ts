@@ -1,12 +1,12 @@
 import { type Decimal, parseDecimal } from "./decimal.js";
-import { DEFAULT_ACCOUNT, type Plan, VENUES, type VenueName } from "./plan.js";
+import { DEFAULT_ACCOUNT, LIVE_VENUES, type Plan, VENUES, type VenueName } from "./plan.js";
 import { MAX_META_BYTES, PLAN_ID_RE, planObjectSchema } from "./planSchema.js";
 import { parseStrictJson } from "./strictJson.js";
 
 /** Largest `plan` field accepted, in bytes. */
 export const MAX_PLAN_BYTES = 16 * 1024;
 const ENTRY_FIELDS = new Set(["plan", "auth"]);
-const LIVE_VENUES: ReadonlySet<VenueName> = new Set(["binance-usdm", "polymarket"]);
+const LIVE: ReadonlySet<VenueName> = new Set(LIVE_VENUES);
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A plan entry after gate 1: the plan, the exact bytes it was signed over, and the raw `auth` field. */
@@ -76,7 +76,7 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
     if (price === undefined || price <= 0n) return fail("price", partial());
   } else if (type === "LIMIT") return fail("price", partial());
   const venue = p.venue as VenueName;
-  if (LIVE_VENUES.has(venue) && p.account === undefined) return fail("account", partial());
+  if (LIVE.has(venue) && p.account === undefined) return fail("account", partial());
   if (meta !== undefined) {
     if (Buffer.byteLength(JSON.stringify(meta), "utf8") > MAX_META_BYTES)
       return fail("meta_too_large", partial());
@@ -89,7 +89,7 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
     plan_id: p.plan_id,
     source: p.source,
     venue,
-    account: p.account ?? (LIVE_VENUES.has(venue) ? undefined : DEFAULT_ACCOUNT),
+    account: p.account ?? (LIVE.has(venue) ? undefined : DEFAULT_ACCOUNT),
     symbol: p.symbol,
     side: p.side,
     type,

@@ -12,6 +12,8 @@ export const TRADING_STATES: readonly TradingState[] = ["ACTIVE", "REDUCING", "H
 /** Venues named by the wire contract. */
 export type VenueName = "paper" | "binance-usdm" | "polymarket";
 export const VENUES: readonly VenueName[] = ["paper", "binance-usdm", "polymarket"];
+/** The venues orders can go to live (every venue but `paper`). */
+export const LIVE_VENUES = ["binance-usdm", "polymarket"] as const satisfies readonly VenueName[];
 
 /** A plan that passed gate 1 (wire-v1 §3), with money parsed exactly. */
 export interface Plan {

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { openVenues } from "../../adapters/venues/openVenues.js";
-import type { ExecutorConfig } from "../../config/configSchema.js";
+import { configuredLiveVenues, type ExecutorConfig } from "../../config/configSchema.js";
 import { type LoadedConfig, loadConfig } from "../../config/loadConfig.js";
 import type { VenueName } from "../../core/plan.js";
 import { redactUrl } from "../../core/redactUrl.js";
@@ -81,7 +81,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     deployment: () => executor?.deployment,
     live: () => ({ config: loaded.config.live, env: loaded.policy.liveEnv }),
     venues: () =>
-      liveVenuesOf(loaded.config).map((venue) => ({
+      configuredLiveVenues(loaded.config).map((venue) => ({
         venue,
         ready: supervisor?.ready.has(venue) ?? false,
         detail:
@@ -219,11 +219,6 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     await backend?.close();
     await flushLogger(logger);
   }
-}
-
-/** The live venues a config names (configured under `venues`). */
-function liveVenuesOf(config: ExecutorConfig): VenueName[] {
-  return (["binance-usdm", "polymarket"] as const).filter((v) => config.venues[v] !== undefined);
 }
 
 /** Read and retry settings from the config (fixed for the process's life). */
