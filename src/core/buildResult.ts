@@ -1,6 +1,7 @@
 import { clientOrderId } from "./clientOrderId.js";
 import type { Evaluation } from "./gates/gate.js";
 import type { Lane, Side, VenueName } from "./plan.js";
+import type { Reason } from "./reasons.js";
 import type { DecisionKind, PlanResult } from "./result.js";
 
 /** Everything a result is made from. */
@@ -11,7 +12,7 @@ export interface ResultParts {
   /** Plan fields readable from an entry that failed gate 1. */
   readonly partial?: Partial<Record<string, unknown>> | undefined;
   readonly decision: DecisionKind;
-  readonly error: string | null;
+  readonly error: Reason | null;
   readonly now: number;
 }
 

@@ -1,5 +1,5 @@
-import type { BusEntry } from "../ports/bus.js";
 import { buildResult } from "./buildResult.js";
+import type { BusEntry } from "./busEntry.js";
 import { claimKey } from "./claimKey.js";
 import type { Decision, DecisionEffects } from "./decision.js";
 import type { EntryRef, Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";

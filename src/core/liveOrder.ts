@@ -1,7 +1,7 @@
-import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../ports/venue.js";
 import type { Lane, VenueName } from "./plan.js";
-import { reason } from "./reasons.js";
+import { type Reason, reason, type VenueErrorDetail } from "./reasons.js";
 import type { DecisionKind, PlanResult } from "./result.js";
+import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "./venueOrder.js";
 
 /**
  * An order an accepted plan sends to a live venue, as the execution gate
@@ -37,10 +37,10 @@ export const sendKey = (r: { readonly lane: Lane; readonly streamId: string }): 
 /** How a live order ended, as far as the executor knows. */
 export type LiveOutcome =
   | { readonly kind: "order"; readonly state: VenueOrderState }
-  | { readonly kind: "failed"; readonly reason: string }
+  | { readonly kind: "failed"; readonly reason: Reason }
   /** Refused before anything reached the venue (e.g. `venue_not_ready`: the signing plane went away). */
-  | { readonly kind: "denied"; readonly reason: string }
-  | { readonly kind: "unknown"; readonly detail: string };
+  | { readonly kind: "denied"; readonly reason: Reason }
+  | { readonly kind: "unknown"; readonly detail: VenueErrorDetail };
 
 /**
  * The final or `UNKNOWN` result for a send record. An order the venue holds
@@ -54,7 +54,7 @@ export function completeResult(
   reconciled: boolean,
 ): PlanResult {
   const base = record.result;
-  const done = (decision: DecisionKind, error: string | null, state?: VenueOrderState): PlanResult => {
+  const done = (decision: DecisionKind, error: Reason | null, state?: VenueOrderState): PlanResult => {
     const r: PlanResult = {
       ...base,
       executed: decision === "EXECUTED",

@@ -1,6 +1,8 @@
 import { type Decimal, parseDecimal } from "./decimal.js";
 import { DEFAULT_ACCOUNT, LIVE_VENUES, type Plan, VENUES, type VenueName } from "./plan.js";
 import { MAX_META_BYTES, PLAN_ID_RE, planObjectSchema } from "./planSchema.js";
+import { planFieldDetail } from "./reasonRegistry.js";
+import type { DetailOf } from "./reasons.js";
 import { parseStrictJson } from "./strictJson.js";
 
 /** Largest `plan` field accepted, in bytes. */
@@ -21,7 +23,7 @@ export type ParseEntryOutcome =
   | { readonly ok: true; readonly entry: ParsedEntry }
   | {
       readonly ok: false;
-      readonly detail: string;
+      readonly detail: DetailOf<"invalid_plan">;
       readonly partial: Partial<Record<string, unknown>> | undefined;
     };
 
@@ -59,7 +61,7 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   if (!parsed.success) {
     const partial = readablePart(obj);
     const issue = parsed.error.issues[0];
-    const detail = issue?.code === "unrecognized_keys" ? "unknown_field" : String(issue?.path[0] ?? "plan");
+    const detail = issue?.code === "unrecognized_keys" ? "unknown_field" : planFieldDetail(issue?.path[0]);
     return fail(detail, partial);
   }
   const p = parsed.data;
@@ -105,7 +107,10 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   return { ok: true, entry: { plan, planBytes, auth } };
 }
 
-function fail(detail: string, partial?: Partial<Record<string, unknown>>): ParseEntryOutcome {
+function fail(
+  detail: DetailOf<"invalid_plan">,
+  partial?: Partial<Record<string, unknown>>,
+): ParseEntryOutcome {
   return { ok: false, detail, partial };
 }
 

@@ -1,4 +1,5 @@
 import type { Lane, Side, VenueName } from "./plan.js";
+import type { Reason } from "./reasons.js";
 
 /** The four outcomes a result can record (wire-v1 §4). */
 export type DecisionKind = "EXECUTED" | "DENIED" | "FAILED" | "UNKNOWN";
@@ -18,7 +19,8 @@ export interface PlanResult {
   reduce_only: boolean | null;
   executed: boolean;
   decision: DecisionKind;
-  error: string | null;
+  /** A registered reason (wire §6), or null when executed. */
+  error: Reason | null;
   mode: "paper" | "live";
   client_order_id: string | null;
   order_id: string | null;

@@ -1,5 +1,8 @@
+import type { BusEntry } from "../core/busEntry.js";
 import type { Lane } from "../core/plan.js";
 import type { PlanResult } from "../core/result.js";
+
+export type { BusEntry } from "../core/busEntry.js";
 
 /**
  * The plan bus: plan streams read through one consumer group, the result
@@ -41,17 +44,6 @@ export interface PlanBus {
   dlqLength(): Promise<number>;
   /** Releases connections and file handles. */
   close(): Promise<void>;
-}
-
-/** One plan entry as handed to a consumer. */
-export interface BusEntry {
-  readonly lane: Lane;
-  /** The entry's id on its lane's stream. */
-  readonly id: string;
-  /** Raw fields in stream order; a repeated name appears twice. */
-  readonly fields: ReadonlyArray<readonly [string, Buffer]>;
-  /** How many times it has been handed out, this time included. */
-  readonly deliveries: number;
 }
 
 /** One entry of the result stream. */

@@ -1,3 +1,5 @@
+import { type DetailOf, REASON_REGISTRY } from "../core/reasons.js";
+
 /**
  * The signing plane port (signing-plane-v1): the only place key material
  * exists in clear. A caller asks it to sign one concrete payload and gets a
@@ -85,23 +87,14 @@ export type SignOutcome =
     }
   | { readonly granted: false; readonly request_id: string; readonly reason: SignerDenyReason };
 
-/** Denial codes in authorization order (signing-plane-v1 §3). */
-export const SIGNER_DENY_CODES = [
-  "unknown_caller",
-  "unknown_intent",
-  "intent_not_enabled",
-  "route_not_allowed",
-  "missing_target",
-  "missing_guard_context",
-  "unknown_account",
-  "caller_not_allowed",
-  "payload_mismatch",
-  "policy",
-  "signer_unavailable",
-] as const;
-export type SignerDenyCode = (typeof SIGNER_DENY_CODES)[number];
-/** A denial: the code, with `:<field>` for `payload_mismatch` and `:<name>` for `policy`. */
-export type SignerDenyReason = SignerDenyCode | `payload_mismatch:${string}` | `policy:${string}`;
+/** A denial: the code, with `:<field>` for `payload_mismatch` and `:<name>` for `policy` (the `signer_denied` details of the reason registry). */
+export type SignerDenyReason = DetailOf<"signer_denied">;
+/** A denial code without its parameter. */
+export type SignerDenyCode = Exclude<SignerDenyReason, `${string}:${string}`>;
+/** Denial codes in authorization order (signing-plane-v1 §3), read from the reason registry. */
+export const SIGNER_DENY_CODES: readonly SignerDenyCode[] = Object.keys(
+  REASON_REGISTRY.signer_denied.details,
+).filter((d): d is SignerDenyCode => !d.includes(":"));
 
 /** Version string every grant carries. */
 export const PLANE_PROTOCOL_VERSION = "signing-plane-v1";

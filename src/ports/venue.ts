@@ -1,4 +1,8 @@
-import type { OrderType, Side, TradingState, VenueName } from "../core/plan.js";
+import type { VenueName } from "../core/plan.js";
+import type { Reason, VenueErrorDetail } from "../core/reasons.js";
+import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../core/venueOrder.js";
+
+export type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../core/venueOrder.js";
 
 /**
  * The venue port: where an accepted plan becomes an order. Live venues
@@ -38,45 +42,6 @@ export interface Venue {
   close(): Promise<void>;
 }
 
-/** One order, derived from an accepted plan. Decimals are canonical text. */
-export interface VenueOrder {
-  readonly account: string;
-  /** Venue symbol (`BTCUSDT`) or, for Polymarket, the outcome token id. */
-  readonly symbol: string;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly qty: string;
-  /** LIMIT price; absent for MARKET. */
-  readonly price: string | undefined;
-  /** The executor's reference price (for MARKET notional checks by the signer); absent when unknown. */
-  readonly referencePrice: string | undefined;
-  readonly reduceOnly: boolean;
-  /** Derived from plan_id (core/clientOrderId), within the venue's limits. */
-  readonly clientOrderId: string;
-}
-
-/** What the executor decided, sent to the signing plane as `guard_context` (signing-plane-v1 §2). */
-export interface OrderGuard {
-  readonly plan_id: string;
-  readonly source: string;
-  readonly decision: "EXECUTE";
-  readonly trading_state: TradingState;
-  readonly permit_id: string | null;
-  readonly mode: "live" | "paper";
-  readonly lane: string;
-  readonly stream_id: string;
-}
-
-/** How to find an order again; stored durably before sending. JSON-safe. */
-export interface OrderRef {
-  readonly venue: VenueName;
-  readonly account: string;
-  readonly symbol: string;
-  readonly clientOrderId: string;
-  /** What {@link Venue.lookup} asks by: the client order id, or the venue's order hash. */
-  readonly venueRef: string;
-}
-
 /** A prepared order: its ref, and what only the adapter reads. */
 export interface PreparedOrder {
   readonly ref: OrderRef;
@@ -86,25 +51,16 @@ export interface PreparedOrder {
 export type PrepareOutcome =
   | { readonly ok: true; readonly prepared: PreparedOrder }
   /** Refused before sending (a filter, a signer denial): nothing placed. `reason` is a wire-v1 code. */
-  | { readonly ok: false; readonly reason: string; readonly decision: "DENIED" | "FAILED" };
-
-/** A venue's order as it stands. */
-export interface VenueOrderState {
-  readonly orderId: string;
-  /** `open` (resting or partly filled), `filled`, `canceled`, `expired`, `rejected`. */
-  readonly status: "open" | "filled" | "canceled" | "expired" | "rejected";
-  readonly fillQty: string;
-  readonly avgPrice: string | null;
-}
+  | { readonly ok: false; readonly reason: Reason; readonly decision: "DENIED" | "FAILED" };
 
 export type SendOutcome =
   | ({ readonly kind: "placed" } & VenueOrderState)
   /** The venue said no: nothing placed. */
-  | { readonly kind: "rejected"; readonly reason: string }
+  | { readonly kind: "rejected"; readonly reason: Reason }
   /** The venue says this client order id exists already: placed before; reconcile. */
   | { readonly kind: "already_placed"; readonly detail: string }
   /** May or may not have been placed (timeout, dropped response, 5xx, -1006/-1007). */
-  | { readonly kind: "unknown"; readonly detail: string };
+  | { readonly kind: "unknown"; readonly detail: VenueErrorDetail };
 
 export type LookupOutcome =
   | ({ readonly kind: "found" } & VenueOrderState)

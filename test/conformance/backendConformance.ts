@@ -24,11 +24,13 @@
  * everything of that prefix as a data loss would (a Redis restarted without
  * persistence; a deleted bus file).
  */
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimKey } from "../../src/core/claimKey.js";
 import type { Decision, DecisionChecks, DecisionEffects } from "../../src/core/decision.js";
 import { positionKey, rateKey } from "../../src/core/facts.js";
 import type { Lane } from "../../src/core/plan.js";
+import type { Reason } from "../../src/core/reasons.js";
 import type { PlanResult } from "../../src/core/result.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { BusEntry } from "../../src/ports/bus.js";
@@ -252,7 +254,8 @@ export function describeBackendConformance(
         const e = await take("main", "p-1");
         expect(await b.pendingCount()).toBe(1);
         const d = decisionFor(e, {
-          result: { error: 'quote " back\\slash / \u2028 é 🚀 \u0000', plan_id: "p-1" },
+          // Not a registered reason on purpose: the ledger must carry any text byte-exactly.
+          result: { error: 'quote " back\\slash / \u2028 é 🚀 \u0000' as unknown as Reason, plan_id: "p-1" },
           checks: {
             tradingState: "ACTIVE",
             planId: { id: "p-1", claimed: false },

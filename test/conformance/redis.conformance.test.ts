@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
 import { positionKey } from "../../src/core/facts.js";
 import type { TradingState } from "../../src/core/plan.js";
+import type { Reason } from "../../src/core/reasons.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { startRedisServer } from "../support/redisServer.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
@@ -77,7 +78,8 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     expect(await raw.xlen(`${p}stream:apply.plan.manual`)).toBe(1);
     const [e] = await b.readNew("c1", 10, 0);
     const d = decisionFor(e!, {
-      result: { error: 'a/b "q" \u2028 é', timestamp: 1_700_000_000_123_456 },
+      // Not a registered reason on purpose: the ledger must carry any text byte-exactly.
+      result: { error: 'a/b "q" \u2028 é' as unknown as Reason, timestamp: 1_700_000_000_123_456 },
       checks: { planId: { id: "p-raw", claimed: false } },
       effects: {
         claimPlanId: "p-raw",

@@ -17,6 +17,7 @@ import { Redis } from "ioredis";
 import { openBackend } from "../../src/adapters/openBackend.js";
 import { addDecimal, type Decimal, formatDecimal, negDecimal, parseDecimal } from "../../src/core/decimal.js";
 import type { Lane } from "../../src/core/plan.js";
+import { isRegisteredReason } from "../../src/core/reasons.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { CONSUMER_GROUP, type ResultEntry } from "../../src/ports/bus.js";
 import type { PaperPosition } from "../../src/ports/ledger.js";
@@ -613,6 +614,7 @@ export class ResultCollector {
     for (;;) {
       const page = await this.backend.readResults(this.#cursor, 1000, 0);
       if (page.length === 0) return this.all;
+      for (const r of page) assertRegisteredError(r.result);
       this.all.push(...page);
       this.#cursor = page[page.length - 1]!.id;
     }
@@ -620,6 +622,12 @@ export class ResultCollector {
 }
 
 // ------------------------------------------------------------------ assertions
+
+/** Every result a real executor writes carries a registered reason (wire §6) or none. */
+export function assertRegisteredError(result: { readonly error: string | null }): void {
+  if (result.error !== null && !isRegisteredReason(result.error))
+    throw new Error(`unregistered reason in a result: ${JSON.stringify(result)}`);
+}
 
 /** What {@link checkExactlyOnce} found, for the test's log line. */
 export interface ExactlyOnceSummary {

@@ -25,7 +25,7 @@ import {
 import type { Backend } from "../../src/ports/backend.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
 import { newApiKey } from "./binanceHarness.js";
-import { ROOT } from "./executorHarness.js";
+import { assertRegisteredError, ROOT } from "./executorHarness.js";
 import {
   PM_ACCOUNT,
   PM_ADDRESS,
@@ -409,7 +409,9 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       ];
     },
     async results() {
-      return (await backend.readResults("0", 100_000)).map((r) => r.result);
+      const results = (await backend.readResults("0", 100_000)).map((r) => r.result);
+      for (const r of results) assertRegisteredError(r);
+      return results;
     },
     async waitFor(pred, ms = 30_000) {
       const t0 = Date.now();

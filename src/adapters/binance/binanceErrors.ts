@@ -1,4 +1,4 @@
-import { reason } from "../../core/reasons.js";
+import { type Reason, reason, type VenueErrorDetail } from "../../core/reasons.js";
 import type { HttpOutcome } from "./binanceHttp.js";
 
 /**
@@ -44,12 +44,12 @@ export type OrderAnswerClass =
   | { readonly kind: "ok"; readonly text: string }
   | {
       readonly kind: "rejected";
-      readonly reason: string;
+      readonly reason: Reason;
       readonly resyncClock?: true;
       readonly badCredentials?: true;
     }
   | { readonly kind: "already_placed"; readonly detail: string }
-  | { readonly kind: "unknown"; readonly detail: string };
+  | { readonly kind: "unknown"; readonly detail: VenueErrorDetail };
 
 /** A read (`GET /fapi/v1/order`, positionRisk, time, exchangeInfo): the body, not found (-2013), or why it failed. */
 export type ReadAnswerClass =
@@ -63,7 +63,7 @@ export type ReadAnswerClass =
     };
 
 const STATUS_UNKNOWN = new Set([-1000, -1001, -1006, -1007]);
-const REJECT_DETAIL: ReadonlyMap<number, string> = new Map([
+const REJECT_DETAIL: ReadonlyMap<number, VenueErrorDetail> = new Map<number, VenueErrorDetail>([
   [-1021, "timestamp_outside_recv_window"],
   [-1022, "bad_signature"],
   [-2014, "bad_api_key"],
@@ -122,7 +122,7 @@ export function classifyOrderAnswer(http: HttpOutcome): OrderAnswerClass {
   if (status === 429 || status === 418)
     return { kind: "rejected", reason: reason("venue_error", "rate_limited") };
   if (code === undefined) return { kind: "rejected", reason: reason("venue_error", `http_${status}`) };
-  const detail = REJECT_DETAIL.get(code) ?? `binance:${code}`;
+  const detail: VenueErrorDetail = REJECT_DETAIL.get(code) ?? `binance:${code}`;
   return {
     kind: "rejected",
     reason: reason("venue_error", detail),

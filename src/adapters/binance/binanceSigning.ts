@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { reason } from "../../core/reasons.js";
+import { type Reason, reason } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 
 /** The signing-plane routes the adapter asks on (each must be allowlisted for `cex_api_signer`). */
@@ -65,7 +65,7 @@ export interface SignQueryRequest {
 /** The query with `&signature=<hex>` appended, or the plane's refusal as `signer_denied:<reason>`. */
 export type SignedQuery =
   | { readonly ok: true; readonly signed: string }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly reason: Reason };
 
 /**
  * Asks the signing plane for the HMAC of `query` (payload kind `hmac-query`).

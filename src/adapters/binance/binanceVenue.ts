@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
-import { reason } from "../../core/reasons.js";
+import { reason, type VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
   LookupOutcome,
@@ -177,7 +177,7 @@ class BinanceVenue implements Venue {
   }
 
   async prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
-    const failed = (detail: string): PrepareOutcome => ({
+    const failed = (detail: VenueErrorDetail): PrepareOutcome => ({
       ok: false,
       reason: reason("venue_error", detail),
       decision: "FAILED",
@@ -245,7 +245,7 @@ class BinanceVenue implements Venue {
   }
 
   async send(prepared: PreparedOrder): Promise<SendOutcome> {
-    const rejected = (detail: string): SendOutcome => ({
+    const rejected = (detail: VenueErrorDetail): SendOutcome => ({
       kind: "rejected",
       reason: reason("venue_error", detail),
     });

@@ -1,5 +1,5 @@
 import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
-import { reason } from "../../core/reasons.js";
+import { type Reason, reason } from "../../core/reasons.js";
 import type { VenueOrder } from "../../ports/venue.js";
 
 /** A quantity rule (LOT_SIZE or MARKET_LOT_SIZE). */
@@ -112,7 +112,7 @@ function dec(v: unknown): Decimal | undefined {
 
 /** A refusal before sending. */
 export interface RuleRefusal {
-  readonly reason: string;
+  readonly reason: Reason;
   readonly decision: "DENIED";
 }
 
@@ -136,32 +136,29 @@ export interface RuleRefusal {
  * All are `DENIED` (the plan breaks the venue's rules; nothing is sent).
  */
 export function checkOrderRules(rules: ExchangeRules, order: VenueOrder): RuleRefusal | undefined {
-  const deny = (code: "invalid_plan" | "limit", detail: string): RuleRefusal => ({
-    reason: reason(code, detail),
-    decision: "DENIED",
-  });
+  const deny = (r: Reason): RuleRefusal => ({ reason: r, decision: "DENIED" });
   const s = rules.get(order.symbol);
-  if (s === undefined) return deny("invalid_plan", "unknown_symbol");
-  if (s.status !== "TRADING") return deny("invalid_plan", "symbol_not_trading");
+  if (s === undefined) return deny(reason("invalid_plan", "unknown_symbol"));
+  if (s.status !== "TRADING") return deny(reason("invalid_plan", "symbol_not_trading"));
   const qty = parseDecimal(order.qty);
-  if (qty === undefined || qty <= 0n) return deny("invalid_plan", "qty");
+  if (qty === undefined || qty <= 0n) return deny(reason("invalid_plan", "qty"));
   let price: Decimal | undefined;
   if (order.type === "LIMIT") {
     price = order.price === undefined ? undefined : parseDecimal(order.price);
-    if (price === undefined || price <= 0n) return deny("invalid_plan", "price");
+    if (price === undefined || price <= 0n) return deny(reason("invalid_plan", "price"));
   } else if (order.price !== undefined) {
-    return deny("invalid_plan", "price");
+    return deny(reason("invalid_plan", "price"));
   }
 
   const lot = order.type === "MARKET" ? s.marketLot : s.lot;
   const lotName = order.type === "MARKET" ? "market_lot_size" : "lot_size";
-  if (exceedsPrecision(qty, s.quantityPrecision)) return deny("invalid_plan", lotName);
+  if (exceedsPrecision(qty, s.quantityPrecision)) return deny(reason("invalid_plan", lotName));
   if (lot !== undefined) {
     if (qty < lot.minQty || qty > lot.maxQty || !onStep(qty, lot.minQty, lot.stepSize))
-      return deny("invalid_plan", lotName);
+      return deny(reason("invalid_plan", lotName));
   }
   if (price !== undefined) {
-    if (exceedsPrecision(price, s.pricePrecision)) return deny("invalid_plan", "price_filter");
+    if (exceedsPrecision(price, s.pricePrecision)) return deny(reason("invalid_plan", "price_filter"));
     const p = s.price;
     if (
       p !== undefined &&
@@ -169,12 +166,12 @@ export function checkOrderRules(rules: ExchangeRules, order: VenueOrder): RuleRe
         (p.maxPrice > 0n && price > p.maxPrice) ||
         !onStep(price, p.minPrice, p.tickSize))
     )
-      return deny("invalid_plan", "price_filter");
+      return deny(reason("invalid_plan", "price_filter"));
   }
   if (s.minNotional !== undefined && s.minNotional > 0n && !order.reduceOnly) {
     const at = price ?? (order.referencePrice === undefined ? undefined : parseDecimal(order.referencePrice));
-    if (at === undefined) return deny("limit", "no_reference_price");
-    if (qty * at < s.minNotional * SCALE) return deny("limit", "min_notional");
+    if (at === undefined) return deny(reason("limit", "no_reference_price"));
+    if (qty * at < s.minNotional * SCALE) return deny(reason("limit", "min_notional"));
   }
   return undefined;
 }

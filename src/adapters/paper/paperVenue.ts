@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { positionAfter, positionDelta, reduceOnlyAllows } from "../../core/paperFill.js";
-import { reason } from "../../core/reasons.js";
+import { type Reason, reason } from "../../core/reasons.js";
 import type {
   LookupOutcome,
   OrderGuard,
@@ -98,7 +98,7 @@ export function createPaperVenue(opts: PaperVenueOptions = {}): PaperVenue {
     inFlightMs: 0,
 
     async prepare(order: VenueOrder, _guard: OrderGuard): Promise<PrepareOutcome> {
-      const deny = (why: string): PrepareOutcome => ({ ok: false, reason: why, decision: "DENIED" });
+      const deny = (why: Reason): PrepareOutcome => ({ ok: false, reason: why, decision: "DENIED" });
       const qty = parseDecimal(order.qty);
       if (qty === undefined || qty <= 0n) return deny(reason("invalid_plan", "qty"));
       let price: Decimal | undefined;

@@ -1,3 +1,4 @@
+import type { VenueErrorDetail } from "../../core/reasons.js";
 import type { HttpOutcome } from "./clobHttp.js";
 
 /**
@@ -28,12 +29,12 @@ export type PostOrderOutcome =
       readonly makingAmount: string | undefined;
       readonly takingAmount: string | undefined;
     }
-  | { readonly kind: "rejected"; readonly detail: string }
+  | { readonly kind: "rejected"; readonly detail: VenueErrorDetail }
   | { readonly kind: "duplicate" }
-  | { readonly kind: "unknown"; readonly detail: string };
+  | { readonly kind: "unknown"; readonly detail: VenueErrorDetail };
 
 /** Known refusal messages (lowercased substring) → `venue_error` detail. Nothing was placed. */
-export const CLOB_REJECTIONS: ReadonlyArray<readonly [string, string]> = [
+export const CLOB_REJECTIONS: ReadonlyArray<readonly [string, VenueErrorDetail]> = [
   ["not enough balance / allowance", "insufficient_balance"],
   ["breaks minimum tick size", "tick_size"],
   ["size lower than the minimum", "min_size"],
@@ -51,8 +52,8 @@ export const CLOB_REJECTIONS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Every `venue_error` detail a send can end with. */
-export const SEND_REJECTION_DETAILS: readonly string[] = [
-  ...new Set([
+export const SEND_REJECTION_DETAILS: readonly VenueErrorDetail[] = [
+  ...new Set<VenueErrorDetail>([
     ...CLOB_REJECTIONS.map(([, d]) => d),
     "unauthorized",
     "forbidden",
@@ -98,7 +99,7 @@ export function classifyPostOrder(out: HttpOutcome, parsed: unknown): PostOrderO
 }
 
 /** The detail for a known CLOB message, `duplicate`, or undefined. */
-function matchMessage(message: string): string | undefined {
+function matchMessage(message: string): VenueErrorDetail | "duplicate" | undefined {
   const m = message.toLowerCase();
   if (m.includes("duplicated")) return "duplicate";
   return CLOB_REJECTIONS.find(([text]) => m.includes(text))?.[1];

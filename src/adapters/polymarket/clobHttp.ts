@@ -6,14 +6,17 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
  * why there is none and whether the request may have reached the venue.
  * Bodies are read as UTF-8 text up to 1 MiB.
  */
+/** Why a request got no answer (a registered `venue_error` detail when it may have reached the CLOB). */
+export type HttpErrorDetail = "timeout" | "refused" | "dns" | "reset" | "too_large" | "network";
+
 export type HttpOutcome =
   | { readonly kind: "response"; readonly status: number; readonly text: string }
   | {
       readonly kind: "error";
       /** False only when the request certainly never left (no connection was made). */
       readonly mayHaveReached: boolean;
-      /** `timeout`, `refused`, `dns`, `reset`, `too_large` or `network`; never a secret. */
-      readonly detail: string;
+      /** Never a secret. */
+      readonly detail: HttpErrorDetail;
     };
 
 /** One request: method, path with query, headers, body, and how long to wait for the whole answer. */
@@ -107,7 +110,7 @@ export class ClobHttp {
   }
 }
 
-function errorDetail(code: string | undefined): string {
+function errorDetail(code: string | undefined): HttpErrorDetail {
   switch (code) {
     case "ETIMEDOUT":
       return "timeout";

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Reason } from "../../core/reasons.js";
 import type { SigningPlane, SignOutcome, SignPayload } from "../../ports/signingPlane.js";
 import type { PolymarketAccount } from "./accounts.js";
 
@@ -63,7 +64,7 @@ export interface PlaneContext {
 /** A signature, or the refusal as a wire-v1 reason (`signer_denied:<reason>`). */
 export type PlaneResult<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly reason: string; readonly decision: "DENIED" | "FAILED" };
+  | { readonly ok: false; readonly reason: Reason; readonly decision: "DENIED" | "FAILED" };
 
 type Fields = Readonly<Record<string, unknown>>;
 

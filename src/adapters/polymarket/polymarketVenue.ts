@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { formatDecimal, parseDecimal } from "../../core/decimal.js";
+import type { Reason, VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
   LookupOutcome,
@@ -181,7 +182,7 @@ class PolymarketVenue implements Venue {
   }
 
   async prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
-    const deny = (reason: string, decision: "DENIED" | "FAILED" = "DENIED"): PrepareOutcome => ({
+    const deny = (reason: Reason, decision: "DENIED" | "FAILED" = "DENIED"): PrepareOutcome => ({
       ok: false,
       reason,
       decision,
@@ -317,7 +318,7 @@ class PolymarketVenue implements Venue {
       case "rejected": {
         if (answer.detail === "tick_size" || answer.detail === "min_size")
           this.#cache.invalidate(p.ref.symbol);
-        const detail =
+        const detail: VenueErrorDetail =
           answer.detail === "insufficient_balance" && p.reduceOnly ? "reduce_only_rejected" : answer.detail;
         return { kind: "rejected", reason: `venue_error:${detail}` };
       }

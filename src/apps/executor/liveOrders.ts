@@ -1,7 +1,7 @@
 import type { Decision } from "../../core/decision.js";
 import { completeResult, type LiveOutcome, type SendRecord } from "../../core/liveOrder.js";
 import type { VenueName } from "../../core/plan.js";
-import { reason } from "../../core/reasons.js";
+import { type Reason, reason, type VenueErrorDetail } from "../../core/reasons.js";
 import type { PlanResult } from "../../core/result.js";
 import type { Ledger } from "../../ports/ledger.js";
 import type { LookupOutcome, PreparedOrder, Venue } from "../../ports/venue.js";
@@ -61,7 +61,7 @@ export class LiveOrders {
         const live = decision.live;
         if (!live) return { decision };
         const venue = this.#venues().get(live.venue);
-        const refuse = (why: string, kind: "DENIED" | "FAILED"): PreparedLive => ({
+        const refuse = (why: Reason, kind: "DENIED" | "FAILED"): PreparedLive => ({
           decision: {
             ...withoutLive(decision),
             result: { ...decision.result, decision: kind, executed: false, error: why, mode: "live" },
@@ -188,7 +188,12 @@ export class LiveOrders {
     return left;
   }
 
-  #fromLookup(record: SendRecord, look: LookupOutcome, venue: Venue, unknownDetail: string): LiveOutcome {
+  #fromLookup(
+    record: SendRecord,
+    look: LookupOutcome,
+    venue: Venue,
+    unknownDetail: VenueErrorDetail,
+  ): LiveOutcome {
     switch (look.kind) {
       case "found":
         return { kind: "order", state: look };

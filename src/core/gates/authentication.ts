@@ -1,9 +1,9 @@
 import { parseAuthHeader } from "../auth/authHeader.js";
 import { verifySignature } from "../auth/verifySignature.js";
-import { reason } from "../reasons.js";
+import { type DetailOf, reason } from "../reasons.js";
 import { ALLOW, deny, type Gate, planOf } from "./gate.js";
 
-const unauthenticated = (detail: string) => deny(reason("unauthenticated", detail));
+const unauthenticated = (detail: DetailOf<"unauthenticated">) => deny(reason("unauthenticated", detail));
 
 /**
  * Gate 2: the entry's `auth` signature over the exact `plan` bytes, by a key

@@ -1,4 +1,4 @@
-import type { BusEntry } from "../../ports/bus.js";
+import type { BusEntry } from "../busEntry.js";
 import type { DecisionChecks } from "../decision.js";
 import type { Facts, RateWindow } from "../facts.js";
 import type { LiveOrder } from "../liveOrder.js";
