@@ -1,4 +1,5 @@
 import { clientOrderId } from "./clientOrderId.js";
+import type { PaperFill } from "./executionPlan.js";
 import type { Evaluation } from "./gates/gate.js";
 import type { Lane, Side, VenueName } from "./plan.js";
 import type { Reason } from "./reasons.js";
@@ -13,6 +14,8 @@ export interface ResultParts {
   readonly partial?: Partial<Record<string, unknown>> | undefined;
   readonly decision: DecisionKind;
   readonly error: Reason | null;
+  /** The paper fill, when the plan executed on the paper venue. */
+  readonly fill?: PaperFill | undefined;
   readonly now: number;
 }
 
@@ -21,7 +24,7 @@ export function buildResult(parts: ResultParts): PlanResult {
   const { evaluation: ev, partial } = parts;
   const plan = ev.parsed?.plan;
   const str = (v: unknown) => (typeof v === "string" ? v : null);
-  const fill = parts.decision === "EXECUTED" ? ev.fill : undefined;
+  const fill = parts.decision === "EXECUTED" ? parts.fill : undefined;
   const planId = plan?.plan_id ?? str(partial?.plan_id);
   return {
     v: 1,

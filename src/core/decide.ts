@@ -2,6 +2,7 @@ import { buildResult } from "./buildResult.js";
 import type { BusEntry } from "./busEntry.js";
 import { claimKey } from "./claimKey.js";
 import type { Decision, DecisionEffects } from "./decision.js";
+import { type ExecutionPlan, planExecution } from "./executionPlan.js";
 import type { EntryRef, Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";
 import { positionKey, rateKey } from "./facts.js";
 import { type Evaluation, type GateInput, unsignedSourceOf } from "./gates/gate.js";
@@ -84,30 +85,37 @@ export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Fact
   try {
     const input: GateInput = { entry, policy, facts, now, preparsed: prepared.parsed };
     const { evaluation, denial } = runGates(GATE_CHAIN, input);
+    const execution = denial ? undefined : planExecution(input, evaluation);
+    const refused = execution?.kind === "refused" ? execution.reason : undefined;
     const result = buildResult({
       lane: entry.lane,
       streamId: entry.id,
       evaluation,
       partial: prepared.parsed.ok ? undefined : prepared.parsed.partial,
-      decision: denial ? denial.kind : "EXECUTED",
-      error: denial ? denial.reason : null,
+      decision: denial ? "DENIED" : refused ? "FAILED" : "EXECUTED",
+      error: denial?.reason ?? refused ?? null,
+      fill: execution?.kind === "paper" ? execution.fill : undefined,
       now,
     });
+    const checks =
+      execution && execution.kind !== "live"
+        ? { ...evaluation.checks, ...execution.checks }
+        : evaluation.checks;
     const decision: Decision = {
       lane: entry.lane,
       streamId: entry.id,
       result,
-      checks: evaluation.checks,
-      effects: effectsOf(evaluation, !denial),
+      checks,
+      effects: effectsOf(evaluation, execution),
     };
-    return !denial && evaluation.live ? { ...decision, live: evaluation.live } : decision;
+    return execution?.kind === "live" ? { ...decision, live: execution.live } : decision;
   } catch {
     return internalErrorDecision(entry, now);
   }
 }
 
-/** The writes a decision makes, derived from what its gates found. */
-function effectsOf(ev: Evaluation, executed: boolean): DecisionEffects {
+/** The writes a decision makes, derived from what its gates found and how it executes. */
+function effectsOf(ev: Evaluation, execution: ExecutionPlan | undefined): DecisionEffects {
   const plan = ev.parsed?.plan;
   const effects: { -readonly [K in keyof DecisionEffects]: DecisionEffects[K] } = {};
   // The first entry that passes gates 2 and 3 claims its plan_id (in its namespace), whatever its later outcome.
@@ -115,8 +123,10 @@ function effectsOf(ev: Evaluation, executed: boolean): DecisionEffects {
   if (ev.admitted && plan) effects.claimPlanId = claimKey(plan.plan_id, unsigned);
   if (ev.permit) effects.consumePermit = claimKey(ev.permit.permit_id, unsigned);
   if (ev.countRate) effects.countRate = ev.countRate;
-  if (executed && ev.fill)
-    effects.setPosition = { account: ev.fill.account, symbol: ev.fill.symbol, value: ev.fill.after };
+  if (execution?.kind === "paper") {
+    const { fill } = execution;
+    effects.setPosition = { account: fill.account, symbol: fill.symbol, value: fill.after };
+  }
   return effects;
 }
 

@@ -1,7 +1,6 @@
 import type { BusEntry } from "../busEntry.js";
 import type { DecisionChecks } from "../decision.js";
 import type { Facts, RateWindow } from "../facts.js";
-import type { LiveOrder } from "../liveOrder.js";
 import type { ParsedEntry, ParseEntryOutcome } from "../parseEntry.js";
 import type { Permit } from "../permit/permitToken.js";
 import type { Plan, VenueName } from "../plan.js";
@@ -18,17 +17,6 @@ export interface GateInput {
   readonly preparsed?: ParseEntryOutcome;
 }
 
-/** A paper fill worked out by the execution gate. */
-export interface PaperFill {
-  readonly account: string;
-  readonly symbol: string;
-  readonly qty: string;
-  readonly price: string;
-  /** Position before and after, canonical signed decimal text. */
-  readonly before: string;
-  readonly after: string;
-}
-
 /** What the gates found so far; each gate may add to it. */
 export interface Evaluation {
   readonly parsed?: ParsedEntry;
@@ -41,37 +29,38 @@ export interface Evaluation {
   readonly route?: { readonly venue: VenueName; readonly mode: "paper" | "live" };
   /** Set by the limits gate when the plan counts against its source's rate window. */
   readonly countRate?: RateWindow;
-  readonly fill?: PaperFill;
-  /** The live order, when the route is live and every gate passed. */
-  readonly live?: LiveOrder;
   /** Shared state read so far, re-checked at commit. */
   readonly checks: DecisionChecks;
 }
 
-/** One gate's answer: allow, or a typed denial, plus what it found and read either way. */
-export interface GateOutcome {
-  readonly ok: boolean;
-  readonly reason?: Reason;
-  /** `FAILED` for execution failures; every other denial is `DENIED`. */
-  readonly kind?: "DENIED" | "FAILED";
+/** What a gate found (merged into the {@link Evaluation}) and the shared state it read (re-checked at commit). */
+export interface GateFindings {
   readonly found?: Partial<Omit<Evaluation, "checks">>;
   readonly checks?: DecisionChecks;
 }
 
-/** A named gate: a pure function of its input and what earlier gates found. */
+/**
+ * One gate's answer: pass, or a denial with its registered reason (always
+ * `DENIED`: gates 1 to 10 only check; failing to execute is the execution
+ * step's, after the chain). Either way it may carry what it found and read.
+ */
+export type GateOutcome =
+  | ({ readonly ok: true } & GateFindings)
+  | ({ readonly ok: false; readonly reason: Reason } & GateFindings);
+
+/** A named gate: a pure check of its input and what earlier gates found. */
 export interface Gate {
   readonly name: string;
   run(input: GateInput, ev: Evaluation): GateOutcome;
 }
 
-/** Allow. */
+/** Pass. */
 export const ALLOW: GateOutcome = { ok: true };
 
-/** A `DENIED` outcome with `reason`. */
-export const deny = (reason: Reason, extra: Omit<GateOutcome, "ok" | "reason"> = {}): GateOutcome => ({
+/** A denial with `reason`, plus what the gate found and read. */
+export const deny = (reason: Reason, extra: GateFindings = {}): GateOutcome => ({
   ok: false,
   reason,
-  kind: "DENIED",
   ...extra,
 });
 

@@ -1,5 +1,4 @@
 import { authenticationGate } from "./authentication.js";
-import { executionGate } from "./execution.js";
 import { exitOwnershipGate } from "./exitOwnership.js";
 import { freshnessGate } from "./freshness.js";
 import type { Gate } from "./gate.js";
@@ -11,7 +10,10 @@ import { sourceAllowlistGate } from "./sourceAllowlist.js";
 import { tradingStateGate } from "./tradingState.js";
 import { venueRouteGate } from "./venueRoute.js";
 
-/** The gates of wire-v1 §6, in order. The first denial decides. */
+/**
+ * The gates of wire §6, 1 to 10, in order: pure checks, the first denial
+ * decides. What follows a pass (step 11, execution) is `planExecution`.
+ */
 export const GATE_CHAIN: readonly Gate[] = Object.freeze([
   schemaGate,
   authenticationGate,
@@ -23,5 +25,4 @@ export const GATE_CHAIN: readonly Gate[] = Object.freeze([
   permitGate,
   limitsGate,
   venueRouteGate,
-  executionGate,
 ]);

@@ -4,7 +4,7 @@ import { type RateWindow, rateKey } from "../facts.js";
 import type { Plan } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
-import { deny, type Gate, type GateOutcome, planOf } from "./gate.js";
+import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
 
 /**
  * Gate 9: `limit:max_qty`, `limit:max_notional` (`limit:no_reference_price`
@@ -16,7 +16,7 @@ export const limitsGate: Gate = {
   run({ policy, facts, now }, ev) {
     const plan = planOf(ev);
     const limits = policy.limits;
-    let extra: Pick<GateOutcome, "found" | "checks"> = {};
+    let extra: GateFindings = {};
     let rateAllowed = true;
     if (limits.ratePerSourcePerS !== undefined) {
       const source = plan.source;

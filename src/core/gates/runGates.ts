@@ -5,7 +5,7 @@ import type { Evaluation, Gate, GateInput } from "./gate.js";
 /** The chain's verdict: what the gates found, and the denial if one stopped it. */
 export interface Verdict {
   readonly evaluation: Evaluation;
-  readonly denial?: { readonly gate: string; readonly reason: Reason; readonly kind: "DENIED" | "FAILED" };
+  readonly denial?: { readonly gate: string; readonly reason: Reason };
 }
 
 /**
@@ -20,12 +20,7 @@ export function runGates(chain: readonly Gate[], input: GateInput): Verdict {
     const out = gate.run(input, evaluation);
     if (out.found) Object.assign(evaluation, out.found);
     if (out.checks) Object.assign(checks, out.checks);
-    if (!out.ok) {
-      return {
-        evaluation,
-        denial: { gate: gate.name, reason: out.reason ?? "internal_error", kind: out.kind ?? "DENIED" },
-      };
-    }
+    if (!out.ok) return { evaluation, denial: { gate: gate.name, reason: out.reason } };
   }
   return { evaluation };
 }
