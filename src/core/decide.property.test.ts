@@ -15,7 +15,7 @@ import {
   signPermit,
 } from "../../test/support/coreFixtures.js";
 import type { BusEntry } from "../ports/bus.js";
-import { decideEntry, prepareEntry } from "./decide.js";
+import { classifyEntry, decideEntry } from "./decide.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
 import type { TradingState } from "./plan.js";
@@ -69,7 +69,7 @@ function decideChecked(
 ): Decision {
   let d: Decision | undefined;
   expect(() => {
-    d = decideEntry(prepareEntry(entry), policy, facts, now);
+    d = decideEntry(classifyEntry(entry), policy, facts, now);
   }).not.toThrow();
   checkInvariants(entry, d as Decision, now);
   return d as Decision;

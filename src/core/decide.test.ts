@@ -14,15 +14,15 @@ import {
   rawEntry,
   signPermit,
 } from "../../test/support/coreFixtures.js";
-import type { BusEntry } from "../ports/bus.js";
+import type { BusEntry } from "./busEntry.js";
 import { claimKey } from "./claimKey.js";
 import {
+  classifyEntry,
   deadLetterDecision,
   decideEntry,
   factsQueryFor,
   internalErrorDecision,
   MAX_DEAD_LETTER_FIELDS,
-  prepareEntry,
 } from "./decide.js";
 import type { Decision } from "./decision.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
@@ -307,7 +307,7 @@ describe("FactsOverlay: a batch decides as if committed one by one", () => {
     const overlay = new FactsOverlay(facts);
     const decisions: Decision[] = [];
     for (const e of entries) {
-      const d = decideEntry(prepareEntry(e), policy, overlay, NOW);
+      const d = decideEntry(classifyEntry(e), policy, overlay, NOW);
       overlay.apply(d);
       decisions.push(d);
     }
@@ -408,7 +408,7 @@ describe("factsQueryFor", () => {
         planEntry(planObject({ plan_id: "fq-1", source: EXIT_OWNER, symbol: "ETHUSDT" })),
         planEntry(planObject({ plan_id: "fq-bad", qty: "0" })),
         rawEntry([["junk", Buffer.from("x")]]),
-      ].map((e) => prepareEntry(e)),
+      ].map((e) => classifyEntry(e)),
       NOW,
     );
     expect(q.planIds).toEqual(["fq-1", "fq-2"]);
@@ -428,9 +428,9 @@ describe("factsQueryFor", () => {
 describe("dead letters and internal errors", () => {
   it("delivery limit: FAILED, never parsed (no plan fields), only the DLQ copy written", () => {
     const entry = planEntry(planObject({ plan_id: "dl-1" }), { deliveries: 10 });
-    const prepared = prepareEntry(entry, { maxDeliveries: 10 });
-    expect(prepared.kind).toBe("dead_letter");
-    const d = decideEntry(prepared, makePolicy(), makeFacts(), NOW);
+    const classified = classifyEntry(entry, { maxDeliveries: 10 });
+    expect(classified.kind).toBe("dead_letter");
+    const d = decideEntry(classified, makePolicy(), makeFacts(), NOW);
     expect(d).toEqual(deadLetterDecision(entry, NOW));
     expect(d.result).toMatchObject({
       decision: "FAILED",
@@ -445,9 +445,10 @@ describe("dead letters and internal errors", () => {
 
   it("one delivery short of the limit: decided normally", () => {
     const entry = planEntry(planObject({ plan_id: "dl-2" }), { deliveries: 9 });
-    expect(prepareEntry(entry, { maxDeliveries: 10 }).kind).toBe("parsed");
+    expect(classifyEntry(entry, { maxDeliveries: 10 }).kind).toBe("parsed");
     expect(
-      decideEntry(prepareEntry(entry, { maxDeliveries: 10 }), makePolicy(), makeFacts(), NOW).result.decision,
+      decideEntry(classifyEntry(entry, { maxDeliveries: 10 }), makePolicy(), makeFacts(), NOW).result
+        .decision,
     ).toBe("EXECUTED");
   });
 
@@ -467,12 +468,12 @@ describe("dead letters and internal errors", () => {
         throw new RangeError("Maximum call stack size exceeded");
       },
     };
-    const prepared = prepareEntry(entry, { maxDeliveries: 10 });
-    expect(prepared.kind).toBe("unreadable");
-    const d = decideEntry(prepared, makePolicy(), makeFacts(), NOW);
+    const classified = classifyEntry(entry, { maxDeliveries: 10 });
+    expect(classified.kind).toBe("unreadable");
+    const d = decideEntry(classified, makePolicy(), makeFacts(), NOW);
     expect(d.result).toMatchObject({ decision: "FAILED", error: "internal_error", stream_id: "7-7" });
     expect(d.effects).toEqual({});
-    expect(factsQueryFor([prepared], NOW).planIds).toEqual([]);
+    expect(factsQueryFor([classified], NOW).planIds).toEqual([]);
   });
 
   it("a rate counter that is not a count fails that entry alone (internal_error), never decided on a guess", () => {

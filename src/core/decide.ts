@@ -19,7 +19,7 @@ import { reason } from "./reasons.js";
  * delivery limit, or marked unreadable because gate 1 threw (it never should;
  * if it does, that entry alone gets `internal_error`).
  */
-export type PreparedEntry =
+export type ClassifiedEntry =
   | { readonly kind: "parsed"; readonly entry: BusEntry; readonly parsed: ParseEntryOutcome }
   | { readonly kind: "dead_letter"; readonly entry: BusEntry }
   | { readonly kind: "unreadable"; readonly entry: BusEntry };
@@ -29,7 +29,10 @@ export type PreparedEntry =
  * times: that one is not parsed at all (whatever made it fail before cannot
  * stop it now) and goes to the DLQ. Never throws.
  */
-export function prepareEntry(entry: BusEntry, opts: { readonly maxDeliveries?: number } = {}): PreparedEntry {
+export function classifyEntry(
+  entry: BusEntry,
+  opts: { readonly maxDeliveries?: number } = {},
+): ClassifiedEntry {
   if (opts.maxDeliveries !== undefined && entry.deliveries >= opts.maxDeliveries)
     return { kind: "dead_letter", entry };
   try {
@@ -40,13 +43,13 @@ export function prepareEntry(entry: BusEntry, opts: { readonly maxDeliveries?: n
 }
 
 /** The facts a batch of entries may read, decided at time `now`. */
-export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): FactsQuery {
+export function factsQueryFor(classified: readonly ClassifiedEntry[], now: number): FactsQuery {
   const planIds = new Set<string>();
   const permitIds = new Set<string>();
   const rates = new Map<string, RateWindow>();
   const positions = new Map<string, PositionRef>();
   const sendRecords: EntryRef[] = [];
-  for (const p of prepared) {
+  for (const p of classified) {
     const { entry } = p;
     if (entry.deliveries > 1) sendRecords.push({ lane: entry.lane, streamId: entry.id });
     if (p.kind !== "parsed" || !p.parsed.ok) continue;
@@ -78,12 +81,17 @@ export function factsQueryFor(prepared: readonly PreparedEntry[], now: number): 
  * the delivery limit gets its dead-letter decision. Never throws: an
  * exception becomes `FAILED` / `internal_error` for this entry alone.
  */
-export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Facts, now: number): Decision {
-  const { entry } = prepared;
-  if (prepared.kind === "dead_letter") return deadLetterDecision(entry, now);
-  if (prepared.kind === "unreadable") return internalErrorDecision(entry, now);
+export function decideEntry(
+  classified: ClassifiedEntry,
+  policy: Policy,
+  facts: Facts,
+  now: number,
+): Decision {
+  const { entry } = classified;
+  if (classified.kind === "dead_letter") return deadLetterDecision(entry, now);
+  if (classified.kind === "unreadable") return internalErrorDecision(entry, now);
   try {
-    const input: GateInput = { entry, policy, facts, now, preparsed: prepared.parsed };
+    const input: GateInput = { entry, policy, facts, now, preparsed: classified.parsed };
     const { evaluation, denial } = runGates(GATE_CHAIN, input);
     const execution = denial ? undefined : planExecution(input, evaluation);
     const refused = execution?.kind === "refused" ? execution.reason : undefined;
@@ -91,7 +99,7 @@ export function decideEntry(prepared: PreparedEntry, policy: Policy, facts: Fact
       lane: entry.lane,
       streamId: entry.id,
       evaluation,
-      partial: prepared.parsed.ok ? undefined : prepared.parsed.partial,
+      partial: classified.parsed.ok ? undefined : classified.parsed.partial,
       decision: denial ? "DENIED" : refused ? "FAILED" : "EXECUTED",
       error: denial?.reason ?? refused ?? null,
       fill: execution?.kind === "paper" ? execution.fill : undefined,

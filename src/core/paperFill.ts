@@ -13,7 +13,7 @@ export function positionDelta(side: Side, qty: Decimal): Decimal {
  * Whether a `reduce_only` order of signed size `delta` may fill against the
  * position `before`: only when it moves the position towards zero without
  * crossing it. Opening (no position), growing or flipping is refused, as
- * exchanges refuse it (wire-v1 §7a; used by the execution gate and the paper venue adapter).
+ * exchanges refuse it (wire-v1 §7a; used by the execution step, core/executionPlan.ts).
  * @example reduceOnlyAllows(2n, -1n) // true; reduceOnlyAllows(2n, -3n) // false (flip)
  */
 export function reduceOnlyAllows(before: Decimal, delta: Decimal): boolean {

@@ -7,7 +7,7 @@ export type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../core/
 /**
  * The venue port: where an accepted plan becomes an order. Live venues
  * (Binance USDⓈ-M, Polymarket CLOB) sign through the signing plane and never
- * hold a key; the paper venue fills in memory.
+ * hold a key; the paper venue is not a port adapter but the execution step in core (core/executionPlan.ts).
  *
  * Sending is split in two so the executor can record durably, between them,
  * that an order is about to be sent (wire-v1 §6 `UNKNOWN`):

@@ -35,12 +35,39 @@ function importsOf(file: string): string[] {
     .map((s) => relative(ROOT, resolve(dirname(file), s)).replace(/\.js$/, ".ts"));
 }
 
+/** Bare (package) imports the pure core may use: hashing, curves and schemas, no I/O. */
+const CORE_PACKAGES = /^(node:crypto|node:util|zod|@noble\/[a-z]+\/[\w./-]+)$/;
+
+/** Package specifiers (not relative) a file imports. */
+function packagesOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [
+    ...text.matchAll(/\b(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/g),
+    ...text.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+    ...text.matchAll(/^\s*import\s*["']([^"']+)["']/gm),
+  ]
+    .map((m) => m[1] as string)
+    .filter((s) => !s.startsWith("."));
+}
+
+/**
+ * Which top-level folders of `src/` each layer may import (besides itself).
+ * Dependencies point one way: core ← ports ← adapters/executor ← apps, which wire.
+ */
+const LAYERS: Record<string, readonly string[]> = {
+  core: [],
+  ports: ["core"],
+  adapters: ["core", "ports"],
+  executor: ["core", "ports", "ops"],
+};
+
 describe("import boundaries (signing-plane-v1 §5)", () => {
   const files = sourceFiles(SRC).map((f) => relative(ROOT, f));
 
   it("finds the sources it polices", () => {
-    expect(files).toContain("src/apps/executor/executor.ts");
-    expect(importsOf(join(ROOT, "src/apps/executor/executor.ts"))).toContain("src/core/decide.ts");
+    expect(files).toContain("src/executor/executor.ts");
+    expect(importsOf(join(ROOT, "src/executor/executor.ts"))).toContain("src/core/decide.ts");
+    expect(packagesOf(join(ROOT, "src/core/auth/verifySignature.ts"))).toContain("node:crypto");
   });
 
   it("no module outside src/signer/ imports the vault, a plane's internals or any other signer module", () => {
@@ -54,12 +81,35 @@ describe("import boundaries (signing-plane-v1 §5)", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("the pure core imports no adapter, app, signer or I/O module", () => {
+  it.each(Object.entries(LAYERS))("src/%s/ imports only %j and itself", (layer, allowed) => {
+    const ok = new Set([layer, ...allowed]);
+    const offenders = files
+      .filter((f) => f.startsWith(`src/${layer}/`))
+      .flatMap((f) =>
+        importsOf(join(ROOT, f))
+          .filter((t) => !ok.has(t.split("/")[1] ?? ""))
+          .map((t) => `${f} -> ${t}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it("the pure core imports no I/O package (only hashing, curves and schemas)", () => {
     const offenders = files
       .filter((f) => f.startsWith("src/core/"))
       .flatMap((f) =>
+        packagesOf(join(ROOT, f))
+          .filter((p) => !CORE_PACKAGES.test(p))
+          .map((p) => `${f} -> ${p}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
+  it("no adapter imports an app, the executor or the signer", () => {
+    const offenders = files
+      .filter((f) => f.startsWith("src/adapters/"))
+      .flatMap((f) =>
         importsOf(join(ROOT, f))
-          .filter((t) => /^src\/(adapters|apps|signer|config|ops)\//.test(t))
+          .filter((t) => /^src\/(apps|executor|signer)\//.test(t))
           .map((t) => `${f} -> ${t}`),
       );
     expect(offenders).toEqual([]);

@@ -1,11 +1,11 @@
 /**
- * One behavioural suite every venue adapter must pass (STYLE: "the paper
- * venue and the exchange adapters run the same venue tests against their
- * emulators"). It drives the venue only through the `Venue` port
+ * One behavioural suite every live venue adapter must pass against its
+ * emulator. It drives the venue only through the `Venue` port
  * (src/ports/venue.ts) and reads the venue's own state only through the
- * world's back doors (an emulator's, or the paper venue's).
+ * world's back doors (the emulator's). The paper venue is not an adapter:
+ * it is the execution step in core (src/core/executionPlan.ts), tested there.
  *
- * Usage: `venueConformance("paper", openPaperWorld)`. `open` is called
+ * Usage: `venueConformance("binance-usdm", openBinanceWorld)`. `open` is called
  * before each test and must return a fresh, healthy world (a new emulator,
  * signer and adapter), closed after the test. What legitimately differs
  * between venues is declared in {@link VenueTraits}, never special-cased
@@ -56,7 +56,7 @@ export interface VenueWorld {
   readonly limitPrice: string;
   /** The executor's reference price for MARKET orders of {@link VenueWorld.symbol}. */
   readonly referencePrice: string;
-  /** Sets the account's position at the venue directly, bypassing orders (emulator back door, paper). */
+  /** Sets the account's position at the venue directly, bypassing orders (emulator back door). */
   setPosition(qty: string): Promise<void>;
   /** Orders the venue holds with this client order id (what was really placed). */
   ordersAt(clientOrderId: string): Promise<number>;

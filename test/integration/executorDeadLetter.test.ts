@@ -7,9 +7,9 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { openBackend } from "../../src/adapters/openBackend.js";
 import { decodeFields } from "../../src/adapters/sqlite/fieldCodec.js";
 import { STREAMS } from "../../src/adapters/sqlite/sqliteStreams.js";
-import { Executor, type ExecutorObserver } from "../../src/apps/executor/executor.js";
 import { parseConfigText } from "../../src/config/loadConfig.js";
 import type { PlanResult } from "../../src/core/result.js";
+import { Executor, type ExecutorObserver } from "../../src/executor/executor.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 

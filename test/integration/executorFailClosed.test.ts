@@ -18,10 +18,10 @@
  */
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { Executor } from "../../src/apps/executor/executor.js";
 import { parseConfigText } from "../../src/config/loadConfig.js";
 import type { Decision } from "../../src/core/decision.js";
 import type { PlanResult } from "../../src/core/result.js";
+import { Executor } from "../../src/executor/executor.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { CommitRefusedError } from "../../src/ports/ledger.js";
 import { signPlan } from "../../src/sdk/signPlan.js";

@@ -5,7 +5,7 @@
  */
 import { createHmac, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { SecretBytes } from "../../src/core/auth/secretBytes.js";
-import { decideEntry, prepareEntry } from "../../src/core/decide.js";
+import { classifyEntry, decideEntry } from "../../src/core/decide.js";
 import { type Decimal, parseDecimal } from "../../src/core/decimal.js";
 import type { Decision } from "../../src/core/decision.js";
 import { type Facts, positionKey, rateKey } from "../../src/core/facts.js";
@@ -306,12 +306,12 @@ export function signPermit(payload: Record<string, unknown> | string, keyId?: st
   return `${payloadText}.${b64url(rawSignature(signer, Buffer.from(payloadText, "latin1")))}`;
 }
 
-/** Decides one entry with gate 1 prepared, the way the executor does. */
+/** Decides one entry with gate 1 run first (classifyEntry), the way the executor does. */
 export function decide(
   entry: BusEntry,
   policy: Policy = makePolicy(),
   facts: Facts = makeFacts(),
   now: number = NOW,
 ): Decision {
-  return decideEntry(prepareEntry(entry), policy, facts, now);
+  return decideEntry(classifyEntry(entry), policy, facts, now);
 }

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { openBackend } from "../../adapters/openBackend.js";
 import { parseConfigText } from "../../config/loadConfig.js";
 import type { PlanResult } from "../../core/result.js";
+import { Executor } from "../../executor/executor.js";
 import type { Backend } from "../../ports/backend.js";
 import { signPlan } from "../../sdk/signPlan.js";
-import { Executor } from "../executor/executor.js";
 
 interface Step {
   readonly title: string;

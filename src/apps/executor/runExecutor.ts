@@ -1,20 +1,21 @@
 import { hostname } from "node:os";
-import { openVenues } from "../../adapters/venues/openVenues.js";
 import { configuredLiveVenues, type ExecutorConfig } from "../../config/configSchema.js";
 import { type LoadedConfig, loadConfig } from "../../config/loadConfig.js";
 import type { VenueName } from "../../core/plan.js";
 import { redactUrl } from "../../core/redactUrl.js";
+import { Executor, type ExecutorSettings } from "../../executor/executor.js";
+import { describeError, executorObserver } from "../../executor/executorObserver.js";
+import { healthz, type ProbeSources, readyz } from "../../executor/executorProbes.js";
+import { observedPlane } from "../../executor/observedPlane.js";
+import { VenueSupervisor } from "../../executor/venueSupervisor.js";
 import { createLogger, flushLogger, type Logger } from "../../ops/logger.js";
 import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
 import type { Backend } from "../../ports/backend.js";
 import type { Venue } from "../../ports/venue.js";
 import { type OpenedPlane, openSigningPlane } from "../../signer/index.js";
-import { Executor, type ExecutorSettings } from "./executor.js";
-import { describeError, executorObserver } from "./executorObserver.js";
-import { healthz, type ProbeSources, readyz } from "./executorProbes.js";
-import { observedPlane } from "./observedPlane.js";
 import { openBusWithRetry } from "./openBus.js";
-import { VenueSupervisor } from "./venueSupervisor.js";
+import { openVenues } from "./openVenues.js";
+import { restartOnlyChanges } from "./restartOnlySettings.js";
 
 /** Options of {@link runExecutor}. */
 export interface RunExecutorOptions {
@@ -36,8 +37,9 @@ export interface RunExecutorOptions {
  * that cannot be reached at start is waited for (not ready meanwhile); an
  * embedded bus file that does not exist is created with a new deployment;
  * without a deployment marker nothing is decided until `intentgate init`
- * (wire-v1 §7b). SIGHUP reloads the config file; an invalid new config keeps
- * the last good one and logs why. A config invalid at start throws
+ * (wire-v1 §7b). SIGHUP reloads the config file (except
+ * `RESTART_ONLY_SETTINGS`: the bus, venues and signing plane are opened
+ * once); an invalid new config keeps the last good one and logs why. A config invalid at start throws
  * {@link ConfigError}.
  */
 export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
@@ -234,20 +236,12 @@ export function settingsOf(config: ExecutorConfig): ExecutorSettings {
 
 /** Settings a reload cannot change (the bus connection and the read loop), named in a warning. */
 function warnOnFixedSettings(logger: Logger, before: ExecutorConfig, after: ExecutorConfig): void {
-  const fixed = [
-    "bus",
-    "prefix",
-    "batch_size",
-    "claim_idle_ms",
-    "max_deliveries",
-    "metrics_port",
-    "log_level",
-    "signing",
-    "venues",
-    "reconcile_interval_ms",
-  ] as const;
-  const changed = fixed.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-  if (changed.length > 0) logger.warn({ changed }, "these settings apply only after a restart");
+  const changed = restartOnlyChanges(before, after);
+  if (changed.length > 0)
+    logger.warn(
+      { changed },
+      "these settings apply only after a restart (venues and signing are opened once)",
+    );
 }
 
 export type { LoadedConfig };

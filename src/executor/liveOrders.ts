@@ -1,10 +1,10 @@
-import type { Decision } from "../../core/decision.js";
-import { completeResult, type LiveOutcome, type SendRecord } from "../../core/liveOrder.js";
-import type { VenueName } from "../../core/plan.js";
-import { type Reason, reason, type VenueErrorDetail } from "../../core/reasons.js";
-import type { PlanResult } from "../../core/result.js";
-import type { Ledger } from "../../ports/ledger.js";
-import type { LookupOutcome, PreparedOrder, Venue } from "../../ports/venue.js";
+import type { Decision } from "../core/decision.js";
+import { completeResult, type LiveOutcome, type SendRecord } from "../core/liveOrder.js";
+import type { VenueName } from "../core/plan.js";
+import { type Reason, reason, type VenueErrorDetail } from "../core/reasons.js";
+import type { PlanResult } from "../core/result.js";
+import type { Ledger } from "../ports/ledger.js";
+import type { LookupOutcome, PreparedOrder, Venue } from "../ports/venue.js";
 
 /** What live orders report, for logs and metrics. */
 export interface LiveOrderObserver {

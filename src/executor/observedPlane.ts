@@ -1,4 +1,4 @@
-import type { SigningPlane } from "../../ports/signingPlane.js";
+import type { SigningPlane } from "../ports/signingPlane.js";
 
 /**
  * The same signing plane, reporting after every request whether the plane

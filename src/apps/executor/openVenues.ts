@@ -1,12 +1,12 @@
+import { createBinanceVenue } from "../../adapters/binance/binanceVenue.js";
+import type { PolymarketAccountConfig } from "../../adapters/polymarket/accounts.js";
+import { createPolymarketVenue } from "../../adapters/polymarket/polymarketVenue.js";
 import type { ExecutorConfig } from "../../config/configSchema.js";
 import { readCredential } from "../../config/readCredential.js";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import type { VenueName } from "../../core/plan.js";
 import type { Venue } from "../../ports/venue.js";
 import type { OpenedPlane } from "../../signer/index.js";
-import { createBinanceVenue } from "../binance/binanceVenue.js";
-import type { PolymarketAccountConfig } from "../polymarket/accounts.js";
-import { createPolymarketVenue } from "../polymarket/polymarketVenue.js";
 
 /** What building the live venues needs besides the config. */
 export interface OpenVenuesDeps {

@@ -1,21 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  type ClassifiedEntry,
+  classifyEntry,
   decideEntry,
   factsQueryFor,
   internalErrorDecision,
-  type PreparedEntry,
-  prepareEntry,
-} from "../../core/decide.js";
-import type { CommitOutcome, Decision } from "../../core/decision.js";
-import { FactsOverlay } from "../../core/factsOverlay.js";
-import { type SendRecord, sendKey } from "../../core/liveOrder.js";
-import type { VenueName } from "../../core/plan.js";
-import type { Policy } from "../../core/policy.js";
-import type { PlanResult } from "../../core/result.js";
-import type { Backend } from "../../ports/backend.js";
-import type { BusEntry } from "../../ports/bus.js";
-import { CommitRefusedError } from "../../ports/ledger.js";
-import type { Venue } from "../../ports/venue.js";
+} from "../core/decide.js";
+import type { CommitOutcome, Decision } from "../core/decision.js";
+import { FactsOverlay } from "../core/factsOverlay.js";
+import { type SendRecord, sendKey } from "../core/liveOrder.js";
+import type { VenueName } from "../core/plan.js";
+import type { Policy } from "../core/policy.js";
+import type { PlanResult } from "../core/result.js";
+import type { Backend } from "../ports/backend.js";
+import type { BusEntry } from "../ports/bus.js";
+import { CommitRefusedError } from "../ports/ledger.js";
+import type { Venue } from "../ports/venue.js";
 import { DeploymentGuard, type DeploymentStatus } from "./deploymentGuard.js";
 import { LiveOrders } from "./liveOrders.js";
 
@@ -156,7 +156,7 @@ export class Executor {
    */
   async run(signal: AbortSignal): Promise<void> {
     let backoffMs = 50;
-    let prefetched: Promise<PreparedEntry[]> | undefined;
+    let prefetched: Promise<ClassifiedEntry[]> | undefined;
     while (!signal.aborted || prefetched) {
       this.#turnAt = this.#clock();
       try {
@@ -195,25 +195,25 @@ export class Executor {
 
   /** Decides and commits a batch of entries this consumer holds. */
   process(entries: readonly BusEntry[]): Promise<void> {
-    return this.#process(this.#prepare(entries));
+    return this.#process(this.#classify(entries));
   }
 
   /** Gate 1 for each entry; an entry at the delivery limit is set aside unparsed. Never throws. */
-  #prepare(entries: readonly BusEntry[]): PreparedEntry[] {
+  #classify(entries: readonly BusEntry[]): ClassifiedEntry[] {
     const opts = { maxDeliveries: this.#deps.settings.maxDeliveries };
-    return entries.map((entry) => prepareEntry(entry, opts));
+    return entries.map((entry) => classifyEntry(entry, opts));
   }
 
   /** Reclaims idle entries when due (they come first), else reads new ones; runs gate 1 on them. */
-  async #fetch(): Promise<PreparedEntry[]> {
+  async #fetch(): Promise<ClassifiedEntry[]> {
     const { backend, settings, consumer } = this.#deps;
     const now = this.#clock();
     if (now - this.#lastReclaim >= Math.max(settings.claimIdleMs / 2, 1)) {
       this.#lastReclaim = now;
       const reclaimed = await backend.reclaim(consumer, settings.claimIdleMs, settings.batchSize);
-      if (reclaimed.length > 0) return this.#prepare(reclaimed);
+      if (reclaimed.length > 0) return this.#classify(reclaimed);
     }
-    return this.#prepare(await backend.readNew(consumer, settings.batchSize, settings.blockMs));
+    return this.#classify(await backend.readNew(consumer, settings.batchSize, settings.blockMs));
   }
 
   /**
@@ -263,15 +263,15 @@ export class Executor {
   }
 
   /** A failed read-ahead: whatever it may have taken stays pending and is reclaimed later. */
-  #readFailed(err: unknown): PreparedEntry[] {
+  #readFailed(err: unknown): ClassifiedEntry[] {
     this.#deps.observer.failed(err, "read");
     return [];
   }
 
-  async #process(batch: readonly PreparedEntry[]): Promise<void> {
+  async #process(batch: readonly ClassifiedEntry[]): Promise<void> {
     const { settings, observer } = this.#deps;
     const readAt = performance.now();
-    let open: readonly PreparedEntry[] = batch;
+    let open: readonly ClassifiedEntry[] = batch;
     for (let attempt = 0; open.length > 0; attempt++) {
       if (attempt > settings.maxConflictRetries) {
         observer.gaveUp(open.length);
@@ -288,7 +288,7 @@ export class Executor {
         : decided.map((x) => ({ decision: x.decision, prepared: undefined }));
       const committed = await this.#commit(prepared.map((p) => p.decision));
       const seconds = (performance.now() - readAt) / 1000;
-      const conflicted: PreparedEntry[] = [];
+      const conflicted: ClassifiedEntry[] = [];
       const sends: Promise<void>[] = [];
       let deploymentGone = false;
       committed.forEach(({ decision, outcome }, i) => {
@@ -349,11 +349,11 @@ export class Executor {
    * (another executor may have started sending it meanwhile).
    */
   async #decide(
-    open: readonly PreparedEntry[],
+    open: readonly ClassifiedEntry[],
     now: number,
     retry: boolean,
   ): Promise<{
-    decided: Array<{ entry: PreparedEntry; decision: Decision }>;
+    decided: Array<{ entry: ClassifiedEntry; decision: Decision }>;
     resolve: SendRecord[];
   }> {
     const { backend } = this.#deps;
@@ -366,20 +366,20 @@ export class Executor {
           : query,
       ),
     );
-    const decided: Array<{ entry: PreparedEntry; decision: Decision }> = [];
+    const decided: Array<{ entry: ClassifiedEntry; decision: Decision }> = [];
     const resolve: SendRecord[] = [];
-    for (const prepared of open) {
+    for (const item of open) {
       const record =
         facts.sendRecords.size > 0
-          ? facts.sendRecords.get(sendKey({ lane: prepared.entry.lane, streamId: prepared.entry.id }))
+          ? facts.sendRecords.get(sendKey({ lane: item.entry.lane, streamId: item.entry.id }))
           : undefined;
       if (record) {
         resolve.push(record);
         continue;
       }
-      const decision = decideEntry(prepared, policy, facts, now);
+      const decision = decideEntry(item, policy, facts, now);
       facts.apply(decision);
-      decided.push({ entry: prepared, decision });
+      decided.push({ entry: item, decision });
     }
     return { decided, resolve };
   }

@@ -1,5 +1,5 @@
-import type { VenueName } from "../../core/plan.js";
-import type { ProbeAnswer } from "../../ops/metrics.js";
+import type { VenueName } from "../core/plan.js";
+import type { ProbeAnswer } from "../ops/metrics.js";
 import type { DeploymentStatus } from "./deploymentGuard.js";
 
 /** Longest gap between two turns of the executor's loop that `/healthz` still calls alive. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { VenueName } from "../../core/plan.js";
-import type { Venue } from "../../ports/venue.js";
+import type { VenueName } from "../core/plan.js";
+import type { Venue } from "../ports/venue.js";
 
 /** What the supervisor reports. */
 export interface VenueSupervisorObserver {

@@ -1,4 +1,4 @@
-import type { DeploymentStore } from "../../ports/deployment.js";
+import type { DeploymentStore } from "../ports/deployment.js";
 
 /** Where the executor stands with the deployment marker (wire-v1 §7b). */
 export type DeploymentStatus =

@@ -1,6 +1,6 @@
-import type { Logger } from "../../ops/logger.js";
-import type { Metrics } from "../../ops/metrics.js";
-import type { BusConnectionEvent } from "../../ports/bus.js";
+import type { Logger } from "../ops/logger.js";
+import type { Metrics } from "../ops/metrics.js";
+import type { BusConnectionEvent } from "../ports/bus.js";
 import type { ExecutorObserver } from "./executor.js";
 
 /**
