@@ -15,6 +15,7 @@ import {
 } from "../../ports/deployment.js";
 import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
+import { sleep, withBusyRetry } from "./sqliteBusy.js";
 import { type FileId, type Handle, openHandle } from "./sqliteHandle.js";
 import { laneStream, STREAMS } from "./sqliteStreams.js";
 import { compareStreamIds, formatStreamId, parseStreamId, type StreamId } from "./streamIds.js";
@@ -22,30 +23,6 @@ import { compareStreamIds, formatStreamId, parseStreamId, type StreamId } from "
 /** First and longest sleep between polls while a read waits for new rows. */
 const POLL_MIN_MS = 2;
 const POLL_MAX_MS = 25;
-
-/** Whole-transaction retries after SQLITE_BUSY escaped `busy_timeout` (each already waited that long). */
-const BUSY_RETRIES = 2;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-const isBusy = (e: unknown): boolean =>
-  typeof e === "object" && e !== null && String((e as { code?: unknown }).code).startsWith("SQLITE_BUSY");
-
-/**
- * Runs a synchronous transaction, retrying it whole if SQLITE_BUSY still
- * escapes after `busy_timeout` (a very long-held lock). Safe: better-sqlite3
- * rolls a failed transaction back, so a retried one starts from nothing.
- */
-async function withBusyRetry<T>(fn: () => T): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return fn();
-    } catch (e) {
-      if (!isBusy(e) || attempt >= BUSY_RETRIES) throw e;
-      await sleep(10 + Math.random() * 40);
-    }
-  }
-}
 
 /**
  * Opens the embedded bus at `opts.url` (`sqlite:<path>`). A missing file is

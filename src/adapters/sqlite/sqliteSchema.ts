@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { isBusy, sleep } from "./sqliteBusy.js";
 
 /** A better-sqlite3 connection. */
 export type Db = Database.Database;
@@ -116,11 +117,6 @@ const MIGRATIONS: readonly string[] = [
 
 /** Milliseconds a statement waits for another process's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-const isBusy = (e: unknown): boolean =>
-  typeof e === "object" && e !== null && String((e as { code?: unknown }).code).startsWith("SQLITE_BUSY");
 
 /**
  * Opens the database file and brings its schema up to date; with `create`,
