@@ -192,8 +192,10 @@ export function addBusCommands(program: Command, io: CliIo): void {
       try {
         await withBackend(config, async (b) => {
           let after = opts.after;
+          // Pages without waiting until caught up; then, with --follow, waits up to 1 s per read.
+          let blockMs = 0;
           while (!stopped) {
-            const page = await b.readResults(after, 100, 0);
+            const page = await b.readResults(after, 100, blockMs);
             for (const entry of page) {
               await writeLine(
                 io.stdout,
@@ -201,16 +203,12 @@ export function addBusCommands(program: Command, io: CliIo): void {
               );
               after = entry.id;
             }
-            if (page.length > 0) continue;
-            if (!opts.follow) break;
-            const waited = await b.readResults(after, 100, 1000);
-            for (const entry of waited) {
-              await writeLine(
-                io.stdout,
-                JSON.stringify(opts.ids ? { id: entry.id, result: entry.result } : entry.result),
-              );
-              after = entry.id;
+            if (page.length > 0) {
+              blockMs = 0;
+              continue;
             }
+            if (!opts.follow) break;
+            blockMs = 1000;
           }
         });
       } finally {
