@@ -152,7 +152,12 @@ export function addBusCommands(program: Command, io: CliIo): void {
       } catch {
         throw new CliError(`${file}: not UTF-8`, EXIT.DATAERR);
       }
-      warnAboutPlan(io, text, keyConfig.source, config.sources[keyConfig.source ?? ""]?.lanes, opts.lane);
+      warnAboutPlan(io, {
+        text,
+        keySource: keyConfig.source,
+        lanes: config.sources[keyConfig.source ?? ""]?.lanes,
+        lane: opts.lane,
+      });
 
       let signed: ReturnType<typeof signPlan>;
       try {
@@ -253,10 +258,20 @@ async function requireDeployment(b: Backend): Promise<void> {
 /** Warnings only: the executor decides; a plan it will deny is still published (and gets its result). */
 function warnAboutPlan(
   io: CliIo,
-  text: string,
-  keySource: string | undefined,
-  lanes: readonly string[] | undefined,
-  lane: Lane,
+  {
+    text,
+    keySource,
+    lanes,
+    lane,
+  }: {
+    /** The plan's text as it will be published. */
+    readonly text: string;
+    /** The signing key's source, when the key is bound to one. */
+    readonly keySource: string | undefined;
+    /** The lanes that source may publish on, when configured. */
+    readonly lanes: readonly string[] | undefined;
+    readonly lane: Lane;
+  },
 ): void {
   let plan: unknown;
   try {
