@@ -1,22 +1,6 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { readmeReasonTable } from "../../test/architecture/docTables.js";
 import { baseCode, isRegisteredReason, REASON_CODES, REASON_REGISTRY, reason } from "./reasons.js";
-
-/** The README's reason-code table: code → gate number and the set of details it lists. */
-function readmeReasonTable(): Map<string, { gate: number; details: string[]; bare: boolean }> {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-  const section = readme.slice(readme.indexOf("## Reason codes"), readme.indexOf("## Configuration"));
-  const rows = new Map<string, { gate: number; details: string[]; bare: boolean }>();
-  for (const m of section.matchAll(/^\| `([A-Za-z_]+)` \| (\d+) [^|]*\|[^|]*\|[^|]*\| ([^\n]*) \|$/gm)) {
-    const cell = m[3] as string;
-    rows.set(m[1] as string, {
-      gate: Number(m[2]),
-      details: [...cell.matchAll(/`([^`]+)`/g)].map((d) => d[1] as string),
-      bare: cell.includes("(none)"),
-    });
-  }
-  return rows;
-}
 
 describe("reason codes", () => {
   it("the README documents every code with its gate, and no code that does not exist", () => {

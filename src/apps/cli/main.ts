@@ -35,8 +35,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
 /**
  * Runs the CLI on `argv` (the user's arguments, without `node` and the
- * script) and resolves to the exit code: 0 ok, 64 bad usage, 78 bad config,
- * 69 bus unavailable, 1 other failures.
+ * script) and resolves to the exit code (`exitCodes.ts`: 0 ok, 64 bad usage,
+ * 78 bad config, 69 bus unavailable, 1 other failures, …).
  */
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   let code: number = EXIT.OK;

@@ -16,9 +16,15 @@ describe("settings a SIGHUP reload does not apply", () => {
     );
     expect(restartOnlyChanges(before, after)).toEqual(["batch_size"]);
     expect(restartOnlyChanges(before, { ...before, venues: { ...before.venues } })).toEqual([]);
+    // the paper venue's reference prices reload; the live venues do not
     expect(
-      restartOnlyChanges(before, { ...before, venues: undefined as never, signing: {} as never }),
-    ).toEqual(["signing", "venues"]);
+      restartOnlyChanges(before, { ...before, venues: { paper: { prices: { BTCUSDT: "1" } } } }),
+    ).toEqual([]);
+    const liveVenue = { "binance-usdm": { accounts: {} } } as unknown as typeof before.venues;
+    expect(restartOnlyChanges(before, { ...before, venues: liveVenue, signing: {} as never })).toEqual([
+      "signing",
+      "venues",
+    ]);
   });
 
   it("the README's Configuration section lists exactly these as needing a restart", () => {

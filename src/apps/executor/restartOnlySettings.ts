@@ -4,7 +4,7 @@ import type { ExecutorConfig } from "../../config/configSchema.js";
  * Config keys a `SIGHUP` reload does not apply: the bus, the consumer group's
  * claim settings, the metrics listener, the logger, and everything opened
  * once at start — the signing plane and the live venues (their connections,
- * credentials and accounts). Changing one needs a restart; the reload applies
+ * credentials and accounts; `venues.paper.prices` does reload). Changing one needs a restart; the reload applies
  * the rest (sources, keys, limits, permits, reference prices, `live`,
  * `live_fallback`, `exit_owner`, …) and logs a warning naming these.
  *
@@ -26,7 +26,11 @@ export const RESTART_ONLY_SETTINGS = [
   "reconcile_interval_ms",
 ] as const satisfies ReadonlyArray<keyof ExecutorConfig>;
 
+/** What of a restart-only key is fixed: of `venues`, the live venues (`venues.paper.prices` reloads). */
+const fixedPart = (config: ExecutorConfig, key: (typeof RESTART_ONLY_SETTINGS)[number]): string =>
+  JSON.stringify(key === "venues" ? { ...config.venues, paper: undefined } : config[key]);
+
 /** The restart-only keys whose value differs between two configs. */
 export function restartOnlyChanges(before: ExecutorConfig, after: ExecutorConfig): string[] {
-  return RESTART_ONLY_SETTINGS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  return RESTART_ONLY_SETTINGS.filter((k) => fixedPart(before, k) !== fixedPart(after, k));
 }

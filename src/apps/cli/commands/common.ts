@@ -4,19 +4,9 @@ import { openBackend } from "../../../adapters/openBackend.js";
 import type { ExecutorConfig } from "../../../config/configSchema.js";
 import { redactUrl } from "../../../core/redactUrl.js";
 import type { Backend } from "../../../ports/backend.js";
+import { EXIT } from "../exitCodes.js";
 
-/** sysexits(3) codes the CLI uses. */
-export const EXIT = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 64,
-  DATAERR: 65,
-  NOINPUT: 66,
-  UNAVAILABLE: 69,
-  SOFTWARE: 70,
-  CANTCREAT: 73,
-  CONFIG: 78,
-} as const;
+export { EXIT } from "../exitCodes.js";
 
 /** Where a CLI run reads its environment and writes its output. */
 export interface CliIo {
