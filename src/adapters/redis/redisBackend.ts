@@ -14,31 +14,22 @@ import {
   type InitDeploymentOptions,
 } from "../../ports/deployment.js";
 import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
-import { COMMIT_LUA, decodeCommit, encodeCommit } from "./commitScript.js";
+import { buildCommitCall } from "./commitArgs.js";
+import { decodeCommitReply } from "./commitReply.js";
+import { REPLY_CODES } from "./conflictCodes.js";
 import { errorCause, watchConnection } from "./connectionWatch.js";
+import { defineScripts, runScript, type ScriptCall } from "./luaScripts.js";
 import { type RedisKeys, redisKeys } from "./redisKeys.js";
 import { asArray, type ParsedEntry, parseEntry, parseState, positive } from "./redisReplies.js";
-import { FINISH_LUA, INIT_LUA, RECONCILE_LUA } from "./sendScripts.js";
+import { scriptArgs } from "./scriptInputs.js";
+import { decodeSendReply } from "./sendReplies.js";
 
 // Over 400 lines because the Redis bus, ledger and deployment marker share one connection and
 // one set of scripts in one class; the SQLite backend is already split (streams, ledger, handle).
 // Splitting this one the same way (bus and ledger) is the structure issue's work.
 
-/** Name of the commit script command registered with `defineCommand`. */
-const COMMIT_COMMAND = "intentgateCommit";
-const FINISH_COMMAND = "intentgateFinishSend";
-const RECONCILE_COMMAND = "intentgateReconcile";
-const INIT_COMMAND = "intentgateInit";
 /** XAUTOCLAIM rounds per stream in one `reclaim` call (each scans up to 10 × COUNT PEL entries). */
 const MAX_AUTOCLAIM_ROUNDS = 10;
-
-type ScriptFn = (...args: string[]) => Promise<unknown>;
-
-type CommitFn = (
-  numKeys: number,
-  keys: readonly string[],
-  argv: ReadonlyArray<string | Buffer>,
-) => Promise<unknown>;
 
 /**
  * Opens the Redis Streams backend (wire-v1 §1, docs/architecture.md "Redis
@@ -59,10 +50,7 @@ export async function openRedisBackend(opts: BackendOptions): Promise<Backend> {
   main.on("error", watch.error);
   main.on("close", watch.close);
   main.on("ready", watch.ready);
-  main.defineCommand(COMMIT_COMMAND, { lua: COMMIT_LUA });
-  main.defineCommand(FINISH_COMMAND, { lua: FINISH_LUA, numberOfKeys: 5 });
-  main.defineCommand(RECONCILE_COMMAND, { lua: RECONCILE_LUA, numberOfKeys: 3 });
-  main.defineCommand(INIT_COMMAND, { lua: INIT_LUA, numberOfKeys: 5 });
+  defineScripts(main);
   try {
     await main.connect();
   } catch (err) {
@@ -279,27 +267,27 @@ class RedisBackend implements Backend {
   async initDeployment(opts: InitDeploymentOptions): Promise<string> {
     if (!TRADING_STATES.includes(opts.state))
       throw new RangeError(`unknown trading state "${String(opts.state)}"`);
-    const run = (this.main as unknown as Record<string, ScriptFn>)[INIT_COMMAND]!;
     const k = this.keys;
-    const reply = asArray(
-      await run.call(
-        this.main,
-        k.deployment,
-        k.planMain,
-        k.planManual,
-        k.state,
-        k.stateLog,
-        `dep-${randomUUID()}`,
-        opts.replace ? "1" : "0",
-        CONSUMER_GROUP,
-        opts.state,
-        opts.who,
-        String(Date.now()),
-      ),
-      "init",
-    );
+    const call = scriptArgs("initDeployment", {
+      keys: {
+        deployment: k.deployment,
+        planMain: k.planMain,
+        planManual: k.planManual,
+        state: k.state,
+        stateLog: k.stateLog,
+      },
+      argv: {
+        id: `dep-${randomUUID()}`,
+        replace: opts.replace ? "1" : "0",
+        group: CONSUMER_GROUP,
+        state: opts.state,
+        who: opts.who,
+        at: String(Date.now()),
+      },
+    });
+    const reply = asArray(await runScript(this.main, "initDeployment", call), "init");
     const id = String(reply[1]);
-    if (Number(reply[0]) !== 1) throw new DeploymentExistsError(id);
+    if (Number(reply[0]) !== REPLY_CODES.initDeployment.created.code) throw new DeploymentExistsError(id);
     this.deployment = id;
     return id;
   }
@@ -383,38 +371,36 @@ class RedisBackend implements Backend {
   }
 
   async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
-    const run = (this.main as unknown as Record<string, ScriptFn>)[FINISH_COMMAND]!;
-    const reply = await run.call(
-      this.main,
-      this.keys.plan(record.lane),
-      this.keys.result,
-      this.keys.sends,
-      this.keys.unknowns,
-      this.keys.deployment,
-      CONSUMER_GROUP,
-      record.streamId,
-      sendKey(record),
-      JSON.stringify(result),
-      result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
-      this.bound(),
-    );
-    if (reply === -1) throw lostDeployment(this.bound());
-    return reply === 0 ? "duplicate" : "committed";
+    const bound = this.bound();
+    const k = this.keys;
+    const call = scriptArgs("finishSend", {
+      keys: {
+        planStream: k.plan(record.lane),
+        result: k.result,
+        sends: k.sends,
+        unknowns: k.unknowns,
+        deployment: k.deployment,
+      },
+      argv: {
+        group: CONSUMER_GROUP,
+        streamId: record.streamId,
+        field: sendKey(record),
+        result: JSON.stringify(result),
+        unknown: result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
+        deployment: bound,
+      },
+    });
+    return decodeSendReply("finishSend", await runScript(this.main, "finishSend", call), bound);
   }
 
   async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
-    const run = (this.main as unknown as Record<string, ScriptFn>)[RECONCILE_COMMAND]!;
-    const reply = await run.call(
-      this.main,
-      this.keys.result,
-      this.keys.unknowns,
-      this.keys.deployment,
-      sendKey(entry),
-      JSON.stringify(result),
-      this.bound(),
-    );
-    if (reply === -1) throw lostDeployment(this.bound());
-    return reply === 0 ? "duplicate" : "committed";
+    const bound = this.bound();
+    const k = this.keys;
+    const call = scriptArgs("reconcile", {
+      keys: { result: k.result, unknowns: k.unknowns, deployment: k.deployment },
+      argv: { field: sendKey(entry), result: JSON.stringify(result), deployment: bound },
+    });
+    return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);
   }
 
   async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
@@ -432,19 +418,17 @@ class RedisBackend implements Backend {
     if (decisions.length === 0) return [];
     const deployment = this.deployment;
     if (deployment === undefined) return decisions.map(() => ({ status: "conflict", on: "deployment" }));
-    let call: ReturnType<typeof encodeCommit>;
+    let call: ScriptCall;
     try {
-      call = encodeCommit(this.keys, decisions, { deployment, consumer: this.consumer });
+      call = buildCommitCall({ keys: this.keys, decisions, deployment, consumer: this.consumer });
     } catch (err) {
       throw new CommitRefusedError(`commit: cannot encode the batch: ${(err as Error).message}`, {
         cause: err,
       });
     }
-    const run = (this.main as unknown as Record<string, CommitFn>)[COMMIT_COMMAND]!;
     let reply: unknown;
     try {
-      // ioredis flattens array arguments one level: no spread of a few thousand arguments
-      reply = await run.call(this.main, call.keys.length, call.keys, call.argv);
+      reply = await runScript(this.main, "commit", call);
     } catch (err) {
       // `ERR …` is the script (or Redis) refusing this input; LOADING, READONLY, BUSY, OOM and
       // connection failures are the server's state, which a retry of the same batch may outlive.
@@ -452,7 +436,7 @@ class RedisBackend implements Backend {
         throw new CommitRefusedError(`commit: ${(err as Error).message}`, { cause: err });
       throw err;
     }
-    return decodeCommit(reply, decisions.length);
+    return decodeCommitReply(reply, decisions.length);
   }
 
   async getTradingState(): Promise<TradingState> {
@@ -560,11 +544,5 @@ function noGroup(err: unknown): Error {
       { cause: err },
     ),
     { code: "NOGROUP" },
-  );
-}
-
-function lostDeployment(bound: string): DeploymentMismatchError {
-  return new DeploymentMismatchError(
-    `ledger write refused: the deployment marker is no longer ${bound} (wire-v1 §7b)`,
   );
 }
