@@ -2,6 +2,8 @@
 -- step (Redis runs a script without interleaving). Called by
 -- redisLedger.ts `commit`; arguments built by commitArgs.ts, reply read by
 -- commitReply.ts; the reply codes are conflictCodes.ts `REPLY_CODES.commit`.
+-- (Over 400 lines: a third is this header, the script's contract; the rest
+-- is one script because a whole batch must be one atomic Redis call.)
 --
 -- Input
 --   KEYS[1] planMain: the main lane's plan stream
