@@ -39,6 +39,7 @@ const LOST_DEPLOYMENT = {
   becomes: "DeploymentMismatchError (the executor stops deciding: deployment_lost)",
 } as const;
 
+/** Per script: reply code name → its code, meaning and handling (names are the Lua constants in camelCase). */
 export const REPLY_CODES = {
   /** Besides these, a committed decision's element is its result entry id. */
   commit: {
@@ -149,6 +150,7 @@ export interface ErrorReply {
 const COMMIT_REFUSED =
   "CommitRefusedError: the executor commits the batch one decision at a time, and answers a decision still refused with an internal_error result";
 
+/** Per script: the error replies it can give, by their literal message start. */
 export const ERROR_REPLIES = {
   commit: [
     {

@@ -15,6 +15,7 @@ export interface ScriptInput {
   readonly argvRest?: string;
 }
 
+/** Per script: its named KEYS and ARGV, in header order. */
 export const SCRIPT_INPUTS = {
   commit: {
     keys: [
