@@ -24,7 +24,7 @@ export interface RedisKeys {
   readonly deployment: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
-  /** Rate counter of one source in one one-second window. */
+  /** Rate counter of one source in one one-second window (it expires `RATE_TTL_SECONDS` after its last increment: lua/commit.lua). */
   rate(source: string, window: number): string;
 }
 
@@ -49,6 +49,3 @@ export function redisKeys(prefix: string): RedisKeys {
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
   };
 }
-
-/** Seconds a rate counter lives after its last increment. */
-export const RATE_TTL_SECONDS = 10;

@@ -1,0 +1,214 @@
+import type { Decision, DecisionChecks } from "../../core/decision.js";
+import { positionKey } from "../../core/facts.js";
+import { CONSUMER_GROUP } from "../../ports/bus.js";
+import type { ScriptCall } from "./luaScripts.js";
+import type { RedisKeys } from "./redisKeys.js";
+import { orderedArgs, SCRIPT_INPUTS } from "./scriptInputs.js";
+import { StreamIdRange } from "./streamIdRange.js";
+
+/** Extra rows asked of the per-lane XPENDING beyond the lane's decisions (the consumer may hold a few more in range). */
+const PENDING_SLACK = 32;
+/** Header codes of the trading states the script knows; any other state travels as text (`*`). */
+const STATE_CODES: Readonly<Record<string, string>> = { ACTIVE: "A", REDUCING: "R", HALTED: "H" };
+
+/** What {@link buildCommitCall} needs. */
+export interface CommitCallOptions {
+  readonly keys: RedisKeys;
+  readonly decisions: readonly Decision[];
+  /** The deployment marker id the commit must find. */
+  readonly deployment: string;
+  /** The consumer the entries were most likely handed to ("" or absent: unknown); only speeds up the pending check. */
+  readonly consumer?: string;
+}
+
+/**
+ * Builds the commit script's KEYS and ARGV for a batch (lua/commit.lua,
+ * "Input"): the fixed slots from `SCRIPT_INPUTS.commit`, then the batch's
+ * rate counters (KEYS) and its decision records, rate checks and the ids and
+ * fields they name (ARGV). Throws RangeError on a rate limit that is not finite.
+ */
+export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
+  const { keys, decisions } = opts;
+  const input = SCRIPT_INPUTS.commit;
+  const keyList = orderedArgs(input.keys, {
+    planMain: keys.planMain,
+    planManual: keys.planManual,
+    result: keys.result,
+    dlq: keys.dlq,
+    state: keys.state,
+    planIds: keys.planIds,
+    permits: keys.permits,
+    positions: keys.positions,
+    sends: keys.sends,
+    deployment: keys.deployment,
+  });
+  const rateKeys = new Map<string, number>();
+  const rateKeyIndex = (source: string, window: number): number => {
+    const k = keys.rate(source, window);
+    let i = rateKeys.get(k);
+    if (i === undefined) {
+      i = keyList.push(k); // 1-based KEYS index
+      rateKeys.set(k, i);
+    }
+    return i;
+  };
+  const rateChecks = new Map<string, string>();
+  let lastRate: { source: string; window: number; limit: number; ref: string } | undefined;
+  const rateList: string[] = [];
+  const pids = new Set<string>();
+  const pms = new Set<string>();
+  const poss = new Set<string>();
+  const main = new StreamIdRange();
+  const manual = new StreamIdRange();
+
+  // the records: one per decision (lua/commit.lua, "A record is …")
+  const records: Array<string | Buffer> = [];
+  for (const d of decisions) {
+    const ch: DecisionChecks = d.checks;
+    const ef = d.effects;
+    const isMain = d.lane === "main";
+    (isMain ? main : manual).add(d.streamId);
+    const at = records.length;
+    records.push("", d.streamId, JSON.stringify(d.sendRecord ?? d.result));
+    let h = isMain ? "m" : "x";
+
+    const ts = ch.tradingState;
+    if (ts === undefined) h += "-";
+    else {
+      const code = STATE_CODES[ts];
+      if (code !== undefined) h += code;
+      else {
+        h += "*";
+        records.push(ts);
+      }
+    }
+    const pc = ch.planId;
+    if (pc === undefined) h += "-";
+    else {
+      h += pc.claimed ? "c" : "u";
+      records.push(pc.id);
+      pids.add(pc.id);
+    }
+    const mc = ch.permit;
+    if (mc === undefined) h += "-";
+    else {
+      h += mc.used ? "c" : "u";
+      records.push(mc.id);
+      pms.add(mc.id);
+    }
+    const rc = ch.rate;
+    if (rc === undefined) h += "-";
+    else {
+      // a batch mostly repeats one source's window and limit: skip the lookups then
+      if (
+        lastRate === undefined ||
+        lastRate.source !== rc.source ||
+        lastRate.window !== rc.window ||
+        lastRate.limit !== rc.limit
+      ) {
+        if (!Number.isFinite(rc.limit))
+          throw new RangeError(`commit: rate limit must be finite, got ${rc.limit}`);
+        const k = rateKeyIndex(rc.source, rc.window);
+        const limit = String(rc.limit);
+        const pair = `${k}:${limit}`;
+        let ref = rateChecks.get(pair);
+        if (ref === undefined) {
+          rateList.push(String(k), limit);
+          ref = String(rateList.length / 2);
+          rateChecks.set(pair, ref);
+        }
+        lastRate = { source: rc.source, window: rc.window, limit: rc.limit, ref };
+      }
+      h += rc.allowed ? "a" : "d";
+      records.push(lastRate.ref);
+    }
+    const pos = ch.position;
+    let posField: string | undefined;
+    if (pos === undefined) h += "-";
+    else {
+      posField = positionKey(pos);
+      h += "1";
+      records.push(posField, pos.expected);
+      poss.add(posField);
+    }
+
+    const claim = ef.claimPlanId;
+    if (claim === undefined) h += "-";
+    else if (pc !== undefined && pc.id === claim) h += "=";
+    else {
+      h += "1";
+      records.push(claim);
+      pids.add(claim);
+    }
+    const consume = ef.consumePermit;
+    if (consume === undefined) h += "-";
+    else if (mc !== undefined && mc.id === consume) h += "=";
+    else {
+      h += "1";
+      records.push(consume);
+      pms.add(consume);
+    }
+    const cr = ef.countRate;
+    if (cr === undefined) h += "-";
+    else if (rc !== undefined && rc.source === cr.source && rc.window === cr.window) h += "=";
+    else {
+      h += "1";
+      records.push(String(rateKeyIndex(cr.source, cr.window)));
+    }
+    const sp = ef.setPosition;
+    if (sp === undefined) h += "-";
+    else {
+      if (posField !== undefined && pos!.account === sp.account && pos!.symbol === sp.symbol) h += "=";
+      else {
+        const field = positionKey(sp);
+        h += "1";
+        records.push(field);
+        poss.add(field);
+      }
+      records.push(sp.value);
+    }
+    const dl = ef.deadLetter;
+    if (dl === undefined) h += "-";
+    else {
+      h += "1";
+      records.push(String(2 * dl.fields.length + 8));
+      for (const [name, value] of dl.fields) records.push(name, value);
+      records.push(
+        "lane",
+        d.lane,
+        "stream_id",
+        d.streamId,
+        "deliveries",
+        String(dl.deliveries),
+        "error",
+        d.result.error ?? "",
+      );
+    }
+    h += d.sendRecord ? "S" : "-";
+    records[at] = h;
+  }
+
+  const argv: Array<string | Buffer> = orderedArgs(input.argv, {
+    group: CONSUMER_GROUP,
+    consumer: opts.consumer ?? "",
+    decisions: String(decisions.length),
+    recordsLength: String(records.length),
+    rateChecks: String(rateList.length / 2),
+    planIds: String(pids.size),
+    permitIds: String(pms.size),
+    positionFields: String(poss.size),
+    mainLo: main.lo,
+    mainHi: main.hi,
+    mainCount: String(main.count + PENDING_SLACK),
+    manualLo: manual.lo,
+    manualHi: manual.hi,
+    manualCount: String(manual.count + PENDING_SLACK),
+    deployment: opts.deployment,
+  });
+  for (const x of records) argv.push(x);
+  for (const x of rateList) argv.push(x);
+  for (const x of pids) argv.push(x);
+  for (const x of pms) argv.push(x);
+  for (const x of poss) argv.push(x);
+  return { keys: keyList, argv };
+}

@@ -1,0 +1,405 @@
+-- commit.lua: commits a batch of decisions, in order, each as one atomic
+-- step (Redis runs a script without interleaving). Called by
+-- redisLedger.ts `commit`; arguments built by commitArgs.ts, reply read by
+-- commitReply.ts; the reply codes are conflictCodes.ts `REPLY_CODES.commit`.
+-- (Over 400 lines: a third is this header, the script's contract; the rest
+-- is one script because a whole batch must be one atomic Redis call.)
+--
+-- Input
+--   KEYS[1] planMain: the main lane's plan stream
+--   KEYS[2] planManual: the manual lane's plan stream
+--   KEYS[3] result: the result stream
+--   KEYS[4] dlq: the DLQ stream
+--   KEYS[5] state: the trading state (absent: ACTIVE)
+--   KEYS[6] planIds: hash plan_id -> `<lane>:<stream id>` of its claimer
+--   KEYS[7] permits: hash permit_id -> `<lane>:<stream id>` of its consumer
+--   KEYS[8] positions: hash position field -> canonical decimal text
+--   KEYS[9] sends: hash `<lane>:<stream id>` -> send record JSON (live orders being sent)
+--   KEYS[10] deployment: the deployment marker (wire-v1 §7b)
+--   KEYS[11..] rateCounters: the batch's rate counters, each once
+--   ARGV[1] group: the consumer group on both plan streams
+--   ARGV[2] consumer: the consumer that most likely holds the entries ("" = unknown); only a hint
+--   ARGV[3] decisions: how many decision records follow
+--   ARGV[4] recordsLength: how many ARGV slots the decision records take
+--   ARGV[5] rateChecks: how many rate checks follow the records
+--   ARGV[6] planIds: how many plan_ids follow the rate checks
+--   ARGV[7] permitIds: how many permit_ids follow the plan_ids
+--   ARGV[8] positionFields: how many position fields follow the permit_ids
+--   ARGV[9] mainLo: lowest stream id of the main lane's decisions ("" when none)
+--   ARGV[10] mainHi: highest stream id of the main lane's decisions ("" when none)
+--   ARGV[11] mainCount: rows to ask of the main lane's XPENDING
+--   ARGV[12] manualLo: lowest stream id of the manual lane's decisions ("" when none)
+--   ARGV[13] manualHi: highest stream id of the manual lane's decisions ("" when none)
+--   ARGV[14] manualCount: rows to ask of the manual lane's XPENDING
+--   ARGV[15] deployment: the deployment id the executor is bound to
+--   ARGV[16..] records: the decision records (below), then the rate checks
+--     as [KEYS index, limit] pairs, then every plan_id, permit_id and
+--     position field the records name (each once: they are read with one
+--     HMGET per hash)
+--
+-- Every user string travels as its own argument, so the script never parses
+-- JSON and never does arithmetic on money.
+--
+-- A record is a header of 12 one-byte codes read with one `string.byte`,
+-- then the stream id, the result JSON, and the values the codes announce,
+-- in this order:
+--    1 lane: m main, x manual
+--    2 trading state check: - none, A/R/H ACTIVE/REDUCING/HALTED, * (state follows)
+--    3 plan_id check: - none, u must be unclaimed, c must be claimed (id follows)
+--    4 permit check: - none, u must be unused, c must be used (id follows)
+--    5 rate check: - none, a must be allowed, d must be denied (1-based rate check number follows)
+--    6 position check: - none, 1 (field and expected canonical text follow)
+--    7 claim plan_id: - none, = the checked plan_id, 1 (id follows)
+--    8 consume permit: - none, = the checked permit_id, 1 (id follows)
+--    9 count rate: - none, = the checked counter, 1 (its KEYS index follows)
+--   10 set position: - none, = the checked field, 1 (field follows); then the value ("0" removes it)
+--   11 DLQ copy: - none, 1 (a count, then that many name/value arguments: the
+--      original fields, then lane, stream_id, deliveries, error)
+--   12 stage: - final (the JSON is the result), S send record (the JSON is the record)
+--
+-- Output
+--   One element per decision, in order: the result entry id (a string) when
+--   committed, else one of these codes:
+--   'S' sendRecorded: committed a live order's stage 1 (its send record is written, no result)
+--   1 duplicate: the entry is not pending in the group (it has its result); nothing written
+--   2 tradingState: conflict, the trading state is not the checked one
+--   3 planId: conflict, the plan_id is not (un)claimed as checked
+--   4 permit: conflict, the permit_id is not (un)used as checked
+--   5 rate: conflict, the rate decision no longer holds against the counter
+--   6 position: conflict, the position is not the checked text
+--   7 sendRecord: conflict, the entry has a send record (a live order is being sent)
+--   8 deployment: conflict, the marker is not the bound id (every decision; nothing read or written)
+--   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6.
+--
+-- Errors (the whole call fails and writes nothing)
+--   error 'ERR intentgate commit: ' a plan_id, permit_id, rate check, rate
+--     counter or position a record names was not announced in ARGV
+--   error 'ERR intentgate commit: rate counter ' a rate counter to increment
+--     holds something other than an integer
+--   Redis' own errors (WRONGTYPE for a key of the wrong type) also fail the
+--   call before the first write.
+--
+-- How it decides: per decision, in array order, with every read served from
+-- tables the script loaded once per call and updated by the decisions
+-- committed before it (so a later decision sees an earlier one's writes):
+--   1. not pending in the group -> duplicate, write nothing;
+--   2. a send record, then every check (trading state, plan_id, permit,
+--      rate, position) -> the first failing is the conflict, write nothing;
+--   3. otherwise committed: its effects go into the tables and onto the
+--      write lists.
+--
+-- Only after the last decision is decided does the script write, in this
+-- order: DLQ copies, result entries (in decision order; their ids are the
+-- reply), new plan_id claims (one HSET; set-if-absent is decided on the
+-- table), permits (one HSET), rate counters (one INCRBY + EXPIRE per key),
+-- positions (one HSET, one HDEL), one XACK per lane. What could make a write
+-- fail (a key of the wrong type, a rate counter that is not an integer) is
+-- caught by the reads or refused before the first write, so a call that
+-- fails writes nothing; and since nothing is written before the last check,
+-- Redis' out-of-memory refusal (only ever on a script's first write) also
+-- leaves nothing half done.
+--
+-- Pending check: one `XPENDING <stream> <group> <lo> <hi> <count> <consumer>`
+-- per lane (the consumer's own PEL between the batch's lowest and highest
+-- id) finds the entries still pending for the consumer that read them. An
+-- id not found there (handed to another consumer by a reclaim, no consumer
+-- known, or really done) is checked on its own with `XPENDING <stream>
+-- <group> <id> <id> 1`, for any consumer, as the contract asks: the consumer
+-- name only makes the common case one call, it never changes an outcome.
+-- Nothing in this check writes (no XCLAIM: ownership, idle times and
+-- delivery counts of entries that conflict stay as they were).
+--
+-- Send records (live orders, docs/architecture.md): a decision whose entry
+-- has a send record in `sends` conflicts whatever it is; a decision flagged
+-- `S` (stage 1 of a live order) carries its send record JSON in place of the
+-- result and, once committed, writes it to `sends` instead of appending a
+-- result and acknowledging.
+--
+-- Deployment: before anything else, the marker must hold the id the executor
+-- is bound to; otherwise every decision is a conflict and nothing is read or
+-- written (wire-v1 §7b: a Redis that lost its data is never decided against).
+
+local SEND_RECORDED = 'S' -- reply
+local DUPLICATE = 1 -- reply
+local TRADING_STATE = 2 -- reply
+local PLAN_ID = 3 -- reply
+local PERMIT = 4 -- reply
+local RATE = 5 -- reply
+local POSITION = 6 -- reply
+local SEND_RECORD = 7 -- reply
+local DEPLOYMENT = 8 -- reply
+
+-- first ARGV slot of the records, first KEYS slot of the rate counters (the header's `..` entries)
+local REC = 16
+local RATE_KEYS = 11
+-- seconds a rate counter lives after its last increment
+local RATE_TTL_SECONDS = 10
+
+local call, pcall_ = redis.call, redis.pcall
+local tonumber, tostring, byte, unpack, min = tonumber, tostring, string.byte, unpack, math.min
+local A, K = ARGV, KEYS
+local CHUNK = 1000
+local DASH, EQ, STAR, MAIN = 45, 61, 42, 109
+local UNCLAIMED, ALLOWED, STAGE_SEND = 117, 97, 83
+local STATES = {[65] = 'ACTIVE', [82] = 'REDUCING', [72] = 'HALTED'}
+
+local group, consumer = A[1], A[2]
+local n, recLen = tonumber(A[3]), tonumber(A[4])
+if call('GET', K[10]) ~= A[15] then
+  local lost = {}
+  for i = 1, n do lost[i] = DEPLOYMENT end
+  return lost
+end
+local nRate, nPid, nPm, nPos = tonumber(A[5]), tonumber(A[6]), tonumber(A[7]), tonumber(A[8])
+local rateBase = REC + recLen
+local pidBase = rateBase + 2 * nRate
+local pmBase = pidBase + nPid
+local posBase = pmBase + nPm
+
+local function missing(what, v)
+  return redis.error_reply('ERR intentgate commit: ' .. what .. ' ' .. tostring(v) .. ' not announced')
+end
+
+-- pending: per lane, id -> true (pending) | false (not pending, or committed by this call)
+local pend = {{}, {}}
+if consumer ~= '' then
+  for s = 1, 2 do
+    local lo = A[6 + 3 * s]
+    if lo ~= '' then
+      local rows = pcall_('XPENDING', K[s], group, lo, A[7 + 3 * s], A[8 + 3 * s], consumer)
+      if type(rows) == 'table' and not rows.err then
+        local t = pend[s]
+        for x = 1, #rows do t[rows[x][1]] = true end
+      end
+    end
+  end
+end
+
+-- shared state, read once: field -> value, false when absent
+local function load(key, first, count)
+  local t = {}
+  local last = first + count - 1
+  for j = first, last, CHUNK do
+    local vals = call('HMGET', key, unpack(A, j, min(last, j + CHUNK - 1)))
+    for x = 1, #vals do t[A[j + x - 1]] = vals[x] end
+  end
+  return t
+end
+local pidv = load(K[6], pidBase, nPid)
+local pmv = load(K[7], pmBase, nPm)
+local posv = load(K[8], posBase, nPos)
+local rateRaw, rateCount, keyOf = {}, {}, {}
+for k = RATE_KEYS, #K do
+  local v = call('GET', K[k])
+  rateRaw[k] = v
+  rateCount[k] = v and tonumber(v) or 0
+  keyOf[tostring(k)] = k
+end
+local rateKey, rateLimit = {}, {}
+for x = 1, nRate do
+  local ref = tostring(x)
+  rateKey[ref] = tonumber(A[rateBase + 2 * x - 2])
+  rateLimit[ref] = tonumber(A[rateBase + 2 * x - 1])
+end
+local state = nil
+local hasSends = call('EXISTS', K[9]) == 1
+local newSends = {}
+
+local out = {}
+local comDecision, comResult, comDlq, comSend = {}, {}, {}, {}
+local acks = {{}, {}}
+local claims = {}
+local pmDirty, pmSeen = {}, {}
+local posDirty, posSeen = {}, {}
+local rateDelta, rateTouched = {}, {}
+
+local p = REC
+for i = 1, n do
+  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage = byte(A[p], 1, 12)
+  local id = A[p + 1]
+  local ri = p + 2
+  p = p + 3
+  local ts, pid, pm, rref, pf, px, pide, pme, rk, pef, pval, dlq
+  if cts ~= DASH then
+    if cts == STAR then ts = A[p]; p = p + 1 else ts = STATES[cts] end
+  end
+  if cpid ~= DASH then pid = A[p]; p = p + 1 end
+  if cpm ~= DASH then pm = A[p]; p = p + 1 end
+  if crt ~= DASH then rref = A[p]; p = p + 1 end
+  if cpos ~= DASH then pf = A[p]; px = A[p + 1]; p = p + 2 end
+  if epid == EQ then pide = pid elseif epid ~= DASH then pide = A[p]; p = p + 1 end
+  if epm == EQ then pme = pm elseif epm ~= DASH then pme = A[p]; p = p + 1 end
+  if ert == EQ then rk = rateKey[rref] elseif ert ~= DASH then rk = keyOf[A[p]]; p = p + 1 end
+  if epos ~= DASH then
+    if epos == EQ then pef = pf else pef = A[p]; p = p + 1 end
+    pval = A[p]; p = p + 1
+  end
+  if edlq ~= DASH then dlq = p; p = p + 1 + tonumber(A[p]) end
+
+  local s = 2
+  if cl == MAIN then s = 1 end
+  local t = pend[s]
+  local pv = t[id]
+  local canon = id
+  if pv == nil then
+    local r = pcall_('XPENDING', K[s], group, id, id, 1)
+    if type(r) == 'table' and not r.err and #r > 0 then
+      canon = r[1][1]
+      pv = t[canon] ~= false
+    else
+      pv = false
+    end
+    t[id] = pv
+  end
+  if not pv then
+    out[i] = DUPLICATE
+  else
+    local bad = nil
+    local sf = (s == 1 and 'main:' or 'manual:') .. id
+    if newSends[sf] or (hasSends and call('HEXISTS', K[9], sf) == 1) then bad = SEND_RECORD end
+    if not bad and ts then
+      if state == nil then state = call('GET', K[5]) or 'ACTIVE' end
+      if state ~= ts then bad = TRADING_STATE end
+    end
+    if not bad and pid then
+      local v = pidv[pid]
+      if v == nil then return missing('plan_id', pid) end
+      if (v ~= false) == (cpid == UNCLAIMED) then bad = PLAN_ID end
+    end
+    if not bad and pm then
+      local v = pmv[pm]
+      if v == nil then return missing('permit_id', pm) end
+      if (v ~= false) == (cpm == UNCLAIMED) then bad = PERMIT end
+    end
+    if not bad and rref then
+      local k = rateKey[rref]
+      if k == nil then return missing('rate check', rref) end
+      if (rateCount[k] + 1 <= rateLimit[rref]) ~= (crt == ALLOWED) then bad = RATE end
+    end
+    if not bad and pf then
+      local v = posv[pf]
+      if v == nil then return missing('position', pf) end
+      if (v or '0') ~= px then bad = POSITION end
+    end
+    if bad then
+      out[i] = bad
+    else
+      local owner = nil
+      if pide then
+        local v = pidv[pide]
+        if v == nil then return missing('plan_id', pide) end
+        if v == false then
+          owner = (s == 1 and 'main:' or 'manual:') .. id
+          pidv[pide] = owner
+          claims[#claims + 1] = pide
+          claims[#claims + 1] = owner
+        end
+      end
+      if pme then
+        if pmv[pme] == nil then return missing('permit_id', pme) end
+        pmv[pme] = owner or ((s == 1 and 'main:' or 'manual:') .. id)
+        if not pmSeen[pme] then
+          pmSeen[pme] = true
+          pmDirty[#pmDirty + 1] = pme
+        end
+      end
+      if rk then
+        rateCount[rk] = rateCount[rk] + 1
+        if rateDelta[rk] then
+          rateDelta[rk] = rateDelta[rk] + 1
+        else
+          rateDelta[rk] = 1
+          rateTouched[#rateTouched + 1] = rk
+        end
+      elseif ert ~= DASH then
+        return missing('rate counter', rref)
+      end
+      if pef then
+        if posv[pef] == nil then return missing('position', pef) end
+        if pval == '0' then posv[pef] = false else posv[pef] = pval end
+        if not posSeen[pef] then
+          posSeen[pef] = true
+          posDirty[#posDirty + 1] = pef
+        end
+      end
+      local c = #comDecision + 1
+      comDecision[c] = i
+      comResult[c] = ri
+      comDlq[c] = dlq or 0
+      if stage == STAGE_SEND then
+        newSends[sf] = true
+        comSend[c] = sf
+      else
+        t[canon] = false
+        t[id] = false
+        local a = acks[s]
+        a[#a + 1] = canon
+        comSend[c] = false
+      end
+      -- committed: the result id (or SEND_RECORDED) is filled in by the writes below
+      out[i] = false
+    end
+  end
+end
+
+local function listCall(cmd, key, list)
+  for j = 1, #list, CHUNK do call(cmd, key, unpack(list, j, min(#list, j + CHUNK - 1))) end
+end
+
+if #comDecision > 0 then
+  -- INCRBY must not fail after the first write: refuse a counter that is not an integer now
+  for x = 1, #rateTouched do
+    local v = rateRaw[rateTouched[x]]
+    if v and (#v > 18 or not string.match(v, '^%-?%d+$')) then
+      return redis.error_reply('ERR intentgate commit: rate counter ' .. K[rateTouched[x]] .. ' is not an integer')
+    end
+  end
+  for x = 1, #comDecision do
+    local d = comDlq[x]
+    if d ~= 0 then call('XADD', K[4], '*', unpack(A, d + 1, d + tonumber(A[d]))) end
+  end
+  for x = 1, #comDecision do
+    local sf = comSend[x]
+    if sf then
+      call('HSET', K[9], sf, A[comResult[x]])
+      out[comDecision[x]] = SEND_RECORDED
+    else
+      out[comDecision[x]] = call('XADD', K[3], '*', 'result', A[comResult[x]])
+    end
+  end
+  if #claims > 0 then listCall('HSET', K[6], claims) end
+  if #pmDirty > 0 then
+    local args = {}
+    for x = 1, #pmDirty do
+      local f = pmDirty[x]
+      args[2 * x - 1] = f
+      args[2 * x] = pmv[f]
+    end
+    listCall('HSET', K[7], args)
+  end
+  for x = 1, #rateTouched do
+    local k = rateTouched[x]
+    call('INCRBY', K[k], rateDelta[k])
+    call('EXPIRE', K[k], RATE_TTL_SECONDS)
+  end
+  if #posDirty > 0 then
+    local set, del = {}, {}
+    for x = 1, #posDirty do
+      local f = posDirty[x]
+      local v = posv[f]
+      if v then
+        set[#set + 1] = f
+        set[#set + 1] = v
+      else
+        del[#del + 1] = f
+      end
+    end
+    if #set > 0 then listCall('HSET', K[8], set) end
+    if #del > 0 then listCall('HDEL', K[8], del) end
+  end
+  for s = 1, 2 do
+    local a = acks[s]
+    for j = 1, #a, CHUNK do call('XACK', K[s], group, unpack(a, j, min(#a, j + CHUNK - 1))) end
+  end
+end
+return out

@@ -1,0 +1,28 @@
+-- reconcile.lua: the reconciled follow-up of an UNKNOWN result, once per
+-- entry (docs/architecture.md "Live orders"). Deleting the open UNKNOWN in
+-- the same script as the append is what makes the follow-up once-only.
+-- Called by redisLedger.ts `reconcile`; the reply codes are conflictCodes.ts
+-- `REPLY_CODES.reconcile`.
+--
+-- Input
+--   KEYS[1] result: the result stream
+--   KEYS[2] unknowns: hash `<lane>:<stream id>` -> send record JSON of an open UNKNOWN
+--   KEYS[3] deployment: the deployment marker (wire-v1 §7b)
+--   ARGV[1] field: the entry's field in unknowns, `<lane>:<stream id>`
+--   ARGV[2] result: the result JSON to append (it carries `reconciled: true`)
+--   ARGV[3] deployment: the deployment id the executor is bound to
+--
+-- Output
+--   The appended result entry's id (a string) when committed: the result
+--   appended and the open UNKNOWN deleted. Else one of these codes:
+--   -1 lostDeployment: the marker is not the bound id; nothing written
+--   0 duplicate: the entry has no open UNKNOWN (already reconciled); nothing written
+
+local LOST_DEPLOYMENT = -1 -- reply
+local DUPLICATE = 0 -- reply
+
+if redis.call('GET', KEYS[3]) ~= ARGV[3] then return LOST_DEPLOYMENT end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return DUPLICATE end
+local id = redis.call('XADD', KEYS[1], '*', 'result', ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return id

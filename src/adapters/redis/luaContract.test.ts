@@ -1,0 +1,200 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { Decision } from "../../core/decision.js";
+import { buildCommitCall } from "./commitArgs.js";
+import { ERROR_REPLIES, REPLY_CODES } from "./conflictCodes.js";
+import { LUA_SOURCES, SCRIPT_NAMES, type ScriptName, scriptUrl } from "./luaScripts.js";
+import { redisKeys } from "./redisKeys.js";
+import { SCRIPT_INPUTS, type ScriptInput, scriptArgs } from "./scriptInputs.js";
+
+/**
+ * The contract between the Lua scripts (lua/*.lua) and the TypeScript that
+ * calls them, checked both ways: each header's Input against
+ * `SCRIPT_INPUTS`, each header's Output and each script's `-- reply`
+ * constants against `REPLY_CODES`, its error replies against `ERROR_REPLIES`.
+ */
+
+interface Slot {
+  readonly index: number;
+  readonly rest: boolean;
+  readonly name: string;
+}
+
+interface ParsedScript {
+  readonly keys: Slot[];
+  readonly argv: Slot[];
+  /** Output codes listed in the header: code → name. */
+  readonly outputs: Map<number | string, string>;
+  /** Error prefixes listed in the header. */
+  readonly headerErrors: string[];
+  /** `local NAME = code -- reply` constants: code → NAME. */
+  readonly constants: Map<number | string, string>;
+  /** The code after the header. */
+  readonly body: string;
+}
+
+const code = (text: string): number | string => (text.startsWith("'") ? text.slice(1, -1) : Number(text));
+const upperSnake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** The lines of a header section: from its heading to the next empty comment line. */
+function section(header: string[], heading: RegExp): string[] {
+  const at = header.findIndex((l) => heading.test(l));
+  if (at < 0) return [];
+  const end = header.indexOf("--", at);
+  return header.slice(at + 1, end < 0 ? undefined : end);
+}
+
+function parse(source: string): ParsedScript {
+  const lines = source.split("\n");
+  const headerEnd = lines.findIndex((l) => !l.startsWith("--"));
+  const header = lines.slice(0, headerEnd);
+  const body = lines.slice(headerEnd).join("\n");
+  const slots = (kind: "KEYS" | "ARGV"): Slot[] =>
+    section(header, /^-- Input$/).flatMap((l) => {
+      const m = /^--\s+(KEYS|ARGV)\[(\d+)(\.\.)?\]\s+(\w+):/.exec(l);
+      return m && m[1] === kind ? [{ index: Number(m[2]), rest: m[3] !== undefined, name: m[4]! }] : [];
+    });
+  const outputs = new Map<number | string, string>();
+  for (const l of section(header, /^-- Output$/)) {
+    const m = /^--\s+('[^']*'|-?\d+)\s+(\w+):/.exec(l);
+    if (m) outputs.set(code(m[1]!), m[2]!);
+  }
+  const headerErrors = section(header, /^-- Errors/).flatMap((l) => {
+    const m = /^--\s+error '([^']*)'/.exec(l);
+    return m ? [m[1]!] : [];
+  });
+  const constants = new Map<number | string, string>();
+  for (const m of body.matchAll(/^local ([A-Z_]+) = ('[^']*'|-?\d+) -- reply$/gm))
+    constants.set(code(m[2]!), m[1]!);
+  return { keys: slots("KEYS"), argv: slots("ARGV"), outputs, headerErrors, constants, body };
+}
+
+/** The slots a named input list stands for: 1..n, then the tail at n + 1. */
+function expectedSlots(names: readonly string[], rest: string | undefined): Slot[] {
+  const slots = names.map((name, i) => ({ index: i + 1, rest: false, name }));
+  return rest === undefined ? slots : [...slots, { index: names.length + 1, rest: true, name: rest }];
+}
+
+const scripts = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, parse(LUA_SOURCES[n])])) as Record<
+  ScriptName,
+  ParsedScript
+>;
+
+describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", () => {
+  it("every file in lua/ is a known script, and every known script has its file", () => {
+    const dir = fileURLToPath(new URL("./lua/", import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith(".lua"));
+    expect(files.sort()).toEqual(SCRIPT_NAMES.map((n) => `${n}.lua`).sort());
+    for (const n of SCRIPT_NAMES) expect(LUA_SOURCES[n]).toBe(readFileSync(scriptUrl(n), "utf8"));
+  });
+
+  describe.each(SCRIPT_NAMES)("%s.lua", (name) => {
+    const s = scripts[name];
+    const input: ScriptInput = SCRIPT_INPUTS[name];
+
+    it("lists the KEYS and ARGV the TypeScript side names, in the same order", () => {
+      expect(s.keys).toEqual(expectedSlots(input.keys, input.keysRest));
+      expect(s.argv).toEqual(expectedSlots(input.argv, input.argvRest));
+    });
+
+    it("returns exactly the reply codes of REPLY_CODES, declared as `-- reply` constants and listed in Output", () => {
+      const table = new Map(
+        Object.entries(REPLY_CODES[name]).map(([n, c]) => [c.code as number | string, n]),
+      );
+      expect(table.size).toBeGreaterThan(0);
+      expect(s.outputs).toEqual(table);
+      expect(s.constants).toEqual(new Map([...table].map(([c, n]) => [c, upperSnake(n)])));
+    });
+
+    it("uses every reply constant, and returns no code as a bare literal", () => {
+      for (const constant of s.constants.values()) {
+        const uses = s.body.match(new RegExp(`\\b${constant}\\b`, "g")) ?? [];
+        expect(uses.length, `${constant} is declared but never returned`).toBeGreaterThan(1);
+      }
+      expect(s.body).not.toMatch(/\breturn\s+\{?\s*(-?\d|')/);
+      expect(s.body).not.toMatch(/\b(out\[[^\]]*\]|lost\[i\]|bad)\s*=\s*(-?\d|')/);
+    });
+
+    it("gives exactly the error replies of ERROR_REPLIES, and lists them in its header", () => {
+      const table: ReadonlyArray<{ readonly prefix: string | null }> = ERROR_REPLIES[name];
+      const literal = [...s.body.matchAll(/error_reply\('([^']*)'/g)].map((m) => m[1]!);
+      const passedOn = (s.body.match(/error_reply\((?!')/g) ?? []).length;
+      const prefixes = table.flatMap((e) => (e.prefix === null ? [] : [e.prefix]));
+      expect(new Set(literal)).toEqual(new Set(prefixes));
+      expect(new Set(s.headerErrors)).toEqual(new Set(prefixes));
+      expect(passedOn).toBe(table.filter((e) => e.prefix === null).length);
+    });
+  });
+
+  it("commit.lua reads its variable-length tails where the header says they start", () => {
+    const { body } = scripts.commit;
+    const constant = (n: string) => Number(new RegExp(`^local ${n} = (\\d+)$`, "m").exec(body)?.[1]);
+    expect(constant("REC")).toBe(SCRIPT_INPUTS.commit.argv.length + 1);
+    expect(constant("RATE_KEYS")).toBe(SCRIPT_INPUTS.commit.keys.length + 1);
+  });
+
+  it("the commit call puts each named value in its slot, then the tails", () => {
+    const keys = redisKeys("p:");
+    const d: Decision = {
+      lane: "manual",
+      streamId: "5-1",
+      result: {
+        v: 1,
+        plan_id: "p1",
+        stream_id: "5-1",
+        lane: "manual",
+        authenticated: true,
+        source: "s",
+        venue: "paper",
+        symbol: "X",
+        side: "BUY",
+        qty: "1",
+        reduce_only: false,
+        executed: true,
+        decision: "EXECUTED",
+        error: null,
+        mode: "paper",
+        client_order_id: null,
+        order_id: null,
+        fill_qty: "1",
+        avg_price: "1",
+        timestamp: 1,
+      },
+      checks: { rate: { source: "s", window: 7, limit: 3, allowed: true } },
+      effects: { countRate: { source: "s", window: 7 } },
+    };
+    const call = buildCommitCall({ keys, decisions: [d], deployment: "dep-1", consumer: "c1" });
+    const names = SCRIPT_INPUTS.commit;
+    expect(call.keys.slice(0, names.keys.length)).toEqual(names.keys.map((k) => keys[k]));
+    expect(call.keys.slice(names.keys.length)).toEqual([keys.rate("s", 7)]);
+    const arg = (n: (typeof names.argv)[number]) => call.argv[names.argv.indexOf(n)];
+    expect(arg("deployment")).toBe("dep-1");
+    expect(arg("consumer")).toBe("c1");
+    expect(arg("decisions")).toBe("1");
+    expect(arg("manualLo")).toBe("5-1");
+    expect(arg("mainLo")).toBe("");
+    const records = Number(arg("recordsLength"));
+    // the record: 12 header codes, stream id, result JSON, the rate check number
+    expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
+      "x---a---=---",
+      "5-1",
+      JSON.stringify(d.result),
+      "1",
+    ]);
+    // then the rate check as [KEYS index, limit]
+    expect(call.argv.slice(names.argv.length + records)).toEqual([String(names.keys.length + 1), "3"]);
+  });
+
+  it("the short scripts' calls have one value per header slot, in order", () => {
+    for (const name of ["finishSend", "reconcile", "initDeployment"] as const) {
+      const input: ScriptInput = SCRIPT_INPUTS[name];
+      const call = scriptArgs(name, {
+        keys: Object.fromEntries(input.keys.map((k) => [k, `key:${k}`])),
+        argv: Object.fromEntries(input.argv.map((a) => [a, `arg:${a}`])),
+      } as never);
+      expect(call.keys).toEqual(scripts[name].keys.map((s) => `key:${s.name}`));
+      expect(call.argv).toEqual(scripts[name].argv.map((s) => `arg:${s.name}`));
+    }
+  });
+});

@@ -1,0 +1,242 @@
+import { type Redis, ReplyError } from "ioredis";
+import type { CommitOutcome, Decision } from "../../core/decision.js";
+import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
+import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
+import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
+import type { PlanResult } from "../../core/result.js";
+import { CONSUMER_GROUP } from "../../ports/bus.js";
+import {
+  CommitRefusedError,
+  type Ledger,
+  type PaperPosition,
+  type TradingStateChange,
+} from "../../ports/ledger.js";
+import { buildCommitCall } from "./commitArgs.js";
+import { decodeCommitReply } from "./commitReply.js";
+import { runScript, type ScriptCall } from "./luaScripts.js";
+import type { RedisDeployment } from "./redisDeployment.js";
+import type { RedisKeys } from "./redisKeys.js";
+import { asArray, parseState } from "./redisReplies.js";
+import { scriptArgs } from "./scriptInputs.js";
+import { decodeSendReply } from "./sendReplies.js";
+
+/** What {@link RedisLedger} is built from. */
+export interface RedisLedgerOptions {
+  /** The shared command connection, with the scripts defined on it (luaScripts.ts `defineScripts`). */
+  readonly conn: Redis;
+  readonly keys: RedisKeys;
+  /** The marker every ledger write checks atomically (wire-v1 §7b). */
+  readonly deployment: RedisDeployment;
+  /** The consumer that most likely holds a batch's entries ("" when unknown): only speeds up the commit's pending check. */
+  readonly consumerHint: () => string;
+}
+
+/**
+ * The Redis {@link Ledger} (docs/architecture.md "Redis layout"): facts read
+ * in one pipeline, and every write in one Lua script that first checks the
+ * deployment marker: lua/commit.lua (a batch of decisions),
+ * lua/finishSend.lua and lua/reconcile.lua (the later stages of a live order).
+ */
+export class RedisLedger implements Ledger {
+  private readonly main: Redis;
+  private readonly keys: RedisKeys;
+  private readonly deployment: RedisDeployment;
+  private readonly consumerHint: () => string;
+
+  constructor(opts: RedisLedgerOptions) {
+    this.main = opts.conn;
+    this.keys = opts.keys;
+    this.deployment = opts.deployment;
+    this.consumerHint = opts.consumerHint;
+  }
+
+  async readFacts(query: FactsQuery): Promise<Facts> {
+    const k = this.keys;
+    const p = this.main.pipeline();
+    p.call("GET", k.state);
+    if (query.planIds.length > 0) p.call("HMGET", k.planIds, ...query.planIds);
+    if (query.permitIds.length > 0) p.call("HMGET", k.permits, ...query.permitIds);
+    if (query.rates.length > 0) p.call("MGET", ...query.rates.map((r) => k.rate(r.source, r.window)));
+    const posFields = query.positions.map(positionKey);
+    if (posFields.length > 0) p.call("HMGET", k.positions, ...posFields);
+    const sendRefs = query.sendRecords ?? [];
+    const sendFields = sendRefs.map(sendKey);
+    if (sendFields.length > 0) p.call("HMGET", k.sends, ...sendFields);
+    const replies = (await p.exec()) ?? [];
+    let i = 0;
+    const next = (): unknown => {
+      const r = replies[i++];
+      if (r === undefined) throw new Error("redis: readFacts pipeline reply missing");
+      if (r[0] !== null) throw r[0];
+      return r[1];
+    };
+    const tradingState = parseState(next());
+
+    const claimedPlanIds = new Set<string>();
+    if (query.planIds.length > 0) {
+      const vals = asArray(next(), "HMGET plan_ids");
+      for (let j = 0; j < query.planIds.length; j++) {
+        if (vals[j] !== null && vals[j] !== undefined) claimedPlanIds.add(query.planIds[j]!);
+      }
+    }
+    const usedPermitIds = new Set<string>();
+    if (query.permitIds.length > 0) {
+      const vals = asArray(next(), "HMGET permits");
+      for (let j = 0; j < query.permitIds.length; j++) {
+        if (vals[j] !== null && vals[j] !== undefined) usedPermitIds.add(query.permitIds[j]!);
+      }
+    }
+    const rateCounts = new Map<string, number>();
+    if (query.rates.length > 0) {
+      const vals = asArray(next(), "MGET rate");
+      for (let j = 0; j < query.rates.length; j++) {
+        const v = vals[j];
+        rateCounts.set(rateKey(query.rates[j]!), v === null || v === undefined ? 0 : Number(v));
+      }
+    }
+    const positions = new Map<string, string>();
+    if (query.positions.length > 0) {
+      const vals = asArray(next(), "HMGET positions");
+      for (let j = 0; j < posFields.length; j++) {
+        const v = vals[j];
+        if (v !== null && v !== undefined && String(v) !== "0") positions.set(posFields[j]!, String(v));
+      }
+    }
+    const sendRecords = new Map<string, SendRecord>();
+    if (sendFields.length > 0) {
+      const vals = asArray(next(), "HMGET sends");
+      for (let j = 0; j < sendFields.length; j++) {
+        const v = vals[j];
+        if (v === null || v === undefined) continue;
+        const record = parseSendRecord(String(v));
+        if (!record) throw new Error(`redis: malformed send record for ${sendFields[j]}`);
+        sendRecords.set(sendFields[j]!, record);
+      }
+    }
+    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions, sendRecords };
+  }
+
+  async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
+    const bound = this.deployment.requireBound();
+    const k = this.keys;
+    const call = scriptArgs("finishSend", {
+      keys: {
+        planStream: k.plan(record.lane),
+        result: k.result,
+        sends: k.sends,
+        unknowns: k.unknowns,
+        deployment: k.deployment,
+      },
+      argv: {
+        group: CONSUMER_GROUP,
+        streamId: record.streamId,
+        field: sendKey(record),
+        result: JSON.stringify(result),
+        unknown: result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
+        deployment: bound,
+      },
+    });
+    return decodeSendReply("finishSend", await runScript(this.main, "finishSend", call), bound);
+  }
+
+  async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
+    const bound = this.deployment.requireBound();
+    const k = this.keys;
+    const call = scriptArgs("reconcile", {
+      keys: { result: k.result, unknowns: k.unknowns, deployment: k.deployment },
+      argv: { field: sendKey(entry), result: JSON.stringify(result), deployment: bound },
+    });
+    return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);
+  }
+
+  async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
+    const flat = asArray(await this.main.call("HGETALL", this.keys.unknowns), "HGETALL unknowns");
+    const out: SendRecord[] = [];
+    for (let j = 0; j + 1 < flat.length; j += 2) {
+      const record = parseSendRecord(String(flat[j + 1]));
+      if (!record) throw new Error(`redis: malformed open UNKNOWN for ${String(flat[j])}`);
+      if (venue === undefined || record.ref.venue === venue) out.push(record);
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  async commit(decisions: readonly Decision[]): Promise<CommitOutcome[]> {
+    if (decisions.length === 0) return [];
+    const deployment = this.deployment.bound;
+    if (deployment === undefined) return decisions.map(() => ({ status: "conflict", on: "deployment" }));
+    let call: ScriptCall;
+    try {
+      call = buildCommitCall({ keys: this.keys, decisions, deployment, consumer: this.consumerHint() });
+    } catch (err) {
+      throw new CommitRefusedError(`commit: cannot encode the batch: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    let reply: unknown;
+    try {
+      reply = await runScript(this.main, "commit", call);
+    } catch (err) {
+      // `ERR …` is the script (or Redis) refusing this input; LOADING, READONLY, BUSY, OOM and
+      // connection failures are the server's state, which a retry of the same batch may outlive.
+      if (err instanceof ReplyError && /^ERR\b/.test((err as Error).message))
+        throw new CommitRefusedError(`commit: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+    return decodeCommitReply(reply, decisions.length);
+  }
+
+  async getTradingState(): Promise<TradingState> {
+    return parseState(await this.main.call("GET", this.keys.state));
+  }
+
+  async setTradingState(state: TradingState, who: string): Promise<void> {
+    if (!TRADING_STATES.includes(state)) throw new RangeError(`unknown trading state "${String(state)}"`);
+    const at = Date.now();
+    const results = await this.main
+      .multi()
+      .call("SET", this.keys.state, state)
+      .call("XADD", this.keys.stateLog, "*", "state", state, "who", who, "at", String(at))
+      .exec();
+    for (const [err] of results ?? []) if (err !== null) throw err;
+  }
+
+  async tradingStateLog(): Promise<TradingStateChange[]> {
+    const reply = await this.main.call("XRANGE", this.keys.stateLog, "-", "+");
+    const out: TradingStateChange[] = [];
+    for (const item of asArray(reply, "XRANGE")) {
+      const [, flat] = asArray(item, "XRANGE entry");
+      if (flat === null) continue;
+      const f = new Map<string, string>();
+      const fields = asArray(flat, "XRANGE fields");
+      for (let j = 0; j + 1 < fields.length; j += 2) f.set(String(fields[j]), String(fields[j + 1]));
+      const state = f.get("state") as TradingState;
+      if (!TRADING_STATES.includes(state)) continue;
+      out.push({ state, who: f.get("who") ?? "", at: Number(f.get("at") ?? 0) });
+    }
+    return out;
+  }
+
+  async positions(): Promise<PaperPosition[]> {
+    const flat = asArray(await this.main.call("HGETALL", this.keys.positions), "HGETALL");
+    const out: PaperPosition[] = [];
+    for (let j = 0; j + 1 < flat.length; j += 2) {
+      const qty = String(flat[j + 1]);
+      if (qty === "0") continue;
+      let key: unknown;
+      try {
+        key = JSON.parse(String(flat[j]));
+      } catch {
+        continue;
+      }
+      if (
+        Array.isArray(key) &&
+        key.length === 2 &&
+        typeof key[0] === "string" &&
+        typeof key[1] === "string"
+      ) {
+        out.push({ account: key[0], symbol: key[1], qty });
+      }
+    }
+    return out;
+  }
+}

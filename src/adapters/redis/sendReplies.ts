@@ -1,0 +1,25 @@
+import { DeploymentMismatchError } from "../../ports/deployment.js";
+import { REPLY_CODES } from "./conflictCodes.js";
+
+/**
+ * Turns the reply of lua/finishSend.lua or lua/reconcile.lua into the
+ * ledger's answer: `duplicate` for its duplicate code, a
+ * {@link DeploymentMismatchError} for a lost marker (`bound` is the id this
+ * handle is bound to), `committed` for anything else (the result entry id).
+ */
+export function decodeSendReply(
+  script: "finishSend" | "reconcile",
+  reply: unknown,
+  bound: string,
+): "committed" | "duplicate" {
+  const codes = REPLY_CODES[script];
+  if (reply === codes.lostDeployment.code) throw lostDeployment(bound);
+  return reply === codes.duplicate.code ? "duplicate" : "committed";
+}
+
+/** The error of a ledger write that found another marker (or none) than the bound one. */
+export function lostDeployment(bound: string): DeploymentMismatchError {
+  return new DeploymentMismatchError(
+    `ledger write refused: the deployment marker is no longer ${bound} (wire-v1 §7b)`,
+  );
+}
