@@ -1,5 +1,5 @@
 import { DECIMAL_SCALE, type Decimal } from "../../core/decimal.js";
-import type { OrderSide } from "./ctfOrders.js";
+import type { OrderSide } from "../../core/polymarket/ctfOrder.js";
 
 /**
  * The CLOB's own rules for one order, checked before anything is signed, and

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { ctfOrderVersion, exchangeFor, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
 import type { Reason, VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
@@ -20,7 +21,6 @@ import { PolymarketAccount, type PolymarketAccountConfig } from "./accounts.js";
 import { buildSignedOrder } from "./buildOrder.js";
 import { classifyPostOrder } from "./clobErrors.js";
 import { ClobHttp } from "./clobHttp.js";
-import { exchangeFor, ORDER_VERSION_SPECS, type OrderVersion } from "./ctfOrders.js";
 import { parseJsonKeepingNumbers } from "./jsonText.js";
 import { MarketCache } from "./marketCache.js";
 import { type ClobOrderType, checkOrder } from "./orderRules.js";
@@ -154,7 +154,7 @@ class PolymarketVenue implements Venue {
   constructor(opts: PolymarketVenueOptions) {
     this.#chainId = opts.chainId ?? 137;
     this.#version = opts.orderVersion ?? "2";
-    const spec = ORDER_VERSION_SPECS[this.#version];
+    const spec = ctfOrderVersion(this.#version);
     if (spec === undefined || exchangeFor(spec, this.#chainId, false) === undefined)
       throw new TypeError(`polymarket: no CTF Exchange V${this.#version} on chain ${this.#chainId}`);
     this.#timeoutMs = opts.timeoutMs ?? 10_000;

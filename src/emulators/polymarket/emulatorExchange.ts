@@ -1,5 +1,5 @@
-import { toChecksumAddress } from "../../adapters/polymarket/eip712.js";
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { toChecksumAddress } from "../../core/evm/address.js";
 
 /**
  * The emulated CLOB's state: markets (tick size, neg-risk, minimum size,
