@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { reason, type VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
@@ -63,8 +64,6 @@ export interface BinanceVenueOptions {
 }
 
 const VENUE = "binance-usdm" as const;
-/** Binance's rule for client order ids. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
 /** A signed order ready to send: the exact form body (query + signature), held out of sight. */
 class BinanceTicket {
@@ -184,7 +183,7 @@ class BinanceVenue implements Venue {
     });
     if (this.#closed) return failed("venue_closed");
     if (!this.#keys.has(order.account)) return failed("unknown_account");
-    if (!CLIENT_ORDER_ID_RE.test(order.clientOrderId)) {
+    if (!isClientOrderId(order.clientOrderId, BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)) {
       return { ok: false, reason: reason("invalid_plan", "client_order_id"), decision: "DENIED" };
     }
     const rules = await this.#rules.get();

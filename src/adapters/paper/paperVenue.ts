@@ -1,4 +1,5 @@
 import { inspect } from "node:util";
+import { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { positionAfter, positionDelta, reduceOnlyAllows } from "../../core/paperFill.js";
 import { type Reason, reason } from "../../core/reasons.js";
@@ -53,9 +54,6 @@ interface PaperTicket {
   readonly price: Decimal | undefined;
 }
 
-/** Client order ids the paper venue accepts: the alphabet of `core/clientOrderId`, up to 64 characters. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,64}$/;
-
 const key = (account: string, symbol: string): string => JSON.stringify([account, symbol]);
 
 /**
@@ -108,7 +106,7 @@ export function createPaperVenue(opts: PaperVenueOptions = {}): PaperVenue {
       } else if (order.price !== undefined) {
         return deny(reason("invalid_plan", "price"));
       }
-      if (!CLIENT_ORDER_ID_RE.test(order.clientOrderId))
+      if (!isClientOrderId(order.clientOrderId, CLIENT_ORDER_ID_MAX_LENGTH))
         return deny(reason("invalid_plan", "client_order_id"));
       if (order.type === "MARKET" && !prices.has(order.symbol) && order.referencePrice === undefined) {
         return deny(reason("limit", "no_reference_price"));

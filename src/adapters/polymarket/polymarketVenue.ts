@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
+import { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { ctfOrderVersion, exchangeFor, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
 import type { Reason, VenueErrorDetail } from "../../core/reasons.js";
@@ -69,8 +70,6 @@ export interface PolymarketVenueOptions {
 }
 
 const TOKEN_RE = /^(0|[1-9][0-9]{0,77})$/;
-/** Not sent to Polymarket (it has none), but kept in the ref and told to the signer: the executor's alphabet. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,64}$/;
 const UINT256_MAX = (1n << 256n) - 1n;
 const SALT_MASK = (1n << 53n) - 1n;
 const POSITION_PAGE = 500;
@@ -190,7 +189,9 @@ class PolymarketVenue implements Venue {
     if (this.#closed) return deny("venue_error:venue_closed", "FAILED");
     const account = this.#accounts.get(order.account);
     if (account === undefined) return deny("venue_error:unknown_account", "FAILED");
-    if (!CLIENT_ORDER_ID_RE.test(order.clientOrderId)) return deny("invalid_plan:client_order_id");
+    // Not sent to Polymarket (it has none), but kept in the ref and told to the signer.
+    if (!isClientOrderId(order.clientOrderId, CLIENT_ORDER_ID_MAX_LENGTH))
+      return deny("invalid_plan:client_order_id");
     if (!TOKEN_RE.test(order.symbol) || BigInt(order.symbol) > UINT256_MAX)
       return deny("invalid_plan:token_id");
     const qty = parseDecimal(order.qty);

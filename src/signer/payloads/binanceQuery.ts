@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
@@ -57,8 +58,6 @@ const RECV_WINDOW_RE = /^[1-9][0-9]{0,4}$/;
 const MAX_RECV_WINDOW = 60_000;
 /** Binance's `recvWindow` when a request has none. */
 const DEFAULT_RECV_WINDOW = 5000;
-/** Binance's own rule for client order ids. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const VENUE = "binance-usdm";
 
 /**
@@ -196,7 +195,10 @@ function bindOrder(params: Params, target: Target): BindOutcome {
   const clientOrderId = readTargetString(target, "client_order_id");
   const newClientOrderId = params.get("newClientOrderId");
   if (!clientOrderId.ok) return mismatch("client_order_id");
-  if (newClientOrderId !== undefined && !CLIENT_ORDER_ID_RE.test(newClientOrderId)) {
+  if (
+    newClientOrderId !== undefined &&
+    !isClientOrderId(newClientOrderId, BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)
+  ) {
     return mismatch("client_order_id");
   }
   if (clientOrderId.value !== undefined && newClientOrderId !== clientOrderId.value) {
