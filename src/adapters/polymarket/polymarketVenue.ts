@@ -32,7 +32,7 @@ import {
   POLYMARKET_ROUTES,
   type PolymarketRoutes,
 } from "./planeSigning.js";
-import { PolymarketPrepared, placedState } from "./preparedOrder.js";
+import { PolymarketTicket, placedState } from "./polymarketTicket.js";
 import { readBalanceUnits, readOrderLookup, readPositionsPage, readServerSeconds } from "./venueReads.js";
 
 /** Options of {@link createPolymarketVenue}. */
@@ -262,42 +262,42 @@ class PolymarketVenue implements Venue {
       clientOrderId: order.clientOrderId,
       venueRef: built.value.hash,
     };
-    const prepared = new PolymarketPrepared(
+    const ticket = new PolymarketTicket({
       ref,
       account,
-      built.value.json,
+      order: built.value.json,
       orderType,
       target,
       guard,
-      order.side,
+      side: order.side,
       qty,
       price,
-      order.reduceOnly,
-    );
-    return { ok: true, prepared: { ref, venueData: prepared } };
+      reduceOnly: order.reduceOnly,
+    });
+    return { ok: true, prepared: { ref, venueData: ticket } };
   }
 
   async send(prepared: PreparedOrder): Promise<SendOutcome> {
-    const p = prepared.venueData;
-    if (!(p instanceof PolymarketPrepared))
+    const ticket = prepared.venueData;
+    if (!(ticket instanceof PolymarketTicket))
       return { kind: "rejected", reason: "internal_error:foreign_order" };
-    if (p.sent) return { kind: "already_placed", detail: "sent_before" };
+    if (ticket.sent) return { kind: "already_placed", detail: "sent_before" };
     if (this.#closed) return { kind: "rejected", reason: "venue_error:venue_closed" };
-    p.sent = true;
+    ticket.sent = true;
     // Member order as clob-client-v2's orderToJsonV2 writes it.
     const body = JSON.stringify({
       deferExec: false,
       postOnly: false,
-      order: p.order,
-      owner: p.account.apiKey(),
-      orderType: p.orderType,
+      order: ticket.order,
+      owner: ticket.account.apiKey(),
+      orderType: ticket.orderType,
     });
     const headers = await l2Headers(
       this.#plane,
-      p.account,
+      ticket.account,
       { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
-      p.target,
-      { ...p.guard },
+      ticket.target,
+      { ...ticket.guard },
     );
     if (!headers.ok) return { kind: "rejected", reason: headers.reason };
     const out = await this.#clob.send({
@@ -318,13 +318,15 @@ class PolymarketVenue implements Venue {
         return { kind: "unknown", detail: answer.detail };
       case "rejected": {
         if (answer.detail === "tick_size" || answer.detail === "min_size")
-          this.#cache.invalidate(p.ref.symbol);
+          this.#cache.invalidate(ticket.ref.symbol);
         const detail: VenueErrorDetail =
-          answer.detail === "insufficient_balance" && p.reduceOnly ? "reduce_only_rejected" : answer.detail;
+          answer.detail === "insufficient_balance" && ticket.reduceOnly
+            ? "reduce_only_rejected"
+            : answer.detail;
         return { kind: "rejected", reason: `venue_error:${detail}` };
       }
       case "placed":
-        return { kind: "placed", ...placedState(p, answer) };
+        return { kind: "placed", ...placedState(ticket, answer) };
     }
   }
 
