@@ -7,8 +7,8 @@ import type { ClobOrderType } from "./orderRules.js";
 
 const ONE = 10n ** 18n;
 
-/** What {@link PolymarketTicket} holds. */
-export interface PolymarketTicketFields {
+/** What a {@link PolymarketTicket} holds. */
+export interface PolymarketTicketContents {
   readonly ref: OrderRef;
   readonly account: PolymarketAccount;
   /** The signed JSON `order` of `POST /order`. */
@@ -28,39 +28,18 @@ export interface PolymarketTicketFields {
  * what `prepare` fixed and only `send` reads: the signed order, its type,
  * what the signer was told. Printing or serialising it shows the ref only.
  */
-export class PolymarketTicket implements PolymarketTicketFields {
+export class PolymarketTicket {
   /** Set by the first `send`: the adapter never sends an order twice. */
   sent = false;
-  readonly ref: OrderRef;
-  readonly account: PolymarketAccount;
-  readonly order: Readonly<Record<string, unknown>>;
-  readonly orderType: ClobOrderType;
-  readonly target: Readonly<Record<string, unknown>>;
-  readonly guard: OrderGuard;
-  readonly side: VenueOrder["side"];
-  readonly qty: Decimal;
-  readonly price: Decimal;
-  readonly reduceOnly: boolean;
 
-  constructor(fields: PolymarketTicketFields) {
-    this.ref = fields.ref;
-    this.account = fields.account;
-    this.order = fields.order;
-    this.orderType = fields.orderType;
-    this.target = fields.target;
-    this.guard = fields.guard;
-    this.side = fields.side;
-    this.qty = fields.qty;
-    this.price = fields.price;
-    this.reduceOnly = fields.reduceOnly;
-  }
+  constructor(readonly contents: PolymarketTicketContents) {}
 
   toJSON(): unknown {
-    return { ref: this.ref };
+    return { ref: this.contents.ref };
   }
 
   [inspect.custom](): string {
-    return `PolymarketTicket { venueRef: '${this.ref.venueRef}' }`;
+    return `PolymarketTicket { venueRef: '${this.contents.ref.venueRef}' }`;
   }
 }
 
@@ -70,7 +49,7 @@ export class PolymarketTicket implements PolymarketTicketFields {
  * the reverse), else all of it at its price when `matched`, none otherwise.
  */
 export function placedState(
-  ticket: PolymarketTicket,
+  ticket: PolymarketTicketContents,
   answer: Extract<PostOrderOutcome, { kind: "placed" }>,
 ): VenueOrderState {
   const making = answer.makingAmount === undefined ? undefined : parseDecimal(answer.makingAmount);

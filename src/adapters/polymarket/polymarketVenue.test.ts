@@ -412,7 +412,7 @@ describe("signatures the venue refuses", () => {
 
   it("an order altered after signing does not recover to its signer: invalid signature, nothing placed", async () => {
     const p = await prepared();
-    const data = p.venueData as { order: Record<string, unknown> };
+    const data = (p.venueData as { contents: { order: Record<string, unknown> } }).contents;
     data.order.salt = Number(data.order.salt) + 1;
     expect(await sent(p)).toEqual({ kind: "rejected", reason: "venue_error:invalid_signature" });
     expect(world.emulator.requests().at(-1)).toMatchObject({ path: "/order", outcome: 400 });

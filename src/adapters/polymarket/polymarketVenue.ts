@@ -284,20 +284,21 @@ class PolymarketVenue implements Venue {
     if (ticket.sent) return { kind: "already_placed", detail: "sent_before" };
     if (this.#closed) return { kind: "rejected", reason: "venue_error:venue_closed" };
     ticket.sent = true;
+    const { account, order, orderType, target, guard, reduceOnly, ref } = ticket.contents;
     // Member order as clob-client-v2's orderToJsonV2 writes it.
     const body = JSON.stringify({
       deferExec: false,
       postOnly: false,
-      order: ticket.order,
-      owner: ticket.account.apiKey(),
-      orderType: ticket.orderType,
+      order,
+      owner: account.apiKey(),
+      orderType,
     });
     const headers = await l2Headers(
       this.#plane,
-      ticket.account,
+      account,
       { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
-      ticket.target,
-      { ...ticket.guard },
+      target,
+      { ...guard },
     );
     if (!headers.ok) return { kind: "rejected", reason: headers.reason };
     const out = await this.#clob.send({
@@ -317,16 +318,13 @@ class PolymarketVenue implements Venue {
       case "unknown":
         return { kind: "unknown", detail: answer.detail };
       case "rejected": {
-        if (answer.detail === "tick_size" || answer.detail === "min_size")
-          this.#cache.invalidate(ticket.ref.symbol);
+        if (answer.detail === "tick_size" || answer.detail === "min_size") this.#cache.invalidate(ref.symbol);
         const detail: VenueErrorDetail =
-          answer.detail === "insufficient_balance" && ticket.reduceOnly
-            ? "reduce_only_rejected"
-            : answer.detail;
+          answer.detail === "insufficient_balance" && reduceOnly ? "reduce_only_rejected" : answer.detail;
         return { kind: "rejected", reason: `venue_error:${detail}` };
       }
       case "placed":
-        return { kind: "placed", ...placedState(ticket, answer) };
+        return { kind: "placed", ...placedState(ticket.contents, answer) };
     }
   }
 
