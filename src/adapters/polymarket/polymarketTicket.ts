@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { sharesAndUsdc } from "../../core/polymarket/ctfOrder.js";
 import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../../ports/venue.js";
 import type { PolymarketAccount } from "./accounts.js";
 import type { PostOrderOutcome } from "./clobErrors.js";
@@ -57,7 +58,7 @@ export function placedState(
   let shares: Decimal;
   let usdc: Decimal;
   if (making !== undefined && taking !== undefined && (making > 0n || answer.status !== "matched")) {
-    [shares, usdc] = ticket.side === "BUY" ? [taking, making] : [making, taking];
+    [shares, usdc] = sharesAndUsdc(ticket.side, making, taking);
   } else if (answer.status === "matched") {
     shares = ticket.qty;
     usdc = ((ticket.qty * ticket.price) / ONE) as Decimal;

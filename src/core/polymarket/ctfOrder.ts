@@ -43,6 +43,28 @@ export type OrderVersion = "1" | "2";
 export type OrderSide = "BUY" | "SELL";
 
 /**
+ * Order amounts are base units: USDC and conditional tokens both have 6
+ * decimals, a Decimal 18, so one base unit is 10^12 of a Decimal.
+ */
+export const DECIMAL_PER_UNIT = 10n ** 12n;
+
+/**
+ * An order's shares and USDC from its amounts, as the exchange reads them
+ * (clob-client's `getOrderRawAmounts`): a BUY pays `makerAmount` USDC for
+ * `takerAmount` shares, a SELL gives `makerAmount` shares for `takerAmount`
+ * USDC.
+ * @example sharesAndUsdc("BUY", 5_700_000n, 10_000_000n) // [10_000_000n, 5_700_000n]
+ */
+export function sharesAndUsdc<T extends bigint>(side: OrderSide, makerAmount: T, takerAmount: T): [T, T] {
+  return side === "BUY" ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
+}
+
+/** The maker and taker amounts of an order of `shares` for `usdc` (the inverse of {@link sharesAndUsdc}). */
+export function makerAndTaker<T extends bigint>(side: OrderSide, shares: T, usdc: T): [T, T] {
+  return sharesAndUsdc(side, shares, usdc); // the swap is its own inverse
+}
+
+/**
  * EOA = 0, POLY_PROXY = 1, POLY_GNOSIS_SAFE = 2 (SignatureTypeV1 /
  * SignatureTypeV2): the types signed with a plain 65-byte ECDSA signature.
  * V2's POLY_1271 = 3 wraps the signature (ERC-7739) and is not signed here.

@@ -6,9 +6,11 @@ import {
   CTF_ORDER_VERSIONS,
   exchangeFor,
   isSignatureType,
+  makerAndTaker,
   type OrderVersion,
   orderDigest,
   orderDomain,
+  sharesAndUsdc,
 } from "../../core/polymarket/ctfOrder.js";
 import { readOrderJson, versionOfJson } from "../../core/polymarket/orderJson.js";
 import { parseStrictJson } from "../../core/strictJson.js";
@@ -116,7 +118,7 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
   const side = v.side === 0n ? "BUY" : "SELL";
   const makerAmount = v.makerAmount!;
   const takerAmount = v.takerAmount!;
-  const [shares, usdc] = side === "BUY" ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
+  const [shares, usdc] = sharesAndUsdc(side, makerAmount, takerAmount);
   if (shares === 0n || usdc === 0n) return no(CLOB_MESSAGES.payload);
   // price = usdc / shares must be k × tick, with tick ≤ price ≤ 1 − tick.
   const tick = market.tickSize;
@@ -159,7 +161,7 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
     rawBody,
   };
   ctx.exchange.accept(order, maker, v.salt!, fill, fillUsdc);
-  const [making, taking] = side === "BUY" ? [fillUsdc, fill] : [fill, fillUsdc];
+  const [making, taking] = makerAndTaker(side, fill, fillUsdc);
   return {
     status: 200,
     body: {

@@ -1,4 +1,3 @@
-import type { Decimal } from "../../core/decimal.js";
 import { parseAddress } from "../../core/evm/address.js";
 import { parseStaticText, type TypedDomain } from "../../core/evm/eip712.js";
 import {
@@ -22,28 +21,16 @@ import {
   type SigningInput,
 } from "../payloadKind.js";
 import { DEFAULT_ECDSA, signWithKey } from "../signInput.js";
-import {
-  isRecord,
-  mismatch,
-  ownField,
-  readTargetDecimal,
-  readTargetSide,
-  readTargetString,
-} from "./targetFields.js";
+import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
+import { isRecord, mismatch, ownField } from "./targetFields.js";
 
 type OrderPayload = Extract<SignPayload, { kind: "eip712-order" }>;
 type Target = Readonly<Record<string, unknown>>;
 
-const VENUE = "polymarket";
 const DOMAIN_KEYS: readonly string[] = ["name", "version", "chainId", "verifyingContract"];
-/** USDC and conditional tokens both have 6 decimals; a Decimal has 18. */
-const UNITS_TO_DECIMAL = 10n ** 12n;
-const DECIMAL_ONE = 10n ** 18n;
 const SIDE_BUY = 0n;
 const SIDE_SELL = 1n;
 const SIGNATURE_TYPE_EOA = 0n;
-/** The most a conditional token share is worth: 1 USDC (as a Decimal). */
-const SHARE_CAP = DECIMAL_ONE as Decimal;
 
 /** The denial field for a malformed order member (`payload_mismatch:<field>`). */
 const ORDER_FIELD_NAMES: Readonly<Record<string, string>> = {
@@ -155,29 +142,15 @@ function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOu
   }
 
   const venue = ownField(target, "venue");
-  if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  if (venue !== undefined && venue !== POLYMARKET_VENUE) return mismatch("venue");
   const action = ownField(target, "action");
   if (action !== undefined && action !== "order") return mismatch("action");
 
-  const targetToken = ownField(target, "token_id") !== undefined ? "token_id" : "symbol";
-  const expectedToken = readTargetString(target, targetToken);
-  const expectedTokenId = expectedToken.ok ? parseStaticText("uint256", expectedToken.value) : undefined;
-  if (expectedTokenId === undefined || tokenId !== expectedTokenId) return mismatch("token_id");
-
-  const targetSide = readTargetSide(target);
-  if (!targetSide.ok || targetSide.value === undefined) return mismatch("side");
-  if (side !== (targetSide.value === "BUY" ? SIDE_BUY : SIDE_SELL)) return mismatch("side");
-
-  // A BUY pays makerAmount USDC for takerAmount shares; a SELL the reverse (clob-client's getOrderRawAmounts).
-  const [shareUnits, usdcUnits] = side === SIDE_BUY ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
-  const qty = readTargetDecimal(target, "qty", true);
-  if (!qty.ok || qty.value === undefined || shareUnits * UNITS_TO_DECIMAL !== qty.value)
-    return mismatch("qty");
-  // Price per share is usdc / shares; compare usdc × 1 with shares × price exactly.
-  const price = readTargetDecimal(target, "price", true);
-  if (!price.ok) return mismatch("price");
-  if (price.value !== undefined && usdcUnits * DECIMAL_ONE !== shareUnits * price.value)
-    return mismatch("price");
+  const bound = bindOrderTerms(
+    { tokenId, side: side === SIDE_BUY ? "BUY" : "SELL", makerAmount, takerAmount },
+    target,
+  );
+  if (!bound.ok) return bound;
 
   const targetNegRisk = ownField(target, "neg_risk");
   if (targetNegRisk !== undefined && typeof targetNegRisk !== "boolean") return mismatch("neg_risk");
@@ -186,20 +159,7 @@ function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOu
   const targetMaker = ownField(target, "maker");
   if (targetMaker !== undefined && parseAddress(targetMaker) !== values.maker) return mismatch("maker");
 
-  return {
-    ok: true,
-    effect: {
-      venue: VENUE,
-      action: "order",
-      symbol: tokenId.toString(),
-      order: {
-        qty: (shareUnits * UNITS_TO_DECIMAL) as Decimal,
-        price: ((usdcUnits * DECIMAL_ONE + shareUnits - 1n) / shareUnits) as Decimal,
-        unitCap: SHARE_CAP,
-      },
-      replayableRead: false,
-    },
-  };
+  return bound;
 }
 
 /**
