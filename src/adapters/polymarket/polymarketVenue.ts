@@ -2,7 +2,13 @@ import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
 import { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { formatDecimal, parseDecimal } from "../../core/decimal.js";
-import { ctfOrderVersion, exchangeFor, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
+import { parseStaticText } from "../../core/evm/eip712.js";
+import {
+  ctfOrderVersion,
+  exchangeFor,
+  ORDER_HASH_RE,
+  type OrderVersion,
+} from "../../core/polymarket/ctfOrder.js";
 import type { Reason, VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
@@ -69,8 +75,6 @@ export interface PolymarketVenueOptions {
   readonly randomSalt?: () => bigint;
 }
 
-const TOKEN_RE = /^(0|[1-9][0-9]{0,77})$/;
-const UINT256_MAX = (1n << 256n) - 1n;
 const SALT_MASK = (1n << 53n) - 1n;
 const POSITION_PAGE = 500;
 const MAX_POSITION_PAGES = 40;
@@ -192,8 +196,7 @@ class PolymarketVenue implements Venue {
     // Not sent to Polymarket (it has none), but kept in the ref and told to the signer.
     if (!isClientOrderId(order.clientOrderId, CLIENT_ORDER_ID_MAX_LENGTH))
       return deny("invalid_plan:client_order_id");
-    if (!TOKEN_RE.test(order.symbol) || BigInt(order.symbol) > UINT256_MAX)
-      return deny("invalid_plan:token_id");
+    if (parseStaticText("uint256", order.symbol) === undefined) return deny("invalid_plan:token_id");
     const qty = parseDecimal(order.qty);
     if (qty === undefined || qty <= 0n) return deny("invalid_plan:qty");
     const priceText = order.type === "LIMIT" ? order.price : order.referencePrice;
@@ -331,7 +334,7 @@ class PolymarketVenue implements Venue {
   async lookup(ref: OrderRef): Promise<LookupOutcome> {
     const account = this.#accounts.get(ref.account);
     if (account === undefined) return { kind: "unavailable", detail: "unknown_account" };
-    if (!/^0x[0-9a-fA-F]{64}$/.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
+    if (!ORDER_HASH_RE.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
     const path = `/data/order/${ref.venueRef}`;
     const out = await this.#signedGet(
       account,

@@ -239,6 +239,9 @@ export function orderDigest(spec: CtfOrderVersion, domain: TypedDomain, values: 
   return typedDataDigest(orderDomainSeparator(domain), hashStruct(orderTypeHash(spec), spec.struct, values));
 }
 
+/** An order hash as the venue's order id is accepted (written lowercase by {@link orderHash}): `0x` + 64 hex digits. */
+export const ORDER_HASH_RE = /^0x[0-9a-fA-F]{64}$/;
+
 /** The order hash (the venue's order id): {@link orderDigest} as `0x` + 64 lowercase hex digits. */
 export function orderHash(spec: CtfOrderVersion, domain: TypedDomain, values: OrderValues): string {
   return toHex32(orderDigest(spec, domain, values));
