@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import { BINANCE_DEFAULT_RECV_WINDOW_MS, BINANCE_MAX_RECV_WINDOW_MS } from "../../core/binance/recvWindow.js";
 import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { reason, type VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
@@ -140,8 +141,12 @@ class BinanceVenue implements Venue {
   #closed = false;
 
   constructor(opts: BinanceVenueOptions) {
-    this.#recvWindow = opts.recvWindowMs ?? 5000;
-    if (!Number.isInteger(this.#recvWindow) || this.#recvWindow < 1 || this.#recvWindow > 60_000) {
+    this.#recvWindow = opts.recvWindowMs ?? BINANCE_DEFAULT_RECV_WINDOW_MS;
+    if (
+      !Number.isInteger(this.#recvWindow) ||
+      this.#recvWindow < 1 ||
+      this.#recvWindow > BINANCE_MAX_RECV_WINDOW_MS
+    ) {
       throw new RangeError("recvWindowMs must be an integer from 1 to 60000");
     }
     this.inFlightMs = this.#recvWindow + (opts.inFlightMarginMs ?? 3000);
