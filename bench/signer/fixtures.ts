@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PayloadKind, SignRequest } from "../../src/ports/signingPlane.js";
 import {
+  CTF_EXCHANGE_DOMAIN_NAME,
+  CTF_ORDER_VERSIONS,
+  type OrderVersion,
   POLYGON_CHAIN_ID,
-  POLYMARKET_DOMAIN_NAME,
-  POLYMARKET_ORDER_DOMAINS,
-} from "../../src/signer/payloads/polymarketOrderDomains.js";
+} from "../../src/core/polymarket/ctfOrder.js";
+import type { PayloadKind, SignRequest } from "../../src/ports/signingPlane.js";
 import { Vault } from "../../src/signer/vault/vault.js";
 import { evmAddress, generateSecp256k1Key, MIN_SCRYPT_N } from "../../src/signer/vault/vaultFile.js";
 
@@ -147,13 +148,13 @@ const ZERO32 = `0x${"00".repeat(32)}`;
 const GUARD = { plan_id: "bench-plan", decision: "allow", trading_state: "ACTIVE" } as const;
 
 /** The EIP-712 order domain and struct the handler signs (domain version "2", Polygon, standard exchange). */
-export const ORDER_VERSION = "2";
+export const ORDER_VERSION: OrderVersion = "2";
 export function orderDomain(): { name: string; version: string; chainId: string; verifyingContract: string } {
-  const spec = POLYMARKET_ORDER_DOMAINS[ORDER_VERSION];
+  const spec = CTF_ORDER_VERSIONS[ORDER_VERSION];
   const exchange = spec?.exchanges[String(POLYGON_CHAIN_ID)]?.standard;
   if (exchange === undefined) throw new Error(`no domain row for version ${ORDER_VERSION} on chain 137`);
   return {
-    name: POLYMARKET_DOMAIN_NAME,
+    name: CTF_EXCHANGE_DOMAIN_NAME,
     version: ORDER_VERSION,
     chainId: String(POLYGON_CHAIN_ID),
     verifyingContract: exchange,
@@ -162,7 +163,7 @@ export function orderDomain(): { name: string; version: string; chainId: string;
 
 /** The `Order` struct members, in declaration order (from the handler's domain table). */
 export function orderStruct(): ReadonlyArray<{ name: string; type: string }> {
-  const spec = POLYMARKET_ORDER_DOMAINS[ORDER_VERSION];
+  const spec = CTF_ORDER_VERSIONS[ORDER_VERSION];
   if (spec === undefined) throw new Error(`no domain row for version ${ORDER_VERSION}`);
   return spec.struct;
 }

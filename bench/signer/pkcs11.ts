@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { SecretBytes } from "../../src/core/auth/secretBytes.js";
+import { POLYGON_CHAIN_ID } from "../../src/core/polymarket/ctfOrder.js";
 import type { SignPayload } from "../../src/ports/signingPlane.js";
 import type { PayloadKindHandler } from "../../src/signer/payloadKind.js";
 import { decodePolymarketOrder, polymarketOrderDigest } from "../../src/signer/payloads/polymarketOrder.js";
-import { POLYGON_CHAIN_ID } from "../../src/signer/payloads/polymarketOrderDomains.js";
 import { Pkcs11Token, type Pkcs11TokenOptions } from "../../src/signer/pkcs11/pkcs11Token.js";
 import { canSignInToken } from "../../src/signer/pkcs11/tokenSigning.js";
 import {

@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { clientOrderId } from "./clientOrderId.js";
+import {
+  BINANCE_CLIENT_ORDER_ID_MAX_LENGTH,
+  CLIENT_ORDER_ID_MAX_LENGTH,
+  clientOrderId,
+  isClientOrderId,
+} from "./clientOrderId.js";
 import { PLAN_ID_RE } from "./planSchema.js";
 
 /** Binance's client order id grammar, the strictest venue's. */
@@ -67,5 +72,35 @@ describe("clientOrderId", () => {
     expect(PLAN_ID_RE.test(forged)).toBe(true);
     expect(forged).not.toBe(longId);
     expect(clientOrderId(forged)).not.toBe(clientOrderId(longId));
+  });
+});
+
+describe("isClientOrderId", () => {
+  it("is Binance's grammar at Binance's length, the same alphabet up to 64 by default", () => {
+    const id = fc.stringMatching(/^[\s\S]{0,70}$/);
+    fc.assert(
+      fc.property(id, (text) => {
+        expect(isClientOrderId(text, BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)).toBe(BINANCE_RE.test(text));
+        expect(isClientOrderId(text)).toBe(/^[.A-Z:/a-z0-9_-]{1,64}$/.test(text));
+      }),
+      { numRuns: 1000 },
+    );
+    expect(CLIENT_ORDER_ID_MAX_LENGTH).toBe(64);
+    expect(isClientOrderId("ig:plan/1.a_b-C")).toBe(true);
+    expect(isClientOrderId("")).toBe(false);
+    expect(isClientOrderId("a\n")).toBe(false);
+    expect(isClientOrderId("a b")).toBe(false);
+    expect(isClientOrderId("x".repeat(37), BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)).toBe(false);
+    expect(isClientOrderId("x".repeat(64))).toBe(true);
+    expect(isClientOrderId("x".repeat(65))).toBe(false);
+    expect(isClientOrderId(42)).toBe(false);
+  });
+
+  it("accepts every id clientOrderId derives, at Binance's length", () => {
+    fc.assert(
+      fc.property(planId, (id) => {
+        expect(isClientOrderId(clientOrderId(id), BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)).toBe(true);
+      }),
+    );
   });
 });

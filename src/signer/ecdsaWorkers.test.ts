@@ -1,8 +1,9 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { toChecksumAddress } from "../core/evm/address.js";
+import { addressOfPublicKey } from "../core/evm/ecdsa.js";
 import { createEcdsaSigner, EcdsaWorkerPool } from "./ecdsaWorkers.js";
 import { KeyStoreError } from "./keyStore.js";
-import { addressOfPublicKey, toChecksumAddress } from "./payloads/eip712/ethKey.js";
 import { InThreadEcdsaSigner } from "./signInput.js";
 
 const pools: { close(): Promise<void> }[] = [];

@@ -1,8 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { RecoverableSignature } from "../core/evm/ecdsa.js";
 import type { EcdsaJob, EcdsaJobResult } from "./ecdsaWorker.js";
 import { KeyStoreError } from "./keyStore.js";
-import type { RecoverableSignature } from "./payloads/eip712/ethKey.js";
 import { type EcdsaSigner, InThreadEcdsaSigner } from "./signInput.js";
 
 /**

@@ -1,8 +1,9 @@
 import { createHmac } from "node:crypto";
+import { parseAddress } from "../core/evm/address.js";
+import { type RecoverableSignature, toRsvHex } from "../core/evm/ecdsa.js";
 import { KeyStoreError, type RevealedKey } from "./keyStore.js";
 import { PayloadKeyMismatch, type SignatureOut, type SigningInput } from "./payloadKind.js";
 import { decodeBase64Secret } from "./payloads/base64Secret.js";
-import { parseAddress, type RecoverableSignature, toRsvHex } from "./payloads/eip712/ethKey.js";
 import {
   signDigestVerified,
   VerifyingKeyCache,

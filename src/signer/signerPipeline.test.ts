@@ -12,10 +12,12 @@ import {
   softHsmAvailable,
 } from "../../test/support/softhsmFixture.js";
 import { SecretBytes } from "../core/auth/secretBytes.js";
+import { toChecksumAddress } from "../core/evm/address.js";
+import { addressOfPublicKey } from "../core/evm/ecdsa.js";
+import { CTF_ORDER_VERSIONS, POLYGON_CHAIN_ID } from "../core/polymarket/ctfOrder.js";
 import type { SignRequest } from "../ports/signingPlane.js";
 import { verifyAuditFile } from "./audit/verifyAudit.js";
-import { addressOfPublicKey, toChecksumAddress } from "./payloads/eip712/ethKey.js";
-import { POLYGON_CHAIN_ID, POLYMARKET_ORDER_DOMAINS } from "./payloads/polymarketOrderDomains.js";
+
 import { Pkcs11Token } from "./pkcs11/pkcs11Token.js";
 import { createRemotePlane } from "./remote/remotePlaneClient.js";
 import { loadSignerConfig } from "./signerConfig.js";
@@ -68,7 +70,7 @@ function hmacRequest(i: number): SignRequest {
 }
 
 function orderRequest(i: number): SignRequest {
-  const spec = POLYMARKET_ORDER_DOMAINS["2"]!;
+  const spec = CTF_ORDER_VERSIONS["2"];
   const zero = `0x${"00".repeat(32)}`;
   return {
     request_id: `o-${i}`,

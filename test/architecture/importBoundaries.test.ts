@@ -59,6 +59,11 @@ const LAYERS: Record<string, readonly string[]> = {
   ports: ["core"],
   adapters: ["core", "ports"],
   executor: ["core", "ports", "ops"],
+  // The emulators stand in for the venues: they share the venues' facts from core, never the adapters'.
+  emulators: ["core"],
+  sdk: ["core"],
+  config: ["core"],
+  ops: ["core", "config"],
 };
 
 describe("import boundaries (signing-plane-v1 §5)", () => {

@@ -10,12 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { toChecksumAddress } from "../../src/adapters/polymarket/eip712.js";
 import { POLYMARKET_ROUTE_ACTIONS, POLYMARKET_ROUTES } from "../../src/adapters/polymarket/planeSigning.js";
 import {
   createPolymarketVenue,
   type PolymarketVenueOptions,
 } from "../../src/adapters/polymarket/polymarketVenue.js";
+import { toChecksumAddress } from "../../src/core/evm/address.js";
 import {
   type PolymarketEmulator,
   type PolymarketEmulatorOptions,

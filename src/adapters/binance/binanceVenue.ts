@@ -1,5 +1,7 @@
 import { inspect } from "node:util";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import { BINANCE_DEFAULT_RECV_WINDOW_MS, BINANCE_MAX_RECV_WINDOW_MS } from "../../core/binance/recvWindow.js";
+import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { reason, type VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
@@ -63,8 +65,6 @@ export interface BinanceVenueOptions {
 }
 
 const VENUE = "binance-usdm" as const;
-/** Binance's rule for client order ids. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
 /** A signed order ready to send: the exact form body (query + signature), held out of sight. */
 class BinanceTicket {
@@ -141,8 +141,12 @@ class BinanceVenue implements Venue {
   #closed = false;
 
   constructor(opts: BinanceVenueOptions) {
-    this.#recvWindow = opts.recvWindowMs ?? 5000;
-    if (!Number.isInteger(this.#recvWindow) || this.#recvWindow < 1 || this.#recvWindow > 60_000) {
+    this.#recvWindow = opts.recvWindowMs ?? BINANCE_DEFAULT_RECV_WINDOW_MS;
+    if (
+      !Number.isInteger(this.#recvWindow) ||
+      this.#recvWindow < 1 ||
+      this.#recvWindow > BINANCE_MAX_RECV_WINDOW_MS
+    ) {
       throw new RangeError("recvWindowMs must be an integer from 1 to 60000");
     }
     this.inFlightMs = this.#recvWindow + (opts.inFlightMarginMs ?? 3000);
@@ -184,7 +188,7 @@ class BinanceVenue implements Venue {
     });
     if (this.#closed) return failed("venue_closed");
     if (!this.#keys.has(order.account)) return failed("unknown_account");
-    if (!CLIENT_ORDER_ID_RE.test(order.clientOrderId)) {
+    if (!isClientOrderId(order.clientOrderId, BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)) {
       return { ok: false, reason: reason("invalid_plan", "client_order_id"), decision: "DENIED" };
     }
     const rules = await this.#rules.get();

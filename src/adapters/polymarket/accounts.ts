@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
-import { SIGNATURE_TYPES, type SignatureType } from "./ctfOrders.js";
-import { parseAddress, toChecksumAddress } from "./eip712.js";
+import { parseAddress, toChecksumAddress } from "../../core/evm/address.js";
+import { SIGNATURE_TYPES, type SignatureType } from "../../core/polymarket/ctfOrder.js";
 
 /**
  * What the executor holds for one Polymarket account. The API key id and the

@@ -27,8 +27,7 @@ import {
   pmOrder,
   worldEmulatorOptions,
 } from "../../../test/support/polymarketWorld.js";
-import { POLYMARKET_ORDER_DOMAINS } from "../../signer/payloads/polymarketOrderDomains.js";
-import { ORDER_VERSION_SPECS, type OrderVersion } from "./ctfOrders.js";
+import { CTF_ORDER_VERSIONS, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
 
 /**
  * Cross-checks with @polymarket/clob-client-v2@1.1.0, run offline against the
@@ -59,28 +58,25 @@ describe("constants are clob-client-v2's and the signer's", () => {
   it("structs and domain versions", async () => {
     const v1 = await pkgModule("order-utils/model/ctfExchangeV1TypedData.js");
     const v2 = await pkgModule("order-utils/model/ctfExchangeV2TypedData.js");
-    expect(ORDER_VERSION_SPECS["1"].struct).toEqual(v1.CTF_EXCHANGE_V1_ORDER_STRUCT);
-    expect(ORDER_VERSION_SPECS["2"].struct).toEqual(v2.CTF_EXCHANGE_V2_ORDER_STRUCT);
+    expect(CTF_ORDER_VERSIONS["1"].struct).toEqual(v1.CTF_EXCHANGE_V1_ORDER_STRUCT);
+    expect(CTF_ORDER_VERSIONS["2"].struct).toEqual(v2.CTF_EXCHANGE_V2_ORDER_STRUCT);
     expect(v2.CTF_EXCHANGE_V2_DOMAIN_VERSION).toBe("2");
-    for (const version of ["1", "2"] as const) {
-      expect(ORDER_VERSION_SPECS[version].struct).toEqual(POLYMARKET_ORDER_DOMAINS[version]!.struct);
-      expect(ORDER_VERSION_SPECS[version].exchanges).toEqual(POLYMARKET_ORDER_DOMAINS[version]!.exchanges);
-    }
+    // The signer checks orders against this same table (core/polymarket/ctfOrder.ts): one copy.
   });
 
   it("exchanges per chain, standard and neg-risk", () => {
     for (const chain of [Chain.POLYGON, Chain.AMOY]) {
       const c = getContractConfig(chain);
-      expect(ORDER_VERSION_SPECS["1"].exchanges[String(chain)]).toEqual({
+      expect(CTF_ORDER_VERSIONS["1"].exchanges[String(chain)]).toEqual({
         standard: c.exchange,
         negRisk: c.negRiskExchange,
       });
-      expect(ORDER_VERSION_SPECS["2"].exchanges[String(chain)]).toEqual({
+      expect(CTF_ORDER_VERSIONS["2"].exchanges[String(chain)]).toEqual({
         standard: c.exchangeV2,
         negRisk: c.negRiskExchangeV2,
       });
     }
-    expect(ORDER_VERSION_SPECS["2"].exchanges["137"]).toEqual({
+    expect(CTF_ORDER_VERSIONS["2"].exchanges["137"]).toEqual({
       standard: "0xE111180000d2663C0091e4f400237545B87B996B",
       negRisk: "0xe2222d279d744050d28e00520010520000310F59",
     });
@@ -160,7 +156,7 @@ describe("the adapter's order is clob-client-v2's, byte for byte", () => {
     expect(accepted.rawBody).toBe(JSON.stringify(body));
 
     // The order hash the adapter looks orders up by is the package's typed-data hash.
-    const spec = ORDER_VERSION_SPECS[version];
+    const spec = CTF_ORDER_VERSIONS[version];
     const exchange = spec.exchanges["137"]![negRisk ? "negRisk" : "standard"];
     const message: Record<string, unknown> = {};
     const raw = signed as unknown as Record<string, unknown>;

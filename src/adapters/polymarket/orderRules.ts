@@ -1,5 +1,5 @@
 import { DECIMAL_SCALE, type Decimal } from "../../core/decimal.js";
-import type { OrderSide } from "./ctfOrders.js";
+import { DECIMAL_PER_UNIT, makerAndTaker, type OrderSide } from "../../core/polymarket/ctfOrder.js";
 
 /**
  * The CLOB's own rules for one order, checked before anything is signed, and
@@ -46,8 +46,6 @@ export interface OrderAmounts {
 }
 
 const ONE = 10n ** BigInt(DECIMAL_SCALE);
-/** A Decimal has 18 decimals, a base unit 6. */
-const PER_UNIT = 10n ** 12n;
 /** Sizes have at most 2 decimals. */
 const SIZE_STEP = 10n ** 16n;
 /** Marketable orders: maker amount at most 2 decimals, taker amount at most 4 (in base units: multiples of 10^4, 10^2). */
@@ -76,10 +74,11 @@ export function checkOrder(
     return { ok: false, reason: "invalid_plan:price_range" };
   if (qty < rules.minOrderSize) return { ok: false, reason: "invalid_plan:min_size" };
   const notional = qty * price; // 10^36 per USDC
-  if (notional % (ONE * PER_UNIT) !== 0n) return { ok: false, reason: "invalid_plan:amount_precision" };
-  const shareUnits = qty / PER_UNIT;
-  const usdcUnits = notional / (ONE * PER_UNIT);
-  const [makerAmount, takerAmount] = side === "BUY" ? [usdcUnits, shareUnits] : [shareUnits, usdcUnits];
+  if (notional % (ONE * DECIMAL_PER_UNIT) !== 0n)
+    return { ok: false, reason: "invalid_plan:amount_precision" };
+  const shareUnits = qty / DECIMAL_PER_UNIT;
+  const usdcUnits = notional / (ONE * DECIMAL_PER_UNIT);
+  const [makerAmount, takerAmount] = makerAndTaker(side, shareUnits, usdcUnits);
   if (orderType === "FOK") {
     if (makerAmount % MARKET_MAKER_STEP !== 0n || takerAmount % MARKET_TAKER_STEP !== 0n)
       return { ok: false, reason: "invalid_plan:amount_precision" };

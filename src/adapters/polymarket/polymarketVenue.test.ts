@@ -17,8 +17,8 @@ import {
   pmOrder,
 } from "../../../test/support/polymarketWorld.js";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import { CTF_ORDER_VERSIONS } from "../../core/polymarket/ctfOrder.js";
 import type { PreparedOrder, SendOutcome, Venue } from "../../ports/venue.js";
-import { ORDER_VERSION_SPECS } from "./ctfOrders.js";
 
 /**
  * The adapter against the emulator over real HTTP on 127.0.0.1, signing
@@ -77,7 +77,7 @@ describe("placing orders", () => {
       size: "10",
       price: "0.57",
       negRisk: false,
-      exchange: ORDER_VERSION_SPECS["2"].exchanges["137"]!.standard,
+      exchange: CTF_ORDER_VERSIONS["2"].exchanges["137"]!.standard,
       maker: PM_ADDRESS,
       signer: PM_ADDRESS,
     });
@@ -95,7 +95,7 @@ describe("placing orders", () => {
     expect(await sent(p)).toMatchObject({ kind: "placed", status: "filled" });
     const order = world.emulator.orders().find((o) => o.orderHash === p.ref.venueRef);
     expect(order?.negRisk).toBe(true);
-    expect(order?.exchange).toBe(ORDER_VERSION_SPECS["2"].exchanges["137"]!.negRisk);
+    expect(order?.exchange).toBe(CTF_ORDER_VERSIONS["2"].exchanges["137"]!.negRisk);
   });
 
   it("a GTC order that does not cross rests: placed, open, nothing filled", async () => {
@@ -412,7 +412,7 @@ describe("signatures the venue refuses", () => {
 
   it("an order altered after signing does not recover to its signer: invalid signature, nothing placed", async () => {
     const p = await prepared();
-    const data = p.venueData as { order: Record<string, unknown> };
+    const data = (p.venueData as { contents: { order: Record<string, unknown> } }).contents;
     data.order.salt = Number(data.order.salt) + 1;
     expect(await sent(p)).toEqual({ kind: "rejected", reason: "venue_error:invalid_signature" });
     expect(world.emulator.requests().at(-1)).toMatchObject({ path: "/order", outcome: 400 });
@@ -432,8 +432,8 @@ describe("signatures the venue refuses", () => {
     });
     try {
       for (const [symbol, exchange] of [
-        [PM_TOKEN, ORDER_VERSION_SPECS["1"].exchanges["137"]!.standard],
-        [PM_NEG_TOKEN, ORDER_VERSION_SPECS["1"].exchanges["137"]!.negRisk],
+        [PM_TOKEN, CTF_ORDER_VERSIONS["1"].exchanges["137"]!.standard],
+        [PM_NEG_TOKEN, CTF_ORDER_VERSIONS["1"].exchanges["137"]!.negRisk],
       ] as const) {
         const out = await both.venue.prepare(pmOrder({ symbol }), pmGuard());
         if (!out.ok) throw new Error(out.reason);

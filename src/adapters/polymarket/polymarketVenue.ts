@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
+import { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { parseStaticText } from "../../core/evm/eip712.js";
+import {
+  ctfOrderVersion,
+  exchangeFor,
+  ORDER_HASH_RE,
+  type OrderVersion,
+} from "../../core/polymarket/ctfOrder.js";
 import type { Reason, VenueErrorDetail } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
@@ -20,7 +28,6 @@ import { PolymarketAccount, type PolymarketAccountConfig } from "./accounts.js";
 import { buildSignedOrder } from "./buildOrder.js";
 import { classifyPostOrder } from "./clobErrors.js";
 import { ClobHttp } from "./clobHttp.js";
-import { exchangeFor, ORDER_VERSION_SPECS, type OrderVersion } from "./ctfOrders.js";
 import { parseJsonKeepingNumbers } from "./jsonText.js";
 import { MarketCache } from "./marketCache.js";
 import { type ClobOrderType, checkOrder } from "./orderRules.js";
@@ -31,7 +38,7 @@ import {
   POLYMARKET_ROUTES,
   type PolymarketRoutes,
 } from "./planeSigning.js";
-import { PolymarketPrepared, placedState } from "./preparedOrder.js";
+import { PolymarketTicket, placedState } from "./polymarketTicket.js";
 import { readBalanceUnits, readOrderLookup, readPositionsPage, readServerSeconds } from "./venueReads.js";
 
 /** Options of {@link createPolymarketVenue}. */
@@ -68,10 +75,6 @@ export interface PolymarketVenueOptions {
   readonly randomSalt?: () => bigint;
 }
 
-const TOKEN_RE = /^(0|[1-9][0-9]{0,77})$/;
-/** Not sent to Polymarket (it has none), but kept in the ref and told to the signer: the executor's alphabet. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,64}$/;
-const UINT256_MAX = (1n << 256n) - 1n;
 const SALT_MASK = (1n << 53n) - 1n;
 const POSITION_PAGE = 500;
 const MAX_POSITION_PAGES = 40;
@@ -154,7 +157,7 @@ class PolymarketVenue implements Venue {
   constructor(opts: PolymarketVenueOptions) {
     this.#chainId = opts.chainId ?? 137;
     this.#version = opts.orderVersion ?? "2";
-    const spec = ORDER_VERSION_SPECS[this.#version];
+    const spec = ctfOrderVersion(this.#version);
     if (spec === undefined || exchangeFor(spec, this.#chainId, false) === undefined)
       throw new TypeError(`polymarket: no CTF Exchange V${this.#version} on chain ${this.#chainId}`);
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
@@ -190,9 +193,10 @@ class PolymarketVenue implements Venue {
     if (this.#closed) return deny("venue_error:venue_closed", "FAILED");
     const account = this.#accounts.get(order.account);
     if (account === undefined) return deny("venue_error:unknown_account", "FAILED");
-    if (!CLIENT_ORDER_ID_RE.test(order.clientOrderId)) return deny("invalid_plan:client_order_id");
-    if (!TOKEN_RE.test(order.symbol) || BigInt(order.symbol) > UINT256_MAX)
-      return deny("invalid_plan:token_id");
+    // Not sent to Polymarket (it has none), but kept in the ref and told to the signer.
+    if (!isClientOrderId(order.clientOrderId, CLIENT_ORDER_ID_MAX_LENGTH))
+      return deny("invalid_plan:client_order_id");
+    if (parseStaticText("uint256", order.symbol) === undefined) return deny("invalid_plan:token_id");
     const qty = parseDecimal(order.qty);
     if (qty === undefined || qty <= 0n) return deny("invalid_plan:qty");
     const priceText = order.type === "LIMIT" ? order.price : order.referencePrice;
@@ -261,42 +265,43 @@ class PolymarketVenue implements Venue {
       clientOrderId: order.clientOrderId,
       venueRef: built.value.hash,
     };
-    const prepared = new PolymarketPrepared(
+    const ticket = new PolymarketTicket({
       ref,
       account,
-      built.value.json,
+      order: built.value.json,
       orderType,
       target,
       guard,
-      order.side,
+      side: order.side,
       qty,
       price,
-      order.reduceOnly,
-    );
-    return { ok: true, prepared: { ref, venueData: prepared } };
+      reduceOnly: order.reduceOnly,
+    });
+    return { ok: true, prepared: { ref, venueData: ticket } };
   }
 
   async send(prepared: PreparedOrder): Promise<SendOutcome> {
-    const p = prepared.venueData;
-    if (!(p instanceof PolymarketPrepared))
+    const ticket = prepared.venueData;
+    if (!(ticket instanceof PolymarketTicket))
       return { kind: "rejected", reason: "internal_error:foreign_order" };
-    if (p.sent) return { kind: "already_placed", detail: "sent_before" };
+    if (ticket.sent) return { kind: "already_placed", detail: "sent_before" };
     if (this.#closed) return { kind: "rejected", reason: "venue_error:venue_closed" };
-    p.sent = true;
+    ticket.sent = true;
+    const { account, order, orderType, target, guard, reduceOnly, ref } = ticket.contents;
     // Member order as clob-client-v2's orderToJsonV2 writes it.
     const body = JSON.stringify({
       deferExec: false,
       postOnly: false,
-      order: p.order,
-      owner: p.account.apiKey(),
-      orderType: p.orderType,
+      order,
+      owner: account.apiKey(),
+      orderType,
     });
     const headers = await l2Headers(
       this.#plane,
-      p.account,
+      account,
       { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
-      p.target,
-      { ...p.guard },
+      target,
+      { ...guard },
     );
     if (!headers.ok) return { kind: "rejected", reason: headers.reason };
     const out = await this.#clob.send({
@@ -316,21 +321,20 @@ class PolymarketVenue implements Venue {
       case "unknown":
         return { kind: "unknown", detail: answer.detail };
       case "rejected": {
-        if (answer.detail === "tick_size" || answer.detail === "min_size")
-          this.#cache.invalidate(p.ref.symbol);
+        if (answer.detail === "tick_size" || answer.detail === "min_size") this.#cache.invalidate(ref.symbol);
         const detail: VenueErrorDetail =
-          answer.detail === "insufficient_balance" && p.reduceOnly ? "reduce_only_rejected" : answer.detail;
+          answer.detail === "insufficient_balance" && reduceOnly ? "reduce_only_rejected" : answer.detail;
         return { kind: "rejected", reason: `venue_error:${detail}` };
       }
       case "placed":
-        return { kind: "placed", ...placedState(p, answer) };
+        return { kind: "placed", ...placedState(ticket.contents, answer) };
     }
   }
 
   async lookup(ref: OrderRef): Promise<LookupOutcome> {
     const account = this.#accounts.get(ref.account);
     if (account === undefined) return { kind: "unavailable", detail: "unknown_account" };
-    if (!/^0x[0-9a-fA-F]{64}$/.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
+    if (!ORDER_HASH_RE.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
     const path = `/data/order/${ref.venueRef}`;
     const out = await this.#signedGet(
       account,

@@ -1,12 +1,10 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
+import { BINANCE_DEFAULT_RECV_WINDOW_MS, BINANCE_MAX_RECV_WINDOW_MS } from "../../core/binance/recvWindow.js";
 import { type BinanceErrorAnswer, binanceError } from "./emulatorErrors.js";
 
 /** Binance API keys: 64 letters and digits. */
 export const API_KEY_RE = /^[A-Za-z0-9]{64}$/;
-/** Binance's default and largest `recvWindow`. */
-export const DEFAULT_RECV_WINDOW = 5000;
-const MAX_RECV_WINDOW = 60_000;
 /** How far ahead of the server a timestamp may be (Binance: 1000 ms). */
 const MAX_AHEAD_MS = 1000;
 const INTEGER_RE = /^[0-9]{1,16}$/;
@@ -116,11 +114,11 @@ export function verifySigned(input: VerifyInput): SignedRequest | BinanceErrorAn
   const timestampText = all.get("timestamp");
   if (timestampText === undefined || !INTEGER_RE.test(timestampText)) return binanceError(-1102, "timestamp");
   const recvText = all.get("recvWindow");
-  let recvWindow = DEFAULT_RECV_WINDOW;
+  let recvWindow = BINANCE_DEFAULT_RECV_WINDOW_MS;
   if (recvText !== undefined) {
     if (!INTEGER_RE.test(recvText)) return binanceError(-1130, "recvWindow");
     recvWindow = Number(recvText);
-    if (recvWindow > MAX_RECV_WINDOW) return binanceError(-1131);
+    if (recvWindow > BINANCE_MAX_RECV_WINDOW_MS) return binanceError(-1131);
   }
   const timestamp = Number(timestampText);
   if (timestamp >= input.serverTime + MAX_AHEAD_MS) {

@@ -4,8 +4,6 @@ import { type BinanceErrorAnswer, binanceError } from "./emulatorErrors.js";
 import { checkFilters, type EmulatorSymbol, fixed } from "./emulatorSymbols.js";
 
 const SCALE = 10n ** BigInt(DECIMAL_SCALE);
-/** Binance's rule for client order ids. */
-export const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 
 /** Binance order statuses the emulator uses. */
 export type EmulatorOrderStatus = "NEW" | "PARTIALLY_FILLED" | "FILLED" | "CANCELED" | "EXPIRED";

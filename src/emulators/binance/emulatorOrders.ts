@@ -1,6 +1,7 @@
+import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { Params } from "./emulatorAuth.js";
-import { CLIENT_ORDER_ID_RE, type EmulatorBook, type EmulatorOrder, type NewOrder } from "./emulatorBook.js";
+import type { EmulatorBook, EmulatorOrder, NewOrder } from "./emulatorBook.js";
 import { type BinanceErrorAnswer, binanceError, isBinanceError } from "./emulatorErrors.js";
 import { fixed } from "./emulatorSymbols.js";
 
@@ -25,7 +26,7 @@ const ok = (body: unknown): Answer => ({ status: 200, body });
  * Reads `POST /fapi/v1/order` parameters as Binance does: mandatory
  * `symbol`, `side`, `type`, `quantity` (-1102), `price` and `timeInForce`
  * for LIMIT (-1102) and neither for MARKET (-1106), `reduceOnly` `true`/`false`
- * (-1130), `newClientOrderId` matching `^[.A-Z:/a-z0-9_-]{1,36}$` (-4015),
+ * (-1130), `newClientOrderId` a client order id by Binance's rule (`core/clientOrderId.ts`, -4015),
  * `newOrderRespType` ACK/RESULT (-1136), one-way mode (`positionSide` BOTH,
  * -4061 otherwise). Only MARKET and LIMIT are emulated (-1116 for the rest).
  */
@@ -56,7 +57,8 @@ export function parseNewOrder(p: Params): NewOrder | BinanceErrorAnswer {
   const reduceOnlyText = p.get("reduceOnly") ?? "false";
   if (reduceOnlyText !== "true" && reduceOnlyText !== "false") return binanceError(-1130, "reduceOnly");
   const clientOrderId = p.get("newClientOrderId");
-  if (clientOrderId !== undefined && !CLIENT_ORDER_ID_RE.test(clientOrderId)) return binanceError(-4015);
+  if (clientOrderId !== undefined && !isClientOrderId(clientOrderId, BINANCE_CLIENT_ORDER_ID_MAX_LENGTH))
+    return binanceError(-4015);
   const respType = p.get("newOrderRespType");
   if (respType !== undefined && respType !== "ACK" && respType !== "RESULT") return binanceError(-1136);
   const positionSide = p.get("positionSide");

@@ -1,5 +1,6 @@
-import { toChecksumAddress } from "../../adapters/polymarket/eip712.js";
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { toChecksumAddress } from "../../core/evm/address.js";
+import { DECIMAL_PER_UNIT } from "../../core/polymarket/ctfOrder.js";
 
 /**
  * The emulated CLOB's state: markets (tick size, neg-risk, minimum size,
@@ -72,18 +73,17 @@ interface Level {
 }
 
 const ONE = 10n ** 18n;
-const PER_UNIT = 10n ** 12n;
 
 /** Decimal text → base units; throws a TypeError for a malformed or over-precise amount. */
 export function toUnits(text: string, what: string): bigint {
   const d = parseDecimal(text);
-  if (d === undefined || d % PER_UNIT !== 0n)
+  if (d === undefined || d % DECIMAL_PER_UNIT !== 0n)
     throw new TypeError(`${what}: ${text} is not a 6-decimal amount`);
-  return d / PER_UNIT;
+  return d / DECIMAL_PER_UNIT;
 }
 
 /** Base units → canonical decimal text. */
-export const unitsText = (units: bigint): string => formatDecimal((units * PER_UNIT) as Decimal);
+export const unitsText = (units: bigint): string => formatDecimal((units * DECIMAL_PER_UNIT) as Decimal);
 
 /** Lowercase hex of an address (the map key). */
 export const addressKey = (address: string | bigint): string => toChecksumAddress(address).toLowerCase();

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { parseAddress } from "../../adapters/polymarket/eip712.js";
+import { parseAddress } from "../../core/evm/address.js";
 import type { AuthedKey } from "./postOrder.js";
 
 /** A CLOB API key the emulator knows: id, secret (base64, as the CLOB issues it), passphrase, owner address. */

@@ -1,9 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { exchangeFor, ORDER_VERSION_SPECS, type OrderVersion } from "../../adapters/polymarket/ctfOrders.js";
-import { parseAddress } from "../../adapters/polymarket/eip712.js";
 import { formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { parseAddress } from "../../core/evm/address.js";
+import {
+  CTF_ORDER_VERSIONS,
+  DECIMAL_PER_UNIT,
+  exchangeFor,
+  type OrderVersion,
+} from "../../core/polymarket/ctfOrder.js";
 import {
   EmulatorExchange,
   type EmulatorMarket,
@@ -185,7 +190,7 @@ export async function startPolymarketEmulator(
         case "/balance-allowance": {
           const a = authed();
           if (!a.ok) return unauthorized(a.why);
-          const spender = exchangeFor(ORDER_VERSION_SPECS["2"], chainId, false) ?? "";
+          const spender = exchangeFor(CTF_ORDER_VERSIONS["2"], chainId, false) ?? "";
           const balance =
             q("asset_type") === "COLLATERAL"
               ? (exchange.collateralUnits(a.key.funder) ?? 10n ** 15n)
@@ -221,7 +226,7 @@ export async function startPolymarketEmulator(
     const lim = Math.min(Math.max(Number.parseInt(limit || "100", 10) || 100, 0), 500);
     const off = Math.max(Number.parseInt(offset || "0", 10) || 0, 0);
     const rows = [...exchange.holdings(address)]
-      .filter(([, units]) => units > 0n && units * 10n ** 12n >= min)
+      .filter(([, units]) => units > 0n && units * DECIMAL_PER_UNIT >= min)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .slice(off, off + lim)
       .map(

@@ -1,14 +1,18 @@
-import {
-  exchangeFor,
-  ORDER_VERSION_SPECS,
-  type OrderVersion,
-  orderDomain,
-  orderHash,
-  readOrderJson,
-  versionOfJson,
-} from "../../adapters/polymarket/ctfOrders.js";
-import { recoverSigner, toChecksumAddress, typedDataDigest } from "../../adapters/polymarket/eip712.js";
 import { type Decimal, formatDecimal } from "../../core/decimal.js";
+import { toChecksumAddress } from "../../core/evm/address.js";
+import { recoverSigner } from "../../core/evm/ecdsa.js";
+import { toHex32 } from "../../core/evm/eip712.js";
+import {
+  CTF_ORDER_VERSIONS,
+  exchangeFor,
+  isSignatureType,
+  makerAndTaker,
+  type OrderVersion,
+  orderDigest,
+  orderDomain,
+  sharesAndUsdc,
+} from "../../core/polymarket/ctfOrder.js";
+import { readOrderJson, versionOfJson } from "../../core/polymarket/orderJson.js";
 import { parseStrictJson } from "../../core/strictJson.js";
 import type { EmulatorExchange, EmulatorOrder } from "./emulatorExchange.js";
 import { unitsText } from "./emulatorExchange.js";
@@ -83,7 +87,7 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
   const version = versionOfJson(json);
   if (version === undefined) return no(CLOB_MESSAGES.payload);
   if (!ctx.acceptVersions.has(version)) return no(CLOB_MESSAGES.version);
-  const spec = ORDER_VERSION_SPECS[version];
+  const spec = CTF_ORDER_VERSIONS[version];
   const read = readOrderJson(spec, json);
   if (!read.ok) return no(CLOB_MESSAGES.payload);
   const v = read.values;
@@ -95,12 +99,12 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
   const maker = v.maker!;
   const signatureType = v.signatureType!;
   if (signer !== key.address) return no(CLOB_MESSAGES.signer);
-  if (signatureType > 2n) return no(CLOB_MESSAGES.signature);
+  if (!isSignatureType(signatureType)) return no(CLOB_MESSAGES.signature);
   if (signatureType === 0n ? maker !== signer : maker !== key.funder) return no(CLOB_MESSAGES.signature);
   const exchangeAddress = exchangeFor(spec, ctx.chainId, market.negRisk);
   if (exchangeAddress === undefined) return no(CLOB_MESSAGES.version);
   const domain = orderDomain(spec, ctx.chainId, exchangeAddress);
-  const digest = typedDataDigest(domain, "Order", spec.struct, v);
+  const digest = orderDigest(spec, domain, v);
   if (recoverSigner(digest, json.signature) !== signer) return no(CLOB_MESSAGES.signature);
 
   const orderType = body.orderType;
@@ -108,13 +112,13 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
   const expiration = v.expiration ?? 0n;
   if (orderType === "GTD" && expiration * 1000n <= BigInt(ctx.nowMs) + 60_000n)
     return no(CLOB_MESSAGES.expiration);
-  const hash = orderHash(spec, domain, v);
+  const hash = toHex32(digest);
   if (ctx.exchange.isDuplicate(hash, maker, v.salt!)) return no(CLOB_MESSAGES.duplicated);
 
   const side = v.side === 0n ? "BUY" : "SELL";
   const makerAmount = v.makerAmount!;
   const takerAmount = v.takerAmount!;
-  const [shares, usdc] = side === "BUY" ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
+  const [shares, usdc] = sharesAndUsdc(side, makerAmount, takerAmount);
   if (shares === 0n || usdc === 0n) return no(CLOB_MESSAGES.payload);
   // price = usdc / shares must be k × tick, with tick ≤ price ≤ 1 − tick.
   const tick = market.tickSize;
@@ -157,7 +161,7 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
     rawBody,
   };
   ctx.exchange.accept(order, maker, v.salt!, fill, fillUsdc);
-  const [making, taking] = side === "BUY" ? [fillUsdc, fill] : [fill, fillUsdc];
+  const [making, taking] = makerAndTaker(side, fill, fillUsdc);
   return {
     status: 200,
     body: {

@@ -1,3 +1,4 @@
+import { ORDER_HASH_RE } from "../../core/polymarket/ctfOrder.js";
 import type { PayloadKind } from "../../ports/signingPlane.js";
 
 /**
@@ -56,7 +57,7 @@ export function actionSpec(kind: PayloadKind, action: string): ActionSpec | unde
   return Object.hasOwn(table, action) ? table[action] : undefined;
 }
 
-const PLACEHOLDERS: Readonly<Record<string, RegExp>> = { "{order_hash}": /^0x[0-9a-fA-F]{64}$/ };
+const PLACEHOLDERS: Readonly<Record<string, RegExp>> = { "{order_hash}": ORDER_HASH_RE };
 
 /**
  * True when `path` is exactly `template` (segment by segment; a placeholder

@@ -1,4 +1,6 @@
 import { createHmac } from "node:crypto";
+import { BINANCE_DEFAULT_RECV_WINDOW_MS, BINANCE_MAX_RECV_WINDOW_MS } from "../../core/binance/recvWindow.js";
+import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
@@ -54,11 +56,6 @@ const EXTRA_VALUES: Readonly<Record<string, ReadonlySet<string>>> = {
 
 const TIMESTAMP_RE = /^[1-9][0-9]{0,15}$/;
 const RECV_WINDOW_RE = /^[1-9][0-9]{0,4}$/;
-const MAX_RECV_WINDOW = 60_000;
-/** Binance's `recvWindow` when a request has none. */
-const DEFAULT_RECV_WINDOW = 5000;
-/** Binance's own rule for client order ids. */
-const CLIENT_ORDER_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const VENUE = "binance-usdm";
 
 /**
@@ -115,7 +112,7 @@ export function bindBinanceQuery(payload: HmacQueryPayload, target: Target): Bin
   const recvWindow = params.get("recvWindow");
   if (
     recvWindow !== undefined &&
-    !(RECV_WINDOW_RE.test(recvWindow) && Number(recvWindow) <= MAX_RECV_WINDOW)
+    !(RECV_WINDOW_RE.test(recvWindow) && Number(recvWindow) <= BINANCE_MAX_RECV_WINDOW_MS)
   ) {
     return mismatch("recvWindow");
   }
@@ -123,7 +120,7 @@ export function bindBinanceQuery(payload: HmacQueryPayload, target: Target): Bin
   if (venue !== undefined && venue !== VENUE) return mismatch("venue");
   const time: Pick<PayloadEffect, "timestamp" | "recvWindowMs"> = {
     timestamp: { ms: Number(timestamp), resolutionMs: 1 },
-    recvWindowMs: recvWindow === undefined ? DEFAULT_RECV_WINDOW : Number(recvWindow),
+    recvWindowMs: recvWindow === undefined ? BINANCE_DEFAULT_RECV_WINDOW_MS : Number(recvWindow),
   };
   let bound: BindOutcome;
   switch (ownField(target, "action")) {
@@ -196,7 +193,10 @@ function bindOrder(params: Params, target: Target): BindOutcome {
   const clientOrderId = readTargetString(target, "client_order_id");
   const newClientOrderId = params.get("newClientOrderId");
   if (!clientOrderId.ok) return mismatch("client_order_id");
-  if (newClientOrderId !== undefined && !CLIENT_ORDER_ID_RE.test(newClientOrderId)) {
+  if (
+    newClientOrderId !== undefined &&
+    !isClientOrderId(newClientOrderId, BINANCE_CLIENT_ORDER_ID_MAX_LENGTH)
+  ) {
     return mismatch("client_order_id");
   }
   if (clientOrderId.value !== undefined && newClientOrderId !== clientOrderId.value) {

@@ -1,19 +1,13 @@
 import { createHmac } from "node:crypto";
-import type { Decimal } from "../../core/decimal.js";
+import { parseStaticText } from "../../core/evm/eip712.js";
 import { parseStrictJson } from "../../core/strictJson.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type { BindOutcome, PayloadKindHandler, PrepareOutcome, SignatureOut } from "../payloadKind.js";
 import { actionSpec, pathMatches } from "./actions.js";
 import { decodeBase64Secret } from "./base64Secret.js";
-import {
-  isRecord,
-  mismatch,
-  ownField,
-  readTargetDecimal,
-  readTargetSide,
-  readTargetString,
-} from "./targetFields.js";
+import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
+import { isRecord, mismatch, ownField } from "./targetFields.js";
 
 type ClobL2Payload = Extract<SignPayload, { kind: "hmac-clob-l2" }>;
 type Target = Readonly<Record<string, unknown>>;
@@ -23,16 +17,7 @@ const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "DELETE"]);
 const TIMESTAMP_RE = /^(0|[1-9][0-9]{0,15})$/;
 /** A request path: `/` then printable ASCII, no white space. */
 const PATH_RE = /^\/[\x21-\x7e]{0,2047}$/;
-/** The most a conditional token share is worth: 1 USDC (as a Decimal). */
-const SHARE_CAP = 10n ** 18n;
 const MAX_BODY_LENGTH = 65_536;
-/** A uint256 in decimal, no leading zeros. */
-const UINT_RE = /^(0|[1-9][0-9]{0,77})$/;
-const UINT256_MAX = (1n << 256n) - 1n;
-const VENUE = "polymarket";
-/** USDC and conditional tokens both have 6 decimals; a Decimal has 18. */
-const UNITS_TO_DECIMAL = 10n ** 12n;
-const DECIMAL_ONE = 10n ** 18n;
 
 /**
  * The `hmac-clob-l2` payload kind (Polymarket CLOB L2 headers): binds
@@ -91,7 +76,7 @@ export function bindPolymarketL2(payload: ClobL2Payload, target: Target): BindOu
   if (typeof body !== "string" || body.length > MAX_BODY_LENGTH) return mismatch("body");
 
   const venue = ownField(target, "venue");
-  if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  if (venue !== undefined && venue !== POLYMARKET_VENUE) return mismatch("venue");
   const targetMethod = ownField(target, "method");
   if (targetMethod !== undefined && targetMethod !== method) return mismatch("method");
   const targetPath = ownField(target, "path");
@@ -110,7 +95,7 @@ export function bindPolymarketL2(payload: ClobL2Payload, target: Target): BindOu
   if (body !== "") return mismatch("body");
   return {
     ok: true,
-    effect: { venue: VENUE, action, timestamp: timestampEffect, replayableRead: spec.replayable },
+    effect: { venue: POLYMARKET_VENUE, action, timestamp: timestampEffect, replayableRead: spec.replayable },
   };
 }
 
@@ -134,66 +119,23 @@ export async function signPolymarketL2(payload: ClobL2Payload, key: RevealedKey)
   }
 }
 
-/** A uint256 decimal string, or undefined. */
-function readUint(value: unknown): bigint | undefined {
-  if (typeof value !== "string" || !UINT_RE.test(value)) return undefined;
-  const n = BigInt(value);
-  return n <= UINT256_MAX ? n : undefined;
-}
-
 /**
- * `POST /order`: `{ order: { tokenId, makerAmount, takerAmount, side, … }, owner, orderType, … }`.
- * A BUY pays `makerAmount` USDC for `takerAmount` shares; a SELL gives
- * `makerAmount` shares for `takerAmount` USDC (clob-client's getOrderRawAmounts).
+ * `POST /order`: `{ order: { tokenId, makerAmount, takerAmount, side, … }, owner, orderType, … }`,
+ * its order's terms compared with `target` ({@link bindOrderTerms}).
  */
 function bindOrderBody(body: string, target: Target): BindOutcome {
   const parsed = parseStrictJson(body);
   if (!parsed.ok || !isRecord(parsed.value)) return mismatch("body");
   const order = ownField(parsed.value, "order");
   if (!isRecord(order)) return mismatch("body");
-
-  const tokenId = readUint(ownField(order, "tokenId"));
-  const targetToken = ownField(target, "token_id") !== undefined ? "token_id" : "symbol";
-  const expectedToken = readTargetString(target, targetToken);
-  const expectedTokenId = expectedToken.ok ? readUint(expectedToken.value) : undefined;
-  if (tokenId === undefined || expectedTokenId === undefined || tokenId !== expectedTokenId) {
-    return mismatch("token_id");
-  }
-
-  const side = readTargetSide(target);
-  const orderSide = ownField(order, "side");
-  if (!side.ok || side.value === undefined || orderSide !== side.value) return mismatch("side");
-
-  const makerAmount = readUint(ownField(order, "makerAmount"));
-  const takerAmount = readUint(ownField(order, "takerAmount"));
-  if (makerAmount === undefined || takerAmount === undefined || makerAmount === 0n || takerAmount === 0n) {
-    return mismatch("amounts");
-  }
-  const [shareUnits, usdcUnits] =
-    orderSide === "BUY" ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
-
-  const qty = readTargetDecimal(target, "qty", true);
-  if (!qty.ok || qty.value === undefined || shareUnits * UNITS_TO_DECIMAL !== qty.value)
-    return mismatch("qty");
-
-  // Price per share is usdc / shares; compare usdc × 1 with shares × price exactly.
-  const price = readTargetDecimal(target, "price", true);
-  if (!price.ok) return mismatch("price");
-  if (price.value !== undefined && usdcUnits * DECIMAL_ONE !== shareUnits * price.value)
-    return mismatch("price");
-
-  return {
-    ok: true,
-    effect: {
-      venue: VENUE,
-      action: "order",
-      symbol: tokenId.toString(),
-      order: {
-        qty: (shareUnits * UNITS_TO_DECIMAL) as Decimal,
-        price: ((usdcUnits * DECIMAL_ONE + shareUnits - 1n) / shareUnits) as Decimal,
-        unitCap: SHARE_CAP as Decimal,
-      },
-      replayableRead: false,
+  const uint = (name: string) => parseStaticText("uint256", ownField(order, name));
+  return bindOrderTerms(
+    {
+      tokenId: uint("tokenId"),
+      side: ownField(order, "side"),
+      makerAmount: uint("makerAmount"),
+      takerAmount: uint("takerAmount"),
     },
-  };
+    target,
+  );
 }

@@ -16,16 +16,20 @@ import { createWalletClient, hashTypedData, http, recoverAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import { SECP256K1_HALF_N } from "../../core/evm/ecdsa.js";
+import {
+  CTF_EXCHANGE_DOMAIN_NAME,
+  CTF_ORDER_VERSIONS,
+  type OrderVersion,
+} from "../../core/polymarket/ctfOrder.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import type { RevealedKey } from "../keyStore.js";
-import { SECP256K1_HALF_N } from "./eip712/ethKey.js";
 import {
   createPolymarketOrderHandler,
   decodePolymarketOrder,
   polymarketOrderDigest,
   polymarketOrderHandler,
 } from "./polymarketOrder.js";
-import { POLYMARKET_DOMAIN_NAME, POLYMARKET_ORDER_DOMAINS } from "./polymarketOrderDomains.js";
 
 /**
  * Cross-checks against @polymarket/clob-client-v2: the package builds and signs
@@ -105,19 +109,19 @@ describe("eip712-order: constants are clob-client-v2's", () => {
   it("domain name, versions and Order structs", async () => {
     const v1 = await pkgModule("order-utils/model/ctfExchangeV1TypedData.js");
     const v2 = await pkgModule("order-utils/model/ctfExchangeV2TypedData.js");
-    expect(v1.CTF_EXCHANGE_V1_DOMAIN_NAME).toBe(POLYMARKET_DOMAIN_NAME);
-    expect(v2.CTF_EXCHANGE_V2_DOMAIN_NAME).toBe(POLYMARKET_DOMAIN_NAME);
+    expect(v1.CTF_EXCHANGE_V1_DOMAIN_NAME).toBe(CTF_EXCHANGE_DOMAIN_NAME);
+    expect(v2.CTF_EXCHANGE_V2_DOMAIN_NAME).toBe(CTF_EXCHANGE_DOMAIN_NAME);
     expect(v1.CTF_EXCHANGE_V1_DOMAIN_VERSION).toBe("1");
     expect(v2.CTF_EXCHANGE_V2_DOMAIN_VERSION).toBe("2");
-    expect(POLYMARKET_ORDER_DOMAINS["1"]!.struct).toEqual(v1.CTF_EXCHANGE_V1_ORDER_STRUCT);
-    expect(POLYMARKET_ORDER_DOMAINS["2"]!.struct).toEqual(v2.CTF_EXCHANGE_V2_ORDER_STRUCT);
-    expect(Object.keys(POLYMARKET_ORDER_DOMAINS).sort()).toEqual(["1", "2"]);
+    expect(CTF_ORDER_VERSIONS["1"].struct).toEqual(v1.CTF_EXCHANGE_V1_ORDER_STRUCT);
+    expect(CTF_ORDER_VERSIONS["2"].struct).toEqual(v2.CTF_EXCHANGE_V2_ORDER_STRUCT);
+    expect(Object.keys(CTF_ORDER_VERSIONS).sort()).toEqual(["1", "2"]);
   });
 
   it("exchanges per chain, standard and neg-risk", () => {
     for (const chainId of [Chain.POLYGON, Chain.AMOY]) {
       for (const version of [1, 2] as const) {
-        expect(POLYMARKET_ORDER_DOMAINS[String(version)]!.exchanges[String(chainId)]).toEqual({
+        expect(CTF_ORDER_VERSIONS[String(version) as OrderVersion].exchanges[String(chainId)]).toEqual({
           standard: packageExchange(chainId, version, false),
           negRisk: packageExchange(chainId, version, true),
         });
@@ -274,7 +278,7 @@ describe("eip712-order: random keys and salts, against the package with an ether
 
 /** The typed data the package signs, rebuilt from a payload with the package's own struct lists (for viem). */
 function packageTypedData(payload: OrderPayload, version: 1 | 2): Parameters<typeof hashTypedData>[0] {
-  const struct = POLYMARKET_ORDER_DOMAINS[String(version)]!.struct; // equal to the package's, checked above
+  const struct = CTF_ORDER_VERSIONS[String(version) as OrderVersion].struct; // equal to the package's, checked above
   const message: Record<string, unknown> = {};
   for (const { name, type } of struct) {
     const raw = String(payload.order[name]);

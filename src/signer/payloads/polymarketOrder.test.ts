@@ -4,17 +4,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../../core/decimal.js";
+import { parseAddress, toChecksumAddress } from "../../core/evm/address.js";
+import { addressOfPublicKey, recoverAddress, SECP256K1_HALF_N, SECP256K1_N } from "../../core/evm/ecdsa.js";
+import { CTF_ORDER_VERSIONS } from "../../core/polymarket/ctfOrder.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type { BindOutcome } from "../payloadKind.js";
-import {
-  addressOfPublicKey,
-  parseAddress,
-  recoverAddress,
-  SECP256K1_HALF_N,
-  SECP256K1_N,
-  toChecksumAddress,
-} from "./eip712/ethKey.js";
 import {
   bindPolymarketOrder,
   createPolymarketOrderHandler,
@@ -24,7 +19,6 @@ import {
   polymarketOrderHandler,
   signPolymarketOrder,
 } from "./polymarketOrder.js";
-import { POLYMARKET_ORDER_DOMAINS } from "./polymarketOrderDomains.js";
 
 type Target = Record<string, unknown>;
 type OrderPayload = Extract<SignPayload, { kind: "eip712-order" }>;
@@ -311,12 +305,8 @@ describe("eip712-order bind", () => {
   );
 
   it("the checks above cover every V1 and V2 member", () => {
-    expect(Object.keys(v2().order).sort()).toEqual(
-      POLYMARKET_ORDER_DOMAINS["2"]!.struct.map((f) => f.name).sort(),
-    );
-    expect(Object.keys(v1().order).sort()).toEqual(
-      POLYMARKET_ORDER_DOMAINS["1"]!.struct.map((f) => f.name).sort(),
-    );
+    expect(Object.keys(v2().order).sort()).toEqual(CTF_ORDER_VERSIONS["2"].struct.map((f) => f.name).sort());
+    expect(Object.keys(v1().order).sort()).toEqual(CTF_ORDER_VERSIONS["1"].struct.map((f) => f.name).sort());
   });
 
   it("price checks are exact: 3 shares at 1/3 never match", () => {
@@ -528,7 +518,7 @@ describe("eip712 address helpers", () => {
   });
 
   it("every table address is EIP-55 valid", () => {
-    for (const row of Object.values(POLYMARKET_ORDER_DOMAINS)) {
+    for (const row of Object.values(CTF_ORDER_VERSIONS)) {
       for (const pair of Object.values(row.exchanges)) {
         expect(toChecksumAddress(pair.standard)).toBe(pair.standard);
         expect(toChecksumAddress(pair.negRisk)).toBe(pair.negRisk);

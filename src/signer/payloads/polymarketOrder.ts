@@ -1,4 +1,15 @@
-import type { Decimal } from "../../core/decimal.js";
+import { parseAddress } from "../../core/evm/address.js";
+import { parseStaticText, type TypedDomain } from "../../core/evm/eip712.js";
+import {
+  CTF_EXCHANGE_DOMAIN_NAME,
+  type CtfOrderVersion,
+  ctfOrderVersion,
+  exchangesOn,
+  isSignatureType,
+  orderDigest,
+  orderDomain,
+  POLYGON_CHAIN_ID,
+} from "../../core/polymarket/ctfOrder.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import {
@@ -10,47 +21,16 @@ import {
   type SigningInput,
 } from "../payloadKind.js";
 import { DEFAULT_ECDSA, signWithKey } from "../signInput.js";
-import { parseAddress } from "./eip712/ethKey.js";
-import {
-  domainSeparator,
-  type Eip712Domain,
-  hashStruct,
-  maxValue,
-  type StaticFieldType,
-  typedDataDigest,
-  typeHash,
-} from "./eip712/typedData.js";
-import {
-  type OrderDomainVersion,
-  POLYGON_CHAIN_ID,
-  POLYMARKET_DOMAIN_NAME,
-  POLYMARKET_ORDER_DOMAINS,
-} from "./polymarketOrderDomains.js";
-import {
-  isRecord,
-  mismatch,
-  ownField,
-  readTargetDecimal,
-  readTargetSide,
-  readTargetString,
-} from "./targetFields.js";
+import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
+import { isRecord, mismatch, ownField } from "./targetFields.js";
 
 type OrderPayload = Extract<SignPayload, { kind: "eip712-order" }>;
 type Target = Readonly<Record<string, unknown>>;
 
-const VENUE = "polymarket";
 const DOMAIN_KEYS: readonly string[] = ["name", "version", "chainId", "verifyingContract"];
-/** A uint in decimal, no sign, no leading zeros (range checked by type). */
-const UINT_RE = /^(0|[1-9][0-9]{0,77})$/;
-const BYTES32_RE = /^0x[0-9a-fA-F]{64}$/;
-/** USDC and conditional tokens both have 6 decimals; a Decimal has 18. */
-const UNITS_TO_DECIMAL = 10n ** 12n;
-const DECIMAL_ONE = 10n ** 18n;
 const SIDE_BUY = 0n;
 const SIDE_SELL = 1n;
 const SIGNATURE_TYPE_EOA = 0n;
-/** The most a conditional token share is worth: 1 USDC (as a Decimal). */
-const SHARE_CAP = DECIMAL_ONE as Decimal;
 
 /** The denial field for a malformed order member (`payload_mismatch:<field>`). */
 const ORDER_FIELD_NAMES: Readonly<Record<string, string>> = {
@@ -66,8 +46,8 @@ export { PayloadKeyMismatch };
 /** A decoded `eip712-order` payload: its domain row, the domain, and every struct member as a bigint. */
 export interface DecodedPolymarketOrder {
   readonly version: string;
-  readonly spec: OrderDomainVersion;
-  readonly domain: Eip712Domain;
+  readonly spec: CtfOrderVersion;
+  readonly domain: TypedDomain;
   /** True when the verifying contract is the version's neg-risk exchange. */
   readonly negRisk: boolean;
   readonly values: Readonly<Record<string, bigint>>;
@@ -78,14 +58,14 @@ export type DecodeOutcome =
   | { readonly ok: false; readonly field: string };
 
 export interface PolymarketOrderOptions {
-  /** Chain ids signed for; each must have a row in {@link POLYMARKET_ORDER_DOMAINS}. Default: Polygon (137) only. */
+  /** Chain ids signed for; each must have exchanges in `CTF_ORDER_VERSIONS`. Default: Polygon (137) only. */
   readonly chainIds?: readonly bigint[];
 }
 
 /**
  * The `eip712-order` payload kind (Polymarket CTF Exchange `Order`, EIP-712).
  * The payload's domain `version` picks the struct (V1 or V2, from
- * {@link POLYMARKET_ORDER_DOMAINS}); name, chain and exchange are pinned.
+ * `CTF_ORDER_VERSIONS` in `core/polymarket/ctfOrder.ts`); name, chain and exchange are pinned.
  * `bind` decodes the order strictly (exactly the struct's members, integers as
  * decimal strings, addresses EIP-55 or single-case, bytes32 as 0x + 64 hex)
  * and checks it trades `target.token_id` on `target.side` for `target.qty`
@@ -162,29 +142,15 @@ function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOu
   }
 
   const venue = ownField(target, "venue");
-  if (venue !== undefined && venue !== VENUE) return mismatch("venue");
+  if (venue !== undefined && venue !== POLYMARKET_VENUE) return mismatch("venue");
   const action = ownField(target, "action");
   if (action !== undefined && action !== "order") return mismatch("action");
 
-  const targetToken = ownField(target, "token_id") !== undefined ? "token_id" : "symbol";
-  const expectedToken = readTargetString(target, targetToken);
-  const expectedTokenId = expectedToken.ok ? readUint(expectedToken.value, "uint256") : undefined;
-  if (expectedTokenId === undefined || tokenId !== expectedTokenId) return mismatch("token_id");
-
-  const targetSide = readTargetSide(target);
-  if (!targetSide.ok || targetSide.value === undefined) return mismatch("side");
-  if (side !== (targetSide.value === "BUY" ? SIDE_BUY : SIDE_SELL)) return mismatch("side");
-
-  // A BUY pays makerAmount USDC for takerAmount shares; a SELL the reverse (clob-client's getOrderRawAmounts).
-  const [shareUnits, usdcUnits] = side === SIDE_BUY ? [takerAmount, makerAmount] : [makerAmount, takerAmount];
-  const qty = readTargetDecimal(target, "qty", true);
-  if (!qty.ok || qty.value === undefined || shareUnits * UNITS_TO_DECIMAL !== qty.value)
-    return mismatch("qty");
-  // Price per share is usdc / shares; compare usdc × 1 with shares × price exactly.
-  const price = readTargetDecimal(target, "price", true);
-  if (!price.ok) return mismatch("price");
-  if (price.value !== undefined && usdcUnits * DECIMAL_ONE !== shareUnits * price.value)
-    return mismatch("price");
+  const bound = bindOrderTerms(
+    { tokenId, side: side === SIDE_BUY ? "BUY" : "SELL", makerAmount, takerAmount },
+    target,
+  );
+  if (!bound.ok) return bound;
 
   const targetNegRisk = ownField(target, "neg_risk");
   if (targetNegRisk !== undefined && typeof targetNegRisk !== "boolean") return mismatch("neg_risk");
@@ -193,20 +159,7 @@ function bindDecodedOrder(order: DecodedPolymarketOrder, target: Target): BindOu
   const targetMaker = ownField(target, "maker");
   if (targetMaker !== undefined && parseAddress(targetMaker) !== values.maker) return mismatch("maker");
 
-  return {
-    ok: true,
-    effect: {
-      venue: VENUE,
-      action: "order",
-      symbol: tokenId.toString(),
-      order: {
-        qty: (shareUnits * UNITS_TO_DECIMAL) as Decimal,
-        price: ((usdcUnits * DECIMAL_ONE + shareUnits - 1n) / shareUnits) as Decimal,
-        unitCap: SHARE_CAP,
-      },
-      replayableRead: false,
-    },
-  };
+  return bound;
 }
 
 /**
@@ -237,31 +190,7 @@ export async function signPolymarketOrder(
 
 /** The EIP-712 digest of a decoded order: keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(order)). */
 export function polymarketOrderDigest(order: DecodedPolymarketOrder): Uint8Array {
-  const structHash = hashStruct(orderTypeHash(order.spec), order.spec.struct, order.values);
-  return typedDataDigest(orderDomainSeparator(order.domain), structHash);
-}
-
-/** typeHash of each version's `Order` struct (the domain table is fixed: computed once per row). */
-const typeHashes = new WeakMap<OrderDomainVersion, Uint8Array>();
-function orderTypeHash(spec: OrderDomainVersion): Uint8Array {
-  let hash = typeHashes.get(spec);
-  if (hash === undefined) {
-    hash = typeHash("Order", spec.struct);
-    typeHashes.set(spec, hash);
-  }
-  return hash;
-}
-
-/** Domain separators by domain (a handful: one per version, chain and exchange of the table). */
-const separators = new Map<string, Uint8Array>();
-function orderDomainSeparator(domain: Eip712Domain): Uint8Array {
-  const key = `${domain.name}\n${domain.version}\n${domain.chainId}\n${domain.verifyingContract}`;
-  let sep = separators.get(key);
-  if (sep === undefined) {
-    sep = domainSeparator(domain);
-    if (separators.size < 64) separators.set(key, sep);
-  }
-  return sep;
+  return orderDigest(order.spec, order.domain, order.values);
 }
 
 /**
@@ -273,18 +202,15 @@ export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlyS
   if (!isRecord(payload) || payload.kind !== "eip712-order") return fail("kind");
   const domain = ownField(payload, "domain");
   if (!isRecord(domain) || !sameKeys(domain, DOMAIN_KEYS)) return fail("domain");
-  if (ownField(domain, "name") !== POLYMARKET_DOMAIN_NAME) return fail("domain");
+  if (ownField(domain, "name") !== CTF_EXCHANGE_DOMAIN_NAME) return fail("domain");
 
-  const version = ownField(domain, "version");
-  if (typeof version !== "string" || !Object.hasOwn(POLYMARKET_ORDER_DOMAINS, version))
-    return fail("version");
-  const spec = POLYMARKET_ORDER_DOMAINS[version];
+  const spec = ctfOrderVersion(ownField(domain, "version"));
   if (spec === undefined) return fail("version");
+  const version = spec.version;
 
-  const chainId = readUint(ownField(domain, "chainId"), "uint256");
-  const chainKey = chainId?.toString();
-  if (chainId === undefined || chainKey === undefined || !chainIds.has(chainKey)) return fail("chain_id");
-  const exchanges = Object.hasOwn(spec.exchanges, chainKey) ? spec.exchanges[chainKey] : undefined;
+  const chainId = parseStaticText("uint256", ownField(domain, "chainId"));
+  if (chainId === undefined || !chainIds.has(chainId.toString())) return fail("chain_id");
+  const exchanges = exchangesOn(spec, chainId);
   if (exchanges === undefined) return fail("chain_id");
 
   const verifyingContract = parseAddress(ownField(domain, "verifyingContract"));
@@ -298,15 +224,14 @@ export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlyS
   if (!isRecord(order) || !sameKeys(order, members)) return fail("order");
   const values: Record<string, bigint> = {};
   for (const { name, type } of spec.struct) {
-    const value = readField(ownField(order, name), type);
+    const value = parseStaticText(type, ownField(order, name));
     if (value === undefined) return fail(ORDER_FIELD_NAMES[name] ?? name);
     values[name] = value;
   }
 
   if (values.side !== SIDE_BUY && values.side !== SIDE_SELL) return fail("side");
   const signatureType = values.signatureType;
-  if (signatureType === undefined || !spec.signatureTypes.includes(signatureType))
-    return fail("signature_type");
+  if (signatureType === undefined || !isSignatureType(signatureType)) return fail("signature_type");
   if (values.makerAmount === 0n || values.takerAmount === 0n) return fail("amounts");
   if (values.maker === 0n) return fail("maker");
   if (values.signer === 0n) return fail("signer");
@@ -320,7 +245,7 @@ export function decodePolymarketOrder(payload: OrderPayload, chainIds: ReadonlyS
     order: {
       version,
       spec,
-      domain: { name: POLYMARKET_DOMAIN_NAME, version, chainId, verifyingContract },
+      domain: orderDomain(spec, chainId, verifyingContract),
       negRisk,
       values,
     },
@@ -333,24 +258,4 @@ const fail = (field: string): DecodeOutcome => ({ ok: false, field });
 function sameKeys(record: Readonly<Record<string, unknown>>, keys: readonly string[]): boolean {
   const own = Object.keys(record);
   return own.length === keys.length && keys.every((k) => Object.hasOwn(record, k));
-}
-
-/** One struct member in its wire form, as a bigint; undefined when malformed. */
-function readField(raw: unknown, type: StaticFieldType): bigint | undefined {
-  switch (type) {
-    case "uint256":
-    case "uint8":
-      return readUint(raw, type);
-    case "address":
-      return parseAddress(raw);
-    case "bytes32":
-      return typeof raw === "string" && BYTES32_RE.test(raw) ? BigInt(raw) : undefined;
-  }
-}
-
-/** A decimal-string uint of `type`'s range, or undefined. */
-function readUint(raw: unknown, type: "uint256" | "uint8"): bigint | undefined {
-  if (typeof raw !== "string" || !UINT_RE.test(raw)) return undefined;
-  const n = BigInt(raw);
-  return n <= maxValue(type) ? n : undefined;
 }

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { addressOfPublicKey, SECP256K1_HALF_N, SECP256K1_N } from "../../../core/evm/ecdsa.js";
 import { KeyStoreError } from "../../keyStore.js";
-import { addressOfPublicKey, SECP256K1_HALF_N, SECP256K1_N } from "./ethKey.js";
 import { FixedBaseTable, infinity, toAffine } from "./fixedBase.js";
 import {
   recoveryIdUnderKey,

@@ -2,15 +2,15 @@ import { createHmac } from "node:crypto";
 import { ecdsa } from "@noble/curves/abstract/weierstrass.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { KeyStoreError } from "../../keyStore.js";
+import { toChecksumAddress } from "../../../core/evm/address.js";
 import {
   addressOfPublicKey,
-  isValidSecretKey,
   type RecoverableSignature,
   SECP256K1_HALF_N,
   SECP256K1_N,
-  toChecksumAddress,
-} from "./ethKey.js";
+} from "../../../core/evm/ecdsa.js";
+import { KeyStoreError } from "../../keyStore.js";
+import { isValidSecretKey } from "./ethKey.js";
 import { addAffine, FixedBaseTable, infinity, type Jacobian, toAffine } from "./fixedBase.js";
 import { FastPoint, fastFn } from "./secp256k1Field.js";
 

@@ -1,5 +1,6 @@
 import { inspect } from "node:util";
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { sharesAndUsdc } from "../../core/polymarket/ctfOrder.js";
 import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../../ports/venue.js";
 import type { PolymarketAccount } from "./accounts.js";
 import type { PostOrderOutcome } from "./clobErrors.js";
@@ -7,32 +8,39 @@ import type { ClobOrderType } from "./orderRules.js";
 
 const ONE = 10n ** 18n;
 
+/** What a {@link PolymarketTicket} holds. */
+export interface PolymarketTicketContents {
+  readonly ref: OrderRef;
+  readonly account: PolymarketAccount;
+  /** The signed JSON `order` of `POST /order`. */
+  readonly order: Readonly<Record<string, unknown>>;
+  readonly orderType: ClobOrderType;
+  /** What the signer was told: the L2 headers of `POST /order` are signed for the same target and guard. */
+  readonly target: Readonly<Record<string, unknown>>;
+  readonly guard: OrderGuard;
+  readonly side: VenueOrder["side"];
+  readonly qty: Decimal;
+  readonly price: Decimal;
+  readonly reduceOnly: boolean;
+}
+
 /**
- * What `prepare` fixed and only `send` reads: the signed order, its type,
+ * The venue's private part of a prepared order (`PreparedOrder.venueData`),
+ * what `prepare` fixed and only `send` reads: the signed order, its type,
  * what the signer was told. Printing or serialising it shows the ref only.
  */
-export class PolymarketPrepared {
+export class PolymarketTicket {
   /** Set by the first `send`: the adapter never sends an order twice. */
   sent = false;
-  constructor(
-    readonly ref: OrderRef,
-    readonly account: PolymarketAccount,
-    readonly order: Readonly<Record<string, unknown>>,
-    readonly orderType: ClobOrderType,
-    readonly target: Readonly<Record<string, unknown>>,
-    readonly guard: OrderGuard,
-    readonly side: VenueOrder["side"],
-    readonly qty: Decimal,
-    readonly price: Decimal,
-    readonly reduceOnly: boolean,
-  ) {}
+
+  constructor(readonly contents: PolymarketTicketContents) {}
 
   toJSON(): unknown {
-    return { ref: this.ref };
+    return { ref: this.contents.ref };
   }
 
   [inspect.custom](): string {
-    return `PolymarketPrepared { venueRef: '${this.ref.venueRef}' }`;
+    return `PolymarketTicket { venueRef: '${this.contents.ref.venueRef}' }`;
   }
 }
 
@@ -42,7 +50,7 @@ export class PolymarketPrepared {
  * the reverse), else all of it at its price when `matched`, none otherwise.
  */
 export function placedState(
-  p: PolymarketPrepared,
+  ticket: PolymarketTicketContents,
   answer: Extract<PostOrderOutcome, { kind: "placed" }>,
 ): VenueOrderState {
   const making = answer.makingAmount === undefined ? undefined : parseDecimal(answer.makingAmount);
@@ -50,17 +58,17 @@ export function placedState(
   let shares: Decimal;
   let usdc: Decimal;
   if (making !== undefined && taking !== undefined && (making > 0n || answer.status !== "matched")) {
-    [shares, usdc] = p.side === "BUY" ? [taking, making] : [making, taking];
+    [shares, usdc] = sharesAndUsdc(ticket.side, making, taking);
   } else if (answer.status === "matched") {
-    shares = p.qty;
-    usdc = ((p.qty * p.price) / ONE) as Decimal;
+    shares = ticket.qty;
+    usdc = ((ticket.qty * ticket.price) / ONE) as Decimal;
   } else {
     shares = 0n as Decimal;
     usdc = 0n as Decimal;
   }
   return {
     orderId: answer.orderId,
-    status: shares >= p.qty ? "filled" : "open",
+    status: shares >= ticket.qty ? "filled" : "open",
     fillQty: formatDecimal(shares),
     avgPrice: shares > 0n ? formatDecimal(((usdc * ONE) / shares) as Decimal) : null,
   };
