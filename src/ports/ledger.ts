@@ -5,6 +5,13 @@ import type { TradingState, VenueName } from "../core/plan.js";
 import type { PlanResult } from "../core/result.js";
 
 /**
+ * How long a source's rate counter for one one-second window lives after its
+ * last increment, on every backend: long enough for any batch deciding in
+ * that window to read it, short enough that counters do not pile up.
+ */
+export const RATE_COUNTER_TTL_MS = 10_000;
+
+/**
  * The ledger: shared decision state on the bus backend (trading state,
  * claimed plan_ids, consumed permits, rate counters, paper positions) and the
  * one atomic step that commits a decision.

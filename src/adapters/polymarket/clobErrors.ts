@@ -1,3 +1,4 @@
+import { isRecord } from "../../core/isRecord.js";
 import type { VenueErrorDetail } from "../../core/reasons.js";
 import type { HttpOutcome } from "./clobHttp.js";
 
@@ -103,8 +104,4 @@ function matchMessage(message: string): VenueErrorDetail | "duplicate" | undefin
   const m = message.toLowerCase();
   if (m.includes("duplicated")) return "duplicate";
   return CLOB_REJECTIONS.find(([text]) => m.includes(text))?.[1];
-}
-
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,4 +1,5 @@
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { isRecord } from "../../core/isRecord.js";
 import type { LookupOutcome, VenueOrderState, VenuePosition } from "../../ports/venue.js";
 import type { HttpOutcome } from "./clobHttp.js";
 import { parseJsonKeepingNumbers } from "./jsonText.js";
@@ -91,8 +92,4 @@ export function readServerSeconds(out: HttpOutcome): number | undefined {
 
 function decimalOf(v: unknown): Decimal | undefined {
   return typeof v === "string" ? parseDecimal(v) : undefined;
-}
-
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../core/decision.js";
+import { RATE_COUNTER_TTL_MS } from "../../ports/ledger.js";
 import { buildCommitCall } from "./commitArgs.js";
 import { ERROR_REPLIES, REPLY_CODES } from "./conflictCodes.js";
 import { LUA_SOURCES, SCRIPT_NAMES, type ScriptName, scriptUrl } from "./luaScripts.js";
@@ -125,6 +126,11 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
       expect(new Set(s.headerErrors)).toEqual(new Set(prefixes));
       expect(passedOn).toBe(table.filter((e) => e.prefix === null).length);
     });
+  });
+
+  it("commit.lua expires rate counters after the ledger contract's RATE_COUNTER_TTL_MS", () => {
+    const ttl = /^local RATE_TTL_SECONDS = (\d+) --/m.exec(LUA_SOURCES.commit)?.[1];
+    expect(Number(ttl) * 1000).toBe(RATE_COUNTER_TTL_MS);
   });
 
   it("commit.lua reads its variable-length tails where the header says they start", () => {

@@ -24,7 +24,7 @@ export interface RedisKeys {
   readonly deployment: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
-  /** Rate counter of one source in one one-second window (it expires `RATE_TTL_SECONDS` after its last increment: lua/commit.lua). */
+  /** Rate counter of one source in one one-second window (it expires `RATE_COUNTER_TTL_MS` after its last increment: ports/ledger.ts, lua/commit.lua). */
   rate(source: string, window: number): string;
 }
 

@@ -4,14 +4,12 @@ import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
-import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import { type PaperPosition, RATE_COUNTER_TTL_MS, type TradingStateChange } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import type { Db } from "./sqliteSchema.js";
 import { STREAMS, type StreamStore } from "./sqliteStreams.js";
 import { parseStreamId } from "./streamIds.js";
 
-/** A rate counter lives this long after its last increment (as the Redis keys' EXPIRE). */
-const RATE_TTL_MS = 10_000;
 /** Expired rate rows are deleted at most this often per connection. */
 const RATE_PRUNE_EVERY_MS = 1_000;
 const STATE_KEY = "state";
@@ -163,7 +161,7 @@ export class SqliteLedgerStore {
     if (e.consumePermit !== undefined) this.q.consumePermit.run(this.prefix, e.consumePermit, owner);
     if (e.countRate) {
       const { source, window } = e.countRate;
-      this.q.countRate.run({ prefix: this.prefix, source, window, now, expires: now + RATE_TTL_MS });
+      this.q.countRate.run({ prefix: this.prefix, source, window, now, expires: now + RATE_COUNTER_TTL_MS });
     }
     if (e.setPosition) {
       const { account, symbol, value } = e.setPosition;

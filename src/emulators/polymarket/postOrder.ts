@@ -2,6 +2,7 @@ import { type Decimal, formatDecimal } from "../../core/decimal.js";
 import { toChecksumAddress } from "../../core/evm/address.js";
 import { recoverSigner } from "../../core/evm/ecdsa.js";
 import { toHex32 } from "../../core/evm/eip712.js";
+import { isRecord } from "../../core/isRecord.js";
 import {
   CTF_ORDER_VERSIONS,
   exchangeFor,
@@ -196,8 +197,4 @@ export function orderView(o: EmulatorOrder): Record<string, unknown> {
     expiration: "0",
     order_type: o.orderType,
   };
-}
-
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { BINANCE_DEFAULT_RECV_WINDOW_MS, BINANCE_MAX_RECV_WINDOW_MS } from "../../core/binance/recvWindow.js";
 import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
 import { type Decimal, parseDecimal } from "../../core/decimal.js";
+import { isRecord } from "../../core/isRecord.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type {
@@ -13,7 +14,6 @@ import type {
 } from "../payloadKind.js";
 import { parseFormQuery } from "./formQuery.js";
 import {
-  isRecord,
   mismatch,
   ownField,
   readTargetDecimal,

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { parseStaticText } from "../../core/evm/eip712.js";
+import { isRecord } from "../../core/isRecord.js";
 import { parseStrictJson } from "../../core/strictJson.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
@@ -7,7 +8,7 @@ import type { BindOutcome, PayloadKindHandler, PrepareOutcome, SignatureOut } fr
 import { actionSpec, pathMatches } from "./actions.js";
 import { decodeBase64Secret } from "./base64Secret.js";
 import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
-import { isRecord, mismatch, ownField } from "./targetFields.js";
+import { mismatch, ownField } from "./targetFields.js";
 
 type ClobL2Payload = Extract<SignPayload, { kind: "hmac-clob-l2" }>;
 type Target = Readonly<Record<string, unknown>>;

@@ -1,5 +1,6 @@
 import { parseAddress } from "../../core/evm/address.js";
 import { parseStaticText, type TypedDomain } from "../../core/evm/eip712.js";
+import { isRecord } from "../../core/isRecord.js";
 import {
   CTF_EXCHANGE_DOMAIN_NAME,
   type CtfOrderVersion,
@@ -22,7 +23,7 @@ import {
 } from "../payloadKind.js";
 import { DEFAULT_ECDSA, signWithKey } from "../signInput.js";
 import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
-import { isRecord, mismatch, ownField } from "./targetFields.js";
+import { mismatch, ownField } from "./targetFields.js";
 
 type OrderPayload = Extract<SignPayload, { kind: "eip712-order" }>;
 type Target = Readonly<Record<string, unknown>>;

@@ -10,11 +10,6 @@ const MALFORMED = { ok: false } as const;
 /** The denial `payload_mismatch:<field>` as a {@link BindOutcome}. */
 export const mismatch = (field: string): BindOutcome => ({ ok: false, field });
 
-/** A JSON-style object: not null, not an array. */
-export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** The own value of `key` in `target` (never one inherited from a prototype). */
 export function ownField(target: Readonly<Record<string, unknown>>, key: string): unknown {
   return Object.hasOwn(target, key) ? target[key] : undefined;

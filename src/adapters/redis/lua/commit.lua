@@ -133,7 +133,7 @@ local DEPLOYMENT = 8 -- reply
 local REC = 16
 local RATE_KEYS = 11
 -- seconds a rate counter lives after its last increment
-local RATE_TTL_SECONDS = 10
+local RATE_TTL_SECONDS = 10 -- RATE_COUNTER_TTL_MS (src/ports/ledger.ts) in seconds; luaContract.test.ts checks it
 
 local call, pcall_ = redis.call, redis.pcall
 local tonumber, tostring, byte, unpack, min = tonumber, tostring, string.byte, unpack, math.min
