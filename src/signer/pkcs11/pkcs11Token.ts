@@ -1,10 +1,9 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import type * as Pkcs11Js from "pkcs11js";
 import pkcs11js from "pkcs11js";
-import { SecretBytes } from "../../core/auth/secretBytes.js";
+import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import { decodeBase64Secret } from "../payloads/base64Secret.js";
 import { type RecoverableSignature, SECP256K1_HALF_N, SECP256K1_N } from "../payloads/eip712/ethKey.js";
 import {
@@ -81,7 +80,7 @@ export interface Pkcs11TokenOptions {
   readonly module: string;
   /** The token's label (`CKA_LABEL` of the token, blank padding ignored). */
   readonly tokenLabel: string;
-  /** The user PIN (see {@link loadPkcs11Pin}). */
+  /** The user PIN (the signer reads it with `loadSignerSecret(config.pkcs11, "pin", …)`). */
   readonly pin: SecretBytes;
 }
 
@@ -697,45 +696,4 @@ function uncompressedPoint(value: Buffer): Uint8Array | undefined {
 
 function bytesToBigint(bytes: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
-}
-
-/**
- * Loads the token PIN from an environment variable or a file (one trailing
- * line break is not part of it). Errors name the variable or file, never the value.
- */
-export async function loadPkcs11Pin(
-  ref: { readonly pin_env?: string | undefined; readonly pin_file?: string | undefined },
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<SecretBytes> {
-  if ((ref.pin_env === undefined) === (ref.pin_file === undefined)) {
-    throw new Pkcs11TokenError("invalid_input", "the token PIN needs exactly one of pin_env and pin_file");
-  }
-  if (ref.pin_env !== undefined) {
-    const value = env[ref.pin_env];
-    if (value === undefined || value === "") {
-      throw new Pkcs11TokenError(
-        "invalid_input",
-        `environment variable ${ref.pin_env} is not set or is empty`,
-      );
-    }
-    return new SecretBytes(Buffer.from(value, "utf8"));
-  }
-  const file = ref.pin_file as string;
-  let content: Buffer;
-  try {
-    content = await readFile(file);
-  } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    throw new Pkcs11TokenError(
-      "invalid_input",
-      `cannot read ${file} (${typeof code === "string" ? code : "error"})`,
-    );
-  }
-  let end = content.length;
-  if (end > 0 && content[end - 1] === 0x0a) end--;
-  if (end > 0 && content[end - 1] === 0x0d) end--;
-  const pin = new SecretBytes(content.subarray(0, end));
-  content.fill(0);
-  if (pin.length === 0) throw new Pkcs11TokenError("invalid_input", `${file} is empty`);
-  return pin;
 }
