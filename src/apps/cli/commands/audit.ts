@@ -22,7 +22,7 @@ export function addAuditCommands(program: Command, io: CliIo, setExitCode: (code
           EXIT.USAGE,
         );
       }
-      const { verifyAuditFile } = await import("../../../signer/audit/verifyAudit.js");
+      const { verifyAuditFile } = await import("../../../signer/index.js");
       const keyRef = {
         envVar: opts.keyEnv,
         file: opts.keyFile,

@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { Vault } from "../../../signer/vault/vault.js";
+import type { Vault } from "../../../signer/index.js";
 import { CliError, type CliIo, EXIT, withCliCredential, writeLine } from "./common.js";
 
 /** Where the passphrase prompt reads from: a terminal, or nothing to prompt on. */
@@ -135,9 +135,8 @@ function toCliError(err: unknown): unknown {
   return err;
 }
 
-async function loadVaultModule(): Promise<typeof import("../../../signer/vault/vault.js")> {
-  return import("../../../signer/vault/vault.js");
-}
+/** The signer's public entry (vault operations), loaded when a vault command runs. */
+const signerEntry = () => import("../../../signer/index.js");
 
 async function withVault<T>(
   io: CliIo,
@@ -146,14 +145,14 @@ async function withVault<T>(
   opts: PassphraseOpts,
   fn: (vault: Vault) => Promise<T>,
 ): Promise<T> {
-  const { Vault } = await loadVaultModule();
+  const { openVault } = await signerEntry();
   const vault = await withPassphrase(
     io,
     stdin,
     { env: opts.passphraseEnv, file: opts.passphraseFile },
     openNames,
     { text: `Passphrase for ${file}: `, confirm: false },
-    (passphrase) => Vault.open(file, passphrase).catch((err: unknown) => Promise.reject(toCliError(err))),
+    (passphrase) => openVault(file, passphrase).catch((err: unknown) => Promise.reject(toCliError(err))),
   );
   try {
     return await fn(vault);
@@ -203,7 +202,7 @@ async function secretForAdd(io: CliIo, opts: AddOpts): Promise<Buffer> {
         EXIT.USAGE,
       );
     if (opts.encoding !== undefined) throw new CliError("--encoding: not with --generate", EXIT.USAGE);
-    const { generateSecp256k1Key } = await import("../../../signer/vault/vaultFile.js");
+    const { generateSecp256k1Key } = await signerEntry();
     return generateSecp256k1Key();
   }
   // From --secret-env or --secret-file (exactly one, checked above): the shared reader; its buffer is zeroed.
@@ -243,7 +242,7 @@ export function addVaultCommands(program: Command, io: CliIo, deps: VaultCliDeps
       .description("create a new, empty vault file (mode 0600); refuses to overwrite one")
       .addOption(fileOption()),
   ).action(async (opts: PassphraseOpts & { file: string }) => {
-    const { Vault } = await loadVaultModule();
+    const { initVault } = await signerEntry();
     await withPassphrase(
       io,
       stdin,
@@ -252,7 +251,7 @@ export function addVaultCommands(program: Command, io: CliIo, deps: VaultCliDeps
       { text: `New passphrase for ${opts.file}: `, confirm: true },
       async (passphrase) => {
         try {
-          (await Vault.init(opts.file, passphrase)).close();
+          (await initVault(opts.file, passphrase)).close();
         } catch (err) {
           throw toCliError(err);
         }
