@@ -105,7 +105,7 @@ export function readSecret(ref: CredentialRef): Promise<SecretBytes> {
  * Why a file with permission bits `mode` may not hold a secret, or `undefined`
  * when only its owner may read or write it (the signer's rule for its files).
  */
-export function privateModeProblem(path: string, mode: number): string | undefined {
+function privateModeProblem(path: string, mode: number): string | undefined {
   if ((mode & 0o077) === 0) return undefined;
   return `${path} has mode 0${(mode & 0o777).toString(8)}: readable or writable by group or others; run chmod 600 ${path}`;
 }

@@ -118,17 +118,24 @@ export function uncompressedPoint(value: Buffer): Uint8Array | undefined {
   return new Uint8Array(raw);
 }
 
+/** What {@link recoverableSignature} decodes. */
+export interface TokenEcdsaOutput {
+  /** The token's raw `CKM_ECDSA` output: r ‖ s, 64 bytes. */
+  readonly raw: Buffer;
+  /** The 32-byte digest it signed. */
+  readonly digest: Uint8Array;
+  /** The public key of the token's key. */
+  readonly key: VerifyingKey;
+  /** The key's label, for error messages. */
+  readonly keyLabel: string;
+}
+
 /**
- * The token's raw `CKM_ECDSA` output (r ‖ s) over `digest` as a low-S
- * signature with the recovery id under which it recovers to `key` (EIP-2).
- * Throws {@link Pkcs11TokenError} when it is malformed or does not verify.
+ * The token's raw `CKM_ECDSA` output as a low-S signature with the recovery
+ * id under which it recovers to `key` (EIP-2). Throws
+ * {@link Pkcs11TokenError} when it is malformed or does not verify.
  */
-export function recoverableSignature(
-  raw: Buffer,
-  digest: Uint8Array,
-  key: VerifyingKey,
-  keyLabel: string,
-): RecoverableSignature {
+export function recoverableSignature({ raw, digest, key, keyLabel }: TokenEcdsaOutput): RecoverableSignature {
   if (raw.length !== 64) {
     throw new Pkcs11TokenError(
       "wrong_key",

@@ -204,7 +204,10 @@ export class Pkcs11Token {
     if (digest.length !== 32) throw new Pkcs11TokenError("invalid_input", "the digest is not 32 bytes");
     const pub = this.#publicKey(keyLabel);
     const raw = this.signRaw("secp256k1", keyLabel, digest);
-    return { ...recoverableSignature(raw, digest, pub.key, keyLabel), address: pub.key.checksumAddress };
+    return {
+      ...recoverableSignature({ raw, digest, key: pub.key, keyLabel }),
+      address: pub.key.checksumAddress,
+    };
   }
 
   /** HMAC-SHA256 of `data` with the secret `keyLabel`, via `CKM_SHA256_HMAC` (32 bytes). */
