@@ -2,7 +2,7 @@ import { createPublicKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { ed25519PublicKeyWeakness, MIN_HMAC_SECRET_BYTES } from "../core/auth/keyStrength.js";
-import { SecretBytes } from "../core/auth/secretBytes.js";
+import type { SecretBytes } from "../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../core/decimal.js";
 import type { Lane, VenueName } from "../core/plan.js";
 import type { Limits, Policy, SourcePolicy, VerifyKey } from "../core/policy.js";
@@ -17,6 +17,7 @@ import {
   parseYamlText,
   zodIssues,
 } from "./configText.js";
+import { readConfigCredential } from "./readCredential.js";
 
 export type { ConfigFormat };
 export { formatOf };
@@ -197,45 +198,24 @@ async function buildKey(
   const role = kc.role ?? "producer";
   const field = `keys.${keyId}`;
   if (kc.alg === "hmac-sha256") {
-    let secret: Buffer | undefined;
-    if (kc.secret_env !== undefined) {
-      const value = env[kc.secret_env];
-      if (value === undefined || value === "") {
-        issues.push({
-          field: `${field}.secret_env`,
-          message: `environment variable ${kc.secret_env} is not set or is empty`,
-        });
-        return undefined;
-      }
-      secret = Buffer.from(value, "utf8");
-    } else if (kc.secret_file !== undefined) {
-      const file = resolve(baseDir, kc.secret_file);
-      let content: string;
-      try {
-        content = await readFile(file, "utf8");
-      } catch (err) {
-        issues.push({ field: `${field}.secret_file`, message: `cannot read ${file} (${errCode(err)})` });
-        return undefined;
-      }
-      // One trailing line break (as `echo` and editors write) is not part of the secret.
-      const value = content.replace(/\r?\n$/, "");
-      if (value === "") {
-        issues.push({ field: `${field}.secret_file`, message: `${file} is empty` });
-        return undefined;
-      }
-      secret = Buffer.from(value, "utf8");
+    let secret: SecretBytes;
+    try {
+      secret = await readConfigCredential({ holder: kc, name: "secret", field, env, baseDir });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      issues.push(...err.issues);
+      return undefined;
     }
-    if (secret === undefined) return undefined; // unreachable: the schema requires one of them
     if (secret.length < MIN_HMAC_SECRET_BYTES) {
       const where = kc.secret_env !== undefined ? "secret_env" : "secret_file";
       issues.push({
         field: `${field}.${where}`,
         message: `the secret is ${secret.length} bytes; an HMAC secret must be at least ${MIN_HMAC_SECRET_BYTES} bytes (intentgate keys gen makes one)`,
       });
-      secret.fill(0);
+      secret.expose().fill(0);
       return undefined;
     }
-    return { keyId, alg: "hmac-sha256", secret: new SecretBytes(secret), source: kc.source, role };
+    return { keyId, alg: "hmac-sha256", secret, source: kc.source, role };
   }
   const weakness = ed25519PublicKeyWeakness(Buffer.from(kc.public_key ?? "", "base64url"));
   if (weakness !== undefined) {

@@ -10,7 +10,8 @@ import {
   parseYamlText,
   zodIssues,
 } from "../config/configText.js";
-import { SecretBytes } from "../core/auth/secretBytes.js";
+import { readConfigCredential } from "../config/readCredential.js";
+import type { SecretBytes } from "../core/auth/secretBytes.js";
 import type { Intent } from "../ports/signingPlane.js";
 import { type ParsedSignerConfig, signerConfigSchema } from "./signerConfigSchema.js";
 import { normalizeAccount } from "./signRequest.js";
@@ -238,48 +239,29 @@ export function resolveSignerPaths(config: SignerConfig, baseDir: string): Signe
 }
 
 /**
- * Loads one secret a config field names (`vault` → passphrase, `callers.<id>`
- * → token, `audit` → key) from the environment or a file, as {@link SecretBytes}. One
- * trailing line break of a file is not part of the secret. A missing or empty
- * secret is a {@link ConfigError} naming the field (never the value).
+ * Loads one secret a signer config section names (`vault` → passphrase,
+ * `callers.<id>` → token, `audit` → key, `pkcs11` → pin) from the environment
+ * or a file, as {@link SecretBytes}, with the shared reader
+ * (`config/readCredential.ts`: one trailing line break of a file is not part
+ * of the secret). A missing, empty or unreadable secret is a
+ * {@link ConfigError} naming the field (never the value). `requirePrivate`
+ * refuses a file open to group or others (the signer process's files).
  * @example await loadSignerSecret(config.vault, "passphrase", "vault", process.env)
  */
-export async function loadSignerSecret<N extends "passphrase" | "token" | "key">(
-  ref: { readonly [K in `${N}_env` | `${N}_file`]?: string | undefined },
+export function loadSignerSecret<N extends SignerSecretName>(
+  ref: SignerSecretRef<N>,
   name: N,
   field: string,
   env: Readonly<Record<string, string | undefined>>,
+  opts: { readonly requirePrivate?: boolean } = {},
 ): Promise<SecretBytes> {
-  const envName = ref[`${name}_env` as `${N}_env`];
-  const file = ref[`${name}_file` as `${N}_file`];
-  if (envName !== undefined) {
-    const value = env[envName];
-    if (value === undefined || value === "") {
-      throw new ConfigError({
-        field: `${field}.${name}_env`,
-        message: `environment variable ${envName} is not set or is empty`,
-      });
-    }
-    return new SecretBytes(Buffer.from(value, "utf8"));
-  }
-  if (file !== undefined) {
-    let content: Buffer;
-    try {
-      content = await readFile(file);
-    } catch (err) {
-      throw new ConfigError({
-        field: `${field}.${name}_file`,
-        message: `cannot read ${file} (${errCode(err)})`,
-      });
-    }
-    let end = content.length;
-    if (end > 0 && content[end - 1] === 0x0a) end--;
-    if (end > 0 && content[end - 1] === 0x0d) end--;
-    const value = Buffer.from(content.subarray(0, end));
-    content.fill(0);
-    if (value.length === 0)
-      throw new ConfigError({ field: `${field}.${name}_file`, message: `${file} is empty` });
-    return new SecretBytes(value);
-  }
-  throw new ConfigError({ field, message: `needs ${name}_env or ${name}_file` });
+  return readConfigCredential({ holder: ref, name, field, env, requirePrivate: opts.requirePrivate });
 }
+
+/** The secrets a signer config names. */
+export type SignerSecretName = "passphrase" | "token" | "key" | "pin";
+
+/** A config section naming secret `N` by `<N>_env` or `<N>_file`. */
+export type SignerSecretRef<N extends SignerSecretName> = {
+  readonly [K in `${N}_env` | `${N}_file`]?: string | undefined;
+};

@@ -12,6 +12,9 @@ import { loadSignerSecret, type SignerConfig } from "./signerConfig.js";
 import { SignerEngine } from "./signerEngine.js";
 import { checkSignerFiles } from "./signerFiles.js";
 
+/** The signer reads its secrets only from files no group or other may read or write (checked on the open file). */
+const PRIVATE = { requirePrivate: true } as const;
+
 /**
  * What a signer process serves, built from its config alone: the signing
  * engine with the config's audit policy (`audit.sync`) and key, over the
@@ -65,7 +68,7 @@ export async function openSignerPipeline(
   const logger = opts.logger ?? SILENT_LOGGER;
   const clock = opts.clock ?? Date.now;
   await checkSignerFiles(config);
-  const auditKey = await loadStrongSecret(config.audit, "key", "audit", env);
+  const auditKey = await loadStrongSecret(config.audit, "key", "audit", env, PRIVATE);
   let prices: ReferencePrices | undefined;
   let audit: AuditSink | undefined;
   const cleanup = async () => {
@@ -86,7 +89,7 @@ export async function openSignerPipeline(
       return await openPkcs11(config, env, { handlers, clock, prices, ledger, openAudit, auditKey });
     }
     const { Vault } = await import("./vault/vault.js");
-    const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", env);
+    const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", env, PRIVATE);
     const vault = await Vault.open(config.vault.path, passphrase);
     try {
       audit = await openAudit();
@@ -136,12 +139,9 @@ async function openPkcs11(
     readonly auditKey: SecretBytes;
   },
 ): Promise<SignerPipeline> {
-  const [{ createPkcs11Plane }, { loadPkcs11Pin }] = await Promise.all([
-    import("./pkcs11/pkcs11Plane.js"),
-    import("./pkcs11/pkcs11Token.js"),
-  ]);
+  const { createPkcs11Plane } = await import("./pkcs11/pkcs11Plane.js");
   const p11 = config.pkcs11!;
-  const pin = await loadPkcs11Pin(p11, env);
+  const pin = await loadSignerSecret(p11, "pin", "pkcs11", env, PRIVATE);
   const audit = await o.openAudit();
   o.auditKey.expose().fill(0);
   const plane = createPkcs11Plane({

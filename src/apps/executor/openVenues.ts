@@ -2,7 +2,7 @@ import { createBinanceVenue } from "../../adapters/binance/binanceVenue.js";
 import type { PolymarketAccountConfig } from "../../adapters/polymarket/accounts.js";
 import { createPolymarketVenue } from "../../adapters/polymarket/polymarketVenue.js";
 import type { ExecutorConfig } from "../../config/configSchema.js";
-import { readCredential } from "../../config/readCredential.js";
+import { readConfigCredential } from "../../config/readCredential.js";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import type { VenueName } from "../../core/plan.js";
 import type { Venue } from "../../ports/venue.js";
@@ -33,10 +33,25 @@ export async function openVenues(
     const accounts: Record<string, { apiKey: SecretBytes; readApiKey?: SecretBytes }> = {};
     for (const [id, acct] of Object.entries(binance.accounts)) {
       const field = `venues.binance-usdm.accounts.${id}`;
-      const apiKey = await readCredential(acct, "api_key", field, deps.env, deps.baseDir);
+      const apiKey = await readConfigCredential({
+        holder: acct,
+        name: "api_key",
+        field,
+        env: deps.env,
+        baseDir: deps.baseDir,
+      });
       const hasReadKey = acct.read_api_key_env !== undefined || acct.read_api_key_file !== undefined;
       accounts[id] = hasReadKey
-        ? { apiKey, readApiKey: await readCredential(acct, "read_api_key", field, deps.env, deps.baseDir) }
+        ? {
+            apiKey,
+            readApiKey: await readConfigCredential({
+              holder: acct,
+              name: "read_api_key",
+              field,
+              env: deps.env,
+              baseDir: deps.baseDir,
+            }),
+          }
         : { apiKey };
     }
     venues.set(
@@ -57,8 +72,20 @@ export async function openVenues(
     for (const [id, acct] of Object.entries(poly.accounts)) {
       const field = `venues.polymarket.accounts.${id}`;
       accounts[id] = {
-        apiKey: await readCredential(acct, "api_key", field, deps.env, deps.baseDir),
-        passphrase: await readCredential(acct, "passphrase", field, deps.env, deps.baseDir),
+        apiKey: await readConfigCredential({
+          holder: acct,
+          name: "api_key",
+          field,
+          env: deps.env,
+          baseDir: deps.baseDir,
+        }),
+        passphrase: await readConfigCredential({
+          holder: acct,
+          name: "passphrase",
+          field,
+          env: deps.env,
+          baseDir: deps.baseDir,
+        }),
         address: acct.address,
         ...(acct.funder === undefined ? {} : { funder: acct.funder }),
         signatureType: acct.signature_type,

@@ -14,7 +14,7 @@ import type { SignerConfig } from "../signerConfig.js";
 import { SignerEngine, type SignerEngineOptions } from "../signerEngine.js";
 import { encodeMac } from "../signInput.js";
 import { Pkcs11Token, Pkcs11TokenError, type Pkcs11TokenOptions } from "./pkcs11Token.js";
-import { canSignInToken, tokenSigningInput } from "./tokenSigning.js";
+import { tokenSigningInput, tokenSigningProblem } from "./tokenSigning.js";
 
 /** What the PKCS#11 plane is built from. Like the local plane's options, with a token instead of a KeyStore. */
 export interface Pkcs11PlaneOptions {
@@ -79,14 +79,8 @@ export class Pkcs11Plane implements SigningPlane {
 
   constructor(opts: Pkcs11PlaneOptions) {
     for (const handler of opts.handlers.values()) {
-      if (!canSignInToken(handler)) {
-        throw new Pkcs11PlaneError(
-          "unsupported_kind",
-          handler.kind === "eip712-order"
-            ? "the eip712-order handler exposes no digest(payload) or signingInput(payload): a token cannot sign it"
-            : `no token signing input for payload kind ${handler.kind}`,
-        );
-      }
+      const problem = tokenSigningProblem(handler);
+      if (problem !== undefined) throw new Pkcs11PlaneError("unsupported_kind", problem);
     }
     this.#clock = opts.clock ?? Date.now;
     this.#tokenOptions = opts.token;

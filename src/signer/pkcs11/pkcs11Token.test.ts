@@ -9,7 +9,8 @@ import {
 } from "../../../test/support/softhsmFixture.js";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
 import { SECP256K1_HALF_N } from "../payloads/eip712/ethKey.js";
-import { loadPkcs11Pin, Pkcs11Token, Pkcs11TokenError } from "./pkcs11Token.js";
+import { loadSignerSecret } from "../signerConfig.js";
+import { Pkcs11Token, Pkcs11TokenError } from "./pkcs11Token.js";
 
 const PIN = "pin-4711-canary";
 const SO_PIN = "so-pin-0815";
@@ -223,6 +224,9 @@ describe.skipIf(!softHsmAvailable())("Pkcs11Token on SoftHSM2", () => {
   });
 
   it("loads the PIN from env or file, naming only the source when it is missing", async () => {
+    // The signer reads the PIN with the shared credential reader, like its other secrets.
+    const loadPkcs11Pin = (ref: { pin_env?: string; pin_file?: string }, env: Record<string, string>) =>
+      loadSignerSecret(ref, "pin", "pkcs11", env);
     const pin = await loadPkcs11Pin({ pin_env: "P" }, { P: PIN });
     expect(pin.expose().toString()).toBe(PIN);
     expect(inspect(pin)).toBe("[REDACTED]");

@@ -1,18 +1,33 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { inspect } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
-import type * as Pkcs11Js from "pkcs11js";
 import pkcs11js from "pkcs11js";
-import { SecretBytes } from "../../core/auth/secretBytes.js";
+import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import { decodeBase64Secret } from "../payloads/base64Secret.js";
-import { type RecoverableSignature, SECP256K1_HALF_N, SECP256K1_N } from "../payloads/eip712/ethKey.js";
+import type { RecoverableSignature } from "../payloads/eip712/ethKey.js";
 import {
-  recoveryIdUnderKey,
   type VerifyingKey,
   verifyingKeyOfPoint,
   warmUpVerification,
 } from "../payloads/eip712/verifiedEcdsa.js";
+import { ckrOf, closeQuietly, Pkcs11TokenError } from "./pkcs11Error.js";
+import {
+  hmacKeyForToken,
+  hmacSecretTemplate,
+  type KeyKind,
+  keyObjectClass,
+  recoverableSignature,
+  SECP256K1_EC_PARAMS,
+  secp256k1PrivateTemplate,
+  secp256k1PublicTemplate,
+  uncompressedPoint,
+} from "./pkcs11Keys.js";
+import {
+  closeLoggedInSession,
+  type Handle,
+  type LoggedInSession,
+  openLoggedInSession,
+  type Pkcs11TokenOptions,
+} from "./pkcs11Module.js";
 
 /**
  * Keys held in a PKCS#11 token (signing-plane-v1 §5 `pkcs11`): generated in or
@@ -27,63 +42,14 @@ import {
  * Calls are synchronous and share one logged-in read/write session: PKCS#11
  * runs one operation per session at a time and JavaScript runs one call at a
  * time, so no two operations interleave. The PIN is only ever handed to
- * `C_Login`; no error, log line, `inspect` or JSON of this object holds it.
+ * `C_Login` (`pkcs11Module.ts`); no error, log line, `inspect` or JSON of this
+ * object holds it. Key templates and the decoding of what the token returns
+ * are in `pkcs11Keys.ts`.
  */
 
-/** DER of the secp256k1 curve OID 1.3.132.0.10 (`CKA_EC_PARAMS`). */
-export const SECP256K1_EC_PARAMS: Buffer = Buffer.from("06052b8104000a", "hex");
-/** The Debian / Ubuntu path of SoftHSM2's module. */
-export const SOFTHSM2_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
-
-/** HMAC-SHA256's block size: keys up to it are zero-padded to it, longer keys are hashed first (RFC 2104). */
-const HMAC_BLOCK = 64;
-/** Shortest `CKM_SHA256_HMAC` key SoftHSM2 (and several HSMs) accept: the hash length. */
-const HMAC_MIN_KEY = 32;
-
-export type Pkcs11TokenErrorCode =
-  /** The module cannot be loaded or initialised. */
-  | "module_unavailable"
-  /** No initialised token with that label. */
-  | "token_not_found"
-  /** The PIN was refused (wrong, locked, expired, not initialised). Retrying may lock the token. */
-  | "bad_pin"
-  /** Opening a session or logging in failed otherwise. */
-  | "login_failed"
-  /** No key object with that label and kind, or more than one. */
-  | "key_not_found"
-  /** Creating a key under a label already in use. */
-  | "key_exists"
-  /** The key exists but cannot be used as asked (wrong curve, bad public point, …). */
-  | "wrong_key"
-  /** The token failed an operation (the session may be gone). */
-  | "token_error"
-  /** Bad input from the caller (a digest not 32 bytes, an empty secret). */
-  | "invalid_input"
-  /** Used after `close()`. */
-  | "closed";
-
-/** A token failure. Its message names the token, the label and the PKCS#11 return code; never a PIN or key. */
-export class Pkcs11TokenError extends Error {
-  override readonly name = "Pkcs11TokenError";
-  constructor(
-    readonly code: Pkcs11TokenErrorCode,
-    message: string,
-    /** The PKCS#11 return value name (`CKR_…`), when the module returned one. */
-    readonly ckr?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Where the token is and how to log in. */
-export interface Pkcs11TokenOptions {
-  /** Path of the PKCS#11 module (`.so`), e.g. {@link SOFTHSM2_MODULE}. */
-  readonly module: string;
-  /** The token's label (`CKA_LABEL` of the token, blank padding ignored). */
-  readonly tokenLabel: string;
-  /** The user PIN (see {@link loadPkcs11Pin}). */
-  readonly pin: SecretBytes;
-}
+export { Pkcs11TokenError, type Pkcs11TokenErrorCode } from "./pkcs11Error.js";
+export { type KeyKind, SECP256K1_EC_PARAMS } from "./pkcs11Keys.js";
+export { type Pkcs11TokenOptions, SOFTHSM2_MODULE } from "./pkcs11Module.js";
 
 /** A low-S ECDSA signature with its recovery id and the address it recovers to. */
 export interface TokenEcdsaSignature extends RecoverableSignature {
@@ -93,7 +59,7 @@ export interface TokenEcdsaSignature extends RecoverableSignature {
 
 /** What a key object says about itself, for audits of the token (never its value). */
 export interface KeyAttestation {
-  readonly kind: "secp256k1" | "hmac";
+  readonly kind: KeyKind;
   readonly token: boolean;
   readonly private: boolean;
   readonly sensitive: boolean;
@@ -102,75 +68,9 @@ export interface KeyAttestation {
   readonly valueRefused: boolean;
 }
 
-type KeyKind = "secp256k1" | "hmac";
 interface PublicKeyEntry {
   readonly key: VerifyingKey;
 }
-type Handle = Buffer;
-
-// ---------------------------------------------------------------------------
-// Module registry: C_Initialize once per module per process, C_Finalize after
-// the last token on it closes.
-
-interface LoadedModule {
-  readonly lib: Pkcs11Js.PKCS11;
-  readonly path: string;
-  refs: number;
-  /** False when something else in the process had already initialised it (then we never finalise it). */
-  readonly ownsInit: boolean;
-  /**
-   * Logins by token label. PKCS#11 login state belongs to the application and
-   * token, not the session: the first open logs in, the last close logs out,
-   * and an open in between must present the same PIN (compared by a keyed tag).
-   */
-  readonly logins: Map<string, { count: number; readonly pinTag: Buffer }>;
-}
-
-/** Per-process key for PIN tags (a tag is never stored outside this process's memory). */
-const PIN_TAG_KEY = randomBytes(32);
-const pinTag = (pin: SecretBytes): Buffer => createHmac("sha256", PIN_TAG_KEY).update(pin.expose()).digest();
-
-const modules = new Map<string, LoadedModule>();
-
-function acquireModule(path: string): LoadedModule {
-  const loaded = modules.get(path);
-  if (loaded !== undefined) {
-    loaded.refs++;
-    return loaded;
-  }
-  const lib = new pkcs11js.PKCS11();
-  try {
-    lib.load(path);
-  } catch (err) {
-    throw new Pkcs11TokenError("module_unavailable", `PKCS#11 module ${path} cannot be loaded`, ckrOf(err));
-  }
-  let ownsInit = true;
-  try {
-    lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
-  } catch (err) {
-    if (ckrOf(err) === "CKR_CRYPTOKI_ALREADY_INITIALIZED") ownsInit = false;
-    else {
-      closeQuietly(() => lib.close());
-      throw new Pkcs11TokenError(
-        "module_unavailable",
-        `PKCS#11 module ${path}: C_Initialize failed`,
-        ckrOf(err),
-      );
-    }
-  }
-  const mod: LoadedModule = { lib, path, refs: 1, ownsInit, logins: new Map() };
-  modules.set(path, mod);
-  return mod;
-}
-
-function releaseModule(mod: LoadedModule): void {
-  if (--mod.refs > 0) return;
-  modules.delete(mod.path);
-  if (mod.ownsInit) closeQuietly(() => mod.lib.C_Finalize());
-  closeQuietly(() => mod.lib.close());
-}
-
-// ---------------------------------------------------------------------------
 
 /**
  * One logged-in session on one token. Open with {@link Pkcs11Token.open};
@@ -178,44 +78,24 @@ function releaseModule(mod: LoadedModule): void {
  * @example const token = Pkcs11Token.open({ module: SOFTHSM2_MODULE, tokenLabel: "signer", pin })
  */
 export class Pkcs11Token {
-  readonly #mod: LoadedModule;
-  readonly #lib: Pkcs11Js.PKCS11;
+  readonly #login: LoggedInSession;
+  readonly #lib: LoggedInSession["mod"]["lib"];
   readonly #session: Handle;
   readonly #label: string;
   readonly #handles = new Map<string, Handle>();
   readonly #addresses = new Map<string, PublicKeyEntry>();
   #closed = false;
 
-  private constructor(mod: LoadedModule, session: Handle, label: string) {
-    this.#mod = mod;
-    this.#lib = mod.lib;
-    this.#session = session;
-    this.#label = label;
+  private constructor(login: LoggedInSession) {
+    this.#login = login;
+    this.#lib = login.mod.lib;
+    this.#session = login.session;
+    this.#label = login.tokenLabel;
   }
 
   /** Loads the module, finds the token by label, opens a read/write session and logs in as the user. */
   static open(opts: Pkcs11TokenOptions): Pkcs11Token {
-    const mod = acquireModule(opts.module);
-    const lib = mod.lib;
-    let session: Handle | undefined;
-    try {
-      const slot = findSlot(lib, opts.tokenLabel);
-      try {
-        session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-      } catch (err) {
-        throw new Pkcs11TokenError(
-          "login_failed",
-          `token "${opts.tokenLabel}": C_OpenSession failed`,
-          ckrOf(err),
-        );
-      }
-      login(mod, session, opts);
-      return new Pkcs11Token(mod, session, opts.tokenLabel);
-    } catch (err) {
-      if (session !== undefined) closeQuietly(() => lib.C_CloseSession(session as Handle));
-      releaseModule(mod);
-      throw err;
-    }
+    return new Pkcs11Token(openLoggedInSession(opts));
   }
 
   /** The token's label. */
@@ -236,14 +116,8 @@ export class Pkcs11Token {
       lib.C_GenerateKeyPair(
         this.#session,
         { mechanism: p.CKM_EC_KEY_PAIR_GEN },
-        [
-          { type: p.CKA_TOKEN, value: true },
-          { type: p.CKA_PRIVATE, value: false },
-          { type: p.CKA_VERIFY, value: true },
-          { type: p.CKA_EC_PARAMS, value: SECP256K1_EC_PARAMS },
-          { type: p.CKA_LABEL, value: keyLabel },
-        ],
-        [...PRIVATE_KEY_POLICY(), { type: p.CKA_LABEL, value: keyLabel }],
+        secp256k1PublicTemplate(keyLabel),
+        secp256k1PrivateTemplate(keyLabel),
       ),
     );
     return this.addressOf(keyLabel);
@@ -261,30 +135,13 @@ export class Pkcs11Token {
     }
     this.#assertNew(keyLabel);
     const point = Buffer.from(secp256k1.getPublicKey(scalar, false));
-    const p = pkcs11js;
     const lib = this.#lib;
     const priv = this.#call("importing a secp256k1 key", () =>
-      lib.C_CreateObject(this.#session, [
-        { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
-        { type: p.CKA_KEY_TYPE, value: p.CKK_EC },
-        { type: p.CKA_EC_PARAMS, value: SECP256K1_EC_PARAMS },
-        { type: p.CKA_VALUE, value: scalar },
-        { type: p.CKA_LABEL, value: keyLabel },
-        ...PRIVATE_KEY_POLICY(),
-      ]),
+      lib.C_CreateObject(this.#session, secp256k1PrivateTemplate(keyLabel, scalar)),
     );
     try {
       this.#call("importing a secp256k1 public key", () =>
-        lib.C_CreateObject(this.#session, [
-          { type: p.CKA_CLASS, value: p.CKO_PUBLIC_KEY },
-          { type: p.CKA_KEY_TYPE, value: p.CKK_EC },
-          { type: p.CKA_EC_PARAMS, value: SECP256K1_EC_PARAMS },
-          { type: p.CKA_EC_POINT, value: derOctetString(point) },
-          { type: p.CKA_LABEL, value: keyLabel },
-          { type: p.CKA_TOKEN, value: true },
-          { type: p.CKA_PRIVATE, value: false },
-          { type: p.CKA_VERIFY, value: true },
-        ]),
+        lib.C_CreateObject(this.#session, secp256k1PublicTemplate(keyLabel, point)),
       );
     } catch (err) {
       closeQuietly(() => lib.C_DestroyObject(this.#session, priv));
@@ -319,16 +176,9 @@ export class Pkcs11Token {
     decoded.fill(0);
     try {
       this.#assertNew(keyLabel);
-      const p = pkcs11js;
       const lib = this.#lib;
       this.#call("importing an HMAC secret", () =>
-        lib.C_CreateObject(this.#session, [
-          { type: p.CKA_CLASS, value: p.CKO_SECRET_KEY },
-          { type: p.CKA_KEY_TYPE, value: p.CKK_GENERIC_SECRET },
-          { type: p.CKA_VALUE, value: value },
-          { type: p.CKA_LABEL, value: keyLabel },
-          ...PRIVATE_KEY_POLICY(),
-        ]),
+        lib.C_CreateObject(this.#session, hmacSecretTemplate(keyLabel, value)),
       );
     } finally {
       value.fill(0);
@@ -354,33 +204,10 @@ export class Pkcs11Token {
     if (digest.length !== 32) throw new Pkcs11TokenError("invalid_input", "the digest is not 32 bytes");
     const pub = this.#publicKey(keyLabel);
     const raw = this.signRaw("secp256k1", keyLabel, digest);
-    if (raw.length !== 64) {
-      throw new Pkcs11TokenError(
-        "wrong_key",
-        `key "${keyLabel}": CKM_ECDSA returned ${raw.length} bytes, not 64`,
-      );
-    }
-    const r = bytesToBigint(raw.subarray(0, 32));
-    let s = bytesToBigint(raw.subarray(32));
-    if (r === 0n || s === 0n || r >= SECP256K1_N || s >= SECP256K1_N) {
-      throw new Pkcs11TokenError("token_error", `key "${keyLabel}": CKM_ECDSA returned an invalid signature`);
-    }
-    // R = z·s⁻¹·G + r·s⁻¹·Q is the token's nonce point, computed once from the key's own public point
-    // with precomputed tables: R.x = r verifies the signature under the key, R.y's parity is the
-    // recovery id (flipped when s is negated to low-S).
-    let recovery = recoveryIdUnderKey(digest, r, s, pub.key);
-    if (recovery === undefined) {
-      // R.x ≥ n (recovery id 2 or 3, about 2⁻¹²⁸) cannot be expressed in Ethereum's v; a wrong key lands here too.
-      throw new Pkcs11TokenError(
-        "wrong_key",
-        `key "${keyLabel}": the signature does not verify under the key`,
-      );
-    }
-    if (s > SECP256K1_HALF_N) {
-      s = SECP256K1_N - s;
-      recovery = (recovery ^ 1) as 0 | 1;
-    }
-    return { r, s, recovery, address: pub.key.checksumAddress };
+    return {
+      ...recoverableSignature({ raw, digest, key: pub.key, keyLabel }),
+      address: pub.key.checksumAddress,
+    };
   }
 
   /** HMAC-SHA256 of `data` with the secret `keyLabel`, via `CKM_SHA256_HMAC` (32 bytes). */
@@ -422,10 +249,7 @@ export class Pkcs11Token {
 
   /** True when a key of `kind` labelled `keyLabel` exists on the token. */
   hasKey(kind: KeyKind, keyLabel: string): boolean {
-    return (
-      this.#find(kind === "secp256k1" ? pkcs11js.CKO_PRIVATE_KEY : pkcs11js.CKO_SECRET_KEY, keyLabel).length >
-      0
-    );
+    return this.#find(keyObjectClass(kind), keyLabel).length > 0;
   }
 
   /** Reads a key's protection attributes and checks that the token refuses to return its value. */
@@ -463,13 +287,7 @@ export class Pkcs11Token {
     if (this.#closed) return;
     this.#closed = true;
     this.#handles.clear();
-    const login = this.#mod.logins.get(this.#label);
-    if (login !== undefined && --login.count <= 0) {
-      this.#mod.logins.delete(this.#label);
-      closeQuietly(() => this.#lib.C_Logout(this.#session));
-    }
-    closeQuietly(() => this.#lib.C_CloseSession(this.#session));
-    releaseModule(this.#mod);
+    closeLoggedInSession(this.#login);
   }
 
   get closed(): boolean {
@@ -518,10 +336,7 @@ export class Pkcs11Token {
     const cacheKey = `${kind}\n${keyLabel}`;
     const cached = this.#handles.get(cacheKey);
     if (cached !== undefined) return cached;
-    const found = this.#find(
-      kind === "secp256k1" ? pkcs11js.CKO_PRIVATE_KEY : pkcs11js.CKO_SECRET_KEY,
-      keyLabel,
-    );
+    const found = this.#find(keyObjectClass(kind), keyLabel);
     if (found.length !== 1) {
       throw new Pkcs11TokenError(
         "key_not_found",
@@ -574,168 +389,4 @@ export class Pkcs11Token {
       );
     }
   }
-}
-
-/** Attributes every private or secret key gets: a token object, private, sensitive, never extractable. */
-function PRIVATE_KEY_POLICY(): Pkcs11Js.Template {
-  const p = pkcs11js;
-  return [
-    { type: p.CKA_TOKEN, value: true },
-    { type: p.CKA_PRIVATE, value: true },
-    { type: p.CKA_SENSITIVE, value: true },
-    { type: p.CKA_EXTRACTABLE, value: false },
-    { type: p.CKA_SIGN, value: true },
-    { type: p.CKA_MODIFIABLE, value: false },
-  ];
-}
-
-function findSlot(lib: Pkcs11Js.PKCS11, tokenLabel: string): Handle {
-  let slots: Handle[];
-  try {
-    slots = lib.C_GetSlotList(true);
-  } catch (err) {
-    throw new Pkcs11TokenError("token_not_found", "C_GetSlotList failed", ckrOf(err));
-  }
-  const matches = slots.filter((slot) => {
-    try {
-      const info = lib.C_GetTokenInfo(slot);
-      return (info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0 && info.label.trimEnd() === tokenLabel;
-    } catch {
-      return false;
-    }
-  });
-  if (matches.length !== 1) {
-    throw new Pkcs11TokenError(
-      "token_not_found",
-      matches.length === 0
-        ? `no initialised token labelled "${tokenLabel}"`
-        : `${matches.length} tokens labelled "${tokenLabel}" (labels must be unique)`,
-    );
-  }
-  return matches[0] as Handle;
-}
-
-const PIN_REFUSED = new Set([
-  "CKR_PIN_INCORRECT",
-  "CKR_PIN_INVALID",
-  "CKR_PIN_LEN_RANGE",
-  "CKR_PIN_EXPIRED",
-  "CKR_PIN_LOCKED",
-  "CKR_USER_PIN_NOT_INITIALIZED",
-]);
-
-function login(mod: LoadedModule, session: Handle, opts: Pkcs11TokenOptions): void {
-  const tag = pinTag(opts.pin);
-  const held = mod.logins.get(opts.tokenLabel);
-  if (held !== undefined) {
-    // Already logged in by this process: the token would accept anything, so check the PIN here.
-    if (held.pinTag.length !== tag.length || !timingSafeEqual(held.pinTag, tag)) {
-      throw new Pkcs11TokenError(
-        "bad_pin",
-        `token "${opts.tokenLabel}": login refused (PIN differs from the open session's)`,
-      );
-    }
-    held.count++;
-    return;
-  }
-  try {
-    // pkcs11js takes the PIN as a string; it lives only for this call.
-    mod.lib.C_Login(session, pkcs11js.CKU_USER, opts.pin.expose().toString("utf8"));
-  } catch (err) {
-    const ckr = ckrOf(err);
-    // Logged in by another library user in this process: the PIN cannot be checked without logging it out.
-    if (ckr !== "CKR_USER_ALREADY_LOGGED_IN") {
-      throw new Pkcs11TokenError(
-        ckr !== undefined && PIN_REFUSED.has(ckr) ? "bad_pin" : "login_failed",
-        `token "${opts.tokenLabel}": login refused (${ckr ?? "error"})`,
-        ckr,
-      );
-    }
-  }
-  mod.logins.set(opts.tokenLabel, { count: 1, pinTag: tag });
-}
-
-/** The `CKR_…` name of a pkcs11js error, or undefined. Never the error's full text. */
-function ckrOf(err: unknown): string | undefined {
-  const message = (err as { message?: unknown } | null)?.message;
-  if (typeof message !== "string") return undefined;
-  return /\b(CKR_[A-Z0-9_]+)/.exec(message)?.[1];
-}
-
-function closeQuietly(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // closing is best effort
-  }
-}
-
-/** The key HMAC actually uses, at least 32 bytes (see {@link Pkcs11Token.importHmacSecret}). */
-function hmacKeyForToken(secret: Buffer): Buffer {
-  if (secret.length > HMAC_BLOCK) return createHash("sha256").update(secret).digest();
-  const out = Buffer.alloc(Math.max(secret.length, HMAC_MIN_KEY));
-  secret.copy(out);
-  return out;
-}
-
-/** DER OCTET STRING of a (short) byte string. */
-function derOctetString(bytes: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([0x04, bytes.length]), bytes]);
-}
-
-/** A 65-byte uncompressed point from `CKA_EC_POINT`: DER OCTET STRING (the standard) or raw (some tokens). */
-function uncompressedPoint(value: Buffer): Uint8Array | undefined {
-  const raw = value.length === 67 && value[0] === 0x04 && value[1] === 65 ? value.subarray(2) : value;
-  if (raw.length !== 65 || raw[0] !== 0x04) return undefined;
-  try {
-    secp256k1.Point.fromBytes(raw).assertValidity();
-  } catch {
-    return undefined;
-  }
-  return new Uint8Array(raw);
-}
-
-function bytesToBigint(bytes: Uint8Array): bigint {
-  return BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
-}
-
-/**
- * Loads the token PIN from an environment variable or a file (one trailing
- * line break is not part of it). Errors name the variable or file, never the value.
- */
-export async function loadPkcs11Pin(
-  ref: { readonly pin_env?: string | undefined; readonly pin_file?: string | undefined },
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<SecretBytes> {
-  if ((ref.pin_env === undefined) === (ref.pin_file === undefined)) {
-    throw new Pkcs11TokenError("invalid_input", "the token PIN needs exactly one of pin_env and pin_file");
-  }
-  if (ref.pin_env !== undefined) {
-    const value = env[ref.pin_env];
-    if (value === undefined || value === "") {
-      throw new Pkcs11TokenError(
-        "invalid_input",
-        `environment variable ${ref.pin_env} is not set or is empty`,
-      );
-    }
-    return new SecretBytes(Buffer.from(value, "utf8"));
-  }
-  const file = ref.pin_file as string;
-  let content: Buffer;
-  try {
-    content = await readFile(file);
-  } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    throw new Pkcs11TokenError(
-      "invalid_input",
-      `cannot read ${file} (${typeof code === "string" ? code : "error"})`,
-    );
-  }
-  let end = content.length;
-  if (end > 0 && content[end - 1] === 0x0a) end--;
-  if (end > 0 && content[end - 1] === 0x0d) end--;
-  const pin = new SecretBytes(content.subarray(0, end));
-  content.fill(0);
-  if (pin.length === 0) throw new Pkcs11TokenError("invalid_input", `${file} is empty`);
-  return pin;
 }

@@ -1,13 +1,14 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmod, lstat, unlink } from "node:fs/promises";
-import { createConnection, createServer, type Server } from "node:net";
+import { createServer } from "node:net";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import { secretStrengthProblem } from "../secretStrength.js";
 import { type RemoteLogger, SILENT_LOGGER } from "./logger.js";
 import { type ConnectionLimits, ServerConnection } from "./serverConnection.js";
+import { bindPrivateSocket, SignerServerError } from "./socketFile.js";
 
 export type { ClaimedCallerAuditor } from "./serverConnection.js";
+export { SignerServerError } from "./socketFile.js";
 
 /** Options of {@link startSignerServer}. */
 export interface SignerServerOptions {
@@ -49,11 +50,6 @@ export interface SignerServer {
   close(): Promise<void>;
 }
 
-/** The server could not start (path in use, not a socket, wrong mode, …). Holds no secret. */
-export class SignerServerError extends Error {
-  override readonly name = "SignerServerError";
-}
-
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2000;
 const DEFAULT_MAX_IN_FLIGHT = 256;
 const DEFAULT_MAX_CONNECTIONS = 64;
@@ -64,14 +60,12 @@ const DEFAULT_MAX_UNREAD_BYTES = 1024 * 1024;
 const DEFAULT_UNREAD_TIMEOUT_MS = 5000;
 /** Least time between two log lines about connections refused at the cap. */
 const CAP_LOG_INTERVAL_MS = 10_000;
-/** How long the stale-socket probe waits for a connection. */
-const PROBE_TIMEOUT_MS = 1000;
 
 /**
- * Serves `plane` on a Unix domain socket created with mode 0600 (the umask is
- * narrowed around the bind, then the mode is set and verified). Refuses to
- * start when the path exists and is anything but a stale socket (a socket no
- * one listens on, which is removed). Each connection authenticates with its
+ * Serves `plane` on a Unix domain socket created with mode 0600
+ * (`socketFile.ts`: the umask is narrowed around the bind, then the mode is
+ * set and verified). Refuses to start when the path exists and is anything
+ * but a stale socket (a socket no one listens on, which is removed). Each connection authenticates with its
  * caller's token (HMAC digests under a per-process random key compared with
  * `timingSafeEqual`, so neither the token's length nor whether the caller id
  * exists leaks through timing); the plane gets the authenticated caller id,
@@ -85,7 +79,6 @@ export async function startSignerServer(opts: SignerServerOptions): Promise<Sign
   const { socketPath } = opts;
   if (!(opts.requestTimeoutMs > 0)) throw new SignerServerError("requestTimeoutMs must be positive");
   const auth = new TokenChecker(opts.callers);
-  await prepareSocketPath(socketPath, logger);
 
   const limits: ConnectionLimits = {
     handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -138,7 +131,7 @@ export async function startSignerServer(opts: SignerServerOptions): Promise<Sign
     socket.once("close", () => connections.delete(conn));
   });
 
-  const ino = await listenPrivately(server, socketPath);
+  const socketFile = await bindPrivateSocket({ server, path: socketPath, logger });
   logger.info({ socket: socketPath, callers: opts.callers.size }, "signer listening");
 
   let closed: Promise<void> | undefined;
@@ -150,108 +143,12 @@ export async function startSignerServer(opts: SignerServerOptions): Promise<Sign
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await Promise.all([...connections].map((c) => c.drainAndEnd()));
         await stopped;
-        await unlinkIfOurs(socketPath, ino);
+        await socketFile.remove();
         logger.info({ socket: socketPath }, "signer stopped");
       })();
       return closed;
     },
   };
-}
-
-// ---------------------------------------------------------------------------
-// Socket file
-
-/** Removes a stale socket at `path`; refuses a live one or anything that is not a socket. */
-async function prepareSocketPath(path: string, logger: RemoteLogger): Promise<void> {
-  let st: Awaited<ReturnType<typeof lstat>>;
-  try {
-    st = await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new SignerServerError(`${path}: cannot inspect (${(err as NodeJS.ErrnoException).code})`);
-  }
-  if (!st.isSocket())
-    throw new SignerServerError(`${path} exists and is not a socket; refusing to replace it`);
-  const probe = await probeSocket(path);
-  if (probe !== "stale") {
-    throw new SignerServerError(
-      probe === "live"
-        ? `${path}: another signer is serving this socket`
-        : `${path}: exists and cannot be probed (${probe}); refusing to replace it`,
-    );
-  }
-  await unlink(path);
-  logger.warn({ socket: path }, "removed a stale signer socket");
-}
-
-/** `live` when something accepts connections at `path`, `stale` when nothing listens, else the error code. */
-function probeSocket(path: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve("timeout");
-    }, PROBE_TIMEOUT_MS);
-    s.once("connect", () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve("live");
-    });
-    s.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(err.code === "ECONNREFUSED" ? "stale" : (err.code ?? "error"));
-    });
-  });
-}
-
-/**
- * Binds with the umask narrowed to 0177 so the socket is born 0600 (the bind
- * of a Unix socket happens synchronously inside `listen`), then sets and
- * verifies the mode. Returns the socket file's inode.
- */
-async function listenPrivately(server: Server, path: string): Promise<number> {
-  const listening = new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  let previous: number | undefined;
-  try {
-    previous = process.umask(0o177);
-  } catch {
-    previous = undefined; // worker threads cannot change the umask: the chmod below still applies
-  }
-  try {
-    server.listen(path);
-  } finally {
-    if (previous !== undefined) process.umask(previous);
-  }
-  try {
-    await listening;
-  } catch (err) {
-    throw new SignerServerError(`${path}: cannot listen (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-  }
-  try {
-    await chmod(path, 0o600);
-    const st = await lstat(path);
-    if (!st.isSocket() || (st.mode & 0o777) !== 0o600) {
-      throw new SignerServerError(`${path}: socket mode is ${(st.mode & 0o777).toString(8)}, not 600`);
-    }
-    return st.ino;
-  } catch (err) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (err instanceof SignerServerError) throw err;
-    throw new SignerServerError(`${path}: cannot secure the socket (${(err as NodeJS.ErrnoException).code})`);
-  }
-}
-
-/** Unlinks `path` if it is still the socket this server created (not a successor's). */
-async function unlinkIfOurs(path: string, ino: number): Promise<void> {
-  try {
-    const st = await lstat(path);
-    if (st.isSocket() && st.ino === ino) await unlink(path);
-  } catch {
-    // already gone (the runtime unlinks a closed server's socket)
-  }
 }
 
 // ---------------------------------------------------------------------------

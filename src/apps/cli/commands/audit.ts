@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { CliError, type CliIo, EXIT, writeLine } from "./common.js";
+import { CliError, type CliIo, EXIT, withCliCredential, writeLine } from "./common.js";
 import { genSecretCommand } from "./genSecret.js";
 
 /**
@@ -16,34 +16,32 @@ export function addAuditCommands(program: Command, io: CliIo, setExitCode: (code
     .option("--key-env <name>", "environment variable holding the audit key")
     .option("--key-file <path>", "file holding the audit key")
     .action(async (file: string, opts: { keyEnv?: string; keyFile?: string }) => {
-      const [{ loadSignerSecret }, { verifyAuditFile }] = await Promise.all([
-        import("../../../signer/signerConfig.js"),
-        import("../../../signer/audit/verifyAudit.js"),
-      ]);
       if ((opts.keyEnv === undefined) === (opts.keyFile === undefined)) {
         throw new CliError(
           "audit verify needs the audit key: give exactly one of --key-env and --key-file",
           EXIT.USAGE,
         );
       }
-      const key = await loadSignerSecret(
-        { key_env: opts.keyEnv, key_file: opts.keyFile },
-        "key",
-        opts.keyEnv === undefined ? "--key-file" : "--key-env",
-        io.env,
-      );
-      let result: Awaited<ReturnType<typeof verifyAuditFile>>;
-      try {
-        result = await verifyAuditFile(file, key.expose());
-      } catch (err) {
-        const code = (err as { code?: unknown } | null)?.code;
-        throw new CliError(
-          `cannot read ${file} (${typeof code === "string" ? code : "error"})`,
-          EXIT.NOINPUT,
-        );
-      } finally {
-        key.expose().fill(0);
-      }
+      const { verifyAuditFile } = await import("../../../signer/index.js");
+      const keyRef = {
+        envVar: opts.keyEnv,
+        file: opts.keyFile,
+        envField: "--key-env",
+        fileField: "--key-file",
+        env: io.env,
+      };
+      // The key is zeroed once the file is checked.
+      const result = await withCliCredential(keyRef, async (key) => {
+        try {
+          return await verifyAuditFile(file, key);
+        } catch (err) {
+          const code = (err as { code?: unknown } | null)?.code;
+          throw new CliError(
+            `cannot read ${file} (${typeof code === "string" ? code : "error"})`,
+            EXIT.NOINPUT,
+          );
+        }
+      });
       if (result.ok) {
         await writeLine(io.stdout, `ok: ${result.lines} lines`);
       } else {

@@ -2,6 +2,12 @@ import { hostname, userInfo } from "node:os";
 import { InvalidArgumentError } from "commander";
 import { openBackend } from "../../../adapters/openBackend.js";
 import type { ExecutorConfig } from "../../../config/configSchema.js";
+import {
+  CredentialError,
+  type CredentialErrorCode,
+  type CredentialRef,
+  withCredential,
+} from "../../../config/readCredential.js";
 import { redactUrl } from "../../../core/redactUrl.js";
 import type { Backend } from "../../../ports/backend.js";
 import { EXIT } from "../exitCodes.js";
@@ -76,6 +82,34 @@ export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string
     );
   }
   return value;
+}
+
+/** The exit code of each way a credential given on the command line can fail. */
+const CREDENTIAL_EXIT: Readonly<Record<CredentialErrorCode, number>> = {
+  missing: EXIT.USAGE,
+  ambiguous: EXIT.USAGE,
+  unset: EXIT.CONFIG,
+  empty: EXIT.CONFIG,
+  unreadable: EXIT.NOINPUT,
+  exposed: EXIT.CONFIG,
+};
+
+/**
+ * {@link withCredential} for a `--<x>-env NAME` / `--<x>-file PATH` pair of
+ * options (`ref.envField` / `ref.fileField` name them): `use` gets the
+ * secret, zeroed afterwards; a {@link CredentialError} becomes a
+ * {@link CliError} with the same message and the exit code of its kind.
+ */
+export async function withCliCredential<T>(
+  ref: CredentialRef,
+  use: (secret: Buffer) => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await withCredential(ref, use);
+  } catch (err) {
+    if (err instanceof CredentialError) throw new CliError(err.message, CREDENTIAL_EXIT[err.code]);
+    throw err;
+  }
 }
 
 /** `<user>@<hostname>`, for the trading-state log. */

@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import type { SecretBytes } from "../../../core/auth/secretBytes.js";
 import type { Logger } from "../../../ops/logger.js";
-import type { SignerServer } from "../../../signer/remote/signerServer.js";
-import type { SignerPipeline } from "../../../signer/signerPipeline.js";
+import type { SignerPipeline, SignerServer } from "../../../signer/index.js";
 import { CliError, type CliIo, EXIT, intOption } from "./common.js";
 import { genSecretCommand } from "./genSecret.js";
 
@@ -73,24 +71,16 @@ export function addSignerCommands(program: Command, io: CliIo): void {
  * {@link CliError}s.
  */
 export async function runSigner(opts: RunSignerOptions): Promise<void> {
-  const { loadSignerConfig } = await import("../../../signer/signerConfig.js");
-  const { loadStrongSecret } = await import("../../../signer/secretStrength.js");
-  const config = await loadSignerConfig(opts.configPath);
+  const signer = await import("../../../signer/index.js");
+  const config = await signer.loadSignerConfig(opts.configPath);
   const socketPath = opts.socketPath ?? config.socket?.path;
   if (socketPath === undefined) {
     throw new CliError(`${opts.configPath}: no socket.path in the config and no --socket given`, EXIT.CONFIG);
   }
-  const callers = new Map<string, SecretBytes>();
-  for (const [id, ref] of Object.entries(config.callers)) {
-    callers.set(id, await loadStrongSecret(ref, "token", `callers.${id}`, opts.env));
-  }
+  const callers = await signer.loadCallerTokens(config, opts.env);
   if (callers.size === 0) {
     throw new CliError(`${opts.configPath}: no callers configured: nobody could authenticate`, EXIT.CONFIG);
   }
-  const [{ openSignerPipeline }, { startSignerServer }] = await Promise.all([
-    import("../../../signer/signerPipeline.js"),
-    import("../../../signer/remote/signerServer.js"),
-  ]);
   const { createLogger, flushLogger } = await import("../../../ops/logger.js");
 
   let pipeline: SignerPipeline | undefined;
@@ -111,27 +101,29 @@ export async function runSigner(opts: RunSignerOptions): Promise<void> {
     // The keys (vault, or the PKCS#11 token of a `pkcs11` section) and the audit log with its sync
     // policy and key. Unlike the in-process local plane this runs with `live: true`: a separate
     // signer process is the production plane.
-    pipeline = await openSignerPipeline(config, opts.env, { logger }).catch((err: unknown) => {
+    pipeline = await signer.openSignerPipeline(config, opts.env, { logger }).catch((err: unknown) => {
       throw startError(err, "keys or audit log");
     });
     const limits = config.socket;
-    server = await startSignerServer({
-      socketPath,
-      callers,
-      plane: pipeline.plane,
-      requestTimeoutMs: opts.requestTimeoutMs,
-      logger,
-      ...definedOnly({
-        maxConnections: limits?.max_connections,
-        maxConnectionsPerCaller: limits?.max_connections_per_caller,
-        idleTimeoutMs: limits?.idle_timeout_ms,
-        frameTimeoutMs: limits?.frame_timeout_ms,
-        unreadTimeoutMs: limits?.unread_timeout_ms,
-        maxUnreadBytes: limits?.max_unread_bytes,
-      }),
-    }).catch((err: unknown) => {
-      throw startError(err, "socket");
-    });
+    server = await signer
+      .startSignerServer({
+        socketPath,
+        callers,
+        plane: pipeline.plane,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        logger,
+        ...definedOnly({
+          maxConnections: limits?.max_connections,
+          maxConnectionsPerCaller: limits?.max_connections_per_caller,
+          idleTimeoutMs: limits?.idle_timeout_ms,
+          frameTimeoutMs: limits?.frame_timeout_ms,
+          unreadTimeoutMs: limits?.unread_timeout_ms,
+          maxUnreadBytes: limits?.max_unread_bytes,
+        }),
+      })
+      .catch((err: unknown) => {
+        throw startError(err, "socket");
+      });
     logger.info(
       {
         socket: socketPath,

@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { Vault } from "../../../signer/vault/vault.js";
-import { CliError, type CliIo, EXIT, secretFromEnv, writeLine } from "./common.js";
+import type { Vault } from "../../../signer/index.js";
+import { CliError, type CliIo, EXIT, withCliCredential, writeLine } from "./common.js";
 
 /** Where the passphrase prompt reads from: a terminal, or nothing to prompt on. */
 export type PromptInput = NodeJS.ReadableStream & { isTTY?: boolean };
@@ -63,50 +62,24 @@ export function readHiddenLine(
   });
 }
 
-/** The content of a secret/passphrase file without one trailing newline. */
-async function readSecretFile(path: string, option: string): Promise<Buffer> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new CliError(
-      `${option} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-      EXIT.NOINPUT,
-    );
-  }
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 0x0a) end--;
-  if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  const out = Buffer.from(bytes.subarray(0, end));
-  bytes.fill(0);
-  return out;
-}
-
-/** A passphrase from `--<prefix>passphrase-env`, `--<prefix>passphrase-file`, or a no-echo prompt. */
-async function getPassphrase(
+/**
+ * Runs `use` with a passphrase from `--<prefix>passphrase-env`,
+ * `--<prefix>passphrase-file` (the shared credential reader) or a no-echo
+ * prompt; the buffer is zeroed when `use` settles.
+ */
+async function withPassphrase<T>(
   io: CliIo,
   stdin: PromptInput,
   src: { env?: string | undefined; file?: string | undefined },
   names: { env: string; file: string },
   prompt: { text: string; confirm: boolean },
-): Promise<Buffer> {
-  if (src.env !== undefined && src.file !== undefined)
-    throw new CliError(`give either ${names.env} or ${names.file}, not both`, EXIT.USAGE);
-  if (src.env !== undefined) {
-    const value = io.env[src.env];
-    if (value === undefined || value === "") {
-      throw new CliError(
-        `${names.env} ${src.env}: environment variable with the passphrase is not set or empty`,
-        EXIT.CONFIG,
-      );
-    }
-    return Buffer.from(value, "utf8");
-  }
-  if (src.file !== undefined) {
-    const bytes = await readSecretFile(src.file, names.file);
-    if (bytes.length === 0)
-      throw new CliError(`${names.file} ${src.file}: the passphrase file is empty`, EXIT.CONFIG);
-    return bytes;
+  use: (passphrase: Buffer) => Promise<T>,
+): Promise<T> {
+  if (src.env !== undefined || src.file !== undefined) {
+    return withCliCredential(
+      { envVar: src.env, file: src.file, envField: names.env, fileField: names.file, env: io.env },
+      use,
+    );
   }
   if (stdin.isTTY !== true) {
     throw new CliError(
@@ -120,7 +93,12 @@ async function getPassphrase(
     const again = await readHiddenLine(stdin, io.stderr, "Repeat the passphrase: ");
     if (again !== first) throw new CliError("the passphrases do not match", EXIT.USAGE);
   }
-  return Buffer.from(first, "utf8");
+  const passphrase = Buffer.from(first, "utf8");
+  try {
+    return await use(passphrase);
+  } finally {
+    passphrase.fill(0);
+  }
 }
 
 const openNames = { env: "--passphrase-env", file: "--passphrase-file" };
@@ -157,9 +135,8 @@ function toCliError(err: unknown): unknown {
   return err;
 }
 
-async function loadVaultModule(): Promise<typeof import("../../../signer/vault/vault.js")> {
-  return import("../../../signer/vault/vault.js");
-}
+/** The signer's public entry (vault operations), loaded when a vault command runs. */
+const signerEntry = () => import("../../../signer/index.js");
 
 async function withVault<T>(
   io: CliIo,
@@ -168,22 +145,15 @@ async function withVault<T>(
   opts: PassphraseOpts,
   fn: (vault: Vault) => Promise<T>,
 ): Promise<T> {
-  const { Vault } = await loadVaultModule();
-  const passphrase = await getPassphrase(
+  const { openVault } = await signerEntry();
+  const vault = await withPassphrase(
     io,
     stdin,
     { env: opts.passphraseEnv, file: opts.passphraseFile },
     openNames,
     { text: `Passphrase for ${file}: `, confirm: false },
+    (passphrase) => openVault(file, passphrase).catch((err: unknown) => Promise.reject(toCliError(err))),
   );
-  let vault: Vault;
-  try {
-    vault = await Vault.open(file, passphrase);
-  } catch (err) {
-    throw toCliError(err);
-  } finally {
-    passphrase.fill(0);
-  }
   try {
     return await fn(vault);
   } catch (err) {
@@ -232,29 +202,22 @@ async function secretForAdd(io: CliIo, opts: AddOpts): Promise<Buffer> {
         EXIT.USAGE,
       );
     if (opts.encoding !== undefined) throw new CliError("--encoding: not with --generate", EXIT.USAGE);
-    const { generateSecp256k1Key } = await import("../../../signer/vault/vaultFile.js");
+    const { generateSecp256k1Key } = await signerEntry();
     return generateSecp256k1Key();
   }
-  if (opts.secretEnv !== undefined) {
-    const what = opts.kind === "secp256k1" ? "private key" : "secret";
-    return decodeSecret(
-      secretFromEnv(io.env, opts.secretEnv, what),
-      encoding,
-      `--secret-env ${opts.secretEnv}`,
-    );
-  }
-  const path = opts.secretFile as string;
-  const raw = await readSecretFile(path, "--secret-file");
-  try {
-    const bytes =
-      encoding === "utf8"
-        ? Buffer.from(raw)
-        : decodeSecret(raw.toString("utf8"), encoding, `--secret-file ${path}`);
-    if (bytes.length === 0) throw new CliError(`--secret-file ${path}: the file is empty`, EXIT.DATAERR);
-    return bytes;
-  } finally {
-    raw.fill(0);
-  }
+  // From --secret-env or --secret-file (exactly one, checked above): the shared reader; its buffer is zeroed.
+  const option =
+    opts.secretEnv !== undefined ? `--secret-env ${opts.secretEnv}` : `--secret-file ${opts.secretFile}`;
+  return withCliCredential(
+    {
+      envVar: opts.secretEnv,
+      file: opts.secretFile,
+      envField: "--secret-env",
+      fileField: "--secret-file",
+      env: io.env,
+    },
+    (raw) => (encoding === "utf8" ? Buffer.from(raw) : decodeSecret(raw.toString("utf8"), encoding, option)),
+  );
 }
 
 const fileOption = () => new Option("--file <path>", "the vault file").makeOptionMandatory();
@@ -279,21 +242,21 @@ export function addVaultCommands(program: Command, io: CliIo, deps: VaultCliDeps
       .description("create a new, empty vault file (mode 0600); refuses to overwrite one")
       .addOption(fileOption()),
   ).action(async (opts: PassphraseOpts & { file: string }) => {
-    const { Vault } = await loadVaultModule();
-    const passphrase = await getPassphrase(
+    const { initVault } = await signerEntry();
+    await withPassphrase(
       io,
       stdin,
       { env: opts.passphraseEnv, file: opts.passphraseFile },
       openNames,
       { text: `New passphrase for ${opts.file}: `, confirm: true },
+      async (passphrase) => {
+        try {
+          (await initVault(opts.file, passphrase)).close();
+        } catch (err) {
+          throw toCliError(err);
+        }
+      },
     );
-    try {
-      (await Vault.init(opts.file, passphrase)).close();
-    } catch (err) {
-      throw toCliError(err);
-    } finally {
-      passphrase.fill(0);
-    }
   });
 
   passphraseOptions(
@@ -360,20 +323,16 @@ export function addVaultCommands(program: Command, io: CliIo, deps: VaultCliDeps
     async (
       opts: PassphraseOpts & { file: string; newPassphraseEnv?: string; newPassphraseFile?: string },
     ) => {
-      await withVault(io, stdin, opts.file, opts, async (v) => {
-        const next = await getPassphrase(
+      await withVault(io, stdin, opts.file, opts, (v) =>
+        withPassphrase(
           io,
           stdin,
           { env: opts.newPassphraseEnv, file: opts.newPassphraseFile },
           newNames,
           { text: `New passphrase for ${opts.file}: `, confirm: true },
-        );
-        try {
-          await v.passwd(next);
-        } finally {
-          next.fill(0);
-        }
-      });
+          (next) => v.passwd(next),
+        ),
+      );
     },
   );
 }
