@@ -368,7 +368,7 @@ async function main(): Promise<void> {
       const orderHandler = tokenReadyOrderHandler(polymarketOrderHandler as unknown as PayloadKindHandler);
       if (orderHandler.adapted) {
         notes.push(
-          "pkcs11 eip712-order: this build's polymarketOrderHandler has no prepare()/digest(), so the pkcs11 " +
+          "pkcs11 eip712-order: this build's polymarketOrderHandler has no bindInput()/digest(), so the pkcs11 " +
             "plane refuses it; measured with a bench-side digest() (decodePolymarketOrder + polymarketOrderDigest). " +
             "NB: on that path nothing checks order.signer == the token key's address.",
         );

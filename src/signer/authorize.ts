@@ -7,7 +7,7 @@ import {
   type SignPayload,
 } from "../ports/signingPlane.js";
 import { enabledIntents, type PayloadHandlers } from "./intents.js";
-import type { PayloadEffect, PayloadKindHandler, PrepareOutcome, SigningInput } from "./payloadKind.js";
+import type { BoundInput, PayloadEffect, PayloadKindHandler, SigningInput } from "./payloadKind.js";
 import {
   checkStatelessPolicy,
   compilePolicies,
@@ -69,7 +69,7 @@ export interface Authorized {
   /** The signer's notional for an order (its own reference price), and that reference. */
   readonly notional: Decimal | undefined;
   readonly reference: Decimal | undefined;
-  /** What to sign, from the same decode that was bound to `target` (handlers with `prepare`). */
+  /** What to sign, from the same decode that was bound to `target` (handlers with `bindInput`). */
   readonly input: SigningInput | undefined;
   /** The stateful limits still to be claimed (last policy checks), or `undefined`. */
   readonly claim: LedgerClaim | undefined;
@@ -185,12 +185,12 @@ export const AUTHORIZATION_STEPS: readonly AuthorizationStep[] = Object.freeze([
       if (!has(target, "action") || target.action !== d.binding!.action) return "payload_mismatch:action";
       const parsed = parsePayload(handler.kind, d.view.payload);
       if (!parsed.ok) return `payload_mismatch:${parsed.field}`;
-      let bound: ReturnType<PayloadKindHandler["bind"]> | PrepareOutcome;
+      let bound: ReturnType<PayloadKindHandler["bind"]> | BoundInput;
       try {
         bound =
-          handler.prepare === undefined
+          handler.bindInput === undefined
             ? handler.bind(parsed.payload, target)
-            : handler.prepare(parsed.payload, target);
+            : handler.bindInput(parsed.payload, target);
       } catch {
         // A handler that cannot decode the payload must not let it through.
         return "payload_mismatch:payload";

@@ -23,10 +23,10 @@ export interface PayloadKindHandler<K extends PayloadKind = PayloadKind> {
    * and the payload is decoded once. A handler without it is signed through
    * `sign(payload, key)` (vault planes only; a token cannot sign it).
    */
-  prepare?(
+  bindInput?(
     payload: Extract<SignPayload, { kind: K }>,
     target: Readonly<Record<string, unknown>>,
-  ): PrepareOutcome;
+  ): BoundInput;
 }
 
 /**
@@ -57,7 +57,7 @@ export type SigningInput =
       readonly signer: bigint;
     };
 
-export type PrepareOutcome =
+export type BoundInput =
   | { readonly ok: true; readonly effect: PayloadEffect; readonly input: SigningInput }
   | { readonly ok: false; readonly field: string };
 

@@ -31,7 +31,7 @@ export type AuthorizedSigner = (auth: Authorized) => Promise<SignatureOut>;
 /**
  * Reads the authorized entry's key from a KeyStore and signs what was bound
  * (`auth.input`, see `signInput.ts`), ECDSA through `ecdsa`; a handler
- * without `prepare` signs the payload itself.
+ * without `bindInput` signs the payload itself.
  */
 export function keyStoreSigner(keyStore: KeyStore, ecdsa: EcdsaSigner = DEFAULT_ECDSA): AuthorizedSigner {
   return async (auth) => {

@@ -7,9 +7,9 @@ import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type {
   BindOutcome,
+  BoundInput,
   PayloadEffect,
   PayloadKindHandler,
-  PrepareOutcome,
   SignatureOut,
 } from "../payloadKind.js";
 import { parseFormQuery } from "./formQuery.js";
@@ -81,11 +81,11 @@ export const binanceQueryHandler: PayloadKindHandler<"hmac-query"> = {
   kind: "hmac-query",
   bind: bindBinanceQuery,
   sign: signBinanceQuery,
-  prepare: prepareBinanceQuery,
+  bindInput: bindBinanceQueryInput,
 };
 
 /** {@link bindBinanceQuery}, plus what to sign: HMAC-SHA256 of the exact query bytes, lowercase hex. */
-export function prepareBinanceQuery(payload: HmacQueryPayload, target: Target): PrepareOutcome {
+export function bindBinanceQueryInput(payload: HmacQueryPayload, target: Target): BoundInput {
   const bound = bindBinanceQuery(payload, target);
   if (!bound.ok) return bound;
   return {

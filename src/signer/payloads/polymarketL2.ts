@@ -4,7 +4,7 @@ import { isRecord } from "../../core/isRecord.js";
 import { parseStrictJson } from "../../core/strictJson.js";
 import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
-import type { BindOutcome, PayloadKindHandler, PrepareOutcome, SignatureOut } from "../payloadKind.js";
+import type { BindOutcome, BoundInput, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
 import { actionSpec, pathMatches } from "./actions.js";
 import { decodeBase64Secret } from "./base64Secret.js";
 import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
@@ -42,7 +42,7 @@ export const polymarketL2Handler: PayloadKindHandler<"hmac-clob-l2"> = {
   kind: "hmac-clob-l2",
   bind: bindPolymarketL2,
   sign: signPolymarketL2,
-  prepare: preparePolymarketL2,
+  bindInput: bindPolymarketL2Input,
 };
 
 /**
@@ -50,7 +50,7 @@ export const polymarketL2Handler: PayloadKindHandler<"hmac-clob-l2"> = {
  * timestamp + method + path + body keyed with the base64-decoded secret,
  * urlsafe base64 with padding.
  */
-export function preparePolymarketL2(payload: ClobL2Payload, target: Target): PrepareOutcome {
+export function bindPolymarketL2Input(payload: ClobL2Payload, target: Target): BoundInput {
   const bound = bindPolymarketL2(payload, target);
   if (!bound.ok) return bound;
   const { timestamp, method, path, body } = payload;

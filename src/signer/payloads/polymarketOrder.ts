@@ -15,9 +15,9 @@ import type { SignPayload } from "../../ports/signingPlane.js";
 import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import {
   type BindOutcome,
+  type BoundInput,
   PayloadKeyMismatch,
   type PayloadKindHandler,
-  type PrepareOutcome,
   type SignatureOut,
   type SigningInput,
 } from "../payloadKind.js";
@@ -73,7 +73,7 @@ export interface PolymarketOrderOptions {
  * shares at `target.price` exactly, on the neg-risk exchange iff
  * `target.neg_risk`. The effect is the order's shares, its price (its
  * amounts' ratio) and the cap of 1 USDC a share is worth, for the signer's
- * own notional (§3a). `prepare` does the same and returns the digest to sign
+ * own notional (§3a). `bindInput` does the same and returns the digest to sign
  * with the order's signer (decoded once). `sign` refuses an order whose signer
  * is not the key's address ({@link PayloadKeyMismatch}), hashes the struct
  * itself, signs low-S and verifies the signature under the key's address.
@@ -86,7 +86,7 @@ export function createPolymarketOrderHandler(
     kind: "eip712-order",
     bind: (payload, target) => bindPolymarketOrder(payload, target, chainIds),
     sign: (payload, key) => signPolymarketOrder(payload, key, chainIds),
-    prepare: (payload, target) => preparePolymarketOrder(payload, target, chainIds),
+    bindInput: (payload, target) => bindPolymarketOrderInput(payload, target, chainIds),
   };
 }
 
@@ -110,11 +110,11 @@ export function bindPolymarketOrder(
  * {@link bindPolymarketOrder}, plus what to sign: the order's EIP-712 digest
  * by its `signer` (ECDSA secp256k1), from the one decode. Never throws.
  */
-export function preparePolymarketOrder(
+export function bindPolymarketOrderInput(
   payload: OrderPayload,
   target: Target,
   chainIds: ReadonlySet<string> = MAINNET_ONLY,
-): PrepareOutcome {
+): BoundInput {
   const decoded = decodePolymarketOrder(payload, chainIds);
   if (!decoded.ok) return decoded;
   const bound = bindDecodedOrder(decoded.order, target);

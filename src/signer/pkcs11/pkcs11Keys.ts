@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import type * as Pkcs11Js from "pkcs11js";
 import pkcs11js from "pkcs11js";
-import { type RecoverableSignature, SECP256K1_HALF_N, SECP256K1_N } from "../payloads/eip712/ethKey.js";
+import { type RecoverableSignature, SECP256K1_HALF_N, SECP256K1_N } from "../../core/evm/ecdsa.js";
 import { recoveryIdUnderKey, type VerifyingKey } from "../payloads/eip712/verifiedEcdsa.js";
 import { Pkcs11TokenError } from "./pkcs11Error.js";
 

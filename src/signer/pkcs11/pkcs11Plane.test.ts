@@ -11,6 +11,7 @@ import {
   softHsmAvailable,
 } from "../../../test/support/softhsmFixture.js";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import { SECP256K1_HALF_N, toRsvHex } from "../../core/evm/ecdsa.js";
 import {
   type PayloadKind,
   PLANE_PROTOCOL_VERSION,
@@ -25,7 +26,7 @@ import { type KeyStore, KeyStoreError, type RevealedKey } from "../keyStore.js";
 import { createLocalPlane } from "../localPlane.js";
 import type { PayloadKindHandler } from "../payloadKind.js";
 import { binanceQueryHandler } from "../payloads/binanceQuery.js";
-import { SECP256K1_HALF_N, signDigest, toRsvHex } from "../payloads/eip712/ethKey.js";
+import { signDigest } from "../payloads/eip712/ethKey.js";
 import { polymarketL2Handler } from "../payloads/polymarketL2.js";
 import { parseSignerConfig } from "../signerConfig.js";
 import { createPkcs11Plane, type Pkcs11Plane, Pkcs11PlaneError } from "./pkcs11Plane.js";

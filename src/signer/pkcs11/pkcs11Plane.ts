@@ -1,4 +1,5 @@
 import { inspect } from "node:util";
+import { toRsvHex } from "../../core/evm/ecdsa.js";
 import {
   PLANE_PROTOCOL_VERSION,
   type SigningPlane,
@@ -9,7 +10,6 @@ import type { AuditSink } from "../audit/auditLog.js";
 import type { Authorized } from "../authorize.js";
 import type { PayloadHandlers } from "../intents.js";
 import { PayloadKeyMismatch, type SignatureOut } from "../payloadKind.js";
-import { toRsvHex } from "../payloads/eip712/ethKey.js";
 import type { SignerConfig } from "../signerConfig.js";
 import { SignerEngine, type SignerEngineOptions } from "../signerEngine.js";
 import { encodeMac } from "../signInput.js";

@@ -8,7 +8,7 @@ import {
   softHsmAvailable,
 } from "../../../test/support/softhsmFixture.js";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
-import { SECP256K1_HALF_N } from "../payloads/eip712/ethKey.js";
+import { SECP256K1_HALF_N } from "../../core/evm/ecdsa.js";
 import { loadSignerSecret } from "../signerConfig.js";
 import { Pkcs11Token, Pkcs11TokenError } from "./pkcs11Token.js";
 

@@ -2,8 +2,8 @@ import { inspect } from "node:util";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import pkcs11js from "pkcs11js";
 import type { SecretBytes } from "../../core/auth/secretBytes.js";
+import type { RecoverableSignature } from "../../core/evm/ecdsa.js";
 import { decodeBase64Secret } from "../payloads/base64Secret.js";
-import type { RecoverableSignature } from "../payloads/eip712/ethKey.js";
 import {
   type VerifyingKey,
   verifyingKeyOfPoint,

@@ -7,7 +7,7 @@ import { canSignInToken, TOKEN_SIGNING, tokenSigningInput, tokenSigningProblem }
 
 const KINDS: readonly PayloadKind[] = ["hmac-query", "hmac-clob-l2", "eip712-order"];
 
-/** A handler with only `bind` and `sign` (no `prepare`, no `signingInput`), plus `extra` methods. */
+/** A handler with only `bind` and `sign` (no `bindInput`, no `signingInput`), plus `extra` methods. */
 function bare(kind: PayloadKind, extra: Record<string, unknown> = {}): PayloadKindHandler {
   return {
     kind,
@@ -32,7 +32,7 @@ describe("TOKEN_SIGNING: one row per payload kind", () => {
     expect(TOKEN_SIGNING["eip712-order"].mechanism).toBe("ecdsa-secp256k1");
   });
 
-  it("every built-in handler can be signed in a token (each has prepare)", () => {
+  it("every built-in handler can be signed in a token (each has bindInput)", () => {
     for (const handler of defaultPayloadHandlers().values()) {
       expect(tokenSigningProblem(handler)).toBeUndefined();
       expect(canSignInToken(handler)).toBe(true);
@@ -47,7 +47,7 @@ describe("TOKEN_SIGNING: one row per payload kind", () => {
     expect(tokenSigningProblem(bare("no-such-kind" as PayloadKind))).toMatch(/no token signing input/);
   });
 
-  it("reads the input from the row, the handler's signingInput, or prepare's input, in that precedence", () => {
+  it("reads the input from the row, the handler's signingInput, or bindInput's input, in that precedence", () => {
     const fromRow = tokenSigningInput(authorized(bare("hmac-query"), QUERY));
     expect(fromRow).toMatchObject({ mechanism: "hmac-sha256", secret: "raw", encoding: "hex" });
     expect(Buffer.from((fromRow as { data: Uint8Array }).data).toString()).toBe("a=1&b=2");

@@ -6,7 +6,7 @@ import type { PayloadKindHandler, SigningInput } from "../payloadKind.js";
  * What a token-held key signs for one authorized request. No handler is
  * special-cased by name: the planes sign what the handler said, from
  *
- * 1. `prepare` (every built-in handler): `auth.input`, from the same decode
+ * 1. `bindInput` (every built-in handler): `auth.input`, from the same decode
  *    that was bound to `target`;
  * 2. else `signingInput(payload)`, when the handler has it;
  * 3. else the payload kind's row of {@link TOKEN_SIGNING}, the one table of
@@ -26,7 +26,7 @@ export interface TokenSigningRow<K extends PayloadKind> {
   /** The mechanism every signature of this kind uses (`CKM_SHA256_HMAC` or `CKM_ECDSA` in the token). */
   readonly mechanism: SigningInput["mechanism"];
   /**
-   * For a handler with neither `prepare` nor `signingInput`: why a token
+   * For a handler with neither `bindInput` nor `signingInput`: why a token
    * cannot sign for it, or `undefined` when {@link input} can say what to sign.
    */
   readonly unsupported: (handler: PayloadKindHandler<K>) => string | undefined;
@@ -63,7 +63,7 @@ export const TOKEN_SIGNING: { readonly [K in PayloadKind]: TokenSigningRow<K> } 
   },
   // EIP-712 orders: CKM_ECDSA on the digest the handler computes; only the handler knows the
   // domain, so one without `digest(payload)` cannot be signed (and with it nothing ties the
-  // order's signer to the key: prefer `prepare`).
+  // order's signer to the key: prefer `bindInput`).
   "eip712-order": {
     mechanism: "ecdsa-secp256k1",
     unsupported: (h) =>
@@ -88,7 +88,7 @@ function rowOf(kind: PayloadKind): TokenSigningRow<PayloadKind> | undefined {
 export function tokenSigningProblem(handler: PayloadKindHandler): string | undefined {
   const row = rowOf(handler.kind);
   if (row === undefined) return `no token signing input for payload kind ${handler.kind}`;
-  if (typeof handler.prepare === "function" || hasMethod(handler, "signingInput")) return undefined;
+  if (typeof handler.bindInput === "function" || hasMethod(handler, "signingInput")) return undefined;
   return row.unsupported(handler);
 }
 

@@ -7,14 +7,6 @@ import { type RecoverableSignature, SECP256K1_HALF_N } from "../../../core/evm/e
  * `r ‖ s ‖ v`, addresses, recovery) is `core/evm/ecdsa.ts`.
  */
 
-// The PKCS#11 plane reads these from here.
-export {
-  type RecoverableSignature,
-  SECP256K1_HALF_N,
-  SECP256K1_N,
-  toRsvHex,
-} from "../../../core/evm/ecdsa.js";
-
 /** True when `secretKey` is a valid secp256k1 secret key (32 bytes, 0 < k < n). */
 export function isValidSecretKey(secretKey: Uint8Array): boolean {
   return secretKey.length === 32 && secp256k1.utils.isValidSecretKey(secretKey);
