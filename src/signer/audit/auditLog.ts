@@ -119,7 +119,7 @@ export async function openAuditLog(path: string, opts: AuditLogOptions): Promise
       throw new AuditLogError("unreadable", `audit log ${path}: cannot open (${errCode(err)})`);
     }
     const tail = await verifyExisting(fh, path, key, opts.onRecord);
-    return new AuditLog(fh, path, key, tail.seq, tail.mac, sync, lock);
+    return new AuditLog({ fh, path, key, seq: tail.seq, prevMac: tail.mac, sync, lock });
   } catch (err) {
     await fh?.close().catch(() => undefined);
     lock.release();
@@ -226,22 +226,24 @@ class AuditLog implements AuditSink {
   #failed = false;
   #closed = false;
 
-  constructor(
-    fh: FileHandle,
-    path: string,
-    key: Buffer,
-    seq: number,
-    prevMac: string,
-    sync: AuditSyncPolicy,
-    lock: AuditLock,
-  ) {
-    this.#fh = fh;
-    this.#path = path;
-    this.#key = key;
-    this.#seq = seq;
-    this.#prevMac = prevMac;
-    this.#sync = sync;
-    this.#lock = lock;
+  /** Made by {@link openAuditLog} only: an open, locked file and the chain's last line. */
+  constructor(opened: {
+    readonly fh: FileHandle;
+    readonly path: string;
+    readonly key: Buffer;
+    /** The last line's sequence number and MAC (the chain continues from them). */
+    readonly seq: number;
+    readonly prevMac: string;
+    readonly sync: AuditSyncPolicy;
+    readonly lock: AuditLock;
+  }) {
+    this.#fh = opened.fh;
+    this.#path = opened.path;
+    this.#key = opened.key;
+    this.#seq = opened.seq;
+    this.#prevMac = opened.prevMac;
+    this.#sync = opened.sync;
+    this.#lock = opened.lock;
   }
 
   append(entry: AuditEntry, opts?: { readonly durable?: boolean }): Promise<AuditRecord> {
