@@ -131,7 +131,7 @@ async function buildPolicy(
   const issues: ConfigIssue[] = [];
   const keys = new Map<string, VerifyKey>();
   for (const [keyId, kc] of Object.entries(config.keys)) {
-    const key = await buildKey(keyId, kc, env, baseDir, issues);
+    const key = await buildKey(keyId, kc, { env, baseDir, issues });
     if (key !== undefined) keys.set(keyId, Object.freeze(key));
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -188,13 +188,17 @@ async function buildPolicy(
   });
 }
 
+/** Builds one verify key; a problem is pushed onto `issues` (every key is checked before the config fails). */
 async function buildKey(
   keyId: string,
   kc: KeyConfig,
-  env: Record<string, string | undefined>,
-  baseDir: string,
-  issues: ConfigIssue[],
+  ctx: {
+    readonly env: Record<string, string | undefined>;
+    readonly baseDir: string;
+    readonly issues: ConfigIssue[];
+  },
 ): Promise<VerifyKey | undefined> {
+  const { env, baseDir, issues } = ctx;
   const role = kc.role ?? "producer";
   const field = `keys.${keyId}`;
   if (kc.alg === "hmac-sha256") {

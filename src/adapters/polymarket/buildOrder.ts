@@ -83,10 +83,9 @@ export async function buildSignedOrder(args: {
   // The struct members as the `eip712-order` payload carries them: decimal text, EIP-55, 0x-hex.
   const order: Record<string, string> = {};
   for (const { name, type } of spec.struct) order[name] = staticText(type, values[name] ?? 0n);
-  const signed = await signOrder(
-    args.plane,
-    args.account,
-    {
+  const signed = await signOrder(args.plane, {
+    account: args.account,
+    payload: {
       kind: "eip712-order",
       domain: {
         name: domain.name,
@@ -96,9 +95,9 @@ export async function buildSignedOrder(args: {
       },
       order,
     },
-    args.target,
-    args.guard,
-  );
+    target: args.target,
+    guard: args.guard,
+  });
   if (!signed.ok) return signed;
   const digest = orderDigest(spec, domain, values);
   if (recoverSigner(digest, signed.value.signature) !== args.draft.signer)

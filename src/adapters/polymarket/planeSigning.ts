@@ -77,13 +77,18 @@ export interface L2Headers {
   readonly POLY_PASSPHRASE: string;
 }
 
+/** One request to the plane for `account`: what to sign, what it must do (`target`), and why (`guard_context`). */
+export interface PlaneAsk<P> {
+  readonly account: PolymarketAccount;
+  readonly payload: P;
+  readonly target: Fields;
+  readonly guard: Fields;
+}
+
 /** Asks the plane to sign an `eip712-order` payload (intent `per_user_clob_signer`). */
 export async function signOrder(
   ctx: PlaneContext,
-  account: PolymarketAccount,
-  payload: Extract<SignPayload, { kind: "eip712-order" }>,
-  target: Fields,
-  guard: Fields,
+  { account, payload, target, guard }: PlaneAsk<Extract<SignPayload, { kind: "eip712-order" }>>,
 ): Promise<PlaneResult<{ readonly signature: string; readonly signerAddress: string | undefined }>> {
   const out = await ask(ctx, {
     request_id: `pm-order-${randomUUID()}`,
@@ -106,16 +111,18 @@ export async function signOrder(
  */
 export async function l2Headers(
   ctx: PlaneContext,
-  account: PolymarketAccount,
-  request: {
+  {
+    account,
+    payload: request,
+    target,
+    guard,
+  }: PlaneAsk<{
     readonly action: L2Action;
     readonly method: "GET" | "POST";
     readonly path: string;
     readonly body: string;
     readonly nowMs: number;
-  },
-  target: Fields,
-  guard: Fields,
+  }>,
 ): Promise<PlaneResult<L2Headers>> {
   const timestamp = String(Math.floor(request.nowMs / 1000));
   const out = await ask(ctx, {

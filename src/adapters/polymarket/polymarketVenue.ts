@@ -296,13 +296,12 @@ class PolymarketVenue implements Venue {
       owner: account.apiKey(),
       orderType,
     });
-    const headers = await l2Headers(
-      this.#plane,
+    const headers = await l2Headers(this.#plane, {
       account,
-      { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
+      payload: { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
       target,
-      { ...guard },
-    );
+      guard: { ...guard },
+    });
     if (!headers.ok) return { kind: "rejected", reason: headers.reason };
     const out = await this.#clob.send({
       method: "POST",
@@ -336,14 +335,13 @@ class PolymarketVenue implements Venue {
     if (account === undefined) return { kind: "unavailable", detail: "unknown_account" };
     if (!ORDER_HASH_RE.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
     const path = `/data/order/${ref.venueRef}`;
-    const out = await this.#signedGet(
-      account,
-      "query_order",
+    const out = await this.#signedGet(account, {
+      action: "query_order",
       path,
-      "",
-      { client_order_id: ref.clientOrderId },
-      "lookup",
-    );
+      query: "",
+      target: { client_order_id: ref.clientOrderId },
+      purpose: "lookup",
+    });
     return out.ok ? readOrderLookup(out.value) : { kind: "unavailable", detail: out.reason };
   }
 
@@ -384,7 +382,13 @@ class PolymarketVenue implements Venue {
       };
     if (this.#accounts.size === 0) return { ready: false, detail: "no accounts configured", clockOffsetMs };
     for (const account of this.#accounts.values()) {
-      const out = await this.#signedGet(account, "api_keys", "/auth/api-keys", "", {}, "readiness");
+      const out = await this.#signedGet(account, {
+        action: "api_keys",
+        path: "/auth/api-keys",
+        query: "",
+        target: {},
+        purpose: "readiness",
+      });
       if (!out.ok) return { ready: false, detail: `account ${account.id}: ${out.reason}`, clockOffsetMs };
       if (out.value.kind === "error")
         return { ready: false, detail: `account ${account.id}: CLOB ${out.value.detail}`, clockOffsetMs };
@@ -427,35 +431,38 @@ class PolymarketVenue implements Venue {
     guard: Readonly<Record<string, unknown>>,
   ): Promise<bigint | undefined> {
     const query = `?asset_type=CONDITIONAL&token_id=${tokenId}&signature_type=${account.signatureType}`;
-    const out = await this.#signedGet(
-      account,
-      "balance",
-      "/balance-allowance",
+    const out = await this.#signedGet(account, {
+      action: "balance",
+      path: "/balance-allowance",
       query,
-      { token_id: tokenId },
-      "balance",
+      target: { token_id: tokenId },
+      purpose: "balance",
       guard,
-    );
+    });
     return out.ok ? readBalanceUnits(out.value) : undefined;
   }
 
   /** An L2-signed GET of `path` (signed without its query, as clob-client-v2 does). */
   async #signedGet(
     account: PolymarketAccount,
-    action: Exclude<L2Action, "order">,
-    path: string,
-    query: string,
-    target: Readonly<Record<string, unknown>>,
-    purpose: string,
-    guard?: Readonly<Record<string, unknown>>,
+    get: {
+      readonly action: Exclude<L2Action, "order">;
+      readonly path: string;
+      /** Appended to `path` when sent, not signed. */
+      readonly query: string;
+      readonly target: Readonly<Record<string, unknown>>;
+      /** Why it is read (the guard context of a read that has none of its own). */
+      readonly purpose: string;
+      readonly guard?: Readonly<Record<string, unknown>> | undefined;
+    },
   ) {
-    const headers = await l2Headers(
-      this.#plane,
+    const { action, path, query, target, purpose, guard } = get;
+    const headers = await l2Headers(this.#plane, {
       account,
-      { action, method: "GET", path, body: "", nowMs: this.#now() },
+      payload: { action, method: "GET", path, body: "", nowMs: this.#now() },
       target,
-      guard ?? { decision: "QUERY", purpose, mode: "live" },
-    );
+      guard: guard ?? { decision: "QUERY", purpose, mode: "live" },
+    });
     if (!headers.ok) return headers;
     const out = await this.#clob.send({
       method: "GET",
