@@ -1,7 +1,11 @@
 /**
  * One behavioural suite every signing plane must pass (local, remote,
  * pkcs11). It drives the plane only through the `SigningPlane` port and pins
- * down signing-plane-v1 (/work/shared/spec/signing-plane-v1.md):
+ * down signing-plane-v1 (docs/signing-plane.md):
+ *
+ * Longer than the ~400-line rule on purpose: it is one suite, one `describe`
+ * per contract section, and splitting it would scatter the contract a plane
+ * author reads top to bottom.
  *
  * - grants: Binance `hmac-query` (Binance's documented vector and node:crypto
  *   over the exact query), Polymarket L2 (an independent node:crypto

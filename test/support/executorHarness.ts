@@ -5,6 +5,10 @@
  * fast publishing of signed plans, result collection and the exactly-once
  * assertions (one result per entry, each plan_id executed once, nothing
  * pending, DLQ empty, paper positions equal to the exact signed sum).
+ *
+ * Longer than the ~400-line rule on purpose: one harness object (config,
+ * processes, publishing, results, exactly-once checks) every executor
+ * integration test shares; its parts only make sense together.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -6,6 +6,9 @@
  * on a real bus. Every child's stdout/stderr is kept for the secret search,
  * and each runs with `--heapsnapshot-signal=SIGUSR2` so a test can take its
  * heap snapshot.
+ *
+ * Longer than the ~400-line rule on purpose: one harness for the whole live
+ * path (signer, emulators, executors); its parts only make sense together.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -6,8 +6,14 @@ import { SecretBytes } from "../../core/auth/secretBytes.js";
 import { formatDecimal } from "../../core/decimal.js";
 import { API_KEY_RE, type Params, verifySigned } from "./emulatorAuth.js";
 import { EmulatorBook, type EmulatorOrder } from "./emulatorBook.js";
-import { type BinanceErrorAnswer, binanceError, isBinanceError } from "./emulatorErrors.js";
-import { type EmulatorEndpoint, type EmulatorFault, EmulatorFaults } from "./emulatorFaults.js";
+import { binanceError, isBinanceError } from "./emulatorErrors.js";
+import {
+  type EmulatorEndpoint,
+  type EmulatorFault,
+  EmulatorFaults,
+  faultAfter,
+  faultBefore,
+} from "./emulatorFaults.js";
 import { type Answer, cancelOrder, placeOrder, positionRisk, queryOrder } from "./emulatorOrders.js";
 import { DEFAULT_SYMBOLS, type EmulatorSymbol, exchangeInfoBody } from "./emulatorSymbols.js";
 
@@ -349,39 +355,6 @@ function publicRoute(endpoint: EmulatorEndpoint, body: () => unknown): Route {
 
 function signedRoute(endpoint: EmulatorEndpoint, handle: Route["handle"]): Route {
   return { endpoint, signed: true, handle };
-}
-
-/** The answer of a fault that strikes before processing; `"drop"` to destroy the socket. */
-function faultBefore(fault: EmulatorFault | undefined): BinanceErrorAnswer | Answer | "drop" | undefined {
-  switch (fault?.kind) {
-    case "throttle":
-      return binanceError(-1008);
-    case "rate_limit":
-      return binanceError(-1003, "2400");
-    case "http_error":
-      return fault.process ? undefined : gatewayError(fault.status);
-    case "status_unknown":
-      return fault.process ? undefined : binanceError(fault.code ?? -1006);
-    case "drop_response":
-      return fault.process === false ? "drop" : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** The answer of a fault that strikes after processing. */
-function faultAfter(fault: EmulatorFault | undefined): BinanceErrorAnswer | Answer | undefined {
-  if (fault?.kind === "http_error" && fault.process) return gatewayError(fault.status);
-  if (fault?.kind === "status_unknown" && fault.process) return binanceError(fault.code ?? -1006);
-  return undefined;
-}
-
-/** A gateway's 5xx: a text body, no Binance code. */
-function gatewayError(status = 503): Answer {
-  return {
-    status,
-    body: status === 503 ? "Service Unavailable." : `<html><body><h1>${status}</h1></body></html>`,
-  };
 }
 
 function codeOf(a: Answer): { code?: number } {

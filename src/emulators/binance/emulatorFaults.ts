@@ -1,3 +1,6 @@
+import { type BinanceErrorAnswer, binanceError } from "./emulatorErrors.js";
+import type { Answer } from "./emulatorOrders.js";
+
 /** Endpoints a fault can be injected on. */
 export type EmulatorEndpoint =
   | "time"
@@ -101,4 +104,39 @@ export class EmulatorFaults {
     if (armed.remaining <= 0) this.#armed.splice(i, 1);
     return armed.fault;
   }
+}
+
+/** The answer of a fault that strikes before processing; `"drop"` to destroy the socket. */
+export function faultBefore(
+  fault: EmulatorFault | undefined,
+): BinanceErrorAnswer | Answer | "drop" | undefined {
+  switch (fault?.kind) {
+    case "throttle":
+      return binanceError(-1008);
+    case "rate_limit":
+      return binanceError(-1003, "2400");
+    case "http_error":
+      return fault.process ? undefined : gatewayError(fault.status);
+    case "status_unknown":
+      return fault.process ? undefined : binanceError(fault.code ?? -1006);
+    case "drop_response":
+      return fault.process === false ? "drop" : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The answer of a fault that strikes after processing. */
+export function faultAfter(fault: EmulatorFault | undefined): BinanceErrorAnswer | Answer | undefined {
+  if (fault?.kind === "http_error" && fault.process) return gatewayError(fault.status);
+  if (fault?.kind === "status_unknown" && fault.process) return binanceError(fault.code ?? -1006);
+  return undefined;
+}
+
+/** A gateway's 5xx: a text body, no Binance code. */
+export function gatewayError(status = 503): Answer {
+  return {
+    status,
+    body: status === 503 ? "Service Unavailable." : `<html><body><h1>${status}</h1></body></html>`,
+  };
 }
