@@ -8,7 +8,7 @@ import type { Backend } from "../../../ports/backend.js";
 import { DeploymentExistsError } from "../../../ports/deployment.js";
 import type { SigningKey } from "../../../sdk/keys.js";
 import { signPlan } from "../../../sdk/signPlan.js";
-import { CliError, type CliIo, defaultWho, EXIT, withBackend, writeLine } from "./common.js";
+import { CliError, type CliIo, defaultWho, EXIT, envSecretText, withBackend, writeLine } from "./common.js";
 
 function parseState(value: string): TradingState {
   const s = value.toUpperCase();
@@ -124,13 +124,7 @@ export function addBusCommands(program: Command, io: CliIo): void {
       if (keyConfig.role === "permit_issuer") {
         throw new CliError(`--key ${opts.key}: a permit issuer's key cannot sign plans`, EXIT.USAGE);
       }
-      const material = io.env[opts.secretEnv];
-      if (material === undefined || material === "") {
-        throw new CliError(
-          `--secret-env ${opts.secretEnv}: environment variable is not set or empty`,
-          EXIT.CONFIG,
-        );
-      }
+      const material = await envSecretText(io.env, "--secret-env", opts.secretEnv);
       const key: SigningKey =
         keyConfig.alg === "hmac-sha256"
           ? { keyId: opts.key, alg: "hmac-sha256", secret: material }

@@ -72,18 +72,6 @@ export async function withBackend<T>(
   }
 }
 
-/** Reads a required, non-empty environment variable holding key material. */
-export function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
-  const value = env[name];
-  if (value === undefined || value === "") {
-    throw new CliError(
-      `--secret-env ${name}: environment variable with the ${what} is not set or empty`,
-      EXIT.CONFIG,
-    );
-  }
-  return value;
-}
-
 /** The exit code of each way a credential given on the command line can fail. */
 const CREDENTIAL_EXIT: Readonly<Record<CredentialErrorCode, number>> = {
   missing: EXIT.USAGE,
@@ -110,6 +98,19 @@ export async function withCliCredential<T>(
     if (err instanceof CredentialError) throw new CliError(err.message, CREDENTIAL_EXIT[err.code]);
     throw err;
   }
+}
+
+/**
+ * The text of a secret given by `--<x>-env NAME` (`option` names the flag in
+ * errors), read by the one credential reader: unset or empty is a
+ * {@link CliError} (exit 78) naming the flag and the variable, never the value.
+ * For the commands that hand a secret on as text (the emulators, the SDK's
+ * signing keys); the reader's own buffer is zeroed.
+ */
+export function envSecretText(env: NodeJS.ProcessEnv, option: string, name: string): Promise<string> {
+  return withCliCredential({ envVar: name, envField: option, fileField: option, env }, (secret) =>
+    secret.toString("utf8"),
+  );
 }
 
 /** `<user>@<hostname>`, for the trading-state log. */

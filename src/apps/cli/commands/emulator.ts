@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { type CliIo, intOption, secretFromEnv, writeLine } from "./common.js";
+import { type CliIo, envSecretText, intOption, writeLine } from "./common.js";
 
 /** Options shared by both emulators. */
 interface EmulatorCliOptions {
@@ -34,8 +34,8 @@ export function addEmulatorCommands(program: Command, io: CliIo): void {
         accounts: [
           {
             name: opts.account,
-            apiKey: secretFromEnv(io.env, opts.apiKeyEnv, "API key"),
-            secret: secretFromEnv(io.env, opts.secretEnv, "API secret"),
+            apiKey: await envSecretText(io.env, "--api-key-env", opts.apiKeyEnv),
+            secret: await envSecretText(io.env, "--secret-env", opts.secretEnv),
           },
         ],
       });
@@ -82,9 +82,9 @@ export function addEmulatorCommands(program: Command, io: CliIo): void {
           port: opts.port,
           apiKeys: [
             {
-              key: secretFromEnv(io.env, opts.apiKeyEnv, "API key"),
-              secret: secretFromEnv(io.env, opts.secretEnv, "L2 secret"),
-              passphrase: secretFromEnv(io.env, opts.passphraseEnv, "passphrase"),
+              key: await envSecretText(io.env, "--api-key-env", opts.apiKeyEnv),
+              secret: await envSecretText(io.env, "--secret-env", opts.secretEnv),
+              passphrase: await envSecretText(io.env, "--passphrase-env", opts.passphraseEnv),
               address: opts.address,
             },
           ],

@@ -5,7 +5,7 @@ import { UNSIGNED_DECIMAL_RE } from "../../../core/decimal.js";
 import { generateKeyMaterial } from "../../../sdk/generateKeys.js";
 import { issuePermit } from "../../../sdk/issuePermit.js";
 import type { SigningKey } from "../../../sdk/keys.js";
-import { CliError, type CliIo, EXIT, intOption, secretFromEnv, writeLine } from "./common.js";
+import { CliError, type CliIo, EXIT, envSecretText, intOption, writeLine } from "./common.js";
 
 type Alg = "ed25519" | "hmac-sha256";
 const ALGS: readonly Alg[] = ["ed25519", "hmac-sha256"];
@@ -99,7 +99,7 @@ export function addKeyCommands(program: Command, io: CliIo): void {
           alg = k.alg;
         }
         if (alg === undefined) throw new CliError("permit issue: give --alg or --config", EXIT.USAGE);
-        const material = secretFromEnv(io.env, opts.secretEnv, alg === "ed25519" ? "private key" : "secret");
+        const material = await envSecretText(io.env, "--secret-env", opts.secretEnv);
         const key: SigningKey =
           alg === "ed25519"
             ? { keyId: opts.keyId, alg, privateKey: material }
