@@ -30,51 +30,24 @@
  *   BENCH_SIGNER_CHILD_NODE_ARGS  extra node flags for the signer processes (e.g. --cpu-prof)
  *   BENCH_SIGNER_PHASES   comma list of handler,local,remote,ethers,pkcs11 (default all)
  */
-import { createHmac } from "node:crypto";
-import { mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SecretBytes } from "../src/core/auth/secretBytes.js";
-import type { PayloadKind, SigningPlane, SignOutcome, SignRequest } from "../src/ports/signingPlane.js";
-import { openAuditLog } from "../src/signer/audit/auditLog.js";
-import type { RevealedKey } from "../src/signer/keyStore.js";
-import { createLocalPlane } from "../src/signer/localPlane.js";
-import type { PayloadKindHandler } from "../src/signer/payloadKind.js";
-import { polymarketOrderHandler } from "../src/signer/payloads/polymarketOrder.js";
-import { defaultPayloadHandlers } from "../src/signer/payloads/registry.js";
-import { createPkcs11Plane } from "../src/signer/pkcs11/pkcs11Plane.js";
-import { createRemotePlane } from "../src/signer/remote/remotePlaneClient.js";
-import { loadSignerConfig } from "../src/signer/signerConfig.js";
-import { Vault } from "../src/signer/vault/vault.js";
-import { ethersOrderSigner, recoverOrderSigner } from "./signer/ethersInproc.js";
-import {
-  type BenchWorld,
-  CALLER,
-  KINDS,
-  makeRequest,
-  provision,
-  writeSignerConfig,
-} from "./signer/fixtures.js";
-import {
-  type Measured,
-  type MeasureOptions,
-  measure,
-  planeOp,
-  requestsNeeded,
-  stats,
-} from "./signer/measure.js";
-import {
-  measureRawCSign,
-  type RawCSign,
-  type SoftHsm,
-  setupSoftHsm,
-  softHsmMissing,
-  TOKEN_LABELS,
-  tokenReadyOrderHandler,
-} from "./signer/pkcs11.js";
-import { fmtInt, fmtUs, procCpuMs, type Row, round, rowsTable, table } from "./signer/report.js";
-import { type SignerProcess, spawnSigner } from "./signer/spawnSigner.js";
+import type { PayloadKind } from "../src/ports/signingPlane.js";
+import { ethersOrderSigner } from "./signer/ethersInproc.js";
+import { makeExpected } from "./signer/expected.js";
+import { makeRequest, provision } from "./signer/fixtures.js";
+import { type Measured, type MeasureOptions, requestsNeeded } from "./signer/measure.js";
+import type { PhaseContext } from "./signer/phases/context.js";
+import { runEthersPhase } from "./signer/phases/ethers.js";
+import { type FsyncFloor, runFsyncPhase } from "./signer/phases/fsync.js";
+import { runHandlerPhase } from "./signer/phases/handler.js";
+import { runLocalPhase } from "./signer/phases/local.js";
+import { type Pkcs11Result, runPkcs11Phase } from "./signer/phases/pkcs11.js";
+import { CLI_EIP712_WHERE, runRemotePhase } from "./signer/phases/remote.js";
+import type { RawCSign } from "./signer/pkcs11.js";
+import { fmtInt, fmtUs, type Row, round, rowsTable, table } from "./signer/report.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OPTS: MeasureOptions = {
@@ -98,30 +71,17 @@ function intEnv(name: string, dflt: number): number {
   return n;
 }
 
-type Granted = Extract<SignOutcome, { granted: true }>;
-
-/** What every plane must answer for request 0 of each kind (HMACs computed here, EIP-712 by ethers). */
-interface Expected {
-  readonly hmacQuery: (r: SignRequest) => string;
-  readonly hmacL2: (r: SignRequest) => string;
-  readonly eip712: string;
-  /** The address an EIP-712 signature of request 0's order recovers to (a token's ECDSA is randomised). */
-  readonly eip712Signer: (signature: string) => string;
-  readonly evmAddress: string;
-}
-
+/** Phases 0–5 in order (each in bench/signer/phases/), then the report. */
 async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), "ig-signer-bench-"));
   const rows: Row[] = [];
   const notes: string[] = [];
-  let hsm: SoftHsm | undefined;
-  const children: SignerProcess[] = [];
-  let fsyncFloor: ReturnType<typeof stats> | undefined;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let fsyncFloor: FsyncFloor | undefined;
   let auditLineBytes: number | undefined;
   let ethers: Measured | undefined;
-  const raw: { ecdsa?: RawCSign; hmac?: RawCSign } = {};
-  let pkcs11Reason: string | undefined;
-  let remoteEip712Where = "bin/intentgate.js signer";
+  let pkcs11: Pkcs11Result = { raw: {}, reason: "phase not selected" };
+  let remoteEip712Where = CLI_EIP712_WHERE;
   try {
     log(
       `warm-up ${OPTS.warmup}, sequential ${OPTS.seqN}, concurrent ${OPTS.concN} with K=${OPTS.concurrency} in flight; ${machineLoad()}`,
@@ -130,360 +90,42 @@ async function main(): Promise<void> {
     log(`vault ${world.vaultPath} (scrypt N=2^10): 1 hmac + 1 secp256k1 entry; signer ${world.evmAddress}`);
 
     const ethersSign = ethersOrderSigner(world);
-    const expected: Expected = {
-      hmacQuery: (r) =>
-        createHmac("sha256", world.hmacSecret)
-          .update((r.payload as { query: string }).query)
-          .digest("hex"),
-      hmacL2: (r) => {
-        const p = r.payload as { timestamp: string; method: string; path: string; body: string };
-        return createHmac("sha256", Buffer.from(world.hmacSecret.toString("utf8"), "base64"))
-          .update(p.timestamp + p.method + p.path + p.body)
-          .digest("base64")
-          .replaceAll("+", "-")
-          .replaceAll("/", "_");
-      },
-      eip712: await ethersSign(0),
-      eip712Signer: (signature) => recoverOrderSigner(world, 0, signature),
-      evmAddress: world.evmAddress,
-    };
-    const requestsOf = (tag: string, kind: PayloadKind) =>
-      Array.from({ length: NEEDED }, (_, i) => makeRequest(world, kind, tag, i));
-
-    // -- 0. the floor under every audited grant: one ~audit-line append + fdatasync, same file system
-    fsyncFloor = await measureFsync(join(workDir, "fsync-probe.jsonl"), OPTS.seqN);
-    log(`fdatasync floor: p50 ${fmtUs(fsyncFloor.p50Us)} µs, p99 ${fmtUs(fsyncFloor.p99Us)} µs`);
-
-    // -- 1. handler only: bind + sign with the key already decrypted (no plane, no audit, no transport)
-    if (PHASES.has("handler")) {
-      const vault = await Vault.open(world.vaultPath, world.passphrase);
-      const hmacKey = await vault.reveal("bench-hmac");
-      const evmKey = await vault.reveal("bench-evm");
-      const handlers = localHandlers();
-      for (const kind of KINDS) {
-        const handler = handlers.get(kind);
-        if (handler === undefined) continue;
-        const reqs = requestsOf("h", kind);
-        const key: RevealedKey = kind === "eip712-order" ? evmKey : hmacKey;
-        const m = await measure(OPTS, async (i) => {
-          const r = reqs[i]!;
-          const bound = handler.bind(r.payload, r.target!);
-          if (!bound.ok) throw new Error(`bind failed: ${bound.field}`);
-          await handler.sign(r.payload, key);
-        });
-        rows.push({ plane: "handler only (bind+sign)", kind, audit: "-", m });
-        log(`handler ${kind}: p50 ${fmtUs(m.p50Us)} µs`);
-      }
-      vault.close();
-    }
-
-    // -- 2. local plane, audit as shipped (group commit) and without fdatasync
-    for (const sync of PHASES.has("local") ? (["group", "never"] as const) : []) {
-      const auditPath = join(workDir, `audit-local-${sync}.jsonl`);
-      const config = await loadSignerConfig(
-        await writeSignerConfig(world, { name: `local-${sync}`, auditPath }),
-      );
-      const vault = await Vault.open(world.vaultPath, world.passphrase);
-      const plane = createLocalPlane({
-        config,
-        keyStore: vault,
-        handlers: localHandlers(),
-        audit: await openAuditLog(auditPath, { sync, key: world.auditKey }),
-      });
-      try {
-        await checkPlane(plane, world, `local-${sync}`, expected);
-        for (const kind of KINDS) {
-          const m = await measure(OPTS, planeOp(plane, CALLER, requestsOf(`l${sync[0]}`, kind)));
-          rows.push({ plane: "local", kind, audit: sync, m });
-          log(`local ${sync} ${kind}: p50 ${fmtUs(m.p50Us)} µs, ${Math.round(m.concPerS)}/s`);
-        }
-      } finally {
-        await plane.close();
-        vault.close();
-      }
-      if (sync === "group") auditLineBytes = await bytesPerLine(auditPath);
-    }
-
-    // -- 3. remote: the real signer process (CLI), audit as shipped (the config's default: group)
-    const remoteRun = async (opts: {
-      label: string;
-      kinds: readonly PayloadKind[];
-      spawnKind: "cli" | "child";
-      args?: readonly string[];
-      audit: string;
-      note?: string;
-    }): Promise<PayloadKind[]> => {
-      const name = opts.label.replace(/[^a-z0-9]+/gi, "-");
-      const socketPath = join(workDir, `${name}.sock`);
-      const configPath = await writeSignerConfig(world, {
-        name,
-        auditPath: join(workDir, `audit-${name}.jsonl`),
-        socketPath,
-      });
-      const child = await spawnSigner({
-        repoRoot,
-        kind: opts.spawnKind,
-        configPath,
-        env: world.env,
-        ...(opts.args === undefined ? {} : { args: opts.args }),
-      });
-      children.push(child);
-      const plane = createRemotePlane({
-        socketPath,
-        caller: CALLER,
-        token: new SecretBytes(world.token),
-        timeoutMs: 10_000,
-      });
-      const missing: PayloadKind[] = [];
-      try {
-        for (const kind of opts.kinds) {
-          const reqs = requestsOf(`r${name}`, kind);
-          const probeRequest = makeRequest(world, kind, `probe-${name}`, 0);
-          const probe = await plane.sign(CALLER, probeRequest);
-          if (!probe.granted) {
-            if (probe.reason === "intent_not_enabled") {
-              missing.push(kind);
-              continue;
-            }
-            throw new Error(`${opts.label} ${kind}: probe denied ${probe.reason}`);
-          }
-          if (!opts.args?.includes("stub")) checkOutcome(probe, kind, probeRequest, expected);
-          const cpu0 = procCpuMs(child.pid);
-          const m = await measure(OPTS, planeOp(plane, CALLER, reqs));
-          const cpu1 = procCpuMs(child.pid);
-          const cpuUs =
-            cpu0 === undefined || cpu1 === undefined ? undefined : ((cpu1 - cpu0) * 1000) / NEEDED;
-          rows.push({
-            plane: opts.label,
-            kind,
-            audit: opts.audit,
-            m,
-            signerCpuUsPerReq: cpuUs,
-            ...(opts.note === undefined ? {} : { note: opts.note }),
-          });
-          log(`${opts.label} ${kind}: p50 ${fmtUs(m.p50Us)} µs, ${Math.round(m.concPerS)}/s`);
-        }
-        const rss = child.rssMb();
-        if (rss !== undefined) log(`${opts.label}: signer RSS ${rss.toFixed(1)} MB`);
-      } finally {
-        await plane.close();
-        const code = await child.stop();
-        if (code !== 0) log(`${opts.label}: signer exited ${code}`);
-      }
-      return missing;
+    const ctx: PhaseContext = {
+      world,
+      opts: OPTS,
+      workDir,
+      repoRoot,
+      expected: await makeExpected(world, ethersSign),
+      ethersSign,
+      requestsOf: (tag: string, kind: PayloadKind) =>
+        Array.from({ length: NEEDED }, (_, i) => makeRequest(world, kind, tag, i)),
+      rows,
+      notes,
+      log,
+      defer: (cleanup) => cleanups.push(cleanup),
     };
 
-    const cliMissing = PHASES.has("remote")
-      ? await remoteRun({ label: "remote", kinds: KINDS, spawnKind: "cli", audit: "group" })
-      : [];
-    if (cliMissing.length > 0) {
-      remoteEip712Where = "bench/signer/signerChild.ts --with-eip712 (CLI pipeline from dist/ + the handler)";
-      notes.push(
-        `remote ${cliMissing.join(", ")}: the CLI's defaultPayloadHandlers() does not register it (intent_not_enabled); ` +
-          "measured on bench/signer/signerChild.ts = the CLI's pipeline from dist/ with polymarketOrderHandler added.",
-      );
-      await remoteRun({
-        label: "remote",
-        kinds: cliMissing,
-        spawnKind: "child",
-        args: ["--with-eip712", "--audit-sync", "group"],
-        audit: "group",
-        note: "signerChild (+eip712)",
-      });
-    }
-    if (PHASES.has("remote")) {
-      for (const sync of ["line", "never"] as const) {
-        await remoteRun({
-          label: "remote",
-          kinds: KINDS,
-          spawnKind: "child",
-          args: ["--with-eip712", "--audit-sync", sync],
-          audit: sync,
-          note: "signerChild",
-        });
-      }
-      await remoteRun({
-        label: "remote transport floor",
-        kinds: ["hmac-query"],
-        spawnKind: "child",
-        args: ["--plane", "stub"],
-        audit: "-",
-        note: "stub plane: fixed grant",
-      });
-    }
-
-    // -- 4. ethers v6 Wallet.signTypedData in-process, same order
-    if (PHASES.has("ethers")) {
-      ethers = await measure(OPTS, async (i) => {
-        await ethersSign(i);
-      });
-      rows.push({ plane: "ethers Wallet.signTypedData", kind: "eip712-order", audit: "-", m: ethers });
-      log(`ethers: p50 ${fmtUs(ethers.p50Us)} µs, ${Math.round(ethers.concPerS)}/s`);
-    }
-
-    // -- 5. PKCS#11: raw C_Sign on SoftHSM2, then the pkcs11 plane
-    // The token store is made just before use (nothing earlier in this process opens the module).
-    pkcs11Reason = PHASES.has("pkcs11") ? await softHsmMissing() : "phase not selected";
-    if (pkcs11Reason === undefined) {
-      try {
-        hsm = await setupSoftHsm(world);
-        log(`SoftHSM2 token "ig-bench" in ${hsm.fixture.dir}: keys imported`);
-      } catch (err) {
-        pkcs11Reason = `SoftHSM2 setup failed: ${err instanceof Error ? err.message : String(err)}`;
-      }
-    }
-    if (hsm !== undefined) {
-      const l2 = makeRequest(world, "hmac-clob-l2", "raw", 0).payload as {
-        timestamp: string;
-        method: string;
-        path: string;
-        body: string;
-      };
-      const l2Data = Buffer.from(l2.timestamp + l2.method + l2.path + l2.body, "utf8");
-      raw.ecdsa = measureRawCSign(hsm.token, "ecdsa", OPTS.seqN, OPTS.warmup, l2Data);
-      raw.hmac = measureRawCSign(hsm.token, "hmac", OPTS.seqN, OPTS.warmup, l2Data);
-      for (const [mech, r] of [
-        ["CKM_ECDSA (32 B digest)", raw.ecdsa],
-        ["CKM_SHA256_HMAC (L2 message)", raw.hmac],
-      ] as const) {
-        rows.push({
-          plane: "raw C_Sign (SoftHSM2)",
-          kind: mech,
-          audit: "-",
-          m: {
-            seqN: r.n,
-            p50Us: r.p50Us,
-            p99Us: r.p99Us,
-            meanUs: r.meanUs,
-            seqPerS: r.perS,
-            concN: 0,
-            concurrency: 1,
-            concPerS: r.perS,
-          },
-          note: "synchronous: K-in-flight = 1/mean",
-        });
-      }
-      log(`raw C_Sign: ECDSA p50 ${fmtUs(raw.ecdsa.p50Us)} µs, HMAC p50 ${fmtUs(raw.hmac.p50Us)} µs`);
-
-      const orderHandler = tokenReadyOrderHandler(polymarketOrderHandler as unknown as PayloadKindHandler);
-      if (orderHandler.adapted) {
-        notes.push(
-          "pkcs11 eip712-order: this build's polymarketOrderHandler has no bindInput()/digest(), so the pkcs11 " +
-            "plane refuses it; measured with a bench-side digest() (decodePolymarketOrder + polymarketOrderDigest). " +
-            "NB: on that path nothing checks order.signer == the token key's address.",
-        );
-      }
-      for (const sync of ["group", "never"] as const) {
-        const auditPath = join(workDir, `audit-pkcs11-${sync}.jsonl`);
-        const config = await loadSignerConfig(
-          await writeSignerConfig(world, {
-            name: `pkcs11-${sync}`,
-            auditPath,
-            entries: { cex: TOKEN_LABELS.hmacRaw, clob: TOKEN_LABELS.hmacL2, order: TOKEN_LABELS.evm },
-          }),
-        );
-        const handlers = new Map(defaultPayloadHandlers());
-        handlers.set("eip712-order", orderHandler.handler);
-        const plane = createPkcs11Plane({
-          config,
-          handlers,
-          audit: await openAuditLog(auditPath, { sync, key: world.auditKey }),
-          token: hsm.tokenOptions,
-        });
-        try {
-          await plane.connect();
-          await checkPlane(plane, world, `pkcs11-${sync}`, expected);
-          for (const kind of KINDS) {
-            const m = await measure(OPTS, planeOp(plane, CALLER, requestsOf(`p${sync[0]}`, kind)));
-            rows.push({
-              plane: "pkcs11 (SoftHSM2)",
-              kind,
-              audit: sync,
-              m,
-              ...(kind === "eip712-order" && orderHandler.adapted ? { note: "bench digest adapter" } : {}),
-            });
-            log(`pkcs11 ${sync} ${kind}: p50 ${fmtUs(m.p50Us)} µs, ${Math.round(m.concPerS)}/s`);
-          }
-        } finally {
-          await plane.close();
-        }
-      }
-    }
+    fsyncFloor = await runFsyncPhase(ctx); // 0. append + fdatasync: the floor under every audited grant
+    if (PHASES.has("handler")) await runHandlerPhase(ctx); // 1. bind + sign, key already decrypted
+    if (PHASES.has("local")) ({ auditLineBytes } = await runLocalPhase(ctx)); // 2. local plane
+    if (PHASES.has("remote")) remoteEip712Where = (await runRemotePhase(ctx)).eip712Where; // 3. signer process
+    if (PHASES.has("ethers")) ethers = await runEthersPhase(ctx); // 4. ethers in-process
+    if (PHASES.has("pkcs11")) pkcs11 = await runPkcs11Phase(ctx); // 5. raw C_Sign + pkcs11 plane
     log(`done; ${machineLoad()}`);
   } finally {
-    for (const c of children) await c.stop().catch(() => undefined);
-    await hsm?.dispose().catch(() => undefined);
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
-  report({ rows, notes, fsyncFloor, auditLineBytes, ethers, raw, pkcs11Reason, remoteEip712Where });
-}
-
-/** The handlers the bench's in-process planes use: the build's registry, plus the EIP-712 handler if it lacks it. */
-function localHandlers(): Map<PayloadKind, PayloadKindHandler> {
-  const handlers = new Map(defaultPayloadHandlers());
-  if (!handlers.has("eip712-order")) {
-    handlers.set("eip712-order", polymarketOrderHandler as unknown as PayloadKindHandler);
-  }
-  return handlers;
-}
-
-/** One request of each kind must be granted with exactly the expected signature. */
-async function checkPlane(
-  plane: SigningPlane,
-  world: BenchWorld,
-  tag: string,
-  expected: Expected,
-): Promise<void> {
-  for (const kind of KINDS) {
-    const r = makeRequest(world, kind, `check-${tag}`, 0);
-    const out = await plane.sign(CALLER, r);
-    if (!out.granted) throw new Error(`${tag} ${kind}: denied ${out.reason}`);
-    checkOutcome(out, kind, r, expected);
-  }
-}
-
-function checkOutcome(out: Granted, kind: PayloadKind, r: SignRequest, expected: Expected): void {
-  if (kind === "eip712-order" && out.signature !== expected.eip712) {
-    // RFC 6979 planes match ethers byte for byte; a token's ECDSA nonce is random: check who signed.
-    const signer = expected.eip712Signer(out.signature);
-    if (signer !== expected.evmAddress || out.signer_address !== expected.evmAddress) {
-      throw new Error(`eip712-order: signature recovers to ${signer}, not ${expected.evmAddress}`);
-    }
-    return;
-  }
-  const want =
-    kind === "hmac-query"
-      ? expected.hmacQuery(r)
-      : kind === "hmac-clob-l2"
-        ? expected.hmacL2(r)
-        : expected.eip712;
-  if (out.signature !== want) {
-    throw new Error(`${kind}: signature ${out.signature} differs from the reference ${want}`);
-  }
-}
-
-/** append + fdatasync of an audit-sized line, as the audit log does per grant. */
-async function measureFsync(path: string, n: number): Promise<ReturnType<typeof stats>> {
-  const fh = await open(path, "a+", 0o600);
-  const line = `${"x".repeat(560)}\n`;
-  const lat: number[] = [];
-  try {
-    for (let i = 0; i < n + 100; i++) {
-      const t = performance.now();
-      await fh.appendFile(line, "utf8");
-      await fh.datasync();
-      if (i >= 100) lat.push((performance.now() - t) * 1000);
-    }
-  } finally {
-    await fh.close();
-  }
-  return stats(lat);
-}
-
-async function bytesPerLine(path: string): Promise<number> {
-  const text = await readFile(path, "utf8");
-  const lines = text.split("\n").filter((l) => l !== "").length;
-  return Buffer.byteLength(text) / Math.max(1, lines);
+  report({
+    rows,
+    notes,
+    fsyncFloor,
+    auditLineBytes,
+    ethers,
+    raw: pkcs11.raw,
+    pkcs11Reason: pkcs11.reason,
+    remoteEip712Where,
+  });
 }
 
 function machineLoad(): string {
@@ -496,7 +138,7 @@ function machineLoad(): string {
 function report(r: {
   rows: Row[];
   notes: string[];
-  fsyncFloor: ReturnType<typeof stats> | undefined;
+  fsyncFloor: FsyncFloor | undefined;
   auditLineBytes: number | undefined;
   ethers: Measured | undefined;
   raw: { ecdsa?: RawCSign; hmac?: RawCSign };

@@ -93,11 +93,15 @@ export interface RawCSign {
  */
 export function measureRawCSign(
   token: Pkcs11Token,
-  mech: "ecdsa" | "hmac",
-  n: number,
-  warmup: number,
-  hmacData: Uint8Array,
+  run: {
+    readonly mech: "ecdsa" | "hmac";
+    /** Measured calls (after `warmup` unmeasured ones). */
+    readonly n: number;
+    readonly warmup: number;
+    readonly hmacData: Uint8Array;
+  },
 ): RawCSign {
+  const { mech, n, warmup, hmacData } = run;
   const digest = new Uint8Array(32).fill(7);
   const one =
     mech === "ecdsa"
