@@ -47,7 +47,10 @@ async function main(): Promise<void> {
   if (socketPath === undefined) throw new Error("the config has no socket.path");
   const callers = new Map<string, SecretBytes>();
   for (const [id, ref] of Object.entries(config.callers)) {
-    callers.set(id, await cfg.loadSignerSecret(ref, "token", `callers.${id}`, process.env));
+    callers.set(
+      id,
+      await cfg.loadSignerSecret({ ref, name: "token", field: `callers.${id}`, env: process.env }),
+    );
   }
 
   const handlers = new Map(registry.defaultPayloadHandlers());

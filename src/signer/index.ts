@@ -143,7 +143,10 @@ export async function loadCallerTokens(
   const { loadStrongSecret } = await import("./secretStrength.js");
   const callers = new Map<string, SecretBytes>();
   for (const [id, ref] of Object.entries(config.callers)) {
-    callers.set(id, await loadStrongSecret(ref, "token", `callers.${id}`, env, { requirePrivate: true }));
+    callers.set(
+      id,
+      await loadStrongSecret({ ref, name: "token", field: `callers.${id}`, env, requirePrivate: true }),
+    );
   }
   return callers;
 }

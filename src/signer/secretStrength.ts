@@ -1,6 +1,6 @@
 import { ConfigError } from "../config/configError.js";
 import type { SecretBytes } from "../core/auth/secretBytes.js";
-import { loadSignerSecret, type SignerSecretRef } from "./signerConfig.js";
+import { loadSignerSecret, type SignerSecretOptions } from "./signerConfig.js";
 
 /**
  * The signer's rule for caller tokens and the audit key (signing-plane-v1
@@ -33,18 +33,15 @@ export function secretStrengthProblem(secret: Uint8Array): string | undefined {
 }
 
 /**
- * {@link loadSignerSecret} (`opts` passed on), then the strength rule: a secret that fails it is
+ * {@link loadSignerSecret}, then the strength rule: a secret that fails it is
  * a {@link ConfigError} naming the field (never the value).
- * @example await loadStrongSecret(config.callers["executor-1"], "token", "callers.executor-1", env)
+ * @example await loadStrongSecret({ ref: config.callers["executor-1"], name: "token", field: "callers.executor-1", env })
  */
 export async function loadStrongSecret<N extends "token" | "key">(
-  ref: SignerSecretRef<N>,
-  name: N,
-  field: string,
-  env: Readonly<Record<string, string | undefined>>,
-  opts: { readonly requirePrivate?: boolean } = {},
+  opts: SignerSecretOptions<N>,
 ): Promise<SecretBytes> {
-  const secret = await loadSignerSecret(ref, name, field, env, opts);
+  const { ref, name, field } = opts;
+  const secret = await loadSignerSecret(opts);
   const problem = secretStrengthProblem(secret.expose());
   if (problem !== undefined) {
     secret.expose().fill(0);

@@ -348,19 +348,35 @@ describe("signer config", () => {
     it("loads secrets from env or file, never printing them", async () => {
       const file = join(dir, "pass.txt");
       await writeFile(file, `${CANARY}\n`);
-      const fromFile = await loadSignerSecret({ passphrase_file: file }, "passphrase", "vault", {});
+      const fromFile = await loadSignerSecret({
+        ref: { passphrase_file: file },
+        name: "passphrase",
+        field: "vault",
+        env: {},
+      });
       expect(fromFile.expose().toString()).toBe(CANARY);
       expect(inspect(fromFile)).not.toContain(CANARY);
-      const fromEnv = await loadSignerSecret({ token_env: "T" }, "token", "callers.e", { T: CANARY });
+      const fromEnv = await loadSignerSecret({
+        ref: { token_env: "T" },
+        name: "token",
+        field: "callers.e",
+        env: { T: CANARY },
+      });
       expect(fromEnv.expose().toString()).toBe(CANARY);
-      const unset = await loadSignerSecret({ token_env: "T" }, "token", "callers.e", {}).catch(
-        (e: unknown) => e,
-      );
+      const unset = await loadSignerSecret({
+        ref: { token_env: "T" },
+        name: "token",
+        field: "callers.e",
+        env: {},
+      }).catch((e: unknown) => e);
       expect((unset as ConfigError).field).toBe("callers.e.token_env");
       await writeFile(file, "\n");
-      const empty = await loadSignerSecret({ passphrase_file: file }, "passphrase", "vault", {}).catch(
-        (e: unknown) => e,
-      );
+      const empty = await loadSignerSecret({
+        ref: { passphrase_file: file },
+        name: "passphrase",
+        field: "vault",
+        env: {},
+      }).catch((e: unknown) => e);
       expect((empty as ConfigError).message).toMatch(/is empty/);
     });
   });

@@ -246,16 +246,25 @@ export function resolveSignerPaths(config: SignerConfig, baseDir: string): Signe
  * of the secret). A missing, empty or unreadable secret is a
  * {@link ConfigError} naming the field (never the value). `requirePrivate`
  * refuses a file open to group or others (the signer process's files).
- * @example await loadSignerSecret(config.vault, "passphrase", "vault", process.env)
+ * @example await loadSignerSecret({ ref: config.vault, name: "passphrase", field: "vault", env: process.env })
  */
 export function loadSignerSecret<N extends SignerSecretName>(
-  ref: SignerSecretRef<N>,
-  name: N,
-  field: string,
-  env: Readonly<Record<string, string | undefined>>,
-  opts: { readonly requirePrivate?: boolean } = {},
+  opts: SignerSecretOptions<N>,
 ): Promise<SecretBytes> {
-  return readConfigCredential({ holder: ref, name, field, env, requirePrivate: opts.requirePrivate });
+  const { ref, name, field, env, requirePrivate } = opts;
+  return readConfigCredential({ holder: ref, name, field, env, requirePrivate });
+}
+
+/** Which signer secret to load, and from where. */
+export interface SignerSecretOptions<N extends SignerSecretName> {
+  /** The config section naming it (`config.vault`, `config.callers[id]`, …). */
+  readonly ref: SignerSecretRef<N>;
+  readonly name: N;
+  /** The section's dotted path; errors name `<field>.<name>_env` or `_file`. */
+  readonly field: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Refuse a file open to group or others (the signer process's own files). */
+  readonly requirePrivate?: boolean | undefined;
 }
 
 /** The secrets a signer config names. */

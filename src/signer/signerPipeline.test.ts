@@ -241,7 +241,7 @@ import { openSignerPipeline } from ${url("src/signer/signerPipeline.ts")};
 import { startSignerServer } from ${url("src/signer/remote/signerServer.ts")};
 const config = await loadSignerConfig(process.argv[2]);
 const callers = new Map();
-for (const [id, ref] of Object.entries(config.callers)) callers.set(id, await loadSignerSecret(ref, "token", id, process.env));
+for (const [id, ref] of Object.entries(config.callers)) callers.set(id, await loadSignerSecret({ ref, name: "token", field: id, env: process.env }));
 const pipeline = await openSignerPipeline(config, process.env);
 const server = await startSignerServer({ socketPath: config.socket.path, callers, plane: pipeline.plane, requestTimeoutMs: 5000 });
 process.on("SIGTERM", () => { void server.close().then(() => pipeline.close()).then(() => process.exit(0)); });

@@ -68,7 +68,13 @@ export async function openSignerPipeline(
   const logger = opts.logger ?? SILENT_LOGGER;
   const clock = opts.clock ?? Date.now;
   await checkSignerFiles(config);
-  const auditKey = await loadStrongSecret(config.audit, "key", "audit", env, PRIVATE);
+  const auditKey = await loadStrongSecret({
+    ref: config.audit,
+    name: "key",
+    field: "audit",
+    env,
+    requirePrivate: true,
+  });
   let prices: ReferencePrices | undefined;
   let audit: AuditSink | undefined;
   const cleanup = async () => {
@@ -89,7 +95,13 @@ export async function openSignerPipeline(
       return await openPkcs11(config, env, { handlers, clock, prices, ledger, openAudit, auditKey });
     }
     const { Vault } = await import("./vault/vault.js");
-    const passphrase = await loadSignerSecret(config.vault, "passphrase", "vault", env, PRIVATE);
+    const passphrase = await loadSignerSecret({
+      ref: config.vault,
+      name: "passphrase",
+      field: "vault",
+      env,
+      requirePrivate: true,
+    });
     const vault = await Vault.open(config.vault.path, passphrase);
     try {
       audit = await openAudit();
@@ -141,7 +153,7 @@ async function openPkcs11(
 ): Promise<SignerPipeline> {
   const { createPkcs11Plane } = await import("./pkcs11/pkcs11Plane.js");
   const p11 = config.pkcs11!;
-  const pin = await loadSignerSecret(p11, "pin", "pkcs11", env, PRIVATE);
+  const pin = await loadSignerSecret({ ref: p11, name: "pin", field: "pkcs11", env, ...PRIVATE });
   const audit = await o.openAudit();
   o.auditKey.expose().fill(0);
   const plane = createPkcs11Plane({

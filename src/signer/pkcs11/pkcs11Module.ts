@@ -22,7 +22,7 @@ export interface Pkcs11TokenOptions {
   readonly module: string;
   /** The token's label (`CKA_LABEL` of the token, blank padding ignored). */
   readonly tokenLabel: string;
-  /** The user PIN (the signer reads it with `loadSignerSecret(config.pkcs11, "pin", …)`). */
+  /** The user PIN (the signer reads it with `loadSignerSecret({ ref: config.pkcs11, name: "pin", … })`). */
   readonly pin: SecretBytes;
 }
 

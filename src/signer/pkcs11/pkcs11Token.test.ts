@@ -226,7 +226,7 @@ describe.skipIf(!softHsmAvailable())("Pkcs11Token on SoftHSM2", () => {
   it("loads the PIN from env or file, naming only the source when it is missing", async () => {
     // The signer reads the PIN with the shared credential reader, like its other secrets.
     const loadPkcs11Pin = (ref: { pin_env?: string; pin_file?: string }, env: Record<string, string>) =>
-      loadSignerSecret(ref, "pin", "pkcs11", env);
+      loadSignerSecret({ ref, name: "pin", field: "pkcs11", env });
     const pin = await loadPkcs11Pin({ pin_env: "P" }, { P: PIN });
     expect(pin.expose().toString()).toBe(PIN);
     expect(inspect(pin)).toBe("[REDACTED]");
