@@ -73,7 +73,7 @@ export async function openSignerPipeline(
     name: "key",
     field: "audit",
     env,
-    requirePrivate: true,
+    ...PRIVATE,
   });
   let prices: ReferencePrices | undefined;
   let audit: AuditSink | undefined;
@@ -100,7 +100,7 @@ export async function openSignerPipeline(
       name: "passphrase",
       field: "vault",
       env,
-      requirePrivate: true,
+      ...PRIVATE,
     });
     const vault = await Vault.open(config.vault.path, passphrase);
     try {
