@@ -1,15 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { inspect } from "node:util";
-import { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
-import { formatDecimal, parseDecimal } from "../../core/decimal.js";
-import { parseStaticText } from "../../core/evm/eip712.js";
-import {
-  ctfOrderVersion,
-  exchangeFor,
-  ORDER_HASH_RE,
-  type OrderVersion,
-} from "../../core/polymarket/ctfOrder.js";
-import type { Reason, VenueErrorDetail } from "../../core/reasons.js";
+import { ctfOrderVersion, exchangeFor, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import type {
   LookupOutcome,
@@ -22,24 +12,13 @@ import type {
   SendOutcome,
   Venue,
   VenueOrder,
-  VenuePosition,
 } from "../../ports/venue.js";
 import { PolymarketAccount, type PolymarketAccountConfig } from "./accounts.js";
-import { buildSignedOrder } from "./buildOrder.js";
-import { classifyPostOrder } from "./clobErrors.js";
 import { ClobHttp } from "./clobHttp.js";
-import { parseJsonKeepingNumbers } from "./jsonText.js";
 import { MarketCache } from "./marketCache.js";
-import { type ClobOrderType, checkOrder } from "./orderRules.js";
-import {
-  type L2Action,
-  l2Headers,
-  type PlaneContext,
-  POLYMARKET_ROUTES,
-  type PolymarketRoutes,
-} from "./planeSigning.js";
-import { PolymarketTicket, placedState } from "./polymarketTicket.js";
-import { readBalanceUnits, readOrderLookup, readPositionsPage, readServerSeconds } from "./venueReads.js";
+import { OrderPlacement } from "./orderPlacement.js";
+import { type PlaneContext, POLYMARKET_ROUTES, type PolymarketRoutes } from "./planeSigning.js";
+import { PolymarketReads } from "./venueReads.js";
 
 /** Options of {@link createPolymarketVenue}. */
 export interface PolymarketVenueOptions {
@@ -74,10 +53,6 @@ export interface PolymarketVenueOptions {
   /** The order salt; default 53 bits from the CSPRNG (a salt travels as a JSON number). A test hook. */
   readonly randomSalt?: () => bigint;
 }
-
-const SALT_MASK = (1n << 53n) - 1n;
-const POSITION_PAGE = 500;
-const MAX_POSITION_PAGES = 40;
 
 /**
  * The Polymarket CLOB venue: orders are CTF Exchange EIP-712 orders (domain
@@ -142,341 +117,90 @@ class PolymarketVenue implements Venue {
   readonly inFlightMs: number;
   readonly #clob: ClobHttp;
   readonly #data: ClobHttp;
-  readonly #accounts: ReadonlyMap<string, PolymarketAccount>;
-  readonly #plane: PlaneContext;
-  readonly #chainId: number;
+  readonly #accountIds: readonly string[];
   readonly #version: OrderVersion;
-  readonly #timeoutMs: number;
-  readonly #maxSkewMs: number;
-  readonly #markets: readonly string[];
-  readonly #now: () => number;
-  readonly #salt: () => bigint;
-  readonly #cache: MarketCache;
-  #closed = false;
+  readonly #placement: OrderPlacement;
+  readonly #reads: PolymarketReads;
 
   constructor(opts: PolymarketVenueOptions) {
-    this.#chainId = opts.chainId ?? 137;
-    this.#version = opts.orderVersion ?? "2";
-    const spec = ctfOrderVersion(this.#version);
-    if (spec === undefined || exchangeFor(spec, this.#chainId, false) === undefined)
-      throw new TypeError(`polymarket: no CTF Exchange V${this.#version} on chain ${this.#chainId}`);
-    this.#timeoutMs = opts.timeoutMs ?? 10_000;
-    this.inFlightMs = opts.inFlightMs ?? this.#timeoutMs + 60_000;
-    this.#maxSkewMs = opts.maxClockSkewMs ?? 5_000;
-    this.#markets = opts.markets ?? [];
-    this.#now = opts.now ?? Date.now;
-    this.#salt = opts.randomSalt ?? cryptoSalt;
-    this.#accounts = new Map(
+    const chainId = opts.chainId ?? 137;
+    const version = opts.orderVersion ?? "2";
+    const spec = ctfOrderVersion(version);
+    if (spec === undefined || exchangeFor(spec, chainId, false) === undefined)
+      throw new TypeError(`polymarket: no CTF Exchange V${version} on chain ${chainId}`);
+    this.#version = version;
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    this.inFlightMs = opts.inFlightMs ?? timeoutMs + 60_000;
+    const now = opts.now ?? Date.now;
+    const accounts = new Map(
       Object.entries(opts.accounts).map(([id, c]) => [id, new PolymarketAccount(id, c)]),
     );
-    this.#plane = {
+    this.#accountIds = [...accounts.keys()];
+    const plane: PlaneContext = {
       plane: opts.plane,
       caller: opts.caller,
       routes: { ...POLYMARKET_ROUTES, ...opts.routes },
     };
     this.#clob = new ClobHttp(opts.baseUrl);
     this.#data = new ClobHttp(opts.dataApiUrl ?? opts.baseUrl);
-    this.#cache = new MarketCache({
-      http: this.#clob,
-      ttlMs: opts.marketCacheMs ?? 60_000,
-      timeoutMs: this.#timeoutMs,
-      now: this.#now,
+    const cache = new MarketCache({ http: this.#clob, ttlMs: opts.marketCacheMs ?? 60_000, timeoutMs, now });
+    this.#reads = new PolymarketReads({
+      clob: this.#clob,
+      data: this.#data,
+      plane,
+      accounts,
+      cache,
+      timeoutMs,
+      maxClockSkewMs: opts.maxClockSkewMs ?? 5_000,
+      markets: opts.markets ?? [],
+      orderVersion: version,
+      now,
+    });
+    this.#placement = new OrderPlacement({
+      clob: this.#clob,
+      plane,
+      accounts,
+      cache,
+      reads: this.#reads,
+      chainId,
+      orderVersion: version,
+      timeoutMs,
+      now,
+      randomSalt: opts.randomSalt,
     });
   }
 
-  async prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
-    const deny = (reason: Reason, decision: "DENIED" | "FAILED" = "DENIED"): PrepareOutcome => ({
-      ok: false,
-      reason,
-      decision,
-    });
-    if (this.#closed) return deny("venue_error:venue_closed", "FAILED");
-    const account = this.#accounts.get(order.account);
-    if (account === undefined) return deny("venue_error:unknown_account", "FAILED");
-    // Not sent to Polymarket (it has none), but kept in the ref and told to the signer.
-    if (!isClientOrderId(order.clientOrderId, CLIENT_ORDER_ID_MAX_LENGTH))
-      return deny("invalid_plan:client_order_id");
-    if (parseStaticText("uint256", order.symbol) === undefined) return deny("invalid_plan:token_id");
-    const qty = parseDecimal(order.qty);
-    if (qty === undefined || qty <= 0n) return deny("invalid_plan:qty");
-    const priceText = order.type === "LIMIT" ? order.price : order.referencePrice;
-    if (priceText === undefined)
-      return deny(order.type === "LIMIT" ? "invalid_plan:price" : "limit:no_reference_price");
-    const price = parseDecimal(priceText);
-    if (price === undefined) return deny("invalid_plan:price");
-    if (order.reduceOnly && order.side === "BUY") return deny("venue_error:reduce_only_rejected", "FAILED");
-
-    const market = await this.#cache.get(order.symbol);
-    if (!market.ok)
-      return market.detail === "unknown_market"
-        ? deny("invalid_plan:unknown_symbol")
-        : deny(`venue_error:${market.detail}`, "FAILED");
-    const orderType: ClobOrderType = order.type === "LIMIT" ? "GTC" : "FOK";
-    const checked = checkOrder(order.side, qty, price, market.rules, orderType);
-    if (!checked.ok) return deny(checked.reason);
-    const { amounts } = checked;
-    const negRisk = market.rules.negRisk;
-    const target = {
-      venue: "polymarket",
-      token_id: order.symbol,
-      side: order.side,
-      qty: formatDecimal(qty),
-      price: formatDecimal(price),
-      neg_risk: negRisk,
-      maker: account.makerText,
-      reduce_only: order.reduceOnly,
-      order_type: orderType,
-      client_order_id: order.clientOrderId,
-    };
-    const guardContext = { ...guard };
-
-    if (order.reduceOnly) {
-      const held = await this.#balanceUnits(account, order.symbol, guardContext);
-      if (held === undefined) return deny("venue_error:balance_unavailable", "FAILED");
-      if (held < amounts.shareUnits) return deny("venue_error:reduce_only_rejected", "FAILED");
-    }
-
-    const built = await buildSignedOrder({
-      plane: this.#plane,
-      account,
-      version: this.#version,
-      chainId: this.#chainId,
-      negRisk,
-      draft: {
-        salt: this.#salt(),
-        maker: account.maker,
-        signer: account.signer,
-        tokenId: BigInt(order.symbol),
-        makerAmount: amounts.makerAmount,
-        takerAmount: amounts.takerAmount,
-        side: order.side,
-        signatureType: account.signatureType,
-        nowMs: this.#now(),
-      },
-      target,
-      guard: guardContext,
-    });
-    if (!built.ok) return deny(built.reason, built.decision);
-
-    const ref: OrderRef = {
-      venue: "polymarket",
-      account: order.account,
-      symbol: order.symbol,
-      clientOrderId: order.clientOrderId,
-      venueRef: built.value.hash,
-    };
-    const ticket = new PolymarketTicket({
-      ref,
-      account,
-      order: built.value.json,
-      orderType,
-      target,
-      guard,
-      side: order.side,
-      qty,
-      price,
-      reduceOnly: order.reduceOnly,
-    });
-    return { ok: true, prepared: { ref, venueData: ticket } };
+  prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
+    return this.#placement.prepare(order, guard);
   }
 
-  async send(prepared: PreparedOrder): Promise<SendOutcome> {
-    const ticket = prepared.venueData;
-    if (!(ticket instanceof PolymarketTicket))
-      return { kind: "rejected", reason: "internal_error:foreign_order" };
-    if (ticket.sent) return { kind: "already_placed", detail: "sent_before" };
-    if (this.#closed) return { kind: "rejected", reason: "venue_error:venue_closed" };
-    ticket.sent = true;
-    const { account, order, orderType, target, guard, reduceOnly, ref } = ticket.contents;
-    // Member order as clob-client-v2's orderToJsonV2 writes it.
-    const body = JSON.stringify({
-      deferExec: false,
-      postOnly: false,
-      order,
-      owner: account.apiKey(),
-      orderType,
-    });
-    const headers = await l2Headers(this.#plane, {
-      account,
-      payload: { action: "order", method: "POST", path: "/order", body, nowMs: this.#now() },
-      target,
-      guard: { ...guard },
-    });
-    if (!headers.ok) return { kind: "rejected", reason: headers.reason };
-    const out = await this.#clob.send({
-      method: "POST",
-      pathAndQuery: "/order",
-      headers: { ...headers.value },
-      body,
-      timeoutMs: this.#timeoutMs,
-    });
-    const answer = classifyPostOrder(
-      out,
-      out.kind === "response" ? parseJsonKeepingNumbers(out.text) : undefined,
-    );
-    switch (answer.kind) {
-      case "duplicate":
-        return { kind: "already_placed", detail: "duplicate_order_hash" };
-      case "unknown":
-        return { kind: "unknown", detail: answer.detail };
-      case "rejected": {
-        if (answer.detail === "tick_size" || answer.detail === "min_size") this.#cache.invalidate(ref.symbol);
-        const detail: VenueErrorDetail =
-          answer.detail === "insufficient_balance" && reduceOnly ? "reduce_only_rejected" : answer.detail;
-        return { kind: "rejected", reason: `venue_error:${detail}` };
-      }
-      case "placed":
-        return { kind: "placed", ...placedState(ticket.contents, answer) };
-    }
+  send(prepared: PreparedOrder): Promise<SendOutcome> {
+    return this.#placement.send(prepared);
   }
 
-  async lookup(ref: OrderRef): Promise<LookupOutcome> {
-    const account = this.#accounts.get(ref.account);
-    if (account === undefined) return { kind: "unavailable", detail: "unknown_account" };
-    if (!ORDER_HASH_RE.test(ref.venueRef)) return { kind: "unavailable", detail: "malformed_ref" };
-    const path = `/data/order/${ref.venueRef}`;
-    const out = await this.#signedGet(account, {
-      action: "query_order",
-      path,
-      query: "",
-      target: { client_order_id: ref.clientOrderId },
-      purpose: "lookup",
-    });
-    return out.ok ? readOrderLookup(out.value) : { kind: "unavailable", detail: out.reason };
+  lookup(ref: OrderRef): Promise<LookupOutcome> {
+    return this.#reads.lookup(ref);
   }
 
-  async positions(account: string): Promise<PositionsOutcome> {
-    const acct = this.#accounts.get(account);
-    if (acct === undefined) return { ok: false, detail: "unknown_account" };
-    const all: VenuePosition[] = [];
-    for (let page = 0; page < MAX_POSITION_PAGES; page++) {
-      const query = `?user=${acct.makerText}&sizeThreshold=0&limit=${POSITION_PAGE}&offset=${page * POSITION_PAGE}`;
-      const out = await this.#data.send({
-        method: "GET",
-        pathAndQuery: `/positions${query}`,
-        timeoutMs: this.#timeoutMs,
-      });
-      if (out.kind === "error") return { ok: false, detail: out.detail };
-      if (out.status !== 200) return { ok: false, detail: `http_${out.status}` };
-      const read = readPositionsPage(out.text, account);
-      if (read === undefined) return { ok: false, detail: "malformed_answer" };
-      all.push(...read.positions);
-      if (read.count < POSITION_PAGE) return { ok: true, positions: all };
-    }
-    return { ok: false, detail: "too_many_positions" };
+  positions(account: string): Promise<PositionsOutcome> {
+    return this.#reads.positions(account);
   }
 
-  async readiness(): Promise<Readiness> {
-    const t0 = this.#now();
-    const time = await this.#clob.send({ method: "GET", pathAndQuery: "/time", timeoutMs: this.#timeoutMs });
-    const t1 = this.#now();
-    const seconds = readServerSeconds(time);
-    if (seconds === undefined) return { ready: false, detail: "the CLOB clock (GET /time) is unreachable" };
-    // The venue's clock has whole seconds: its midpoint against ours.
-    const clockOffsetMs = Math.round(seconds * 1000 + 500 - (t0 + t1) / 2);
-    if (Math.abs(clockOffsetMs) > this.#maxSkewMs)
-      return {
-        ready: false,
-        detail: `clock offset ${clockOffsetMs} ms exceeds ${this.#maxSkewMs} ms`,
-        clockOffsetMs,
-      };
-    if (this.#accounts.size === 0) return { ready: false, detail: "no accounts configured", clockOffsetMs };
-    for (const account of this.#accounts.values()) {
-      const out = await this.#signedGet(account, {
-        action: "api_keys",
-        path: "/auth/api-keys",
-        query: "",
-        target: {},
-        purpose: "readiness",
-      });
-      if (!out.ok) return { ready: false, detail: `account ${account.id}: ${out.reason}`, clockOffsetMs };
-      if (out.value.kind === "error")
-        return { ready: false, detail: `account ${account.id}: CLOB ${out.value.detail}`, clockOffsetMs };
-      if (out.value.status !== 200)
-        return {
-          ready: false,
-          detail: `account ${account.id}: credentials refused (HTTP ${out.value.status})`,
-          clockOffsetMs,
-        };
-    }
-    for (const token of this.#markets) {
-      const rules = await this.#cache.refresh(token);
-      if (!rules.ok) return { ready: false, detail: `market ${token}: ${rules.detail}`, clockOffsetMs };
-    }
-    return {
-      ready: true,
-      detail: `ready: ${this.#accounts.size} account(s), ${this.#markets.length} market(s), order version ${this.#version}`,
-      clockOffsetMs,
-    };
+  readiness(): Promise<Readiness> {
+    return this.#reads.readiness();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#placement.close();
     this.#clob.close();
     this.#data.close();
   }
 
   toJSON(): unknown {
-    return { name: this.name, accounts: [...this.#accounts.keys()] };
+    return { name: this.name, accounts: [...this.#accountIds] };
   }
 
   [inspect.custom](): string {
-    return `PolymarketVenue { accounts: ${JSON.stringify([...this.#accounts.keys()])}, orderVersion: '${this.#version}' }`;
-  }
-
-  /** The account's balance of a token, per the CLOB (`GET /balance-allowance`, L2), in base units. */
-  async #balanceUnits(
-    account: PolymarketAccount,
-    tokenId: string,
-    guard: Readonly<Record<string, unknown>>,
-  ): Promise<bigint | undefined> {
-    const query = `?asset_type=CONDITIONAL&token_id=${tokenId}&signature_type=${account.signatureType}`;
-    const out = await this.#signedGet(account, {
-      action: "balance",
-      path: "/balance-allowance",
-      query,
-      target: { token_id: tokenId },
-      purpose: "balance",
-      guard,
-    });
-    return out.ok ? readBalanceUnits(out.value) : undefined;
-  }
-
-  /** An L2-signed GET of `path` (signed without its query, as clob-client-v2 does). */
-  async #signedGet(
-    account: PolymarketAccount,
-    get: {
-      readonly action: Exclude<L2Action, "order">;
-      readonly path: string;
-      /** Appended to `path` when sent, not signed. */
-      readonly query: string;
-      readonly target: Readonly<Record<string, unknown>>;
-      /** Why it is read (the guard context of a read that has none of its own). */
-      readonly purpose: string;
-      readonly guard?: Readonly<Record<string, unknown>> | undefined;
-    },
-  ) {
-    const { action, path, query, target, purpose, guard } = get;
-    const headers = await l2Headers(this.#plane, {
-      account,
-      payload: { action, method: "GET", path, body: "", nowMs: this.#now() },
-      target,
-      guard: guard ?? { decision: "QUERY", purpose, mode: "live" },
-    });
-    if (!headers.ok) return headers;
-    const out = await this.#clob.send({
-      method: "GET",
-      pathAndQuery: path + query,
-      headers: { ...headers.value },
-      timeoutMs: this.#timeoutMs,
-    });
-    return { ok: true as const, value: out };
-  }
-}
-
-function cryptoSalt(): bigint {
-  for (;;) {
-    const salt = randomBytes(8).readBigUInt64BE() & SALT_MASK;
-    if (salt !== 0n) return salt;
+    return `PolymarketVenue { accounts: ${JSON.stringify(this.#accountIds)}, orderVersion: '${this.#version}' }`;
   }
 }
