@@ -16,6 +16,17 @@ const CANARY = "cred-canary-7f3a9c1e5b";
 const FIELDS = { envField: "x.secret_env", fileField: "x.secret_file" } as const;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
+/** Runs `fn` with the effective uid of `nobody` when this process is root, then takes root back. */
+async function asNobodyIfRoot<T>(fn: () => Promise<T>): Promise<T> {
+  if (!isRoot || process.seteuid === undefined) return fn();
+  process.seteuid(65534);
+  try {
+    return await fn();
+  } finally {
+    process.seteuid(0);
+  }
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "ig-cred-"));
@@ -153,11 +164,13 @@ describe("withCredential", () => {
     expect(err.message).toMatch(/\(EISDIR\)$/);
   });
 
-  it.skipIf(isRoot)("a file without read permission is `unreadable` (EACCES), never quoting it", async () => {
+  it("a file without read permission is `unreadable` (EACCES), never quoting it", async () => {
     const path = join(dir, "noread.txt");
     await writeFile(path, CANARY, { mode: 0o600 });
     await chmod(path, 0o000);
-    const err = await failure({ ...FIELDS, file: path, env: {} });
+    // Root reads any file: as root (CI), read it with the effective uid of `nobody`
+    // (this worker is a forked process, so only it changes, and only for this read).
+    const err = await asNobodyIfRoot(() => failure({ ...FIELDS, file: path, env: {} }));
     expect(err).toMatchObject({ code: "unreadable" });
     expect(err.message).toMatch(/\(EACCES\)$/);
     expectNoCanary(err);
