@@ -1,18 +1,8 @@
 import { inspect } from "node:util";
 import { BINANCE_DEFAULT_RECV_WINDOW_MS, BINANCE_MAX_RECV_WINDOW_MS } from "../../core/binance/recvWindow.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
-import type {
-  LookupOutcome,
-  OrderGuard,
-  OrderRef,
-  PositionsOutcome,
-  PreparedOrder,
-  PrepareOutcome,
-  Readiness,
-  SendOutcome,
-  Venue,
-  VenueOrder,
-} from "../../ports/venue.js";
+import type { OrderGuard, Venue } from "../../ports/venue.js";
+import { ComposedVenue } from "../composedVenue.js";
 import { classifyReadAnswer } from "./binanceErrors.js";
 import { BinanceOrderPlacement } from "./binanceOrderPlacement.js";
 import { BinanceReads } from "./binanceReads.js";
@@ -82,21 +72,18 @@ export function createBinanceVenue(opts: BinanceVenueOptions): Venue {
   return new BinanceVenue(opts);
 }
 
-class BinanceVenue implements Venue {
+class BinanceVenue extends ComposedVenue {
   readonly name = BINANCE_VENUE;
   readonly inFlightMs: number;
   readonly #origin: string;
   readonly #session: BinanceSession;
-  readonly #placement: BinanceOrderPlacement;
-  readonly #reads: BinanceReads;
 
   constructor(opts: BinanceVenueOptions) {
     const recvWindow = opts.recvWindowMs ?? BINANCE_DEFAULT_RECV_WINDOW_MS;
     if (!Number.isInteger(recvWindow) || recvWindow < 1 || recvWindow > BINANCE_MAX_RECV_WINDOW_MS) {
       throw new RangeError("recvWindowMs must be an integer from 1 to 60000");
     }
-    this.inFlightMs = recvWindow + (opts.inFlightMarginMs ?? 3000);
-    this.#origin = new URL(opts.baseUrl).origin;
+    const origin = new URL(opts.baseUrl).origin;
     const now = opts.now ?? Date.now;
     const session = new BinanceSession({
       baseUrl: opts.baseUrl,
@@ -119,29 +106,13 @@ class BinanceVenue implements Venue {
         return answer.kind === "ok" ? answer.text : undefined;
       },
     });
+    super({
+      placement: new BinanceOrderPlacement({ session, rules }),
+      reads: new BinanceReads({ session, rules, credentialsTtlMs: opts.credentialsTtlMs ?? 60_000 }),
+    });
+    this.inFlightMs = recvWindow + (opts.inFlightMarginMs ?? 3000);
+    this.#origin = origin;
     this.#session = session;
-    this.#placement = new BinanceOrderPlacement({ session, rules });
-    this.#reads = new BinanceReads({ session, rules, credentialsTtlMs: opts.credentialsTtlMs ?? 60_000 });
-  }
-
-  prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
-    return this.#placement.prepare(order, guard);
-  }
-
-  send(prepared: PreparedOrder): Promise<SendOutcome> {
-    return this.#placement.send(prepared);
-  }
-
-  lookup(ref: OrderRef): Promise<LookupOutcome> {
-    return this.#reads.lookup(ref);
-  }
-
-  positions(account: string): Promise<PositionsOutcome> {
-    return this.#reads.positions(account);
-  }
-
-  readiness(): Promise<Readiness> {
-    return this.#reads.readiness();
   }
 
   close(): Promise<void> {

@@ -1,18 +1,8 @@
 import { inspect } from "node:util";
 import { ctfOrderVersion, exchangeFor, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
-import type {
-  LookupOutcome,
-  OrderGuard,
-  OrderRef,
-  PositionsOutcome,
-  PreparedOrder,
-  PrepareOutcome,
-  Readiness,
-  SendOutcome,
-  Venue,
-  VenueOrder,
-} from "../../ports/venue.js";
+import type { Venue } from "../../ports/venue.js";
+import { ComposedVenue } from "../composedVenue.js";
 import { PolymarketAccount, type PolymarketAccountConfig } from "./accounts.js";
 import { ClobHttp } from "./clobHttp.js";
 import { MarketCache } from "./marketCache.js";
@@ -112,7 +102,7 @@ export function createPolymarketVenue(opts: PolymarketVenueOptions): Venue {
   return new PolymarketVenue(opts);
 }
 
-class PolymarketVenue implements Venue {
+class PolymarketVenue extends ComposedVenue {
   readonly name = "polymarket" as const;
   readonly inFlightMs: number;
   readonly #clob: ClobHttp;
@@ -120,7 +110,6 @@ class PolymarketVenue implements Venue {
   readonly #accountIds: readonly string[];
   readonly #version: OrderVersion;
   readonly #placement: OrderPlacement;
-  readonly #reads: PolymarketReads;
 
   constructor(opts: PolymarketVenueOptions) {
     const chainId = opts.chainId ?? 137;
@@ -128,25 +117,22 @@ class PolymarketVenue implements Venue {
     const spec = ctfOrderVersion(version);
     if (spec === undefined || exchangeFor(spec, chainId, false) === undefined)
       throw new TypeError(`polymarket: no CTF Exchange V${version} on chain ${chainId}`);
-    this.#version = version;
     const timeoutMs = opts.timeoutMs ?? 10_000;
-    this.inFlightMs = opts.inFlightMs ?? timeoutMs + 60_000;
     const now = opts.now ?? Date.now;
     const accounts = new Map(
       Object.entries(opts.accounts).map(([id, c]) => [id, new PolymarketAccount(id, c)]),
     );
-    this.#accountIds = [...accounts.keys()];
     const plane: PlaneContext = {
       plane: opts.plane,
       caller: opts.caller,
       routes: { ...POLYMARKET_ROUTES, ...opts.routes },
     };
-    this.#clob = new ClobHttp(opts.baseUrl);
-    this.#data = new ClobHttp(opts.dataApiUrl ?? opts.baseUrl);
-    const cache = new MarketCache({ http: this.#clob, ttlMs: opts.marketCacheMs ?? 60_000, timeoutMs, now });
-    this.#reads = new PolymarketReads({
-      clob: this.#clob,
-      data: this.#data,
+    const clob = new ClobHttp(opts.baseUrl);
+    const data = new ClobHttp(opts.dataApiUrl ?? opts.baseUrl);
+    const cache = new MarketCache({ http: clob, ttlMs: opts.marketCacheMs ?? 60_000, timeoutMs, now });
+    const reads = new PolymarketReads({
+      clob,
+      data,
       plane,
       accounts,
       cache,
@@ -156,38 +142,25 @@ class PolymarketVenue implements Venue {
       orderVersion: version,
       now,
     });
-    this.#placement = new OrderPlacement({
-      clob: this.#clob,
+    const placement = new OrderPlacement({
+      clob,
       plane,
       accounts,
       cache,
-      reads: this.#reads,
+      reads,
       chainId,
       orderVersion: version,
       timeoutMs,
       now,
       randomSalt: opts.randomSalt,
     });
-  }
-
-  prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
-    return this.#placement.prepare(order, guard);
-  }
-
-  send(prepared: PreparedOrder): Promise<SendOutcome> {
-    return this.#placement.send(prepared);
-  }
-
-  lookup(ref: OrderRef): Promise<LookupOutcome> {
-    return this.#reads.lookup(ref);
-  }
-
-  positions(account: string): Promise<PositionsOutcome> {
-    return this.#reads.positions(account);
-  }
-
-  readiness(): Promise<Readiness> {
-    return this.#reads.readiness();
+    super({ placement, reads });
+    this.#version = version;
+    this.inFlightMs = opts.inFlightMs ?? timeoutMs + 60_000;
+    this.#accountIds = [...accounts.keys()];
+    this.#clob = clob;
+    this.#data = data;
+    this.#placement = placement;
   }
 
   async close(): Promise<void> {
