@@ -68,13 +68,18 @@ export function readHiddenLine(
  * prompt; the buffer is zeroed when `use` settles.
  */
 async function withPassphrase<T>(
-  io: CliIo,
-  stdin: PromptInput,
-  src: { env?: string | undefined; file?: string | undefined },
-  names: { env: string; file: string },
-  prompt: { text: string; confirm: boolean },
+  from: {
+    readonly io: CliIo;
+    readonly stdin: PromptInput;
+    /** The values of the `--…passphrase-env` / `--…passphrase-file` options. */
+    readonly src: { env?: string | undefined; file?: string | undefined };
+    /** Those options' names, for errors. */
+    readonly names: { env: string; file: string };
+    readonly prompt: { text: string; confirm: boolean };
+  },
   use: (passphrase: Buffer) => Promise<T>,
 ): Promise<T> {
+  const { io, stdin, src, names, prompt } = from;
   if (src.env !== undefined || src.file !== undefined) {
     return withCliCredential(
       { envVar: src.env, file: src.file, envField: names.env, fileField: names.file, env: io.env },
@@ -147,11 +152,13 @@ async function withVault<T>(
 ): Promise<T> {
   const { openVault } = await signerEntry();
   const vault = await withPassphrase(
-    io,
-    stdin,
-    { env: opts.passphraseEnv, file: opts.passphraseFile },
-    openNames,
-    { text: `Passphrase for ${file}: `, confirm: false },
+    {
+      io,
+      stdin,
+      src: { env: opts.passphraseEnv, file: opts.passphraseFile },
+      names: openNames,
+      prompt: { text: `Passphrase for ${file}: `, confirm: false },
+    },
     (passphrase) => openVault(file, passphrase).catch((err: unknown) => Promise.reject(toCliError(err))),
   );
   try {
@@ -244,11 +251,13 @@ export function addVaultCommands(program: Command, io: CliIo, deps: VaultCliDeps
   ).action(async (opts: PassphraseOpts & { file: string }) => {
     const { initVault } = await signerEntry();
     await withPassphrase(
-      io,
-      stdin,
-      { env: opts.passphraseEnv, file: opts.passphraseFile },
-      openNames,
-      { text: `New passphrase for ${opts.file}: `, confirm: true },
+      {
+        io,
+        stdin,
+        src: { env: opts.passphraseEnv, file: opts.passphraseFile },
+        names: openNames,
+        prompt: { text: `New passphrase for ${opts.file}: `, confirm: true },
+      },
       async (passphrase) => {
         try {
           (await initVault(opts.file, passphrase)).close();
@@ -325,11 +334,13 @@ export function addVaultCommands(program: Command, io: CliIo, deps: VaultCliDeps
     ) => {
       await withVault(io, stdin, opts.file, opts, (v) =>
         withPassphrase(
-          io,
-          stdin,
-          { env: opts.newPassphraseEnv, file: opts.newPassphraseFile },
-          newNames,
-          { text: `New passphrase for ${opts.file}: `, confirm: true },
+          {
+            io,
+            stdin,
+            src: { env: opts.newPassphraseEnv, file: opts.newPassphraseFile },
+            names: newNames,
+            prompt: { text: `New passphrase for ${opts.file}: `, confirm: true },
+          },
           (next) => v.passwd(next),
         ),
       );
