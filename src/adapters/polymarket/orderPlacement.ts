@@ -94,7 +94,7 @@ export class OrderPlacement {
         ? deny("invalid_plan:unknown_symbol")
         : deny(`venue_error:${market.detail}`, "FAILED");
     const orderType: ClobOrderType = order.type === "LIMIT" ? "GTC" : "FOK";
-    const checked = checkOrder(order.side, qty, price, market.rules, orderType);
+    const checked = checkOrder({ side: order.side, qty, price, orderType }, market.rules);
     if (!checked.ok) return deny(checked.reason);
     const { amounts } = checked;
     const negRisk = market.rules.negRisk;

@@ -5,7 +5,17 @@ import fc from "fast-check";
 import { parseUnits } from "viem";
 import { describe, expect, it } from "vitest";
 import { type Decimal, parseDecimal } from "../../core/decimal.js";
-import { checkOrder, type MarketRules } from "./orderRules.js";
+import type { OrderSide } from "../../core/polymarket/ctfOrder.js";
+import { type ClobOrderType, checkOrder, type MarketRules } from "./orderRules.js";
+
+/** {@link checkOrder} with the order's fields in a row, for the tables below. */
+const check = (
+  side: OrderSide,
+  qty: Decimal,
+  price: Decimal,
+  rules: MarketRules,
+  orderType: ClobOrderType,
+): ReturnType<typeof checkOrder> => checkOrder({ side, qty, price, orderType }, rules);
 
 const d = (s: string): Decimal => parseDecimal(s)!;
 const rules = (tick: string, min = "5", negRisk = false): MarketRules => ({
@@ -20,7 +30,7 @@ const pkgModule = async (relative: string): Promise<Record<string, unknown>> =>
 
 describe("checkOrder", () => {
   it("computes exact 6-decimal amounts: a BUY pays USDC for shares, a SELL the reverse", () => {
-    expect(checkOrder("BUY", d("10"), d("0.57"), rules("0.01"), "GTC")).toEqual({
+    expect(check("BUY", d("10"), d("0.57"), rules("0.01"), "GTC")).toEqual({
       ok: true,
       amounts: {
         makerAmount: 5_700_000n,
@@ -29,7 +39,7 @@ describe("checkOrder", () => {
         usdcUnits: 5_700_000n,
       },
     });
-    expect(checkOrder("SELL", d("33.33"), d("0.0123"), rules("0.0001", "1"), "GTC")).toEqual({
+    expect(check("SELL", d("33.33"), d("0.0123"), rules("0.0001", "1"), "GTC")).toEqual({
       ok: true,
       amounts: {
         makerAmount: 33_330_000n,
@@ -40,7 +50,7 @@ describe("checkOrder", () => {
     });
   });
 
-  const refusals: Array<[string, Parameters<typeof checkOrder>, string]> = [
+  const refusals: Array<[string, Parameters<typeof check>, string]> = [
     ["3-decimal size", ["BUY", d("10.001"), d("0.5"), rules("0.01"), "GTC"], "invalid_plan:lot_size"],
     ["off the tick", ["BUY", d("10"), d("0.505"), rules("0.01"), "GTC"], "invalid_plan:tick_size"],
     ["off a 0.005 tick", ["BUY", d("10"), d("0.502"), rules("0.005"), "GTC"], "invalid_plan:tick_size"],
@@ -60,12 +70,12 @@ describe("checkOrder", () => {
     ["FOK BUY under $1", ["BUY", d("5"), d("0.19"), rules("0.01"), "FOK"], "limit:min_notional"],
   ];
   it.each(refusals)("refuses %s", (_n, args, reason) => {
-    expect(checkOrder(...args)).toEqual({ ok: false, reason });
+    expect(check(...args)).toEqual({ ok: false, reason });
   });
 
   it("the same size and price are fine as GTC where FOK refuses them", () => {
-    expect(checkOrder("BUY", d("10.55"), d("0.57"), rules("0.01"), "GTC").ok).toBe(true);
-    expect(checkOrder("SELL", d("5"), d("0.19"), rules("0.01"), "FOK").ok).toBe(true);
+    expect(check("BUY", d("10.55"), d("0.57"), rules("0.01"), "GTC").ok).toBe(true);
+    expect(check("SELL", d("5"), d("0.19"), rules("0.01"), "FOK").ok).toBe(true);
   });
 
   it("equals clob-client-v2's getOrderRawAmounts for every on-grid price and size", async () => {
@@ -93,7 +103,7 @@ describe("checkOrder", () => {
           const priceText = (Number(k) * Number(tick)).toFixed(ROUNDING_CONFIG[tick]!.price);
           expect(parseDecimal(priceText)).toBe(price);
           const sizeText = (cents / 100).toFixed(2);
-          const ours = checkOrder(side, d(sizeText), price, rules(tick, "0"), "GTC");
+          const ours = check(side, d(sizeText), price, rules(tick, "0"), "GTC");
           if (!ours.ok) throw new Error(ours.reason);
           const theirs = raw(side, Number(sizeText), Number(priceText), ROUNDING_CONFIG[tick]);
           expect(ours.amounts.makerAmount).toBe(parseUnits(theirs.rawMakerAmt.toString(), 6));

@@ -56,17 +56,22 @@ const MIN_MARKETABLE_BUY_UNITS = 1_000_000n;
 /**
  * Checks `qty` shares at `price` against the market's rules and computes the
  * amounts; the first failing rule of the table above decides.
- * @example checkOrder("BUY", qty("10"), price("0.57"), rules, "GTC") // { ok: true, amounts: { makerAmount: 5700000n, takerAmount: 10000000n, … } }
+ * @example checkOrder({ side: "BUY", qty: qty("10"), price: price("0.57"), orderType: "GTC" }, rules) // { ok: true, amounts: { makerAmount: 5700000n, takerAmount: 10000000n, … } }
  */
 export function checkOrder(
-  side: OrderSide,
-  qty: Decimal,
-  price: Decimal,
+  order: {
+    readonly side: OrderSide;
+    /** Shares. */
+    readonly qty: Decimal;
+    /** USDC per share. */
+    readonly price: Decimal;
+    readonly orderType: ClobOrderType;
+  },
   rules: MarketRules,
-  orderType: ClobOrderType,
 ):
   | { readonly ok: true; readonly amounts: OrderAmounts }
   | { readonly ok: false; readonly reason: OrderRuleReason } {
+  const { side, qty, price, orderType } = order;
   if (qty <= 0n || qty % SIZE_STEP !== 0n) return { ok: false, reason: "invalid_plan:lot_size" };
   if (rules.tickSize <= 0n || price % rules.tickSize !== 0n)
     return { ok: false, reason: "invalid_plan:tick_size" };
