@@ -229,7 +229,12 @@ const polymarketSchema = z.strictObject({
 });
 
 const venuesSchema = z.strictObject({
-  paper: z.strictObject({ prices: z.record(nonEmpty, positiveDecimalString).default({}) }).optional(),
+  paper: z
+    .strictObject({
+      prices: z.record(nonEmpty, positiveDecimalString).default({}),
+      rest_limits: z.boolean().default(false),
+    })
+    .optional(),
   "binance-usdm": binanceSchema.optional(),
   polymarket: polymarketSchema.optional(),
 });
@@ -286,6 +291,8 @@ export const configSchema = z
     venues: venuesSchema.default({}),
     live: z.boolean().default(false),
     live_fallback: z.enum(["paper", "deny"], { error: 'must be "paper" or "deny"' }).default("paper"),
+    on_halt: z.enum(["cancel", "keep"], { error: 'must be "cancel" or "keep"' }).default("cancel"),
+    on_reducing: z.enum(["cancel", "keep"], { error: 'must be "cancel" or "keep"' }).default("cancel"),
     signing: signingSchema.optional(),
     reconcile_interval_ms: posInt.default(2000),
     metrics_port: z.int().min(0).max(65535, { error: "must be a TCP port (0-65535)" }).optional(),

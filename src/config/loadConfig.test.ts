@@ -90,6 +90,8 @@ describe("defaults", () => {
       venues: {},
       live: false,
       live_fallback: "paper",
+      on_halt: "cancel",
+      on_reducing: "cancel",
       reconcile_interval_ms: 2000,
       log_level: "info",
     });

@@ -1,9 +1,11 @@
 import { clientOrderId } from "./clientOrderId.js";
 import type { PaperFill } from "./executionPlan.js";
 import type { Evaluation } from "./gates/gate.js";
-import type { Lane, Side, VenueName } from "./plan.js";
+import { paperOrderId } from "./paperExecution.js";
+import type { Lane, PlanAction, Side, VenueName } from "./plan.js";
 import type { Reason } from "./reasons.js";
 import type { DecisionKind, PlanResult } from "./result.js";
+import type { WorkingOrder } from "./workingOrder.js";
 
 /** Everything a result is made from. */
 export interface ResultParts {
@@ -16,6 +18,8 @@ export interface ResultParts {
   readonly error: Reason | null;
   /** The paper fill, when the plan executed on the paper venue. */
   readonly fill?: PaperFill | undefined;
+  /** The working order the plan placed (resting) or, for a `cancel`, cancelled. */
+  readonly order?: WorkingOrder | undefined;
   readonly now: number;
 }
 
@@ -24,28 +28,36 @@ export function buildResult(parts: ResultParts): PlanResult {
   const { evaluation: ev, partial } = parts;
   const plan = ev.parsed?.plan;
   const str = (v: unknown) => (typeof v === "string" ? v : null);
-  const fill = parts.decision === "EXECUTED" ? parts.fill : undefined;
+  const executed = parts.decision === "EXECUTED";
+  const fill = executed ? parts.fill : undefined;
+  const order = executed ? parts.order : undefined;
   const planId = plan?.plan_id ?? str(partial?.plan_id);
+  const placing = plan?.action === "place" ? plan : undefined;
+  const action = plan?.action ?? (str(partial?.action) as PlanAction | null) ?? "place";
   return {
     v: 1,
     plan_id: planId,
     stream_id: parts.streamId,
     lane: parts.lane,
     authenticated: ev.authenticated,
+    action,
     source: plan?.source ?? str(partial?.source),
     venue: plan?.venue ?? (str(partial?.venue) as VenueName | null),
     symbol: plan?.symbol ?? str(partial?.symbol),
-    side: plan?.side ?? (str(partial?.side) as Side | null),
-    qty: plan?.qtyText ?? str(partial?.qty),
-    reduce_only:
-      plan?.reduce_only ?? (typeof partial?.reduce_only === "boolean" ? partial.reduce_only : null),
+    side: plan ? (placing?.side ?? null) : (str(partial?.side) as Side | null),
+    qty: plan ? (placing?.qtyText ?? null) : str(partial?.qty),
+    reduce_only: plan
+      ? (placing?.reduce_only ?? null)
+      : typeof partial?.reduce_only === "boolean"
+        ? partial.reduce_only
+        : null,
     executed: parts.decision === "EXECUTED",
     decision: parts.decision,
     error: parts.error,
     mode: ev.route?.mode ?? "paper",
-    client_order_id: plan && ev.route ? clientOrderId(plan.plan_id) : null,
-    order_id: fill ? `paper:${parts.lane}:${parts.streamId}` : null,
-    fill_qty: fill?.qty ?? null,
+    client_order_id: order?.client_order_id ?? (placing && ev.route ? clientOrderId(placing.plan_id) : null),
+    order_id: order?.order_id ?? (fill ? paperOrderId(parts.lane, parts.streamId) : null),
+    fill_qty: fill?.qty ?? (order && placing ? order.fill_qty : null),
     avg_price: fill?.price ?? null,
     timestamp: parts.now,
   };

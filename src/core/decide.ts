@@ -1,5 +1,6 @@
 import { buildResult } from "./buildResult.js";
 import type { BusEntry } from "./busEntry.js";
+import { cancelAllScope } from "./cancelExecution.js";
 import { claimKey } from "./claimKey.js";
 import type { Decision, DecisionEffects } from "./decision.js";
 import { type ExecutionPlan, planExecution } from "./executionPlan.js";
@@ -12,6 +13,7 @@ import { type ParseEntryOutcome, parseEntry } from "./parseEntry.js";
 import { peekPermitId } from "./permit/permitToken.js";
 import type { Policy } from "./policy.js";
 import { reason } from "./reasons.js";
+import type { OrderScope } from "./workingOrder.js";
 
 /**
  * An entry ready to be decided: gate 1 already run (so its facts can be
@@ -49,6 +51,8 @@ export function factsQueryFor(classified: readonly ClassifiedEntry[], now: numbe
   const rates = new Map<string, RateWindow>();
   const positions = new Map<string, PositionRef>();
   const sendRecords: EntryRef[] = [];
+  const orderKeys = new Set<string>();
+  const orderScopes = new Map<string, OrderScope>();
   for (const p of classified) {
     const { entry } = p;
     if (entry.deliveries > 1) sendRecords.push({ lane: entry.lane, streamId: entry.id });
@@ -57,10 +61,21 @@ export function factsQueryFor(classified: readonly ClassifiedEntry[], now: numbe
     // An entry without `auth` can only pass gate 2 unsigned, so its claims live in its source's namespace.
     const unsigned = p.parsed.entry.auth === undefined ? plan.source : undefined;
     planIds.add(claimKey(plan.plan_id, unsigned));
-    const permitId = plan.permit === undefined ? undefined : peekPermitId(plan.permit);
-    if (permitId !== undefined) permitIds.add(claimKey(permitId, unsigned));
     const window = { source: plan.source, window: Math.floor(now / 1000) };
     rates.set(rateKey(window), window);
+    if (plan.action === "cancel") {
+      orderKeys.add(claimKey(plan.target_plan_id, unsigned));
+      continue;
+    }
+    if (plan.action === "cancel_all") {
+      const scope = cancelAllScope(plan);
+      orderScopes.set(JSON.stringify([scope.venue, scope.account, scope.symbol ?? null]), scope);
+      continue;
+    }
+    const permitId = plan.permit === undefined ? undefined : peekPermitId(plan.permit);
+    if (permitId !== undefined) permitIds.add(claimKey(permitId, unsigned));
+    // A resting order's key must be read too: placing it checks that none is stored under it.
+    orderKeys.add(claimKey(plan.plan_id, unsigned));
     if (plan.account !== undefined) {
       const ref = { account: plan.account, symbol: plan.symbol };
       positions.set(positionKey(ref), ref);
@@ -72,6 +87,8 @@ export function factsQueryFor(classified: readonly ClassifiedEntry[], now: numbe
     rates: [...rates.values()],
     positions: [...positions.values()],
     sendRecords,
+    orderKeys: [...orderKeys],
+    orderScopes: [...orderScopes.values()],
   };
 }
 
@@ -103,6 +120,14 @@ export function decideEntry(
       decision: denial ? "DENIED" : refused ? "FAILED" : "EXECUTED",
       error: denial?.reason ?? refused ?? null,
       fill: execution?.kind === "paper" ? execution.fill : undefined,
+      order:
+        execution?.kind === "rest"
+          ? execution.order
+          : execution?.kind === "cancel" &&
+              classified.parsed.ok &&
+              classified.parsed.entry.plan.action === "cancel"
+            ? execution.cancelled[0]
+            : undefined,
       now,
     });
     const checks =
@@ -134,6 +159,11 @@ function effectsOf(ev: Evaluation, execution: ExecutionPlan | undefined): Decisi
   if (execution?.kind === "paper") {
     const { fill } = execution;
     effects.setPosition = { account: fill.account, symbol: fill.symbol, value: fill.after };
+  }
+  if (execution?.kind === "rest") effects.openOrder = execution.order;
+  if (execution?.kind === "cancel") {
+    effects.closeOrders = execution.cancelled.map((o) => o.key);
+    effects.orderEvents = execution.events;
   }
   return effects;
 }

@@ -1,6 +1,8 @@
 import type { LiveOrder, SendRecord } from "./liveOrder.js";
+import type { OrderEvent } from "./orderEvent.js";
 import type { Lane, TradingState } from "./plan.js";
 import type { PlanResult } from "./result.js";
+import type { WorkingOrder } from "./workingOrder.js";
 
 /**
  * A decided plan entry, ready for the ledger's atomic commit: the result to
@@ -56,6 +58,17 @@ export interface DecisionChecks {
   };
   /** The paper position must still be exactly this canonical decimal text ("0" when flat). */
   readonly position?: { readonly account: string; readonly symbol: string; readonly expected: string };
+  /**
+   * Each working order must still be stored as exactly this text
+   * (`encodeWorkingOrder`), or still be absent (`null`).
+   */
+  readonly workingOrders?: readonly WorkingOrderCheck[];
+}
+
+/** One working order a decision read: its key and the text it had (`null`: there was none). */
+export interface WorkingOrderCheck {
+  readonly key: string;
+  readonly expected: string | null;
 }
 
 /** Writes made by the commit, after every check passed. */
@@ -68,6 +81,12 @@ export interface DecisionEffects {
   readonly countRate?: { readonly source: string; readonly window: number };
   /** Set the paper position to this canonical decimal text ("0" removes it). */
   readonly setPosition?: { readonly account: string; readonly symbol: string; readonly value: string };
+  /** Store this order as working (a LIMIT order resting on the book). */
+  readonly openOrder?: WorkingOrder;
+  /** Remove these working orders (cancelled by this decision). */
+  readonly closeOrders?: readonly string[];
+  /** Append these to the order event stream (wire-v1 §4a). */
+  readonly orderEvents?: readonly OrderEvent[];
   /** Also copy the entry to the DLQ stream (delivery limit reached). */
   readonly deadLetter?: {
     readonly fields: ReadonlyArray<readonly [string, Buffer]>;

@@ -1,75 +1,45 @@
+import { type CancelExecution, paperCancel } from "./cancelExecution.js";
 import { clientOrderId } from "./clientOrderId.js";
-import { formatDecimal, parseDecimal } from "./decimal.js";
-import type { DecisionChecks } from "./decision.js";
-import { positionKey } from "./facts.js";
+import { formatDecimal } from "./decimal.js";
 import { type Evaluation, type GateInput, planOf } from "./gates/gate.js";
-import { pricingPrice } from "./gates/limits.js";
 import type { LiveOrder } from "./liveOrder.js";
-import { positionAfter, positionDelta, reduceOnlyAllows } from "./paperFill.js";
-import { DEFAULT_ACCOUNT } from "./plan.js";
-import { type Reason, reason } from "./reasons.js";
+import { type PaperExecution, paperExecution } from "./paperExecution.js";
+import type { OrderPlan } from "./plan.js";
+import { reason } from "./reasons.js";
 
-/** A paper fill worked out by {@link planExecution}. */
-export interface PaperFill {
-  readonly account: string;
-  readonly symbol: string;
-  readonly qty: string;
-  readonly price: string;
-  /** Position before and after, canonical signed decimal text. */
-  readonly before: string;
-  readonly after: string;
-}
+export type { PaperFill } from "./paperExecution.js";
 
 /**
- * How a plan that passed every gate is executed (wire §6 step 11): filled on
- * the paper venue, sent as a live order, or refused by the paper venue
- * (`FAILED`, nothing placed). `checks` is the shared state it read, re-checked
- * at commit like the gates'.
+ * How a plan that passed every gate is executed (wire §6 step 11): on the
+ * paper venue (filled, resting, or refused), sent as a live order, or, for a
+ * cancel, the working orders it cancels. `checks` is the shared state it read,
+ * re-checked at commit like the gates'.
  */
 export type ExecutionPlan =
-  | { readonly kind: "paper"; readonly fill: PaperFill; readonly checks: DecisionChecks }
-  | { readonly kind: "live"; readonly live: LiveOrder }
-  | { readonly kind: "refused"; readonly reason: Reason; readonly checks: DecisionChecks };
+  | PaperExecution
+  | CancelExecution
+  | { readonly kind: "live"; readonly live: LiveOrder };
 
 /**
- * Plans the execution of a plan every gate passed; pure, like the gates.
- *
- * On the paper venue (wire §7a) MARKET fills at the reference price, LIMIT at
- * its own price, at once and in full; a `reduce_only` order that would open,
- * grow or flip the position is refused (`venue_error:reduce_only_rejected`),
- * as exchanges do. For a live route it builds the order and the guard context
- * the signing plane is told; nothing is sent here.
+ * Plans the execution of a plan every gate passed; pure, like the gates. For
+ * a live route it builds the order and the guard context the signing plane is
+ * told; nothing is sent here. Cancels act on the paper venue's working
+ * orders; a cancel routed to a live venue is `FAILED
+ * venue_error:cancel_not_supported` (this build does not cancel at live
+ * venues: cancel there directly).
  */
 export function planExecution(input: GateInput, ev: Evaluation): ExecutionPlan {
-  return ev.route?.mode === "live" ? { kind: "live", live: liveOrderOf(input, ev) } : paperFillOf(input, ev);
+  const plan = planOf(ev);
+  const live = ev.route?.mode === "live";
+  if (plan.action !== "place") {
+    return live
+      ? { kind: "refused", reason: reason("venue_error", "cancel_not_supported"), checks: {} }
+      : paperCancel(input, ev, plan);
+  }
+  return live ? { kind: "live", live: liveOrderOf(input, ev, plan) } : paperExecution(input, ev, plan);
 }
 
-function paperFillOf({ policy, facts }: GateInput, ev: Evaluation): ExecutionPlan {
-  const plan = planOf(ev);
-  const account = plan.account ?? DEFAULT_ACCOUNT;
-  const symbol = plan.symbol;
-  const beforeText = facts.positions.get(positionKey({ account, symbol })) ?? "0";
-  const before = parseDecimal(beforeText, { signed: true });
-  if (before === undefined) throw new Error("ledger holds a malformed position");
-  const checks = { position: { account, symbol, expected: beforeText } };
-  const delta = positionDelta(plan.side, plan.qty);
-  if (plan.reduce_only && !reduceOnlyAllows(before, delta))
-    return { kind: "refused", reason: reason("venue_error", "reduce_only_rejected"), checks };
-  const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy);
-  if (price === undefined) throw new Error("no fill price after the limits gate");
-  const fill: PaperFill = {
-    account,
-    symbol,
-    qty: formatDecimal(plan.qty),
-    price: formatDecimal(price),
-    before: beforeText,
-    after: formatDecimal(positionAfter(before, delta)),
-  };
-  return { kind: "paper", fill, checks };
-}
-
-function liveOrderOf({ policy, facts, entry }: GateInput, ev: Evaluation): LiveOrder {
-  const plan = planOf(ev);
+function liveOrderOf({ policy, facts, entry }: GateInput, ev: Evaluation, plan: OrderPlan): LiveOrder {
   const venue = ev.route?.venue;
   if (venue === undefined || venue === "paper" || plan.account === undefined)
     throw new Error("live route without a live venue and account");

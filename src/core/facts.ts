@@ -1,5 +1,6 @@
 import type { SendRecord } from "./liveOrder.js";
 import type { Lane, TradingState } from "./plan.js";
+import type { OrderScope, StoredWorkingOrder } from "./workingOrder.js";
 
 /**
  * Shared state a decision reads (trading state, plan_id and permit ownership,
@@ -18,6 +19,8 @@ export interface Facts {
   readonly positions: ReadonlyMap<string, string>;
   /** Live orders being sent or unknown, per `sendKey` of the entries asked for. */
   readonly sendRecords: ReadonlyMap<string, SendRecord>;
+  /** Working orders asked for (by key, and every one in a scope asked for), per key. */
+  readonly workingOrders: ReadonlyMap<string, StoredWorkingOrder>;
 }
 
 /** What to read before deciding a batch. */
@@ -31,6 +34,10 @@ export interface FactsQuery {
    * delivery cannot have one: only the consumer holding an entry writes it).
    */
   readonly sendRecords?: readonly EntryRef[];
+  /** Working orders to read by key (cancel targets). */
+  readonly orderKeys?: readonly string[];
+  /** Scopes whose every working order to read (cancel-all plans). */
+  readonly orderScopes?: readonly OrderScope[];
 }
 
 /** One plan entry: `(lane, stream_id)`. */

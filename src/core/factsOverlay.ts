@@ -1,6 +1,7 @@
 import type { Decision } from "./decision.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
 import type { SendRecord } from "./liveOrder.js";
+import { encodeWorkingOrder, type StoredWorkingOrder } from "./workingOrder.js";
 
 /**
  * A private, writable copy of a batch's facts. Each decision's writes are
@@ -14,6 +15,7 @@ export class FactsOverlay implements Facts {
   readonly rateCounts: Map<string, number>;
   readonly positions: Map<string, string>;
   readonly sendRecords: ReadonlyMap<string, SendRecord>;
+  readonly workingOrders: Map<string, StoredWorkingOrder>;
 
   constructor(facts: Facts) {
     this.tradingState = facts.tradingState;
@@ -22,6 +24,7 @@ export class FactsOverlay implements Facts {
     this.rateCounts = new Map(facts.rateCounts);
     this.positions = new Map(facts.positions);
     this.sendRecords = facts.sendRecords;
+    this.workingOrders = new Map(facts.workingOrders);
   }
 
   /** Applies a decision's writes, as its commit will. */
@@ -37,5 +40,10 @@ export class FactsOverlay implements Facts {
       if (effects.setPosition.value === "0") this.positions.delete(key);
       else this.positions.set(key, effects.setPosition.value);
     }
+    if (effects.openOrder) {
+      const order = effects.openOrder;
+      this.workingOrders.set(order.key, { order, text: encodeWorkingOrder(order) });
+    }
+    for (const key of effects.closeOrders ?? []) this.workingOrders.delete(key);
   }
 }

@@ -1,6 +1,14 @@
 import { type Decimal, parseDecimal } from "./decimal.js";
-import { DEFAULT_ACCOUNT, LIVE_VENUES, type Plan, VENUES, type VenueName } from "./plan.js";
-import { MAX_META_BYTES, PLAN_ID_RE, planObjectSchema } from "./planSchema.js";
+import {
+  DEFAULT_ACCOUNT,
+  LIVE_VENUES,
+  PLAN_ACTIONS,
+  type Plan,
+  type PlanAction,
+  VENUES,
+  type VenueName,
+} from "./plan.js";
+import { MAX_META_BYTES, ORDER_ONLY_FIELDS, PLAN_ID_RE, planObjectSchema } from "./planSchema.js";
 import { planFieldDetail } from "./reasonRegistry.js";
 import type { DetailOf } from "./reasons.js";
 import { parseStrictJson } from "./strictJson.js";
@@ -69,15 +77,55 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
   // zod copies records into fresh objects, which turns an own `__proto__` member into a prototype;
   // `meta` is therefore taken from JSON.parse's own object, where it is a plain member.
   const meta = obj.meta as Record<string, unknown> | undefined;
-  const qty = toDecimal(p.qty);
-  if (qty === undefined || qty <= 0n) return fail("qty", partial());
-  const type = p.type ?? "MARKET";
-  let price: Decimal | undefined;
-  if (p.price !== undefined) {
-    price = toDecimal(p.price);
-    if (price === undefined || price <= 0n) return fail("price", partial());
-  } else if (type === "LIMIT") return fail("price", partial());
   const venue = p.venue as VenueName;
+  const common = {
+    v: 1,
+    plan_id: p.plan_id,
+    source: p.source,
+    venue,
+    account: p.account ?? (LIVE.has(venue) ? undefined : DEFAULT_ACCOUNT),
+    created_at: p.created_at,
+    expires_at: p.expires_at,
+    meta,
+  } as const;
+  const action = (p.action ?? "place") as PlanAction;
+  let plan: Plan;
+  if (action === "place") {
+    if (p.target_plan_id !== undefined) return fail("target_plan_id", partial());
+    if (p.symbol === undefined) return fail("symbol", partial());
+    if (p.side === undefined) return fail("side", partial());
+    const qty = p.qty === undefined ? undefined : toDecimal(p.qty);
+    if (p.qty === undefined || qty === undefined || qty <= 0n) return fail("qty", partial());
+    const type = p.type ?? "MARKET";
+    let price: Decimal | undefined;
+    if (p.price !== undefined) {
+      price = toDecimal(p.price);
+      if (price === undefined || price <= 0n) return fail("price", partial());
+    } else if (type === "LIMIT") return fail("price", partial());
+    plan = {
+      ...common,
+      action,
+      symbol: p.symbol,
+      side: p.side,
+      type,
+      qty,
+      qtyText: typeof p.qty === "number" ? String(p.qty) : p.qty,
+      price,
+      reduce_only: p.reduce_only ?? false,
+      permit: p.permit,
+    };
+  } else {
+    const orderField = ORDER_ONLY_FIELDS.find((f) => p[f] !== undefined);
+    if (orderField !== undefined) return fail(orderField, partial());
+    if (action === "cancel") {
+      if (p.symbol === undefined) return fail("symbol", partial());
+      if (p.target_plan_id === undefined) return fail("target_plan_id", partial());
+      plan = { ...common, action, symbol: p.symbol, target_plan_id: p.target_plan_id };
+    } else {
+      if (p.target_plan_id !== undefined) return fail("target_plan_id", partial());
+      plan = { ...common, action, symbol: p.symbol };
+    }
+  }
   if (LIVE.has(venue) && p.account === undefined) return fail("account", partial());
   if (meta !== undefined) {
     if (Buffer.byteLength(JSON.stringify(meta), "utf8") > MAX_META_BYTES)
@@ -86,24 +134,6 @@ export function parseEntry(fields: ReadonlyArray<readonly [string, Buffer]>): Pa
     if (kelly !== undefined && (typeof kelly !== "number" || !(kelly >= 0 && kelly <= 1)))
       return fail("meta", partial());
   }
-  const plan: Plan = {
-    v: 1,
-    plan_id: p.plan_id,
-    source: p.source,
-    venue,
-    account: p.account ?? (LIVE.has(venue) ? undefined : DEFAULT_ACCOUNT),
-    symbol: p.symbol,
-    side: p.side,
-    type,
-    qty,
-    qtyText: typeof p.qty === "number" ? String(p.qty) : p.qty,
-    price,
-    reduce_only: p.reduce_only ?? false,
-    created_at: p.created_at,
-    expires_at: p.expires_at,
-    permit: p.permit,
-    meta,
-  };
   return { ok: true, entry: { plan, planBytes, auth } };
 }
 
@@ -138,5 +168,6 @@ function readablePart(obj: Record<string, unknown>): Partial<Record<string, unkn
     venue: text("venue", (s) => (VENUES as readonly string[]).includes(s)),
     qty: typeof obj.qty === "number" || typeof obj.qty === "string" ? readableDecimal(obj.qty) : undefined,
     reduce_only: typeof obj.reduce_only === "boolean" ? obj.reduce_only : undefined,
+    action: text("action", (s) => (PLAN_ACTIONS as readonly string[]).includes(s)),
   };
 }

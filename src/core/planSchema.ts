@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { VENUES } from "./plan.js";
+import { PLAN_ACTIONS, VENUES } from "./plan.js";
 
 /** plan_id grammar (wire-v1 §3). */
 export const PLAN_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -13,7 +13,9 @@ const epochMs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 /**
  * The plan JSON object of wire-v1 §3 as received (before decimals are
- * converted): unknown top-level fields are refused.
+ * converted): unknown top-level fields are refused. Which fields an action
+ * needs or forbids (an order's `side` and `qty`; a cancel's
+ * `target_plan_id`) is checked after this, per action, by `parseEntry`.
  */
 export const planObjectSchema = z.strictObject({
   v: z.literal(1),
@@ -21,17 +23,22 @@ export const planObjectSchema = z.strictObject({
   source: z.string().regex(IDENT_RE),
   venue: z.enum(VENUES as [string, ...string[]]),
   account: z.string().regex(IDENT_RE).optional(),
-  symbol: z.string().regex(IDENT_RE),
-  side: z.enum(["BUY", "SELL"]),
+  action: z.enum(PLAN_ACTIONS as [string, ...string[]]).optional(),
+  symbol: z.string().regex(IDENT_RE).optional(),
+  side: z.enum(["BUY", "SELL"]).optional(),
   type: z.enum(["MARKET", "LIMIT"]).optional(),
-  qty: decimalInput,
+  qty: decimalInput.optional(),
   price: decimalInput.optional(),
   reduce_only: z.boolean().optional(),
   created_at: epochMs,
   expires_at: epochMs.optional(),
   permit: z.string().min(1).max(4096).optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
+  target_plan_id: z.string().regex(PLAN_ID_RE).optional(),
 });
+
+/** Fields only an order (`action: "place"`) may carry: on a cancel each is `invalid_plan:<field>`. */
+export const ORDER_ONLY_FIELDS = ["side", "type", "qty", "price", "reduce_only", "permit"] as const;
 
 /** The parsed, not yet converted, plan object. */
 export type PlanObject = z.infer<typeof planObjectSchema>;

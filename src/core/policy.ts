@@ -54,6 +54,12 @@ export interface Policy {
   readonly exitOwner: string | undefined;
   readonly permits: { readonly required: boolean; readonly issuers: ReadonlySet<string> };
   readonly limits: Limits;
+  /** What entering `HALTED` does to working orders (wire-v1 §7 `on_halt`). */
+  readonly onHalt: "cancel" | "keep";
+  /** What entering `REDUCING` does to working orders that are not `reduce_only` (`on_reducing`). */
+  readonly onReducing: "cancel" | "keep";
+  /** `venues.paper.rest_limits`: paper LIMIT orders that do not cross the reference price rest as working orders. */
+  readonly paperRestLimits: boolean;
   /** Reference prices per symbol (`venues.paper.prices`). */
   readonly referencePrices: ReadonlyMap<string, Decimal>;
   /** Venues configured under `venues` (`paper` always). */

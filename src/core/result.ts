@@ -1,4 +1,4 @@
-import type { Lane, Side, VenueName } from "./plan.js";
+import type { Lane, PlanAction, Side, VenueName } from "./plan.js";
 import type { Reason } from "./reasons.js";
 
 /** The four outcomes a result can record (wire-v1 §4). */
@@ -11,6 +11,8 @@ export interface PlanResult {
   stream_id: string;
   lane: Lane;
   authenticated: boolean;
+  /** What the plan asked for; `place` when it could not be read. */
+  action: PlanAction;
   source: string | null;
   venue: VenueName | null;
   symbol: string | null;

@@ -2,6 +2,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { BusConnectionEvent } from "../ports/bus.js";
 import type { ExecutorObserver } from "./executor.js";
+import type { OrderFollowerObserver } from "./orderFollower.js";
 
 /**
  * The executor's logs and metrics: one JSON line per decision (plan_id,
@@ -11,7 +12,7 @@ import type { ExecutorObserver } from "./executor.js";
 export function executorObserver(
   logger: Logger,
   metrics: Metrics,
-): ExecutorObserver & { busConnection(event: BusConnectionEvent): void } {
+): ExecutorObserver & OrderFollowerObserver & { busConnection(event: BusConnectionEvent): void } {
   let busDown = false;
   // Decision lines carry only the fixed fields below, none of them a redacted path, so they
   // skip the redaction pass (a third of a line's cost); every other line keeps it.
@@ -42,6 +43,23 @@ export function executorObserver(
           latency_ms: Math.round(seconds * 1e6) / 1e3,
         },
         "decision",
+      );
+    },
+    orderEvent(event) {
+      const cause = event.cause?.startsWith("plan:") ? "plan" : (event.cause ?? "none");
+      metrics.orderEvents.inc({ venue: event.venue, event: event.event, cause });
+      logger.info(
+        {
+          plan_id: event.plan_id,
+          venue: event.venue,
+          account: event.account,
+          symbol: event.symbol,
+          client_order_id: event.client_order_id,
+          event: event.event,
+          fill_qty: event.fill_qty,
+          cause: event.cause,
+        },
+        "order event",
       );
     },
     duplicate(lane, streamId) {

@@ -52,6 +52,8 @@ export interface Metrics {
   readonly venueReady: Gauge<"venue" | "account">;
   /** 1 while the signing plane answers (anything but `signer_unavailable`), 0 once it did not. */
   readonly signerUp: Gauge<string>;
+  /** Order events this executor wrote (wire-v1 §4a), by venue, event and cause (`plan` for any cancel plan). */
+  readonly orderEvents: Counter<"venue" | "event" | "cause">;
   /** Counts one decision (and observes its latency when given). */
   recordDecision(sample: DecisionSample): void;
   /** Sets (or replaces) the functions the gauges read at scrape time, e.g. once the backend is open. */
@@ -107,6 +109,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     buckets: [...DECISION_SECONDS_BUCKETS],
     registers: [registry],
   });
+  const orderEvents = new Counter({
+    name: "intentgate_order_events_total",
+    help: "Order events written by this executor (fills and cancels of working orders), by venue, event and cause.",
+    labelNames: ["venue", "event", "cause"] as const,
+    registers: [registry],
+  });
   const sampleInto = async (gauge: Gauge<string>, source: GaugeSource | undefined): Promise<void> => {
     if (source === undefined) return;
     try {
@@ -138,6 +146,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     deploymentOk,
     venueReady,
     signerUp,
+    orderEvents,
     recordDecision(s) {
       decisions.inc({
         decision: s.decision,

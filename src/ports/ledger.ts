@@ -1,8 +1,11 @@
 import type { CommitOutcome, Decision } from "../core/decision.js";
 import type { EntryRef, Facts, FactsQuery } from "../core/facts.js";
 import type { SendRecord } from "../core/liveOrder.js";
+import type { OrderEvent } from "../core/orderEvent.js";
+import type { OrderUpdate } from "../core/orderUpdate.js";
 import type { TradingState, VenueName } from "../core/plan.js";
 import type { PlanResult } from "../core/result.js";
+import type { WorkingOrder } from "../core/workingOrder.js";
 
 /**
  * How long a source's rate counter for one one-second window lives after its
@@ -63,6 +66,28 @@ export interface Ledger {
   reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate">;
   /** Open UNKNOWNs (acknowledged, outcome not yet known), oldest first; of one venue when given. */
   openUnknowns(venue?: VenueName): Promise<SendRecord[]>;
+  /** Working orders (wire-v1 §4a), oldest first; of one venue when given. */
+  workingOrders(venue?: VenueName): Promise<WorkingOrder[]>;
+  /**
+   * What happened to working orders after their result (a fill, a cancel by
+   * a trading-state change or by the venue), each update as one atomic step:
+   * if the order is still stored as exactly `expected` (and the position,
+   * when the update moves one, is still exactly its `expected`), store
+   * `next` (or remove the order when `next` is null), set the position, and
+   * append the event to the order event stream; else `conflict` and nothing
+   * written. So several followers of one order write each event once.
+   */
+  updateOrders(updates: readonly OrderUpdate[]): Promise<("applied" | "conflict")[]>;
+  /** Order events after `afterId` (exclusive; `"0"` for all), oldest first. */
+  readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]>;
+}
+
+export type { OrderUpdate } from "../core/orderUpdate.js";
+
+/** One entry of the order event stream. */
+export interface OrderEventEntry {
+  readonly id: string;
+  readonly event: OrderEvent;
 }
 
 /**

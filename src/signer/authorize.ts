@@ -8,6 +8,7 @@ import {
 } from "../ports/signingPlane.js";
 import { enabledIntents, type PayloadHandlers } from "./intents.js";
 import type { BoundInput, PayloadEffect, PayloadKindHandler, SigningInput } from "./payloadKind.js";
+import { actionSpec } from "./payloads/actions.js";
 import {
   checkStatelessPolicy,
   compilePolicies,
@@ -61,7 +62,11 @@ export interface Authorized {
   readonly entryId: string;
   /** Which of the account's keys signs. */
   readonly key: "trade" | "read_only";
-  /** A replayable read signed with the trade key: counted against the cancel rate, audited as such (§3a). */
+  /**
+   * The signature can cancel orders at the venue, audited `cancel_capable`: a
+   * cancel, a cancel-all, a dead-man countdown, or a replayable read signed
+   * with the trade key (which also counts against the cancel rate, §3a).
+   */
   readonly cancelCapable: boolean;
   readonly handler: PayloadKindHandler;
   readonly payload: SignPayload;
@@ -240,7 +245,10 @@ export function authorize(
   const account = view.account!;
   const effect = draft.effect!;
   const readOnly = effect.replayableRead ? ctx.config.read_only_entries[account]?.[intent] : undefined;
-  const cancelCapable = effect.replayableRead && readOnly === undefined;
+  const spec = actionSpec(draft.handler!.kind, draft.binding!.action);
+  // A read replayable as a cancel counts and is audited as one unless the read-only key signs it (§3a).
+  const actsAsCancel = effect.replayableRead && readOnly === undefined;
+  const cancelCapable = actsAsCancel || spec?.cancels === true;
   return {
     ok: true,
     requestId: view.requestId!,
@@ -260,7 +268,8 @@ export function authorize(
       intent,
       account,
       effect,
-      cancelCapable,
+      cancelCapable: actsAsCancel || spec?.rate === "cancel",
+      keepAlive: spec?.rate === "keepalive",
       notional: draft.notional,
     }),
   };

@@ -84,6 +84,8 @@ export interface PayloadEffect {
   readonly timestamp?: { readonly ms: number; readonly resolutionMs: number };
   /** Binance `recvWindow` (5000 when absent: Binance's default). */
   readonly recvWindowMs?: number;
+  /** A dead-man countdown (Binance `countdownTime`): the milliseconds it arms, 0 to disarm (`policy:countdown`). */
+  readonly countdownMs?: number;
   /** A read whose signature could also act (`payloads/actions.ts` `replayable`). */
   readonly replayableRead: boolean;
 }

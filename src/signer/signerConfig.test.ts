@@ -145,9 +145,46 @@ describe("signer config", () => {
       "map each route to its one action",
     ],
     [
-      { ...BASE, intents: { cex_api_signer: { routes: { r: "cancel_all" } } } },
+      { ...BASE, intents: { cex_api_signer: { routes: { r: "heartbeat" } } } },
       "intents.cex_api_signer.routes.r",
-      'action "cancel_all" is not one cex_api_signer can do',
+      'action "heartbeat" is not one cex_api_signer can do',
+    ],
+    [
+      { ...BASE, intents: { clob_api_signer: { routes: { r: "countdown" } } } },
+      "intents.clob_api_signer.routes.r",
+      'action "countdown" is not one clob_api_signer can do',
+    ],
+    [
+      { ...BASE, intents: { cex_api_signer: { routes: { r: { action: "cancel_all", probe: true } } } } },
+      "intents.cex_api_signer.routes.r.probe",
+      "only a read",
+    ],
+    [
+      {
+        ...BASE,
+        intents: { clob_api_signer: { routes: { "executor.polymarket.l2.cancel": "cancel" } } },
+      },
+      "intents.clob_api_signer.routes.executor.polymarket.l2.cancel",
+      "needs policy.clob_api_signer.cancel_rate_per_account_per_s",
+    ],
+    [
+      {
+        ...BASE,
+        intents: { cex_api_signer: { routes: { c: "cancel_all" } } },
+        policy: { cex_api_signer: { rate_per_account_per_s: 5 } },
+      },
+      "intents.cex_api_signer.routes.c",
+      "needs policy.cex_api_signer.cancel_rate_per_account_per_s",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { max_countdown_ms: 86_400_001 } } },
+      "policy.cex_api_signer.max_countdown_ms",
+      "at most 86400000",
+    ],
+    [
+      { ...FULL, policy: { cex_api_signer: { keepalive_rate_per_account_per_s: 0 } } },
+      "policy.cex_api_signer.keepalive_rate_per_account_per_s",
+      "positive integer",
     ],
     [
       { ...BASE, intents: { cex_api_signer: { routes: { r: { action: "order", probe: true } } } } },

@@ -122,13 +122,17 @@ export interface SignerWindowConfig {
   readonly max_orders?: number | undefined;
 }
 
-/** One intent's entry under `policy`: the signer's own hard limits (absent = not checked). */
+/** One intent's entry under `policy`: the signer's own hard limits (absent = not checked, except the keep-alive rate and countdown bound: defaults). */
 export interface SignerPolicyConfig {
   readonly max_notional?: string | undefined;
   readonly symbols?: readonly string[] | undefined;
   readonly rate_per_account_per_s?: number | undefined;
   /** Cancels and cancel-capable reads (a replayable read signed with the trade key) per account per second. */
   readonly cancel_rate_per_account_per_s?: number | undefined;
+  /** Dead-man keep-alives (countdowns, heartbeats) per account per second; 10 when absent. */
+  readonly keepalive_rate_per_account_per_s?: number | undefined;
+  /** The longest dead-man countdown (Binance `countdownTime`) signed, ms; 300 000 when absent. */
+  readonly max_countdown_ms?: number | undefined;
   readonly windows?: readonly SignerWindowConfig[] | undefined;
 }
 

@@ -144,6 +144,8 @@ const policySchema = z.strictObject({
     .optional(),
   rate_per_account_per_s: posInt.optional(),
   cancel_rate_per_account_per_s: posInt.optional(),
+  keepalive_rate_per_account_per_s: posInt.max(1000, { error: "must be at most 1000" }).optional(),
+  max_countdown_ms: posInt.max(86_400_000, { error: "must be at most 86400000 (24 h)" }).optional(),
   windows: z
     .array(windowSchema)
     .min(1, { error: "must list at least one window (omit it for none)" })
@@ -254,6 +256,15 @@ function crossChecks(cfg: ParsedSignerConfig, ctx: z.RefinementCtx): void {
         );
       } else if (binding.probe && !action.read) {
         issue(["intents", intent, "routes", route, "probe"], "only a read can be a probe route");
+      } else if (
+        action.rate === "cancel" &&
+        cfg.policy[intent]?.cancel_rate_per_account_per_s === undefined
+      ) {
+        // Cancels have no other limit: enabling one means choosing its rate.
+        issue(
+          ["intents", intent, "routes", route],
+          `a ${binding.action} route needs policy.${intent}.cancel_rate_per_account_per_s`,
+        );
       }
     }
   }

@@ -8,14 +8,18 @@
  * - `deliveries` counts hand-outs (1, then 2, 3 … on reclaims);
  * - a commit per decision: duplicate (not pending) → write nothing; first
  *   failing check (declaration order: tradingState, planId, permit, rate,
- *   position) → conflict, write nothing; else effects + result + ACK; later
- *   decisions in one array see earlier ones' writes.
+ *   position, workingOrders) → conflict, write nothing; else effects +
+ *   result + ACK; later decisions in one array see earlier ones' writes.
  *
  * - the deployment marker (wire-v1 §7b): only `initDeployment` creates it (and
  *   the group and state); a bound handle writes only while the marker is its
  *   own; after the store loses its data nothing is recreated silently;
  * - claims are opaque keys: an unsigned entry's namespaced claim never equals
- *   a signed plan's.
+ *   a signed plan's;
+ * - working orders (wire-v1 §4a): stored as their exact `encodeWorkingOrder`
+ *   text, checked after position (conflict `workingOrders`), opened, closed
+ *   and their events appended in the commit's atomic step; `updateOrders`
+ *   applies each update once, under the bound marker only.
  *
  * Usage: `describeBackendConformance("redis", (prefix) => openRedisBackend({ url, prefix }), { wipe })`.
  * `open` is called once per test with a fresh prefix; the backend it returns
@@ -32,9 +36,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimKey } from "../../src/core/claimKey.js";
 import type { Decision, DecisionChecks, DecisionEffects } from "../../src/core/decision.js";
 import { positionKey, rateKey } from "../../src/core/facts.js";
+import { type OrderEvent, orderEventOf } from "../../src/core/orderEvent.js";
 import type { Lane } from "../../src/core/plan.js";
 import type { Reason } from "../../src/core/reasons.js";
 import type { PlanResult } from "../../src/core/result.js";
+import { encodeWorkingOrder, type WorkingOrder } from "../../src/core/workingOrder.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { BusEntry } from "../../src/ports/bus.js";
 import { DeploymentExistsError, DeploymentMismatchError } from "../../src/ports/deployment.js";
@@ -58,6 +64,7 @@ export function resultFor(entry: { lane: Lane; id: string }, over: Partial<PlanR
     stream_id: entry.id,
     lane: entry.lane,
     authenticated: true,
+    action: "place",
     source: "src_a",
     venue: "paper",
     symbol: "BTCUSDT",
@@ -89,6 +96,45 @@ export function sendRecordFor(
     startedAt: 1_700_000_000_000,
     result: resultFor(e, { mode: "live", venue, order_id: null, fill_qty: null, avg_price: null }),
   } as const;
+}
+
+/** A working order (a paper LIMIT order resting on the book); texts chosen to catch re-encoding. */
+export function workingOrderFor(key: string, over: Partial<WorkingOrder> = {}): WorkingOrder {
+  return {
+    key,
+    plan_id: `plan-${key}`,
+    source: "src_a",
+    lane: "main",
+    stream_id: "1-0",
+    venue: "paper",
+    mode: "paper",
+    account: "acct-1",
+    symbol: "BTCUSDT",
+    side: "BUY",
+    qty: "0.000000000000000003",
+    price: '65000.1 "é\u2028🚀',
+    reduce_only: false,
+    client_order_id: `ig-${key}`,
+    order_id: `paper-${key}`,
+    fill_qty: "0",
+    placed_at: 1_700_000_000_000,
+    ...over,
+  };
+}
+
+/** An order event for a working order. */
+export function orderEventFor(
+  order: WorkingOrder,
+  kind: OrderEvent["event"] = "CANCELED",
+  fillQty = order.fill_qty,
+): OrderEvent {
+  return orderEventOf(order, {
+    kind,
+    fillQty,
+    avgPrice: fillQty === "0" ? null : order.price,
+    cause: kind === "FILL" ? null : "plan:cancel-1",
+    now: 1_700_000_000_456,
+  });
 }
 
 /** Builds a Decision for an entry. */
@@ -748,6 +794,366 @@ export function describeBackendConformance(
         expect(await b.finishSend(recordFor(e), unknown)).toBe("duplicate");
         expect(await b.openUnknowns()).toEqual([]);
         expect((await allResults()).length).toBe(2);
+      });
+    });
+
+    describe("working orders and order events (wire-v1 §4a)", () => {
+      beforeEach(async () => {
+        await b.ensureGroups();
+      });
+
+      const text = encodeWorkingOrder;
+      const order = workingOrderFor("ord-1");
+
+      async function allEvents(from: Backend = b): Promise<OrderEvent[]> {
+        return (await from.readOrderEvents("0", 10_000)).map((x) => x.event);
+      }
+
+      /** Commits one decision that opens `o` (checking it absent) and returns its entry. */
+      async function openOrder(o: WorkingOrder, planId = `open-${o.key}`): Promise<BusEntry> {
+        const e = await take("main", planId);
+        const [out] = await b.commit([
+          decisionFor(e, {
+            checks: { workingOrders: [{ key: o.key, expected: null }] },
+            effects: { openOrder: o },
+          }),
+        ]);
+        expect(out!.status).toBe("committed");
+        return e;
+      }
+
+      it("a commit with openOrder stores it: listed, and read by key and by scope with its exact text", async () => {
+        await openOrder(order);
+        expect(await b.workingOrders()).toEqual([order]);
+        expect(await b.workingOrders("paper")).toEqual([order]);
+        expect(await b.workingOrders("binance-usdm")).toEqual([]);
+        const byKey = await b.readFacts({ ...emptyQuery, orderKeys: [order.key, "ord-none"] });
+        expect([...byKey.workingOrders]).toEqual([[order.key, { order, text: text(order) }]]);
+        const byScope = await b.readFacts({
+          ...emptyQuery,
+          orderScopes: [{ venue: "paper", account: "acct-1" }],
+        });
+        expect([...byScope.workingOrders]).toEqual([[order.key, { order, text: text(order) }]]);
+        expect((await allResults()).length).toBe(1);
+        expect(await allEvents()).toEqual([]);
+        // a query asking for no orders reads none
+        expect((await b.readFacts(emptyQuery)).workingOrders.size).toBe(0);
+      });
+
+      it("scopes reach one account on one venue, of one symbol when given; listed oldest first", async () => {
+        const later = workingOrderFor("a-later", { placed_at: 1_700_000_000_500 });
+        const sameTimeB = workingOrderFor("b-same", { placed_at: 1_700_000_000_100 });
+        const sameTimeA = workingOrderFor("a-same", { placed_at: 1_700_000_000_100, symbol: "ETHUSDT" });
+        const otherAccount = workingOrderFor("c-acct", { account: "acct-2", placed_at: 1 });
+        const otherVenue = workingOrderFor("d-venue", { venue: "polymarket", mode: "live", placed_at: 2 });
+        for (const o of [later, sameTimeB, sameTimeA, otherAccount, otherVenue]) await openOrder(o);
+        expect((await b.workingOrders()).map((o) => o.key)).toEqual([
+          "c-acct",
+          "d-venue",
+          "a-same",
+          "b-same",
+          "a-later",
+        ]);
+        expect(await b.workingOrders("polymarket")).toEqual([otherVenue]);
+        const scoped = await b.readFacts({
+          ...emptyQuery,
+          orderScopes: [{ venue: "paper", account: "acct-1" }],
+        });
+        expect(new Set(scoped.workingOrders.keys())).toEqual(new Set(["a-later", "b-same", "a-same"]));
+        const bySymbol = await b.readFacts({
+          ...emptyQuery,
+          orderKeys: ["d-venue"],
+          orderScopes: [
+            { venue: "paper", account: "acct-1", symbol: "ETHUSDT" },
+            { venue: "paper", account: "acct-2" },
+          ],
+        });
+        expect(new Map([...bySymbol.workingOrders].map(([k, v]) => [k, v.text]))).toEqual(
+          new Map([
+            ["d-venue", text(otherVenue)],
+            ["a-same", text(sameTimeA)],
+            ["c-acct", text(otherAccount)],
+          ]),
+        );
+      });
+
+      describe("a working-order check that no longer holds conflicts and writes nothing", () => {
+        const spy = workingOrderFor("spy-open");
+
+        async function expectOrderConflict(checks: DecisionChecks, on: keyof DecisionChecks): Promise<void> {
+          const e = await take("manual", "victim");
+          const resultsBefore = (await allResults()).length;
+          const pendingBefore = await b.pendingCount();
+          const ordersBefore = await b.workingOrders();
+          const out = await b.commit([
+            decisionFor(e, {
+              checks,
+              effects: {
+                claimPlanId: "spy-plan",
+                setPosition: { account: "spy", symbol: "SPY", value: "5" },
+                openOrder: spy,
+                closeOrders: [order.key],
+                orderEvents: [orderEventFor(order)],
+              },
+            }),
+          ]);
+          expect(out).toEqual([{ status: "conflict", on }]);
+          expect((await allResults()).length).toBe(resultsBefore);
+          expect(await b.pendingCount()).toBe(pendingBefore);
+          expect(await allEvents()).toEqual([]);
+          expect(await b.workingOrders()).toEqual(ordersBefore);
+          const f = await b.readFacts({
+            ...emptyQuery,
+            planIds: ["spy-plan"],
+            positions: [{ account: "spy", symbol: "SPY" }],
+            orderKeys: [spy.key],
+          });
+          expect(f.claimedPlanIds.size).toBe(0);
+          expect(f.positions.size).toBe(0);
+          expect(f.workingOrders.size).toBe(0);
+          // it can still be committed once the checks hold
+          expect((await b.commit([decisionFor(e)]))[0]!.status).toBe("committed");
+        }
+
+        beforeEach(async () => {
+          await openOrder(order);
+        });
+
+        it("the stored text changed (a stale expected text)", async () => {
+          const stale = text({ ...order, fill_qty: "0.000000000000000001" });
+          await expectOrderConflict(
+            { workingOrders: [{ key: order.key, expected: stale }] },
+            "workingOrders",
+          );
+        });
+        it("the same order in another field order is another text", async () => {
+          const { key, ...rest } = order;
+          const reordered = JSON.stringify({ ...rest, key });
+          await expectOrderConflict({ workingOrders: [{ key, expected: reordered }] }, "workingOrders");
+        });
+        it("expected absent but stored", async () => {
+          await expectOrderConflict({ workingOrders: [{ key: order.key, expected: null }] }, "workingOrders");
+        });
+        it("expected stored but absent", async () => {
+          await expectOrderConflict(
+            {
+              workingOrders: [
+                { key: order.key, expected: text(order) },
+                { key: "ord-gone", expected: text(workingOrderFor("ord-gone")) },
+              ],
+            },
+            "workingOrders",
+          );
+        });
+        it("checked after position: a failing position is reported first", async () => {
+          await expectOrderConflict(
+            {
+              tradingState: "ACTIVE",
+              position: { account: "a", symbol: "S", expected: "1" },
+              workingOrders: [{ key: order.key, expected: null }],
+            },
+            "position",
+          );
+        });
+        it("reached when every earlier check holds", async () => {
+          await expectOrderConflict(
+            {
+              tradingState: "ACTIVE",
+              planId: { id: "free", claimed: false },
+              position: { account: "a", symbol: "S", expected: "0" },
+              workingOrders: [
+                { key: order.key, expected: text(order) },
+                { key: "ord-none", expected: "" },
+              ],
+            },
+            "workingOrders",
+          );
+        });
+      });
+
+      it("closeOrders and orderEvents are written once, with the result", async () => {
+        await openOrder(order);
+        const e = await take("main", "cancel-1");
+        const event = orderEventFor(order);
+        const d = decisionFor(e, {
+          result: { action: "cancel", plan_id: "cancel-1" },
+          checks: { workingOrders: [{ key: order.key, expected: text(order) }] },
+          effects: { closeOrders: [order.key], orderEvents: [event] },
+        });
+        const [out] = await b.commit([d]);
+        expect(out!.status).toBe("committed");
+        expect(await b.workingOrders()).toEqual([]);
+        expect(await allEvents()).toEqual([event]);
+        expect((await allResults()).at(-1)).toEqual(d.result);
+        expect(await b.pendingCount()).toBe(0);
+        // committing it again is a duplicate: no second event, no second result
+        expect(await b.commit([d])).toEqual([{ status: "duplicate" }]);
+        expect(await allEvents()).toEqual([event]);
+        expect((await allResults()).length).toBe(2);
+        expect((await b.readFacts({ ...emptyQuery, orderKeys: [order.key] })).workingOrders.size).toBe(0);
+      });
+
+      it("a later decision in the same commit sees an earlier one's order writes", async () => {
+        const e1 = await take("main", "w1");
+        const e2 = await take("main", "w2");
+        const e3 = await take("main", "w3");
+        const e4 = await take("main", "w4");
+        const absent = { workingOrders: [{ key: order.key, expected: null }] };
+        const stored = { workingOrders: [{ key: order.key, expected: text(order) }] };
+        const out = await b.commit([
+          decisionFor(e1, { checks: absent, effects: { openOrder: order } }),
+          decisionFor(e2, { checks: absent, effects: { openOrder: order } }),
+          decisionFor(e3, {
+            checks: stored,
+            effects: { closeOrders: [order.key], orderEvents: [orderEventFor(order)] },
+          }),
+          decisionFor(e4, { checks: stored, effects: { closeOrders: [order.key] } }),
+        ]);
+        expect(out.map((o) => (o.status === "conflict" ? `conflict:${o.on}` : o.status))).toEqual([
+          "committed",
+          "conflict:workingOrders",
+          "committed",
+          "conflict:workingOrders",
+        ]);
+        expect(await b.workingOrders()).toEqual([]);
+        expect(await allEvents()).toEqual([orderEventFor(order)]);
+        expect(await b.pendingCount()).toBe(2);
+      });
+
+      it("updateOrders applies an update only while the order and the position are as expected", async () => {
+        await openOrder(order);
+        const pos = { account: order.account, symbol: order.symbol };
+        const half = { ...order, fill_qty: "0.000000000000000001" };
+        const fill = orderEventFor(half, "FILL");
+        const partial = {
+          key: order.key,
+          expected: text(order),
+          next: half,
+          event: fill,
+          position: { ...pos, expected: "0", value: "0.000000000000000001" },
+        };
+        // a stale expected text, then a stale position: conflict, nothing written
+        expect(await b.updateOrders([{ ...partial, expected: text(half) }])).toEqual(["conflict"]);
+        expect(
+          await b.updateOrders([{ ...partial, position: { ...partial.position, expected: "0.0" } }]),
+        ).toEqual(["conflict"]);
+        expect(await b.workingOrders()).toEqual([order]);
+        expect(await b.positions()).toEqual([]);
+        expect(await allEvents()).toEqual([]);
+
+        // applied: the order updated, the position set, the event appended; the same update again conflicts
+        expect(await b.updateOrders([partial, partial])).toEqual(["applied", "conflict"]);
+        expect(await b.workingOrders()).toEqual([half]);
+        const f = await b.readFacts({ ...emptyQuery, orderKeys: [order.key], positions: [pos] });
+        expect(f.workingOrders.get(order.key)?.text).toBe(text(half));
+        expect(f.positions.get(positionKey(pos))).toBe("0.000000000000000001");
+        expect(await allEvents()).toEqual([fill]);
+
+        // the rest fills (the position back to "0": removed), then an update of the removed order conflicts
+        const done = orderEventFor(order, "FILL", order.qty);
+        const last = {
+          key: order.key,
+          expected: text(half),
+          next: null,
+          event: done,
+          position: { ...pos, expected: "0.000000000000000001", value: "0" },
+        };
+        const cancel = { key: order.key, expected: text(half), next: null, event: orderEventFor(half) };
+        expect(await b.updateOrders([last, cancel])).toEqual(["applied", "conflict"]);
+        expect(await b.workingOrders()).toEqual([]);
+        expect(await b.positions()).toEqual([]);
+        const events = await b.readOrderEvents("0", 10);
+        expect(events.map((x) => x.event)).toEqual([fill, done]);
+        // readOrderEvents pages by afterId (exclusive)
+        expect((await b.readOrderEvents("0", 1)).map((x) => x.event)).toEqual([fill]);
+        expect((await b.readOrderEvents(events[0]!.id, 10)).map((x) => x.event)).toEqual([done]);
+        expect(await b.readOrderEvents(events[1]!.id, 10)).toEqual([]);
+        expect(await b.updateOrders([])).toEqual([]);
+      });
+
+      it("an update that would store the order under another key is refused, nothing written", async () => {
+        await openOrder(order);
+        const moved = { ...order, key: "elsewhere", fill_qty: "0.000000000000000001" };
+        const event = orderEventFor(moved, "FILL");
+        await expect(
+          b.updateOrders([{ key: order.key, expected: text(order), next: moved, event }]),
+        ).rejects.toThrow(/under elsewhere/);
+        expect(await b.workingOrders()).toEqual([order]);
+        expect(await allEvents()).toEqual([]);
+      });
+
+      it("an update without a position leaves positions alone", async () => {
+        await openOrder(order);
+        const e = await take("main", "seed-pos");
+        await b.commit([
+          decisionFor(e, { effects: { setPosition: { account: "acct-1", symbol: "BTCUSDT", value: "2" } } }),
+        ]);
+        const event = orderEventFor(order, "EXPIRED");
+        expect(await b.updateOrders([{ key: order.key, expected: text(order), next: null, event }])).toEqual([
+          "applied",
+        ]);
+        expect(await b.positions()).toEqual([{ account: "acct-1", symbol: "BTCUSDT", qty: "2" }]);
+        expect(await allEvents()).toEqual([event]);
+      });
+
+      it("two followers updating the same order at once: exactly one is applied, its event written once", async () => {
+        await openOrder(order);
+        const other = await open(prefix);
+        opened.push(other);
+        other.bindDeployment((await b.readDeployment())!);
+        const update = (cause: "state:HALTED" | "venue") => ({
+          key: order.key,
+          expected: text(order),
+          next: null,
+          event: { ...orderEventFor(order), cause },
+        });
+        const answers = await Promise.all([
+          b.updateOrders([update("state:HALTED")]),
+          other.updateOrders([update("venue")]),
+        ]);
+        expect(answers.flat().sort()).toEqual(["applied", "conflict"]);
+        const winner = answers[0]![0] === "applied" ? "state:HALTED" : "venue";
+        expect((await allEvents(other)).map((x) => x.cause)).toEqual([winner]);
+        expect(await other.workingOrders()).toEqual([]);
+      });
+
+      it("updateOrders refuses without the bound marker (replaced, unbound, lost) and writes nothing", async () => {
+        await openOrder(order);
+        const update = { key: order.key, expected: text(order), next: null, event: orderEventFor(order) };
+        const unbound = await open(prefix);
+        opened.push(unbound);
+        await expect(unbound.updateOrders([update])).rejects.toBeInstanceOf(DeploymentMismatchError);
+        const ops = await open(prefix);
+        opened.push(ops);
+        await ops.initDeployment({ state: "ACTIVE", who: "ops", replace: true });
+        await expect(b.updateOrders([update])).rejects.toBeInstanceOf(DeploymentMismatchError);
+        expect(await ops.workingOrders()).toEqual([order]);
+        expect(await allEvents(ops)).toEqual([]);
+        await hooks.wipe(prefix);
+        await expect(ops.updateOrders([update])).rejects.toBeInstanceOf(DeploymentMismatchError);
+        const after = await open(prefix);
+        opened.push(after);
+        expect(await after.readDeployment()).toBeUndefined();
+        expect(await after.workingOrders()).toEqual([]);
+        expect(await after.readOrderEvents("0", 10)).toEqual([]);
+      });
+
+      it("a commit under another marker neither opens nor closes orders nor writes events", async () => {
+        await openOrder(order);
+        const e = await take("main", "late");
+        const ops = await open(prefix);
+        opened.push(ops);
+        await ops.initDeployment({ state: "ACTIVE", who: "ops", replace: true });
+        const d = decisionFor(e, {
+          effects: {
+            openOrder: workingOrderFor("ord-2"),
+            closeOrders: [order.key],
+            orderEvents: [orderEventFor(order)],
+          },
+        });
+        expect(await b.commit([d])).toEqual([{ status: "conflict", on: "deployment" }]);
+        expect(await ops.workingOrders()).toEqual([order]);
+        expect(await allEvents(ops)).toEqual([]);
       });
     });
 

@@ -115,6 +115,9 @@ export function makePolicy(over: PolicyOverrides = {}): Policy {
   const { limits, ...rest } = over;
   return {
     requireAuth: true,
+    paperRestLimits: false,
+    onHalt: "cancel",
+    onReducing: "cancel",
     keys: new Map(KEY_BINDINGS.map(([id, source, role]) => [id, verifyKey(id, source, role)])),
     sources,
     exitOwner: EXIT_OWNER,
@@ -162,6 +165,7 @@ export function makeFacts(init: FactsInit = {}): Facts {
   return {
     tradingState: init.tradingState ?? "ACTIVE",
     sendRecords: new Map(),
+    workingOrders: new Map(),
     claimedPlanIds: new Set(init.claimedPlanIds ?? []),
     usedPermitIds: new Set(init.usedPermitIds ?? []),
     rateCounts: new Map(

@@ -85,10 +85,11 @@ export function worldEmulatorOptions(): PolymarketEmulatorOptions {
         address: PM_ADDRESS,
       },
     ],
+    // The tests' orders are meant to fill: a counterparty for any price (the emulator's default is an empty book).
     markets: {
-      [PM_TOKEN]: { tickSize: "0.01", minOrderSize: "5" },
-      [PM_NEG_TOKEN]: { tickSize: "0.01", negRisk: true, minOrderSize: "5" },
-      [PM_FINE_TOKEN]: { tickSize: "0.001", minOrderSize: "1" },
+      [PM_TOKEN]: { tickSize: "0.01", minOrderSize: "5", liquidity: "unlimited" },
+      [PM_NEG_TOKEN]: { tickSize: "0.01", negRisk: true, minOrderSize: "5", liquidity: "unlimited" },
+      [PM_FINE_TOKEN]: { tickSize: "0.001", minOrderSize: "1", liquidity: "unlimited" },
       [PM_DRY_TOKEN]: { tickSize: "0.01", minOrderSize: "5", liquidity: "none" },
     },
   };

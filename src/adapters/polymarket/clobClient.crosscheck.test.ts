@@ -28,6 +28,7 @@ import {
   worldEmulatorOptions,
 } from "../../../test/support/polymarketWorld.js";
 import { CTF_ORDER_VERSIONS, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
+import type { EmulatorMarket } from "../../emulators/polymarket/polymarketEmulator.js";
 
 /**
  * Cross-checks with @polymarket/clob-client-v2@1.1.0, run offline against the
@@ -85,10 +86,11 @@ describe("constants are clob-client-v2's and the signer's", () => {
 
 describe("the adapter's order is clob-client-v2's, byte for byte", () => {
   let world: PolymarketWorld;
-  const markets: Record<string, { tickSize: string; negRisk?: boolean; minOrderSize: string }> = {};
+  // Orders here are meant to fill (FOK included): a counterparty at any price, not the default empty book.
+  const markets: Record<string, EmulatorMarket> = {};
   for (const tick of Object.keys(TICK_TOKENS) as TickSize[]) {
-    markets[TICK_TOKENS[tick]] = { tickSize: tick, minOrderSize: "1" };
-    markets[negToken(tick)] = { tickSize: tick, negRisk: true, minOrderSize: "1" };
+    markets[TICK_TOKENS[tick]] = { tickSize: tick, minOrderSize: "1", liquidity: "unlimited" };
+    markets[negToken(tick)] = { tickSize: tick, negRisk: true, minOrderSize: "1", liquidity: "unlimited" };
   }
   beforeAll(async () => {
     world = await openPolymarketWorld({ emulator: { acceptVersions: ["1", "2"], markets } });

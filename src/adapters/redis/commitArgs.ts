@@ -1,5 +1,6 @@
 import type { Decision, DecisionChecks } from "../../core/decision.js";
 import { positionKey } from "../../core/facts.js";
+import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
 import type { ScriptCall } from "./luaScripts.js";
 import type { RedisKeys } from "./redisKeys.js";
@@ -41,6 +42,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     positions: keys.positions,
     sends: keys.sends,
     deployment: keys.deployment,
+    orders: keys.orders,
+    orderEvent: keys.orderEvent,
   });
   const rateKeys = new Map<string, number>();
   const rateKeyIndex = (source: string, window: number): number => {
@@ -58,6 +61,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   const pids = new Set<string>();
   const pms = new Set<string>();
   const poss = new Set<string>();
+  const ords = new Set<string>();
   const main = new StreamIdRange();
   const manual = new StreamIdRange();
 
@@ -185,6 +189,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
       );
     }
     h += d.sendRecord ? "S" : "-";
+    h += pushWorkingOrders(d, records, ords);
     records[at] = h;
   }
 
@@ -204,11 +209,58 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     manualHi: manual.hi,
     manualCount: String(manual.count + PENDING_SLACK),
     deployment: opts.deployment,
+    orderKeys: String(ords.size),
   });
   for (const x of records) argv.push(x);
   for (const x of rateList) argv.push(x);
   for (const x of pids) argv.push(x);
   for (const x of pms) argv.push(x);
   for (const x of poss) argv.push(x);
+  for (const x of ords) argv.push(x);
   return { keys: keyList, argv };
+}
+
+/**
+ * Header codes 13-16 of a decision's record (lua/commit.lua: working-order
+ * checks, open order, close orders, order events): pushes the values they
+ * announce onto `records`, adds every order key named to `keys`, and returns
+ * the four codes.
+ */
+function pushWorkingOrders(d: Decision, records: Array<string | Buffer>, keys: Set<string>): string {
+  let h = "";
+  const checks = d.checks.workingOrders ?? [];
+  if (checks.length === 0) h += "-";
+  else {
+    h += "1";
+    records.push(String(checks.length));
+    for (const c of checks) {
+      records.push(c.key, c.expected === null ? "a" : "p", c.expected ?? "");
+      keys.add(c.key);
+    }
+  }
+  const open = d.effects.openOrder;
+  if (open === undefined) h += "-";
+  else {
+    h += "1";
+    records.push(open.key, encodeWorkingOrder(open));
+    keys.add(open.key);
+  }
+  const close = d.effects.closeOrders ?? [];
+  if (close.length === 0) h += "-";
+  else {
+    h += "1";
+    records.push(String(close.length));
+    for (const key of close) {
+      records.push(key);
+      keys.add(key);
+    }
+  }
+  const events = d.effects.orderEvents ?? [];
+  if (events.length === 0) h += "-";
+  else {
+    h += "1";
+    records.push(String(events.length));
+    for (const e of events) records.push(JSON.stringify(e));
+  }
+  return h;
 }

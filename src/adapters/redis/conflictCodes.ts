@@ -98,6 +98,12 @@ export const REPLY_CODES = {
       becomes: "conflict on deployment: the executor stops deciding (deployment_lost)",
       outcome: conflict("deployment"),
     },
+    workingOrders: {
+      code: 9,
+      meaning: "a working order is not stored as the text the decision checked (or not absent as checked)",
+      becomes: "conflict on workingOrders: the entry is decided again",
+      outcome: conflict("workingOrders"),
+    },
   },
   /** Besides these, the reply is the appended result entry's id: committed. */
   finishSend: {
@@ -115,6 +121,24 @@ export const REPLY_CODES = {
       code: 0,
       meaning: "the entry has no open UNKNOWN: its follow-up is written already; nothing written",
       becomes: '"duplicate"',
+    },
+  },
+  /** One element per update (the whole reply is `lostDeployment` instead when the marker is not the bound id). */
+  updateOrders: {
+    lostDeployment: {
+      ...LOST_DEPLOYMENT,
+      meaning: "the deployment marker is not the bound id; nothing read or written (the whole reply)",
+    },
+    conflict: {
+      code: 0,
+      meaning:
+        "the order is not stored as the expected text, or the position is not its expected text; nothing written for it",
+      becomes: '"conflict"',
+    },
+    applied: {
+      code: 1,
+      meaning: "the order stored (or removed), the position set and the event appended",
+      becomes: '"applied"',
     },
   },
   /** The first element of the `{code, id}` reply. */
@@ -135,6 +159,7 @@ export const REPLY_CODES = {
   readonly finishSend: Readonly<Record<string, ReplyCode>>;
   readonly reconcile: Readonly<Record<string, ReplyCode>>;
   readonly initDeployment: Readonly<Record<string, ReplyCode>>;
+  readonly updateOrders: Readonly<Record<string, ReplyCode>>;
 };
 
 /** An error reply a script can give instead of its reply; the call writes nothing. */
@@ -155,7 +180,8 @@ export const ERROR_REPLIES = {
   commit: [
     {
       prefix: "ERR intentgate commit: ",
-      meaning: "a plan_id, permit_id, rate check, rate counter or position a record names was not announced",
+      meaning:
+        "a plan_id, permit_id, rate check, rate counter, position or working-order key a record names was not announced",
       becomes: COMMIT_REFUSED,
       reason: "internal_error",
     },
@@ -168,6 +194,7 @@ export const ERROR_REPLIES = {
   ],
   finishSend: [],
   reconcile: [],
+  updateOrders: [],
   initDeployment: [
     {
       prefix: "ERR intentgate init: ",

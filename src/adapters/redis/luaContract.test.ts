@@ -2,11 +2,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../../core/decision.js";
+import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { RATE_COUNTER_TTL_MS } from "../../ports/ledger.js";
 import { buildCommitCall } from "./commitArgs.js";
 import { ERROR_REPLIES, REPLY_CODES } from "./conflictCodes.js";
 import { LUA_SOURCES, SCRIPT_NAMES, type ScriptName, scriptUrl } from "./luaScripts.js";
 import { redisKeys } from "./redisKeys.js";
+import { buildUpdateOrdersCall } from "./redisOrders.js";
 import { SCRIPT_INPUTS, type ScriptInput, scriptArgs } from "./scriptInputs.js";
 
 /**
@@ -147,6 +149,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
       streamId: "5-1",
       result: {
         v: 1,
+        action: "place",
         plan_id: "p1",
         stream_id: "5-1",
         lane: "manual",
@@ -181,15 +184,109 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("manualLo")).toBe("5-1");
     expect(arg("mainLo")).toBe("");
     const records = Number(arg("recordsLength"));
-    // the record: 12 header codes, stream id, result JSON, the rate check number
+    // the record: 16 header codes, stream id, result JSON, the rate check number
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "x---a---=---",
+      "x---a---=-------",
       "5-1",
       JSON.stringify(d.result),
       "1",
     ]);
     // then the rate check as [KEYS index, limit]
     expect(call.argv.slice(names.argv.length + records)).toEqual([String(names.keys.length + 1), "3"]);
+  });
+
+  it("the commit call carries working-order checks and effects as header codes 13-16, then the keys once", () => {
+    const keys = redisKeys("p:");
+    const order = {
+      key: "k1",
+      plan_id: "p1",
+      source: "s",
+      lane: "main",
+      stream_id: "5-1",
+      venue: "paper",
+      mode: "paper",
+      account: "a",
+      symbol: "X",
+      side: "BUY",
+      qty: "1",
+      price: "2",
+      reduce_only: false,
+      client_order_id: "c",
+      order_id: "o",
+      fill_qty: "0",
+      placed_at: 1,
+    } as const;
+    const event = { v: 1, plan_id: "p0", venue: "paper", account: "a", symbol: "X" } as never;
+    const base = {
+      lane: "main",
+      streamId: "5-1",
+      result: { v: 1 } as never,
+    } as const;
+    const d: Decision = {
+      ...base,
+      checks: {
+        workingOrders: [
+          { key: "k0", expected: '{"x":1}' },
+          { key: "k1", expected: null },
+        ],
+      },
+      effects: { openOrder: order, closeOrders: ["k0"], orderEvents: [event] },
+    };
+    const call = buildCommitCall({ keys, decisions: [d], deployment: "dep-1" });
+    const names = SCRIPT_INPUTS.commit;
+    expect(call.keys.slice(names.keys.indexOf("orders"), names.keys.indexOf("orderEvent") + 1)).toEqual([
+      keys.orders,
+      keys.orderEvent,
+    ]);
+    const arg = (n: (typeof names.argv)[number]) => call.argv[names.argv.indexOf(n)];
+    expect(arg("orderKeys")).toBe("2");
+    const records = Number(arg("recordsLength"));
+    expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
+      "m-----------1111",
+      "5-1",
+      JSON.stringify(d.result),
+      "2",
+      "k0",
+      "p",
+      '{"x":1}',
+      "k1",
+      "a",
+      "",
+      "k1",
+      encodeWorkingOrder(order),
+      "1",
+      "k0",
+      "1",
+      JSON.stringify(event),
+    ]);
+    // the keys named, each once, after the (empty) position fields
+    expect(call.argv.slice(names.argv.length + records)).toEqual(["k0", "k1"]);
+  });
+
+  it("the updateOrders call has its fixed slots, then seven values per update", () => {
+    const keys = redisKeys("p:");
+    const event = { v: 1, plan_id: "p0" } as never;
+    const call = buildUpdateOrdersCall(
+      keys,
+      [
+        { key: "k1", expected: "old", next: null, event },
+        {
+          key: "k2",
+          expected: "old2",
+          next: null,
+          event,
+          position: { account: "a", symbol: "X", expected: "0", value: "1.5" },
+        },
+      ],
+      "dep-1",
+    );
+    expect(call.keys).toEqual(scripts.updateOrders.keys.map((s) => keys[s.name as "orders"]));
+    const fixed = SCRIPT_INPUTS.updateOrders.argv;
+    expect(call.argv.slice(0, fixed.length)).toEqual(["dep-1", "2"]);
+    expect(call.argv.slice(fixed.length)).toEqual([
+      ...["k1", "old", "", JSON.stringify(event), "", "", ""],
+      ...["k2", "old2", "", JSON.stringify(event), '["a","X"]', "0", "1.5"],
+    ]);
   });
 
   it("the short scripts' calls have one value per header slot, in order", () => {

@@ -5,10 +5,11 @@ import type { SendRecord } from "../../core/liveOrder.js";
 import type { Lane, TradingState, VenueName } from "../../core/plan.js";
 import { redactUrl } from "../../core/redactUrl.js";
 import type { PlanResult } from "../../core/result.js";
+import type { WorkingOrder } from "../../core/workingOrder.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import type { BusEntry, ResultEntry } from "../../ports/bus.js";
 import type { InitDeploymentOptions } from "../../ports/deployment.js";
-import type { PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import type { OrderEventEntry, OrderUpdate, PaperPosition, TradingStateChange } from "../../ports/ledger.js";
 import { errorCause, watchConnection } from "./connectionWatch.js";
 import { defineScripts } from "./luaScripts.js";
 import { RedisBus } from "./redisBus.js";
@@ -139,6 +140,16 @@ class RedisBackend implements Backend {
   }
   openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
     return this.ledger.openUnknowns(venue);
+  }
+
+  workingOrders(venue?: VenueName): Promise<WorkingOrder[]> {
+    return this.ledger.workingOrders(venue);
+  }
+  updateOrders(updates: readonly OrderUpdate[]): Promise<("applied" | "conflict")[]> {
+    return this.ledger.updateOrders(updates);
+  }
+  readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]> {
+    return this.ledger.readOrderEvents(afterId, count);
   }
 
   // ---- lifecycle

@@ -22,12 +22,17 @@ export interface RedisKeys {
   readonly unknowns: string;
   /** The deployment marker (wire-v1 §7b). */
   readonly deployment: string;
+  /** Working orders (wire-v1 §4a): order key → `encodeWorkingOrder` text. */
+  readonly orders: string;
+  /** The order event stream (wire-v1 §4a): one field `event`, the event JSON. */
+  readonly orderEvent: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
   /** Rate counter of one source in one one-second window (it expires `RATE_COUNTER_TTL_MS` after its last increment: ports/ledger.ts, lua/commit.lua). */
   rate(source: string, window: number): string;
 }
 
+/** The keys under `prefix`. */
 export function redisKeys(prefix: string): RedisKeys {
   const planMain = `${prefix}stream:apply.plan`;
   const planManual = `${prefix}stream:apply.plan.manual`;
@@ -45,6 +50,8 @@ export function redisKeys(prefix: string): RedisKeys {
     sends: `${prefix}sends`,
     unknowns: `${prefix}unknowns`,
     deployment: `${prefix}deployment`,
+    orders: `${prefix}orders`,
+    orderEvent: `${prefix}stream:order.event`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
   };

@@ -4,10 +4,13 @@ import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from
 import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
+import type { WorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
 import {
   CommitRefusedError,
   type Ledger,
+  type OrderEventEntry,
+  type OrderUpdate,
   type PaperPosition,
   type TradingStateChange,
 } from "../../ports/ledger.js";
@@ -16,6 +19,13 @@ import { decodeCommitReply } from "./commitReply.js";
 import { runScript, type ScriptCall } from "./luaScripts.js";
 import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
+import {
+  buildUpdateOrdersCall,
+  decodeUpdateOrdersReply,
+  listOrders,
+  ordersFromReplies,
+  parseOrderEvents,
+} from "./redisOrders.js";
 import { asArray, parseState } from "./redisReplies.js";
 import { scriptArgs } from "./scriptInputs.js";
 import { decodeSendReply } from "./sendReplies.js";
@@ -35,7 +45,8 @@ export interface RedisLedgerOptions {
  * The Redis {@link Ledger} (docs/architecture.md "Redis layout"): facts read
  * in one pipeline, and every write in one Lua script that first checks the
  * deployment marker: lua/commit.lua (a batch of decisions),
- * lua/finishSend.lua and lua/reconcile.lua (the later stages of a live order).
+ * lua/finishSend.lua and lua/reconcile.lua (the later stages of a live order),
+ * lua/updateOrders.lua (working orders after their result; redisOrders.ts).
  */
 export class RedisLedger implements Ledger {
   private readonly main: Redis;
@@ -62,6 +73,11 @@ export class RedisLedger implements Ledger {
     const sendRefs = query.sendRecords ?? [];
     const sendFields = sendRefs.map(sendKey);
     if (sendFields.length > 0) p.call("HMGET", k.sends, ...sendFields);
+    const orderKeys = query.orderKeys ?? [];
+    if (orderKeys.length > 0) p.call("HMGET", k.orders, ...orderKeys);
+    // scopes: the whole hash, filtered by inScope (redisOrders.ts ordersFromReplies says why)
+    const orderScopes = query.orderScopes ?? [];
+    if (orderScopes.length > 0) p.call("HGETALL", k.orders);
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -113,7 +129,13 @@ export class RedisLedger implements Ledger {
         sendRecords.set(sendFields[j]!, record);
       }
     }
-    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions, sendRecords };
+    const workingOrders = ordersFromReplies(
+      orderKeys,
+      orderKeys.length > 0 ? next() : undefined,
+      orderScopes,
+      orderScopes.length > 0 ? next() : undefined,
+    );
+    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions, sendRecords, workingOrders };
   }
 
   async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
@@ -147,6 +169,23 @@ export class RedisLedger implements Ledger {
       argv: { field: sendKey(entry), result: JSON.stringify(result), deployment: bound },
     });
     return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);
+  }
+
+  async workingOrders(venue?: VenueName): Promise<WorkingOrder[]> {
+    return listOrders(await this.main.call("HGETALL", this.keys.orders), venue);
+  }
+
+  async updateOrders(updates: readonly OrderUpdate[]): Promise<("applied" | "conflict")[]> {
+    const bound = this.deployment.requireBound();
+    const call = buildUpdateOrdersCall(this.keys, updates, bound);
+    return decodeUpdateOrdersReply(await runScript(this.main, "updateOrders", call), updates.length, bound);
+  }
+
+  async readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]> {
+    if (count <= 0) return [];
+    return parseOrderEvents(
+      await this.main.call("XREAD", "COUNT", Math.ceil(count), "STREAMS", this.keys.orderEvent, afterId),
+    );
   }
 
   async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {

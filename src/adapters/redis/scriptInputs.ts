@@ -29,6 +29,8 @@ export const SCRIPT_INPUTS = {
       "positions",
       "sends",
       "deployment",
+      "orders",
+      "orderEvent",
     ],
     keysRest: "rateCounters",
     argv: [
@@ -47,6 +49,7 @@ export const SCRIPT_INPUTS = {
       "manualHi",
       "manualCount",
       "deployment",
+      "orderKeys",
     ],
     argvRest: "records",
   },
@@ -61,6 +64,11 @@ export const SCRIPT_INPUTS = {
   initDeployment: {
     keys: ["deployment", "planMain", "planManual", "state", "stateLog"],
     argv: ["id", "replace", "group", "state", "who", "at"],
+  },
+  updateOrders: {
+    keys: ["orders", "positions", "orderEvent", "deployment"],
+    argv: ["deployment", "count"],
+    argvRest: "updates",
   },
 } as const satisfies Record<ScriptName, ScriptInput>;
 

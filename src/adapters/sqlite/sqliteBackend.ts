@@ -1,11 +1,15 @@
+// Over 400 lines: the one class that puts the SQLite stores (streams, ledger, orders, deployment)
+// behind every Backend method; each method is a few lines of delegation, locking and busy-retry.
 import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import type { EntryRef, Facts, FactsQuery } from "../../core/facts.js";
 import type { SendRecord } from "../../core/liveOrder.js";
+import type { OrderEvent } from "../../core/orderEvent.js";
 import type { VenueName } from "../../core/plan.js";
 import { LANES, type Lane, type TradingState } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
+import type { WorkingOrder } from "../../core/workingOrder.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import { type BusEntry, CONSUMER_GROUP, type ResultEntry } from "../../ports/bus.js";
 import {
@@ -13,7 +17,13 @@ import {
   DeploymentMismatchError,
   type InitDeploymentOptions,
 } from "../../ports/deployment.js";
-import { CommitRefusedError, type PaperPosition, type TradingStateChange } from "../../ports/ledger.js";
+import {
+  CommitRefusedError,
+  type OrderEventEntry,
+  type OrderUpdate,
+  type PaperPosition,
+  type TradingStateChange,
+} from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import { sleep, withBusyRetry } from "./sqliteBusy.js";
 import { type FileId, type Handle, openHandle } from "./sqliteHandle.js";
@@ -211,12 +221,8 @@ class SqliteBackend implements Backend {
     if (count <= 0) return [];
     return this.poll(blockMs, () =>
       this.handle()
-        .streams.after(STREAMS.result, after, count)
-        .map((row) => {
-          const field = decodeFields(row.fields).find(([name]) => name === "result");
-          if (!field) throw new Error(`sqlite bus: result entry ${formatStreamId(row)} has no result field`);
-          return { id: formatStreamId(row), result: JSON.parse(field[1].toString("utf8")) as PlanResult };
-        }),
+        .streams.afterJson<PlanResult>(STREAMS.result, after, count, "result")
+        .map(({ id, value }) => ({ id, result: value })),
     );
   }
 
@@ -292,6 +298,24 @@ class SqliteBackend implements Backend {
 
   async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
     return this.handle().ledger.openUnknowns(venue);
+  }
+
+  async workingOrders(venue?: VenueName): Promise<WorkingOrder[]> {
+    return withBusyRetry(() => this.handle().ledger.orders.list(venue));
+  }
+
+  async updateOrders(updates: readonly OrderUpdate[]): Promise<("applied" | "conflict")[]> {
+    const deployment = this.requireBoundHere();
+    return withBusyRetry(() => this.handle().ledger.updateOrders(updates, deployment));
+  }
+
+  async readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]> {
+    const after = parseStreamId(afterId);
+    if (!after) throw new Error(`sqlite bus: bad stream id "${afterId}"`);
+    if (count <= 0) return [];
+    return this.handle()
+      .streams.afterJson<OrderEvent>(STREAMS.orderEvent, after, count, "event")
+      .map(({ id, value }) => ({ id, event: value }));
   }
 
   // ---- internals ----

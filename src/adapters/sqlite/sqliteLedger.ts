@@ -1,11 +1,18 @@
 import type { CommitOutcome, Decision, DecisionChecks } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
 import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
+import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
-import { type PaperPosition, RATE_COUNTER_TTL_MS, type TradingStateChange } from "../../ports/ledger.js";
+import {
+  type OrderUpdate,
+  type PaperPosition,
+  RATE_COUNTER_TTL_MS,
+  type TradingStateChange,
+} from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
+import { SqliteOrderStore } from "./sqliteOrders.js";
 import type { Db } from "./sqliteSchema.js";
 import { STREAMS, type StreamStore } from "./sqliteStreams.js";
 import { parseStreamId } from "./streamIds.js";
@@ -24,6 +31,8 @@ const DEPLOYMENT_KEY = "deployment";
 export class SqliteLedgerStore {
   private readonly q;
   private readonly commitInSavepoint;
+  /** Working orders and order events. */
+  readonly orders: SqliteOrderStore;
   private lastPrune = 0;
 
   constructor(
@@ -31,6 +40,7 @@ export class SqliteLedgerStore {
     private readonly prefix: string,
     private readonly streams: StreamStore,
   ) {
+    this.orders = new SqliteOrderStore(db, prefix, streams);
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.q = {
       state: p<{ value: string }>("SELECT value FROM ig_kv WHERE prefix = ? AND key = ?"),
@@ -111,6 +121,7 @@ export class SqliteLedgerStore {
           rateCounts,
           positions,
           sendRecords,
+          workingOrders: this.orders.read(query.orderKeys ?? [], query.orderScopes ?? []),
         };
       })
       .deferred();
@@ -168,6 +179,9 @@ export class SqliteLedgerStore {
       if (value === "0") this.q.deletePosition.run(this.prefix, account, symbol);
       else this.q.setPosition.run(this.prefix, account, symbol, value);
     }
+    if (e.openOrder) this.orders.put(e.openOrder);
+    for (const key of e.closeOrders ?? []) this.orders.remove(key);
+    for (const event of e.orderEvents ?? []) this.orders.appendEvent(event);
     if (e.deadLetter) {
       this.streams.append(STREAMS.dlq, [
         ...e.deadLetter.fields,
@@ -262,11 +276,38 @@ export class SqliteLedgerStore {
       const next = this.rateCount(c.rate.source, c.rate.window, now) + 1;
       if (next <= c.rate.limit !== c.rate.allowed) return "rate";
     }
-    if (c.position) {
-      const current = this.q.position.get(this.prefix, c.position.account, c.position.symbol)?.qty ?? "0";
-      if (current !== c.position.expected) return "position";
-    }
+    if (c.position && this.positionText(c.position.account, c.position.symbol) !== c.position.expected)
+      return "position";
+    for (const w of c.workingOrders ?? [])
+      if ((this.orders.text(w.key) ?? null) !== w.expected) return "workingOrders";
     return undefined;
+  }
+
+  private positionText(account: string, symbol: string): string {
+    return this.q.position.get(this.prefix, account, symbol)?.qty ?? "0";
+  }
+
+  /** Ledger.updateOrders: each update in its own savepoint of one IMMEDIATE transaction. */
+  updateOrders(updates: readonly OrderUpdate[], deployment: string): ("applied" | "conflict")[] {
+    return this.db
+      .transaction((): ("applied" | "conflict")[] => {
+        assertOrderUpdates(updates);
+        this.assertDeployment(deployment);
+        return updates.map((u) => {
+          if (this.orders.text(u.key) !== u.expected) return "conflict";
+          const pos = u.position;
+          if (pos && this.positionText(pos.account, pos.symbol) !== pos.expected) return "conflict";
+          if (u.next === null) this.orders.remove(u.key);
+          else this.orders.put(u.next);
+          if (pos) {
+            if (pos.value === "0") this.q.deletePosition.run(this.prefix, pos.account, pos.symbol);
+            else this.q.setPosition.run(this.prefix, pos.account, pos.symbol, pos.value);
+          }
+          this.orders.appendEvent(u.event);
+          return "applied";
+        });
+      })
+      .immediate();
   }
 
   private rateCount(source: string, window: number, now: number): number {

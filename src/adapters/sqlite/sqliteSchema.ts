@@ -29,6 +29,9 @@ export type Db = Database.Database;
  * - `ig_send` (migration 2): live orders by entry: `state` `sending` (stage 1
  *   committed, entry still pending) or `unknown` (an `UNKNOWN` result written,
  *   awaiting its reconciled follow-up); `record` is the send record JSON.
+ * - `ig_order` (migration 3): working orders (wire-v1 §4a) by key, `record`
+ *   the canonical text of `encodeWorkingOrder`; venue and account lifted
+ *   out for cancel-all scopes.
  *
  * Migrations are numbered; `PRAGMA user_version` records the last applied.
  */
@@ -112,6 +115,18 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (prefix, lane, stream_id)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS ig_send_by_state ON ig_send (prefix, state, started_at);
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS ig_order (
+    prefix TEXT NOT NULL,
+    key TEXT NOT NULL,
+    venue TEXT NOT NULL,
+    account TEXT NOT NULL,
+    placed_at INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (prefix, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS ig_order_by_scope ON ig_order (prefix, venue, account);
   `,
 ];
 

@@ -1,5 +1,5 @@
 import type { Lane } from "../../core/plan.js";
-import { encodeFields } from "./fieldCodec.js";
+import { decodeFields, encodeFields } from "./fieldCodec.js";
 import type { Db } from "./sqliteSchema.js";
 import { formatStreamId, nextStreamId, type StreamId } from "./streamIds.js";
 
@@ -10,6 +10,7 @@ export const STREAMS = {
   result: "stream:apply.result",
   dlq: "stream:apply.dlq",
   alert: "stream:exit.alert",
+  orderEvent: "stream:order.event",
   stateLog: "state:log",
 } as const;
 
@@ -86,6 +87,19 @@ export class StreamStore {
   /** Up to `count` entries with an id greater than `after`, in id order. */
   after(stream: string, after: StreamId, count: number): StreamRow[] {
     return this.afterStmt.all(this.prefix, stream, after.ms, after.seq, count);
+  }
+
+  /**
+   * Up to `count` entries after `after`, each with the JSON of its one field
+   * `field` parsed (results, order events); an entry without it is an error
+   * naming the stream and the entry.
+   */
+  afterJson<T>(stream: string, after: StreamId, count: number, field: string): { id: string; value: T }[] {
+    return this.after(stream, after, count).map((row) => {
+      const found = decodeFields(row.fields).find(([name]) => name === field);
+      if (!found) throw new Error(`sqlite bus: ${stream} entry ${formatStreamId(row)} has no ${field} field`);
+      return { id: formatStreamId(row), value: JSON.parse(found[1].toString("utf8")) as T };
+    });
   }
 
   /** One entry, if present. */

@@ -7,11 +7,13 @@
 export const EXIT = {
   OK: 0,
   FAILURE: 1,
+  NOT_EXECUTED: 2,
   USAGE: 64,
   DATAERR: 65,
   NOINPUT: 66,
   UNAVAILABLE: 69,
   CANTCREAT: 73,
+  TEMPFAIL: 75,
   CONFIG: 78,
 } as const;
 
@@ -22,10 +24,12 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_MEANINGS: { readonly [C in ExitCode]: string } = {
   0: "success",
   1: "another failure (the message says which); also `audit verify` finding a bad line and a `demo` scenario not decided as expected",
+  2: "a plan published and waited for (`cancel`, `cancel-all`) was decided but not EXECUTED; its result is printed",
   64: "bad usage: an unknown command or option, a missing or malformed argument",
   65: "bad input data: a plan file that is not UTF-8, a corrupted vault or audit log, a secret that is not valid hex/base64",
   66: "a file that cannot be read (plan file, vault, audit log)",
   69: "the bus is unavailable: unreachable, no bus file, or no deployment",
   73: "a deployment already exists (`init` without `--force`)",
+  75: "no result within `--timeout-ms` (`cancel`, `cancel-all`): the plan stays on the bus and will still be decided",
   78: "invalid configuration: the config file, a missing secret variable, a secret file open to others, an audit log held by another signer",
 };

@@ -7,6 +7,7 @@ import { addBusCommands } from "./commands/bus.js";
 import { CliError, type CliIo, EXIT } from "./commands/common.js";
 import { addEmulatorCommands } from "./commands/emulator.js";
 import { addKeyCommands } from "./commands/keys.js";
+import { addOrderCommands } from "./commands/orders.js";
 import { addRunCommands } from "./commands/run.js";
 import { addSignerCommands } from "./commands/signer.js";
 import { addVaultCommands } from "./commands/vault.js";
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
   addRunCommands(program, io, setExitCode);
   addBusCommands(program, io);
+  addOrderCommands(program, io, setExitCode);
   addKeyCommands(program, io);
   addSignerCommands(program, io);
   addEmulatorCommands(program, io);

@@ -18,7 +18,10 @@ describe("settings a SIGHUP reload does not apply", () => {
     expect(restartOnlyChanges(before, { ...before, venues: { ...before.venues } })).toEqual([]);
     // the paper venue's reference prices reload; the live venues do not
     expect(
-      restartOnlyChanges(before, { ...before, venues: { paper: { prices: { BTCUSDT: "1" } } } }),
+      restartOnlyChanges(before, {
+        ...before,
+        venues: { paper: { prices: { BTCUSDT: "1" }, rest_limits: false } },
+      }),
     ).toEqual([]);
     const liveVenue = { "binance-usdm": { accounts: {} } } as unknown as typeof before.venues;
     expect(restartOnlyChanges(before, { ...before, venues: liveVenue, signing: {} as never })).toEqual([

@@ -7,6 +7,7 @@ import { Executor, type ExecutorSettings } from "../../executor/executor.js";
 import { describeError, executorObserver } from "../../executor/executorObserver.js";
 import { healthz, type ProbeSources, readyz } from "../../executor/executorProbes.js";
 import { observedPlane } from "../../executor/observedPlane.js";
+import { OrderFollower } from "../../executor/orderFollower.js";
 import { VenueSupervisor } from "../../executor/venueSupervisor.js";
 import { createLogger, flushLogger, type Logger } from "../../ops/logger.js";
 import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
@@ -172,6 +173,12 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       venues: () => venues,
     });
     executor = running;
+    const follower = new OrderFollower({
+      ledger: openedBackend,
+      policy: () => loaded.policy,
+      observer,
+      intervalMs: config.reconcile_interval_ms,
+    });
     supervisor = new VenueSupervisor({
       venues: () => venues,
       reconcile: (venue) => running.reconcileOpen(venue),
@@ -207,8 +214,10 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     );
     opts.onReady?.({ consumer, metricsPort: metricsServer?.port });
     const supervising = venues.size > 0 ? supervisor.run(stop.signal) : Promise.resolve();
+    const following = follower.run(stop.signal);
     await running.run(stop.signal);
     await supervising;
+    await following;
     logger.info("executor stopped: batch in hand committed");
   } finally {
     startTurnAt = undefined;

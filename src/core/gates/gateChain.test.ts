@@ -1263,6 +1263,7 @@ describe("full results", () => {
     const d = decide(entry, makePolicy(), makeFacts({ positions: [{ symbol: "BTCUSDT", qty: "1" }] }));
     expect(d.result).toMatchInlineSnapshot(`
       {
+        "action": "place",
         "authenticated": true,
         "avg_price": "65000",
         "client_order_id": "ig-snap-exec-1",
@@ -1292,6 +1293,7 @@ describe("full results", () => {
     const d = decide(planEntry(plan, { id: "1700000000000-8" }));
     expect(d.result).toMatchInlineSnapshot(`
       {
+        "action": "place",
         "authenticated": false,
         "avg_price": null,
         "client_order_id": null,
@@ -1324,6 +1326,7 @@ describe("full results", () => {
     const d = decide(entry);
     expect(d.result).toMatchInlineSnapshot(`
       {
+        "action": "place",
         "authenticated": true,
         "avg_price": "65000",
         "client_order_id": "ig-snap-live-1",

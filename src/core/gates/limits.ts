@@ -1,7 +1,7 @@
 import { compareProduct, type Decimal, maxDecimal } from "../decimal.js";
 import type { DecisionChecks } from "../decision.js";
 import { type RateWindow, rateKey } from "../facts.js";
-import type { Plan } from "../plan.js";
+import type { OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
 import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
@@ -9,7 +9,8 @@ import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
 /**
  * Gate 9: `limit:max_qty`, `limit:max_notional` (`limit:no_reference_price`
  * when no price exists), `limit:rate`, `limit:kelly_fraction`, in that order.
- * Every plan that reaches this gate counts against its source's rate window.
+ * Every plan that reaches this gate counts against its source's rate window;
+ * a cancel is checked against the rate alone.
  */
 export const limitsGate: Gate = {
   name: "limits",
@@ -33,6 +34,9 @@ export const limitsGate: Gate = {
       };
       extra = { found: { countRate: window }, checks };
     }
+    // Cancels count against the rate, and no other limit applies to them.
+    if (plan.action !== "place")
+      return rateAllowed ? { ok: true, ...extra } : deny(reason("limit", "rate"), extra);
     const maxQty = limits.maxQty.get(plan.symbol);
     if (maxQty !== undefined && plan.qty > maxQty) return deny(reason("limit", "max_qty"), extra);
     const price = pricingPrice(plan, policy);
@@ -64,7 +68,7 @@ export const limitsGate: Gate = {
  * MARKET (never the plan's own claim), the larger of the limit price and the
  * reference price for LIMIT.
  */
-export function pricingPrice(plan: Plan, policy: Policy): Decimal | undefined {
+export function pricingPrice(plan: OrderPlan, policy: Policy): Decimal | undefined {
   const reference = policy.referencePrices.get(plan.symbol);
   if (plan.type === "MARKET") return reference;
   const limit = plan.price as Decimal;
@@ -72,6 +76,6 @@ export function pricingPrice(plan: Plan, policy: Policy): Decimal | undefined {
 }
 
 /** A MARKET plan that will fill on the paper venue needs a reference price to fill at. */
-function fillsAtReference(plan: Plan, policy: Policy): boolean {
+function fillsAtReference(plan: OrderPlan, policy: Policy): boolean {
   return plan.type === "MARKET" && (plan.venue === "paper" || !policy.live);
 }

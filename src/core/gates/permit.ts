@@ -15,6 +15,8 @@ export const permitGate: Gate = {
   name: "permit",
   run({ policy, facts, now }, ev) {
     const plan = planOf(ev);
+    // A cancel carries no permit (gate 1 refuses one) and needs none.
+    if (plan.action !== "place") return ALLOW;
     if (plan.permit === undefined) return policy.permits.required ? deny(reason("permit_required")) : ALLOW;
     const verified = verifyPermitToken(plan.permit, policy);
     if (!verified.ok) return deny(reason("permit_invalid", verified.invalid));

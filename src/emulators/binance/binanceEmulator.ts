@@ -3,9 +3,12 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { inspect } from "node:util";
 import { SecretBytes } from "../../core/auth/secretBytes.js";
-import { formatDecimal } from "../../core/decimal.js";
-import { API_KEY_RE, type Params, verifySigned } from "./emulatorAuth.js";
+import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { type RequestLogSink, requestLogLine } from "../requestLog.js";
+import { API_KEY_RE, type Params, parseParams, verifySigned } from "./emulatorAuth.js";
 import { EmulatorBook, type EmulatorOrder } from "./emulatorBook.js";
+import { EmulatorCountdown } from "./emulatorCountdown.js";
+import type { DepthLevel } from "./emulatorDepth.js";
 import { binanceError, isBinanceError } from "./emulatorErrors.js";
 import {
   type EmulatorEndpoint,
@@ -14,8 +17,9 @@ import {
   faultAfter,
   faultBefore,
 } from "./emulatorFaults.js";
-import { type Answer, cancelOrder, placeOrder, positionRisk, queryOrder } from "./emulatorOrders.js";
-import { DEFAULT_SYMBOLS, type EmulatorSymbol, exchangeInfoBody } from "./emulatorSymbols.js";
+import { codeOf, readBody, send } from "./emulatorHttp.js";
+import { binanceRoutes } from "./emulatorRoutes.js";
+import { DEFAULT_SYMBOLS, type EmulatorSymbol } from "./emulatorSymbols.js";
 
 /** One API key the emulator knows: the account it trades for, and its HMAC secret. */
 export interface EmulatorAccountOptions {
@@ -27,7 +31,12 @@ export interface EmulatorAccountOptions {
   readonly secret: string | SecretBytes;
   /** A key with "reading" permission only: TRADE endpoints (POST / DELETE order) refuse it with -2015. */
   readonly readOnly?: boolean;
+  /** The account's USDT wallet balance (decimal text); default {@link DEFAULT_WALLET}. */
+  readonly walletBalance?: string;
 }
+
+/** The USDT wallet balance of an account not given one. */
+export const DEFAULT_WALLET = "10000";
 
 /** Options of {@link startBinanceEmulator}. */
 export interface BinanceEmulatorOptions {
@@ -42,6 +51,8 @@ export interface BinanceEmulatorOptions {
   readonly markPrices?: Readonly<Record<string, string>>;
   /** The base clock (ms); default `Date.now`. The server time is it plus the injected skew. */
   readonly clock?: () => number;
+  /** Receives one JSON line per request (method, path, status, time; never keys or signatures). */
+  readonly requestLog?: RequestLogSink;
 }
 
 /** One request the emulator received and how it answered. */
@@ -84,6 +95,21 @@ export interface EmulatorState {
   }): EmulatorOrder[];
   /** How many orders were placed with this client order id (the "exactly one order" property). */
   countOrders(clientOrderId: string, account?: string): number;
+  /**
+   * Gives a symbol a book of bids and asks (decimal text): orders then trade
+   * against its levels (partially when short) instead of at the mark, and
+   * resting orders it crosses fill. See {@link EmulatorBook}.
+   */
+  setDepth(
+    symbol: string,
+    book: { readonly bids: readonly DepthLevel[]; readonly asks: readonly DepthLevel[] },
+  ): void;
+  /** Removes a symbol's book: it trades at the mark again. */
+  clearDepth(symbol: string): void;
+  /** Sets an account's USDT wallet balance (decimal text). */
+  setWalletBalance(account: string, usdt: string): void;
+  /** Whether an auto-cancel countdown is armed for the account on the symbol. */
+  countdownArmed(account: string, symbol: string): boolean;
   /** Replaces the HMAC secret the emulator holds for an API key (a rotated key: signatures then fail with -1022). */
   setSecret(apiKey: string, secret: string | SecretBytes): void;
 }
@@ -103,14 +129,13 @@ export interface BinanceEmulator {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 64 * 1024;
 const DEFAULT_HOLD_MS = 30_000;
 const DEFAULT_MARKS: Readonly<Record<string, string>> = { BTCUSDT: "65000", ETHUSDT: "3000" };
 
-interface Route {
-  readonly endpoint: EmulatorEndpoint;
-  readonly signed: boolean;
-  handle(ctx: { account: string; params: Params; now: number }): Answer & { placed?: EmulatorOrder };
+function parseWallet(text: string): Decimal {
+  const v = parseDecimal(text);
+  if (v === undefined) throw new TypeError(`wallet balance ${JSON.stringify(text)}: not a decimal >= 0`);
+  return v;
 }
 
 /**
@@ -118,12 +143,14 @@ interface Route {
  * that verifies requests exactly as Binance does (API key header, HMAC-SHA256
  * over totalParams, timestamp vs server time and `recvWindow`), enforces the
  * symbol filters, keeps orders and positions per account, and plays injected
- * faults. Endpoints: `GET /fapi/v1/ping`, `GET /fapi/v1/time`,
- * `GET /fapi/v1/exchangeInfo`, `POST|GET|DELETE /fapi/v1/order`,
- * `GET /fapi/v2/positionRisk`, `GET /fapi/v3/positionRisk`. Parameters of a
- * POST/DELETE may come in the query string, a form body, or both.
- * A key given `readOnly` may read but not trade (-2015 on POST / DELETE
- * order), as a Binance key with only "Enable Reading" set.
+ * faults. Endpoints (the table in docs/emulators.md; routes in
+ * `emulatorRoutes.ts`): ping, time, exchangeInfo, tickers, premiumIndex,
+ * depth; orders (place, query, open orders, cancel, cancel all,
+ * countdownCancelAll), account, balance, positionRisk (v2/v3), userTrades,
+ * leverageBracket. Parameters of a POST/DELETE may come in the query
+ * string, a form body, or both. A key given `readOnly` may read but not
+ * trade (-2015 on the TRADE endpoints), as a Binance key with only "Enable
+ * Reading" set.
  * For tests and dry runs only: secrets are held in memory.
  * @example
  * const emu = await startBinanceEmulator({ accounts: [{ name: "a1", apiKey, secret }] });
@@ -144,28 +171,15 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
   const log: EmulatorRequestRecord[] = [];
   const stop = new AbortController();
 
-  const routes = new Map<string, Route>([
-    ["GET /fapi/v1/ping", publicRoute("time", () => ({}))],
-    ["GET /fapi/v1/time", publicRoute("time", () => ({ serverTime: serverTime() }))],
-    [
-      "GET /fapi/v1/exchangeInfo",
-      publicRoute("exchangeInfo", () => exchangeInfoBody(book.symbols(), serverTime())),
-    ],
-    ["POST /fapi/v1/order", signedRoute("order", (c) => placeOrder(book, c.account, c.params, c.now))],
-    ["GET /fapi/v1/order", signedRoute("queryOrder", (c) => queryOrder(book, c.account, c.params))],
-    [
-      "DELETE /fapi/v1/order",
-      signedRoute("cancelOrder", (c) => cancelOrder(book, c.account, c.params, c.now)),
-    ],
-    [
-      "GET /fapi/v2/positionRisk",
-      signedRoute("positionRisk", (c) => positionRisk(book, c.account, c.params, 2)),
-    ],
-    [
-      "GET /fapi/v3/positionRisk",
-      signedRoute("positionRisk", (c) => positionRisk(book, c.account, c.params, 3)),
-    ],
-  ]);
+  const wallets = new Map<string, Decimal>();
+  for (const a of opts.accounts) wallets.set(a.name, parseWallet(a.walletBalance ?? DEFAULT_WALLET));
+  const countdown = new EmulatorCountdown((account, symbol) => book.cancelAll(account, symbol, serverTime()));
+  const routes = binanceRoutes({
+    book,
+    countdown,
+    serverTime,
+    wallet: (account) => wallets.get(account) ?? (0n as Decimal),
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? "GET";
@@ -174,8 +188,10 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const query = q < 0 ? "" : rawUrl.slice(q + 1);
     const at = serverTime();
+    const startedAt = Date.now();
     const record = (r: Omit<EmulatorRequestRecord, "at" | "method" | "path">): void => {
       log.push({ at, method, path, ...r });
+      opts.requestLog?.(requestLogLine({ method, path, status: r.status, startedAt, endedAt: Date.now() }));
     };
     const body = await readBody(req);
     const route = routes.get(`${method} ${path}`);
@@ -201,7 +217,7 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
         query,
         body: formBody,
         keys,
-        trade: route.endpoint === "order" || route.endpoint === "cancelOrder",
+        trade: route.trade === true,
         serverTime: serverTime(),
       });
       if (isBinanceError(verified)) {
@@ -210,6 +226,13 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
       }
       account = verified.account;
       params = verified.params;
+    } else {
+      const parsed = parseParams(query);
+      if (isBinanceError(parsed)) {
+        record({ endpoint: route.endpoint, status: parsed.status, code: parsed.body.code });
+        return send(res, parsed);
+      }
+      params = parsed;
     }
     const reduceOnly = route.endpoint === "order" && params.get("reduceOnly") === "true";
     const fault = faults.take(route.endpoint, { reduceOnly });
@@ -291,6 +314,12 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
 
   const state: EmulatorState = {
     setMarkPrice: (symbol, price) => book.setMarkPrice(symbol, price, serverTime()),
+    setDepth: (symbol, levels) => book.setDepth(symbol, levels, serverTime()),
+    clearDepth: (symbol) => book.clearDepth(symbol),
+    setWalletBalance: (account, usdt) => {
+      wallets.set(account, parseWallet(usdt));
+    },
+    countdownArmed: (account, symbol) => countdown.armed(account, symbol),
     markPrice: (symbol) => {
       const m = book.markPrice(symbol);
       return m === undefined ? undefined : formatDecimal(m);
@@ -337,6 +366,7 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
     close() {
       closing ??= new Promise<void>((resolve) => {
         stop.abort();
+        countdown.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -347,41 +377,4 @@ export async function startBinanceEmulator(opts: BinanceEmulatorOptions): Promis
     value: () => `BinanceEmulator { url: '${emulator.url}', accounts: ${keys.size}, [REDACTED] }`,
   });
   return emulator;
-}
-
-function publicRoute(endpoint: EmulatorEndpoint, body: () => unknown): Route {
-  return { endpoint, signed: false, handle: () => ({ status: 200, body: body() }) };
-}
-
-function signedRoute(endpoint: EmulatorEndpoint, handle: Route["handle"]): Route {
-  return { endpoint, signed: true, handle };
-}
-
-function codeOf(a: Answer): { code?: number } {
-  const body = a.body as { code?: unknown } | undefined;
-  return typeof body === "object" && body !== null && typeof body.code === "number"
-    ? { code: body.code }
-    : {};
-}
-
-function send(res: ServerResponse, a: Answer): void {
-  if (res.destroyed || res.headersSent) return;
-  const text = typeof a.body === "string" ? a.body : JSON.stringify(a.body);
-  res.writeHead(a.status, {
-    "content-type": typeof a.body === "string" ? "text/html" : "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-/** The request body as text, or undefined past {@link MAX_BODY}. */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

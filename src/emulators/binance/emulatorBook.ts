@@ -1,45 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { DECIMAL_SCALE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { type DepthLevel, EmulatorDepth } from "./emulatorDepth.js";
 import { type BinanceErrorAnswer, binanceError } from "./emulatorErrors.js";
-import { checkFilters, type EmulatorSymbol, fixed } from "./emulatorSymbols.js";
+import type { EmulatorOrder, EmulatorOrderStatus, EmulatorTrade, NewOrder } from "./emulatorOrderTypes.js";
+import { checkFilters, type EmulatorSymbol } from "./emulatorSymbols.js";
 
 const SCALE = 10n ** BigInt(DECIMAL_SCALE);
 
-/** Binance order statuses the emulator uses. */
-export type EmulatorOrderStatus = "NEW" | "PARTIALLY_FILLED" | "FILLED" | "CANCELED" | "EXPIRED";
-
-/** A new order, parsed from `POST /fapi/v1/order`. */
-export interface NewOrder {
-  readonly symbol: string;
-  readonly side: "BUY" | "SELL";
-  readonly type: "MARKET" | "LIMIT";
-  readonly timeInForce: "GTC" | "IOC" | "FOK" | "GTX" | undefined;
-  readonly qty: Decimal;
-  readonly qtyText: string;
-  readonly price: Decimal | undefined;
-  readonly priceText: string | undefined;
-  readonly reduceOnly: boolean;
-  readonly clientOrderId: string | undefined;
-}
-
-/** One order the emulator accepted, as it stands (decimals as canonical text). */
-export interface EmulatorOrder {
-  readonly account: string;
-  readonly orderId: number;
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: "BUY" | "SELL";
-  readonly type: "MARKET" | "LIMIT";
-  readonly timeInForce: string;
-  readonly origQty: string;
-  readonly price: string;
-  readonly reduceOnly: boolean;
-  readonly status: EmulatorOrderStatus;
-  readonly executedQty: string;
-  readonly avgPrice: string;
-  readonly time: number;
-  readonly updateTime: number;
-}
+export type { EmulatorOrder, EmulatorOrderStatus, EmulatorTrade, NewOrder } from "./emulatorOrderTypes.js";
 
 interface OrderRow {
   readonly account: string;
@@ -64,11 +32,19 @@ const ZERO = 0n as Decimal;
 /**
  * The emulated exchange: symbols and their rules, mark prices, every order
  * accepted (never forgotten, so tests can count orders per client order id),
- * and one-way-mode positions per account and symbol. MARKET orders fill in
- * full at the mark price; a LIMIT order that is marketable (BUY at or above
- * the mark, SELL at or below) fills at the mark (its price or better),
- * otherwise GTC rests `NEW` (IOC/FOK expire, GTX expires when it would take)
- * and fills at its own price once the mark reaches it. A reduce-only order
+ * their fills (trades), and one-way-mode positions per account and symbol.
+ *
+ * A symbol without a book ({@link EmulatorBook.setDepth}) trades against
+ * unlimited liquidity at the mark: MARKET orders fill in full at the mark; a
+ * LIMIT order that is marketable (BUY at or above the mark, SELL at or
+ * below) fills at the mark (its price or better), otherwise GTC rests `NEW`
+ * (IOC/FOK expire, GTX expires when it would take) and fills at its own
+ * price once the mark reaches it. A symbol with a book trades against its
+ * levels instead: an order takes what crosses, level by level at each
+ * level's price (partially when there is not enough), a GTC remainder rests
+ * (`PARTIALLY_FILLED` or `NEW`), an IOC or MARKET remainder expires, a FOK
+ * that cannot fill in full expires untouched; resting orders fill (at their
+ * own price, as makers) when a new book crosses them. A reduce-only order
  * that would open, grow or flip a position is -2022 (and a resting one that
  * no longer reduces when it would fill expires). A client order id is
  * -4116 only while an order with it is still open.
@@ -78,7 +54,10 @@ export class EmulatorBook {
   readonly #marks = new Map<string, Decimal>();
   readonly #orders: OrderRow[] = [];
   readonly #positions = new Map<string, PositionRow>();
+  readonly #trades: EmulatorTrade[] = [];
+  readonly #depth = new EmulatorDepth();
   #nextOrderId = 8_389_765_000;
+  #nextTradeId = 512_000_000;
 
   constructor(symbols: readonly EmulatorSymbol[], marks: Readonly<Record<string, string>>) {
     for (const s of symbols) this.#symbols.set(s.symbol, s);
@@ -109,10 +88,52 @@ export class EmulatorBook {
     if (value === undefined || value <= 0n)
       throw new TypeError(`mark price for ${symbol}: not a decimal > 0`);
     this.#marks.set(symbol, value);
+    if (this.#depth.has(symbol)) return;
     for (const row of this.#orders) {
-      if (row.status !== "NEW" || row.order.symbol !== symbol || row.order.price === undefined) continue;
-      if (marketable(row.order.side, row.order.price, value)) this.#fill(row, row.order.price, now);
+      if (!isOpen(row.status) || row.order.symbol !== symbol || row.order.price === undefined) continue;
+      if (marketable(row.order.side, row.order.price, value))
+        this.#fill(row, row.order.price, left(row), now, true);
     }
+  }
+
+  /**
+   * Gives `symbol` a book of bids and asks (replacing any), then fills the
+   * resting orders it crosses, best price first, at their own price.
+   */
+  setDepth(
+    symbol: string,
+    book: { readonly bids: readonly DepthLevel[]; readonly asks: readonly DepthLevel[] },
+    now: number,
+  ): void {
+    this.#depth.set(symbol, book);
+    const resting = this.#orders
+      .filter((r) => isOpen(r.status) && r.order.symbol === symbol && r.order.price !== undefined)
+      .sort((a, b) => {
+        const pa = a.order.price!;
+        const pb = b.order.price!;
+        if (pa === pb) return a.time - b.time;
+        return a.order.side === "BUY" ? (pa > pb ? -1 : 1) : pa < pb ? -1 : 1;
+      });
+    for (const row of resting) {
+      const fills = this.#depth.take(symbol, row.order.side, row.order.price, left(row));
+      const qty = fills.reduce((n, f) => n + f.qty, 0n) as Decimal;
+      if (qty > 0n) this.#fill(row, row.order.price!, qty, now, true);
+    }
+  }
+
+  /** Removes a symbol's book: it trades at the mark again. */
+  clearDepth(symbol: string): void {
+    this.#depth.clear(symbol);
+  }
+
+  /** A symbol's book, best first (empty sides when it trades at the mark). */
+  depth(symbol: string): {
+    bids: { price: Decimal; qty: Decimal }[];
+    asks: { price: Decimal; qty: Decimal }[];
+  } {
+    const copy = (side: "bids" | "asks") =>
+      this.#depth.levels(symbol, side).map((l) => ({ price: l.price, qty: l.qty }));
+    return { bids: copy("bids"), asks: copy("asks") };
   }
 
   /** The account's position (signed), zero when none. */
@@ -177,11 +198,59 @@ export class EmulatorBook {
       updateTime: now,
     };
     this.#orders.push(row);
+    if (this.#depth.has(order.symbol)) {
+      this.#takeDepth(row, now);
+      return this.#view(row);
+    }
     const takes = order.type === "MARKET" || marketable(order.side, order.price!, mark);
     if (takes && order.timeInForce === "GTX") row.status = "EXPIRED";
-    else if (takes) this.#fill(row, mark, now);
+    else if (takes) this.#fill(row, mark, order.qty, now, false);
     else if (order.timeInForce === "IOC" || order.timeInForce === "FOK") row.status = "EXPIRED";
     return this.#view(row);
+  }
+
+  /** A new order against a symbol's book: takes what crosses; the remainder rests (GTC) or expires. */
+  #takeDepth(row: OrderRow, now: number): void {
+    const { order } = row;
+    const limit = order.type === "MARKET" ? undefined : order.price;
+    const can = this.#depth.crossable(order.symbol, order.side, limit);
+    if ((order.timeInForce === "GTX" && can > 0n) || (order.timeInForce === "FOK" && can < order.qty)) {
+      row.status = "EXPIRED";
+      return;
+    }
+    for (const f of this.#depth.take(order.symbol, order.side, limit, order.qty))
+      this.#fill(row, f.price, f.qty, now, false);
+    if (isOpen(row.status) && (order.type === "MARKET" || order.timeInForce === "IOC")) {
+      row.status = "EXPIRED";
+      row.updateTime = now;
+    }
+  }
+
+  /** An account's open orders (NEW or PARTIALLY_FILLED), oldest first, optionally on one symbol. */
+  openOrders(account: string, symbol?: string): EmulatorOrder[] {
+    return this.#orders
+      .filter(
+        (r) =>
+          r.account === account && isOpen(r.status) && (symbol === undefined || r.order.symbol === symbol),
+      )
+      .map((r) => this.#view(r));
+  }
+
+  /** Cancels every open order of `account` on `symbol`; the orders as canceled. */
+  cancelAll(account: string, symbol: string, now: number): EmulatorOrder[] {
+    const canceled: EmulatorOrder[] = [];
+    for (const r of this.#orders) {
+      if (r.account !== account || r.order.symbol !== symbol || !isOpen(r.status)) continue;
+      r.status = "CANCELED";
+      r.updateTime = now;
+      canceled.push(this.#view(r));
+    }
+    return canceled;
+  }
+
+  /** An account's fills on `symbol`, oldest first. */
+  trades(account: string, symbol: string): readonly EmulatorTrade[] {
+    return this.#trades.filter((t) => t.account === account && t.symbol === symbol);
   }
 
   /** The latest order of `account` on `symbol` with this client order id, or order id. */
@@ -223,16 +292,19 @@ export class EmulatorBook {
     return this.#orders.map((r) => this.#view(r));
   }
 
-  /** A filled order moves the position; a resting reduce-only that would no longer reduce expires. */
-  #fill(row: OrderRow, price: Decimal, now: number): void {
+  /**
+   * Fills `qty` of an order at `price` (a trade): moves the position; a
+   * reduce-only order that would no longer reduce expires instead.
+   */
+  #fill(row: OrderRow, price: Decimal, qty: Decimal, now: number, maker: boolean): void {
     const { account, order } = row;
     const before = this.position(account, order.symbol);
-    if (order.reduceOnly && !reduces(before, order.side, order.qty)) {
+    if (order.reduceOnly && !reduces(before, order.side, qty)) {
       row.status = "EXPIRED";
       row.updateTime = now;
       return;
     }
-    const delta = (order.side === "BUY" ? order.qty : -order.qty) as Decimal;
+    const delta = (order.side === "BUY" ? qty : -qty) as Decimal;
     const after = (before + delta) as Decimal;
     const key = posKey(account, order.symbol);
     const prev = this.#positions.get(key);
@@ -244,10 +316,21 @@ export class EmulatorBook {
     else entry = prev?.entryPrice ?? price;
     if (after === 0n) this.#positions.delete(key);
     else this.#positions.set(key, { qty: after, entryPrice: entry, updateTime: now });
-    row.executedQty = order.qty;
-    row.cumQuote = ((order.qty * price) / SCALE) as Decimal;
-    row.status = "FILLED";
+    row.executedQty = (row.executedQty + qty) as Decimal;
+    row.cumQuote = (row.cumQuote + (qty * price) / SCALE) as Decimal;
+    row.status = row.executedQty === order.qty ? "FILLED" : "PARTIALLY_FILLED";
     row.updateTime = now;
+    this.#trades.push({
+      id: this.#nextTradeId++,
+      account,
+      orderId: row.orderId,
+      symbol: order.symbol,
+      side: order.side,
+      price,
+      qty,
+      maker,
+      time: now,
+    });
   }
 
   #view(r: OrderRow): EmulatorOrder {
@@ -270,42 +353,11 @@ export class EmulatorBook {
       updateTime: r.updateTime,
     });
   }
+}
 
-  /** An order in Binance's JSON shape (`GET`/`POST /fapi/v1/order`). */
-  orderJson(o: EmulatorOrder): Record<string, unknown> {
-    const s = this.#symbols.get(o.symbol);
-    const qp = s?.quantityPrecision ?? 3;
-    const pp = s?.pricePrecision ?? 2;
-    const executed = parseDecimal(o.executedQty)!;
-    const avg = parseDecimal(o.avgPrice)!;
-    return {
-      orderId: o.orderId,
-      symbol: o.symbol,
-      status: o.status,
-      clientOrderId: o.clientOrderId,
-      price: fixed(parseDecimal(o.price)!, pp),
-      avgPrice: fixed(avg, Math.max(5, pp)),
-      origQty: fixed(parseDecimal(o.origQty)!, qp),
-      executedQty: fixed(executed, qp),
-      cumQty: fixed(executed, qp),
-      cumQuote: fixed(((executed * avg) / SCALE) as Decimal, Math.max(5, pp)),
-      timeInForce: o.timeInForce,
-      type: o.type,
-      reduceOnly: o.reduceOnly,
-      closePosition: false,
-      side: o.side,
-      positionSide: "BOTH",
-      stopPrice: "0",
-      workingType: "CONTRACT_PRICE",
-      priceProtect: false,
-      origType: o.type,
-      priceMatch: "NONE",
-      selfTradePreventionMode: "EXPIRE_MAKER",
-      goodTillDate: 0,
-      time: o.time,
-      updateTime: o.updateTime,
-    };
-  }
+/** What is left to fill of an order. */
+function left(row: OrderRow): Decimal {
+  return (row.order.qty - row.executedQty) as Decimal;
 }
 
 function posKey(account: string, symbol: string): string {

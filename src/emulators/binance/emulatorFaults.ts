@@ -8,7 +8,13 @@ export type EmulatorEndpoint =
   | "order"
   | "queryOrder"
   | "cancelOrder"
-  | "positionRisk";
+  | "positionRisk"
+  | "openOrders"
+  | "cancelAll"
+  | "countdown"
+  | "account"
+  | "userTrades"
+  | "marketData";
 
 /**
  * A fault the emulator plays on a request. `process` says whether the

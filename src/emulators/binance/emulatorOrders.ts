@@ -2,7 +2,9 @@ import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/
 import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { Params } from "./emulatorAuth.js";
 import type { EmulatorBook, EmulatorOrder, NewOrder } from "./emulatorBook.js";
+import type { EmulatorCountdown } from "./emulatorCountdown.js";
 import { type BinanceErrorAnswer, binanceError, isBinanceError } from "./emulatorErrors.js";
+import { orderJson } from "./emulatorJson.js";
 import { fixed } from "./emulatorSymbols.js";
 
 const SCALE = 10n ** BigInt(DECIMAL_SCALE);
@@ -88,7 +90,7 @@ export function placeOrder(book: EmulatorBook, account: string, p: Params, now: 
   const placed = book.place(account, order, now);
   if (isBinanceError(placed)) return placed;
   const view = placed;
-  const json = book.orderJson(view);
+  const json = orderJson(book, view);
   if ((p.get("newOrderRespType") ?? "ACK") === "ACK") {
     // ACK: the order as acknowledged, before matching.
     const zero = fixed(0n as Decimal, 3);
@@ -126,7 +128,7 @@ export function queryOrder(book: EmulatorBook, account: string, p: Params): Answ
   const by = orderSelector(p);
   if (isBinanceError(by)) return by;
   const found = book.find(account, symbol, by);
-  return found === undefined ? binanceError(-2013) : ok(book.orderJson(found));
+  return found === undefined ? binanceError(-2013) : ok(orderJson(book, found));
 }
 
 /** `DELETE /fapi/v1/order`: cancels an open order, or -2011. */
@@ -136,7 +138,7 @@ export function cancelOrder(book: EmulatorBook, account: string, p: Params, now:
   const by = orderSelector(p);
   if (isBinanceError(by)) return by;
   const canceled = book.cancel(account, symbol, by, now);
-  return canceled === undefined ? binanceError(-2011) : ok(book.orderJson(canceled));
+  return canceled === undefined ? binanceError(-2011) : ok(orderJson(book, canceled));
 }
 
 /**
@@ -176,4 +178,48 @@ export function positionRisk(book: EmulatorBook, account: string, p: Params, ver
       };
     }),
   );
+}
+
+/** `GET /fapi/v1/openOrders`: the account's open orders, on `symbol` or (none given) every symbol. */
+export function openOrders(book: EmulatorBook, account: string, p: Params): Answer {
+  const symbol = p.get("symbol");
+  if (symbol !== undefined && book.symbol(symbol) === undefined) return binanceError(-1121);
+  return ok(book.openOrders(account, symbol).map((o) => orderJson(book, o)));
+}
+
+/** `GET /fapi/v1/openOrder`: one open order, or -2013 when it is not open (filled, canceled, unknown). */
+export function openOrder(book: EmulatorBook, account: string, p: Params): Answer {
+  const symbol = p.get("symbol");
+  if (!symbol) return binanceError(-1102, "symbol");
+  const by = orderSelector(p);
+  if (isBinanceError(by)) return by;
+  const found = book
+    .openOrders(account, symbol)
+    .find((o) => ("orderId" in by ? o.orderId === by.orderId : o.clientOrderId === by.clientOrderId));
+  return found === undefined ? binanceError(-2013) : ok(orderJson(book, found));
+}
+
+/** `DELETE /fapi/v1/allOpenOrders`: cancels the account's open orders on `symbol` (mandatory). */
+export function cancelAllOpenOrders(book: EmulatorBook, account: string, p: Params, now: number): Answer {
+  const symbol = p.get("symbol");
+  if (!symbol) return binanceError(-1102, "symbol");
+  if (book.symbol(symbol) === undefined) return binanceError(-1121);
+  book.cancelAll(account, symbol, now);
+  return ok({ code: 200, msg: "The operation of cancel all open order is done." });
+}
+
+/** `POST /fapi/v1/countdownCancelAll`: arms (or, with 0, disarms) the account's auto-cancel on `symbol`. */
+export function countdownCancelAll(
+  book: EmulatorBook,
+  countdown: EmulatorCountdown,
+  account: string,
+  p: Params,
+): Answer {
+  const symbol = p.get("symbol");
+  if (!symbol) return binanceError(-1102, "symbol");
+  const text = p.get("countdownTime");
+  if (text === undefined || !/^[0-9]{1,12}$/.test(text)) return binanceError(-1102, "countdownTime");
+  if (book.symbol(symbol) === undefined) return binanceError(-1121);
+  countdown.set(account, symbol, Number(text));
+  return ok({ symbol, countdownTime: text });
 }

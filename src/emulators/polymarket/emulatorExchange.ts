@@ -1,6 +1,7 @@
 import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { toChecksumAddress } from "../../core/evm/address.js";
 import { DECIMAL_PER_UNIT } from "../../core/polymarket/ctfOrder.js";
+import { type EmulatorTrade, newTrade } from "./trades.js";
 
 /**
  * The emulated CLOB's state: markets (tick size, neg-risk, minimum size,
@@ -16,11 +17,13 @@ export interface EmulatorLevel {
 }
 
 /**
- * A market, keyed by outcome token id. `liquidity` is what a marketable
- * order fills against: `unlimited` (default: every order on or across any
- * price fills in full), `none` (nothing fills: GTC orders rest, FOK orders
- * are killed), or a book whose levels are consumed by fills. Fills happen at
- * the order's own price (no price improvement).
+ * A market, keyed by outcome token id. `liquidity` is what orders fill
+ * against: a book (default: an empty one, as a new market on the CLOB)
+ * whose levels are consumed by fills, `none` (nothing ever fills: GTC
+ * orders rest, FOK orders are killed), or `unlimited` (not like the venue:
+ * every order fills in full at its price, whatever it is). Fills happen at
+ * the order's own price (no price improvement). When a market's liquidity
+ * is replaced, resting orders it crosses fill (as makers).
  */
 export interface EmulatorMarket {
   /** e.g. "0.01". */
@@ -92,13 +95,15 @@ export const addressKey = (address: string | bigint): string => toChecksumAddres
 export class EmulatorExchange {
   readonly markets = new Map<string, MarketState>();
   readonly orders: EmulatorOrder[] = [];
+  /** Every fill of a user's order, oldest first. */
+  readonly trades: EmulatorTrade[] = [];
   readonly #byHash = new Map<string, EmulatorOrder>();
   readonly #salts = new Set<string>();
   readonly #tokens = new Map<string, Map<string, bigint>>();
   readonly #collateral = new Map<string, bigint>();
 
-  /** Adds or replaces a market (its liquidity included). */
-  setMarket(tokenId: string, m: EmulatorMarket): void {
+  /** Adds or replaces a market (its liquidity included); resting orders the new liquidity crosses fill. */
+  setMarket(tokenId: string, m: EmulatorMarket, nowMs = Date.now()): void {
     const tickSize = parseDecimal(m.tickSize);
     if (tickSize === undefined || tickSize <= 0n || tickSize >= ONE)
       throw new TypeError(`market ${tokenId}: tickSize`);
@@ -107,7 +112,7 @@ export class EmulatorExchange {
       if (price === undefined) throw new TypeError(`market ${tokenId}: level price`);
       return { price, units: toUnits(l.size, `market ${tokenId}: level size`) };
     };
-    const liq = m.liquidity ?? "unlimited";
+    const liq = m.liquidity ?? { bids: [], asks: [] };
     this.markets.set(tokenId, {
       tickSize,
       negRisk: m.negRisk ?? false,
@@ -120,6 +125,67 @@ export class EmulatorExchange {
               asks: liq.asks.map(lv).sort((a, b) => (a.price < b.price ? -1 : 1)),
             },
     });
+    this.#matchResting(tokenId, nowMs);
+  }
+
+  /** Replaces a market's book (keeping its tick size and rules); resting orders it crosses fill. */
+  setBook(
+    tokenId: string,
+    book: { readonly bids: readonly EmulatorLevel[]; readonly asks: readonly EmulatorLevel[] },
+    nowMs = Date.now(),
+  ): void {
+    const m = this.markets.get(tokenId);
+    if (m === undefined) throw new TypeError(`market ${tokenId}: not listed`);
+    this.setMarket(
+      tokenId,
+      {
+        tickSize: formatDecimal(m.tickSize),
+        negRisk: m.negRisk,
+        minOrderSize: unitsText(m.minOrderUnits),
+        liquidity: book,
+      },
+      nowMs,
+    );
+  }
+
+  /** Resting (LIVE) orders of a token, best price first, then oldest: each takes what crosses it. */
+  #matchResting(tokenId: string, nowMs: number): void {
+    const m = this.markets.get(tokenId);
+    if (m === undefined || m.liquidity === "none") return;
+    const resting = this.orders
+      .filter((o) => o.status === "LIVE" && o.tokenId === tokenId)
+      .sort((a, b) => {
+        const pa = parseDecimal(a.price)!;
+        const pb = parseDecimal(b.price)!;
+        if (pa === pb) return a.createdAt - b.createdAt;
+        return a.side === "BUY" ? (pa > pb ? -1 : 1) : pa < pb ? -1 : 1;
+      });
+    for (const o of resting) {
+      const price = parseDecimal(o.price)!;
+      const left = toUnits(o.size, "size") - toUnits(o.sizeMatched, "size");
+      const fill = this.fillable(tokenId, o.side, price, left);
+      if (fill === 0n) continue;
+      this.#consume(tokenId, o.side, fill);
+      this.#settle(o, fill, (fill * price) / ONE);
+      o.sizeMatched = unitsText(toUnits(o.sizeMatched, "size") + fill);
+      if (fill === left) o.status = "MATCHED";
+      this.trades.push(newTrade(o, { traderSide: "MAKER", units: fill, nowMs }));
+    }
+  }
+
+  /** Cancels a LIVE order of `owner`; false when it is not one (unknown, another key's, matched, canceled). */
+  cancel(hash: string, owner: string): boolean {
+    const o = this.order(hash);
+    if (o === undefined || o.owner !== owner || o.status !== "LIVE") return false;
+    o.status = "CANCELED";
+    return true;
+  }
+
+  /** LIVE orders of `owner`, oldest first, optionally only those of one token. */
+  openOrders(owner: string, tokenId?: string): EmulatorOrder[] {
+    return this.orders.filter(
+      (o) => o.owner === owner && o.status === "LIVE" && (tokenId === undefined || o.tokenId === tokenId),
+    );
   }
 
   /** An address's balance of a token, in base units. */
@@ -191,12 +257,37 @@ export class EmulatorExchange {
     return total;
   }
 
-  /** Records an accepted order and fills `fillShares` of it at its price, moving balances. */
-  accept(o: EmulatorOrder, saltMaker: bigint, salt: bigint, fillShares: bigint, fillUsdc: bigint): void {
-    const m = this.markets.get(o.tokenId);
+  /**
+   * Records an accepted order and fills `fillShares` of it at its price,
+   * moving balances; the trade's id when it filled any.
+   */
+  accept(
+    o: EmulatorOrder,
+    fill: {
+      readonly saltMaker: bigint;
+      readonly salt: bigint;
+      readonly shares: bigint;
+      readonly usdc: bigint;
+      readonly nowMs: number;
+    },
+  ): string | undefined {
+    this.#consume(o.tokenId, o.side, fill.shares);
+    this.#settle(o, fill.shares, fill.usdc);
+    this.orders.push(o);
+    this.#byHash.set(o.orderHash.toLowerCase(), o);
+    this.#salts.add(`${addressKey(fill.saltMaker)}:${fill.salt}`);
+    if (fill.shares === 0n) return undefined;
+    const trade = newTrade(o, { traderSide: "TAKER", units: fill.shares, nowMs: fill.nowMs });
+    this.trades.push(trade);
+    return trade.id;
+  }
+
+  /** Takes `fillShares` off the book's levels on the side a `side` order trades against. */
+  #consume(tokenId: string, side: "BUY" | "SELL", fillShares: bigint): void {
+    const m = this.markets.get(tokenId);
     if (m !== undefined && typeof m.liquidity === "object") {
       let left = fillShares;
-      const levels = o.side === "BUY" ? m.liquidity.asks : m.liquidity.bids;
+      const levels = side === "BUY" ? m.liquidity.asks : m.liquidity.bids;
       for (const l of levels) {
         if (left === 0n) break;
         let take = left;
@@ -205,15 +296,16 @@ export class EmulatorExchange {
         left -= take;
       }
       const kept = levels.filter((l) => l.units > 0n);
-      if (o.side === "BUY") m.liquidity.asks = kept;
+      if (side === "BUY") m.liquidity.asks = kept;
       else m.liquidity.bids = kept;
     }
+  }
+
+  /** Moves the maker's tokens and (when tracked) USDC for a fill. */
+  #settle(o: EmulatorOrder, fillShares: bigint, fillUsdc: bigint): void {
     const sign = o.side === "BUY" ? 1n : -1n;
     this.setTokenUnits(o.maker, o.tokenId, this.tokenUnits(o.maker, o.tokenId) + sign * fillShares);
     const usdc = this.collateralUnits(o.maker);
     if (usdc !== undefined) this.setCollateralUnits(o.maker, usdc - sign * fillUsdc);
-    this.orders.push(o);
-    this.#byHash.set(o.orderHash.toLowerCase(), o);
-    this.#salts.add(`${addressKey(saltMaker)}:${salt}`);
   }
 }

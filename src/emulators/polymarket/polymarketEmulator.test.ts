@@ -26,7 +26,7 @@ const CREDS = {
   passphrase: "emulator-pass",
 };
 const OTHER_CREDS = { ...CREDS, key: "99999999-2222-3333-4444-555555555555" };
-const T = "1001"; // tick 0.01, unlimited liquidity
+const T = "1001"; // tick 0.01, unlimited liquidity (fills at any price)
 const NEG = "1002"; // neg-risk
 const DRY = "1003"; // no liquidity
 const BOOK = "1004"; // a small book
@@ -40,8 +40,8 @@ beforeAll(async () => {
       { ...OTHER_CREDS, address: other.address },
     ],
     markets: {
-      [T]: { tickSize: "0.01" },
-      [NEG]: { tickSize: "0.01", negRisk: true },
+      [T]: { tickSize: "0.01", liquidity: "unlimited" },
+      [NEG]: { tickSize: "0.01", negRisk: true, liquidity: "unlimited" },
       [DRY]: { tickSize: "0.01", liquidity: "none" },
       [BOOK]: {
         tickSize: "0.01",

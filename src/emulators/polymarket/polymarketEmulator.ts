@@ -1,29 +1,30 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { formatDecimal, parseDecimal } from "../../core/decimal.js";
-import { parseAddress } from "../../core/evm/address.js";
-import {
-  CTF_ORDER_VERSIONS,
-  DECIMAL_PER_UNIT,
-  exchangeFor,
-  type OrderVersion,
-} from "../../core/polymarket/ctfOrder.js";
+import { formatDecimal } from "../../core/decimal.js";
+import { CTF_ORDER_VERSIONS, exchangeFor, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
+import { type RequestLogSink, requestLogLine } from "../requestLog.js";
 import {
   EmulatorExchange,
+  type EmulatorLevel,
   type EmulatorMarket,
   type EmulatorOrder,
   toUnits,
   unitsText,
 } from "./emulatorExchange.js";
 import { type EmulatorFault, EmulatorFaults } from "./faults.js";
+import { DEFAULT_HEARTBEAT_TIMEOUT_MS, Heartbeats } from "./heartbeats.js";
 import { type EmulatorApiKey, type L2Failure, L2Keys, UNAUTHORIZED_MESSAGE } from "./l2Auth.js";
+import { positionsOf } from "./positions.js";
 import { type Answer, orderView, postOrder } from "./postOrder.js";
+import type { EmulatorTrade } from "./trades.js";
+import { USER_ROUTES, userRoute } from "./userRoutes.js";
 
 export type { EmulatorLevel, EmulatorMarket, EmulatorOrder } from "./emulatorExchange.js";
 export type { EmulatorFault, FaultMatch } from "./faults.js";
 export { EmulatorFaults } from "./faults.js";
 export type { EmulatorApiKey } from "./l2Auth.js";
+export type { EmulatorTrade } from "./trades.js";
 
 /** Options of {@link startPolymarketEmulator}. */
 export interface PolymarketEmulatorOptions {
@@ -46,6 +47,15 @@ export interface PolymarketEmulatorOptions {
   readonly timestampToleranceS?: number;
   /** The server's clock before skew, ms; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * How long after a key's last heartbeat its open orders are canceled (ms);
+   * default 10 000 as on the CLOB. Only keys that sent a heartbeat are affected.
+   */
+  readonly heartbeatTimeoutMs?: number;
+  /** Rows per page of `GET /data/orders` and `/data/trades`; default 500. */
+  readonly pageSize?: number;
+  /** Receives one JSON line per request (method, path, status, time; never keys or signatures). */
+  readonly requestLog?: RequestLogSink;
 }
 
 /** One request the emulator saw. */
@@ -76,6 +86,17 @@ export interface PolymarketEmulator {
   /** Sets an address's USDC (decimal text), or makes it unlimited (`undefined`). */
   setCollateral(address: string, usdc: string | undefined): void;
   setMarket(tokenId: string, market: EmulatorMarket): void;
+  /** Replaces a listed market's book (levels of decimal text); resting orders it crosses fill. */
+  setBook(
+    tokenId: string,
+    book: { readonly bids: readonly EmulatorLevel[]; readonly asks: readonly EmulatorLevel[] },
+  ): void;
+  /** Every fill of a user's order, oldest first. */
+  trades(): readonly EmulatorTrade[];
+  /** A listed market's tick size (canonical decimal text), or undefined. */
+  tickSize(tokenId: string): string | undefined;
+  /** Whether an API key has a heartbeat session running (its orders are canceled if it stops). */
+  heartbeatActive(apiKey: string): boolean;
   addApiKey(key: EmulatorApiKey): void;
   /** Stops listening, ends held and open connections. */
   close(): Promise<void>;
@@ -95,7 +116,10 @@ const MAX_BODY = 65_536;
  * | `GET /time`, `GET /ok`, `GET /version` | — | server seconds; `"OK"`; `{version}` |
  * | `GET /tick-size`, `/neg-risk`, `/book`, `/fee-rate` `?token_id=` | — | `{minimum_tick_size}`, `{neg_risk}`, the book with `min_order_size`, `{base_fee: 0}`; 404 for an unknown token |
  * | `POST /order` | L2 | `{success, errorMsg, orderID, status, makingAmount, takingAmount, …}` or 400 `{error}` |
- * | `GET /data/order/{hash}` | L2 | the key's order (`OpenOrder`), or 404 |
+ * | `GET /data/order/{hash}` | L2 | the key's order (`OpenOrder`: LIVE, MATCHED or CANCELED), or 404 |
+ * | `GET /data/orders`, `GET /data/trades` | L2 | the key's open orders / trades, paged by `next_cursor` |
+ * | `DELETE /order`, `/orders`, `/cancel-all`, `/cancel-market-orders` | L2 | `{canceled, not_canceled}` |
+ * | `POST /v1/heartbeats` | L2 | `{heartbeat_id}`; no heartbeat within the timeout cancels the key's open orders |
  * | `GET /balance-allowance?asset_type=&token_id=` | L2 | `{balance, allowances}` in base units |
  * | `GET /auth/api-keys` | L2 | `{apiKeys: [key]}` |
  * | `GET /positions?user=&sizeThreshold=&limit=&offset=` | — | the data API's positions (`size` a JSON number; default `sizeThreshold` 1) |
@@ -118,6 +142,13 @@ export async function startPolymarketEmulator(
   const keys = new L2Keys();
   const faults = new EmulatorFaults();
   const log: EmulatorRequest[] = [];
+  const heartbeats = new Heartbeats({
+    timeoutMs: opts.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    expire: (owner) => {
+      for (const o of exchange.openOrders(owner)) exchange.cancel(o.orderHash, owner);
+    },
+  });
+  const userCtx = { exchange, heartbeats, pageSize: opts.pageSize ?? 500 };
   const held = new Set<AbortController>();
   for (const k of opts.apiKeys ?? []) keys.add(k);
   for (const [token, m] of Object.entries(opts.markets ?? {})) exchange.setMarket(token, m);
@@ -182,7 +213,15 @@ export async function startPolymarketEmulator(
           };
         }
         case "/positions":
-          return { status: 200, text: positionsOf(q("user"), q("sizeThreshold"), q("limit"), q("offset")) };
+          return {
+            status: 200,
+            text: positionsOf(exchange, {
+              user: q("user"),
+              threshold: q("sizeThreshold"),
+              limit: q("limit"),
+              offset: q("offset"),
+            }),
+          };
         case "/auth/api-keys": {
           const a = authed();
           return a.ok ? { status: 200, body: { apiKeys: [a.key.key] } } : unauthorized(a.why);
@@ -210,30 +249,17 @@ export async function startPolymarketEmulator(
           : { status: 404, body: { error: "order not found" } };
       }
     }
+    if (USER_ROUTES.has(`${method} ${path}`)) {
+      const a = authed();
+      if (!a.ok) return unauthorized(a.why);
+      return userRoute(userCtx, { method, path, query: url.searchParams, body }, a.key.key)!;
+    }
     if (method === "POST" && path === "/order") {
       const a = authed();
       if (!a.ok) return unauthorized(a.why);
       return postOrder({ exchange, chainId, acceptVersions, nowMs: serverNow() }, a.key, body);
     }
     return { status: 404, body: { error: "not found" } };
-  };
-
-  /** The data API's positions: `size` and `avgPrice` as JSON numbers written from exact decimals. */
-  const positionsOf = (user: string, threshold: string, limit: string, offset: string): string => {
-    const address = parseAddress(user);
-    if (address === undefined) return "[]";
-    const min = parseDecimal(threshold === "" ? "1" : threshold) ?? 10n ** 18n;
-    const lim = Math.min(Math.max(Number.parseInt(limit || "100", 10) || 100, 0), 500);
-    const off = Math.max(Number.parseInt(offset || "0", 10) || 0, 0);
-    const rows = [...exchange.holdings(address)]
-      .filter(([, units]) => units > 0n && units * DECIMAL_PER_UNIT >= min)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .slice(off, off + lim)
-      .map(
-        ([token, units]) =>
-          `{"proxyWallet":${JSON.stringify(user.toLowerCase())},"asset":${JSON.stringify(token)},"conditionId":"0x${"0".repeat(64)}","size":${unitsText(units)},"avgPrice":0,"curPrice":0.5,"negativeRisk":${exchange.markets.get(token)?.negRisk ?? false}}`,
-      );
-    return `[${rows.join(",")}]`;
   };
 
   const server = createServer((req, res) => {
@@ -248,6 +274,13 @@ export async function startPolymarketEmulator(
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     const method = req.method ?? "GET";
     const fault = faults.take(method, url.pathname);
+    const startedAt = Date.now();
+    const record = (e: EmulatorRequest): void => {
+      log.push(e);
+      opts.requestLog?.(
+        requestLogLine({ method, path: e.path, status: e.outcome, startedAt, endedAt: Date.now() }),
+      );
+    };
     const entry = (outcome: EmulatorRequest["outcome"], authFailure?: L2Failure): EmulatorRequest => ({
       method,
       path: url.pathname,
@@ -256,7 +289,7 @@ export async function startPolymarketEmulator(
       ...(authFailure ? { authFailure } : {}),
     });
     if (body === undefined) {
-      log.push(entry(413));
+      record(entry(413));
       send(res, { status: 413, body: { error: "payload too large" } });
       return;
     }
@@ -264,12 +297,12 @@ export async function startPolymarketEmulator(
     const process = fault === undefined || fault.kind === "latency" || fault.process;
     const answer = process ? route(req, url, body) : undefined;
     if (fault?.kind === "drop") {
-      log.push(entry("dropped", answer?.authFailure));
+      record(entry("dropped", answer?.authFailure));
       req.socket.destroy();
       return;
     }
     if (fault?.kind === "timeout") {
-      log.push(entry("held", answer?.authFailure));
+      record(entry("held", answer?.authFailure));
       const ac = new AbortController();
       held.add(ac);
       try {
@@ -285,12 +318,12 @@ export async function startPolymarketEmulator(
     }
     if (fault?.kind === "http_5xx") {
       const status = fault.status ?? 500;
-      log.push(entry(status, answer?.authFailure));
+      record(entry(status, answer?.authFailure));
       send(res, { status, body: { error: "Internal Server Error" } });
       return;
     }
     const a = answer!;
-    log.push(entry(a.status, a.authFailure));
+    record(entry(a.status, a.authFailure));
     send(res, a);
   };
 
@@ -313,9 +346,17 @@ export async function startPolymarketEmulator(
     balance: (addr, token) => unitsText(exchange.tokenUnits(addr, token)),
     setCollateral: (addr, usdc) =>
       exchange.setCollateralUnits(addr, usdc === undefined ? undefined : toUnits(usdc, "collateral")),
-    setMarket: (token, m) => exchange.setMarket(token, m),
+    setMarket: (token, m) => exchange.setMarket(token, m, serverNow()),
+    setBook: (token, book) => exchange.setBook(token, book, serverNow()),
+    trades: () => [...exchange.trades],
+    tickSize: (token) => {
+      const m = exchange.markets.get(token);
+      return m === undefined ? undefined : formatDecimal(m.tickSize);
+    },
+    heartbeatActive: (apiKey) => heartbeats.active(apiKey),
     addApiKey: (k) => keys.add(k),
     close: async () => {
+      heartbeats.clear();
       for (const ac of held) ac.abort();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -17,6 +17,7 @@ import { readOrderJson, versionOfJson } from "../../core/polymarket/orderJson.js
 import { parseStrictJson } from "../../core/strictJson.js";
 import type { EmulatorExchange, EmulatorOrder } from "./emulatorExchange.js";
 import { unitsText } from "./emulatorExchange.js";
+import { EMULATOR_CONDITION_ID } from "./trades.js";
 
 /** The API key a request authenticated as. */
 export interface AuthedKey {
@@ -161,7 +162,13 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
     createdAt: Math.floor(ctx.nowMs / 1000),
     rawBody,
   };
-  ctx.exchange.accept(order, maker, v.salt!, fill, fillUsdc);
+  const tradeId = ctx.exchange.accept(order, {
+    saltMaker: maker,
+    salt: v.salt!,
+    shares: fill,
+    usdc: fillUsdc,
+    nowMs: ctx.nowMs,
+  });
   const [making, taking] = makerAndTaker(side, fill, fillUsdc);
   return {
     status: 200,
@@ -173,7 +180,7 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
       makingAmount: unitsText(making),
       takingAmount: unitsText(taking),
       transactionsHashes: [],
-      tradeIDs: [],
+      tradeIDs: tradeId === undefined ? [] : [tradeId],
     },
   };
 }
@@ -185,7 +192,7 @@ export function orderView(o: EmulatorOrder): Record<string, unknown> {
     status: o.status,
     owner: o.owner,
     maker_address: o.maker,
-    market: `0x${"0".repeat(64)}`,
+    market: EMULATOR_CONDITION_ID,
     asset_id: o.tokenId,
     side: o.side,
     original_size: o.size,

@@ -61,6 +61,8 @@ export const TARGET_FIELDS = [
   "price",
   "reduce_only",
   "client_order_id",
+  "order_id",
+  "countdown_ms",
   "reference_price",
   "neg_risk",
   "maker",

@@ -161,7 +161,13 @@ describe("hmac-query bind: order", () => {
     ["timestamp missing", orderQuery({ timestamp: null }), ORDER_TARGET, "timestamp"],
     ["timestamp not an integer", orderQuery({ timestamp: "17e11" }), ORDER_TARGET, "timestamp"],
     ["action missing", orderQuery(), { ...ORDER_TARGET, action: undefined }, "action"],
-    ["action unknown", orderQuery(), { ...ORDER_TARGET, action: "cancel" }, "action"],
+    ["action unknown", orderQuery(), { ...ORDER_TARGET, action: "withdraw" }, "action"],
+    [
+      "an order's parameters on the cancel action",
+      orderQuery(),
+      { ...ORDER_TARGET, action: "cancel" },
+      "query",
+    ],
     ["venue differs", orderQuery(), { ...ORDER_TARGET, venue: "polymarket" }, "venue"],
     [
       "reference price malformed",

@@ -12,6 +12,7 @@ import type {
   PayloadKindHandler,
   SignatureOut,
 } from "../payloadKind.js";
+import { BINANCE_CANCEL_ACTIONS } from "./binanceCancels.js";
 import { parseFormQuery } from "./formQuery.js";
 import {
   mismatch,
@@ -64,16 +65,18 @@ const VENUE = "binance-usdm";
  *
  * `target.action` says what the request is (the plane has checked it is the
  * route's action): `order` (`POST /fapi/v1/order`), `query_order`
- * (`GET /fapi/v1/order`) or `position_risk`; the query may carry only that
- * action's parameters. The effect carries what the signer's own limits
+ * (`GET /fapi/v1/order`), `position_risk`, or one of
+ * {@link BINANCE_CANCEL_ACTIONS} (`cancel`, `cancel_all`, `countdown`,
+ * `open_orders`); the query may carry only that action's parameters. The effect carries what the signer's own limits
  * read: the order's quantity and LIMIT price (never `target.reference_price`,
  * which is only checked for form), `timestamp` and `recvWindow` (§3a), and
  * for the reads that their signature is replayable (Binance's HMAC does not
  * cover the method or path). Denial fields are
  * the target's names where the target has one (`symbol`, `side`, `type`,
- * `qty`, `price`, `reduce_only`, `client_order_id`, `venue`, `action`,
- * `reference_price`), Binance's otherwise (`timestamp`, `signature`,
- * `recvWindow`, `timeInForce`, `newOrderRespType`, `positionSide`), and
+ * `qty`, `price`, `reduce_only`, `client_order_id`, `order_id`,
+ * `countdown_ms`, `venue`, `action`, `reference_price`), Binance's otherwise (`timestamp`, `signature`,
+ * `recvWindow`, `timeInForce`, `newOrderRespType`, `positionSide`,
+ * `countdownTime`), and
  * `query` for text that does not parse strictly or carries a parameter the
  * action does not allow.
  */
@@ -133,8 +136,15 @@ export function bindBinanceQuery(payload: HmacQueryPayload, target: Target): Bin
     case "position_risk":
       bound = onlyParams(params, POSITION_RISK_PARAMS) ?? bindPositionRisk(params, target);
       break;
-    default:
-      return mismatch("action");
+    default: {
+      const action = ownField(target, "action");
+      const other =
+        typeof action === "string" && Object.hasOwn(BINANCE_CANCEL_ACTIONS, action)
+          ? BINANCE_CANCEL_ACTIONS[action]
+          : undefined;
+      if (other === undefined) return mismatch("action");
+      bound = onlyParams(params, other.params) ?? other.bind(params, target);
+    }
   }
   return bound.ok ? { ok: true, effect: { ...bound.effect, ...time } } : bound;
 }

@@ -187,7 +187,8 @@ describe("hmac-clob-l2 bind: POST /order", () => {
     ["another POST (not the route's path)", { path: "/orders-scoring", body: "[]" }, ORDER_TARGET, "path"],
     ["a DELETE on the order action", { method: "DELETE", body: "{}" }, ORDER_TARGET, "method"],
     ["no action in the target", {}, { ...ORDER_TARGET, action: undefined }, "action"],
-    ["an action L2 cannot do", {}, { ...ORDER_TARGET, action: "cancel_all" }, "action"],
+    ["an action L2 cannot do", {}, { ...ORDER_TARGET, action: "withdraw" }, "action"],
+    ["an order on the cancel-all action", {}, { ...ORDER_TARGET, action: "cancel_all" }, "method"],
     ["venue differs", {}, { ...ORDER_TARGET, venue: "binance-usdm" }, "venue"],
   ])("%s → payload_mismatch:%s", (_name, parts, target, expected) => {
     const cleaned = Object.fromEntries(Object.entries(target).filter(([, v]) => v !== undefined));

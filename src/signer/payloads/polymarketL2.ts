@@ -7,6 +7,7 @@ import { KeyStoreError, type RevealedKey } from "../keyStore.js";
 import type { BindOutcome, BoundInput, PayloadKindHandler, SignatureOut } from "../payloadKind.js";
 import { actionSpec, pathMatches } from "./actions.js";
 import { decodeBase64Secret } from "./base64Secret.js";
+import { bindL2Body } from "./polymarketL2Bodies.js";
 import { bindOrderTerms, POLYMARKET_VENUE } from "./polymarketOrderTerms.js";
 import { mismatch, ownField } from "./targetFields.js";
 
@@ -29,8 +30,10 @@ const MAX_BODY_LENGTH = 65_536;
  * `target.action` (the route's, checked by the plane) names one row of
  * `payloads/actions.ts`: the request must be exactly that row's method and
  * path (`payload_mismatch:method`, `payload_mismatch:path`; no decoding, so
- * `/order;x`, `/order%00`, `/orders`, `/ORDER` are not `/order`), a read
- * has an empty body. `POST /order` is decoded: the body's order
+ * `/order;x`, `/order%00`, `/orders`, `/ORDER` are not `/order`); the
+ * body is exactly the action's ({@link bindL2Body}: a cancel's one order
+ * hash, a heartbeat's id, nothing for `cancel_all` and the reads).
+ * `POST /order` is decoded: the body's order
  * (clob-client's `orderToJsonV1/V2` shape) must trade `target.token_id` (or
  * `target.symbol`) on `target.side`, for `target.qty` shares at
  * `target.price` when given, checked exactly from its maker and taker
@@ -93,11 +96,14 @@ export function bindPolymarketL2(payload: ClobL2Payload, target: Target): BindOu
     const bound = bindOrderBody(body, target);
     return bound.ok ? { ok: true, effect: { ...bound.effect, timestamp: timestampEffect } } : bound;
   }
-  if (body !== "") return mismatch("body");
-  return {
-    ok: true,
-    effect: { venue: POLYMARKET_VENUE, action, timestamp: timestampEffect, replayableRead: spec.replayable },
-  };
+  return bindL2Body({
+    action,
+    path,
+    body,
+    target,
+    timestamp: timestampEffect,
+    replayable: spec.replayable,
+  });
 }
 
 /** urlsafe base64 (with padding) of HMAC-SHA256(base64-decoded secret, timestamp + method + path + body). */

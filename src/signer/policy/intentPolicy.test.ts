@@ -32,6 +32,8 @@ const policy: IntentPolicy = {
   symbols: new Set(["BTCUSDT"]),
   ratePerAccountPerS: 2,
   cancelRatePerAccountPerS: 1,
+  keepaliveRatePerAccountPerS: 3,
+  maxCountdownMs: 120_000,
   windows: [],
   needsNotional: true,
 };
@@ -223,6 +225,69 @@ describe("ledger: rates and rolling windows", () => {
     const c = claimFor(policy, "a1", read, true)!;
     expect([l.tryClaim(c, 0), l.tryClaim(c, 10)]).toEqual([undefined, "policy:cancel_rate"]);
     expect(claimFor(policy, "a1", read, false)).toBeUndefined();
+  });
+
+  it("keep-alives claim their own rate, never the cancel rate; cancels never the order rate or windows", () => {
+    const l = new PolicyLedger();
+    const p: IntentPolicy = {
+      ...policy,
+      windows: [{ label: "1m", ms: 60_000, maxNotional: undefined, maxOrders: 1 }],
+    };
+    const cancel: PayloadEffect = { venue: "binance-usdm", action: "cancel", replayableRead: false };
+    const keep: PayloadEffect = {
+      venue: "binance-usdm",
+      action: "countdown",
+      countdownMs: 1000,
+      replayableRead: false,
+    };
+    const c = ledgerClaim(p, {
+      intent: "cex_api_signer",
+      account: "a1",
+      effect: cancel,
+      cancelCapable: true,
+      notional: undefined,
+    })!;
+    const k = ledgerClaim(p, {
+      intent: "cex_api_signer",
+      account: "a1",
+      effect: keep,
+      cancelCapable: false,
+      keepAlive: true,
+      notional: undefined,
+    })!;
+    expect(c).toMatchObject({ rate: undefined, cancelRate: 1, keepaliveRate: undefined, windows: [] });
+    expect(k).toMatchObject({ rate: undefined, cancelRate: undefined, keepaliveRate: 3, windows: [] });
+    expect([l.tryClaim(c, 0), l.tryClaim(c, 1)]).toEqual([undefined, "policy:cancel_rate"]);
+    expect([0, 1, 2, 3].map((t) => l.tryClaim(k, t))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      "policy:keepalive_rate",
+    ]);
+  });
+
+  it("countdown: 0 and anything past the bound are refused; no policy still bounds it", () => {
+    const effect = (ms: number): PayloadEffect => ({
+      venue: "binance-usdm",
+      action: "countdown",
+      symbol: "BTCUSDT",
+      countdownMs: ms,
+      replayableRead: false,
+    });
+    const reason = (p: IntentPolicy, ms: number) => {
+      const v = checkStatelessPolicy(p, effect(ms), facts());
+      return v.ok ? "ok" : v.reason;
+    };
+    expect([0, 1, 120_000, 120_001].map((ms) => reason(policy, ms))).toEqual([
+      "policy:countdown",
+      "ok",
+      "ok",
+      "policy:countdown",
+    ]);
+    expect([300_000, 300_001].map((ms) => reason(none, ms))).toEqual(["ok", "policy:countdown"]);
+    // A countdown is not an order: the symbol list (BTCUSDT only) and notional limits never see it.
+    const eth = checkStatelessPolicy(policy, { ...effect(1000), symbol: "ETHUSDT" }, facts({}));
+    expect(eth).toEqual({ ok: true, notional: undefined, reference: undefined });
   });
 
   it("window_notional and window_orders per account over the window; denied claims count nowhere", () => {

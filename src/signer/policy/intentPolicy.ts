@@ -16,9 +16,11 @@ import type { ReferencePriceSource } from "./referencePrices.js";
  *
  * Names, in the order they are checked: `request_id` (see `authorize.ts`),
  * `stale_timestamp`, `recv_window` (every payload that carries a time),
- * then for orders `no_reference_price`, `max_notional`, `symbols`, then the
- * stateful ones (`policyLedger.ts`): `rate`, `cancel_rate`,
- * `window_notional`, `window_orders`. A limit that cannot be evaluated
+ * `countdown` (a dead-man countdown), then for orders
+ * `no_reference_price`, `max_notional`, `symbols`, then the stateful ones
+ * (`policyLedger.ts`): `rate`, `cancel_rate`, `keepalive_rate`,
+ * `window_notional`, `window_orders`. Cancels are never held to the
+ * notional, symbol or order limits: only to the cancel rate. A limit that cannot be evaluated
  * fails closed: with a notional limit, an order with no fresh reference is
  * `no_reference_price`; with `symbols`, an order without a symbol is
  * `symbols`.
@@ -28,6 +30,10 @@ export interface IntentPolicy {
   readonly symbols: ReadonlySet<string> | undefined;
   readonly ratePerAccountPerS: number | undefined;
   readonly cancelRatePerAccountPerS: number | undefined;
+  /** Keep-alives (dead-man countdowns, heartbeats) per account per second: always limited. */
+  readonly keepaliveRatePerAccountPerS: number;
+  /** The longest dead-man countdown signed; 0 (disarm) is never signed. */
+  readonly maxCountdownMs: number;
   readonly windows: readonly CompiledWindow[];
   /** True when a notional limit applies (`max_notional`, or a window's `max_notional`). */
   readonly needsNotional: boolean;
@@ -43,25 +49,35 @@ export interface CompiledWindow {
 
 /**
  * Every `policy:<name>` the signer denies with, in the order they are
- * checked (the last four are the ledger's, `policyLedger.ts`). The docs list
+ * checked (the last five are the ledger's, `policyLedger.ts`). The docs list
  * each (`signerDocs.test.ts`).
  */
 export const POLICY_NAMES = [
   "request_id",
   "stale_timestamp",
   "recv_window",
+  "countdown",
   "no_reference_price",
   "max_notional",
   "symbols",
   "rate",
   "cancel_rate",
+  "keepalive_rate",
   "window_notional",
   "window_orders",
 ] as const;
 
 /** A stateless policy denial. */
 export type PolicyReason = `policy:${(typeof POLICY_NAMES)[number] &
-  ("request_id" | "stale_timestamp" | "recv_window" | "no_reference_price" | "max_notional" | "symbols")}`;
+  (
+    | "request_id"
+    | "stale_timestamp"
+    | "recv_window"
+    | "countdown"
+    | "no_reference_price"
+    | "max_notional"
+    | "symbols"
+  )}`;
 
 /** What the stateless checks read besides the payload: the signer's clock, its limits, its prices. */
 export interface PolicyFacts {
@@ -78,11 +94,18 @@ export interface PolicyVerdict {
   readonly reference: Decimal | undefined;
 }
 
+/** Keep-alives per account and intent per second when the config sets none. */
+export const DEFAULT_KEEPALIVE_RATE_PER_S = 10;
+/** The longest dead-man countdown signed when the config sets none (5 minutes). */
+export const DEFAULT_MAX_COUNTDOWN_MS = 300_000;
+
 const NONE: IntentPolicy = Object.freeze({
   maxNotional: undefined,
   symbols: undefined,
   ratePerAccountPerS: undefined,
   cancelRatePerAccountPerS: undefined,
+  keepaliveRatePerAccountPerS: DEFAULT_KEEPALIVE_RATE_PER_S,
+  maxCountdownMs: DEFAULT_MAX_COUNTDOWN_MS,
   windows: [],
   needsNotional: false,
 });
@@ -116,6 +139,8 @@ export function compilePolicies(config: SignerConfig): ReadonlyMap<Intent, Inten
         symbols: p.symbols === undefined ? undefined : new Set(p.symbols),
         ratePerAccountPerS: p.rate_per_account_per_s,
         cancelRatePerAccountPerS: p.cancel_rate_per_account_per_s,
+        keepaliveRatePerAccountPerS: p.keepalive_rate_per_account_per_s ?? DEFAULT_KEEPALIVE_RATE_PER_S,
+        maxCountdownMs: p.max_countdown_ms ?? DEFAULT_MAX_COUNTDOWN_MS,
         windows,
         needsNotional: maxNotional !== undefined || windows.some((w) => w.maxNotional !== undefined),
       }),
@@ -150,6 +175,11 @@ export function checkStatelessPolicy(
   if (effect.recvWindowMs !== undefined && effect.recvWindowMs > facts.maxRecvWindowMs) {
     return deny("policy:recv_window");
   }
+  // A countdown that disarms the dead-man switch (0) or pushes it past the signer's bound is not a keep-alive.
+  const countdown = effect.countdownMs;
+  if (countdown !== undefined && (countdown <= 0 || countdown > policy.maxCountdownMs)) {
+    return deny("policy:countdown");
+  }
   const order = effect.order;
   if (order === undefined) return { ok: true, notional: undefined, reference: undefined };
 
@@ -177,8 +207,10 @@ export function checkStatelessPolicy(
 
 /**
  * The stateful limits one authorized request claims: an order its rate and
- * windows; a cancel-capable request (a replayable read signed with the
- * trade key) the cancel rate. `undefined` when none applies.
+ * windows; a request counted as a cancel (a cancel, a cancel-all, a
+ * replayable read signed with the trade key) the cancel rate; a keep-alive
+ * (dead-man countdown, heartbeat) the keep-alive rate. `undefined` when none
+ * applies.
  */
 export function ledgerClaim(
   policy: IntentPolicy,
@@ -186,14 +218,19 @@ export function ledgerClaim(
     readonly intent: Intent;
     readonly account: string;
     readonly effect: PayloadEffect;
+    /** Counts against the cancel rate: a cancel, a cancel-all, or a cancel-capable read. */
     readonly cancelCapable: boolean;
+    /** Counts against the keep-alive rate. */
+    readonly keepAlive?: boolean | undefined;
     readonly notional: Decimal | undefined;
   },
 ): LedgerClaim | undefined {
   const isOrder = o.effect.order !== undefined;
   const rate = isOrder ? policy.ratePerAccountPerS : undefined;
   const cancelRate = o.cancelCapable ? policy.cancelRatePerAccountPerS : undefined;
+  const keepaliveRate = o.keepAlive === true ? policy.keepaliveRatePerAccountPerS : undefined;
   const windows = isOrder ? policy.windows : [];
-  if (rate === undefined && cancelRate === undefined && windows.length === 0) return undefined;
-  return { key: `${o.intent}\n${o.account}`, rate, cancelRate, windows, notional: o.notional };
+  if (rate === undefined && cancelRate === undefined && keepaliveRate === undefined && windows.length === 0)
+    return undefined;
+  return { key: `${o.intent}\n${o.account}`, rate, cancelRate, keepaliveRate, windows, notional: o.notional };
 }

@@ -11,6 +11,8 @@ export interface LedgerClaim {
   readonly rate?: number | undefined;
   /** Cancels per second (`cancel_rate_per_account_per_s`), for a cancel-capable request. */
   readonly cancelRate?: number | undefined;
+  /** Keep-alives per second (`keepalive_rate_per_account_per_s`), for a countdown or heartbeat. */
+  readonly keepaliveRate?: number | undefined;
   /** The rolling windows an order counts in, with its notional. */
   readonly windows: readonly CompiledWindow[];
   readonly notional?: Decimal | undefined;
@@ -20,12 +22,14 @@ export interface LedgerClaim {
 export type LedgerReason =
   | "policy:rate"
   | "policy:cancel_rate"
+  | "policy:keepalive_rate"
   | "policy:window_notional"
   | "policy:window_orders";
 
 /**
- * The signer's stateful limits (signing-plane-v1 §3a): orders and cancels
- * per second, and orders and notional per account over rolling windows.
+ * The signer's stateful limits (signing-plane-v1 §3a): orders, cancels and
+ * keep-alives per second (each its own counter, so cancels cannot starve the
+ * dead-man switch's keep-alives, nor keep-alives use up the cancels), and orders and notional per account over rolling windows.
  * {@link tryClaim} checks every limit of a claim and, only when all pass,
  * records it in all, in one synchronous step: two concurrent requests can
  * never both take the last slot, and a denied request is counted nowhere.
@@ -40,6 +44,7 @@ export type LedgerReason =
 export class PolicyLedger {
   readonly #orders = new RateLimiter();
   readonly #cancels = new RateLimiter();
+  readonly #keepalives = new RateLimiter();
   readonly #windows = new Map<string, RollingWindow>();
 
   /** Checks and records `claim` at `nowMs`; the first limit it would break, or `undefined` (recorded). */
@@ -49,7 +54,10 @@ export class PolicyLedger {
     const cancel: RateClaim | undefined =
       claim.cancelRate === undefined ? undefined : { key: claim.key, limit: claim.cancelRate };
     if (rate !== undefined && !this.#orders.check(rate, nowMs)) return "policy:rate";
+    const keepalive: RateClaim | undefined =
+      claim.keepaliveRate === undefined ? undefined : { key: claim.key, limit: claim.keepaliveRate };
     if (cancel !== undefined && !this.#cancels.check(cancel, nowMs)) return "policy:cancel_rate";
+    if (keepalive !== undefined && !this.#keepalives.check(keepalive, nowMs)) return "policy:keepalive_rate";
     for (const w of claim.windows) {
       if (w.maxNotional === undefined) continue;
       const sum = this.#window(claim.key, w).sum(nowMs);
@@ -64,6 +72,7 @@ export class PolicyLedger {
     }
     if (rate !== undefined) this.#orders.record(rate, nowMs);
     if (cancel !== undefined) this.#cancels.record(cancel, nowMs);
+    if (keepalive !== undefined) this.#keepalives.record(keepalive, nowMs);
     for (const w of claim.windows) this.#window(claim.key, w).add(nowMs, claim.notional);
     return undefined;
   }

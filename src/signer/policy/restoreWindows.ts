@@ -29,7 +29,8 @@ export function windowRestorer(
     const windows = policies.get(intent)?.windows;
     const kind = INTENT_PAYLOAD_KIND[intent];
     if (windows === undefined || windows.length === 0 || kind === undefined) return;
-    if (actionSpec(kind, r.action)?.read !== false) return;
+    // Only orders count in windows: never a cancel, a keep-alive or a read.
+    if (actionSpec(kind, r.action)?.rate !== "order") return;
     const at = Date.parse(r.time);
     const longest = Math.max(...windows.map((w) => w.ms));
     if (!(at > nowMs - longest)) return;

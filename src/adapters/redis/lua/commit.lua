@@ -2,8 +2,10 @@
 -- step (Redis runs a script without interleaving). Called by
 -- redisLedger.ts `commit`; arguments built by commitArgs.ts, reply read by
 -- commitReply.ts; the reply codes are conflictCodes.ts `REPLY_CODES.commit`.
--- (Over 400 lines: a third is this header, the script's contract; the rest
--- is one script because a whole batch must be one atomic Redis call.)
+-- (Over 400 lines: more than a quarter is this header, the script's contract; the rest
+-- is one script because a whole batch must be one atomic Redis call. The
+-- working-order part, header codes 13-16, is its own section of functions,
+-- "Working orders", before the decision loop.)
 --
 -- Input
 --   KEYS[1] planMain: the main lane's plan stream
@@ -16,7 +18,9 @@
 --   KEYS[8] positions: hash position field -> canonical decimal text
 --   KEYS[9] sends: hash `<lane>:<stream id>` -> send record JSON (live orders being sent)
 --   KEYS[10] deployment: the deployment marker (wire-v1 §7b)
---   KEYS[11..] rateCounters: the batch's rate counters, each once
+--   KEYS[11] orders: hash working order key -> its `encodeWorkingOrder` text (wire-v1 §4a)
+--   KEYS[12] orderEvent: the order event stream (wire-v1 §4a)
+--   KEYS[13..] rateCounters: the batch's rate counters, each once
 --   ARGV[1] group: the consumer group on both plan streams
 --   ARGV[2] consumer: the consumer that most likely holds the entries ("" = unknown); only a hint
 --   ARGV[3] decisions: how many decision records follow
@@ -32,15 +36,16 @@
 --   ARGV[13] manualHi: highest stream id of the manual lane's decisions ("" when none)
 --   ARGV[14] manualCount: rows to ask of the manual lane's XPENDING
 --   ARGV[15] deployment: the deployment id the executor is bound to
---   ARGV[16..] records: the decision records (below), then the rate checks
---     as [KEYS index, limit] pairs, then every plan_id, permit_id and
---     position field the records name (each once: they are read with one
---     HMGET per hash)
+--   ARGV[16] orderKeys: how many working-order keys follow the position fields
+--   ARGV[17..] records: the decision records (below), then the rate checks
+--     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
+--     field and working-order key the records name (each once: they are
+--     read with one HMGET per hash)
 --
 -- Every user string travels as its own argument, so the script never parses
 -- JSON and never does arithmetic on money.
 --
--- A record is a header of 12 one-byte codes read with one `string.byte`,
+-- A record is a header of 16 one-byte codes read with one `string.byte`,
 -- then the stream id, the result JSON, and the values the codes announce,
 -- in this order:
 --    1 lane: m main, x manual
@@ -56,6 +61,12 @@
 --   11 DLQ copy: - none, 1 (a count, then that many name/value arguments: the
 --      original fields, then lane, stream_id, deliveries, error)
 --   12 stage: - final (the JSON is the result), S send record (the JSON is the record)
+--   13 working-order checks: - none, 1 (a count, then per check three
+--      arguments: the key, `a` must be absent or `p` must be stored as, and
+--      the text it must be stored as, "" after `a`)
+--   14 open order: - none, 1 (the key, then the text to store)
+--   15 close orders: - none, 1 (a count, then that many keys to remove)
+--   16 order events: - none, 1 (a count, then that many event JSON texts)
 --
 -- Output
 --   One element per decision, in order: the result entry id (a string) when
@@ -69,22 +80,26 @@
 --   6 position: conflict, the position is not the checked text
 --   7 sendRecord: conflict, the entry has a send record (a live order is being sent)
 --   8 deployment: conflict, the marker is not the bound id (every decision; nothing read or written)
---   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6.
+--   9 workingOrders: conflict, a working order is not stored as the checked text (or not absent as checked)
+--   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9.
 --
 -- Errors (the whole call fails and writes nothing)
 --   error 'ERR intentgate commit: ' a plan_id, permit_id, rate check, rate
---     counter or position a record names was not announced in ARGV
+--     counter, position or working-order key a record names was not
+--     announced in ARGV
 --   error 'ERR intentgate commit: rate counter ' a rate counter to increment
 --     holds something other than an integer
---   Redis' own errors (WRONGTYPE for a key of the wrong type) also fail the
---   call before the first write.
+--   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
+--   event stream included: it is probed with XLEN before the first write)
+--   also fail the call before the first write.
 --
 -- How it decides: per decision, in array order, with every read served from
 -- tables the script loaded once per call and updated by the decisions
 -- committed before it (so a later decision sees an earlier one's writes):
 --   1. not pending in the group -> duplicate, write nothing;
 --   2. a send record, then every check (trading state, plan_id, permit,
---      rate, position) -> the first failing is the conflict, write nothing;
+--      rate, position, working orders) -> the first failing is the
+--      conflict, write nothing;
 --   3. otherwise committed: its effects go into the tables and onto the
 --      write lists.
 --
@@ -92,7 +107,9 @@
 -- order: DLQ copies, result entries (in decision order; their ids are the
 -- reply), new plan_id claims (one HSET; set-if-absent is decided on the
 -- table), permits (one HSET), rate counters (one INCRBY + EXPIRE per key),
--- positions (one HSET, one HDEL), one XACK per lane. What could make a write
+-- positions (one HSET, one HDEL), working orders (one HSET, one HDEL; an
+-- order both opened and closed by one decision ends closed), order events
+-- (one XADD each, in decision order), one XACK per lane. What could make a write
 -- fail (a key of the wrong type, a rate counter that is not an integer) is
 -- caught by the reads or refused before the first write, so a call that
 -- fails writes nothing; and since nothing is written before the last check,
@@ -128,10 +145,11 @@ local RATE = 5 -- reply
 local POSITION = 6 -- reply
 local SEND_RECORD = 7 -- reply
 local DEPLOYMENT = 8 -- reply
+local WORKING_ORDERS = 9 -- reply
 
 -- first ARGV slot of the records, first KEYS slot of the rate counters (the header's `..` entries)
-local REC = 16
-local RATE_KEYS = 11
+local REC = 17
+local RATE_KEYS = 13
 -- seconds a rate counter lives after its last increment
 local RATE_TTL_SECONDS = 10 -- RATE_COUNTER_TTL_MS (src/ports/ledger.ts) in seconds; luaContract.test.ts checks it
 
@@ -155,6 +173,8 @@ local rateBase = REC + recLen
 local pidBase = rateBase + 2 * nRate
 local pmBase = pidBase + nPid
 local posBase = pmBase + nPm
+local nOrd = tonumber(A[16])
+local ordBase = posBase + nPos
 
 local function missing(what, v)
   return redis.error_reply('ERR intentgate commit: ' .. what .. ' ' .. tostring(v) .. ' not announced')
@@ -205,6 +225,54 @@ local state = nil
 local hasSends = call('EXISTS', K[9]) == 1
 local newSends = {}
 
+-- ---- Working orders (header codes 13-16), on a table loaded like positions:
+-- key -> stored text, false when absent; updated by committed decisions.
+local ordv = load(K[11], ordBase, nOrd)
+local ordDirty, ordSeen = {}, {}
+
+-- Whether the `count` checks from ARGV index `at` (key, a|p, text) all hold;
+-- second value: a key that was not announced.
+local function ordersHold(at, count)
+  for j = at, at + 3 * (count - 1), 3 do
+    local v = ordv[A[j]]
+    if v == nil then return false, A[j] end
+    if A[j + 1] == 'a' then
+      if v ~= false then return false end
+    elseif v ~= A[j + 2] then
+      return false
+    end
+  end
+  return true
+end
+
+-- Stores `v` (false: removes) under `key` in the table; returns the key when it was not announced.
+local function setOrder(key, v)
+  if ordv[key] == nil then return key end
+  ordv[key] = v
+  if not ordSeen[key] then
+    ordSeen[key] = true
+    ordDirty[#ordDirty + 1] = key
+  end
+  return nil
+end
+
+-- A committed decision's open order (`openAt`: key, text) then its closed
+-- keys (`closeAt`, `closeN`); returns a key that was not announced.
+local function applyOrders(openAt, closeAt, closeN)
+  if openAt then
+    local bad = setOrder(A[openAt], A[openAt + 1])
+    if bad then return bad end
+  end
+  if closeAt then
+    for j = closeAt, closeAt + closeN - 1 do
+      local bad = setOrder(A[j], false)
+      if bad then return bad end
+    end
+  end
+  return nil
+end
+-- ---- end of working orders
+
 local out = {}
 local comDecision, comResult, comDlq, comSend = {}, {}, {}, {}
 local acks = {{}, {}}
@@ -212,10 +280,11 @@ local claims = {}
 local pmDirty, pmSeen = {}, {}
 local posDirty, posSeen = {}, {}
 local rateDelta, rateTouched = {}, {}
+local comEvents = {} -- ARGV index of a committed decision's first order event, then their count
 
 local p = REC
 for i = 1, n do
-  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage = byte(A[p], 1, 12)
+  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage, cwo, eop, ecl, eev = byte(A[p], 1, 16)
   local id = A[p + 1]
   local ri = p + 2
   p = p + 3
@@ -235,6 +304,11 @@ for i = 1, n do
     pval = A[p]; p = p + 1
   end
   if edlq ~= DASH then dlq = p; p = p + 1 + tonumber(A[p]) end
+  local woAt, woN, openAt, closeAt, closeN, evAt, evN
+  if cwo ~= DASH then woN = tonumber(A[p]); woAt = p + 1; p = woAt + 3 * woN end
+  if eop ~= DASH then openAt = p; p = p + 2 end
+  if ecl ~= DASH then closeN = tonumber(A[p]); closeAt = p + 1; p = closeAt + closeN end
+  if eev ~= DASH then evN = tonumber(A[p]); evAt = p + 1; p = evAt + evN end
 
   local s = 2
   if cl == MAIN then s = 1 end
@@ -281,6 +355,11 @@ for i = 1, n do
       if v == nil then return missing('position', pf) end
       if (v or '0') ~= px then bad = POSITION end
     end
+    if not bad and woN then
+      local ok, unknown = ordersHold(woAt, woN)
+      if unknown then return missing('working order', unknown) end
+      if not ok then bad = WORKING_ORDERS end
+    end
     if bad then
       out[i] = bad
     else
@@ -322,10 +401,16 @@ for i = 1, n do
           posDirty[#posDirty + 1] = pef
         end
       end
+      local unknownOrder = applyOrders(openAt, closeAt, closeN)
+      if unknownOrder then return missing('working order', unknownOrder) end
       local c = #comDecision + 1
       comDecision[c] = i
       comResult[c] = ri
       comDlq[c] = dlq or 0
+      if evAt then
+        comEvents[#comEvents + 1] = evAt
+        comEvents[#comEvents + 1] = evN
+      end
       if stage == STAGE_SEND then
         newSends[sf] = true
         comSend[c] = sf
@@ -346,6 +431,23 @@ local function listCall(cmd, key, list)
   for j = 1, #list, CHUNK do call(cmd, key, unpack(list, j, min(#list, j + CHUNK - 1))) end
 end
 
+-- Writes the `dirty` fields of a hash from `vals`: one HSET of the present, one HDEL of the removed (false).
+local function writeHash(key, dirty, vals)
+  local set, del = {}, {}
+  for x = 1, #dirty do
+    local f = dirty[x]
+    local v = vals[f]
+    if v then
+      set[#set + 1] = f
+      set[#set + 1] = v
+    else
+      del[#del + 1] = f
+    end
+  end
+  if #set > 0 then listCall('HSET', key, set) end
+  if #del > 0 then listCall('HDEL', key, del) end
+end
+
 if #comDecision > 0 then
   -- INCRBY must not fail after the first write: refuse a counter that is not an integer now
   for x = 1, #rateTouched do
@@ -354,6 +456,8 @@ if #comDecision > 0 then
       return redis.error_reply('ERR intentgate commit: rate counter ' .. K[rateTouched[x]] .. ' is not an integer')
     end
   end
+  -- XADD must not fail after the first write: WRONGTYPE from this read instead
+  if #comEvents > 0 then call('XLEN', K[12]) end
   for x = 1, #comDecision do
     local d = comDlq[x]
     if d ~= 0 then call('XADD', K[4], '*', unpack(A, d + 1, d + tonumber(A[d]))) end
@@ -382,20 +486,11 @@ if #comDecision > 0 then
     call('INCRBY', K[k], rateDelta[k])
     call('EXPIRE', K[k], RATE_TTL_SECONDS)
   end
-  if #posDirty > 0 then
-    local set, del = {}, {}
-    for x = 1, #posDirty do
-      local f = posDirty[x]
-      local v = posv[f]
-      if v then
-        set[#set + 1] = f
-        set[#set + 1] = v
-      else
-        del[#del + 1] = f
-      end
-    end
-    if #set > 0 then listCall('HSET', K[8], set) end
-    if #del > 0 then listCall('HDEL', K[8], del) end
+  writeHash(K[8], posDirty, posv)
+  writeHash(K[11], ordDirty, ordv)
+  for x = 1, #comEvents, 2 do
+    local at = comEvents[x]
+    for j = at, at + comEvents[x + 1] - 1 do call('XADD', K[12], '*', 'event', A[j]) end
   end
   for s = 1, 2 do
     local a = acks[s]

@@ -6,9 +6,9 @@ import { TRADING_STATES } from "../../../core/plan.js";
 import { createLogger, flushLogger } from "../../../ops/logger.js";
 import type { Backend } from "../../../ports/backend.js";
 import { DeploymentExistsError } from "../../../ports/deployment.js";
-import type { SigningKey } from "../../../sdk/keys.js";
 import { signPlan } from "../../../sdk/signPlan.js";
 import { CliError, type CliIo, defaultWho, EXIT, envSecretText, withBackend, writeLine } from "./common.js";
+import { planSigningKey } from "./planSigningKey.js";
 
 function parseState(value: string): TradingState {
   const s = value.toUpperCase();
@@ -18,7 +18,8 @@ function parseState(value: string): TradingState {
   return s as TradingState;
 }
 
-const configOption = (): Option =>
+/** The mandatory `--config` option of the commands that talk to the bus. */
+export const configOption = (): Option =>
   new Option("--config <path>", "executor config file (JSON or YAML)").makeOptionMandatory();
 
 /** `init`, `state get|set`, `submit`, `results`, `positions`: commands that talk to the bus. */
@@ -118,17 +119,13 @@ export function addBusCommands(program: Command, io: CliIo): void {
     .addOption(new Option("--lane <lane>", "plan lane").choices(["main", "manual"]).default("main"))
     .action(async (file: string, opts: { config: string; key: string; secretEnv: string; lane: Lane }) => {
       const config = await readConfigFile(opts.config);
-      const keyConfig = config.keys[opts.key];
-      if (keyConfig === undefined)
-        throw new CliError(`--key ${opts.key}: no such key in ${opts.config}`, EXIT.USAGE);
-      if (keyConfig.role === "permit_issuer") {
-        throw new CliError(`--key ${opts.key}: a permit issuer's key cannot sign plans`, EXIT.USAGE);
-      }
-      const material = await envSecretText(io.env, "--secret-env", opts.secretEnv);
-      const key: SigningKey =
-        keyConfig.alg === "hmac-sha256"
-          ? { keyId: opts.key, alg: "hmac-sha256", secret: material }
-          : { keyId: opts.key, alg: "ed25519", privateKey: material };
+      const { key, source: keySource } = await planSigningKey({
+        io,
+        config,
+        configPath: opts.config,
+        keyId: opts.key,
+        secretEnv: opts.secretEnv,
+      });
 
       let bytes: Buffer;
       try {
@@ -148,8 +145,8 @@ export function addBusCommands(program: Command, io: CliIo): void {
       }
       warnAboutPlan(io, {
         text,
-        keySource: keyConfig.source,
-        lanes: config.sources[keyConfig.source ?? ""]?.lanes,
+        keySource,
+        lanes: config.sources[keySource ?? ""]?.lanes,
         lane: opts.lane,
       });
 
