@@ -1,5 +1,8 @@
 import type { VenueName } from "../core/plan.js";
 import type {
+  CancelOutcome,
+  KeepAliveOutcome,
+  KeepAliveRequest,
   LookupOutcome,
   OrderGuard,
   OrderRef,
@@ -18,8 +21,11 @@ export type VenueOrderPlacement = Pick<Venue, "prepare" | "send">;
 /** The half of a venue adapter that reads: order lookup, positions, readiness. */
 export type VenueReading = Pick<Venue, "lookup" | "positions" | "readiness">;
 
+/** The part of a venue adapter that controls orders after they are placed: cancels and the dead-man switch. */
+export type VenueOrderControl = Pick<Venue, "cancel" | "keepAlive">;
+
 /**
- * A {@link Venue} made of its order placement and its reads: the port's
+ * A {@link Venue} made of its order placement, its reads and its order control: the port's
  * methods are passed on to the two parts here, once for every adapter. A
  * subclass builds the parts, hands them to `super`, and adds its name,
  * `inFlightMs` and `close`.
@@ -29,10 +35,16 @@ export abstract class ComposedVenue implements Venue {
   abstract readonly inFlightMs: number;
   readonly #placement: VenueOrderPlacement;
   readonly #reads: VenueReading;
+  readonly #control: VenueOrderControl;
 
-  protected constructor(parts: { readonly placement: VenueOrderPlacement; readonly reads: VenueReading }) {
+  protected constructor(parts: {
+    readonly placement: VenueOrderPlacement;
+    readonly reads: VenueReading;
+    readonly control: VenueOrderControl;
+  }) {
     this.#placement = parts.placement;
     this.#reads = parts.reads;
+    this.#control = parts.control;
   }
 
   prepare(order: VenueOrder, guard: OrderGuard): Promise<PrepareOutcome> {
@@ -53,6 +65,14 @@ export abstract class ComposedVenue implements Venue {
 
   readiness(): Promise<Readiness> {
     return this.#reads.readiness();
+  }
+
+  cancel(ref: OrderRef): Promise<CancelOutcome> {
+    return this.#control.cancel(ref);
+  }
+
+  keepAlive(request: KeepAliveRequest): Promise<KeepAliveOutcome> {
+    return this.#control.keepAlive(request);
   }
 
   abstract close(): Promise<void>;

@@ -39,6 +39,21 @@ export interface Venue {
   positions(account: string): Promise<PositionsOutcome>;
   /** Whether live orders may be sent now: credentials work, clock skew within bounds, rules loaded. */
   readiness(): Promise<Readiness>;
+  /**
+   * Cancels one order by its ref, signed through the signing plane with the
+   * venue's cancel route. Sent once; never retried by the adapter after the
+   * request may have reached the venue (the caller looks the order up, or
+   * asks again: a second cancel of a cancelled order is `not_open`).
+   */
+  cancel(ref: OrderRef): Promise<CancelOutcome>;
+  /**
+   * Arms (or refreshes) the venue's own dead-man switch for one account, so
+   * that the venue cancels its open orders by itself if no refresh follows in
+   * time: Binance `countdownCancelAll` for each of `symbols`; Polymarket a
+   * heartbeat. Called by one executor (the follower holding the lease) while
+   * live working orders exist.
+   */
+  keepAlive(request: KeepAliveRequest): Promise<KeepAliveOutcome>;
   close(): Promise<void>;
 }
 
@@ -67,6 +82,27 @@ export type LookupOutcome =
   | { readonly kind: "not_found" }
   /** Could not ask (network, 5xx, throttled). */
   | { readonly kind: "unavailable"; readonly detail: string };
+
+export type CancelOutcome =
+  /** The venue cancelled it; its state after the cancel (what had filled before stays filled). */
+  | ({ readonly kind: "canceled" } & VenueOrderState)
+  /** The venue says the order is not open (filled, cancelled before, expired, or unknown to it). */
+  | { readonly kind: "not_open"; readonly detail: string }
+  /** Refused, nothing changed (a signer denial, a rate limit); `reason` is a wire-v1 code. */
+  | { readonly kind: "rejected"; readonly reason: Reason; readonly rateLimited: boolean }
+  /** May or may not have been cancelled (timeout, dropped response, 5xx): look it up. */
+  | { readonly kind: "unknown"; readonly detail: string };
+
+/** What {@link Venue.keepAlive} arms: one account, and (Binance) the symbols with working orders. */
+export interface KeepAliveRequest {
+  readonly account: string;
+  readonly symbols: readonly string[];
+}
+
+export type KeepAliveOutcome =
+  | { readonly ok: true }
+  /** Not armed or refreshed; `rateLimited` when the venue or the signer said to slow down. */
+  | { readonly ok: false; readonly detail: string; readonly rateLimited: boolean };
 
 /** One open position; `qty` is a signed canonical decimal. */
 export interface VenuePosition {
