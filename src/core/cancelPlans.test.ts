@@ -13,6 +13,7 @@ import {
 } from "../../test/support/coreFixtures.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
+import { completeLiveCancel } from "./liveCancel.js";
 import { followPaperOrders } from "./orderUpdate.js";
 import { encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
 
@@ -197,23 +198,57 @@ describe("cancel plans: ownership (gate 4) and what they pass", () => {
     expect(decide(planEntry(cancel()), rated, busy).result.error).toBe("limit:rate");
   });
 
-  it("a cancel routed to a live venue is FAILED cancel_not_supported, never filled or faked on paper", () => {
+  describe("at a live venue", () => {
     const policy = makePolicy({
       live: true,
       liveEnv: true,
       readyVenues: new Map([["binance-usdm", new Set(["*"])]]),
     });
-    const d = decide(
-      planEntry(cancel({ venue: "binance-usdm", account: "acct-1" })),
-      policy,
-      factsWith([resting({ venue: "binance-usdm", account: "acct-1" })]),
-    );
-    expect(d.result).toMatchObject({
-      decision: "FAILED",
-      error: "venue_error:cancel_not_supported",
-      mode: "live",
+    const atVenue = (over: Partial<WorkingOrder> = {}) =>
+      resting({ venue: "binance-usdm", account: "acct-1", mode: "live", order_id: "8001", ...over });
+    const liveCancel = () => planEntry(cancel({ venue: "binance-usdm", account: "acct-1" }));
+
+    it("hands the live working order to the executor to cancel; nothing closed before the venue answers", () => {
+      const d = decide(liveCancel(), policy, factsWith([atVenue()]));
+      expect(d.liveCancel?.orders.map((o) => o.key)).toEqual(["rest-1"]);
+      expect(d.effects.closeOrders).toBeUndefined();
+      expect(d.effects.orderEvents).toBeUndefined();
+      expect(d.checks.workingOrders).toEqual([{ key: "rest-1", expected: encodeWorkingOrder(atVenue()) }]);
+      expect(d.result).toMatchObject({ mode: "live", client_order_id: "ig-rest-1", order_id: "8001" });
     });
-    expect(d.effects.closeOrders).toBeUndefined();
+
+    it("a paper order resting under the same plan is never cancelled by a live-routed cancel: order_not_open", () => {
+      const d = decide(liveCancel(), policy, factsWith([resting({ venue: "binance-usdm", account: "acct-1" })]));
+      expect(d.liveCancel).toBeUndefined();
+      expect(d.result).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open", mode: "live" });
+      expect(d.effects.closeOrders).toBeUndefined();
+    });
+
+    it("completes EXECUTED with one CANCELED event per cancelled order, the venue's fill kept", () => {
+      const d = decide(liveCancel(), policy, factsWith([atVenue()]));
+      const state = { orderId: "8001", status: "canceled", fillQty: "0.4", avgPrice: "59990" } as const;
+      const done = completeLiveCancel(d, [{ kind: "canceled", state }], NOW + 10);
+      expect(done?.liveCancel).toBeUndefined();
+      expect(done?.result).toMatchObject({ decision: "EXECUTED", executed: true, timestamp: NOW + 10 });
+      expect(done?.effects.closeOrders).toEqual(["rest-1"]);
+      expect(done?.effects.orderEvents).toEqual([
+        expect.objectContaining({ event: "CANCELED", cause: `plan:${d.result.plan_id}`, fill_qty: "0.4", avg_price: "59990" }),
+      ]);
+    });
+
+    it("an order that filled first is FAILED order_not_open and stays for the follower; a refusal keeps its reason", () => {
+      const d = decide(liveCancel(), policy, factsWith([atVenue()]));
+      const filled = completeLiveCancel(d, [{ kind: "not_open" }], NOW);
+      expect(filled?.result).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open" });
+      expect(filled?.effects.closeOrders).toBeUndefined();
+      const refused = completeLiveCancel(d, [{ kind: "rejected", reason: "signer_denied:rate" }], NOW);
+      expect(refused?.result).toMatchObject({ decision: "FAILED", error: "signer_denied:rate" });
+    });
+
+    it("an unknown answer completes nothing: the entry stays pending and is decided again", () => {
+      const d = decide(liveCancel(), policy, factsWith([atVenue()]));
+      expect(completeLiveCancel(d, [{ kind: "unknown", detail: "timeout" }], NOW)).toBeUndefined();
+    });
   });
 });
 

@@ -123,10 +123,12 @@ export function decideEntry(
       order:
         execution?.kind === "rest"
           ? execution.order
-          : execution?.kind === "cancel" &&
-              classified.parsed.ok &&
-              classified.parsed.entry.plan.action === "cancel"
-            ? execution.cancelled[0]
+          : classified.parsed.ok && classified.parsed.entry.plan.action === "cancel"
+            ? execution?.kind === "cancel"
+              ? execution.cancelled[0]
+              : execution?.kind === "live_cancel"
+                ? execution.cancel.orders[0]
+                : undefined
             : undefined,
       now,
     });
@@ -141,7 +143,9 @@ export function decideEntry(
       checks,
       effects: effectsOf(evaluation, execution),
     };
-    return execution?.kind === "live" ? { ...decision, live: execution.live } : decision;
+    if (execution?.kind === "live") return { ...decision, live: execution.live };
+    if (execution?.kind === "live_cancel") return { ...decision, liveCancel: execution.cancel };
+    return decision;
   } catch {
     return internalErrorDecision(entry, now);
   }

@@ -1,3 +1,4 @@
+import type { LiveCancel } from "./liveCancel.js";
 import type { LiveOrder, SendRecord } from "./liveOrder.js";
 import type { OrderEvent } from "./orderEvent.js";
 import type { Lane, TradingState } from "./plan.js";
@@ -35,6 +36,12 @@ export interface Decision {
    * `Ledger.finishSend`.
    */
   readonly sendRecord?: SendRecord;
+  /**
+   * Set when a cancel plan passed every gate and its orders are at a live
+   * venue: the executor cancels them there and completes the decision
+   * (`completeLiveCancel`); it never reaches the ledger with this set.
+   */
+  readonly liveCancel?: LiveCancel;
 }
 
 /** Shared state the decision read; each present check must still hold at commit. */

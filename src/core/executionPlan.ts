@@ -1,11 +1,14 @@
-import { type CancelExecution, paperCancel } from "./cancelExecution.js";
+import { type CancelExecution, cancelTargets, ORDER_NOT_OPEN, paperCancel } from "./cancelExecution.js";
+import { claimKey } from "./claimKey.js";
 import { clientOrderId } from "./clientOrderId.js";
+import type { DecisionChecks } from "./decision.js";
 import { formatDecimal } from "./decimal.js";
-import { type Evaluation, type GateInput, planOf } from "./gates/gate.js";
+import { type Evaluation, type GateInput, planOf, unsignedSourceOf } from "./gates/gate.js";
+import type { LiveCancel } from "./liveCancel.js";
 import type { LiveOrder } from "./liveOrder.js";
 import { type PaperExecution, paperExecution } from "./paperExecution.js";
-import type { OrderPlan } from "./plan.js";
-import { reason } from "./reasons.js";
+import type { CancelAllPlan, CancelPlan, OrderPlan } from "./plan.js";
+import type { WorkingOrder } from "./workingOrder.js";
 
 export type { PaperFill } from "./paperExecution.js";
 
@@ -18,33 +21,63 @@ export type { PaperFill } from "./paperExecution.js";
 export type ExecutionPlan =
   | PaperExecution
   | CancelExecution
-  | { readonly kind: "live"; readonly live: LiveOrder };
+  | { readonly kind: "live"; readonly live: LiveOrder }
+  | { readonly kind: "live_cancel"; readonly cancel: LiveCancel; readonly checks: DecisionChecks };
 
 /**
  * Plans the execution of a plan every gate passed; pure, like the gates. For
  * a live route it builds the order and the guard context the signing plane is
- * told; nothing is sent here. Cancels act on the paper venue's working
- * orders; a cancel routed to a live venue is `FAILED
- * venue_error:cancel_not_supported` (this build does not cancel at live
- * venues: cancel there directly).
+ * told; nothing is sent here. A cancel acts on the working orders of its
+ * route's mode: on the paper venue at once, at a live venue through the
+ * executor ({@link LiveCancel}); nothing working to cancel is `FAILED
+ * venue_error:order_not_open`.
  */
 export function planExecution(input: GateInput, ev: Evaluation): ExecutionPlan {
   const plan = planOf(ev);
   const live = ev.route?.mode === "live";
   if (plan.action !== "place") {
-    return live
-      ? { kind: "refused", reason: reason("venue_error", "cancel_not_supported"), checks: {} }
-      : paperCancel(input, ev, plan);
+    return live ? liveCancelOf(input, ev, plan) : paperCancel(input, ev, plan);
   }
   return live ? { kind: "live", live: liveOrderOf(input, ev, plan) } : paperExecution(input, ev, plan);
 }
 
-function liveOrderOf({ policy, facts, entry }: GateInput, ev: Evaluation, plan: OrderPlan): LiveOrder {
+function liveCancelOf(input: GateInput, ev: Evaluation, plan: CancelPlan | CancelAllPlan): ExecutionPlan {
+  const { found, checks } = cancelTargets(input, ev, plan, "live");
+  if (found.length === 0 || plan.venue === "paper") return { kind: "refused", reason: ORDER_NOT_OPEN, checks };
+  return { kind: "live_cancel", cancel: { venue: plan.venue, orders: found.map((s) => s.order) }, checks };
+}
+
+function liveOrderOf({ policy, facts, entry, now }: GateInput, ev: Evaluation, plan: OrderPlan): LiveOrder {
   const venue = ev.route?.venue;
   if (venue === undefined || venue === "paper" || plan.account === undefined)
     throw new Error("live route without a live venue and account");
   const ref = policy.referencePrices.get(plan.symbol);
+  const cid = clientOrderId(plan.plan_id);
+  const account = plan.account;
+  const working: WorkingOrder | undefined =
+    plan.type === "LIMIT" && plan.price !== undefined
+      ? {
+          key: claimKey(plan.plan_id, unsignedSourceOf(ev)),
+          plan_id: plan.plan_id,
+          source: plan.source,
+          lane: entry.lane,
+          stream_id: entry.id,
+          venue,
+          mode: "live",
+          account,
+          symbol: plan.symbol,
+          side: plan.side,
+          qty: formatDecimal(plan.qty),
+          price: formatDecimal(plan.price),
+          reduce_only: plan.reduce_only,
+          client_order_id: cid,
+          order_id: "",
+          fill_qty: "0",
+          placed_at: now,
+        }
+      : undefined;
   return {
+    ...(working ? { working } : {}),
     venue,
     order: {
       account: plan.account,
@@ -55,7 +88,7 @@ function liveOrderOf({ policy, facts, entry }: GateInput, ev: Evaluation, plan: 
       price: plan.price === undefined ? undefined : formatDecimal(plan.price),
       referencePrice: ref === undefined ? undefined : formatDecimal(ref),
       reduceOnly: plan.reduce_only,
-      clientOrderId: clientOrderId(plan.plan_id),
+      clientOrderId: cid,
     },
     guard: {
       plan_id: plan.plan_id,

@@ -2,6 +2,7 @@ import type { Lane, VenueName } from "./plan.js";
 import { type Reason, reason, type VenueErrorDetail } from "./reasons.js";
 import type { DecisionKind, PlanResult } from "./result.js";
 import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "./venueOrder.js";
+import { decodeWorkingOrder, encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
 
 /**
  * An order an accepted plan sends to a live venue, as the execution gate
@@ -11,6 +12,12 @@ export interface LiveOrder {
   readonly venue: Exclude<VenueName, "paper">;
   readonly order: VenueOrder;
   readonly guard: OrderGuard;
+  /**
+   * For a LIMIT order, the working order it becomes if it rests on the book
+   * (`order_id` "" and `fill_qty` "0" until the venue answers): stored with
+   * its result so the order is followed (wire-v1 §4a).
+   */
+  readonly working?: WorkingOrder;
 }
 
 /**
@@ -28,6 +35,20 @@ export interface SendRecord {
   readonly startedAt: number;
   /** The result as decided, before the venue answered; completed by {@link completeResult}. */
   readonly result: PlanResult;
+  /** {@link LiveOrder.working}: what is stored as working when the order rests. */
+  readonly working?: WorkingOrder;
+}
+
+/**
+ * The working order a live order's outcome leaves, stored atomically with
+ * its result: the record's LIMIT order when the venue holds it `open`
+ * (resting, perhaps partly filled), with the venue's order id and fill so
+ * far; `undefined` when nothing rests.
+ */
+export function restingOrder(record: SendRecord, outcome: LiveOutcome): WorkingOrder | undefined {
+  if (record.working === undefined || outcome.kind !== "order" || outcome.state.status !== "open")
+    return undefined;
+  return { ...record.working, order_id: outcome.state.orderId, fill_qty: outcome.state.fillQty };
 }
 
 /** Map key of a send record: `<lane>:<stream_id>` (the ledgers' field name too). */
@@ -111,6 +132,16 @@ export function parseSendRecord(text: string): SendRecord | undefined {
     typeof ref.account === "string" &&
     typeof ref.symbol === "string" &&
     typeof ref.clientOrderId === "string" &&
-    typeof ref.venueRef === "string";
+    typeof ref.venueRef === "string" &&
+    (r.working === undefined || isWorkingOrder(r.working));
   return ok ? (v as SendRecord) : undefined;
+}
+
+function isWorkingOrder(value: unknown): boolean {
+  try {
+    decodeWorkingOrder(encodeWorkingOrder(value as WorkingOrder));
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -123,8 +123,6 @@ const VENUE_FAILURE_DETAILS = {
   canceled: "the venue cancelled the order before it filled",
   order_not_open:
     "a cancel found nothing working to cancel: the order already filled, was cancelled, or was never placed",
-  cancel_not_supported:
-    "a cancel routed to a live venue: this build cancels only the paper venue's working orders",
   expired: "the venue expired the order before it filled",
   rejected: "the venue rejected the order after accepting the request",
 } as const;
