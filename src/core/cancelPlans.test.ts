@@ -13,6 +13,7 @@ import {
 } from "../../test/support/coreFixtures.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
+import type { Reason } from "./reasons.js";
 import { completeLiveCancel } from "./liveCancel.js";
 import { followPaperOrders } from "./orderUpdate.js";
 import { encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
@@ -241,8 +242,8 @@ describe("cancel plans: ownership (gate 4) and what they pass", () => {
       const filled = completeLiveCancel(d, [{ kind: "not_open" }], NOW);
       expect(filled?.result).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open" });
       expect(filled?.effects.closeOrders).toBeUndefined();
-      const refused = completeLiveCancel(d, [{ kind: "rejected", reason: "signer_denied:rate" }], NOW);
-      expect(refused?.result).toMatchObject({ decision: "FAILED", error: "signer_denied:rate" });
+      const refused = completeLiveCancel(d, [{ kind: "rejected", reason: "signer_denied:policy:cancel_rate" as Reason }], NOW);
+      expect(refused?.result).toMatchObject({ decision: "FAILED", error: "signer_denied:policy:cancel_rate" });
     });
 
     it("an unknown answer completes nothing: the entry stays pending and is decided again", () => {

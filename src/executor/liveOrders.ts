@@ -1,5 +1,5 @@
 import type { Decision } from "../core/decision.js";
-import { completeResult, type LiveOutcome, type SendRecord } from "../core/liveOrder.js";
+import { completeResult, type LiveOutcome, restingOrder, type SendRecord } from "../core/liveOrder.js";
 import type { VenueName } from "../core/plan.js";
 import { type Reason, reason, type VenueErrorDetail } from "../core/reasons.js";
 import type { PlanResult } from "../core/result.js";
@@ -86,6 +86,7 @@ export class LiveOrders {
           ref: outcome.prepared.ref,
           startedAt: this.#clock(),
           result: { ...decision.result, mode: "live", client_order_id: outcome.prepared.ref.clientOrderId },
+          ...(live.working ? { working: live.working } : {}),
         };
         return { decision: { ...decision, sendRecord: record }, prepared: outcome.prepared };
       }),
@@ -181,7 +182,7 @@ export class LiveOrders {
         continue;
       }
       const result = completeResult(record, outcome, this.#clock(), true);
-      const done = await this.#ledger.reconcile(record, result);
+      const done = await this.#ledger.reconcile(record, result, restingOrder(record, outcome));
       if (done === "committed") this.#observer.decided(result, (performance.now() - t0) / 1000);
       else this.#observer.duplicate(record.lane, record.streamId);
     }
@@ -209,7 +210,7 @@ export class LiveOrders {
 
   async #finish(record: SendRecord, outcome: LiveOutcome, startedAt: number): Promise<void> {
     const result = completeResult(record, outcome, this.#clock(), false);
-    const done = await this.#ledger.finishSend(record, result);
+    const done = await this.#ledger.finishSend(record, result, restingOrder(record, outcome));
     if (done === "committed") this.#observer.decided(result, (performance.now() - startedAt) / 1000);
     else this.#observer.duplicate(record.lane, record.streamId);
   }

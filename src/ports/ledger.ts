@@ -55,15 +55,18 @@ export interface Ledger {
    * Stage 2 of a live order, one atomic step: if the entry is no longer
    * pending, `duplicate` and nothing written; else append `result`,
    * acknowledge the entry and delete its send record, or, when `result` is
-   * `UNKNOWN`, keep the record as an open UNKNOWN for reconciliation.
+   * `UNKNOWN`, keep the record as an open UNKNOWN for reconciliation; and
+   * store `resting` (the LIMIT order the result leaves on the book) as a
+   * working order, all in the same step.
    */
-  finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate">;
+  finishSend(record: SendRecord, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate">;
   /**
    * The reconciled follow-up of an `UNKNOWN` result, once per entry: if the
    * entry has an open UNKNOWN, append `result` (which carries
-   * `reconciled: true`) and close it, in one atomic step; else `duplicate`.
+   * `reconciled: true`) and close it, storing `resting` as a working order
+   * when given, in one atomic step; else `duplicate`.
    */
-  reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate">;
+  reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate">;
   /** Open UNKNOWNs (acknowledged, outcome not yet known), oldest first; of one venue when given. */
   openUnknowns(venue?: VenueName): Promise<SendRecord[]>;
   /** Working orders (wire-v1 §4a), oldest first; of one venue when given. */

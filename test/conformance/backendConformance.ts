@@ -785,6 +785,31 @@ export function describeBackendConformance(
         expect(await allResults()).toEqual([]);
       });
 
+      it("finishSend stores the order a result leaves resting, in the same step; a duplicate finish stores nothing", async () => {
+        const e = await take("main", "live-8");
+        await b.commit([live(e)]);
+        const resting: WorkingOrder = { ...workingOrderFor("live-8"), venue: "binance-usdm", mode: "live" };
+        expect(await b.finishSend(recordFor(e), resultFor(e), resting)).toBe("committed");
+        expect(await b.workingOrders("binance-usdm")).toEqual([resting]);
+        const other: WorkingOrder = { ...resting, key: "live-8b" };
+        expect(await b.finishSend(recordFor(e), resultFor(e), other)).toBe("duplicate");
+        expect(await b.workingOrders()).toEqual([resting]);
+      });
+
+      it("reconcile stores the order a reconciled result leaves resting; a second reconcile stores nothing", async () => {
+        const e = await take("main", "live-9");
+        await b.commit([live(e)]);
+        await b.finishSend(recordFor(e), resultFor(e, { decision: "UNKNOWN", executed: false }));
+        expect(await b.workingOrders()).toEqual([]);
+        const resting: WorkingOrder = { ...workingOrderFor("live-9"), venue: "polymarket", mode: "live" };
+        const follow = resultFor(e, { reconciled: true });
+        expect(await b.reconcile({ lane: "main", streamId: e.id }, follow, resting)).toBe("committed");
+        expect(await b.reconcile({ lane: "main", streamId: e.id }, follow, { ...resting, key: "x" })).toBe(
+          "duplicate",
+        );
+        expect(await b.workingOrders()).toEqual([resting]);
+      });
+
       it("finishSend of an entry that is no longer pending writes nothing (an UNKNOWN is not reopened)", async () => {
         const e = await take("main", "live-7");
         await b.commit([live(e)]);

@@ -132,11 +132,11 @@ class RedisBackend implements Backend {
   positions(): Promise<PaperPosition[]> {
     return this.ledger.positions();
   }
-  finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
-    return this.ledger.finishSend(record, result);
+  finishSend(record: SendRecord, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {
+    return this.ledger.finishSend(record, result, resting);
   }
-  reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
-    return this.ledger.reconcile(entry, result);
+  reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {
+    return this.ledger.reconcile(entry, result, resting);
   }
   openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
     return this.ledger.openUnknowns(venue);

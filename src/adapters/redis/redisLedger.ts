@@ -4,7 +4,7 @@ import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from
 import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
-import type { WorkingOrder } from "../../core/workingOrder.js";
+import { encodeWorkingOrder, type WorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
 import {
   CommitRefusedError,
@@ -138,7 +138,11 @@ export class RedisLedger implements Ledger {
     return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions, sendRecords, workingOrders };
   }
 
-  async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
+  async finishSend(
+    record: SendRecord,
+    result: PlanResult,
+    resting?: WorkingOrder,
+  ): Promise<"committed" | "duplicate"> {
     const bound = this.deployment.requireBound();
     const k = this.keys;
     const call = scriptArgs("finishSend", {
@@ -148,6 +152,7 @@ export class RedisLedger implements Ledger {
         sends: k.sends,
         unknowns: k.unknowns,
         deployment: k.deployment,
+        orders: k.orders,
       },
       argv: {
         group: CONSUMER_GROUP,
@@ -156,17 +161,27 @@ export class RedisLedger implements Ledger {
         result: JSON.stringify(result),
         unknown: result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
         deployment: bound,
+        ...restingArgs(resting),
       },
     });
     return decodeSendReply("finishSend", await runScript(this.main, "finishSend", call), bound);
   }
 
-  async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
+  async reconcile(
+    entry: EntryRef,
+    result: PlanResult,
+    resting?: WorkingOrder,
+  ): Promise<"committed" | "duplicate"> {
     const bound = this.deployment.requireBound();
     const k = this.keys;
     const call = scriptArgs("reconcile", {
-      keys: { result: k.result, unknowns: k.unknowns, deployment: k.deployment },
-      argv: { field: sendKey(entry), result: JSON.stringify(result), deployment: bound },
+      keys: { result: k.result, unknowns: k.unknowns, deployment: k.deployment, orders: k.orders },
+      argv: {
+        field: sendKey(entry),
+        result: JSON.stringify(result),
+        deployment: bound,
+        ...restingArgs(resting),
+      },
     });
     return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);
   }
@@ -278,4 +293,11 @@ export class RedisLedger implements Ledger {
     }
     return out;
   }
+}
+
+/** The working order a live result leaves, as the finishSend/reconcile scripts take it ("" for none). */
+function restingArgs(resting: WorkingOrder | undefined): { orderKey: string; orderText: string } {
+  return resting === undefined
+    ? { orderKey: "", orderText: "" }
+    : { orderKey: resting.key, orderText: encodeWorkingOrder(resting) };
 }

@@ -54,12 +54,12 @@ export const SCRIPT_INPUTS = {
     argvRest: "records",
   },
   finishSend: {
-    keys: ["planStream", "result", "sends", "unknowns", "deployment"],
-    argv: ["group", "streamId", "field", "result", "unknown", "deployment"],
+    keys: ["planStream", "result", "sends", "unknowns", "deployment", "orders"],
+    argv: ["group", "streamId", "field", "result", "unknown", "deployment", "orderKey", "orderText"],
   },
   reconcile: {
-    keys: ["result", "unknowns", "deployment"],
-    argv: ["field", "result", "deployment"],
+    keys: ["result", "unknowns", "deployment", "orders"],
+    argv: ["field", "result", "deployment", "orderKey", "orderText"],
   },
   initDeployment: {
     keys: ["deployment", "planMain", "planManual", "state", "stateLog"],

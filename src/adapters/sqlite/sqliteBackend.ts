@@ -286,14 +286,22 @@ class SqliteBackend implements Backend {
     return this.handle().ledger.positions();
   }
 
-  async finishSend(record: SendRecord, result: PlanResult): Promise<"committed" | "duplicate"> {
+  async finishSend(
+    record: SendRecord,
+    result: PlanResult,
+    resting?: WorkingOrder,
+  ): Promise<"committed" | "duplicate"> {
     const deployment = this.requireBoundHere();
-    return withBusyRetry(() => this.handle().ledger.finishSend(record, result, deployment));
+    return withBusyRetry(() => this.handle().ledger.finishSend(record, result, deployment, resting));
   }
 
-  async reconcile(entry: EntryRef, result: PlanResult): Promise<"committed" | "duplicate"> {
+  async reconcile(
+    entry: EntryRef,
+    result: PlanResult,
+    resting?: WorkingOrder,
+  ): Promise<"committed" | "duplicate"> {
     const deployment = this.requireBoundHere();
-    return withBusyRetry(() => this.handle().ledger.reconcile(entry, result, deployment));
+    return withBusyRetry(() => this.handle().ledger.reconcile(entry, result, deployment, resting));
   }
 
   async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {

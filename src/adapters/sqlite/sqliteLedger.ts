@@ -4,6 +4,7 @@ import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.
 import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
+import type { WorkingOrder } from "../../core/workingOrder.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
 import {
   type OrderUpdate,
@@ -206,7 +207,12 @@ export class SqliteLedgerStore {
   }
 
   /** Stage 2 of a live order (Ledger.finishSend), in one IMMEDIATE transaction. */
-  finishSend(record: SendRecord, result: PlanResult, deployment: string): "committed" | "duplicate" {
+  finishSend(
+    record: SendRecord,
+    result: PlanResult,
+    deployment: string,
+    resting?: WorkingOrder,
+  ): "committed" | "duplicate" {
     return this.db
       .transaction((): "committed" | "duplicate" => {
         this.assertDeployment(deployment);
@@ -229,13 +235,19 @@ export class SqliteLedgerStore {
             text,
           );
         } else this.q.deleteSend.run(this.prefix, record.lane, record.streamId);
+        if (resting) this.orders.put(resting);
         return "committed";
       })
       .immediate();
   }
 
   /** The once-only reconciled follow-up (Ledger.reconcile). */
-  reconcile(entry: EntryRef, result: PlanResult, deployment: string): "committed" | "duplicate" {
+  reconcile(
+    entry: EntryRef,
+    result: PlanResult,
+    deployment: string,
+    resting?: WorkingOrder,
+  ): "committed" | "duplicate" {
     return this.db
       .transaction((): "committed" | "duplicate" => {
         this.assertDeployment(deployment);
@@ -247,6 +259,7 @@ export class SqliteLedgerStore {
           reconciled: true,
         });
         this.q.deleteSend.run(this.prefix, entry.lane, entry.streamId);
+        if (resting) this.orders.put(resting);
         return "committed";
       })
       .immediate();

@@ -9,17 +9,21 @@
 --   KEYS[3] sends: hash `<lane>:<stream id>` -> send record JSON
 --   KEYS[4] unknowns: hash `<lane>:<stream id>` -> send record JSON of an open UNKNOWN
 --   KEYS[5] deployment: the deployment marker (wire-v1 §7b)
+--   KEYS[6] orders: hash working order key -> its `encodeWorkingOrder` text (wire-v1 §4a)
 --   ARGV[1] group: the consumer group on both plan streams
 --   ARGV[2] streamId: the entry's stream id
 --   ARGV[3] field: the entry's field in sends and unknowns, `<lane>:<stream id>`
 --   ARGV[4] result: the result JSON to append
 --   ARGV[5] unknown: the send record JSON to keep as an open UNKNOWN, or "" for a final result
 --   ARGV[6] deployment: the deployment id the executor is bound to
+--   ARGV[7] orderKey: the working order the result leaves (a LIMIT order resting), or ""
+--   ARGV[8] orderText: its text, stored under orderKey with the result
 --
 -- Output
 --   The appended result entry's id (a string) when committed: the result
 --   appended, the entry acknowledged, its send record deleted, and the open
---   UNKNOWN written when ARGV[5] is not "". Else one of these codes:
+--   UNKNOWN written when ARGV[5] is not "", the working order stored when
+--   ARGV[7] is not "". Else one of these codes:
 --   -1 lostDeployment: the marker is not the bound id; nothing written
 --   0 duplicate: the entry is not pending in the group (it has its result); nothing written
 
@@ -33,4 +37,5 @@ local id = redis.call('XADD', KEYS[2], '*', 'result', ARGV[4])
 redis.call('XACK', KEYS[1], ARGV[1], r[1][1])
 redis.call('HDEL', KEYS[3], ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[3], ARGV[5]) end
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], ARGV[7], ARGV[8]) end
 return id

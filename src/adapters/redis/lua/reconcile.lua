@@ -8,13 +8,17 @@
 --   KEYS[1] result: the result stream
 --   KEYS[2] unknowns: hash `<lane>:<stream id>` -> send record JSON of an open UNKNOWN
 --   KEYS[3] deployment: the deployment marker (wire-v1 §7b)
+--   KEYS[4] orders: hash working order key -> its `encodeWorkingOrder` text (wire-v1 §4a)
 --   ARGV[1] field: the entry's field in unknowns, `<lane>:<stream id>`
 --   ARGV[2] result: the result JSON to append (it carries `reconciled: true`)
 --   ARGV[3] deployment: the deployment id the executor is bound to
+--   ARGV[4] orderKey: the working order the result leaves (a LIMIT order resting), or ""
+--   ARGV[5] orderText: its text, stored under orderKey with the result
 --
 -- Output
 --   The appended result entry's id (a string) when committed: the result
---   appended and the open UNKNOWN deleted. Else one of these codes:
+--   appended, the open UNKNOWN deleted, and the working order stored when
+--   ARGV[4] is not "". Else one of these codes:
 --   -1 lostDeployment: the marker is not the bound id; nothing written
 --   0 duplicate: the entry has no open UNKNOWN (already reconciled); nothing written
 
@@ -25,4 +29,5 @@ if redis.call('GET', KEYS[3]) ~= ARGV[3] then return LOST_DEPLOYMENT end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return DUPLICATE end
 local id = redis.call('XADD', KEYS[1], '*', 'result', ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 return id
