@@ -23,7 +23,7 @@ export type OrderCancelOutcome =
   /** It ended otherwise (filled): nothing cancelled; the order follower records how it ended. */
   | { readonly kind: "not_open" }
   /** Refused (a signer denial, a rate limit): nothing cancelled. */
-  | { readonly kind: "rejected"; readonly reason: Reason }
+  | { readonly kind: "rejected"; readonly reason: Reason; readonly rateLimited?: boolean }
   /** Not known whether it was cancelled. */
   | { readonly kind: "unknown"; readonly detail: string };
 

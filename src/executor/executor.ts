@@ -17,6 +17,7 @@ import type { BusEntry } from "../ports/bus.js";
 import { CommitRefusedError } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
 import { DeploymentGuard, type DeploymentStatus } from "./deploymentGuard.js";
+import { LiveCancels } from "./liveCancels.js";
 import { LiveOrders } from "./liveOrders.js";
 
 /** How the executor reads and retries. */
@@ -80,6 +81,7 @@ export class Executor {
   readonly #deps: ExecutorDeps;
   readonly #clock: () => number;
   readonly #live: LiveOrders;
+  readonly #cancels: LiveCancels;
   readonly #guard: DeploymentGuard;
   #lastReclaim = 0;
   #turnAt: number | undefined;
@@ -111,6 +113,11 @@ export class Executor {
     this.#live = new LiveOrders({
       venues: deps.venues ?? (() => NO_VENUES),
       ledger: deps.backend,
+      observer: deps.observer,
+      clock: this.#clock,
+    });
+    this.#cancels = new LiveCancels({
+      venues: deps.venues ?? (() => NO_VENUES),
       observer: deps.observer,
       clock: this.#clock,
     });
@@ -279,7 +286,9 @@ export class Executor {
       }
       if (attempt > 0) await sleep(Math.random() * Math.min(2 ** attempt, 50));
       const now = this.#clock();
-      const { decided, resolve } = await this.#decide(open, now, attempt > 0);
+      const { decided: all, resolve } = await this.#decide(open, now, attempt > 0);
+      // Cancels at live venues are carried out before their commit; an unknown answer leaves the entry pending.
+      const decided = await this.#completeCancels(all);
       // Entries whose order may already have been sent: looked up, never sent again.
       await settleAll(resolve.map((record) => this.#live.resolve(record, readAt)));
       const hasLive = decided.some((x) => x.decision.live !== undefined);
@@ -310,6 +319,20 @@ export class Executor {
       }
       open = conflicted;
     }
+  }
+
+  async #completeCancels(
+    decided: Array<{ entry: ClassifiedEntry; decision: Decision }>,
+  ): Promise<Array<{ entry: ClassifiedEntry; decision: Decision }>> {
+    if (!decided.some((x) => x.decision.liveCancel !== undefined)) return decided;
+    const completed = await this.#cancels.complete(decided.map((x) => x.decision));
+    const out: Array<{ entry: ClassifiedEntry; decision: Decision }> = [];
+    decided.forEach((x, i) => {
+      const decision = completed[i];
+      if (decision) out.push({ entry: x.entry, decision });
+      else this.#deps.observer.failed(new Error("cancel outcome unknown: entry left pending"), "live cancel");
+    });
+    return out;
   }
 
   /**

@@ -81,11 +81,26 @@ export interface Ledger {
    * written. So several followers of one order write each event once.
    */
   updateOrders(updates: readonly OrderUpdate[]): Promise<("applied" | "conflict")[]>;
+  /**
+   * Takes or renews the named lease for `owner`, in one atomic step: true
+   * when it was free, expired or already the owner's (it then holds for
+   * `ttlMs` more), false while another owner holds it. So one executor of
+   * several does what must be done once (following live orders, keeping the
+   * venues' dead-man switches armed).
+   */
+  holdLease(lease: LeaseRequest): Promise<boolean>;
   /** Order events after `afterId` (exclusive; `"0"` for all), oldest first. */
   readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]>;
 }
 
 export type { OrderUpdate } from "../core/orderUpdate.js";
+
+/** What {@link Ledger.holdLease} asks for. */
+export interface LeaseRequest {
+  readonly name: string;
+  readonly owner: string;
+  readonly ttlMs: number;
+}
 
 /** One entry of the order event stream. */
 export interface OrderEventEntry {

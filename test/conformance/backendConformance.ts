@@ -822,6 +822,25 @@ export function describeBackendConformance(
       });
     });
 
+    describe("leases (Ledger.holdLease)", () => {
+      it("one owner at a time: renewed by its owner, refused to another until it expires", async () => {
+        expect(await b.holdLease({ name: "follow", owner: "a", ttlMs: 400 })).toBe(true);
+        expect(await b.holdLease({ name: "follow", owner: "b", ttlMs: 400 })).toBe(false);
+        expect(await b.holdLease({ name: "follow", owner: "a", ttlMs: 400 })).toBe(true);
+        expect(await b.holdLease({ name: "other", owner: "b", ttlMs: 400 })).toBe(true);
+        await new Promise((r) => setTimeout(r, 600));
+        expect(await b.holdLease({ name: "follow", owner: "b", ttlMs: 400 })).toBe(true);
+        expect(await b.holdLease({ name: "follow", owner: "a", ttlMs: 400 })).toBe(false);
+      });
+
+      it("of many owners racing for a free lease, exactly one gets it", async () => {
+        const got = await Promise.all(
+          ["a", "b", "c", "d"].map((owner) => b.holdLease({ name: "race", owner, ttlMs: 5000 })),
+        );
+        expect(got.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
     describe("working orders and order events (wire-v1 §4a)", () => {
       beforeEach(async () => {
         await b.ensureGroups();

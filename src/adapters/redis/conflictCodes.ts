@@ -141,6 +141,10 @@ export const REPLY_CODES = {
       becomes: '"applied"',
     },
   },
+  holdLease: {
+    taken: { code: 0, meaning: "another owner holds the lease; nothing written", becomes: "false" },
+    held: { code: 1, meaning: "the lease is the owner's for ttlMs more", becomes: "true" },
+  },
   /** The first element of the `{code, id}` reply. */
   initDeployment: {
     exists: {
@@ -160,6 +164,7 @@ export const REPLY_CODES = {
   readonly reconcile: Readonly<Record<string, ReplyCode>>;
   readonly initDeployment: Readonly<Record<string, ReplyCode>>;
   readonly updateOrders: Readonly<Record<string, ReplyCode>>;
+  readonly holdLease: Readonly<Record<string, ReplyCode>>;
 };
 
 /** An error reply a script can give instead of its reply; the call writes nothing. */
@@ -195,6 +200,7 @@ export const ERROR_REPLIES = {
   finishSend: [],
   reconcile: [],
   updateOrders: [],
+  holdLease: [],
   initDeployment: [
     {
       prefix: "ERR intentgate init: ",

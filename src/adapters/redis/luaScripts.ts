@@ -7,7 +7,14 @@ import type { Redis } from "ioredis";
  * `scriptInputs.ts` and their reply codes in `conflictCodes.ts`; the
  * contract test (`luaContract.test.ts`) checks the three agree.
  */
-export const SCRIPT_NAMES = ["commit", "finishSend", "reconcile", "initDeployment", "updateOrders"] as const;
+export const SCRIPT_NAMES = [
+  "commit",
+  "finishSend",
+  "reconcile",
+  "initDeployment",
+  "updateOrders",
+  "holdLease",
+] as const;
 
 /** A script's name: its file is `lua/<name>.lua`. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

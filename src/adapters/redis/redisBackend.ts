@@ -9,7 +9,13 @@ import type { WorkingOrder } from "../../core/workingOrder.js";
 import type { Backend, BackendOptions } from "../../ports/backend.js";
 import type { BusEntry, ResultEntry } from "../../ports/bus.js";
 import type { InitDeploymentOptions } from "../../ports/deployment.js";
-import type { OrderEventEntry, OrderUpdate, PaperPosition, TradingStateChange } from "../../ports/ledger.js";
+import type {
+  LeaseRequest,
+  OrderEventEntry,
+  OrderUpdate,
+  PaperPosition,
+  TradingStateChange,
+} from "../../ports/ledger.js";
 import { errorCause, watchConnection } from "./connectionWatch.js";
 import { defineScripts } from "./luaScripts.js";
 import { RedisBus } from "./redisBus.js";
@@ -131,6 +137,9 @@ class RedisBackend implements Backend {
   }
   positions(): Promise<PaperPosition[]> {
     return this.ledger.positions();
+  }
+  holdLease(lease: LeaseRequest): Promise<boolean> {
+    return this.ledger.holdLease(lease);
   }
   finishSend(record: SendRecord, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {
     return this.ledger.finishSend(record, result, resting);

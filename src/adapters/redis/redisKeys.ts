@@ -28,6 +28,8 @@ export interface RedisKeys {
   readonly orderEvent: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
+  /** A named lease (`Ledger.holdLease`): its owner, expiring with the lease. */
+  lease(name: string): string;
   /** Rate counter of one source in one one-second window (it expires `RATE_COUNTER_TTL_MS` after its last increment: ports/ledger.ts, lua/commit.lua). */
   rate(source: string, window: number): string;
 }
@@ -54,5 +56,6 @@ export function redisKeys(prefix: string): RedisKeys {
     orderEvent: `${prefix}stream:order.event`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
+    lease: (name) => `${prefix}lease:${name}`,
   };
 }

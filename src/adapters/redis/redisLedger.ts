@@ -7,6 +7,7 @@ import type { PlanResult } from "../../core/result.js";
 import { encodeWorkingOrder, type WorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
 import {
+  type LeaseRequest,
   CommitRefusedError,
   type Ledger,
   type OrderEventEntry,
@@ -16,6 +17,7 @@ import {
 } from "../../ports/ledger.js";
 import { buildCommitCall } from "./commitArgs.js";
 import { decodeCommitReply } from "./commitReply.js";
+import { REPLY_CODES } from "./conflictCodes.js";
 import { runScript, type ScriptCall } from "./luaScripts.js";
 import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
@@ -184,6 +186,14 @@ export class RedisLedger implements Ledger {
       },
     });
     return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);
+  }
+
+  async holdLease(lease: LeaseRequest): Promise<boolean> {
+    const call = scriptArgs("holdLease", {
+      keys: { lease: this.keys.lease(lease.name) },
+      argv: { owner: lease.owner, ttlMs: String(Math.ceil(lease.ttlMs)) },
+    });
+    return Number(await runScript(this.main, "holdLease", call)) === REPLY_CODES.holdLease.held.code;
   }
 
   async workingOrders(venue?: VenueName): Promise<WorkingOrder[]> {

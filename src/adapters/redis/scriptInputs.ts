@@ -65,6 +65,10 @@ export const SCRIPT_INPUTS = {
     keys: ["deployment", "planMain", "planManual", "state", "stateLog"],
     argv: ["id", "replace", "group", "state", "who", "at"],
   },
+  holdLease: {
+    keys: ["lease"],
+    argv: ["owner", "ttlMs"],
+  },
   updateOrders: {
     keys: ["orders", "positions", "orderEvent", "deployment"],
     argv: ["deployment", "count"],

@@ -19,6 +19,7 @@ import {
 } from "../../ports/deployment.js";
 import {
   CommitRefusedError,
+  type LeaseRequest,
   type OrderEventEntry,
   type OrderUpdate,
   type PaperPosition,
@@ -284,6 +285,10 @@ class SqliteBackend implements Backend {
 
   async positions(): Promise<PaperPosition[]> {
     return this.handle().ledger.positions();
+  }
+
+  async holdLease(lease: LeaseRequest): Promise<boolean> {
+    return withBusyRetry(() => this.handle().ledger.holdLease(lease, Date.now()));
   }
 
   async finishSend(

@@ -5,6 +5,7 @@ import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import type { WorkingOrder } from "../../core/workingOrder.js";
+import type { LeaseRequest } from "../../ports/ledger.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
 import {
   type OrderUpdate,
@@ -261,6 +262,23 @@ export class SqliteLedgerStore {
         this.q.deleteSend.run(this.prefix, entry.lane, entry.streamId);
         if (resting) this.orders.put(resting);
         return "committed";
+      })
+      .immediate();
+  }
+
+  /**
+   * Takes or renews a named lease (Ledger.holdLease), in one IMMEDIATE
+   * transaction: `ig_kv` key `lease:<name>` holds `{owner, until}`.
+   */
+  holdLease(lease: LeaseRequest, now: number): boolean {
+    return this.db
+      .transaction((): boolean => {
+        const key = `lease:${lease.name}`;
+        const text = this.q.state.get(this.prefix, key)?.value;
+        const held = text === undefined ? undefined : (JSON.parse(text) as { owner?: unknown; until?: unknown });
+        if (held && held.owner !== lease.owner && typeof held.until === "number" && held.until > now) return false;
+        this.q.setState.run(this.prefix, key, JSON.stringify({ owner: lease.owner, until: now + lease.ttlMs }));
+        return true;
       })
       .immediate();
   }
