@@ -189,6 +189,15 @@ const binanceSchema = z.strictObject({
   base_url: httpUrl,
   recv_window_ms: posInt.max(60000, { error: "must be at most 60000 (Binance's limit)" }).default(5000),
   timeout_ms: posInt.default(5000),
+  /**
+   * The dead-man countdown armed per symbol with working orders
+   * (`countdownCancelAll`), refreshed every third of it: if every executor
+   * dies, Binance cancels the symbol's open orders once it runs out.
+   */
+  countdown_ms: posInt
+    .min(3000, { error: "must be at least 3000 (a shorter countdown cannot be refreshed in time)" })
+    .max(300000, { error: "must be at most 300000 (the signer's default max_countdown_ms)" })
+    .default(60000),
   accounts: z.record(nonEmpty, binanceAccountSchema),
 });
 
@@ -210,6 +219,15 @@ const polymarketSchema = z.strictObject({
    * CLOB's L2 timestamp tolerance.
    */
   in_flight_ms: posInt.optional(),
+  /**
+   * How often heartbeats are sent while the account has working orders; the
+   * CLOB cancels all of the account's open orders when none arrives for
+   * about 10 s, so it must stay well inside that.
+   */
+  heartbeat_every_ms: posInt
+    .min(500, { error: "must be at least 500" })
+    .max(8000, { error: "must be at most 8000 (the CLOB's heartbeat window is about 10 s)" })
+    .default(4000),
   accounts: z.record(
     nonEmpty,
     z

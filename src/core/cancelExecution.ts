@@ -56,10 +56,15 @@ export function cancelTargets(
       stored.order.mode === mode &&
       stored.order.venue === plan.venue &&
       stored.order.symbol === plan.symbol;
-    return { found: hit ? [stored] : [], checks: { workingOrders: [{ key, expected: stored?.text ?? null }] } };
+    return {
+      found: hit ? [stored] : [],
+      checks: { workingOrders: [{ key, expected: stored?.text ?? null }] },
+    };
   }
   const scope = cancelAllScope(plan);
-  const found = [...facts.workingOrders.values()].filter((s) => s.order.mode === mode && inScope(s.order, scope));
+  const found = [...facts.workingOrders.values()].filter(
+    (s) => s.order.mode === mode && inScope(s.order, scope),
+  );
   return { found, checks: { workingOrders: found.map((s) => ({ key: s.order.key, expected: s.text })) } };
 }
 

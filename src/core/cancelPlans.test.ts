@@ -13,9 +13,9 @@ import {
 } from "../../test/support/coreFixtures.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
-import type { Reason } from "./reasons.js";
 import { completeLiveCancel } from "./liveCancel.js";
 import { followPaperOrders } from "./orderUpdate.js";
+import type { Reason } from "./reasons.js";
 import { encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
 
 /** A working order resting on the paper venue, placed by `source` for `planId`. */
@@ -219,9 +219,17 @@ describe("cancel plans: ownership (gate 4) and what they pass", () => {
     });
 
     it("a paper order resting under the same plan is never cancelled by a live-routed cancel: order_not_open", () => {
-      const d = decide(liveCancel(), policy, factsWith([resting({ venue: "binance-usdm", account: "acct-1" })]));
+      const d = decide(
+        liveCancel(),
+        policy,
+        factsWith([resting({ venue: "binance-usdm", account: "acct-1" })]),
+      );
       expect(d.liveCancel).toBeUndefined();
-      expect(d.result).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open", mode: "live" });
+      expect(d.result).toMatchObject({
+        decision: "FAILED",
+        error: "venue_error:order_not_open",
+        mode: "live",
+      });
       expect(d.effects.closeOrders).toBeUndefined();
     });
 
@@ -233,7 +241,12 @@ describe("cancel plans: ownership (gate 4) and what they pass", () => {
       expect(done?.result).toMatchObject({ decision: "EXECUTED", executed: true, timestamp: NOW + 10 });
       expect(done?.effects.closeOrders).toEqual(["rest-1"]);
       expect(done?.effects.orderEvents).toEqual([
-        expect.objectContaining({ event: "CANCELED", cause: `plan:${d.result.plan_id}`, fill_qty: "0.4", avg_price: "59990" }),
+        expect.objectContaining({
+          event: "CANCELED",
+          cause: `plan:${d.result.plan_id}`,
+          fill_qty: "0.4",
+          avg_price: "59990",
+        }),
       ]);
     });
 
@@ -242,8 +255,15 @@ describe("cancel plans: ownership (gate 4) and what they pass", () => {
       const filled = completeLiveCancel(d, [{ kind: "not_open" }], NOW);
       expect(filled?.result).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open" });
       expect(filled?.effects.closeOrders).toBeUndefined();
-      const refused = completeLiveCancel(d, [{ kind: "rejected", reason: "signer_denied:policy:cancel_rate" as Reason }], NOW);
-      expect(refused?.result).toMatchObject({ decision: "FAILED", error: "signer_denied:policy:cancel_rate" });
+      const refused = completeLiveCancel(
+        d,
+        [{ kind: "rejected", reason: "signer_denied:policy:cancel_rate" as Reason }],
+        NOW,
+      );
+      expect(refused?.result).toMatchObject({
+        decision: "FAILED",
+        error: "signer_denied:policy:cancel_rate",
+      });
     });
 
     it("an unknown answer completes nothing: the entry stays pending and is decided again", () => {

@@ -1,8 +1,8 @@
 import { type CancelExecution, cancelTargets, ORDER_NOT_OPEN, paperCancel } from "./cancelExecution.js";
 import { claimKey } from "./claimKey.js";
 import { clientOrderId } from "./clientOrderId.js";
-import type { DecisionChecks } from "./decision.js";
 import { formatDecimal } from "./decimal.js";
+import type { DecisionChecks } from "./decision.js";
 import { type Evaluation, type GateInput, planOf, unsignedSourceOf } from "./gates/gate.js";
 import type { LiveCancel } from "./liveCancel.js";
 import type { LiveOrder } from "./liveOrder.js";
@@ -43,7 +43,8 @@ export function planExecution(input: GateInput, ev: Evaluation): ExecutionPlan {
 
 function liveCancelOf(input: GateInput, ev: Evaluation, plan: CancelPlan | CancelAllPlan): ExecutionPlan {
   const { found, checks } = cancelTargets(input, ev, plan, "live");
-  if (found.length === 0 || plan.venue === "paper") return { kind: "refused", reason: ORDER_NOT_OPEN, checks };
+  if (found.length === 0 || plan.venue === "paper")
+    return { kind: "refused", reason: ORDER_NOT_OPEN, checks };
   return { kind: "live_cancel", cancel: { venue: plan.venue, orders: found.map((s) => s.order) }, checks };
 }
 

@@ -1,5 +1,6 @@
 import { formatDecimal, parseDecimal } from "./decimal.js";
 import { positionKey } from "./facts.js";
+import { stateCancelCause } from "./liveOrderUpdate.js";
 import { type OrderEvent, type OrderEventCause, type OrderEventKind, orderEventOf } from "./orderEvent.js";
 import { crosses } from "./paperExecution.js";
 import { positionAfter, positionDelta, reduceOnlyAllows } from "./paperFill.js";
@@ -43,6 +44,12 @@ export interface PaperFollowInput {
   /** Paper positions per `positionKey`, canonical signed decimal text (absent: 0). */
   readonly positions: ReadonlyMap<string, string>;
   readonly now: number;
+  /**
+   * Told of a working order that cannot be followed (its quantity, price or
+   * position is not a decimal): it is left as it is, never filled on a guess,
+   * and the other orders are followed.
+   */
+  readonly onMalformed?: (key: string, why: string) => void;
 }
 
 /**
@@ -74,22 +81,26 @@ export function followPaperOrders(input: PaperFollowInput): OrderUpdate[] {
         now,
       }),
     });
-    if (tradingState === "HALTED" && policy.onHalt === "cancel") {
-      updates.push(end("CANCELED", "state:HALTED"));
-      continue;
-    }
-    if (tradingState === "REDUCING" && policy.onReducing === "cancel" && !order.reduce_only) {
-      updates.push(end("CANCELED", "state:REDUCING"));
+    const cause = stateCancelCause(order, tradingState, policy);
+    if (cause !== undefined) {
+      updates.push(end("CANCELED", cause));
       continue;
     }
     const limit = parseDecimal(order.price);
     const qty = parseDecimal(order.qty);
-    if (limit === undefined || qty === undefined) throw new Error(`working order ${order.key} is malformed`);
+    if (limit === undefined || qty === undefined) {
+      // Never filled on a guess; the other orders are followed as usual.
+      input.onMalformed?.(order.key, "qty or price is not a decimal");
+      continue;
+    }
     if (!crosses(order.side, limit, policy.referencePrices.get(order.symbol))) continue;
     const pk = positionKey(order);
     const beforeText = positions.get(pk) ?? "0";
     const before = parseDecimal(beforeText, { signed: true });
-    if (before === undefined) throw new Error("ledger holds a malformed position");
+    if (before === undefined) {
+      input.onMalformed?.(order.key, `the position ${pk} is not a decimal`);
+      continue;
+    }
     const delta = positionDelta(order.side, qty);
     if (order.reduce_only && !reduceOnlyAllows(before, delta)) {
       updates.push(end("EXPIRED", "venue"));

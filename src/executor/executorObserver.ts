@@ -2,6 +2,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { BusConnectionEvent } from "../ports/bus.js";
 import type { ExecutorObserver } from "./executor.js";
+import type { LiveOrderFollowerObserver } from "./liveOrderFollower.js";
 import type { OrderFollowerObserver } from "./orderFollower.js";
 
 /**
@@ -12,7 +13,9 @@ import type { OrderFollowerObserver } from "./orderFollower.js";
 export function executorObserver(
   logger: Logger,
   metrics: Metrics,
-): ExecutorObserver & OrderFollowerObserver & { busConnection(event: BusConnectionEvent): void } {
+): ExecutorObserver &
+  OrderFollowerObserver &
+  LiveOrderFollowerObserver & { busConnection(event: BusConnectionEvent): void } {
   let busDown = false;
   // Decision lines carry only the fixed fields below, none of them a redacted path, so they
   // skip the redaction pass (a third of a line's cost); every other line keeps it.
@@ -61,6 +64,25 @@ export function executorObserver(
         },
         "order event",
       );
+    },
+    cancelFailed(order, error, attempt) {
+      metrics.orderCancelFailures.inc({ venue: order.venue });
+      logger.error(
+        {
+          venue: order.venue,
+          account: order.account,
+          symbol: order.symbol,
+          client_order_id: order.client_order_id,
+          error,
+          attempt,
+        },
+        "cancel at the venue failed; retrying with backoff",
+      );
+    },
+    keepAlive(venue, account, ok, detail) {
+      metrics.deadmanArmed.set({ venue, account }, ok ? 1 : 0);
+      if (ok) logger.debug({ venue, account, detail }, "dead-man switch armed");
+      else logger.warn({ venue, account, detail }, "dead-man switch could not be armed");
     },
     duplicate(lane, streamId) {
       logger.debug(

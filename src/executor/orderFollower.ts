@@ -49,7 +49,15 @@ export class OrderFollower {
     const [tradingState, held] = await Promise.all([ledger.getTradingState(), ledger.positions()]);
     const positions = new Map(held.map((p) => [positionKey(p), p.qty]));
     const now = (this.#deps.clock ?? Date.now)();
-    const updates = followPaperOrders({ orders, tradingState, policy: policy(), positions, now });
+    const updates = followPaperOrders({
+      orders,
+      tradingState,
+      policy: policy(),
+      positions,
+      now,
+      onMalformed: (key, why) =>
+        observer.failed(new Error(`working order ${key}: ${why}`), "following working orders"),
+    });
     if (updates.length === 0) return 0;
     const outcomes = await ledger.updateOrders(updates);
     let written = 0;

@@ -54,6 +54,10 @@ export interface Metrics {
   readonly signerUp: Gauge<string>;
   /** Order events this executor wrote (wire-v1 §4a), by venue, event and cause (`plan` for any cancel plan). */
   readonly orderEvents: Counter<"venue" | "event" | "cause">;
+  /** Cancels the trading state asked for that failed at a live venue (each try), by venue. */
+  readonly orderCancelFailures: Counter<"venue">;
+  /** Per live venue and account with working orders: 1 while its dead-man switch was last armed, 0 when arming failed. */
+  readonly deadmanArmed: Gauge<"venue" | "account">;
   /** Counts one decision (and observes its latency when given). */
   recordDecision(sample: DecisionSample): void;
   /** Sets (or replaces) the functions the gauges read at scrape time, e.g. once the backend is open. */
@@ -115,6 +119,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ["venue", "event", "cause"] as const,
     registers: [registry],
   });
+  const orderCancelFailures = new Counter({
+    name: "intentgate_order_cancel_failures_total",
+    help: "Cancels of working orders at a live venue asked for by the trading state that failed (each try), by venue.",
+    labelNames: ["venue"] as const,
+    registers: [registry],
+  });
+  const deadmanArmed = new Gauge({
+    name: "intentgate_deadman_armed",
+    help: "Per live venue and account with working orders: 1 while its dead-man switch was last armed, 0 when arming failed.",
+    labelNames: ["venue", "account"] as const,
+    registers: [registry],
+  });
   const sampleInto = async (gauge: Gauge<string>, source: GaugeSource | undefined): Promise<void> => {
     if (source === undefined) return;
     try {
@@ -147,6 +163,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     venueReady,
     signerUp,
     orderEvents,
+    orderCancelFailures,
+    deadmanArmed,
     recordDecision(s) {
       decisions.inc({
         decision: s.decision,

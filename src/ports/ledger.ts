@@ -59,7 +59,11 @@ export interface Ledger {
    * store `resting` (the LIMIT order the result leaves on the book) as a
    * working order, all in the same step.
    */
-  finishSend(record: SendRecord, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate">;
+  finishSend(
+    record: SendRecord,
+    result: PlanResult,
+    resting?: WorkingOrder,
+  ): Promise<"committed" | "duplicate">;
   /**
    * The reconciled follow-up of an `UNKNOWN` result, once per entry: if the
    * entry has an open UNKNOWN, append `result` (which carries

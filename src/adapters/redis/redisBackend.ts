@@ -141,7 +141,11 @@ class RedisBackend implements Backend {
   holdLease(lease: LeaseRequest): Promise<boolean> {
     return this.ledger.holdLease(lease);
   }
-  finishSend(record: SendRecord, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {
+  finishSend(
+    record: SendRecord,
+    result: PlanResult,
+    resting?: WorkingOrder,
+  ): Promise<"committed" | "duplicate"> {
     return this.ledger.finishSend(record, result, resting);
   }
   reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {

@@ -7,8 +7,8 @@ import type { PlanResult } from "../../core/result.js";
 import { encodeWorkingOrder, type WorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
 import {
-  type LeaseRequest,
   CommitRefusedError,
+  type LeaseRequest,
   type Ledger,
   type OrderEventEntry,
   type OrderUpdate,

@@ -5,8 +5,8 @@ import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import type { WorkingOrder } from "../../core/workingOrder.js";
-import type { LeaseRequest } from "../../ports/ledger.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
+import type { LeaseRequest } from "../../ports/ledger.js";
 import {
   type OrderUpdate,
   type PaperPosition,
@@ -275,9 +275,15 @@ export class SqliteLedgerStore {
       .transaction((): boolean => {
         const key = `lease:${lease.name}`;
         const text = this.q.state.get(this.prefix, key)?.value;
-        const held = text === undefined ? undefined : (JSON.parse(text) as { owner?: unknown; until?: unknown });
-        if (held && held.owner !== lease.owner && typeof held.until === "number" && held.until > now) return false;
-        this.q.setState.run(this.prefix, key, JSON.stringify({ owner: lease.owner, until: now + lease.ttlMs }));
+        const held =
+          text === undefined ? undefined : (JSON.parse(text) as { owner?: unknown; until?: unknown });
+        if (held && held.owner !== lease.owner && typeof held.until === "number" && held.until > now)
+          return false;
+        this.q.setState.run(
+          this.prefix,
+          key,
+          JSON.stringify({ owner: lease.owner, until: now + lease.ttlMs }),
+        );
         return true;
       })
       .immediate();

@@ -6,6 +6,7 @@ import { redactUrl } from "../../core/redactUrl.js";
 import { Executor, type ExecutorSettings } from "../../executor/executor.js";
 import { describeError, executorObserver } from "../../executor/executorObserver.js";
 import { healthz, type ProbeSources, readyz } from "../../executor/executorProbes.js";
+import { LiveOrderFollower } from "../../executor/liveOrderFollower.js";
 import { observedPlane } from "../../executor/observedPlane.js";
 import { OrderFollower } from "../../executor/orderFollower.js";
 import { VenueSupervisor } from "../../executor/venueSupervisor.js";
@@ -179,6 +180,18 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       observer,
       intervalMs: config.reconcile_interval_ms,
     });
+    const liveFollower = new LiveOrderFollower({
+      ledger: openedBackend,
+      venues: () => venues,
+      policy: () => loaded.policy,
+      observer,
+      alert: async (fields) => {
+        await openedBackend.publishAlert({ v: 1, timestamp: Date.now(), ...fields });
+      },
+      owner: consumer,
+      intervalMs: config.reconcile_interval_ms,
+      keepAliveEveryMs: keepAliveIntervals(config),
+    });
     supervisor = new VenueSupervisor({
       venues: () => venues,
       reconcile: (venue) => running.reconcileOpen(venue),
@@ -215,9 +228,11 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     opts.onReady?.({ consumer, metricsPort: metricsServer?.port });
     const supervising = venues.size > 0 ? supervisor.run(stop.signal) : Promise.resolve();
     const following = follower.run(stop.signal);
+    const followingLive = venues.size > 0 ? liveFollower.run(stop.signal) : Promise.resolve();
     await running.run(stop.signal);
     await supervising;
     await following;
+    await followingLive;
     logger.info("executor stopped: batch in hand committed");
   } finally {
     startTurnAt = undefined;
@@ -230,6 +245,20 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     await backend?.close();
     await flushLogger(logger);
   }
+}
+
+/**
+ * How often each configured live venue's dead-man switch is refreshed while
+ * it has working orders: Binance every third of `countdown_ms`, Polymarket
+ * every `heartbeat_every_ms`.
+ */
+export function keepAliveIntervals(config: ExecutorConfig): Map<VenueName, number> {
+  const out = new Map<VenueName, number>();
+  const binance = config.venues?.["binance-usdm"];
+  if (binance) out.set("binance-usdm", Math.floor(binance.countdown_ms / 3));
+  const polymarket = config.venues?.polymarket;
+  if (polymarket) out.set("polymarket", polymarket.heartbeat_every_ms);
+  return out;
 }
 
 /** Read and retry settings from the config (fixed for the process's life). */

@@ -7,7 +7,7 @@ import { createLogger, flushLogger } from "../../../ops/logger.js";
 import type { Backend } from "../../../ports/backend.js";
 import { DeploymentExistsError } from "../../../ports/deployment.js";
 import { signPlan } from "../../../sdk/signPlan.js";
-import { CliError, type CliIo, defaultWho, EXIT, envSecretText, withBackend, writeLine } from "./common.js";
+import { CliError, type CliIo, defaultWho, EXIT, withBackend, writeLine } from "./common.js";
 import { planSigningKey } from "./planSigningKey.js";
 
 function parseState(value: string): TradingState {
