@@ -41,9 +41,11 @@ import type { Lane } from "../../src/core/plan.js";
 import type { Reason } from "../../src/core/reasons.js";
 import type { PlanResult } from "../../src/core/result.js";
 import { encodeWorkingOrder, type WorkingOrder } from "../../src/core/workingOrder.js";
+import { OrderFollower } from "../../src/executor/orderFollower.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { BusEntry } from "../../src/ports/bus.js";
 import { DeploymentExistsError, DeploymentMismatchError } from "../../src/ports/deployment.js";
+import { dec, makePolicy } from "../support/coreFixtures.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -865,6 +867,28 @@ export function describeBackendConformance(
         expect(out!.status).toBe("committed");
         return e;
       }
+
+      it("the paper follower leaves a malformed working order alone, says so, and still follows the others", async () => {
+        const corrupt = workingOrderFor("ord-bad", { qty: "lots", reduce_only: true });
+        const sound = workingOrderFor("ord-ok", { price: "65000", qty: "0.5" });
+        await openOrder(corrupt);
+        await openOrder(sound);
+        const failures: string[] = [];
+        const follower = new OrderFollower({
+          ledger: b,
+          policy: () => makePolicy({ referencePrices: new Map([[sound.symbol, dec("1")]]) }),
+          observer: { orderEvent: () => undefined, failed: (err) => failures.push(String(err)) },
+          intervalMs: 1000,
+        });
+        expect(await follower.pass()).toBe(1);
+        expect(failures).toEqual([
+          expect.stringContaining("working order ord-bad: qty or price is not a decimal"),
+        ]);
+        expect((await allEvents()).map((e) => [e.client_order_id, e.event])).toEqual([
+          [sound.client_order_id, "FILL"],
+        ]);
+        expect(await b.workingOrders()).toEqual([corrupt]);
+      });
 
       it("a commit with openOrder stores it: listed, and read by key and by scope with its exact text", async () => {
         await openOrder(order);

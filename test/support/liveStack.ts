@@ -23,6 +23,7 @@ import type { PlanResult } from "../../src/core/result.js";
 import { type BinanceEmulator, startBinanceEmulator } from "../../src/emulators/binance/binanceEmulator.js";
 import {
   type PolymarketEmulator,
+  type PolymarketEmulatorOptions,
   startPolymarketEmulator,
 } from "../../src/emulators/polymarket/polymarketEmulator.js";
 import type { Backend } from "../../src/ports/backend.js";
@@ -131,6 +132,12 @@ export interface LiveStackOptions {
   readonly executor?: Record<string, unknown>;
   /** Binance venue config overrides. */
   readonly binance?: Record<string, unknown>;
+  /** Polymarket venue config overrides. */
+  readonly polymarket?: Record<string, unknown>;
+  /** Polymarket emulator option overrides (e.g. `heartbeatTimeoutMs`). */
+  readonly polymarketEmulator?: Partial<PolymarketEmulatorOptions>;
+  /** Signer policy per intent, merged over the stack's (`max_notional` on `cex_api_signer`). */
+  readonly signerPolicy?: PlaneScenario["policy"];
 }
 
 function track(child: ChildProcess): Proc {
@@ -194,7 +201,10 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       ...pm.accounts,
     },
     // the signer's own hard limit, independent of the executor's
-    policy: { cex_api_signer: { max_notional: "50000" } },
+    policy: {
+      ...opts.signerPolicy,
+      cex_api_signer: { max_notional: "50000", ...opts.signerPolicy?.cex_api_signer },
+    },
     // The signer's own reference prices (its limit uses them, never the executor's), at the emulator's marks.
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [
@@ -252,7 +262,11 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
   });
 
   // The CLOB refuses L2 timestamps older than 3 s here, so an order not found 5 s after its send is final.
-  const polymarket = await startPolymarketEmulator({ ...worldEmulatorOptions(), timestampToleranceS: 3 });
+  const polymarket = await startPolymarketEmulator({
+    ...worldEmulatorOptions(),
+    timestampToleranceS: 3,
+    ...opts.polymarketEmulator,
+  });
 
   const prefix = uniquePrefix();
   const busUrl = opts.redisUrl ?? `sqlite:${join(dir, "bus.db")}`;
@@ -292,6 +306,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
             address: PM_ADDRESS,
           },
         },
+        ...opts.polymarket,
       },
     },
     signing: {
