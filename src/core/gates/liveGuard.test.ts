@@ -66,7 +66,7 @@ describe("live guard (gate 10): live only with config live AND INTENTGATE_LIVE=1
     });
     const entry = planEntry(plan);
     const d = decide(entry, makePolicy({ live: true, liveEnv: true, readyVenues: ready }), makeFacts());
-    expect(d.live).toEqual({
+    expect(d.live).toMatchObject({
       venue: "binance-usdm",
       order: {
         account: "acct-1",
@@ -91,6 +91,27 @@ describe("live guard (gate 10): live only with config live AND INTENTGATE_LIVE=1
       },
     });
     expect(d.effects.claimPlanId).toBe(plan.plan_id);
+    // A LIMIT carries the working order it leaves if it rests (followed after its result, wire-v1 §4a).
+    expect(d.live?.working).toEqual({
+      key: plan.plan_id,
+      plan_id: plan.plan_id,
+      source: plan.source,
+      lane: entry.lane,
+      stream_id: entry.id,
+      venue: "binance-usdm",
+      mode: "live",
+      account: "acct-1",
+      symbol: "BTCUSDT",
+      side: "SELL",
+      qty: "0.25",
+      price: "64000.5",
+      reduce_only: false,
+      client_order_id: `ig-${plan.plan_id}`,
+      order_id: "",
+      fill_qty: "0",
+      placed_at: d.result.timestamp,
+    });
+    expect(Object.keys(d.live ?? {}).sort()).toEqual(["guard", "order", "venue", "working"]);
   });
 
   it("readiness is per account: only accounts whose credentials work go live", () => {
