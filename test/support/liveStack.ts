@@ -194,7 +194,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       ...pm.accounts,
     },
     // the signer's own hard limit, independent of the executor's
-    policy: { cex_api_signer: { max_notional: "50000" } },
+    policy: { cex_api_signer: { max_notional: "50000", cancel_rate_per_account_per_s: 10 } },
     // The signer's own reference prices (its limit uses them, never the executor's), at the emulator's marks.
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [
