@@ -193,8 +193,10 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       [READ_KEY_ACCOUNT]: { cex_api_signer: { entry: "ro-trade-key", read_only_entry: "ro-read-key" } },
       ...pm.accounts,
     },
-    // the signer's own hard limit, independent of the executor's
-    policy: { cex_api_signer: { max_notional: "50000", cancel_rate_per_account_per_s: 10 } },
+    // the signer's own hard limit, independent of the executor's; the cancel route of
+    // BINANCE_ROUTE_ACTIONS needs a cancel rate, generous here because an account without a
+    // read-only key has its replayable reads (reconcile lookups) counted against it too
+    policy: { cex_api_signer: { max_notional: "50000", cancel_rate_per_account_per_s: 100 } },
     // The signer's own reference prices (its limit uses them, never the executor's), at the emulator's marks.
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [
