@@ -129,6 +129,14 @@ describe("cancel", () => {
     expect(await venue.cancel(never)).toEqual({ kind: "not_open", detail: "binance:-2011" });
   });
 
+  it("a hashed client order id (with '/') is sent percent-encoded and cancelled", async () => {
+    const { venue } = await open();
+    const ref = await place(venue, limit({ clientOrderId: clientOrderId(`plan-${"z".repeat(60)}`) }));
+    expect(ref.venueRef).toContain("/");
+    expect(await venue.cancel(ref)).toMatchObject({ kind: "canceled", status: "canceled" });
+    expect(await openAtVenue()).toEqual([]);
+  });
+
   it("a filled order → not_open, still filled", async () => {
     const { venue } = await open();
     const ref = await place(venue, limit({ type: "MARKET", price: undefined }));
