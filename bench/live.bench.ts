@@ -96,7 +96,9 @@ async function main(): Promise<void> {
       callers: [CALLER],
       intents: EXECUTOR_INTENTS,
       accounts: { [BN_ACCOUNT]: { cex_api_signer: "bn" }, ...pm.accounts },
-      policy: {},
+      // EXECUTOR_INTENTS binds a Binance cancel route: the signer needs a cancel rate for it
+      // (generous: this account's replayable reads count against it too).
+      policy: { cex_api_signer: { cancel_rate_per_account_per_s: 1000 } },
       keys: [{ id: "bn", kind: "hmac", secret, encoding: "raw" }, ...pm.keys],
     };
     const binanceEmu = await startBinanceEmulator({ accounts: [{ name: BN_ACCOUNT, apiKey, secret }] });

@@ -56,7 +56,7 @@ export interface BinanceHarnessOptions {
   readonly emulatorSecret?: string;
   readonly emulator?: Partial<BinanceEmulatorOptions>;
   readonly venue?: Partial<BinanceVenueOptions>;
-  /** The signer's policy for `cex_api_signer`. */
+  /** The signer's policy for `cex_api_signer` (default: only `cancel_rate_per_account_per_s: 10`, which it may override). */
   readonly signerPolicy?: PlaneScenario["policy"]["cex_api_signer"];
   /**
    * Give the account a read-only API key: its secret is the signer's
@@ -84,7 +84,8 @@ export async function openBinanceHarness(opts: BinanceHarnessOptions = {}): Prom
           readKey === undefined ? "binance-key" : { entry: "binance-key", read_only_entry: "binance-ro" },
       },
     },
-    policy: opts.signerPolicy === undefined ? {} : { cex_api_signer: opts.signerPolicy },
+    // The cancel route of BINANCE_ROUTE_ACTIONS needs a cancel rate (a signer config error otherwise).
+    policy: { cex_api_signer: { cancel_rate_per_account_per_s: 10, ...opts.signerPolicy } },
     // The signer's own references, at the emulator's mark prices.
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [

@@ -200,10 +200,16 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       [READ_KEY_ACCOUNT]: { cex_api_signer: { entry: "ro-trade-key", read_only_entry: "ro-read-key" } },
       ...pm.accounts,
     },
-    // the signer's own hard limit, independent of the executor's
+    // the signer's own hard limit, independent of the executor's; the cancel route of
+    // BINANCE_ROUTE_ACTIONS needs a cancel rate, generous here because an account without a
+    // read-only key has its replayable reads (reconcile lookups) counted against it too
     policy: {
       ...opts.signerPolicy,
-      cex_api_signer: { max_notional: "50000", ...opts.signerPolicy?.cex_api_signer },
+      cex_api_signer: {
+        max_notional: "50000",
+        cancel_rate_per_account_per_s: 100,
+        ...opts.signerPolicy?.cex_api_signer,
+      },
     },
     // The signer's own reference prices (its limit uses them, never the executor's), at the emulator's marks.
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },

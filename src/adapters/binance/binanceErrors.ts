@@ -51,6 +51,56 @@ export type OrderAnswerClass =
   | { readonly kind: "already_placed"; readonly detail: string }
   | { readonly kind: "unknown"; readonly detail: VenueErrorDetail };
 
+/**
+ * A cancel (`DELETE /fapi/v1/order`) or a dead-man countdown
+ * (`POST /fapi/v1/countdownCancelAll`): classified as an order placement
+ * (the table above), except:
+ *
+ * | Binance answer | outcome | detail / `rateLimited` |
+ * |---|---|---|
+ * | -2011 (unknown order sent: filled, cancelled, expired or never placed), -2013 | `not_open` | `binance:<code>` |
+ * | -1003, -1015, HTTP 429, HTTP 418 (`venue_error:rate_limited`), -1008 (`venue_error:throttled`) | `rejected` | `rateLimited: true` |
+ * | any other refusal | `rejected` | `rateLimited: false` |
+ *
+ * -4116 belongs to placements only; should it come, it is `rejected` `venue_error:binance:-4116`.
+ */
+export type ControlAnswerClass =
+  | { readonly kind: "ok"; readonly text: string }
+  | { readonly kind: "not_open"; readonly detail: string }
+  | {
+      readonly kind: "rejected";
+      readonly reason: Reason;
+      readonly rateLimited: boolean;
+      readonly resyncClock?: true;
+      readonly badCredentials?: true;
+    }
+  | { readonly kind: "unknown"; readonly detail: VenueErrorDetail };
+
+const NOT_OPEN_CODES = new Set([-2011, -2013]);
+const SLOW_DOWN: ReadonlySet<string> = new Set([
+  reason("venue_error", "rate_limited"),
+  reason("venue_error", "throttled"),
+]);
+
+/** Classifies the answer to a cancel or a countdown (see {@link ControlAnswerClass}). */
+export function classifyControlAnswer(http: HttpOutcome): ControlAnswerClass {
+  if (http.kind === "response" && http.status >= 400 && http.status < 500) {
+    const code = binanceCodeOf(http.text);
+    if (code !== undefined && NOT_OPEN_CODES.has(code))
+      return { kind: "not_open", detail: `binance:${code}` };
+  }
+  const answer = classifyOrderAnswer(http);
+  switch (answer.kind) {
+    case "ok":
+    case "unknown":
+      return answer;
+    case "already_placed":
+      return { kind: "rejected", reason: reason("venue_error", "binance:-4116"), rateLimited: false };
+    case "rejected":
+      return { ...answer, rateLimited: SLOW_DOWN.has(answer.reason) };
+  }
+}
+
 /** A read (`GET /fapi/v1/order`, positionRisk, time, exchangeInfo): the body, not found (-2013), or why it failed. */
 export type ReadAnswerClass =
   | { readonly kind: "ok"; readonly text: string }

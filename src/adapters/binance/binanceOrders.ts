@@ -77,3 +77,22 @@ export function parsePositionRisk(account: string, text: string): VenuePosition[
     if (qty !== 0n) out.push({ account, symbol, qty: formatDecimal(qty) });
   return out;
 }
+
+/**
+ * Reads a `POST /fapi/v1/countdownCancelAll` answer, `{"symbol":"BTCUSDT","countdownTime":"60000"}`
+ * (Binance sends the time as text; a number is taken too). `undefined` when it is not one.
+ */
+export function parseCountdown(text: string): { symbol: string; countdownMs: number } | undefined {
+  let v: { symbol?: unknown; countdownTime?: unknown } | null;
+  try {
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null || typeof v.symbol !== "string") return undefined;
+  const t = v.countdownTime;
+  const ms = typeof t === "string" && /^[0-9]{1,15}$/.test(t) ? Number(t) : t;
+  return typeof ms === "number" && Number.isSafeInteger(ms) && ms >= 0
+    ? { symbol: v.symbol, countdownMs: ms }
+    : undefined;
+}

@@ -1,7 +1,8 @@
 import { SecretBytes } from "../../core/auth/secretBytes.js";
+import type { Reason } from "../../core/reasons.js";
 import type { SigningPlane } from "../../ports/signingPlane.js";
 import { classifyReadAnswer, type ReadAnswerClass } from "./binanceErrors.js";
-import { BinanceHttp } from "./binanceHttp.js";
+import { BinanceHttp, type BinanceHttpRequest, type HttpOutcome } from "./binanceHttp.js";
 import {
   type BinanceRoutes,
   encodeQuery,
@@ -50,12 +51,30 @@ export interface SignedReadRequest {
   readonly guard: Record<string, unknown>;
 }
 
+/** A signed request of any method: a GET reads, a POST or DELETE acts (a cancel, a countdown). */
+export interface SignedRequest extends SignedReadRequest {
+  readonly method: BinanceHttpRequest["method"];
+}
+
+/**
+ * How a signed request ended: not sent (the venue closing, an account
+ * without a key, no server time), refused by the signer (its
+ * `signer_denied:<reason>`), or sent with the transport's outcome.
+ */
+export type SignedRequestOutcome =
+  | {
+      readonly kind: "not_sent";
+      readonly detail: "venue_closed" | "unknown_account" | "server_time_unavailable";
+    }
+  | { readonly kind: "signer_denied"; readonly reason: Reason }
+  | { readonly kind: "sent"; readonly http: HttpOutcome };
+
 /**
  * What every request of one Binance venue shares: the HTTP transport, the
  * server clock (resynced in the background after a -1021), the signing
  * plane and its routes, each account's API keys (held as
  * {@link SecretBytes}, never shown), and when each account's credentials
- * last worked. Placement and reads both go through it.
+ * last worked. Placement, reads and order control all go through it.
  */
 export class BinanceSession {
   readonly http: BinanceHttp;
@@ -127,26 +146,46 @@ export class BinanceSession {
   }
 
   /**
-   * A signed GET: clock, signature through the plane, request (with the
-   * account's read-only API key when it has one), classification; marks
-   * credentials verified.
+   * A signed request: clock, query (`recvWindow`, `timestamp` on the
+   * server's clock), signature through the plane, then sent once. A GET goes
+   * with the account's read-only API key when it has one; a POST or DELETE
+   * (TRADE) with the trade key, on a fresh connection, so a failure before
+   * it was established proves nothing was sent. Never retried. The caller classifies the
+   * answer (and records what it says about credentials and the clock).
    */
-  async signedRead(account: string, r: SignedReadRequest): Promise<ReadAnswerClass> {
-    const failed = (detail: string) => ({ kind: "failed", detail }) as const;
-    if (this.#closed) return failed("venue_closed");
-    const apiKey = this.#readKeys.get(account) ?? this.#keys.get(account);
-    if (apiKey === undefined) return failed("unknown_account");
-    if (!(await this.clock.ensure())) return failed("server_time_unavailable");
+  async signedRequest(account: string, r: SignedRequest): Promise<SignedRequestOutcome> {
+    if (this.#closed) return { kind: "not_sent", detail: "venue_closed" };
+    const trade = r.method !== "GET";
+    const apiKey = (trade ? undefined : this.#readKeys.get(account)) ?? this.#keys.get(account);
+    if (apiKey === undefined) return { kind: "not_sent", detail: "unknown_account" };
+    if (!(await this.clock.ensure())) return { kind: "not_sent", detail: "server_time_unavailable" };
     const query = encodeQuery([
       ...r.pairs,
       ["recvWindow", String(this.recvWindow)],
       ["timestamp", String(this.clock.now())],
     ]);
     const signed = await this.sign({ account, route: r.route, target: r.target, guard: r.guard, query });
-    if (!signed.ok) return failed(signed.reason);
-    const answer = classifyReadAnswer(
-      await this.http.request({ method: "GET", path: r.path, query: signed.signed, apiKey }),
-    );
+    if (!signed.ok) return { kind: "signer_denied", reason: signed.reason };
+    const http = await this.http.request({
+      method: r.method,
+      path: r.path,
+      // A POST's parameters go as a form body (as orders do); a GET's or DELETE's as the query string.
+      ...(r.method === "POST" ? { body: signed.signed } : { query: signed.signed }),
+      ...(trade ? { freshConnection: true } : {}),
+      apiKey,
+    });
+    return { kind: "sent", http };
+  }
+
+  /**
+   * A signed GET ({@link signedRequest}) classified as a read; marks
+   * credentials verified on an answer, forgets them on a credentials error.
+   */
+  async signedRead(account: string, r: SignedReadRequest): Promise<ReadAnswerClass> {
+    const out = await this.signedRequest(account, { ...r, method: "GET" });
+    if (out.kind === "not_sent") return { kind: "failed", detail: out.detail };
+    if (out.kind === "signer_denied") return { kind: "failed", detail: out.reason };
+    const answer = classifyReadAnswer(out.http);
     if (answer.kind === "failed") {
       if (answer.resyncClock) this.resyncSoon();
       if (answer.badCredentials) this.forgetVerified(account);

@@ -12,24 +12,32 @@ export interface BinanceRoutes {
   readonly positionRisk: string;
   /** `GET /fapi/v2/positionRisk` as the readiness check's credentials probe (a signer probe route). */
   readonly readiness: string;
+  /** `DELETE /fapi/v1/order` (a cancel by client order id). */
+  readonly cancel: string;
+  /** `POST /fapi/v1/countdownCancelAll` (the dead-man switch, per symbol). */
+  readonly countdown: string;
 }
 
 /**
  * Default routes: `executor.binance-usdm.order` / `.query_order` /
- * `.position_risk` / `.readiness`; the signer binds each to its one action
- * (`order`, `query_order`, `position_risk`, and `position_risk` as a probe).
+ * `.position_risk` / `.readiness` / `.cancel` / `.countdown`; the signer
+ * binds each to its one action (`order`, `query_order`, `position_risk`,
+ * `position_risk` as a probe, `cancel`, `countdown`).
  */
 export const BINANCE_ROUTES: BinanceRoutes = Object.freeze({
   order: "executor.binance-usdm.order",
   queryOrder: "executor.binance-usdm.query_order",
   positionRisk: "executor.binance-usdm.position_risk",
   readiness: "executor.binance-usdm.readiness",
+  cancel: "executor.binance-usdm.cancel",
+  countdown: "executor.binance-usdm.countdown",
 });
 
 /**
  * What the signer's config must bind each of {@link BINANCE_ROUTES} to under
  * `intents.cex_api_signer.routes` (one action per route; the readiness
- * probe audited once per change of outcome).
+ * probe audited once per change of outcome). The `cancel` route needs
+ * `policy.cex_api_signer.cancel_rate_per_account_per_s` in the signer config.
  */
 export const BINANCE_ROUTE_ACTIONS: Readonly<Record<string, string | { action: string; probe: boolean }>> =
   Object.freeze({
@@ -37,6 +45,8 @@ export const BINANCE_ROUTE_ACTIONS: Readonly<Record<string, string | { action: s
     [BINANCE_ROUTES.queryOrder]: "query_order",
     [BINANCE_ROUTES.positionRisk]: "position_risk",
     [BINANCE_ROUTES.readiness]: { action: "position_risk", probe: true },
+    [BINANCE_ROUTES.cancel]: "cancel",
+    [BINANCE_ROUTES.countdown]: "countdown",
   });
 
 /** The intent every Binance request is signed under. */
@@ -66,6 +76,22 @@ export interface SignQueryRequest {
 export type SignedQuery =
   | { readonly ok: true; readonly signed: string }
   | { readonly ok: false; readonly reason: Reason };
+
+/** Signer denials that say "slow down": its order, cancel or keep-alive rate. */
+const SIGNER_RATE_DENIALS: ReadonlySet<string> = new Set([
+  reason("signer_denied", "policy:rate"),
+  reason("signer_denied", "policy:cancel_rate"),
+  reason("signer_denied", "policy:keepalive_rate"),
+]);
+
+/**
+ * Whether a refusal is the signer's rate limit (`signer_denied:policy:rate`,
+ * `…:cancel_rate`, `…:keepalive_rate`).
+ * @example isSignerRateDenial("signer_denied:policy:cancel_rate") // true
+ */
+export function isSignerRateDenial(r: Reason): boolean {
+  return SIGNER_RATE_DENIALS.has(r);
+}
 
 /**
  * Asks the signing plane for the HMAC of `query` (payload kind `hmac-query`).

@@ -4,6 +4,7 @@ import type { SigningPlane } from "../../ports/signingPlane.js";
 import type { OrderGuard, Venue } from "../../ports/venue.js";
 import { ComposedVenue } from "../composedVenue.js";
 import { classifyReadAnswer } from "./binanceErrors.js";
+import { BINANCE_DEFAULT_COUNTDOWN_MS, BinanceOrderControl } from "./binanceOrderControl.js";
 import { BinanceOrderPlacement } from "./binanceOrderPlacement.js";
 import { BinanceReads } from "./binanceReads.js";
 import { BINANCE_VENUE, type BinanceAccountOptions, BinanceSession } from "./binanceSession.js";
@@ -34,6 +35,13 @@ export interface BinanceVenueOptions {
   readonly rulesTtlMs?: number;
   /** How long a credentials check (a signed request that succeeded) counts for readiness; default 60 000 ms. */
   readonly credentialsTtlMs?: number;
+  /**
+   * `countdownTime` of the dead-man switch armed by `keepAlive`
+   * (`countdownCancelAll`): Binance cancels a symbol's open orders when no
+   * keep-alive follows within it. Default 60 000 ms; 1000 to 86 400 000 (the
+   * signer refuses more than its `max_countdown_ms`, default 300 000).
+   */
+  readonly countdownMs?: number;
   /** Signing-plane routes; default {@link BINANCE_ROUTES}. */
   readonly routes?: Partial<BinanceRoutes>;
   /** Local clock (ms); default `Date.now`. Must be the executor's clock (`inFlightMs` is measured on it). */
@@ -60,6 +68,10 @@ export interface BinanceVenueOptions {
  * - `readiness`: exchange rules loaded, server clock synced with
  *   |offset| < recvWindow/2, and every account's key works (a signed request
  *   succeeded within `credentialsTtlMs`).
+ * - `cancel` sends `DELETE /fapi/v1/order?origClientOrderId=` once, on the
+ *   `cancel` route; `keepAlive` arms `POST /fapi/v1/countdownCancelAll` with
+ *   `countdownMs` for each symbol, on the `countdown` route (see
+ *   `binanceOrderControl.ts`).
  * - `inFlightMs` = recvWindow + margin: Binance refuses a request whose
  *   timestamp is older than recvWindow, and the timestamp is taken before the
  *   executor records the send, so after it `not_found` is final.
@@ -82,6 +94,10 @@ class BinanceVenue extends ComposedVenue {
     const recvWindow = opts.recvWindowMs ?? BINANCE_DEFAULT_RECV_WINDOW_MS;
     if (!Number.isInteger(recvWindow) || recvWindow < 1 || recvWindow > BINANCE_MAX_RECV_WINDOW_MS) {
       throw new RangeError("recvWindowMs must be an integer from 1 to 60000");
+    }
+    const countdownMs = opts.countdownMs ?? BINANCE_DEFAULT_COUNTDOWN_MS;
+    if (!Number.isInteger(countdownMs) || countdownMs < 1000 || countdownMs > 86_400_000) {
+      throw new RangeError("countdownMs must be an integer from 1000 to 86400000");
     }
     const origin = new URL(opts.baseUrl).origin;
     const now = opts.now ?? Date.now;
@@ -109,6 +125,7 @@ class BinanceVenue extends ComposedVenue {
     super({
       placement: new BinanceOrderPlacement({ session, rules }),
       reads: new BinanceReads({ session, rules, credentialsTtlMs: opts.credentialsTtlMs ?? 60_000 }),
+      control: new BinanceOrderControl({ session, countdownMs }),
     });
     this.inFlightMs = recvWindow + (opts.inFlightMarginMs ?? 3000);
     this.#origin = origin;
