@@ -63,6 +63,7 @@ export async function openVenues(
         caller: plane.caller,
         recvWindowMs: binance.recv_window_ms,
         timeoutMs: binance.timeout_ms,
+        countdownMs: binance.countdown_ms,
       }),
     );
   }
