@@ -194,7 +194,11 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       ...pm.accounts,
     },
     // the signer's own hard limit, independent of the executor's
-    policy: { cex_api_signer: { max_notional: "50000" } },
+    policy: {
+      cex_api_signer: { max_notional: "50000" },
+      // the Polymarket cancel route of POLYMARKET_ROUTE_ACTIONS needs a cancel rate
+      ...pm.policy,
+    },
     // The signer's own reference prices (its limit uses them, never the executor's), at the emulator's marks.
     referencePrices: { "binance-usdm": { BTCUSDT: "65000", ETHUSDT: "3000" } },
     keys: [
