@@ -200,10 +200,12 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       [READ_KEY_ACCOUNT]: { cex_api_signer: { entry: "ro-trade-key", read_only_entry: "ro-read-key" } },
       ...pm.accounts,
     },
-    // the signer's own hard limit, independent of the executor's; the cancel route of
-    // BINANCE_ROUTE_ACTIONS needs a cancel rate, generous here because an account without a
-    // read-only key has its replayable reads (reconcile lookups) counted against it too
+    // the signer's own hard limit, independent of the executor's; the cancel routes of
+    // BINANCE_ROUTE_ACTIONS and POLYMARKET_ROUTE_ACTIONS need a cancel rate, generous here
+    // because an account without a read-only key has its replayable reads (reconcile
+    // lookups) counted against it too
     policy: {
+      ...pm.policy,
       ...opts.signerPolicy,
       cex_api_signer: {
         max_notional: "50000",

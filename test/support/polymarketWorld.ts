@@ -57,8 +57,16 @@ export function addressOf(privateKeyHex: string): string {
 
 export const PM_ADDRESS = addressOf(PM_CANARY.privateKeyHex);
 
+/** The signer's own cancel rate in the world (a `cancel` route needs one): roomy enough for any test but the one about it. */
+export const PM_SIGNER_POLICY: PlaneScenario["policy"] = {
+  clob_api_signer: { cancel_rate_per_account_per_s: 50 },
+};
+
 /** The signer scenario: one account with both Polymarket intents. */
-export function polymarketScenario(privateKeyHex: string = PM_CANARY.privateKeyHex): PlaneScenario {
+export function polymarketScenario(
+  privateKeyHex: string = PM_CANARY.privateKeyHex,
+  policy: PlaneScenario["policy"] = PM_SIGNER_POLICY,
+): PlaneScenario {
   return {
     callers: [PM_CALLER],
     intents: {
@@ -66,7 +74,7 @@ export function polymarketScenario(privateKeyHex: string = PM_CANARY.privateKeyH
       clob_api_signer: { routes: POLYMARKET_ROUTE_ACTIONS.clob_api_signer },
     },
     accounts: { [PM_ACCOUNT]: { per_user_clob_signer: "pm-eoa", clob_api_signer: "pm-l2" } },
-    policy: {},
+    policy,
     keys: [
       { id: "pm-eoa", kind: "secp256k1", privateKeyHex },
       { id: "pm-l2", kind: "hmac", secret: PM_CANARY.secret, encoding: "base64" },
@@ -115,10 +123,12 @@ export async function openPolymarketWorld(
     readonly emulator?: Partial<PolymarketEmulatorOptions>;
     readonly venue?: Partial<PolymarketVenueOptions>;
     readonly planeKeyHex?: string;
+    /** The signer's policy; default {@link PM_SIGNER_POLICY}. */
+    readonly signerPolicy?: PlaneScenario["policy"];
   } = {},
 ): Promise<PolymarketWorld> {
   const dir = await mkdtemp(join(tmpdir(), "ig-pm-"));
-  const harness = await setUpLocalPlane(polymarketScenario(opts.planeKeyHex), dir);
+  const harness = await setUpLocalPlane(polymarketScenario(opts.planeKeyHex, opts.signerPolicy), dir);
   const emulator = await startPolymarketEmulator({ ...worldEmulatorOptions(), ...opts.emulator });
   const venues: Venue[] = [];
   const openVenue = (over: Partial<PolymarketVenueOptions> = {}): Venue => {

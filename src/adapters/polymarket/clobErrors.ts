@@ -105,3 +105,81 @@ function matchMessage(message: string): VenueErrorDetail | "duplicate" | undefin
   if (m.includes("duplicated")) return "duplicate";
   return CLOB_REJECTIONS.find(([text]) => m.includes(text))?.[1];
 }
+
+/**
+ * The answer to one `DELETE /order` `{"orderID": hash}`:
+ *
+ * | answer | outcome |
+ * |---|---|
+ * | 200 `{canceled: [hash, …]}` | canceled (the venue took the order off the book) |
+ * | 200 `{not_canceled: {hash: reason}}` | not open (matched, cancelled before, unknown id), with the venue's reason |
+ * | 401 / 403 / 429 | rejected `venue_error:unauthorized` / `forbidden` / `rate_limited`: nothing processed |
+ * | no connection at all (refused, DNS) | rejected `venue_error:unreachable` (certainly not sent) |
+ * | any 5xx, any other answer, no answer after the request may have reached the venue | unknown |
+ */
+export type CancelAnswer =
+  | { readonly kind: "canceled" }
+  | { readonly kind: "not_open"; readonly detail: string }
+  | { readonly kind: "rejected"; readonly detail: VenueErrorDetail }
+  | { readonly kind: "unknown"; readonly detail: string };
+
+/** Classifies the answer (or the lack of one) to one `DELETE /order` for `orderId`. */
+export function classifyCancel(out: HttpOutcome, parsed: unknown, orderId: string): CancelAnswer {
+  const refused = refusedBeforeProcessing(out);
+  if (refused !== undefined) return refused;
+  if (out.kind === "error") return { kind: "unknown", detail: out.detail };
+  if (out.status !== 200 || !isRecord(parsed)) return { kind: "unknown", detail: `http_${out.status}` };
+  const id = orderId.toLowerCase();
+  const canceled = Array.isArray(parsed.canceled) ? parsed.canceled : [];
+  if (canceled.some((c) => typeof c === "string" && c.toLowerCase() === id)) return { kind: "canceled" };
+  const notCanceled = isRecord(parsed.not_canceled) ? parsed.not_canceled : {};
+  const key = Object.keys(notCanceled).find((k) => k.toLowerCase() === id);
+  if (key !== undefined) {
+    const why = notCanceled[key];
+    return { kind: "not_open", detail: typeof why === "string" && why !== "" ? why : "not_canceled" };
+  }
+  return { kind: "unknown", detail: "malformed_answer" };
+}
+
+/** The message the CLOB refuses a heartbeat id with (not the current one, or a session that ended). */
+export const INVALID_HEARTBEAT_ID = "invalid heartbeat id";
+
+/**
+ * The answer to one `POST /v1/heartbeats` `{"heartbeat_id": id}`: the id to
+ * send next (200 `{heartbeat_id}`), the id refused (400 `Invalid Heartbeat
+ * ID`: start again with `""`), or a failure (`rateLimited` for 429).
+ */
+export type HeartbeatAnswer =
+  | { readonly kind: "ok"; readonly heartbeatId: string }
+  | { readonly kind: "invalid_id" }
+  | { readonly kind: "failed"; readonly detail: string; readonly rateLimited: boolean };
+
+/** Classifies the answer (or the lack of one) to one heartbeat. */
+export function classifyHeartbeat(out: HttpOutcome, parsed: unknown): HeartbeatAnswer {
+  if (out.kind === "error") return { kind: "failed", detail: out.detail, rateLimited: false };
+  const body = isRecord(parsed) ? parsed : {};
+  if (out.status === 200) {
+    const id = body.heartbeat_id;
+    return typeof id === "string" && id !== ""
+      ? { kind: "ok", heartbeatId: id }
+      : { kind: "failed", detail: "malformed_answer", rateLimited: false };
+  }
+  const message = [body.error, body.error_msg].find((m): m is string => typeof m === "string");
+  if (out.status === 400 && message?.toLowerCase().includes(INVALID_HEARTBEAT_ID))
+    return { kind: "invalid_id" };
+  const refused = refusedBeforeProcessing(out);
+  const detail = refused?.kind === "rejected" ? refused.detail : `http_${out.status}`;
+  return { kind: "failed", detail, rateLimited: out.status === 429 };
+}
+
+/** 401, 403, 429, or no connection at all: the venue certainly did nothing. */
+function refusedBeforeProcessing(
+  out: HttpOutcome,
+): { kind: "rejected"; detail: VenueErrorDetail } | undefined {
+  if (out.kind === "error")
+    return out.mayHaveReached ? undefined : { kind: "rejected", detail: "unreachable" };
+  if (out.status === 401) return { kind: "rejected", detail: "unauthorized" };
+  if (out.status === 403) return { kind: "rejected", detail: "forbidden" };
+  if (out.status === 429) return { kind: "rejected", detail: "rate_limited" };
+  return undefined;
+}

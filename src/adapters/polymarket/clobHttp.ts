@@ -21,7 +21,7 @@ export type HttpOutcome =
 
 /** One request: method, path with query, headers, body, and how long to wait for the whole answer. */
 export interface HttpRequest {
-  readonly method: "GET" | "POST";
+  readonly method: "GET" | "POST" | "DELETE";
   /** Path and query, e.g. `/tick-size?token_id=1`. */
   readonly pathAndQuery: string;
   readonly headers?: Readonly<Record<string, string>>;

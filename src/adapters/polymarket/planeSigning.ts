@@ -18,6 +18,10 @@ export interface PolymarketRoutes {
   readonly l2Readiness: string;
   /** `clob_api_signer`, action `balance`: `GET /balance-allowance`. */
   readonly l2Balance: string;
+  /** `clob_api_signer`, action `cancel`: `DELETE /order` (one order by hash). */
+  readonly l2Cancel: string;
+  /** `clob_api_signer`, action `heartbeat`: `POST /v1/heartbeats`, the venue's dead-man switch. */
+  readonly l2Heartbeat: string;
 }
 
 /** Default routes: `executor.polymarket.order` and `executor.polymarket.l2.<action>`. */
@@ -27,12 +31,15 @@ export const POLYMARKET_ROUTES: PolymarketRoutes = Object.freeze({
   l2QueryOrder: "executor.polymarket.l2.query_order",
   l2Readiness: "executor.polymarket.l2.api_keys",
   l2Balance: "executor.polymarket.l2.balance",
+  l2Cancel: "executor.polymarket.l2.cancel",
+  l2Heartbeat: "executor.polymarket.l2.heartbeat",
 });
 
 /**
  * What the signer's config must bind each of {@link POLYMARKET_ROUTES} to,
  * by intent (one action per route; the readiness probe audited once per
- * change of outcome).
+ * change of outcome). The `cancel` route makes the signer config require
+ * `policy.clob_api_signer.cancel_rate_per_account_per_s`.
  */
 export const POLYMARKET_ROUTE_ACTIONS = Object.freeze({
   per_user_clob_signer: { [POLYMARKET_ROUTES.order]: "order" },
@@ -41,17 +48,21 @@ export const POLYMARKET_ROUTE_ACTIONS = Object.freeze({
     [POLYMARKET_ROUTES.l2QueryOrder]: "query_order",
     [POLYMARKET_ROUTES.l2Readiness]: { action: "api_keys", probe: true },
     [POLYMARKET_ROUTES.l2Balance]: "balance",
+    [POLYMARKET_ROUTES.l2Cancel]: "cancel",
+    [POLYMARKET_ROUTES.l2Heartbeat]: "heartbeat",
   },
 }) satisfies Record<string, Readonly<Record<string, string | { action: string; probe: boolean }>>>;
 
 /** The L2 actions the adapter signs, each on its own route. */
-export type L2Action = "order" | "query_order" | "api_keys" | "balance";
+export type L2Action = "order" | "query_order" | "api_keys" | "balance" | "cancel" | "heartbeat";
 
 const L2_ROUTE_OF: Readonly<Record<L2Action, keyof PolymarketRoutes>> = {
   order: "l2Order",
   query_order: "l2QueryOrder",
   api_keys: "l2Readiness",
   balance: "l2Balance",
+  cancel: "l2Cancel",
+  heartbeat: "l2Heartbeat",
 };
 
 /** Where and as whom the adapter asks for signatures. */
@@ -118,7 +129,7 @@ export async function l2Headers(
     guard,
   }: PlaneAsk<{
     readonly action: L2Action;
-    readonly method: "GET" | "POST";
+    readonly method: "GET" | "POST" | "DELETE";
     readonly path: string;
     readonly body: string;
     readonly nowMs: number;

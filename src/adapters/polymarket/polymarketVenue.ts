@@ -6,6 +6,7 @@ import { ComposedVenue } from "../composedVenue.js";
 import { PolymarketAccount, type PolymarketAccountConfig } from "./accounts.js";
 import { ClobHttp } from "./clobHttp.js";
 import { MarketCache } from "./marketCache.js";
+import { PolymarketOrderControl } from "./orderControl.js";
 import { OrderPlacement } from "./orderPlacement.js";
 import { type PlaneContext, POLYMARKET_ROUTES, type PolymarketRoutes } from "./planeSigning.js";
 import { PolymarketReads } from "./venueReads.js";
@@ -83,7 +84,9 @@ export interface PolymarketVenueOptions {
  * check reads the CLOB's own `GET /balance-allowance` (what it checks orders
  * against). `readiness` measures the clock offset (`GET /time`), checks
  * every account's credentials with an L2-signed `GET /auth/api-keys`, and
- * loads the rules of `markets`.
+ * loads the rules of `markets`. `cancel` sends `DELETE /order` once and
+ * reports the order's state after it; `keepAlive` sends the account's
+ * heartbeat (see `orderControl.ts`).
  *
  * Every L2 header and order signature comes from the plane: the adapter
  * holds the API key id and passphrase only (never printed), never the L2
@@ -110,6 +113,7 @@ class PolymarketVenue extends ComposedVenue {
   readonly #accountIds: readonly string[];
   readonly #version: OrderVersion;
   readonly #placement: OrderPlacement;
+  readonly #control: PolymarketOrderControl;
 
   constructor(opts: PolymarketVenueOptions) {
     const chainId = opts.chainId ?? 137;
@@ -154,17 +158,20 @@ class PolymarketVenue extends ComposedVenue {
       now,
       randomSalt: opts.randomSalt,
     });
-    super({ placement, reads });
+    const control = new PolymarketOrderControl({ clob, plane, accounts, reads, timeoutMs, now });
+    super({ placement, reads, control });
     this.#version = version;
     this.inFlightMs = opts.inFlightMs ?? timeoutMs + 60_000;
     this.#accountIds = [...accounts.keys()];
     this.#clob = clob;
     this.#data = data;
     this.#placement = placement;
+    this.#control = control;
   }
 
   async close(): Promise<void> {
     this.#placement.close();
+    this.#control.close();
     this.#clob.close();
     this.#data.close();
   }

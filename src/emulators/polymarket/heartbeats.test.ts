@@ -15,7 +15,10 @@ describe("Heartbeats (fake timers)", () => {
     const first = hb.beat("k1", "");
     expect(first.ok).toBe(true);
     vi.advanceTimersByTime(9_000);
-    expect(hb.beat("k1", first.heartbeatId)).toEqual({ ok: true, heartbeatId: first.heartbeatId });
+    const second = hb.beat("k1", first.heartbeatId);
+    expect(second.ok).toBe(true);
+    // Every heartbeat taken is answered with a new id; the old one is spent.
+    expect(second.heartbeatId).not.toBe(first.heartbeatId);
     vi.advanceTimersByTime(9_000);
     expect(expired).toEqual([]);
     vi.advanceTimersByTime(1_001);
@@ -28,17 +31,20 @@ describe("Heartbeats (fake timers)", () => {
     hb.clear();
   });
 
-  it("a wrong id is refused with the current one and does not re-arm; keys are independent", () => {
+  it("a wrong or spent id is refused (echoed back) and does not re-arm; keys are independent", () => {
     const expired: string[] = [];
     const hb = new Heartbeats({ timeoutMs: 1_000, expire: (k) => expired.push(k) });
-    const a = hb.beat("a", "");
+    const a0 = hb.beat("a", "");
+    const a = hb.beat("a", a0.heartbeatId);
     hb.beat("b", "");
     vi.advanceTimersByTime(600);
-    expect(hb.beat("a", "nope")).toEqual({
+    expect(hb.beat("a", "nope")).toEqual({ ok: false, heartbeatId: "nope", error: "Invalid Heartbeat ID" });
+    expect(hb.beat("a", a0.heartbeatId)).toEqual({
       ok: false,
-      heartbeatId: a.heartbeatId,
+      heartbeatId: a0.heartbeatId,
       error: "Invalid Heartbeat ID",
     });
+    expect(a.ok).toBe(true);
     hb.beat("b", "");
     vi.advanceTimersByTime(500);
     expect(expired).toEqual(["a"]);

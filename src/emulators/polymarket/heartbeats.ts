@@ -10,13 +10,21 @@ export type HeartbeatAnswer =
 
 /**
  * The CLOB's order-safety heartbeats (`POST /v1/heartbeats`), per API key,
- * on the real clock. A key's first heartbeat (`heartbeat_id` empty) starts
- * a session and gets its id; each later one must carry that id (another
- * non-empty id is refused with the current one) and re-arms the timer. When
- * `timeoutMs` passes without one, `expire` is called for the key (the
- * emulator cancels all its open orders) and the session ends: the next
- * heartbeat starts a new one. A key that never sent a heartbeat is never
- * touched.
+ * on the real clock. A heartbeat carries `heartbeat_id`: `""` (always
+ * taken: starts a session, or goes on with the running one) or the id the
+ * key's previous heartbeat was answered with. Every heartbeat taken is
+ * answered with a new id, which the next one must carry, and re-arms the
+ * timer; any other id is refused (`Invalid Heartbeat ID`, the refused id
+ * echoed) and re-arms nothing. When `timeoutMs` passes without a heartbeat,
+ * `expire` is called for the key (the emulator cancels all its open orders)
+ * and the session ends. A key that never sent a heartbeat is never touched.
+ *
+ * As the CLOB does it: py-clob-client's `post_heartbeat` ("if heartbeats
+ * are started and one isn't sent within 10s, all orders will be
+ * cancelled") and its `examples/post_heartbeat.py` (each heartbeat sends
+ * the id of the previous answer; a refused one is 400 `{"error":"Invalid
+ * Heartbeat ID","heartbeat_id":…}`); a new id per heartbeat as observed on
+ * clob.polymarket.com by clients that follow the chain.
  */
 export class Heartbeats {
   readonly #sessions = new Map<string, { id: string; timer: NodeJS.Timeout }>();
@@ -32,10 +40,10 @@ export class Heartbeats {
   /** One heartbeat of `owner` carrying `heartbeatId` ("" to start). */
   beat(owner: string, heartbeatId: string): HeartbeatAnswer {
     const current = this.#sessions.get(owner);
-    if (current !== undefined && heartbeatId !== "" && heartbeatId !== current.id)
-      return { ok: false, heartbeatId: current.id, error: "Invalid Heartbeat ID" };
+    if (heartbeatId !== "" && heartbeatId !== current?.id)
+      return { ok: false, heartbeatId, error: "Invalid Heartbeat ID" };
     if (current !== undefined) clearTimeout(current.timer);
-    const id = current?.id ?? randomUUID();
+    const id = randomUUID();
     const timer = setTimeout(() => {
       this.#sessions.delete(owner);
       this.#expire(owner);

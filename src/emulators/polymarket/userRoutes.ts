@@ -43,7 +43,7 @@ export interface UserRouteContext {
  * | `DELETE /orders` `[id, …]` | the same, for each |
  * | `DELETE /cancel-all` | every LIVE order of the key |
  * | `DELETE /cancel-market-orders` `{market?, asset_id?}` | those of one market / token |
- * | `POST /v1/heartbeats` `{heartbeat_id}` | `{heartbeat_id}`, or 400 `{heartbeat_id, error}` |
+ * | `POST /v1/heartbeats` `{heartbeat_id}` | `{heartbeat_id}` (a new id each time), or 400 `{heartbeat_id, error}` (the refused id) |
  */
 export function userRoute(
   ctx: UserRouteContext,
