@@ -34,6 +34,8 @@ venueConformance("polymarket (emulator)", async () => {
     lookup: (r) => inner.lookup(r),
     positions: (a) => inner.positions(a),
     readiness: () => inner.readiness(),
+    cancel: (r) => inner.cancel(r),
+    keepAlive: (r) => inner.keepAlive(r),
     close: () => inner.close(),
   };
   return {
