@@ -179,7 +179,12 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
   it("HALTED cancels all 40 working orders at both venues within two reconcile intervals; orders are denied, cancels pass", async () => {
     const placed: PlanResult[] = [];
     for (let i = 0; i < 20; i++) placed.push(await restBinance("60000"), await restPm());
-    await waitUntil("40 working orders", async () => ((await working()).length === 40 ? true : undefined));
+    await waitUntil(
+      "40 working orders",
+      async () => ((await working()).length === 40 ? true : undefined),
+      30_000,
+      async () => ({ working: await working(), binance: binanceOpen().length, pm: pmOpen().length }),
+    );
     expect(binanceOpen()).toHaveLength(20);
     expect(pmOpen()).toHaveLength(20);
     const t0 = Date.now();
