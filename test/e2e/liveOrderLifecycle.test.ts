@@ -28,6 +28,9 @@ const HEARTBEAT_TIMEOUT_MS = 3000;
 /** A book the tests' Polymarket BUYs at 0.5 rest against (nothing offered at or below 0.5). */
 const PM_BOOK = { bids: [{ price: "0.3", size: "100000" }], asks: [{ price: "0.7", size: "100000" }] };
 
+/** What a timed-out wait prints: the working orders and what the venues hold open. */
+let explainState: (() => Promise<unknown>) | undefined;
+
 async function waitUntil<T>(
   what: string,
   fn: () => Promise<T | undefined> | T | undefined,
@@ -37,7 +40,8 @@ async function waitUntil<T>(
   for (;;) {
     const v = await fn();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > ms)
+      throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(await explainState?.())}`);
     await sleep(50);
   }
 }
@@ -96,6 +100,13 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
       polymarketEmulator: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS },
     });
     redis = new Redis(inject("redisUrl"), { lazyConnect: false });
+    explainState = async () => ({
+      working: (await working()).map((o) => [o.venue, o.plan_id, o.order_id, o.fill_qty]),
+      binanceOpen: binanceOpen().map((o) => o.clientOrderId),
+      pmOpen: pmOpen().map((o) => o.orderHash),
+      events: (await events()).slice(-10),
+      executors: stack.executorOutput().slice(-3000),
+    });
     for (const name of ["lo-1", "lo-2", "lo-3"]) await stack.startExecutor(name);
     await warmUpLive(stack, "binance-usdm");
     await warmUpLive(stack, "polymarket");
