@@ -72,7 +72,8 @@ interface CancelTries {
  *   when the venue or the signer only asked to slow down;
  * - {@link LiveOrderFollower.keepAlive} keeps each venue's dead-man switch
  *   armed for the accounts (and, on Binance, the symbols) with working
- *   orders, so the venue cancels them by itself if every executor dies.
+ *   orders (and keeps refreshing it while it leads), so the venue cancels
+ *   them by itself if every executor dies.
  *
  * Every update is the ledger's conditional write (`updateOrders`), so a
  * second follower (a lease that just changed hands) never doubles an event.
@@ -84,6 +85,8 @@ export class LiveOrderFollower {
   readonly #tries = new Map<string, CancelTries>();
   readonly #cursor = new Map<VenueName, number>();
   readonly #lastKeepAlive = new Map<string, number>();
+  /** Per venue account: the symbols whose switch this executor armed while it led. */
+  readonly #armed = new Map<string, { venue: VenueName; account: string; symbols: Set<string> }>();
 
   constructor(deps: LiveOrderFollowerDeps) {
     this.#deps = deps;
@@ -212,30 +215,43 @@ export class LiveOrderFollower {
   /**
    * Arms or refreshes the dead-man switch of every venue account with live
    * working orders, each at most once per its venue's `keepAliveEveryMs`,
-   * when this executor leads. Returns how many were armed.
+   * when this executor leads. A switch once armed stays refreshed while
+   * this executor leads, also after its orders ended: a switch left to run
+   * out would otherwise fire on the next order placed in its scope (a
+   * Polymarket heartbeat session that stopped cancels every open order of
+   * the key; a Binance countdown every open order of the symbol). Returns
+   * how many were armed.
    */
   async keepAlive(): Promise<number> {
     const { ledger, observer } = this.#deps;
-    if (!(await this.#lead())) return 0;
+    if (!(await this.#lead())) {
+      // Another executor leads: it arms what it sees; ours are no longer ours to refresh.
+      this.#armed.clear();
+      return 0;
+    }
     const orders = (await ledger.workingOrders()).filter((o) => o.mode === "live");
+    for (const o of orders) {
+      const id = `${o.venue}\u0000${o.account}`;
+      const scope = this.#armed.get(id) ?? { venue: o.venue, account: o.account, symbols: new Set<string>() };
+      scope.symbols.add(o.symbol);
+      this.#armed.set(id, scope);
+    }
     const now = this.#clock();
     let armed = 0;
-    const accounts = groupBy(orders, (o) => `${o.venue}\u0000${o.account}`);
     await Promise.all(
-      [...accounts].map(async ([id, list]) => {
-        const first = list[0] as WorkingOrder;
-        const every = this.#deps.keepAliveEveryMs.get(first.venue);
-        const venue = this.#deps.venues().get(first.venue);
+      [...this.#armed].map(async ([id, scope]) => {
+        const every = this.#deps.keepAliveEveryMs.get(scope.venue);
+        const venue = this.#deps.venues().get(scope.venue);
         if (every === undefined || venue === undefined) return;
         if (now - (this.#lastKeepAlive.get(id) ?? 0) < every) return;
-        const symbols = [...new Set(list.map((o) => o.symbol))].sort();
+        const symbols = [...scope.symbols].sort();
         try {
-          const out = await venue.keepAlive({ account: first.account, symbols });
+          const out = await venue.keepAlive({ account: scope.account, symbols });
           if (out.ok) {
             this.#lastKeepAlive.set(id, now);
             armed++;
           }
-          observer.keepAlive(first.venue, first.account, out.ok, out.ok ? symbols.join(",") : out.detail);
+          observer.keepAlive(scope.venue, scope.account, out.ok, out.ok ? symbols.join(",") : out.detail);
         } catch (err) {
           observer.failed(err, "venue.keepAlive");
         }

@@ -139,6 +139,22 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
     expect(pmOpen()).toEqual([]);
   }, 60_000);
 
+  it("a switch armed once stays refreshed after its orders ended: a later order is not cancelled by it", async () => {
+    // Every order of both accounts ended in the test before; a switch left to run out would now fire.
+    expect(await working()).toEqual([]);
+    await sleep(Math.max(COUNTDOWN_MS, HEARTBEAT_TIMEOUT_MS) + 1000);
+    const b = await restBinance("60000");
+    const p = await restPm();
+    await sleep(Math.max(COUNTDOWN_MS, HEARTBEAT_TIMEOUT_MS) + 1000);
+    expect(binanceOpen().map((o) => o.clientOrderId)).toEqual([b.client_order_id]);
+    expect(pmOpen().map((o) => o.orderHash)).toEqual([p.order_id]);
+    for (const placed of [b, p]) {
+      expect(await eventsOf(placed.client_order_id!)).toEqual([]);
+      const cancel = await resultOf(await stack.publish(cancelPlan(placed)));
+      expect(cancel).toMatchObject({ decision: "EXECUTED" });
+    }
+  }, 60_000);
+
   it("a fill at the venue is written once as a FILL event; a cancel after it is order_not_open", async () => {
     const b = await restBinance("61000");
     const p = await restPm();
@@ -190,12 +206,7 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
   it("HALTED cancels all 40 working orders at both venues within two reconcile intervals; orders are denied, cancels pass", async () => {
     const placed: PlanResult[] = [];
     for (let i = 0; i < 20; i++) placed.push(await restBinance("60000"), await restPm());
-    await waitUntil(
-      "40 working orders",
-      async () => ((await working()).length === 40 ? true : undefined),
-      30_000,
-      async () => ({ working: await working(), binance: binanceOpen().length, pm: pmOpen().length }),
-    );
+    await waitUntil("40 working orders", async () => ((await working()).length === 40 ? true : undefined));
     expect(binanceOpen()).toHaveLength(20);
     expect(pmOpen()).toHaveLength(20);
     const t0 = Date.now();
