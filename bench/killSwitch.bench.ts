@@ -67,7 +67,7 @@ async function rest(stack: LiveStack): Promise<PlanResult[]> {
 
 async function main(): Promise<void> {
   const stack = await startLiveStack({
-    executor: { reconcile_interval_ms: RECONCILE_MS, log_level: "warn" },
+    executor: { reconcile_interval_ms: RECONCILE_MS },
     binance: { countdown_ms: COUNTDOWN_MS },
     polymarket: { heartbeat_every_ms: 1000 },
     polymarketEmulator: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS },
