@@ -24,8 +24,9 @@ import { quantile } from "./lib/latency.js";
 const N = Number(process.env.BENCH_KS_N ?? 20);
 const ROUNDS = Number(process.env.BENCH_KS_ROUNDS ?? 3);
 const RECONCILE_MS = Number(process.env.BENCH_KS_RECONCILE_MS ?? 2000);
-const COUNTDOWN_MS = 3000;
-const HEARTBEAT_TIMEOUT_MS = 3000;
+/** Binance's countdown and the CLOB's heartbeat window: 10 s, as the CLOB's, so a loaded machine never lets one lapse. */
+const COUNTDOWN_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 const log = (m: string) => process.stderr.write(`[bench:killswitch] ${m}\n`);
 
 async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
   const stack = await startLiveStack({
     executor: { reconcile_interval_ms: RECONCILE_MS },
     binance: { countdown_ms: COUNTDOWN_MS },
-    polymarket: { heartbeat_every_ms: 1000 },
+    polymarket: { heartbeat_every_ms: 4000 },
     polymarketEmulator: { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS },
     signerPolicy: { cex_api_signer: { cancel_rate_per_account_per_s: 1000 } },
   });
