@@ -35,7 +35,7 @@ async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 6
     const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() - t0 > ms) throw new Error("bench: timed out");
-    await sleep(10);
+    await sleep(20);
   }
 }
 
@@ -46,10 +46,14 @@ function openCount(stack: LiveStack): number {
   return b + stack.polymarket.orders().filter((o) => o.status === "LIVE").length;
 }
 
-async function resultOf(stack: LiveStack, id: string): Promise<PlanResult> {
-  return until(async () =>
-    (await stack.results()).find((r) => r.stream_id === id && r.decision !== "UNKNOWN"),
-  );
+/** The final results of `ids`, in order: one poll of the result stream for all of them. */
+async function resultsOf(stack: LiveStack, ids: readonly string[]): Promise<PlanResult[]> {
+  return until(async () => {
+    const final = new Map<string, PlanResult>();
+    for (const r of await stack.results()) if (r.decision !== "UNKNOWN") final.set(r.stream_id, r);
+    const out = ids.map((id) => final.get(id));
+    return out.every((r) => r !== undefined) ? (out as PlanResult[]) : undefined;
+  });
 }
 
 /** N resting orders per venue; returns their results once all are working. */
@@ -59,7 +63,7 @@ async function rest(stack: LiveStack): Promise<PlanResult[]> {
     ids.push(await stack.publish({ type: "LIMIT", price: "60000", qty: "0.01" }));
     ids.push(await stack.publishPm({ price: "0.5", qty: "10" }));
   }
-  const placed = await Promise.all(ids.map((id) => resultOf(stack, id)));
+  const placed = await resultsOf(stack, ids);
   for (const r of placed)
     if (r.decision !== "EXECUTED") throw new Error(`bench: not placed: ${JSON.stringify(r)}`);
   await until(async () => ((await stack.backend.workingOrders()).length === 2 * N ? true : undefined));
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
       );
       await until(() => (openCount(stack) === 0 ? true : undefined));
       plans.push(performance.now() - t0);
-      await Promise.all(ids.map((id) => resultOf(stack, id)));
+      await resultsOf(stack, ids);
       // HALT: the follower cancels at its next pass.
       await rest(stack);
       t0 = performance.now();
