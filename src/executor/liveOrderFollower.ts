@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { orderRefOf } from "../core/liveCancel.js";
 import { followLiveOrder, liveCancelUpdate, stateCancelCause } from "../core/liveOrderUpdate.js";
 import type { OrderEvent } from "../core/orderEvent.js";
@@ -9,6 +8,7 @@ import type { WorkingOrder } from "../core/workingOrder.js";
 import type { Ledger } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
 import { cancelAtVenue } from "./liveCancels.js";
+import { runEvery } from "./runEvery.js";
 
 /** Receives what the live follower does, for logs, metrics and alerts. */
 export interface LiveOrderFollowerObserver {
@@ -263,19 +263,20 @@ export class LiveOrderFollower {
   /** Runs passes every `intervalMs`, and keep-alives at their own pace, until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     const every = Math.min(...this.#deps.keepAliveEveryMs.values(), this.#deps.intervalMs);
-    const loop = async (step: () => Promise<unknown>, ms: number, during: string) => {
-      while (!signal.aborted) {
-        try {
-          await step();
-        } catch (err) {
-          this.#deps.observer.failed(err, during);
-        }
-        await sleep(ms, undefined, { signal }).catch(() => undefined);
-      }
-    };
+    const { observer, intervalMs } = this.#deps;
     await Promise.all([
-      loop(() => this.pass(), this.#deps.intervalMs, "following live orders"),
-      loop(() => this.keepAlive(), Math.max(250, Math.floor(every / 2)), "keeping dead-man switches armed"),
+      runEvery({
+        signal,
+        everyMs: intervalMs,
+        step: () => this.pass(),
+        failed: (err) => observer.failed(err, "following live orders"),
+      }),
+      runEvery({
+        signal,
+        everyMs: Math.max(250, Math.floor(every / 2)),
+        step: () => this.keepAlive(),
+        failed: (err) => observer.failed(err, "keeping dead-man switches armed"),
+      }),
     ]);
   }
 }

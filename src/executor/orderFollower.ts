@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { positionKey } from "../core/facts.js";
 import type { OrderEvent } from "../core/orderEvent.js";
 import { followPaperOrders } from "../core/orderUpdate.js";
 import type { Policy } from "../core/policy.js";
 import type { Ledger } from "../ports/ledger.js";
+import { runEvery } from "./runEvery.js";
 
 /** Receives what the follower does, for logs and metrics. */
 export interface OrderFollowerObserver {
@@ -71,13 +71,11 @@ export class OrderFollower {
 
   /** Runs passes every `intervalMs` until `signal` aborts; a failed pass is reported and retried. */
   async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.pass();
-      } catch (err) {
-        this.#deps.observer.failed(err, "following working orders");
-      }
-      await sleep(this.#deps.intervalMs, undefined, { signal }).catch(() => undefined);
-    }
+    await runEvery({
+      signal,
+      everyMs: this.#deps.intervalMs,
+      step: () => this.pass(),
+      failed: (err) => this.#deps.observer.failed(err, "following working orders"),
+    });
   }
 }
