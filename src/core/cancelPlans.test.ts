@@ -13,9 +13,16 @@ import {
 } from "../../test/support/coreFixtures.js";
 import type { Decision } from "./decision.js";
 import type { Facts } from "./facts.js";
-import { completeLiveCancel } from "./liveCancel.js";
+import {
+  CANCEL_UNKNOWN,
+  type CancelRecord,
+  completeLiveCancel,
+  reconcileCancel,
+  unknownCancelResult,
+} from "./liveCancel.js";
+import { parseOpenRecord } from "./openRecord.js";
 import { followPaperOrders } from "./orderUpdate.js";
-import type { Reason } from "./reasons.js";
+import { isRegisteredReason, type Reason } from "./reasons.js";
 import { encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
 
 /** A working order resting on the paper venue, placed by `source` for `planId`. */
@@ -266,9 +273,154 @@ describe("cancel plans: ownership (gate 4) and what they pass", () => {
       });
     });
 
-    it("an unknown answer completes nothing: the entry stays pending and is decided again", () => {
+    it("an unknown answer makes the decision stage 1 with a cancel record; its result is UNKNOWN cancel_unknown", () => {
       const d = decide(liveCancel(), policy, factsWith([atVenue()]));
-      expect(completeLiveCancel(d, [{ kind: "unknown", detail: "timeout" }], NOW)).toBeUndefined();
+      const done = completeLiveCancel(d, [{ kind: "unknown", detail: "http_503" }], NOW + 5);
+      expect(done.liveCancel).toBeUndefined();
+      expect(done.effects.closeOrders).toBeUndefined();
+      expect(done.checks).toEqual(d.checks);
+      const record = done.sendRecord as CancelRecord;
+      expect(record).toMatchObject({
+        kind: "cancel",
+        lane: d.lane,
+        streamId: d.streamId,
+        venue: "binance-usdm",
+        canceled: false,
+        refused: null,
+        detail: "http_503",
+        startedAt: NOW + 5,
+      });
+      expect(record.orders).toEqual([atVenue()]);
+      expect(unknownCancelResult(record, NOW + 6)).toMatchObject({
+        decision: "UNKNOWN",
+        executed: false,
+        error: "venue_error:cancel_unknown",
+        plan_id: d.result.plan_id,
+        timestamp: NOW + 6,
+      });
+      expect(isRegisteredReason(CANCEL_UNKNOWN)).toBe(true);
+      expect(parseOpenRecord(JSON.stringify(record))).toEqual(record);
+    });
+
+    const two = () => [
+      atVenue(),
+      atVenue({ plan_id: "rest-2", key: "rest-2", client_order_id: "ig-rest-2" }),
+    ];
+    const allAtVenue = () =>
+      decide(
+        planEntry(cancelAll({ source: EXIT_OWNER, venue: "binance-usdm", account: "acct-1" })),
+        policy,
+        factsWith(two()),
+      );
+    const canceledState = { orderId: "8001", status: "canceled", fillQty: "0", avgPrice: null } as const;
+
+    it("cancel_all with one order cancelled and one unknown: the known event now, the record keeps the other", () => {
+      const d = allAtVenue();
+      expect(d.liveCancel?.orders).toHaveLength(2);
+      const done = completeLiveCancel(
+        d,
+        [
+          { kind: "canceled", state: canceledState },
+          { kind: "unknown", detail: "timeout" },
+        ],
+        NOW,
+      );
+      expect(done.effects.closeOrders).toEqual(["rest-1"]);
+      expect(done.effects.orderEvents).toEqual([
+        expect.objectContaining({ event: "CANCELED", cause: `plan:${d.result.plan_id}` }),
+      ]);
+      const record = done.sendRecord as CancelRecord;
+      expect(record.orders.map((o) => o.key)).toEqual(["rest-2"]);
+      expect(record.canceled).toBe(true);
+    });
+
+    describe("reconciling an open cancel record", () => {
+      const recordOf = (outcomes: Parameters<typeof completeLiveCancel>[1]) =>
+        completeLiveCancel(allAtVenue(), outcomes, NOW).sendRecord as CancelRecord;
+      const unknown = { kind: "unknown", detail: "timeout" } as const;
+      const stored = (orders: readonly WorkingOrder[]) => new Map(orders.map((o) => [o.key, o]));
+
+      it("still unknown: nothing to write yet", () => {
+        const record = recordOf([unknown, unknown]);
+        expect(
+          reconcileCancel(record, [{ kind: "canceled", state: canceledState }, unknown], stored(two()), NOW),
+        ).toBeUndefined();
+      });
+
+      it("cancelled now: reconciled EXECUTED, one CANCELED event per order still stored, as stored now", () => {
+        const record = recordOf([unknown, unknown]);
+        const filledSince = atVenue({ fill_qty: "0.2" });
+        const done = reconcileCancel(
+          record,
+          [
+            { kind: "canceled", state: { ...canceledState, fillQty: "0.2" } },
+            { kind: "canceled", state: canceledState },
+          ],
+          stored([filledSince]),
+          NOW + 100,
+        );
+        expect(done?.result).toMatchObject({
+          decision: "EXECUTED",
+          executed: true,
+          error: null,
+          reconciled: true,
+          timestamp: NOW + 100,
+        });
+        expect(done?.updates).toEqual([
+          {
+            key: "rest-1",
+            expected: encodeWorkingOrder(filledSince),
+            next: null,
+            event: expect.objectContaining({
+              event: "CANCELED",
+              cause: `plan:${record.result.plan_id}`,
+              fill_qty: "0.2",
+            }),
+          },
+        ]);
+      });
+
+      it("filled meanwhile: reconciled FAILED order_not_open, unless the plan cancelled another order before", () => {
+        const none = reconcileCancel(
+          recordOf([unknown, unknown]),
+          [{ kind: "not_open" }, { kind: "not_open" }],
+          stored(two()),
+          NOW,
+        );
+        expect(none?.result).toMatchObject({
+          decision: "FAILED",
+          error: "venue_error:order_not_open",
+          reconciled: true,
+        });
+        expect(none?.updates).toEqual([]);
+        const some = reconcileCancel(
+          recordOf([{ kind: "canceled", state: canceledState }, unknown]),
+          [{ kind: "not_open" }],
+          stored(two()),
+          NOW,
+        );
+        expect(some?.result).toMatchObject({ decision: "EXECUTED", reconciled: true });
+      });
+
+      it("a refusal answered before keeps its reason when nothing was cancelled", () => {
+        const refused = { kind: "rejected", reason: "signer_denied:policy:cancel_rate" as Reason } as const;
+        const record = recordOf([refused, unknown]);
+        expect(record.refused).toBe("signer_denied:policy:cancel_rate");
+        const done = reconcileCancel(record, [{ kind: "not_open" }], stored(two()), NOW);
+        expect(done?.result).toMatchObject({ decision: "FAILED", error: "signer_denied:policy:cancel_rate" });
+      });
+    });
+
+    it("a stored record that is not one is refused by the parser", () => {
+      const record = completeLiveCancel(
+        decide(liveCancel(), policy, factsWith([atVenue()])),
+        [{ kind: "unknown", detail: "x" }],
+        NOW,
+      ).sendRecord as CancelRecord;
+      expect(parseOpenRecord(JSON.stringify({ ...record, orders: [{ key: 1 }] }))).toBeUndefined();
+      expect(parseOpenRecord(JSON.stringify({ ...record, venue: "paper" }))).toBeUndefined();
+      expect(parseOpenRecord(JSON.stringify({ ...record, canceled: "no" }))).toBeUndefined();
+      expect(parseOpenRecord("{")).toBeUndefined();
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { LiveCancel } from "./liveCancel.js";
-import type { LiveOrder, SendRecord } from "./liveOrder.js";
+import type { LiveOrder } from "./liveOrder.js";
+import type { OpenRecord } from "./openRecord.js";
 import type { OrderEvent } from "./orderEvent.js";
 import type { Lane, TradingState } from "./plan.js";
 import type { PlanResult } from "./result.js";
@@ -30,16 +31,18 @@ export interface Decision {
    */
   readonly live?: LiveOrder;
   /**
-   * Stage 1 of a live order: the commit checks and applies the decision as
-   * usual but, instead of writing `result` and acknowledging the entry,
-   * records that the order is being sent. The entry stays pending until
+   * Stage 1 of a live order (or of a live cancel whose answer is unknown):
+   * the commit checks and applies the decision as usual but, instead of
+   * writing `result` and acknowledging the entry, records that the request
+   * is (or was) at the venue. The entry stays pending until
    * `Ledger.finishSend`.
    */
-  readonly sendRecord?: SendRecord;
+  readonly sendRecord?: OpenRecord;
   /**
    * Set when a cancel plan passed every gate and its orders are at a live
    * venue: the executor cancels them there and completes the decision
-   * (`completeLiveCancel`); it never reaches the ledger with this set.
+   * (`completeLiveCancel`: final, or stage 1 with a `CancelRecord`); it
+   * never reaches the ledger with this set.
    */
   readonly liveCancel?: LiveCancel;
 }

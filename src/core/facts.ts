@@ -1,4 +1,4 @@
-import type { SendRecord } from "./liveOrder.js";
+import type { OpenRecord } from "./openRecord.js";
 import type { Lane, TradingState } from "./plan.js";
 import type { OrderScope, StoredWorkingOrder } from "./workingOrder.js";
 
@@ -17,8 +17,8 @@ export interface Facts {
   readonly rateCounts: ReadonlyMap<string, number>;
   /** Paper positions per {@link positionKey}, canonical signed decimal text; absent means 0. */
   readonly positions: ReadonlyMap<string, string>;
-  /** Live orders being sent or unknown, per `sendKey` of the entries asked for. */
-  readonly sendRecords: ReadonlyMap<string, SendRecord>;
+  /** Live orders (and cancels) being sent or unknown, per `sendKey` of the entries asked for. */
+  readonly sendRecords: ReadonlyMap<string, OpenRecord>;
   /** Working orders asked for (by key, and every one in a scope asked for), per key. */
   readonly workingOrders: ReadonlyMap<string, StoredWorkingOrder>;
 }

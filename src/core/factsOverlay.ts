@@ -1,6 +1,6 @@
 import type { Decision } from "./decision.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
-import type { SendRecord } from "./liveOrder.js";
+import type { OpenRecord } from "./openRecord.js";
 import { encodeWorkingOrder, type StoredWorkingOrder } from "./workingOrder.js";
 
 /**
@@ -14,7 +14,7 @@ export class FactsOverlay implements Facts {
   readonly usedPermitIds: Set<string>;
   readonly rateCounts: Map<string, number>;
   readonly positions: Map<string, string>;
-  readonly sendRecords: ReadonlyMap<string, SendRecord>;
+  readonly sendRecords: ReadonlyMap<string, OpenRecord>;
   readonly workingOrders: Map<string, StoredWorkingOrder>;
 
   constructor(facts: Facts) {

@@ -2,7 +2,7 @@ import type { Lane, VenueName } from "./plan.js";
 import { type Reason, reason, type VenueErrorDetail } from "./reasons.js";
 import type { DecisionKind, PlanResult } from "./result.js";
 import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "./venueOrder.js";
-import { decodeWorkingOrder, encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
+import type { WorkingOrder } from "./workingOrder.js";
 
 /**
  * An order an accepted plan sends to a live venue, as the execution gate
@@ -27,6 +27,8 @@ export interface LiveOrder {
  * entry, that entry is never sent again, only reconciled by asking the venue.
  */
 export interface SendRecord {
+  /** `"order"` or absent (records written before cancels had records of their own: `CancelRecord`). */
+  readonly kind?: "order";
   readonly lane: Lane;
   readonly streamId: string;
   /** How to find the order at the venue. */
@@ -106,42 +108,5 @@ export function completeResult(
       return done("DENIED", outcome.reason);
     case "unknown":
       return done("UNKNOWN", reason("venue_error", outcome.detail));
-  }
-}
-
-/** Reads a stored send record (ledger text); undefined when it is not one. */
-export function parseSendRecord(text: string): SendRecord | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null) return undefined;
-  const r = v as Partial<Record<keyof SendRecord, unknown>>;
-  const ref = r.ref as Partial<Record<keyof OrderRef, unknown>> | undefined;
-  const ok =
-    (r.lane === "main" || r.lane === "manual") &&
-    typeof r.streamId === "string" &&
-    typeof r.startedAt === "number" &&
-    typeof r.result === "object" &&
-    r.result !== null &&
-    typeof ref === "object" &&
-    ref !== null &&
-    typeof ref.venue === "string" &&
-    typeof ref.account === "string" &&
-    typeof ref.symbol === "string" &&
-    typeof ref.clientOrderId === "string" &&
-    typeof ref.venueRef === "string" &&
-    (r.working === undefined || isWorkingOrder(r.working));
-  return ok ? (v as SendRecord) : undefined;
-}
-
-function isWorkingOrder(value: unknown): boolean {
-  try {
-    decodeWorkingOrder(encodeWorkingOrder(value as WorkingOrder));
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -75,6 +75,8 @@ const UNKNOWN_SEND_DETAILS = {
   duplicate_client_order_id:
     "the venue has an order with this client order id already, and it could not be looked up yet",
   unresolved: "reconciling: the order could not be looked up yet, or may still be in flight",
+  cancel_unknown:
+    "a cancel plan: the venue did not answer for every order's cancel; it is asked again until it does (then a reconciled result)",
 } as const;
 
 /** Venue refusals and failures: nothing was placed (`FAILED`). */

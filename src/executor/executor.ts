@@ -8,7 +8,8 @@ import {
 } from "../core/decide.js";
 import type { CommitOutcome, Decision } from "../core/decision.js";
 import { FactsOverlay } from "../core/factsOverlay.js";
-import { type SendRecord, sendKey } from "../core/liveOrder.js";
+import { sendKey } from "../core/liveOrder.js";
+import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
 import type { VenueName } from "../core/plan.js";
 import type { Policy } from "../core/policy.js";
 import type { PlanResult } from "../core/result.js";
@@ -110,16 +111,18 @@ export class Executor {
         },
       },
     });
-    this.#live = new LiveOrders({
+    this.#cancels = new LiveCancels({
       venues: deps.venues ?? (() => NO_VENUES),
       ledger: deps.backend,
       observer: deps.observer,
       clock: this.#clock,
     });
-    this.#cancels = new LiveCancels({
+    this.#live = new LiveOrders({
       venues: deps.venues ?? (() => NO_VENUES),
+      ledger: deps.backend,
       observer: deps.observer,
       clock: this.#clock,
+      cancels: this.#cancels,
     });
   }
 
@@ -287,7 +290,7 @@ export class Executor {
       if (attempt > 0) await sleep(Math.random() * Math.min(2 ** attempt, 50));
       const now = this.#clock();
       const { decided: all, resolve } = await this.#decide(open, now, attempt > 0);
-      // Cancels at live venues are carried out before their commit; an unknown answer leaves the entry pending.
+      // Cancels at live venues are carried out before their commit (one with an unknown answer commits its record).
       const decided = await this.#completeCancels(all);
       // Entries whose order may already have been sent: looked up, never sent again.
       await settleAll(resolve.map((record) => this.#live.resolve(record, readAt)));
@@ -304,7 +307,9 @@ export class Executor {
         if (outcome?.status === "conflict" && outcome.on === "deployment") deploymentGone = true;
         else if (outcome?.status === "committed") {
           const order = prepared[i]?.prepared;
-          if (decision.sendRecord && order) sends.push(this.#live.send(decision.sendRecord, order, readAt));
+          const record = decision.sendRecord;
+          if (record && isCancelRecord(record)) sends.push(this.#cancels.finish(record, readAt));
+          else if (record && order) sends.push(this.#live.send(record, order, readAt));
           else observer.decided(decision.result, seconds);
           if (decision.effects.deadLetter) void this.#alertDeadLetter(decision);
         } else if (outcome?.status === "duplicate") observer.duplicate(decision.lane, decision.streamId);
@@ -326,13 +331,7 @@ export class Executor {
   ): Promise<Array<{ entry: ClassifiedEntry; decision: Decision }>> {
     if (!decided.some((x) => x.decision.liveCancel !== undefined)) return decided;
     const completed = await this.#cancels.complete(decided.map((x) => x.decision));
-    const out: Array<{ entry: ClassifiedEntry; decision: Decision }> = [];
-    decided.forEach((x, i) => {
-      const decision = completed[i];
-      if (decision) out.push({ entry: x.entry, decision });
-      else this.#deps.observer.failed(new Error("cancel outcome unknown: entry left pending"), "live cancel");
-    });
-    return out;
+    return decided.map((x, i) => ({ entry: x.entry, decision: completed[i] as Decision }));
   }
 
   /**
@@ -377,7 +376,7 @@ export class Executor {
     retry: boolean,
   ): Promise<{
     decided: Array<{ entry: ClassifiedEntry; decision: Decision }>;
-    resolve: SendRecord[];
+    resolve: OpenRecord[];
   }> {
     const { backend } = this.#deps;
     const policy = this.#deps.policy();
@@ -390,7 +389,7 @@ export class Executor {
       ),
     );
     const decided: Array<{ entry: ClassifiedEntry; decision: Decision }> = [];
-    const resolve: SendRecord[] = [];
+    const resolve: OpenRecord[] = [];
     for (const item of open) {
       const record =
         facts.sendRecords.size > 0

@@ -1,8 +1,17 @@
 import type { Decision } from "../core/decision.js";
-import { completeLiveCancel, type OrderCancelOutcome, orderRefOf } from "../core/liveCancel.js";
+import {
+  type CancelRecord,
+  completeLiveCancel,
+  type OrderCancelOutcome,
+  orderRefOf,
+  reconcileCancel,
+  unknownCancelResult,
+} from "../core/liveCancel.js";
 import type { VenueName } from "../core/plan.js";
 import type { WorkingOrder } from "../core/workingOrder.js";
+import type { Ledger } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
+import type { LiveOrderObserver } from "./liveOrders.js";
 
 /** Where cancels report failures that are not venue answers (a thrown adapter), for logs. */
 export interface LiveCancelObserver {
@@ -53,36 +62,78 @@ export async function cancelAtVenue(
 /**
  * Carries out cancel plans whose orders are at a live venue: cancels each
  * order there, then completes the decision (`completeLiveCancel`) for the
- * ledger's atomic commit. A decision with an unknown answer is returned as
- * `undefined`: its entry stays pending and is decided again when reclaimed.
+ * ledger's atomic commit. A plan with an unknown answer is committed as
+ * stage 1 with its `CancelRecord`; {@link LiveCancels.finish} then writes
+ * its `UNKNOWN` result, and {@link LiveCancels.reconcile} later asks the
+ * venue again until it can write the one `reconciled: true` follow-up.
  */
 export class LiveCancels {
   readonly #venues: () => ReadonlyMap<VenueName, Venue>;
-  readonly #observer: LiveCancelObserver;
+  readonly #ledger: Pick<Ledger, "finishSend" | "reconcile" | "updateOrders" | "workingOrders">;
+  readonly #observer: LiveOrderObserver;
   readonly #clock: () => number;
 
   constructor(deps: {
     readonly venues: () => ReadonlyMap<VenueName, Venue>;
-    readonly observer: LiveCancelObserver;
+    readonly ledger: Pick<Ledger, "finishSend" | "reconcile" | "updateOrders" | "workingOrders">;
+    readonly observer: LiveOrderObserver;
     readonly clock: () => number;
   }) {
     this.#venues = deps.venues;
+    this.#ledger = deps.ledger;
     this.#observer = deps.observer;
     this.#clock = deps.clock;
   }
 
-  /** Completes each live cancel decision (others are returned as they are); `undefined`: leave pending. */
-  async complete(decisions: readonly Decision[]): Promise<(Decision | undefined)[]> {
+  /** Completes each live cancel decision (others are returned as they are): final, or stage 1 with a `CancelRecord`. */
+  async complete(decisions: readonly Decision[]): Promise<Decision[]> {
     return Promise.all(
       decisions.map(async (decision) => {
         const cancel = decision.liveCancel;
         if (cancel === undefined) return decision;
-        const venue = this.#venues().get(cancel.venue);
-        const outcomes = await Promise.all(
-          cancel.orders.map((order) => cancelAtVenue(venue, order, this.#observer)),
-        );
+        const outcomes = await this.#cancelAll(cancel.venue, cancel.orders);
         return completeLiveCancel(decision, outcomes, this.#clock());
       }),
     );
+  }
+
+  /**
+   * Stage 2 of a cancel whose answer is unknown (after its stage-1 commit, or
+   * when its entry is redelivered with the record): writes the `UNKNOWN`
+   * result, acknowledges the entry and keeps the record open.
+   */
+  async finish(record: CancelRecord, startedAt: number): Promise<void> {
+    const result = unknownCancelResult(record, this.#clock());
+    const done = await this.#ledger.finishSend(record, result);
+    if (done === "committed") this.#observer.decided(result, (performance.now() - startedAt) / 1000);
+    else this.#observer.duplicate(record.lane, record.streamId);
+  }
+
+  /**
+   * Reconciles an open cancel record: cancels its orders again (a cancelled
+   * order answers `not_open` and is looked up as cancelled, so asking again
+   * is safe and also finishes a cancel that never arrived). Once every
+   * answer is known, writes each cancelled order's `CANCELED` event
+   * (conditional, so never twice) and then the plan's one `reconciled: true`
+   * follow-up. Returns whether the record is closed.
+   */
+  async reconcile(record: CancelRecord): Promise<boolean> {
+    const t0 = performance.now();
+    const outcomes = await this.#cancelAll(record.venue, record.orders);
+    if (outcomes.some((o) => o.kind === "unknown")) return false;
+    const stored = new Map((await this.#ledger.workingOrders(record.venue)).map((o) => [o.key, o]));
+    const done = reconcileCancel(record, outcomes, stored, this.#clock());
+    if (done === undefined) return false;
+    // An update that conflicts found its order already ended (an earlier pass of this reconcile).
+    if (done.updates.length > 0) await this.#ledger.updateOrders(done.updates);
+    const written = await this.#ledger.reconcile(record, done.result);
+    if (written === "committed") this.#observer.decided(done.result, (performance.now() - t0) / 1000);
+    else this.#observer.duplicate(record.lane, record.streamId);
+    return true;
+  }
+
+  #cancelAll(venueName: VenueName, orders: readonly WorkingOrder[]): Promise<OrderCancelOutcome[]> {
+    const venue = this.#venues().get(venueName);
+    return Promise.all(orders.map((order) => cancelAtVenue(venue, order, this.#observer)));
   }
 }

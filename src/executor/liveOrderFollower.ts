@@ -1,5 +1,6 @@
 import { orderRefOf } from "../core/liveCancel.js";
 import { followLiveOrder, liveCancelUpdate, stateCancelCause } from "../core/liveOrderUpdate.js";
+import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
 import type { OrderEvent } from "../core/orderEvent.js";
 import type { OrderUpdate } from "../core/orderUpdate.js";
 import type { TradingState, VenueName } from "../core/plan.js";
@@ -24,7 +25,10 @@ export interface LiveOrderFollowerObserver {
 
 /** What the live follower needs, passed in. */
 export interface LiveOrderFollowerDeps {
-  readonly ledger: Pick<Ledger, "workingOrders" | "getTradingState" | "updateOrders" | "holdLease">;
+  readonly ledger: Pick<
+    Ledger,
+    "workingOrders" | "getTradingState" | "updateOrders" | "holdLease" | "openUnknowns"
+  >;
   readonly venues: () => ReadonlyMap<VenueName, Venue>;
   /** The current policy snapshot (`on_halt`, `on_reducing`). */
   readonly policy: () => Pick<Policy, "onHalt" | "onReducing">;
@@ -75,6 +79,10 @@ interface CancelTries {
  *   orders (and keeps refreshing it while it leads), so the venue cancels
  *   them by itself if every executor dies.
  *
+ * Orders of a cancel plan whose answer is still unknown (an open
+ * `CancelRecord`) are left to its reconciliation, which cancels them and
+ * writes their events with the plan's cause.
+ *
  * Every update is the ledger's conditional write (`updateOrders`), so a
  * second follower (a lease that just changed hands) never doubles an event.
  * The trading state change itself never waits on any of this.
@@ -103,7 +111,9 @@ export class LiveOrderFollower {
   async pass(): Promise<number> {
     const { ledger } = this.#deps;
     if (!(await this.#lead())) return 0;
-    const orders = (await ledger.workingOrders()).filter((o) => o.mode === "live");
+    // An order under an open cancel record is the reconciler's: it asks the venue and writes its event.
+    const held = ordersUnderOpenCancels(await ledger.openUnknowns());
+    const orders = (await ledger.workingOrders()).filter((o) => o.mode === "live" && !held.has(o.key));
     this.#forget(orders);
     if (orders.length === 0) return 0;
     const state = await ledger.getTradingState();
@@ -279,6 +289,13 @@ export class LiveOrderFollower {
       }),
     ]);
   }
+}
+
+/** Keys of the working orders that open cancel records hold. */
+function ordersUnderOpenCancels(records: readonly OpenRecord[]): Set<string> {
+  const keys = new Set<string>();
+  for (const r of records) if (isCancelRecord(r)) for (const o of r.orders) keys.add(o.key);
+  return keys;
 }
 
 function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {

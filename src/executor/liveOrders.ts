@@ -1,10 +1,12 @@
 import type { Decision } from "../core/decision.js";
 import { completeResult, type LiveOutcome, restingOrder, type SendRecord } from "../core/liveOrder.js";
+import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
 import type { VenueName } from "../core/plan.js";
 import { type Reason, reason, type VenueErrorDetail } from "../core/reasons.js";
 import type { PlanResult } from "../core/result.js";
 import type { Ledger } from "../ports/ledger.js";
 import type { LookupOutcome, PreparedOrder, Venue } from "../ports/venue.js";
+import type { LiveCancels } from "./liveCancels.js";
 
 /** What live orders report, for logs and metrics. */
 export interface LiveOrderObserver {
@@ -27,24 +29,28 @@ export interface PreparedLive {
  * plane) → stage 1 commit records the send → send once → stage 2 writes the
  * result. A redelivered entry with a send record is never sent again, only
  * looked up; open UNKNOWNs are reconciled by client order id (or the venue's
- * order hash) with exactly one `reconciled: true` follow-up.
+ * order hash) with exactly one `reconciled: true` follow-up. The records
+ * of live cancels whose answer was unknown are handed to `cancels`.
  */
 export class LiveOrders {
   readonly #venues: () => ReadonlyMap<VenueName, Venue>;
   readonly #ledger: Ledger;
   readonly #observer: LiveOrderObserver;
   readonly #clock: () => number;
+  readonly #cancels: Pick<LiveCancels, "finish" | "reconcile">;
 
   constructor(deps: {
     venues: () => ReadonlyMap<VenueName, Venue>;
     ledger: Ledger;
     observer: LiveOrderObserver;
     clock: () => number;
+    cancels: Pick<LiveCancels, "finish" | "reconcile">;
   }) {
     this.#venues = deps.venues;
     this.#ledger = deps.ledger;
     this.#observer = deps.observer;
     this.#clock = deps.clock;
+    this.#cancels = deps.cancels;
   }
 
   /**
@@ -137,9 +143,11 @@ export class LiveOrders {
    * A redelivered entry that has a send record: the order may have been sent,
    * so it is looked up, never sent again. Found → its result; not found once
    * no request can still be in flight → `FAILED`; otherwise `UNKNOWN`, left
-   * open for reconciliation.
+   * open for reconciliation. A cancel's record gets its `UNKNOWN` result
+   * (its stage 2) and is reconciled with the others.
    */
-  async resolve(record: SendRecord, startedAt: number): Promise<void> {
+  async resolve(record: OpenRecord, startedAt: number): Promise<void> {
+    if (isCancelRecord(record)) return this.#cancels.finish(record, startedAt);
     const venue = this.#venues().get(record.ref.venue);
     let outcome: LiveOutcome;
     if (!venue) outcome = { kind: "unknown", detail: "venue_gone" };
@@ -163,6 +171,15 @@ export class LiveOrders {
     const open = await this.#ledger.openUnknowns(venueName);
     let left = 0;
     for (const record of open) {
+      if (isCancelRecord(record)) {
+        try {
+          if (!(await this.#cancels.reconcile(record))) left++;
+        } catch (err) {
+          this.#observer.failed(err, "reconcile cancel");
+          left++;
+        }
+        continue;
+      }
       const venue = this.#venues().get(record.ref.venue);
       if (!venue) {
         left++;

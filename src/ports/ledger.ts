@@ -1,6 +1,6 @@
 import type { CommitOutcome, Decision } from "../core/decision.js";
 import type { EntryRef, Facts, FactsQuery } from "../core/facts.js";
-import type { SendRecord } from "../core/liveOrder.js";
+import type { OpenRecord } from "../core/openRecord.js";
 import type { OrderEvent } from "../core/orderEvent.js";
 import type { OrderUpdate } from "../core/orderUpdate.js";
 import type { TradingState, VenueName } from "../core/plan.js";
@@ -29,14 +29,18 @@ export const RATE_COUNTER_TTL_MS = 10_000;
  * Decisions are committed in array order, so a later one sees the earlier
  * ones' writes. Every decision also conflicts (`on: "sendRecord"`) when its
  * entry has a send record. A decision carrying `sendRecord` (stage 1 of a
- * live order) is checked and applied the same way, but writes its send
- * record instead of a result and leaves the entry pending.
+ * live order, or of a live cancel whose answer is unknown) is checked and
+ * applied the same way, but writes its send record instead of a result and
+ * leaves the entry pending.
  *
  * Live orders (wire-v1 §6 `UNKNOWN`), per `(lane, stream_id)`: stage 1 (the
  * commit above) → the send → {@link Ledger.finishSend} writes the result and
  * acknowledges, keeping the record as an open UNKNOWN when the result is
  * `UNKNOWN` → {@link Ledger.reconcile} writes the one `reconciled: true`
- * follow-up and closes it.
+ * follow-up and closes it. A live cancel whose answer is unknown goes the
+ * same way with a `CancelRecord` (no send between stage 1 and 2: it was
+ * sent before the commit), its orders' events written by `updateOrders`
+ * before its follow-up.
  */
 export interface Ledger {
   /** Reads the facts the gates need for a batch, in one round trip where the backend allows. */
@@ -60,7 +64,7 @@ export interface Ledger {
    * working order, all in the same step.
    */
   finishSend(
-    record: SendRecord,
+    record: OpenRecord,
     result: PlanResult,
     resting?: WorkingOrder,
   ): Promise<"committed" | "duplicate">;
@@ -72,7 +76,7 @@ export interface Ledger {
    */
   reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate">;
   /** Open UNKNOWNs (acknowledged, outcome not yet known), oldest first; of one venue when given. */
-  openUnknowns(venue?: VenueName): Promise<SendRecord[]>;
+  openUnknowns(venue?: VenueName): Promise<OpenRecord[]>;
   /** Working orders (wire-v1 §4a), oldest first; of one venue when given. */
   workingOrders(venue?: VenueName): Promise<WorkingOrder[]>;
   /**

@@ -36,6 +36,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimKey } from "../../src/core/claimKey.js";
 import type { Decision, DecisionChecks, DecisionEffects } from "../../src/core/decision.js";
 import { positionKey, rateKey } from "../../src/core/facts.js";
+import type { CancelRecord } from "../../src/core/liveCancel.js";
 import { type OrderEvent, orderEventOf } from "../../src/core/orderEvent.js";
 import type { Lane } from "../../src/core/plan.js";
 import type { Reason } from "../../src/core/reasons.js";
@@ -821,6 +822,62 @@ export function describeBackendConformance(
         expect(await b.finishSend(recordFor(e), unknown)).toBe("duplicate");
         expect(await b.openUnknowns()).toEqual([]);
         expect((await allResults()).length).toBe(2);
+      });
+
+      it("a live cancel with an unknown answer: stage 1 writes its record and the known cancels, finishSend keeps it open, reconcile closes it once", async () => {
+        const known = workingOrderFor("wo-known", { venue: "polymarket", mode: "live" });
+        const open = workingOrderFor("wo-open", { venue: "polymarket", mode: "live" });
+        const seed = await take("main", "seed-cancel");
+        await b.commit([decisionFor(seed, { effects: { openOrder: known } })]);
+        const seed2 = await take("main", "seed-cancel-2");
+        await b.commit([decisionFor(seed2, { effects: { openOrder: open } })]);
+        const e = await take("manual", "cancel-unknown");
+        const record: CancelRecord = {
+          kind: "cancel",
+          lane: "manual",
+          streamId: e.id,
+          startedAt: 1_700_000_000_000,
+          result: resultFor(e, { action: "cancel_all", venue: "polymarket", mode: "live" }),
+          venue: "polymarket",
+          orders: [open],
+          canceled: true,
+          refused: null,
+          detail: "http_503",
+        };
+        const stage1: Decision = {
+          ...decisionFor(e, {
+            effects: { closeOrders: [known.key], orderEvents: [orderEventFor(known)] },
+            checks: {
+              workingOrders: [
+                { key: known.key, expected: encodeWorkingOrder(known) },
+                { key: open.key, expected: encodeWorkingOrder(open) },
+              ],
+            },
+          }),
+          sendRecord: record,
+        };
+        expect(await b.commit([stage1])).toEqual([{ status: "committed", resultId: "" }]);
+        expect(await allResults()).toHaveLength(2);
+        expect((await b.workingOrders()).map((o) => o.key)).toEqual([open.key]);
+        expect((await b.readOrderEvents("0", 10)).map((x) => x.event)).toEqual([orderEventFor(known)]);
+        const facts = await b.readFacts({ ...emptyQuery, sendRecords: [{ lane: "manual", streamId: e.id }] });
+        expect(facts.sendRecords.get(`manual:${e.id}`)).toEqual(record);
+
+        const unknown = resultFor(e, {
+          decision: "UNKNOWN",
+          executed: false,
+          error: "venue_error:cancel_unknown",
+        });
+        expect(await b.finishSend(record, unknown)).toBe("committed");
+        expect(await b.pendingCount()).toBe(0);
+        expect(await b.openUnknowns("polymarket")).toEqual([record]);
+        expect(await b.openUnknowns("binance-usdm")).toEqual([]);
+
+        const follow = resultFor(e, { reconciled: true });
+        expect(await b.reconcile(record, follow)).toBe("committed");
+        expect(await b.reconcile(record, follow)).toBe("duplicate");
+        expect(await b.openUnknowns()).toEqual([]);
+        expect((await allResults()).slice(-2)).toEqual([unknown, follow]);
       });
     });
 

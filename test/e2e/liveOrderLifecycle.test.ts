@@ -298,6 +298,51 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
     await stack.backend.setTradingState("ACTIVE", "test:retry");
   }, 90_000);
 
+  it("a cancel whose answer is lost is UNKNOWN cancel_unknown, then reconciled once: EXECUTED, its CANCELED event once", async () => {
+    const b = await restBinance("60000");
+    const p = await restPm();
+    await waitUntil("2 working orders", async () => ((await working()).length === 2 ? true : undefined));
+    // Binance cancels the order but the answer is a 503; the Polymarket CLOB fails the first two cancels.
+    stack.emulator.faults.inject(
+      "cancelOrder",
+      { kind: "http_error", status: 503, process: true },
+      { times: 1 },
+    );
+    stack.polymarket.faults.inject(
+      { kind: "http_5xx", status: 503, process: false },
+      { method: "DELETE", path: "/order", times: 2 },
+    );
+    for (const placed of [b, p]) {
+      const id = await stack.publish(cancelPlan(placed));
+      const [unknown, follow] = await waitUntil(
+        "the UNKNOWN and its reconciled follow-up",
+        async () => {
+          const rs = (await stack.results()).filter((r) => r.stream_id === id);
+          return rs.length >= 2 ? rs : undefined;
+        },
+        30_000,
+      );
+      expect(unknown).toMatchObject({
+        decision: "UNKNOWN",
+        action: "cancel",
+        executed: false,
+        error: "venue_error:cancel_unknown",
+      });
+      expect(unknown!.reconciled).toBeUndefined();
+      expect(follow).toMatchObject({ decision: "EXECUTED", executed: true, error: null, reconciled: true });
+      await sleep(RECONCILE_MS + 500);
+      expect((await stack.results()).filter((r) => r.stream_id === id)).toHaveLength(2);
+      expect(await eventsOf(placed.client_order_id!)).toEqual([
+        expect.objectContaining({ event: "CANCELED", cause: `plan:${unknown!.plan_id}` }),
+      ]);
+    }
+    expect(await working()).toEqual([]);
+    expect(binanceOpen()).toEqual([]);
+    expect(pmOpen()).toEqual([]);
+    expect(stack.polymarket.faults.pending()).toBe(0);
+    expect(stack.emulator.faults.pending()).toBe(0);
+  }, 90_000);
+
   it("every executor SIGKILLed: the venues' dead-man switches cancel the resting orders; a restarted executor says cause venue", async () => {
     const placed = [await restBinance("60000"), await restBinance("59000"), await restPm(), await restPm()];
     await waitUntil("4 working orders", async () => ((await working()).length === 4 ? true : undefined));

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import type { EntryRef, Facts, FactsQuery } from "../../core/facts.js";
-import type { SendRecord } from "../../core/liveOrder.js";
+import type { OpenRecord } from "../../core/openRecord.js";
 import type { Lane, TradingState, VenueName } from "../../core/plan.js";
 import { redactUrl } from "../../core/redactUrl.js";
 import type { PlanResult } from "../../core/result.js";
@@ -142,7 +142,7 @@ class RedisBackend implements Backend {
     return this.ledger.holdLease(lease);
   }
   finishSend(
-    record: SendRecord,
+    record: OpenRecord,
     result: PlanResult,
     resting?: WorkingOrder,
   ): Promise<"committed" | "duplicate"> {
@@ -151,7 +151,7 @@ class RedisBackend implements Backend {
   reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {
     return this.ledger.reconcile(entry, result, resting);
   }
-  openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
+  openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
     return this.ledger.openUnknowns(venue);
   }
 

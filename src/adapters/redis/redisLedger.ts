@@ -1,7 +1,8 @@
 import { type Redis, ReplyError } from "ioredis";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
-import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
+import { sendKey } from "../../core/liveOrder.js";
+import { type OpenRecord, parseOpenRecord, recordVenue } from "../../core/openRecord.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
 import { encodeWorkingOrder, type WorkingOrder } from "../../core/workingOrder.js";
@@ -120,13 +121,13 @@ export class RedisLedger implements Ledger {
         if (v !== null && v !== undefined && String(v) !== "0") positions.set(posFields[j]!, String(v));
       }
     }
-    const sendRecords = new Map<string, SendRecord>();
+    const sendRecords = new Map<string, OpenRecord>();
     if (sendFields.length > 0) {
       const vals = asArray(next(), "HMGET sends");
       for (let j = 0; j < sendFields.length; j++) {
         const v = vals[j];
         if (v === null || v === undefined) continue;
-        const record = parseSendRecord(String(v));
+        const record = parseOpenRecord(String(v));
         if (!record) throw new Error(`redis: malformed send record for ${sendFields[j]}`);
         sendRecords.set(sendFields[j]!, record);
       }
@@ -141,7 +142,7 @@ export class RedisLedger implements Ledger {
   }
 
   async finishSend(
-    record: SendRecord,
+    record: OpenRecord,
     result: PlanResult,
     resting?: WorkingOrder,
   ): Promise<"committed" | "duplicate"> {
@@ -213,13 +214,13 @@ export class RedisLedger implements Ledger {
     );
   }
 
-  async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
+  async openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
     const flat = asArray(await this.main.call("HGETALL", this.keys.unknowns), "HGETALL unknowns");
-    const out: SendRecord[] = [];
+    const out: OpenRecord[] = [];
     for (let j = 0; j + 1 < flat.length; j += 2) {
-      const record = parseSendRecord(String(flat[j + 1]));
+      const record = parseOpenRecord(String(flat[j + 1]));
       if (!record) throw new Error(`redis: malformed open UNKNOWN for ${String(flat[j])}`);
-      if (venue === undefined || record.ref.venue === venue) out.push(record);
+      if (venue === undefined || recordVenue(record) === venue) out.push(record);
     }
     return out.sort((a, b) => a.startedAt - b.startedAt);
   }

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import type { EntryRef, Facts, FactsQuery } from "../../core/facts.js";
-import type { SendRecord } from "../../core/liveOrder.js";
+import type { OpenRecord } from "../../core/openRecord.js";
 import type { OrderEvent } from "../../core/orderEvent.js";
 import type { VenueName } from "../../core/plan.js";
 import { LANES, type Lane, type TradingState } from "../../core/plan.js";
@@ -292,7 +292,7 @@ class SqliteBackend implements Backend {
   }
 
   async finishSend(
-    record: SendRecord,
+    record: OpenRecord,
     result: PlanResult,
     resting?: WorkingOrder,
   ): Promise<"committed" | "duplicate"> {
@@ -309,7 +309,7 @@ class SqliteBackend implements Backend {
     return withBusyRetry(() => this.handle().ledger.reconcile(entry, result, deployment, resting));
   }
 
-  async openUnknowns(venue?: VenueName): Promise<SendRecord[]> {
+  async openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
     return this.handle().ledger.openUnknowns(venue);
   }
 

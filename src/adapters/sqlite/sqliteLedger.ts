@@ -1,6 +1,7 @@
 import type { CommitOutcome, Decision, DecisionChecks } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
-import { parseSendRecord, type SendRecord, sendKey } from "../../core/liveOrder.js";
+import { sendKey } from "../../core/liveOrder.js";
+import { type OpenRecord, parseOpenRecord, recordVenue } from "../../core/openRecord.js";
 import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
@@ -111,7 +112,7 @@ export class SqliteLedgerStore {
           const row = this.q.position.get(this.prefix, ref.account, ref.symbol);
           if (row && row.qty !== "0") positions.set(positionKey(ref), row.qty);
         }
-        const sendRecords = new Map<string, SendRecord>();
+        const sendRecords = new Map<string, OpenRecord>();
         for (const ref of query.sendRecords ?? []) {
           const row = this.q.send.get(this.prefix, ref.lane, ref.streamId);
           if (row?.state === "sending") sendRecords.set(sendKey(ref), this.decodeRecord(row.record));
@@ -195,7 +196,7 @@ export class SqliteLedgerStore {
     }
     if (d.sendRecord) {
       const r = d.sendRecord;
-      this.q.insertSend.run(this.prefix, d.lane, d.streamId, r.ref.venue, r.startedAt, JSON.stringify(r));
+      this.q.insertSend.run(this.prefix, d.lane, d.streamId, recordVenue(r), r.startedAt, JSON.stringify(r));
       return { status: "committed", resultId: "" };
     }
     const resultId = this.streams.append(STREAMS.result, [["result", JSON.stringify(d.result)]], {
@@ -209,7 +210,7 @@ export class SqliteLedgerStore {
 
   /** Stage 2 of a live order (Ledger.finishSend), in one IMMEDIATE transaction. */
   finishSend(
-    record: SendRecord,
+    record: OpenRecord,
     result: PlanResult,
     deployment: string,
     resting?: WorkingOrder,
@@ -231,7 +232,7 @@ export class SqliteLedgerStore {
             this.prefix,
             record.lane,
             record.streamId,
-            record.ref.venue,
+            recordVenue(record),
             record.startedAt,
             text,
           );
@@ -290,15 +291,15 @@ export class SqliteLedgerStore {
   }
 
   /** Open UNKNOWNs, oldest first. */
-  openUnknowns(venue?: VenueName): SendRecord[] {
+  openUnknowns(venue?: VenueName): OpenRecord[] {
     return this.q.unknowns
       .all(this.prefix)
       .map((row) => this.decodeRecord(row.record))
-      .filter((r) => venue === undefined || r.ref.venue === venue);
+      .filter((r) => venue === undefined || recordVenue(r) === venue);
   }
 
-  private decodeRecord(text: string): SendRecord {
-    const record = parseSendRecord(text);
+  private decodeRecord(text: string): OpenRecord {
+    const record = parseOpenRecord(text);
     if (!record) throw new Error("sqlite bus: malformed send record");
     return record;
   }
