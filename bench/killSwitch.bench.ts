@@ -147,8 +147,11 @@ async function main(): Promise<void> {
   }
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const p50 = (xs: number[]) => quantile(sorted(xs), 0.5);
+  const p99 = (xs: number[]) => quantile(sorted(xs), 0.99);
   const row = (name: string, xs: number[], base: number) =>
-    `${name.padEnd(34)} p50 ${p50(xs).toFixed(0).padStart(6)} ms  min ${Math.min(...xs)
+    `${name.padEnd(34)} p50 ${p50(xs).toFixed(0).padStart(6)} ms  p99 ${p99(xs).toFixed(0).padStart(6)}  min ${Math.min(
+      ...xs,
+    )
       .toFixed(0)
       .padStart(6)}  max ${Math.max(...xs)
       .toFixed(0)
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
       reconcile_interval_ms: RECONCILE_MS,
       cancel_plans_p50_ms: Math.round(planP50),
       halt_p50_ms: Math.round(p50(halts)),
+      halt_p99_ms: Math.round(p99(halts)),
       halt_over_plans: Number((p50(halts) / planP50).toFixed(2)),
       halt_over_interval: Number((p50(halts) / RECONCILE_MS).toFixed(2)),
       deadman_binance_ms: Math.round(deadBinance),
