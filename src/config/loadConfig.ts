@@ -123,16 +123,40 @@ export async function parseConfigText(
 // ---------------------------------------------------------------------------
 // Policy.
 
+/**
+ * The policy a producer pre-checks its plans against (wire-v1 §8 `check`):
+ * built as the executor builds it, except that an HMAC key whose secret this
+ * process cannot read is left out (a producer holds its own key, not every
+ * other one) and named in `omittedKeys`, so a pre-check can tell a denial
+ * it is sure of from one it cannot judge. Every other problem is a
+ * {@link ConfigError}, as for the executor.
+ */
+export async function producerPolicy(
+  config: ExecutorConfig,
+  env: Record<string, string | undefined>,
+  baseDir: string,
+): Promise<{ readonly policy: Policy; readonly omittedKeys: ReadonlySet<string> }> {
+  const omittedKeys = new Set<string>();
+  const policy = await buildPolicy(config, env, baseDir, omittedKeys);
+  return { policy, omittedKeys };
+}
+
+/** `omitUnreadable`: collects HMAC keys whose secret cannot be read instead of failing on them. */
 async function buildPolicy(
   config: ExecutorConfig,
   env: Record<string, string | undefined>,
   baseDir: string,
+  omitUnreadable?: Set<string>,
 ): Promise<Policy> {
   const issues: ConfigIssue[] = [];
   const keys = new Map<string, VerifyKey>();
   for (const [keyId, kc] of Object.entries(config.keys)) {
-    const key = await buildKey(keyId, kc, { env, baseDir, issues });
+    const keyIssues: ConfigIssue[] = [];
+    const key = await buildKey(keyId, kc, { env, baseDir, issues: keyIssues });
     if (key !== undefined) keys.set(keyId, Object.freeze(key));
+    else if (omitUnreadable !== undefined && kc.alg === "hmac-sha256" && unreadableSecret(keyIssues))
+      omitUnreadable.add(keyId);
+    else issues.push(...keyIssues);
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -189,6 +213,11 @@ async function buildPolicy(
     readyVenues: frozenMap(new Map<VenueName, ReadonlySet<string>>()),
     liveFallback: config.live_fallback,
   });
+}
+
+/** Whether a key's only problem is that its secret could not be read (not one that is there but too short). */
+function unreadableSecret(issues: readonly ConfigIssue[]): boolean {
+  return issues.length > 0 && issues.every((i) => !/must be at least/.test(i.message));
 }
 
 /** Builds one verify key; a problem is pushed onto `issues` (every key is checked before the config fails). */

@@ -36,6 +36,12 @@ export interface PlanBus {
   publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string>;
   /** Reads results after `afterId` (exclusive; `"0"` for all), waiting up to `blockMs` when none (0: no wait). */
   readResults(afterId: string, count: number, blockMs?: number): Promise<ResultEntry[]>;
+  /**
+   * The id of the newest result entry (`"0"` when there is none): read it
+   * before publishing and read results after it, and a producer cannot miss
+   * its own result (reading from "now" after publishing can).
+   */
+  lastResultId(): Promise<string>;
   /** Appends an alert to the alert stream: one entry, one field `alert` holding its JSON. */
   publishAlert(alert: Record<string, unknown>): Promise<string>;
   /** Entries handed out and not yet acknowledged, both lanes. */

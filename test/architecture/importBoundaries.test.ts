@@ -57,7 +57,9 @@ const LAYERS: Record<string, readonly string[]> = {
   emulators: ["core"],
   // The signing plane: its own contract (ports), pure facts (core) and the one credential reader (config).
   signer: ["core", "ports", "config"],
-  sdk: ["core"],
+  // The producer SDK: pure facts and gates (core), and, for its publisher, reader and pre-check,
+  // a bus (ports, adapters) and the executor's config (config) to read a policy snapshot from.
+  sdk: ["core", "ports", "adapters", "config"],
   config: ["core"],
   ops: ["core", "config"],
 };

@@ -1303,6 +1303,16 @@ export function describeBackendConformance(
         expect(await b.readResults(page2[0]!.id, 10, 0)).toEqual([]);
       });
 
+      it("lastResultId is \"0\" on an empty stream, then the newest result's id; reading after it misses nothing later", async () => {
+        expect(await b.lastResultId()).toBe("0");
+        const [first, second] = [await take("main", "l0"), await take("main", "l1")];
+        const [out] = await b.commit([decisionFor(first, { result: { plan_id: "l0" } })]);
+        const mark = await b.lastResultId();
+        expect(mark).toBe((out as { resultId: string }).resultId);
+        await b.commit([decisionFor(second, { result: { plan_id: "l1" } })]);
+        expect((await b.readResults(mark, 10)).map((r) => r.result.plan_id)).toEqual(["l1"]);
+      });
+
       it("a blocked readResults wakes when a result is written", async () => {
         const e = await take("main", "w");
         const t0 = Date.now();

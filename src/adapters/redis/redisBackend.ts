@@ -93,6 +93,10 @@ class RedisBackend implements Backend {
   publish(lane: Lane, fields: ReadonlyArray<readonly [string, string | Buffer]>): Promise<string> {
     return this.bus.publish(lane, fields);
   }
+  lastResultId(): Promise<string> {
+    return this.bus.lastResultId();
+  }
+
   readResults(afterId: string, count: number, blockMs?: number): Promise<ResultEntry[]> {
     return this.bus.readResults(afterId, count, blockMs);
   }

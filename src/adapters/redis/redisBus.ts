@@ -183,6 +183,15 @@ export class RedisBus implements PlanBus {
     return out;
   }
 
+  async lastResultId(): Promise<string> {
+    const reply = asArray(
+      await this.main.call("XREVRANGE", this.keys.result, "+", "-", "COUNT", 1),
+      "XREVRANGE",
+    );
+    const [newest] = reply;
+    return newest === undefined ? "0" : String(asArray(newest, "XREVRANGE entry")[0]);
+  }
+
   async publishAlert(alert: Record<string, unknown>): Promise<string> {
     return String(await this.main.call("XADD", this.keys.alert, "*", "alert", JSON.stringify(alert)));
   }

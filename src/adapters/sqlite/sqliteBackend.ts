@@ -227,6 +227,10 @@ class SqliteBackend implements Backend {
     );
   }
 
+  async lastResultId(): Promise<string> {
+    return this.handle().streams.lastId(STREAMS.result) ?? "0";
+  }
+
   async publishAlert(alert: Record<string, unknown>): Promise<string> {
     // One field `alert` holding the JSON, as on Redis.
     const fields: Array<[string, string]> = [["alert", JSON.stringify(alert)]];

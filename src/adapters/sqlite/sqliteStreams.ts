@@ -84,6 +84,12 @@ export class StreamStore {
     return formatStreamId(id);
   }
 
+  /** The newest entry's id, or undefined when the stream is empty. */
+  lastId(stream: string): string | undefined {
+    const last = this.lastStmt.get(this.prefix, stream);
+    return last === undefined ? undefined : formatStreamId(last);
+  }
+
   /** Up to `count` entries with an id greater than `after`, in id order. */
   after(stream: string, after: StreamId, count: number): StreamRow[] {
     return this.afterStmt.all(this.prefix, stream, after.ms, after.seq, count);

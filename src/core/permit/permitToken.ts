@@ -81,11 +81,20 @@ export function verifyPermitToken(
  * permit facts to load; the permit gate verifies before anything relies on it.
  */
 export function peekPermitId(token: string): string | undefined {
+  return peekPermitField(token, "permit_id");
+}
+
+/** The `iss` (issuer key id) a permit token claims, unverified; undefined when unreadable. */
+export function peekPermitIssuer(token: string): string | undefined {
+  return peekPermitField(token, "iss");
+}
+
+function peekPermitField(token: string, field: "permit_id" | "iss"): string | undefined {
   const payload = decodeBase64url(token.split(".")[0] ?? "");
   if (!payload) return undefined;
   try {
-    const id = (JSON.parse(payload.toString("utf8")) as { permit_id?: unknown }).permit_id;
-    return typeof id === "string" ? id : undefined;
+    const value = (JSON.parse(payload.toString("utf8")) as Record<string, unknown>)[field];
+    return typeof value === "string" ? value : undefined;
   } catch {
     return undefined;
   }
