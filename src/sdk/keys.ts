@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, type KeyObject, sign } from "node:crypto";
+import { createHmac, createPrivateKey, createPublicKey, type KeyObject, sign } from "node:crypto";
 
 /** A producer's or permit issuer's signing key. */
 export type SigningKey =
@@ -63,4 +63,41 @@ export function signerFor(key: SigningKey): (bytes: Buffer) => string {
     return (bytes) => sign(null, bytes, priv).toString("base64url");
   }
   throw new SigningKeyError(`unsupported alg ${String((key as { alg: unknown }).alg)}`);
+}
+
+/**
+ * Refuses a key given for the wrong algorithm or the wrong key id, before
+ * anything is signed with it (a wrong signature is only found by the
+ * executor, as `unauthenticated:bad_signature`): an Ed25519 private key
+ * whose public key is not the configured `publicKey` (another key's, or an
+ * HMAC secret read as a seed), or an HMAC secret that is an Ed25519 private
+ * key. The message names neither secret nor key material.
+ */
+export function assertKeyMatches(
+  key: SigningKey,
+  configured: { readonly alg: SigningKey["alg"]; readonly publicKey?: string | undefined },
+): void {
+  if (key.alg !== configured.alg)
+    throw new SigningKeyError(`key ${key.keyId} is ${configured.alg}, not ${key.alg}`);
+  if (key.alg === "hmac-sha256") {
+    if (looksLikeEd25519PrivateKey(key.secret))
+      throw new SigningKeyError(
+        `key ${key.keyId} is hmac-sha256, but the secret given is an Ed25519 private key`,
+      );
+    return;
+  }
+  if (configured.publicKey === undefined) return;
+  const x = createPublicKey(ed25519PrivateKey(key.privateKey)).export({ format: "jwk" }).x;
+  if (x !== configured.publicKey)
+    throw new SigningKeyError(
+      `the private key given does not belong to key ${key.keyId} (its public key is not the configured one: another key's private key, or an HMAC secret?)`,
+    );
+}
+
+/** Whether text is the base64url of an Ed25519 PKCS#8 private key (what `keys gen` prints for one). */
+function looksLikeEd25519PrivateKey(text: string): boolean {
+  const t = text.trim();
+  if (!/^[A-Za-z0-9_-]+$/.test(t)) return false;
+  const der = Buffer.from(t, "base64url");
+  return der.length === 48 && der.subarray(0, ED25519_PKCS8_PREFIX.length).equals(ED25519_PKCS8_PREFIX);
 }

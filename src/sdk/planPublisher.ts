@@ -33,8 +33,13 @@ export class PrecheckDeniedError extends Error {
 /** What a {@link PlanPublisher} needs. */
 export interface PlanPublisherOptions {
   readonly bus: Pick<PlanBus, "publish" | "readResults" | "lastResultId">;
-  /** The producer's key: every plan is signed with it. */
-  readonly key: SigningKey;
+  /**
+   * The producer's key: every plan is signed with it. Absent: plans go out
+   * unsigned (only for a source the executor lets through unsigned,
+   * `require_auth: false`; its plan_ids then live in that source's own
+   * namespace).
+   */
+  readonly key?: SigningKey;
   /** Default `main`. */
   readonly lane?: Lane;
   /** When given, a plan the executor would certainly deny is refused ({@link PrecheckDeniedError}) and not published. */
@@ -74,11 +79,9 @@ export class PlanPublisher {
     const text = typeof plan === "string" ? plan : buildPlan(plan, clock());
     if (typeof plan === "string") checkPlanText(text);
     const lane = this.#opts.lane ?? "main";
-    const signed = signPlan({ plan: text, key: this.#opts.key });
-    const fields: Array<readonly [string, string]> = [
-      ["plan", signed.plan],
-      ["auth", signed.auth],
-    ];
+    const key = this.#opts.key;
+    const fields: Array<readonly [string, string]> = [["plan", text]];
+    if (key !== undefined) fields.push(["auth", signPlan({ plan: text, key }).auth]);
     if (this.#opts.prechecker) {
       const outcome = await this.#opts.prechecker.check({ lane, fields });
       if (!outcome.ok) throw new PrecheckDeniedError(outcome);

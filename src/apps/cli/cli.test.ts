@@ -149,7 +149,7 @@ describe("state", () => {
 describe("submit", () => {
   it("signs the file's exact bytes with an HMAC key and publishes plan + auth", async () => {
     const text =
-      '{ "v": 1, "plan_id": "cli-1", "source": "bot", "venue": "paper", "symbol": "BTCUSDT",\n  "side": "BUY", "qty": "0.01", "created_at": 1 }\n';
+      '{ "v": 1, "plan_id": "cli-1", "source": "bot", "venue": "paper", "symbol": "BTCUSDT",\n  "side": "BUY", "qty": "0.01", "created_at": 1700000000001 }\n';
     const file = join(dir, "plan1.json");
     await writeFile(file, text);
     // the executor's other secrets are not needed to submit
@@ -184,7 +184,7 @@ describe("submit", () => {
 
   it("signs with an Ed25519 private key on the manual lane", async () => {
     const text =
-      '{"v":1,"plan_id":"cli-2","source":"operator","venue":"paper","symbol":"BTCUSDT","side":"SELL","qty":"1","created_at":2}';
+      '{"v":1,"plan_id":"cli-2","source":"operator","venue":"paper","symbol":"BTCUSDT","side":"SELL","qty":"1","created_at":1700000000002}';
     const file = join(dir, "plan2.json");
     await writeFile(file, text);
     const r = await cli(
@@ -226,6 +226,63 @@ describe("submit", () => {
     expect(r.code).toBe(code);
     expect(r.stderr).toContain(mention);
     expect(r.stderr).not.toContain(HMAC_SECRET);
+  });
+
+  it.each([
+    ["bad JSON", "{not json", "plan: not a valid JSON plan"],
+    [
+      "an unknown field",
+      '{"v":1,"plan_id":"u","source":"bot","venue":"paper","symbol":"BTCUSDT","side":"BUY","qty":"1","created_at":1700000000000,"colour":"red"}',
+      "colour: not a plan field",
+    ],
+    [
+      "a JSON number for qty",
+      '{"v":1,"plan_id":"f","source":"bot","venue":"paper","symbol":"BTCUSDT","side":"BUY","qty":0.30000000000000004,"created_at":1700000000000}',
+      "qty: a JSON number",
+    ],
+    [
+      "created_at in seconds",
+      '{"v":1,"plan_id":"s","source":"bot","venue":"paper","symbol":"BTCUSDT","side":"BUY","qty":"1","created_at":1700000000}',
+      "created_at: 1700000000 looks like seconds",
+    ],
+  ])("%s exits 65 naming the field, and publishes nothing", async (_n, text, mention) => {
+    const file = join(dir, "bad-plan.json");
+    await writeFile(file, text);
+    const before = await withBus(async (b) => {
+      await b.ensureGroups();
+      return (await b.readNew("cli-count", 1000, 0)).length;
+    });
+    const r = await cli(
+      ["submit", "--config", configPath, "--key", "bot-k1", "--secret-env", "MY_SECRET", file],
+      {
+        MY_SECRET: HMAC_SECRET,
+      },
+    );
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(mention);
+    expect(r.stderr).toContain("nothing published");
+    expect(r.stdout).toBe("");
+    const after = await withBus((b) => b.readNew("cli-count", 1000, 0));
+    expect(before).toBeGreaterThanOrEqual(0);
+    expect(after).toEqual([]);
+  });
+
+  it("a key given for the wrong algorithm, or another key's, exits 78 without the key in the message", async () => {
+    const file = join(dir, "plan1.json");
+    const asHmac = await cli(
+      ["submit", "--config", configPath, "--key", "bot-k1", "--secret-env", "K", file],
+      {
+        K: ED_PRIVATE,
+      },
+    );
+    expect(asHmac.code).toBe(78);
+    expect(asHmac.stderr).toContain("is an Ed25519 private key");
+    expect(asHmac.stderr).not.toContain(ED_PRIVATE);
+    const asEd = await cli(["submit", "--config", configPath, "--key", "op-k1", "--secret-env", "K", file], {
+      K: Buffer.alloc(32, 7).toString("base64url"),
+    });
+    expect(asEd.code).toBe(78);
+    expect(asEd.stderr).toContain("does not belong to key op-k1");
   });
 
   it("a missing plan file exits 66", async () => {
@@ -561,6 +618,67 @@ describe("with an executor running", () => {
       for (let i = 0; i < 40 && !followed.includes("e2e-1"); i++)
         await new Promise((res) => setTimeout(res, 250));
       expect(JSON.parse(followed.trim().split("\n")[0] ?? "{}")).toMatchObject({ plan_id: "e2e-1" });
+
+      // check: the same plan_id again would certainly be denied (exit 2); a new one would not (exit 0).
+      const again = await cli(
+        ["check", "--config", cfg, "--key", "bot-k1", "--secret-env", "BOT_SECRET", plan],
+        env,
+      );
+      expect(again.code).toBe(2);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        ok: false,
+        decision: "DENIED",
+        reason: "duplicate_plan_id",
+        gate: 7,
+      });
+      expect(again.stdout).toContain("not a decision");
+      const fresh = join(dir, "e2e-plan-2.json");
+      await writeFile(
+        fresh,
+        JSON.stringify({
+          v: 1,
+          plan_id: "e2e-2",
+          source: "bot",
+          venue: "paper",
+          symbol: "BTCUSDT",
+          side: "SELL",
+          qty: "0.05",
+          created_at: Date.now(),
+        }),
+      );
+      const ok = await cli(
+        ["check", "--config", cfg, "--key", "bot-k1", "--secret-env", "BOT_SECRET", fresh],
+        env,
+      );
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, decision: null });
+      // submit --check refuses the duplicate and publishes nothing; submit --wait prints the fresh plan's own result.
+      const refused = await cli(
+        ["submit", "--config", cfg, "--key", "bot-k1", "--secret-env", "BOT_SECRET", "--check", plan],
+        env,
+      );
+      expect(refused.code).toBe(2);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ published: false, reason: "duplicate_plan_id" });
+      const waited = await cli(
+        ["submit", "--config", cfg, "--key", "bot-k1", "--secret-env", "BOT_SECRET", "--wait", fresh],
+        env,
+      );
+      expect(waited.code).toBe(0);
+      expect(JSON.parse(waited.stdout)).toMatchObject({
+        plan_id: "e2e-2",
+        decision: "EXECUTED",
+        qty: "0.05",
+      });
+      const filtered = await cli(["results", "--config", cfg, "--plan-id", "e2e-2", "--ids"], env);
+      const rows = filtered.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { id: string; result: { plan_id: string } });
+      expect(rows.map((r) => r.result.plan_id)).toEqual(["e2e-2"]);
+      const later = await cli(["results", "--config", cfg, "--from", rows[0]!.id], env);
+      expect(later.stdout).toBe("");
+      const denied = await cli(["results", "--config", cfg, "--decision", "DENIED"], env);
+      expect(denied.stdout).toBe("");
     } finally {
       executor.kill("SIGTERM");
       follower.kill("SIGTERM");

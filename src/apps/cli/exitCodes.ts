@@ -24,12 +24,12 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_MEANINGS: { readonly [C in ExitCode]: string } = {
   0: "success",
   1: "another failure (the message says which); also `audit verify` finding a bad line and a `demo` scenario not decided as expected",
-  2: "a plan published and waited for (`cancel`, `cancel-all`) was decided but not EXECUTED; its result is printed",
+  2: "a plan published and waited for (`submit --wait`, `cancel`, `cancel-all`) was decided but not EXECUTED (its result is printed); or a pre-check (`check`, `submit --check`) found the executor would deny it (nothing published)",
   64: "bad usage: an unknown command or option, a missing or malformed argument",
-  65: "bad input data: a plan file that is not UTF-8, a corrupted vault or audit log, a secret that is not valid hex/base64",
+  65: "bad input data: a plan file that is not UTF-8 or not a plan to publish (bad JSON, an unknown field, a number for a decimal, created_at in seconds; the field is named and nothing is published), a corrupted vault or audit log, a secret that is not valid hex/base64",
   66: "a file that cannot be read (plan file, vault, audit log)",
   69: "the bus is unavailable: unreachable, no bus file, or no deployment",
   73: "a deployment already exists (`init` without `--force`)",
-  75: "no result within `--timeout-ms` (`cancel`, `cancel-all`): the plan stays on the bus and will still be decided",
-  78: "invalid configuration: the config file, a missing secret variable, a secret file open to others, an audit log held by another signer",
+  75: "no result within `--timeout-ms` (`submit --wait`, `cancel`, `cancel-all`): the plan stays on the bus and will still be decided",
+  78: "invalid configuration: the config file, a missing secret variable, a key given for the wrong algorithm or another key's, a secret file open to others, an audit log held by another signer",
 };

@@ -8,6 +8,7 @@ import { CliError, type CliIo, EXIT } from "./commands/common.js";
 import { addEmulatorCommands } from "./commands/emulator.js";
 import { addKeyCommands } from "./commands/keys.js";
 import { addOrderCommands } from "./commands/orders.js";
+import { addProducerCommands } from "./commands/producer.js";
 import { addRunCommands } from "./commands/run.js";
 import { addSignerCommands } from "./commands/signer.js";
 import { addVaultCommands } from "./commands/vault.js";
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
   addRunCommands(program, io, setExitCode);
   addBusCommands(program, io);
+  addProducerCommands(program, io, setExitCode);
   addOrderCommands(program, io, setExitCode);
   addKeyCommands(program, io);
   addSignerCommands(program, io);

@@ -1,14 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type Command, Option } from "commander";
 import { readConfigFile } from "../../../config/loadConfig.js";
 import { VENUES, type VenueName } from "../../../core/plan.js";
-import type { PlanResult } from "../../../core/result.js";
 import type { Backend } from "../../../ports/backend.js";
-import { signPlan } from "../../../sdk/signPlan.js";
 import { configOption } from "./bus.js";
 import { CliError, type CliIo, EXIT, intOption, withBackend, writeLine } from "./common.js";
 import { planSigningKey } from "./planSigningKey.js";
+import { publishPlan } from "./publishPlan.js";
 
 /** Options every publishing order command takes. */
 interface SignedCommandOptions {
@@ -110,14 +108,12 @@ function withSigningOptions(cmd: Command): Command {
     .option("--timeout-ms <n>", "how long to wait for the result", intOption(1, 3_600_000), 30_000);
 }
 
-/** How far before the plan's own stream id the result stream is read from (clocks of two writers). */
-const RESULT_LOOKBACK_MS = 60_000;
-
 /**
  * Signs the plan (adding `v`, `plan_id`, `source`, `created_at`), publishes
  * it on the manual lane, waits for its one result by stream id and prints
- * it. Returns 0 when EXECUTED, 2 otherwise; no result within the timeout is
- * exit 75 (the plan stays on the bus and will still be decided).
+ * it (its reconciled result after an `UNKNOWN`). Returns 0 when EXECUTED,
+ * 2 otherwise; no result within the timeout is exit 75 (the plan stays on
+ * the bus and will still be decided).
  */
 async function publishAndWait(
   b: Backend,
@@ -148,43 +144,13 @@ async function publishAndWait(
     ...args.plan,
     created_at: Date.now(),
   };
-  let signed: ReturnType<typeof signPlan>;
-  try {
-    signed = signPlan({ plan, key });
-  } catch (err) {
-    throw new CliError(`--secret-env ${opts.secretEnv}: ${(err as Error).message}`, EXIT.CONFIG);
-  }
-  const streamId = await b.publish("manual", [
-    ["plan", signed.plan],
-    ["auth", signed.auth],
-  ]);
-  io.stderr.write(`intentgate: published ${plan.plan_id} (manual ${streamId}); waiting for its result\n`);
-  const result = await waitForResult(b, streamId, opts.timeoutMs);
-  if (result === undefined)
-    throw new CliError(
-      `no result for manual ${streamId} within ${opts.timeoutMs} ms: is an executor running? The plan stays on the bus and will still be decided`,
-      EXIT.TEMPFAIL,
-    );
-  await writeLine(io.stdout, JSON.stringify(result));
-  return result.decision === "EXECUTED" ? EXIT.OK : EXIT.NOT_EXECUTED;
-}
-
-/** The first (not reconciled) result of the manual-lane entry `streamId`, or undefined after `timeoutMs`. */
-async function waitForResult(
-  b: Backend,
-  streamId: string,
-  timeoutMs: number,
-): Promise<PlanResult | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let after = `${Math.max(0, Number(streamId.split("-")[0]) - RESULT_LOOKBACK_MS)}-0`;
-  while (Date.now() < deadline) {
-    const page = await b.readResults(after, 100, 0);
-    for (const entry of page) {
-      after = entry.id;
-      const r = entry.result;
-      if (r.lane === "manual" && r.stream_id === streamId) return r;
-    }
-    if (page.length === 0) await sleep(50);
-  }
-  return undefined;
+  return publishPlan(b, {
+    io,
+    lane: "manual",
+    key,
+    text: JSON.stringify(plan),
+    what: String(args.plan.action),
+    secretEnv: opts.secretEnv,
+    waitMs: opts.timeoutMs,
+  });
 }

@@ -1,5 +1,5 @@
 import type { ExecutorConfig } from "../../../config/configSchema.js";
-import type { SigningKey } from "../../../sdk/keys.js";
+import { assertKeyMatches, type SigningKey, SigningKeyError } from "../../../sdk/keys.js";
 import { CliError, type CliIo, EXIT, envSecretText } from "./common.js";
 
 /**
@@ -25,5 +25,11 @@ export async function planSigningKey(opts: {
     keyConfig.alg === "hmac-sha256"
       ? { keyId: opts.keyId, alg: "hmac-sha256", secret: material }
       : { keyId: opts.keyId, alg: "ed25519", privateKey: material };
+  try {
+    assertKeyMatches(key, { alg: keyConfig.alg, publicKey: keyConfig.public_key });
+  } catch (err) {
+    if (!(err instanceof SigningKeyError)) throw err;
+    throw new CliError(`--secret-env ${opts.secretEnv}: ${err.message}`, EXIT.CONFIG);
+  }
   return { key, source: keyConfig.source };
 }
