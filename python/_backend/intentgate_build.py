@@ -4,7 +4,7 @@
 no ``wheel`` package, nothing fetched from an index (``[build-system]
 requires`` is empty), so it installs offline with any pip that supports
 PEP 517 (pip >= 19.1; ``backend-path`` needs pip >= 20). It reads the project
-metadata from ``pyproject.toml`` and packs the ``intentgate`` folder.
+metadata from ``pyproject.toml`` and packs the ``intentgate_producer`` folder.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = "intentgate"
+PACKAGE = "intentgate_producer"
 
 
 def _project() -> dict:

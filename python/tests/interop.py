@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import intentgate as ig  # noqa: E402
+import intentgate_producer as ig  # noqa: E402
 
 
 def published_dict(p: ig.Published) -> dict:

@@ -16,7 +16,7 @@ class MissingPackages(unittest.TestCase):
     def test_without_cryptography(self):
         r = run(
             "import sys; sys.modules['cryptography'] = None\n"
-            "import intentgate as ig\n"
+            "import intentgate_producer as ig\n"
             "k = ig.HmacKey('k', 'y' * 32)\n"
             "print(ig.sign_plan(ig.build_plan(plan_id='p', source='s', symbol='X', side='BUY', qty='1'), k).auth[:12])\n"
             "try:\n"
@@ -32,7 +32,7 @@ class MissingPackages(unittest.TestCase):
     def test_without_redis(self):
         r = run(
             "import sys; sys.modules['redis'] = None\n"
-            "import intentgate as ig\n"
+            "import intentgate_producer as ig\n"
             "try:\n"
             "    ig.Producer('redis://127.0.0.1:1')\n"
             "except ig.MissingDependencyError as e:\n"

@@ -1,7 +1,7 @@
 import json
 import unittest
 
-from intentgate import Ed25519Key, HmacKey, SigningKeyError, build_plan, key_from_env, load_key, make_key, sign_plan
+from intentgate_producer import Ed25519Key, HmacKey, SigningKeyError, build_plan, key_from_env, load_key, make_key, sign_plan
 
 from .helpers import (
     PKCS8_PREFIX,

@@ -4,7 +4,7 @@ import json
 import unittest
 from decimal import Decimal
 
-from intentgate import Ed25519Key, HmacKey, PermitError, SigningKeyError, decode_permit, issue_permit, now_ms
+from intentgate_producer import Ed25519Key, HmacKey, PermitError, SigningKeyError, decode_permit, issue_permit, now_ms
 
 from .helpers import RFC8032_PKCS8, RFC8032_PUBLIC, SECRET, b64u, b64u_decode
 

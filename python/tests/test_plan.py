@@ -4,8 +4,8 @@ import json
 import unittest
 from decimal import Decimal
 
-from intentgate import HmacKey, PlanError, SigningKeyError, build_plan, now_ms, parse_plan_text, plan_text, sign_plan
-from intentgate.plan import PLAN_FIELDS
+from intentgate_producer import HmacKey, PlanError, SigningKeyError, build_plan, now_ms, parse_plan_text, plan_text, sign_plan
+from intentgate_producer.plan import PLAN_FIELDS
 
 from .helpers import SECRET, b64u, order
 

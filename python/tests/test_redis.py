@@ -15,7 +15,7 @@ import time
 import unittest
 import uuid
 
-from intentgate import HmacKey, PlanError, Producer, Published, ResultTimeout, UsageError, build_plan, sign_plan
+from intentgate_producer import HmacKey, PlanError, Producer, Published, ResultTimeout, UsageError, build_plan, sign_plan
 
 from .helpers import SECRET, order
 

@@ -2,7 +2,7 @@ import json
 import unittest
 from decimal import Decimal
 
-from intentgate import ResultError, parse_result
+from intentgate_producer import ResultError, parse_result
 
 EXECUTED = {
     "v": 1,

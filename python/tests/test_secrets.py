@@ -5,7 +5,7 @@ import pickle
 import traceback
 import unittest
 
-from intentgate import (
+from intentgate_producer import (
     Ed25519Key,
     HmacKey,
     IntentGateError,

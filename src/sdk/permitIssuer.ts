@@ -14,6 +14,7 @@ export type PermitGrant = Omit<PermitPayloadIn, "exp" | "iss"> &
  * const issuer = new PermitIssuer({ key: { keyId: "gov-k1", alg: "ed25519", privateKey } });
  * const permit = issuer.issue({ permit_id: "pm-1", plan_id: "p-1", symbol: "BTCUSDT", side: "BUY",
  *   max_qty: "0.01", reduce_only: false, ttlMs: 30_000 });
+ * permit.split(".").length; // => 2
  * ```
  */
 export class PermitIssuer {

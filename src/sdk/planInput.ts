@@ -59,7 +59,7 @@ const MIN_EPOCH_MS = 1e12;
  * @example
  * ```ts
  * const text = buildPlan({ source: "bridge", symbol: "BTCUSDT", side: "BUY", qty: "0.01" });
- * JSON.parse(text).qty; // "0.01"
+ * JSON.parse(text).qty; // => "0.01"
  * ```
  */
 export function buildPlan(input: PlanInput, now: number = Date.now()): string {

@@ -55,9 +55,9 @@ export interface PlanPublisherOptions {
  *
  * @example
  * ```ts
- * const publisher = new PlanPublisher({ bus: backend, key: { keyId: "bridge-k1", alg: "hmac-sha256", secret } });
+ * const publisher = new PlanPublisher({ bus, key: { keyId: "bridge-k1", alg: "hmac-sha256", secret } });
  * const result = await publisher.publishAndWait({ source: "bridge", symbol: "BTCUSDT", side: "BUY", qty: "0.01" });
- * result.decision; // "EXECUTED"
+ * result.decision; // => "EXECUTED"
  * ```
  */
 export class PlanPublisher {

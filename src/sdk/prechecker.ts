@@ -30,9 +30,11 @@ export interface PrecheckerFromConfig {
  *
  * @example
  * ```ts
- * const checker = await PlanPrechecker.fromConfig({ configPath: "intentgate.yaml", ledger: backend, ownKey: key });
- * const outcome = await checker.check({ lane: "main", fields: [["plan", text], ["auth", auth]] });
- * if (!outcome.ok) console.error(`would be denied: ${outcome.reason}`);
+ * const key = { keyId: "bridge-k1", alg: "hmac-sha256", secret } as const;
+ * const checker = await PlanPrechecker.fromConfig({ configPath, ledger: bus, ownKey: key });
+ * const text = buildPlan({ source: "bridge", symbol: "BTCUSDT", side: "BUY", qty: "0.01" });
+ * const outcome = await checker.check({ lane: "main", fields: [["plan", text], ["auth", signPlan({ plan: text, key }).auth]] });
+ * outcome.ok; // => true
  * ```
  */
 export class PlanPrechecker {

@@ -69,8 +69,10 @@ const BLOCK_MS = 1_000;
  * @example
  * ```ts
  * const reader = new ResultReader({ bus });
- * for await (const { result } of reader.read({ from: "start", follow: false, filter: { decision: "DENIED" } }))
- *   console.log(result.plan_id, result.error);
+ * const executed: string[] = [];
+ * for await (const { result } of reader.read({ from: "start", follow: false, filter: { decision: "EXECUTED" } }))
+ *   executed.push(result.source ?? "");
+ * executed.length > 0; // => true
  * ```
  */
 export class ResultReader {

@@ -140,11 +140,11 @@ describe("python package", () => {
         { cwd: dir, env },
       );
       expect(install.code, `${install.stdout}\n${install.stderr}`).toBe(0);
-      const meta = readFileSync(join(site, "intentgate-0.1.0.dist-info", "METADATA"), "utf8");
+      const meta = readFileSync(join(site, "intentgate_producer-0.1.0.dist-info", "METADATA"), "utf8");
       expect(meta).toContain("Requires-Dist: redis>=4.3");
       const smoke = [
         "import sys; sys.path.insert(0, sys.argv[1])",
-        "import intentgate as ig",
+        "import intentgate_producer as ig",
         "assert ig.__file__.startswith(sys.argv[1]), ig.__file__",
         "k = ig.HmacKey('k1', 'x' * 32)",
         "print(ig.sign_plan(ig.build_plan(plan_id='p', source='s', symbol='X', side='BUY', qty='1'), k).auth.split(':')[0])",

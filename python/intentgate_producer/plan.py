@@ -14,7 +14,7 @@ needs and the wire format cannot catch:
 * an unknown field is refused by name (the executor would refuse it too, but
   only after it was published).
 
-Every refusal is a :class:`~intentgate.errors.PlanError` naming the field;
+Every refusal is a :class:`~intentgate_producer.errors.PlanError` naming the field;
 nothing is signed or published.
 """
 
@@ -175,14 +175,14 @@ def _epoch_ms(field: str, value: object) -> int:
         raise PlanError(
             field,
             f"{value} looks like {unit}; {field} is milliseconds since the epoch "
-            f"(e.g. intentgate.now_ms() = {now_ms()})",
+            f"(e.g. intentgate_producer.now_ms() = {now_ms()})",
         )
     if value >= MAX_EPOCH_MS:
         unit = "nanoseconds" if value >= 10**17 else "microseconds"
         raise PlanError(
             field,
             f"{value} looks like {unit}; {field} is milliseconds since the epoch "
-            f"(e.g. intentgate.now_ms() = {now_ms()})",
+            f"(e.g. intentgate_producer.now_ms() = {now_ms()})",
         )
     return value
 
