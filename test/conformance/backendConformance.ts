@@ -1303,7 +1303,7 @@ export function describeBackendConformance(
         expect(await b.readResults(page2[0]!.id, 10, 0)).toEqual([]);
       });
 
-      it("lastResultId is \"0\" on an empty stream, then the newest result's id; reading after it misses nothing later", async () => {
+      it('lastResultId is "0" on an empty stream, then the newest result\'s id; reading after it misses nothing later', async () => {
         expect(await b.lastResultId()).toBe("0");
         const [first, second] = [await take("main", "l0"), await take("main", "l1")];
         const [out] = await b.commit([decisionFor(first, { result: { plan_id: "l0" } })]);

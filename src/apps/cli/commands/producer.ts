@@ -170,7 +170,8 @@ export function addProducerCommands(program: Command, io: CliIo, setExitCode: (c
         decision?: DecisionKind;
         lane?: Lane;
       }) => {
-        const from = opts.after ?? opts.from;
+        // `$` is Redis' "from now"; accepted as `now`.
+        const from = (opts.after ?? opts.from) === "$" ? "now" : (opts.after ?? opts.from);
         const flag = opts.after !== undefined ? "--after" : "--from";
         if (!/^(start|now|0|[0-9]+|[0-9]+-[0-9]+)$/.test(from))
           throw new CliError(
