@@ -77,6 +77,13 @@ const BLOCK_MS = 1_000;
  */
 export class ResultReader {
   readonly #bus: Pick<PlanBus, "readResults" | "lastResultId">;
+  /** Waiters per `<lane>:<stream_id>`. */
+  readonly #waiters = new Map<string, Waiter[]>();
+  /** Where the read loop reads from next; undefined while nobody waits. */
+  #cursor: string | undefined;
+  /** An earlier position a waiter that came during a read needs. */
+  #rewindTo: string | undefined;
+  #loop: Promise<void> | undefined;
 
   constructor(opts: { readonly bus: Pick<PlanBus, "readResults" | "lastResultId"> }) {
     this.#bus = opts.bus;
@@ -117,27 +124,104 @@ export class ResultReader {
    * The result of the plan entry `(lane, streamId)`: the first one written
    * after `after`, or, when it is `UNKNOWN` and `final` is not false, its
    * `reconciled: true` follow-up. Throws {@link ResultTimeoutError} when
-   * none comes within `timeoutMs`.
+   * none comes within `timeoutMs`. Every wait of one reader is served by
+   * one read loop over the result stream (a bus connection blocks on one
+   * read at a time), from the earliest position any waiter needs.
    */
-  async awaitResult(opts: AwaitOptions): Promise<PlanResult> {
+  awaitResult(opts: AwaitOptions): Promise<PlanResult> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const deadline = Date.now() + timeoutMs;
-    let after = await this.position(opts.after);
-    let unknown: PlanResult | undefined;
-    for (;;) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ResultTimeoutError(opts.lane, opts.streamId, timeoutMs, unknown);
-      const page = await this.#bus.readResults(after, PAGE, Math.min(left, BLOCK_MS));
-      for (const { id, result } of page) {
-        after = id;
-        if (result.lane !== opts.lane || result.stream_id !== opts.streamId) continue;
-        // A reconciled follow-up is never UNKNOWN.
-        if (result.decision !== "UNKNOWN" || opts.final === false) return result;
-        unknown = result;
-      }
-    }
+    return new Promise<PlanResult>((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error("aborted"));
+      if (!STREAM_ID_RE.test(opts.after))
+        return reject(
+          new RangeError(`after: expected a stream id such as 1700000000000-0, got "${opts.after}"`),
+        );
+      const key = `${opts.lane}:${opts.streamId}`;
+      const waiter: Waiter = {
+        final: opts.final !== false,
+        unknown: undefined,
+        done: (err, result) => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener("abort", onAbort);
+          const list = this.#waiters.get(key);
+          if (list) {
+            list.splice(list.indexOf(waiter), 1);
+            if (list.length === 0) this.#waiters.delete(key);
+          }
+          if (err !== undefined) reject(err);
+          else resolve(result as PlanResult);
+        },
+      };
+      const timer = setTimeout(
+        () => waiter.done(new ResultTimeoutError(opts.lane, opts.streamId, timeoutMs, waiter.unknown)),
+        timeoutMs,
+      );
+      const onAbort = () => waiter.done(opts.signal?.reason ?? new Error("aborted"));
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      const list = this.#waiters.get(key);
+      if (list) list.push(waiter);
+      else this.#waiters.set(key, [waiter]);
+      this.#follow(opts.after);
+    });
   }
+
+  /** Makes sure the read loop runs from `after` or earlier. */
+  #follow(after: string): void {
+    if (this.#loop !== undefined) {
+      // The loop may be reading past `after` right now: it goes back once its current read returns.
+      if (this.#rewindTo === undefined || compareStreamIds(after, this.#rewindTo) < 0) this.#rewindTo = after;
+      return;
+    }
+    if (this.#cursor === undefined || compareStreamIds(after, this.#cursor) < 0) this.#cursor = after;
+    this.#loop = this.#readLoop().finally(() => {
+      this.#loop = undefined;
+      const back = this.#rewindTo;
+      this.#rewindTo = undefined;
+      // A waiter that came as the loop ended: start again, from where it needs.
+      if (this.#waiters.size > 0) this.#follow(back ?? this.#cursor ?? "0");
+    });
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      while (this.#waiters.size > 0 && this.#cursor !== undefined) {
+        const page = await this.#bus.readResults(this.#cursor, PAGE, BLOCK_MS);
+        for (const { id, result } of page) {
+          if (this.#cursor === undefined || compareStreamIds(id, this.#cursor) > 0) this.#cursor = id;
+          for (const waiter of [...(this.#waiters.get(`${result.lane}:${result.stream_id}`) ?? [])]) {
+            // A reconciled follow-up is never UNKNOWN.
+            if (result.decision !== "UNKNOWN" || !waiter.final) waiter.done(undefined, result);
+            else waiter.unknown = result;
+          }
+        }
+        if (this.#rewindTo !== undefined) {
+          if (compareStreamIds(this.#rewindTo, this.#cursor) < 0) this.#cursor = this.#rewindTo;
+          this.#rewindTo = undefined;
+        }
+      }
+    } catch (err) {
+      this.#failAll(err);
+    }
+    if (this.#waiters.size === 0) this.#cursor = undefined;
+  }
+
+  #failAll(err: unknown): void {
+    for (const list of [...this.#waiters.values()]) for (const w of [...list]) w.done(err);
+  }
+}
+
+/** One {@link ResultReader.awaitResult} call waiting. */
+interface Waiter {
+  readonly final: boolean;
+  unknown: PlanResult | undefined;
+  done(err: unknown, result?: PlanResult): void;
+}
+
+/** Orders two stream ids (`<ms>-<seq>`, or `<ms>`, or `0`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split("-").map(BigInt);
+  const [bm = 0n, bs = 0n] = b.split("-").map(BigInt);
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
 /** Whether a result matches every field the filter gives. */
