@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ResultEntry } from "../../src/ports/bus.js";
 import { generateKeyMaterial } from "../../src/sdk/generateKeys.js";
 import { issuePermit } from "../../src/sdk/issuePermit.js";
+import { PlanPublisher } from "../../src/sdk/planPublisher.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
 import { ExecutorHarness, makePlans, ROOT } from "../support/executorHarness.js";
 import { runCli } from "../support/runCli.js";
@@ -460,4 +461,85 @@ describe("python against a real executor (Redis, paper venue, permits required)"
     },
     60_000,
   );
+});
+
+describe("python and the TypeScript SDK publishing the same plan_ids at once (Redis, one executor)", () => {
+  let h: ExecutorHarness;
+  let producer: Record<string, unknown>;
+
+  beforeAll(async () => {
+    h = await ExecutorHarness.create({ bus: "redis", redisUrl: inject("redisUrl") });
+    const r = await runCli(["keys", "gen", "--alg", "hmac-sha256", "--key-id", "py-k", "--source", "py_src"]);
+    producer = JSON.parse(r.stdout) as Record<string, unknown>;
+    const base = h.config();
+    const config = h.writeConfig({
+      keys: { ...(base.keys as object), ...(producer.config as { keys: object }).keys },
+      sources: {
+        ...(base.sources as object),
+        py_src: { lanes: ["main"] },
+        ts_open: { lanes: ["main"], require_auth: false },
+      },
+    });
+    await h.start(["py-mixed-1"], {
+      config,
+      env: h.childEnv({ [producer.secret_env as string]: producer.secret as string }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("1,000 plans: 500 signed in Python, 500 unsigned from TypeScript under the same plan_ids; each gets its own result", async () => {
+    const tag = uniquePrefix("mix").split(":")[1]!;
+    const ids = Array.from({ length: 500 }, (_, i) => `${tag}-${i}`);
+    const fromTs = new PlanPublisher({ bus: h.backend });
+    const tsResults = Promise.all(
+      ids.map((plan_id) =>
+        fromTs.publishAndWait(
+          { plan_id, source: "ts_open", symbol: "BTCUSDT", side: "SELL", qty: "0.002" },
+          { timeoutMs: 120_000 },
+        ),
+      ),
+    );
+    const out = await py({
+      op: "submit",
+      redis_url: h.busUrl,
+      prefix: h.prefix,
+      key: producer,
+      plans: ids.map((plan_id) => ({
+        plan_id,
+        source: "py_src",
+        venue: "paper",
+        symbol: "BTCUSDT",
+        side: "BUY",
+        qty: "0.001",
+      })),
+      timeout: 120,
+    });
+    const published = out.published as Array<{ stream_id: string; plan_id: string }>;
+    const results = out.results as Array<{ parsed: Record<string, unknown> }>;
+    expect(results).toHaveLength(500);
+    results.forEach((r, i) => {
+      expect(r.parsed).toMatchObject({
+        stream_id: published[i]!.stream_id,
+        plan_id: ids[i],
+        decision: "EXECUTED",
+        authenticated: true,
+        qty: "0.001",
+      });
+    });
+    const ts = await tsResults;
+    ts.forEach((r, i) => {
+      expect(r).toMatchObject({
+        plan_id: ids[i],
+        source: "ts_open",
+        authenticated: false,
+        decision: "EXECUTED",
+        qty: "0.002",
+      });
+    });
+    const streamIds = new Set([...published.map((p) => p.stream_id), ...ts.map((r) => r.stream_id)]);
+    expect(streamIds.size).toBe(1000);
+  }, 180_000);
 });
