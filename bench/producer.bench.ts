@@ -46,7 +46,11 @@ async function schedule(send: (i: number) => Promise<void>): Promise<number[]> {
     const due = t0 + (i * 1000) / RATE;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    jobs.push(send(i).then(() => void (lat[i] = performance.now() - due)));
+    jobs.push(
+      send(i).then(() => {
+        lat[i] = performance.now() - due;
+      }),
+    );
   }
   await Promise.all(jobs);
   return lat.slice(WARMUP);

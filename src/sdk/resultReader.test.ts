@@ -54,7 +54,9 @@ describe("ResultReader.awaitResult (sqlite bus)", () => {
     );
     for (const e of [...entries].reverse()) await b.commit([decisionFor(e, { result: { order_id: e.id } })]);
     const results = await Promise.all(waits);
-    results.forEach((r, i) => expect([r.stream_id, r.order_id]).toEqual([entries[i]!.id, entries[i]!.id]));
+    results.forEach((r, i) => {
+      expect([r.stream_id, r.order_id]).toEqual([entries[i]!.id, entries[i]!.id]);
+    });
   });
 
   it("a wait from a position the loop already read past still finds its result", async () => {

@@ -679,7 +679,10 @@ describe("with an executor running", () => {
       expect(later.stdout).toBe("");
       const denied = await cli(["results", "--config", cfg, "--decision", "DENIED"], env);
       expect(denied.stdout).toBe("");
-      for (const from of [["--from", "now"], ["--after", "$"]]) {
+      for (const from of [
+        ["--from", "now"],
+        ["--after", "$"],
+      ]) {
         const r = await cli(["results", "--config", cfg, ...from], env);
         expect(r, from.join(" ")).toMatchObject({ code: 0, stdout: "" });
       }
