@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { exampleResult } from "../../../test/support/exampleResult.js";
 import type { PlanResult } from "../result.js";
 import type { DenyBurstAlert, RuleAlert } from "./alert.js";
 import { AlertRuleEngine } from "./engine.js";
-import { exampleResult } from "./exampleResult.js";
 import { parseAlertRules } from "./settings.js";
 
 const T0 = 1_700_000_000_000;

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { exampleResult } from "../../../test/support/exampleResult.js";
 import type { Lane } from "../plan.js";
 import { baseCode } from "../reasons.js";
 import type { PlanResult } from "../result.js";
 import type { RuleAlert } from "./alert.js";
 import type { DlqEntry } from "./deadLetter.js";
 import { AlertRuleEngine } from "./engine.js";
-import { exampleResult } from "./exampleResult.js";
 import { sourceOf } from "./resultFacts.js";
 import { type AlertRuleSettings, parseAlertRules } from "./settings.js";
 

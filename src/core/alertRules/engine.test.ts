@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { exampleResult } from "../../../test/support/exampleResult.js";
 import { AlertRuleEngine } from "./engine.js";
-import { exampleResult } from "./exampleResult.js";
 import { parseAlertRules } from "./settings.js";
 
 const T0 = 1_700_000_000_000;

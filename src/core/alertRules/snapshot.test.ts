@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { exampleResult } from "../../../test/support/exampleResult.js";
 import { AlertRuleEngine } from "./engine.js";
-import { exampleResult } from "./exampleResult.js";
 import { DEFAULT_ALERT_RULES, parseAlertRules } from "./settings.js";
 import { AlertRuleSnapshotError, parseAlertRuleSnapshot } from "./snapshot.js";
 

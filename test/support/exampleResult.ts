@@ -1,4 +1,4 @@
-import type { PlanResult } from "../result.js";
+import type { PlanResult } from "../../src/core/result.js";
 
 /**
  * A well-formed `DENIED` result (wire §4) with `overrides` applied: the
