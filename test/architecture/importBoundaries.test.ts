@@ -61,6 +61,8 @@ const LAYERS: Record<string, readonly string[]> = {
   // a bus (ports, adapters) and the executor's config (config) to read a policy snapshot from.
   sdk: ["core", "ports", "adapters", "config"],
   config: ["core"],
+  // The watcher's orchestration (alert delivery, later the position watcher): like the executor's.
+  watcher: ["core", "ports", "ops"],
   ops: ["core", "config"],
 };
 
