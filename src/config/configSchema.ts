@@ -2,6 +2,7 @@ import { z } from "zod";
 import { UNSIGNED_DECIMAL_RE } from "../core/decimal.js";
 import { LANES, LIVE_VENUES, type VenueName } from "../core/plan.js";
 import { AUTH_ALGS } from "../core/policy.js";
+import { watchSchema } from "./watchSchema.js";
 
 /**
  * The executor config file (wire-v1 §8), validated strictly: an unknown key at
@@ -315,6 +316,7 @@ export const configSchema = z
     reconcile_interval_ms: posInt.default(2000),
     metrics_port: z.int().min(0).max(65535, { error: "must be a TCP port (0-65535)" }).optional(),
     log_level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+    watch: watchSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.exit_owner !== undefined && !Object.hasOwn(cfg.sources, cfg.exit_owner)) {
