@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
+import { DEFAULT_ALERT_RULES } from "../core/alertRules/settings.js";
 import { parseDecimal } from "../core/decimal.js";
 import { findDuplicateKey as findDuplicateJsonKey } from "../core/strictJson.js";
 import { ConfigError } from "./configError.js";
@@ -94,6 +95,7 @@ describe("defaults", () => {
       on_reducing: "cancel",
       reconcile_interval_ms: 2000,
       log_level: "info",
+      watch: { interval_ms: 1000, lease_ms: 10000, rules: DEFAULT_ALERT_RULES, sinks: {} },
     });
     expect(policy.live).toBe(false);
     expect(policy.liveEnv).toBe(false);
@@ -697,5 +699,22 @@ describe("immutability", () => {
       (config as { live: boolean }).live = true;
     }).toThrow(TypeError);
     expect(policy.keys.size).toBe(3);
+  });
+});
+
+describe("watch", () => {
+  it.each([
+    [
+      "both url_env and url_file",
+      { sinks: { webhook: { url_env: "A", url_file: "b" } } },
+      "watch.sinks.webhook",
+    ],
+    ["neither", { sinks: { webhook: {} } }, "watch.sinks.webhook"],
+    ["a lease shorter than 3 intervals", { interval_ms: 1000, lease_ms: 2000 }, "watch.lease_ms"],
+    ["an unknown rule setting", { rules: { deny_burst: { treshold: 3 } } }, "watch.rules.deny_burst"],
+    ["a command with no program", { sinks: { command: { argv: [] } } }, "watch.sinks.command.argv"],
+  ])("%s is refused naming the field", async (_n, watch, field) => {
+    const err = await fails({ watch });
+    expect(err.issues.map((i) => i.field).join(" ")).toContain(field);
   });
 });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHmac, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -506,6 +506,17 @@ describe.concurrent("config and usage errors", () => {
     const r = await cli(["executor", "--config", configPath]);
     expect(r.code).toBe(78);
     expect(r.stderr).toContain("keys.bot-k1.secret_env");
+  });
+
+  it("watch exits 78 when its webhook URL variable is unset, naming it and not starting", async () => {
+    const watchConfig = join(dir, "watch-config.yaml");
+    await writeFile(
+      watchConfig,
+      `${await readFile(configPath, "utf8")}\nwatch:\n  sinks:\n    webhook:\n      url_env: IG_UNSET_WEBHOOK\n`,
+    );
+    const r = await cli(["watch", "--config", watchConfig]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain("watch.sinks.webhook.url_env");
   });
 
   it.each([
