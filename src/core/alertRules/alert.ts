@@ -45,8 +45,14 @@ export interface SourceSilentAlert extends AlertBase {
 }
 
 /** An `UNKNOWN` result whose reconciled follow-up has not been seen for `after_ms`. */
-export interface UnknownOpenAlert extends AlertBase {
+export interface UnknownOpenAlert extends AlertBase, OpenUnknownState {
   readonly kind: "unknown_open";
+  /** How long it has been open at `timestamp`. */
+  readonly open_ms: number;
+}
+
+/** An `UNKNOWN` result without its reconciled follow-up yet: what its alert names, and what a snapshot keeps. */
+export interface OpenUnknownState {
   readonly lane: Lane;
   readonly stream_id: string;
   readonly plan_id: string | null;
@@ -55,8 +61,6 @@ export interface UnknownOpenAlert extends AlertBase {
   readonly client_order_id: string | null;
   /** The `UNKNOWN` result's timestamp. */
   readonly opened_at: number;
-  /** How long it has been open at `timestamp`. */
-  readonly open_ms: number;
 }
 
 /**

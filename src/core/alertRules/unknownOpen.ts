@@ -1,22 +1,12 @@
-import { LANES, type Lane } from "../plan.js";
+import { LANES } from "../plan.js";
 import type { PlanResult } from "../result.js";
-import { type UnknownOpenAlert, unknownOpenKey } from "./alert.js";
+import { type OpenUnknownState, type UnknownOpenAlert, unknownOpenKey } from "./alert.js";
 import { BoundedMap } from "./boundedMap.js";
 import type { Cooldowns } from "./cooldowns.js";
 import { eventTime, keptText, sourceOf } from "./resultFacts.js";
 import type { UnknownOpenSettings } from "./settings.js";
 
-/** An `UNKNOWN` result without its reconciled follow-up yet, as a snapshot keeps it. */
-export interface OpenUnknownState {
-  readonly lane: Lane;
-  readonly stream_id: string;
-  readonly plan_id: string | null;
-  readonly source: string | null;
-  readonly venue: string | null;
-  readonly client_order_id: string | null;
-  /** The `UNKNOWN` result's timestamp. */
-  readonly opened_at: number;
-}
+export type { OpenUnknownState } from "./alert.js";
 
 /**
  * The `unknown_open` rule: an `UNKNOWN` result opens its entry (lane,
