@@ -15,7 +15,12 @@ const files = readdirSync(DIR).filter((f) => f.endsWith(".json"));
 
 describe("examples/*.json", () => {
   it("holds the documented examples", () => {
-    expect(files.sort()).toEqual(["cancel.json", "plan-limit.json", "plan.json"]);
+    expect(files.sort()).toEqual([
+      "cancel.json",
+      "close-reduce-only.json",
+      "limit-with-permit.json",
+      "open.json",
+    ]);
   });
 
   it.each(files)("%s is a plan a producer may publish", (file) => {
@@ -25,13 +30,23 @@ describe("examples/*.json", () => {
     expect(typeof plan.created_at).toBe("number");
   });
 
-  it("plan.json, made fresh, is EXECUTED on the paper venue by the executor's gates", () => {
+  it("open.json, made fresh, is EXECUTED on the paper venue by the executor's gates", () => {
     const plan = {
-      ...JSON.parse(readFileSync(join(DIR, "plan.json"), "utf8")),
+      ...JSON.parse(readFileSync(join(DIR, "open.json"), "utf8")),
       source: "intent_bridge",
       created_at: NOW,
     };
     const { result } = decideEntry(classifyEntry(planEntry(plan)), makePolicy(), makeFacts(), NOW);
     expect(result).toMatchObject({ decision: "EXECUTED", qty: "0.01", symbol: "BTCUSDT" });
+  });
+
+  it("close-reduce-only.json, made fresh, closes a long position for the exit owner", () => {
+    const plan = {
+      ...JSON.parse(readFileSync(join(DIR, "close-reduce-only.json"), "utf8")),
+      created_at: NOW,
+    };
+    const facts = makeFacts({ positions: [{ symbol: "BTCUSDT", qty: "0.01" }] });
+    const { result } = decideEntry(classifyEntry(planEntry(plan)), makePolicy(), facts, NOW);
+    expect(result).toMatchObject({ decision: "EXECUTED", source: "exitbrain_v3_5", reduce_only: true });
   });
 });
