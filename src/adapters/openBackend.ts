@@ -6,20 +6,26 @@ export class UnsupportedBusError extends Error {
 }
 
 /**
- * Opens the backend a bus URL names: `sqlite:<path>` (embedded) or
- * `redis://…` / `rediss://…`. Adapters load lazily, so a Redis deployment
- * never loads the SQLite native module.
+ * Which backend a bus URL names: `sqlite:<path>` (embedded) or `redis://…` /
+ * `rediss://…`; any other scheme is an {@link UnsupportedBusError}.
+ */
+export function busKind(url: string): "sqlite" | "redis" {
+  if (url.startsWith("sqlite:")) return "sqlite";
+  if (url.startsWith("redis://") || url.startsWith("rediss://")) return "redis";
+  throw new UnsupportedBusError(
+    `bus: unsupported URL scheme in "${url.split(":")[0]}:…" (use sqlite:<path> or redis://host:port)`,
+  );
+}
+
+/**
+ * Opens the backend a bus URL names ({@link busKind}). Adapters load lazily,
+ * so a Redis deployment never loads the SQLite native module.
  */
 export async function openBackend(opts: BackendOptions): Promise<Backend> {
-  if (opts.url.startsWith("sqlite:")) {
+  if (busKind(opts.url) === "sqlite") {
     const { openSqliteBackend } = await import("./sqlite/sqliteBackend.js");
     return openSqliteBackend(opts);
   }
-  if (opts.url.startsWith("redis://") || opts.url.startsWith("rediss://")) {
-    const { openRedisBackend } = await import("./redis/redisBackend.js");
-    return openRedisBackend(opts);
-  }
-  throw new UnsupportedBusError(
-    `bus: unsupported URL scheme in "${opts.url.split(":")[0]}:…" (use sqlite:<path> or redis://host:port)`,
-  );
+  const { openRedisBackend } = await import("./redis/redisBackend.js");
+  return openRedisBackend(opts);
 }
