@@ -3,6 +3,8 @@ import { alertRulesSchema } from "../core/alertRules/settings.js";
 
 const posInt = z.int({ error: "must be an integer" }).positive({ error: "must be a positive integer" });
 const nonEmpty = z.string().min(1, { error: "must not be empty" });
+/** `watch.positions.on_drift` keys: every venue, one venue, or one account of one venue. */
+const DRIFT_SCOPE_RE = /^(\*|(paper|binance-usdm|polymarket)(\/.+)?)$/;
 const timeoutMs = posInt.max(120_000, { error: "must be at most 120000" }).default(10_000);
 
 /**
@@ -22,6 +24,25 @@ export const watchSchema = z
       .max(600_000, { error: "must be at most 600000" })
       .default(10_000),
     rules: alertRulesSchema.prefault({}),
+    positions: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        paper: z.boolean().default(true),
+        settle_ms: posInt.max(600_000, { error: "must be at most 600000" }).default(30_000),
+        unreadable_repeat_ms: posInt
+          .min(1000, { error: "must be at least 1000" })
+          .max(86_400_000, { error: "must be at most 86400000" })
+          .default(300_000),
+        on_drift: z
+          .record(
+            z.string().regex(DRIFT_SCOPE_RE, {
+              error: 'must be "*", a venue, or "<venue>/<account>" (venues: paper, binance-usdm, polymarket)',
+            }),
+            z.enum(["alert", "reduce", "halt"], { error: "must be alert, reduce or halt" }),
+          )
+          .default({}),
+      })
+      .prefault({}),
     sinks: z
       .strictObject({
         webhook: z

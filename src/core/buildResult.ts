@@ -43,6 +43,7 @@ export function buildResult(parts: ResultParts): PlanResult {
     action,
     source: plan?.source ?? str(partial?.source),
     venue: plan?.venue ?? (str(partial?.venue) as VenueName | null),
+    account: plan ? (plan.account ?? null) : str(partial?.account),
     symbol: plan?.symbol ?? str(partial?.symbol),
     side: plan ? (placing?.side ?? null) : (str(partial?.side) as Side | null),
     qty: plan ? (placing?.qtyText ?? null) : str(partial?.qty),

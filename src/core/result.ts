@@ -15,6 +15,8 @@ export interface PlanResult {
   action: PlanAction;
   source: string | null;
   venue: VenueName | null;
+  /** The plan's account (`default` for a paper plan naming none); null when unreadable. */
+  account: string | null;
   symbol: string | null;
   side: Side | null;
   qty: string | null;

@@ -77,6 +77,12 @@ export interface Ledger {
   reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate">;
   /** Open UNKNOWNs (acknowledged, outcome not yet known), oldest first; of one venue when given. */
   openUnknowns(venue?: VenueName): Promise<OpenRecord[]>;
+  /**
+   * Live sends under way: stage 1 written, result not yet (the entry still
+   * pending), oldest first. An order among them may already be filled at
+   * the venue without any result saying so (the position watcher waits).
+   */
+  sendsInFlight(): Promise<OpenRecord[]>;
   /** Working orders (wire-v1 §4a), oldest first; of one venue when given. */
   workingOrders(venue?: VenueName): Promise<WorkingOrder[]>;
   /**

@@ -5,6 +5,7 @@ import { isRecord } from "../core/isRecord.js";
 import type { AlertFeed } from "../ports/alertFeed.js";
 import type { PlanBus } from "../ports/bus.js";
 import { AlertStateError } from "./alertDeliveryError.js";
+import { alertIdFor, unsentAlerts } from "./alertOutbox.js";
 import { pause } from "./errorText.js";
 
 /** The stored progress of a {@link RuleWatch}: one value, written in one step. */
@@ -87,7 +88,7 @@ export class RuleWatch {
     }
     raised.push(...engine.tick(this.#o.clock()));
     if (page.length === 0 && raised.length === 0) return { read: 0, alerts };
-    const outbox = raised.map((a) => ({ ...a, alert_id: `${a.dedup_key}@${a.timestamp}` }));
+    const outbox = raised.map((a) => ({ ...a, alert_id: alertIdFor(a) }));
     const alertsMark = outbox.length > 0 ? await this.#o.feed.lastAlertId() : this.#state!.alertsMark;
     await this.#save({ v: 1, cursor, snapshot: engine.snapshot(), outbox, alertsMark });
     alerts += await this.#flush(outbox);
@@ -136,21 +137,7 @@ export class RuleWatch {
 
   /** Appends the outbox alerts a crash left that are not on the alert stream yet. */
   async #recover(state: RuleWatchState): Promise<number> {
-    const seen = new Set<string>();
-    let after = state.alertsMark;
-    for (;;) {
-      const page = await this.#o.feed.readAlerts(after, 1000, 0);
-      if (page.length === 0) break;
-      for (const e of page) {
-        after = e.id;
-        const id = alertIdOf(e.text);
-        if (id !== undefined) seen.add(id);
-      }
-    }
-    return this.#flush(
-      state.outbox.filter((a) => !seen.has(a.alert_id)),
-      state.outbox.length,
-    );
+    return this.#flush(await unsentAlerts(this.#o.feed, state.alertsMark, state.outbox), state.outbox.length);
   }
 
   /** Appends alerts in order, then stores the outbox empty; returns how many were appended. */
@@ -163,15 +150,6 @@ export class RuleWatch {
   async #save(state: RuleWatchState): Promise<void> {
     await this.#o.feed.setState(this.#o.stateName, JSON.stringify(state));
     this.#state = state;
-  }
-}
-
-function alertIdOf(text: string | undefined): string | undefined {
-  try {
-    const v = JSON.parse(text ?? "") as unknown;
-    return isRecord(v) && typeof v.alert_id === "string" ? v.alert_id : undefined;
-  } catch {
-    return undefined;
   }
 }
 

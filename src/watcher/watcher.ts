@@ -6,6 +6,7 @@ import { AlertDelivery } from "./alertDelivery.js";
 import type { AlertLogger } from "./alertDeliveryOptions.js";
 import type { AlertMetrics } from "./alertMetrics.js";
 import { pause } from "./errorText.js";
+import { PositionWatch, type PositionWatchOptions } from "./positionWatch.js";
 import { RuleWatch } from "./ruleWatch.js";
 
 /** The lease the leading watcher holds on the bus (`<prefix>lease:watch`). */
@@ -25,10 +26,13 @@ export interface WatcherObserver {
 
 /** What a {@link Watcher} needs, passed in. */
 export interface WatcherDeps {
-  readonly backend: Pick<Backend, "readResults" | "publishAlert" | "lastResultId" | "holdLease">;
+  readonly backend: Pick<Backend, "readResults" | "publishAlert" | "lastResultId" | "holdLease"> &
+    PositionWatchOptions["backend"];
   readonly feed: AlertFeed;
   readonly sinks: readonly AlertSink[];
   readonly rules: AlertRuleSettings;
+  /** The position watcher's settings; absent when positions are not watched. */
+  readonly positions?: Omit<PositionWatchOptions, "backend" | "feed"> | undefined;
   /** This watcher's name (the lease owner); unique per live watcher. */
   readonly name: string;
   readonly intervalMs: number;
@@ -51,6 +55,7 @@ export class Watcher {
   readonly #d: WatcherDeps;
   #leading = false;
   #rules: RuleWatch | undefined;
+  #positions: PositionWatch | undefined;
   #delivery: AlertDelivery | undefined;
 
   constructor(deps: WatcherDeps) {
@@ -88,6 +93,15 @@ export class Watcher {
       this.#rules = undefined;
       d.observer.failed(err, "alert rules");
     }
+    if (d.positions !== undefined) {
+      this.#positions ??= new PositionWatch({ ...d.positions, backend: d.backend, feed: d.feed });
+      try {
+        await this.#positions.step();
+      } catch (err) {
+        this.#positions = undefined;
+        d.observer.failed(err, "positions");
+      }
+    }
     try {
       await this.#delivery.step(0);
     } catch (err) {
@@ -115,6 +129,7 @@ export class Watcher {
     const delivery = this.#delivery;
     this.#delivery = undefined;
     this.#rules = undefined;
+    this.#positions = undefined;
     await delivery?.settled();
   }
 }

@@ -70,6 +70,7 @@ export function resultFor(entry: { lane: Lane; id: string }, over: Partial<PlanR
     action: "place",
     source: "src_a",
     venue: "paper",
+    account: "default",
     symbol: "BTCUSDT",
     side: "BUY",
     qty: "0.000000000000000001",
@@ -748,9 +749,12 @@ export function describeBackendConformance(
 
       it("finishSend writes the result, acknowledges and drops the record; a second finish is a duplicate", async () => {
         const e = await take("main", "live-4");
+        expect(await b.sendsInFlight()).toEqual([]);
         await b.commit([live(e)]);
+        expect(await b.sendsInFlight()).toEqual([recordFor(e)]);
         const done = resultFor(e, { mode: "live", order_id: "123", venue: "binance-usdm" });
         expect(await b.finishSend(recordFor(e), done)).toBe("committed");
+        expect(await b.sendsInFlight()).toEqual([]);
         expect(await b.finishSend(recordFor(e), done)).toBe("duplicate");
         expect(await allResults()).toEqual([done]);
         expect(await b.pendingCount()).toBe(0);
@@ -765,6 +769,7 @@ export function describeBackendConformance(
         const unknown = resultFor(e, { decision: "UNKNOWN", executed: false, error: "venue_error:timeout" });
         expect(await b.finishSend(recordFor(e), unknown)).toBe("committed");
         expect(await b.pendingCount()).toBe(0);
+        expect(await b.sendsInFlight()).toEqual([]);
         expect(await b.openUnknowns()).toEqual([recordFor(e)]);
         expect(await b.openUnknowns("polymarket")).toEqual([]);
         expect(await b.openUnknowns("binance-usdm")).toEqual([recordFor(e)]);

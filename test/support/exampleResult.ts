@@ -14,6 +14,7 @@ export function exampleResult(overrides: Partial<PlanResult> = {}): PlanResult {
     action: "place",
     source: "bot_a",
     venue: "paper",
+    account: "default",
     symbol: "BTCUSDT",
     side: "SELL",
     qty: "1",

@@ -156,6 +156,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
         authenticated: true,
         source: "s",
         venue: "paper",
+        account: "default",
         symbol: "X",
         side: "BUY",
         qty: "1",

@@ -158,6 +158,9 @@ class RedisBackend implements Backend {
   openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
     return this.ledger.openUnknowns(venue);
   }
+  sendsInFlight(): Promise<OpenRecord[]> {
+    return this.ledger.sendsInFlight();
+  }
 
   workingOrders(venue?: VenueName): Promise<WorkingOrder[]> {
     return this.ledger.workingOrders(venue);

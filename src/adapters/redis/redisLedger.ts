@@ -215,12 +215,22 @@ export class RedisLedger implements Ledger {
   }
 
   async openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
-    const flat = asArray(await this.main.call("HGETALL", this.keys.unknowns), "HGETALL unknowns");
+    const all = await this.#records(this.keys.unknowns, "open UNKNOWN");
+    return all.filter((r) => venue === undefined || recordVenue(r) === venue);
+  }
+
+  sendsInFlight(): Promise<OpenRecord[]> {
+    return this.#records(this.keys.sends, "send record");
+  }
+
+  /** Every record in one hash (`sends` or `unknowns`), oldest first. */
+  async #records(key: string, what: string): Promise<OpenRecord[]> {
+    const flat = asArray(await this.main.call("HGETALL", key), `HGETALL ${what}`);
     const out: OpenRecord[] = [];
     for (let j = 0; j + 1 < flat.length; j += 2) {
       const record = parseOpenRecord(String(flat[j + 1]));
-      if (!record) throw new Error(`redis: malformed open UNKNOWN for ${String(flat[j])}`);
-      if (venue === undefined || recordVenue(record) === venue) out.push(record);
+      if (!record) throw new Error(`redis: malformed ${what} for ${String(flat[j])}`);
+      out.push(record);
     }
     return out.sort((a, b) => a.startedAt - b.startedAt);
   }

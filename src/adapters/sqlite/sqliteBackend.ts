@@ -317,6 +317,10 @@ class SqliteBackend implements Backend {
     return this.handle().ledger.openUnknowns(venue);
   }
 
+  async sendsInFlight(): Promise<OpenRecord[]> {
+    return this.handle().ledger.sendsInFlight();
+  }
+
   async workingOrders(venue?: VenueName): Promise<WorkingOrder[]> {
     return withBusyRetry(() => this.handle().ledger.orders.list(venue));
   }

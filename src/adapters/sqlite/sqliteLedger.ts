@@ -92,6 +92,9 @@ export class SqliteLedgerStore {
       unknowns: p<{ record: string }>(
         "SELECT record FROM ig_send WHERE prefix = ? AND state = 'unknown' ORDER BY started_at",
       ),
+      sending: p<{ record: string }>(
+        "SELECT record FROM ig_send WHERE prefix = ? AND state = 'sending' ORDER BY started_at",
+      ),
     };
     this.commitInSavepoint = db.transaction((d: Decision): CommitOutcome => this.commitOne(d, Date.now()));
   }
@@ -288,6 +291,11 @@ export class SqliteLedgerStore {
         return true;
       })
       .immediate();
+  }
+
+  /** Live sends under way (stage 1 written, no result yet), oldest first. */
+  sendsInFlight(): OpenRecord[] {
+    return this.q.sending.all(this.prefix).map((row) => this.decodeRecord(row.record));
   }
 
   /** Open UNKNOWNs, oldest first. */

@@ -7,6 +7,8 @@ import { openAlertFeed } from "../../adapters/openAlertFeed.js";
 import type { ExecutorConfig } from "../../config/configSchema.js";
 import { readConfigFile } from "../../config/loadConfig.js";
 import { readConfigCredential } from "../../config/readCredential.js";
+import type { VenueName } from "../../core/plan.js";
+import { driftActionFor } from "../../core/positionWatch/index.js";
 import { redactUrl } from "../../core/redactUrl.js";
 import { describeError } from "../../executor/executorObserver.js";
 import { createLogger, flushLogger } from "../../ops/logger.js";
@@ -14,9 +16,15 @@ import { type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
 import type { AlertFeed } from "../../ports/alertFeed.js";
 import type { AlertSink } from "../../ports/alertSink.js";
 import type { Backend } from "../../ports/backend.js";
+import type { Venue } from "../../ports/venue.js";
+import { type OpenedPlane, openSigningPlane } from "../../signer/index.js";
 import { createAlertMetrics } from "../../watcher/alertMetrics.js";
+import { createPositionMetrics } from "../../watcher/positionMetrics.js";
+import type { PositionWatchOptions } from "../../watcher/positionWatch.js";
 import { Watcher } from "../../watcher/watcher.js";
 import { openBusWithRetry } from "../executor/openBus.js";
+import { openVenues } from "../executor/openVenues.js";
+import { positionSources } from "./positionSources.js";
 
 /** Options of {@link runWatch}. */
 export interface RunWatchOptions {
@@ -65,6 +73,8 @@ export async function runWatch(opts: RunWatchOptions): Promise<void> {
   let metricsServer: MetricsServer | undefined;
   let backend: Backend | undefined;
   let feed: AlertFeed | undefined;
+  let opened: OpenedPlane | undefined;
+  let venues: ReadonlyMap<VenueName, Venue> = new Map();
   try {
     process.on("SIGTERM", onStop);
     process.on("SIGINT", onStop);
@@ -91,11 +101,65 @@ export async function runWatch(opts: RunWatchOptions): Promise<void> {
     );
     if (backend === undefined) return;
     feed = await openAlertFeed({ url: config.bus, prefix: config.prefix });
+    let positions: Omit<PositionWatchOptions, "backend" | "feed"> | undefined;
+    if (config.watch.positions.enabled) {
+      const baseDir = dirname(resolve(opts.configPath));
+      if (config.signing !== undefined)
+        opened = await openSigningPlane(config.signing, {
+          env: opts.env,
+          baseDir,
+          live: config.live,
+          logger: logger.child({ component: "signing-plane" }),
+        });
+      venues = await openVenues(config, { plane: opened, env: opts.env, baseDir });
+      const positionMetrics = createPositionMetrics(registry);
+      positions = {
+        sources: positionSources(config, backend, venues),
+        drift: {
+          settleMs: config.watch.positions.settle_ms,
+          actionFor: driftActionFor(config.watch.positions.on_drift),
+        },
+        unreadableRepeatMs: config.watch.positions.unreadable_repeat_ms,
+        who: `watch:${name}`,
+        observer: {
+          read(source, outcome, at) {
+            positionMetrics.read(source, outcome, at);
+            if (!outcome.ok)
+              logger.warn(
+                { venue: source.book, account: source.account ?? "*", detail: outcome.detail },
+                "positions not readable",
+              );
+          },
+          unexplained: (slot, qty) => positionMetrics.unexplained(slot, qty),
+          stateChanged(state, who, alert) {
+            positionMetrics.stateChanged(state);
+            logger.warn(
+              {
+                state,
+                who,
+                why: "position_drift",
+                venue: alert.venue,
+                account: alert.account,
+                ...(alert.kind === "position_drift"
+                  ? { symbol: alert.symbol, expected: alert.expected, actual: alert.actual }
+                  : {}),
+                alert_id: alert.alert_id,
+              },
+              `trading state set to ${state} by the watcher`,
+            );
+          },
+          stateRefused(state, why) {
+            logger.error({ state, why }, "drift asked for a trading-state change that was not made");
+          },
+        },
+      };
+    }
     const watcher = new Watcher({
       backend,
       feed,
       sinks,
       rules: config.watch.rules,
+      positions,
       name,
       intervalMs: config.watch.interval_ms,
       leaseMs: config.watch.lease_ms,
@@ -135,6 +199,8 @@ export async function runWatch(opts: RunWatchOptions): Promise<void> {
   } finally {
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
+    for (const v of venues.values()) await v.close().catch(() => undefined);
+    await opened?.plane.close().catch(() => undefined);
     await feed?.close();
     await backend?.close();
     await metricsServer?.close();
