@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { exampleResult } from "../../../test/support/exampleResult.js";
 import type { OrderEvent } from "../orderEvent.js";
 import type { PlanResult } from "../result.js";
+import { driftActionFor } from "./driftActions.js";
 import { DriftCheck, type DriftSettings } from "./driftCheck.js";
 import { ExplainedPositions } from "./explainedPositions.js";
 import { ReadFailures } from "./readFailures.js";
@@ -212,7 +213,7 @@ describe("DriftCheck", () => {
   });
 
   it("names the configured action in the alert", () => {
-    const d = new DriftCheck({ settleMs: 0, actionFor: (book, acct) => (acct === "a1" ? "halt" : "alert") });
+    const d = new DriftCheck({ settleMs: 0, actionFor: driftActionFor({ "binance-usdm/a1": "halt" }) });
     const x = new ExplainedPositions();
     d.check(read(undefined), x, none, 0);
     d.check(read("1"), x, none, 1);
@@ -237,6 +238,16 @@ describe("DriftCheck", () => {
     });
     d.check(later("1"), x, none, 1);
     expect(d.check(later("1"), x, none, 2).alerts.map((a) => [a.account, a.actual])).toEqual([["c", "3"]]);
+  });
+});
+
+describe("driftActionFor", () => {
+  it("takes the most specific of <venue>/<account>, <venue>, *; else alert", () => {
+    const f = driftActionFor({ "*": "reduce", polymarket: "alert", "binance-usdm/a1": "halt" });
+    expect(f("binance-usdm", "a1")).toBe("halt");
+    expect(f("binance-usdm", "a2")).toBe("reduce");
+    expect(f("polymarket", "a1")).toBe("alert");
+    expect(driftActionFor({})("paper", "default")).toBe("alert");
   });
 });
 
