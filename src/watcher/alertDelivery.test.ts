@@ -22,6 +22,7 @@ import type { Backend } from "../ports/backend.js";
 import { AlertDelivery } from "./alertDelivery.js";
 import { AlertStateError } from "./alertDeliveryError.js";
 import type { AlertDeliveryOptions } from "./alertDeliveryOptions.js";
+import { createAlertMetrics } from "./alertMetrics.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ig-alert-delivery-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -299,6 +300,19 @@ describe.each(Object.keys(BUSES))("AlertDelivery on the %s bus", (kind) => {
     expect(await again.step()).toMatchObject({ taken: 1, started: 1 });
     await again.settled();
     expect(hook.delivered().map((r) => r.headers["idempotency-key"])).toEqual([later]);
+  });
+
+  it("with no sinks configured, every alert is still logged and counted, and nothing waits for delivery", async () => {
+    const metrics = createAlertMetrics();
+    const delivery = new AlertDelivery({ feed: bus.feed, sinks: [], logger: log, metrics, start: "all" });
+    await bus.backend.publishAlert(alertOf(21));
+    await bus.backend.publishAlert(alertOf(22));
+    expect(await delivery.step()).toMatchObject({ taken: 2, started: 0 });
+    expect(await delivery.step()).toMatchObject({ taken: 0, started: 0 });
+    expect(log.lines.filter((l) => l.fields.kind === "dead_letter")).toHaveLength(2);
+    expect(await metrics.registry.getSingleMetricAsString("intentgate_alerts_total")).toContain(
+      'intentgate_alerts_total{kind="dead_letter",severity="warning"} 2',
+    );
   });
 
   it("an unreadable stored state stops delivery instead of guessing", async () => {

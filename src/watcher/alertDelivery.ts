@@ -181,8 +181,10 @@ export class AlertDelivery {
     const sinks = new Map(
       this.#o.sinks.map((s) => [s.name, { attempts: 0, nextAt: now, since: now, reason: null }]),
     );
-    state.pending.push({ id: record.id, text: record.text, sinks });
-    this.#records.set(record.id, record);
+    if (sinks.size > 0) {
+      state.pending.push({ id: record.id, text: record.text, sinks });
+      this.#records.set(record.id, record);
+    }
     state.cursor = entry.id;
     this.#progress.changed();
   }

@@ -67,7 +67,6 @@ export type ResolvedAlertDeliveryOptions = Required<Omit<AlertDeliveryOptions, "
 /** Fills in defaults and checks every option; throws {@link AlertDeliveryConfigError}. */
 export function resolveAlertDeliveryOptions(opts: AlertDeliveryOptions): ResolvedAlertDeliveryOptions {
   const d = ALERT_DELIVERY_DEFAULTS;
-  if (opts.sinks.length === 0) throw new AlertDeliveryConfigError("sinks", "give at least one sink");
   const names = new Set<string>();
   for (const sink of opts.sinks) {
     if (!SINK_NAME_PATTERN.test(sink.name))

@@ -1,17 +1,18 @@
+import { type Decimal, parseDecimal } from "../core/decimal.js";
 import { isRecord } from "../core/isRecord.js";
-import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
+import { isCancelRecord } from "../core/openRecord.js";
 import type { TradingState } from "../core/plan.js";
 import {
   bookOf,
   DriftCheck,
   type DriftSettings,
   ExplainedPositions,
+  InFlight,
   type PositionAlert,
   type PositionBook,
   type PositionReading,
   type PositionSlot,
   ReadFailures,
-  slotKey,
 } from "../core/positionWatch/index.js";
 import type { AlertFeed } from "../ports/alertFeed.js";
 import type { Backend } from "../ports/backend.js";
@@ -117,9 +118,9 @@ export class PositionWatch {
     const drift = new DriftCheck(o.drift, state.drift);
     const reads = new ReadFailures(o.unreadableRepeatMs, state.reads);
 
-    // Slots that may be moving: read before the venues, so a fill a reading shows is either
+    // What may be moving: read before the venues, so a fill a reading shows is either
     // already in a result, or its order is in flight here.
-    const busy = await this.#busySlots();
+    const inFlight = await this.#inFlight();
     const readings = await Promise.all(
       o.sources.map(async (source) => ({
         source,
@@ -131,8 +132,7 @@ export class PositionWatch {
         ),
       })),
     );
-    const cursors = await this.#fold(state, explained, busy);
-    for (const s of explained.unknownSlots()) busy.add(slotKey(s));
+    const cursors = await this.#fold(state, explained, inFlight);
 
     const now = o.clock();
     const raised: PositionAlert[] = [];
@@ -150,7 +150,7 @@ export class PositionWatch {
         ...(source.account === undefined ? {} : { account: source.account }),
         positions: outcome.positions,
       };
-      const found = drift.check(reading, explained, busy, now);
+      const found = drift.check(reading, explained, inFlight, now);
       for (const u of found.unexplained) o.observer.unexplained(u.slot, u.qty);
       raised.push(...found.alerts);
     }
@@ -198,26 +198,38 @@ export class PositionWatch {
     o.observer.stateChanged(target, who, alert);
   }
 
-  /** Slots with an order sent and unanswered, an open UNKNOWN, or a working order. */
-  async #busySlots(): Promise<Set<string>> {
+  /** What orders sent and unanswered, open UNKNOWNs and working orders could still fill, per slot. */
+  async #inFlight(): Promise<InFlight> {
     const b = this.#o.backend;
     const [sending, unknowns, working] = await Promise.all([
       b.sendsInFlight(),
       b.openUnknowns(),
       b.workingOrders(),
     ]);
-    const busy = new Set<string>();
-    for (const r of [...sending, ...unknowns]) for (const s of recordSlots(r)) busy.add(slotKey(s));
-    for (const w of working)
-      busy.add(slotKey({ book: bookOf(w.venue, w.mode), account: w.account, symbol: w.symbol }));
-    return busy;
+    const inFlight = new InFlight();
+    for (const r of [...sending, ...unknowns]) {
+      // A cancel's orders are working orders, counted below while they are stored.
+      if (isCancelRecord(r)) continue;
+      const slot = { book: bookOf(r.ref.venue, r.result.mode), account: r.ref.account, symbol: r.ref.symbol };
+      const qty = r.result.qty === null ? undefined : parseDecimal(r.result.qty);
+      if (r.result.side === null || qty === undefined) inFlight.any(slot);
+      else inFlight.order(slot, r.result.side, qty);
+    }
+    for (const w of working) {
+      const slot = { book: bookOf(w.venue, w.mode), account: w.account, symbol: w.symbol };
+      const qty = parseDecimal(w.qty);
+      const filled = parseDecimal(w.fill_qty);
+      if (qty === undefined || filled === undefined) inFlight.any(slot);
+      else inFlight.order(slot, w.side, (qty - filled) as Decimal);
+    }
+    return inFlight;
   }
 
-  /** Folds every result and order event after the stored cursors; marks the slots they touched busy. */
+  /** Folds every result and order event after the stored cursors; the slots they touched may have moved by any amount. */
   async #fold(
     state: StoredState,
     explained: ExplainedPositions,
-    busy: Set<string>,
+    inFlight: InFlight,
   ): Promise<{ results: string; events: string }> {
     const b = this.#o.backend;
     let results = state.results;
@@ -226,7 +238,7 @@ export class PositionWatch {
       for (const { id, result } of page) {
         results = id;
         const slot = explained.observeResult(result);
-        if (slot) busy.add(slotKey(slot));
+        if (slot) inFlight.any(slot);
       }
       if (page.length < PAGE) break;
     }
@@ -235,7 +247,7 @@ export class PositionWatch {
       const page = await b.readOrderEvents(events, PAGE);
       for (const { id, event } of page) {
         events = id;
-        busy.add(slotKey(explained.observeEvent(event)));
+        inFlight.any(explained.observeEvent(event));
       }
       if (page.length < PAGE) break;
     }
@@ -287,13 +299,6 @@ export class PositionWatch {
     await this.#o.feed.setState(this.#o.stateName, JSON.stringify(state));
     this.#state = state;
   }
-}
-
-/** The slots an open record's order (or a cancel record's orders) can move. */
-function recordSlots(r: OpenRecord): PositionSlot[] {
-  if (isCancelRecord(r))
-    return r.orders.map((o) => ({ book: r.venue, account: o.account, symbol: o.symbol }));
-  return [{ book: bookOf(r.ref.venue, r.result.mode), account: r.ref.account, symbol: r.ref.symbol }];
 }
 
 function decodeState(text: string, name: string): StoredState {

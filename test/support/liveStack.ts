@@ -108,6 +108,8 @@ export interface LiveStack {
   readonly configPath: string;
   /** Starts one executor child process (`consumer` names it in the group). */
   startExecutor(consumer: string, env?: Record<string, string>): Promise<Proc>;
+  /** Starts one `intentgate watch` child process named `name`, with the executor's environment. */
+  startWatch(name: string, args?: readonly string[]): Promise<Proc>;
   /** Publishes one signed plan for the live Binance account; returns its stream id. */
   publish(over: Record<string, unknown>, opts?: { exit?: boolean }): Promise<string>;
   /** Publishes one signed plan for the live Polymarket account (a LIMIT BUY of 10 shares at 0.5 by default). */
@@ -333,6 +335,22 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
   await backend.initDeployment({ state: "ACTIVE", who: "live stack" });
 
   const executors: Proc[] = [];
+  const watchers: Proc[] = [];
+  /** What an executor or watcher process is given: the credentials its config names, by env. */
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    INTENTGATE_LIVE: "1",
+    IG_PRODUCER_SECRET: secrets.producerSecret,
+    IG_EXIT_SECRET: secrets.exitSecret,
+    IG_SIGNER_TOKEN: secrets.signerToken,
+    IG_BINANCE_API_KEY: secrets.apiKey,
+    IG_BADSIG_API_KEY: secrets.badSigApiKey,
+    IG_RO_TRADE_API_KEY: secrets.roTradeApiKey,
+    IG_RO_READ_API_KEY: secrets.roReadApiKey,
+    IG_PM_API_KEY: PM_CANARY.apiKey,
+    IG_PM_PASSPHRASE: PM_CANARY.passphrase,
+  };
   let n = 0;
   const stack: LiveStack = {
     dir,
@@ -362,29 +380,23 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
             "--consumer",
             consumer,
           ],
-          {
-            cwd: ROOT,
-            env: {
-              PATH: process.env.PATH ?? "",
-              HOME: process.env.HOME ?? "",
-              INTENTGATE_LIVE: "1",
-              IG_PRODUCER_SECRET: secrets.producerSecret,
-              IG_EXIT_SECRET: secrets.exitSecret,
-              IG_SIGNER_TOKEN: secrets.signerToken,
-              IG_BINANCE_API_KEY: secrets.apiKey,
-              IG_BADSIG_API_KEY: secrets.badSigApiKey,
-              IG_RO_TRADE_API_KEY: secrets.roTradeApiKey,
-              IG_RO_READ_API_KEY: secrets.roReadApiKey,
-              IG_PM_API_KEY: PM_CANARY.apiKey,
-              IG_PM_PASSPHRASE: PM_CANARY.passphrase,
-              ...env,
-            },
-            stdio: ["ignore", "pipe", "pipe"],
-          },
+          { cwd: ROOT, env: { ...childEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] },
         ),
       );
       executors.push(p);
       await waitOutput(p, "executor started", 30_000);
+      return p;
+    },
+    async startWatch(name, args = []) {
+      const p = track(
+        spawn(
+          process.execPath,
+          ["--import", "tsx", CLI, "watch", "--config", configPath, "--name", name, ...args],
+          { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] },
+        ),
+      );
+      watchers.push(p);
+      await waitOutput(p, "watcher started", 30_000);
       return p;
     },
     async publish(over, o = {}) {
@@ -458,7 +470,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       return executors.map((p) => p.output()).join("\n");
     },
     async close() {
-      for (const p of executors) await stopProc(p);
+      for (const p of [...watchers, ...executors]) await stopProc(p);
       await stopProc(signer);
       await backend.close();
       await emulator.close();

@@ -186,6 +186,10 @@ export async function runWatch(opts: RunWatchOptions): Promise<void> {
         },
       },
     });
+    if (sinks.length === 0)
+      logger.warn(
+        "no alert sinks configured (watch.sinks): alerts reach the alert stream, this log and the metrics only",
+      );
     logger.info(
       {
         bus: redactUrl(config.bus),

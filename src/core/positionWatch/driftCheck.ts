@@ -1,13 +1,14 @@
 import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../decimal.js";
 import type { DriftAction, PositionDriftAlert } from "./driftAlert.js";
 import type { ExplainedPositions } from "./explainedPositions.js";
+import type { InFlight } from "./inFlight.js";
 import { type PositionBook, type PositionSlot, slotKey, slotOfKey } from "./slot.js";
 
 /** How drift is judged. */
 export interface DriftSettings {
   /**
-   * How long a difference on a slot with an order in flight (sent, no
-   * result yet), an open `UNKNOWN` or a working order must last before it
+   * How long a difference that orders in flight (sent with no result yet,
+   * an open `UNKNOWN`, a working order) could explain must last before it
    * is alerted: their fills may show at the venue before IntentGate
    * writes them.
    */
@@ -58,10 +59,9 @@ export interface DriftSnapshot {
  * predate the watcher), `explained` comes from results and order events,
  * `accepted` is drift already alerted. A difference becomes one
  * `position_drift` alert when two readings in a row show the same
- * difference on a slot with nothing in flight, or, on a busy slot (an
- * order in flight, an open `UNKNOWN`, a working order, a result read
- * during this pass), when it has lasted `settleMs` and the last two
- * readings agree. Once alerted, the difference is accepted, so each
+ * difference that nothing in flight explains, or, when orders in flight
+ * could explain it (`InFlight`), once it has lasted `settleMs` and the
+ * last two readings agree. Once alerted, the difference is accepted, so each
  * unexplained change is alerted once. Pure: no I/O.
  */
 export class DriftCheck {
@@ -87,13 +87,13 @@ export class DriftCheck {
   }
 
   /**
-   * Judges one reading against `explained`; `busy` holds the slot keys
-   * ({@link slotKey}) that may be moving right now.
+   * Judges one reading against `explained`; `inFlight` says how far each
+   * slot may be moving right now.
    */
   check(
     reading: PositionReading,
     explained: ExplainedPositions,
-    busy: ReadonlySet<string>,
+    inFlight: InFlight,
     now: number,
   ): DriftFindings {
     const actual = new Map<string, Decimal>();
@@ -140,7 +140,7 @@ export class DriftCheck {
       const before = this.#pending.get(key);
       const again = before !== undefined && before.drift === driftText;
       const since = before?.since ?? now;
-      const settled = busy.has(key) ? now - since >= this.#settings.settleMs : true;
+      const settled = inFlight.explains(key, drift) ? now - since >= this.#settings.settleMs : true;
       if (again && settled) {
         this.#pending.delete(key);
         set(this.#accepted, key, ((this.#accepted.get(key) ?? ZERO) + drift) as Decimal);

@@ -134,11 +134,6 @@ export class ExplainedPositions {
     return this.#qty.keys();
   }
 
-  /** Slots with a followed order whose outcome is unknown. */
-  unknownSlots(): PositionSlot[] {
-    return [...this.#orders.values()].filter((o) => o.unknown).map((o) => o.slot);
-  }
-
   snapshot(): ExplainedSnapshot {
     return {
       v: 1,

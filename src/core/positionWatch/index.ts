@@ -7,5 +7,6 @@ export { driftActionFor } from "./driftActions.js";
 export * from "./driftAlert.js";
 export { DriftCheck, type DriftFindings, type DriftSettings, type PositionReading } from "./driftCheck.js";
 export { ExplainedPositions } from "./explainedPositions.js";
+export { InFlight } from "./inFlight.js";
 export { ReadFailures } from "./readFailures.js";
 export * from "./slot.js";

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { exampleResult } from "../../../test/support/exampleResult.js";
+import { parseDecimal } from "../decimal.js";
 import type { OrderEvent } from "../orderEvent.js";
 import type { PlanResult } from "../result.js";
 import { driftActionFor } from "./driftActions.js";
 import { DriftCheck, type DriftSettings } from "./driftCheck.js";
 import { ExplainedPositions } from "./explainedPositions.js";
+import { InFlight } from "./inFlight.js";
 import { ReadFailures } from "./readFailures.js";
-import { type PositionSlot, slotKey } from "./slot.js";
+import type { PositionSlot } from "./slot.js";
 
 const BIN: PositionSlot = { book: "binance-usdm", account: "a1", symbol: "BTCUSDT" };
 
@@ -74,13 +76,11 @@ describe("ExplainedPositions", () => {
     expect(x.qty(BIN)).toBe(2_500_000_000_000_000_000n);
   });
 
-  it("counts an UNKNOWN order's reconciled fill, and marks its slot unknown until then", () => {
+  it("counts an UNKNOWN order's reconciled fill once it is known", () => {
     const x = new ExplainedPositions();
     x.observeResult(fill({ decision: "UNKNOWN", executed: false, fill_qty: null }));
-    expect(x.unknownSlots()).toEqual([BIN]);
     expect(x.qty(BIN)).toBe(0n);
     x.observeResult(fill({ reconciled: true }));
-    expect(x.unknownSlots()).toEqual([]);
     expect(x.qty(BIN)).toBe(1_000_000_000_000_000_000n);
   });
 
@@ -129,7 +129,7 @@ describe("DriftCheck", () => {
     account: "a1",
     positions: qty === undefined ? [] : [{ account: "a1", symbol: "BTCUSDT", qty }],
   });
-  const none = new Set<string>();
+  const none = new InFlight();
 
   it("takes positions held at the first reading as the base, not as drift", () => {
     const d = new DriftCheck(settings);
@@ -182,13 +182,38 @@ describe("DriftCheck", () => {
     expect(alerts.map((a) => [a.expected, a.actual, a.drift])).toEqual([["-2", "0", "2"]]);
   });
 
-  it("waits settleMs on a busy slot, then alerts if the last two readings agree", () => {
+  it("waits settleMs when orders in flight could explain the difference, then alerts if the last two readings agree", () => {
     const d = new DriftCheck(settings);
     const x = new ExplainedPositions();
-    const busy = new Set([slotKey(BIN)]);
-    d.check(read(undefined), x, busy, 0);
-    for (const t of [1000, 2000, 3000, 4000]) expect(d.check(read("1"), x, busy, t).alerts).toEqual([]);
-    expect(d.check(read("1"), x, busy, 6000).alerts).toHaveLength(1);
+    const inFlight = new InFlight();
+    inFlight.order(BIN, "BUY", parseDecimal("1")!);
+    d.check(read(undefined), x, inFlight, 0);
+    for (const t of [1000, 2000, 3000, 4000]) expect(d.check(read("1"), x, inFlight, t).alerts).toEqual([]);
+    expect(d.check(read("1"), x, inFlight, 6000).alerts).toHaveLength(1);
+  });
+
+  it("does not wait for a difference no order in flight could explain (a BUY rests, the position was sold by hand)", () => {
+    const d = new DriftCheck(settings);
+    const x = new ExplainedPositions();
+    const inFlight = new InFlight();
+    inFlight.order(BIN, "BUY", parseDecimal("1")!);
+    d.check(read("5"), x, inFlight, 0);
+    expect(d.check(read("2"), x, inFlight, 1000).alerts).toEqual([]);
+    expect(d.check(read("2"), x, inFlight, 2000).alerts.map((a) => a.drift)).toEqual(["-3"]);
+    // More than the BUY could fill: not explained either.
+    d.check(read("4"), x, inFlight, 3000);
+    expect(d.check(read("4"), x, inFlight, 4000).alerts.map((a) => a.drift)).toEqual(["2"]);
+  });
+
+  it("waits settleMs for any difference on a slot a result touched during the reading", () => {
+    const d = new DriftCheck(settings);
+    const x = new ExplainedPositions();
+    const inFlight = new InFlight();
+    inFlight.any(BIN);
+    d.check(read(undefined), x, inFlight, 0);
+    expect(d.check(read("-7"), x, inFlight, 1000).alerts).toEqual([]);
+    expect(d.check(read("-7"), x, inFlight, 2000).alerts).toEqual([]);
+    expect(d.check(read("-7"), x, none, 3000).alerts).toHaveLength(1);
   });
 
   it("starts over when the difference changes between readings", () => {
