@@ -45,8 +45,9 @@ export interface WatcherDeps {
 /**
  * The watcher's loop (issue 12, layer 3): several may run, one leads by a
  * lease on the bus. Each interval the leader runs the alert rules over the
- * result stream (`RuleWatch`) and delivers the alert stream to people
- * (`AlertDelivery`: log line, metric, sinks). Both keep their progress on
+ * result stream (`RuleWatch`), compares venue positions with what results
+ * and order events explain (`PositionWatch`, when configured) and delivers
+ * the alert stream to people (`AlertDelivery`: log line, metric, sinks). Both keep their progress on
  * the bus, so a watcher that takes over (or restarts) continues where the
  * last leader stopped; the in-memory state of a watcher that lost the lease
  * is dropped and read again from the bus if it leads again.
