@@ -108,8 +108,8 @@ export interface LiveStack {
   readonly configPath: string;
   /** Starts one executor child process (`consumer` names it in the group). */
   startExecutor(consumer: string, env?: Record<string, string>): Promise<Proc>;
-  /** Starts one `intentgate watch` child process named `name`, with the executor's environment. */
-  startWatch(name: string, args?: readonly string[]): Promise<Proc>;
+  /** Starts one `intentgate watch` child process named `name`, with the executor's environment (and config, unless `configPath`). */
+  startWatch(name: string, args?: readonly string[], configPath?: string): Promise<Proc>;
   /** Publishes one signed plan for the live Binance account; returns its stream id. */
   publish(over: Record<string, unknown>, opts?: { exit?: boolean }): Promise<string>;
   /** Publishes one signed plan for the live Polymarket account (a LIMIT BUY of 10 shares at 0.5 by default). */
@@ -138,6 +138,8 @@ export interface LiveStackOptions {
   readonly polymarket?: Record<string, unknown>;
   /** Polymarket emulator option overrides (e.g. `heartbeatTimeoutMs`). */
   readonly polymarketEmulator?: Partial<PolymarketEmulatorOptions>;
+  /** More Binance accounts (`acct-x0`, `acct-x1`, …), each with its own key in the vault, at the emulator and in the config. */
+  readonly extraBinanceAccounts?: number;
   /** Signer policy per intent, merged over the stack's (`max_notional` on `cex_api_signer`). */
   readonly signerPolicy?: PlaneScenario["policy"];
 }
@@ -192,6 +194,13 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     roReadApiKey: newApiKey(),
   };
   const pm = polymarketScenario();
+  const extra = Array.from({ length: opts.extraBinanceAccounts ?? 0 }, (_, i) => ({
+    name: `acct-x${i}`,
+    keyId: `x${i}-key`,
+    env: `IG_X${i}_API_KEY`,
+    apiKey: newApiKey(),
+    secret: `CANARYextra${i}${hex(16)}`,
+  }));
   const scenario: PlaneScenario = {
     callers: [EXECUTOR_CALLER],
     intents: EXECUTOR_INTENTS,
@@ -200,6 +209,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       [BAD_SIG_ACCOUNT]: { cex_api_signer: "badsig-key" },
       // reads signed with the account's read-only key (signing-plane-v1 §3a)
       [READ_KEY_ACCOUNT]: { cex_api_signer: { entry: "ro-trade-key", read_only_entry: "ro-read-key" } },
+      ...Object.fromEntries(extra.map((x) => [x.name, { cex_api_signer: x.keyId }])),
       ...pm.accounts,
     },
     // the signer's own hard limit, independent of the executor's; the cancel routes of
@@ -222,6 +232,12 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       { id: "badsig-key", kind: "hmac", secret: secrets.badSigVaultSecret, encoding: "raw" },
       { id: "ro-trade-key", kind: "hmac", secret: secrets.roTradeSecret, encoding: "raw" },
       { id: "ro-read-key", kind: "hmac", secret: secrets.roReadSecret, encoding: "raw" },
+      ...extra.map((x) => ({
+        id: x.keyId,
+        kind: "hmac" as const,
+        secret: x.secret,
+        encoding: "raw" as const,
+      })),
       ...pm.keys,
     ],
   };
@@ -268,6 +284,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       { name: BAD_SIG_ACCOUNT, apiKey: secrets.badSigApiKey, secret: `other-${hex(8)}` },
       { name: READ_KEY_ACCOUNT, apiKey: secrets.roTradeApiKey, secret: secrets.roTradeSecret },
       { name: READ_KEY_ACCOUNT, apiKey: secrets.roReadApiKey, secret: secrets.roReadSecret, readOnly: true },
+      ...extra.map((x) => ({ name: x.name, apiKey: x.apiKey, secret: x.secret })),
     ],
   });
 
@@ -301,6 +318,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
           [BINANCE_ACCOUNT]: { api_key_env: "IG_BINANCE_API_KEY" },
           [BAD_SIG_ACCOUNT]: { api_key_env: "IG_BADSIG_API_KEY" },
           [READ_KEY_ACCOUNT]: { api_key_env: "IG_RO_TRADE_API_KEY", read_api_key_env: "IG_RO_READ_API_KEY" },
+          ...Object.fromEntries(extra.map((x) => [x.name, { api_key_env: x.env }])),
         },
         ...opts.binance,
       },
@@ -350,6 +368,7 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
     IG_RO_READ_API_KEY: secrets.roReadApiKey,
     IG_PM_API_KEY: PM_CANARY.apiKey,
     IG_PM_PASSPHRASE: PM_CANARY.passphrase,
+    ...Object.fromEntries(extra.map((x) => [x.env, x.apiKey])),
   };
   let n = 0;
   const stack: LiveStack = {
@@ -387,11 +406,11 @@ export async function startLiveStack(opts: LiveStackOptions = {}): Promise<LiveS
       await waitOutput(p, "executor started", 30_000);
       return p;
     },
-    async startWatch(name, args = []) {
+    async startWatch(name, args = [], watchConfig = configPath) {
       const p = track(
         spawn(
           process.execPath,
-          ["--import", "tsx", CLI, "watch", "--config", configPath, "--name", name, ...args],
+          ["--import", "tsx", CLI, "watch", "--config", watchConfig, "--name", name, ...args],
           { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] },
         ),
       );
