@@ -725,8 +725,16 @@ describe("watch", () => {
     ["a lease shorter than 3 intervals", { interval_ms: 1000, lease_ms: 2000 }, "watch.lease_ms"],
     ["an unknown rule setting", { rules: { deny_burst: { treshold: 3 } } }, "watch.rules.deny_burst"],
     ["a command with no program", { sinks: { command: { argv: [] } } }, "watch.sinks.command.argv"],
-    ["a drift action that does not exist", { positions: { on_drift: { "*": "panic" } } }, "watch.positions.on_drift.*"],
-    ["a drift scope naming no venue", { positions: { on_drift: { kraken: "halt" } } }, "watch.positions.on_drift"],
+    [
+      "a drift action that does not exist",
+      { positions: { on_drift: { "*": "panic" } } },
+      "watch.positions.on_drift.*",
+    ],
+    [
+      "a drift scope naming no venue",
+      { positions: { on_drift: { kraken: "halt" } } },
+      "watch.positions.on_drift",
+    ],
     ["a settle time of zero", { positions: { settle_ms: 0 } }, "watch.positions.settle_ms"],
   ])("%s is refused naming the field", async (_n, watch, field) => {
     const err = await fails({ watch });
