@@ -21,7 +21,7 @@ import {
   startLiveStack,
   warmUpLive,
 } from "../support/liveStack.js";
-import { PM_ACCOUNT, PM_ADDRESS, PM_TOKEN } from "../support/polymarketWorld.js";
+import { PM_ACCOUNT, PM_ADDRESS, PM_CANARY, PM_TOKEN } from "../support/polymarketWorld.js";
 import { freePort } from "../support/redisServer.js";
 
 const INTERVAL_MS = 1000;
@@ -183,10 +183,12 @@ describe("intentgate watch: position drift at the venues (redis bus, executor, s
     expect(await alerts("position_drift")).toHaveLength(driftsBefore); // a resting order is no drift
     expect(Number(stack.polymarket.balance(PM_ADDRESS, PM_TOKEN))).toBeGreaterThan(0);
     const states = (await stack.backend.tradingStateLog()).length;
+    const t0 = Date.now();
     stack.polymarket.setBalance(PM_ADDRESS, PM_TOKEN, "0"); // sold by hand, outside IntentGate
     const drift = await waitUntil("the polymarket drift", async () =>
       (await alerts("position_drift")).find((a) => a.venue === "polymarket"),
     );
+    expect(Date.now() - t0).toBeLessThan(2 * INTERVAL_MS + 1500);
     expect(drift).toMatchObject({ account: PM_ACCOUNT, symbol: PM_TOKEN, actual: "0", action: "halt" });
     await waitUntil("HALTED", async () => (await stack.backend.getTradingState()) === "HALTED");
     const change = (await stack.backend.tradingStateLog()).at(-1);
@@ -226,4 +228,21 @@ describe("intentgate watch: position drift at the venues (redis bus, executor, s
     expect((await alerts("position_drift")).filter((a) => a.venue === "polymarket")).toHaveLength(1);
     expect(await stack.backend.tradingStateLog()).toHaveLength(states + 1);
   }, 60_000);
+
+  it("never shows a credential it holds (API keys, the L2 passphrase, the signer token) in its output", () => {
+    const out = watch.output();
+    for (const secret of [
+      stack.secrets.apiKey,
+      stack.secrets.badSigApiKey,
+      stack.secrets.roReadApiKey,
+      stack.secrets.signerToken,
+      PM_CANARY.passphrase,
+      PM_CANARY.apiKey,
+      stack.secrets.binanceSecret,
+      stack.secrets.roReadSecret,
+      PM_CANARY.secret,
+      PM_CANARY.privateKeyHex,
+    ])
+      expect(out.includes(secret), "a secret in the watcher's output").toBe(false);
+  });
 });
