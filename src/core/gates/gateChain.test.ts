@@ -1263,6 +1263,7 @@ describe("full results", () => {
     const d = decide(entry, makePolicy(), makeFacts({ positions: [{ symbol: "BTCUSDT", qty: "1" }] }));
     expect(d.result).toMatchInlineSnapshot(`
       {
+        "account": "default",
         "action": "place",
         "authenticated": true,
         "avg_price": "65000",
@@ -1293,6 +1294,7 @@ describe("full results", () => {
     const d = decide(planEntry(plan, { id: "1700000000000-8" }));
     expect(d.result).toMatchInlineSnapshot(`
       {
+        "account": null,
         "action": "place",
         "authenticated": false,
         "avg_price": null,
@@ -1326,6 +1328,7 @@ describe("full results", () => {
     const d = decide(entry);
     expect(d.result).toMatchInlineSnapshot(`
       {
+        "account": "user-42",
         "action": "place",
         "authenticated": true,
         "avg_price": "65000",
