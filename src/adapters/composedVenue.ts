@@ -4,6 +4,7 @@ import type {
   KeepAliveOutcome,
   KeepAliveRequest,
   LookupOutcome,
+  MarketPricesOutcome,
   OrderGuard,
   OrderRef,
   PositionsOutcome,
@@ -18,8 +19,8 @@ import type {
 /** The half of a venue adapter that places orders. */
 export type VenueOrderPlacement = Pick<Venue, "prepare" | "send">;
 
-/** The half of a venue adapter that reads: order lookup, positions, readiness. */
-export type VenueReading = Pick<Venue, "lookup" | "positions" | "readiness">;
+/** The half of a venue adapter that reads: order lookup, positions, market prices, readiness. */
+export type VenueReading = Pick<Venue, "lookup" | "positions" | "marketPrices" | "readiness">;
 
 /** The part of a venue adapter that controls orders after they are placed: cancels and the dead-man switch. */
 export type VenueOrderControl = Pick<Venue, "cancel" | "keepAlive">;
@@ -61,6 +62,10 @@ export abstract class ComposedVenue implements Venue {
 
   positions(account: string): Promise<PositionsOutcome> {
     return this.#reads.positions(account);
+  }
+
+  marketPrices(symbols: readonly string[]): Promise<MarketPricesOutcome> {
+    return this.#reads.marketPrices(symbols);
   }
 
   readiness(): Promise<Readiness> {

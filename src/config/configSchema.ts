@@ -132,6 +132,10 @@ const limitsSchema = z.strictObject({
     .optional(),
   /** Default 60000, so a `created_at` in seconds (or one from a stuck producer) is stale, never accepted. */
   max_plan_age_ms: posInt.default(60000),
+  /** A live venue's price older than this is stale: `limit:stale_price` for a plan that needs it. */
+  max_price_age_ms: posInt.max(3_600_000, { error: "must be at most 3600000" }).default(10000),
+  /** Per symbol (`*` for the rest): how far, in percent, a LIMIT price may be from the reference. */
+  price_band_pct: z.record(nonEmpty, positiveDecimalString).optional(),
   max_clock_skew_ms: nonNegInt.default(5000),
 });
 
@@ -167,6 +171,12 @@ const httpUrl = z.string().refine((u) => /^https?:\/\/[^\s/]+/.test(u), {
   error: "must be an http(s) URL such as https://fapi.binance.com",
 });
 
+/** How often a live venue's prices are read: 100 ms to 60 s, default 1 s (well inside `limits.max_price_age_ms`). */
+const pricePollMs = posInt
+  .min(100, { error: "must be at least 100" })
+  .max(60_000, { error: "must be at most 60000" })
+  .default(1000);
+
 /**
  * Binance USDⓈ-M: per account, the API key sent as `X-MBX-APIKEY`; its HMAC
  * secret lives in the signer. `read_api_key_*` names the account's read-only
@@ -199,6 +209,8 @@ const binanceSchema = z.strictObject({
     .min(3000, { error: "must be at least 3000 (a shorter countdown cannot be refreshed in time)" })
     .max(300000, { error: "must be at most 300000 (the signer's default max_countdown_ms)" })
     .default(60000),
+  /** How often the executor reads every symbol's mark price (`GET /fapi/v1/premiumIndex`), the reference of gate 9. */
+  price_poll_ms: pricePollMs,
   accounts: z.record(nonEmpty, binanceAccountSchema),
 });
 
@@ -207,7 +219,7 @@ const polymarketSchema = z.strictObject({
   base_url: httpUrl,
   /** The data API for positions (`https://data-api.polymarket.com`); default `base_url`. */
   data_api_url: httpUrl.optional(),
-  /** Token ids whose market rules the readiness check loads. */
+  /** Token ids whose market rules the readiness check loads, and whose books the executor reads for reference prices. */
   markets: z
     .array(z.string().regex(/^(0|[1-9][0-9]{0,77})$/, { error: "must be a token id (decimal)" }))
     .default([]),
@@ -229,6 +241,8 @@ const polymarketSchema = z.strictObject({
     .min(500, { error: "must be at least 500" })
     .max(8000, { error: "must be at most 8000 (the CLOB's heartbeat window is about 10 s)" })
     .default(4000),
+  /** How often the executor reads each `markets` token's book (midpoint, best bid and ask), the reference of gate 9. */
+  price_poll_ms: pricePollMs,
   accounts: z.record(
     nonEmpty,
     z

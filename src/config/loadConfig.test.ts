@@ -84,7 +84,7 @@ describe("defaults", () => {
       keys: {},
       sources: {},
       permits: { required: false, issuers: [] },
-      limits: { max_clock_skew_ms: 5000, max_plan_age_ms: 60000 },
+      limits: { max_clock_skew_ms: 5000, max_plan_age_ms: 60000, max_price_age_ms: 10000 },
       claim_idle_ms: 15000,
       max_deliveries: 10,
       batch_size: 100,

@@ -6,6 +6,7 @@ import type { SecretBytes } from "../core/auth/secretBytes.js";
 import { type Decimal, parseDecimal } from "../core/decimal.js";
 import type { Lane, VenueName } from "../core/plan.js";
 import type { Limits, Policy, SourcePolicy, VerifyKey } from "../core/policy.js";
+import type { LivePrice } from "../core/referencePrice.js";
 import { ConfigError, type ConfigIssue, FILE_FIELD } from "./configError.js";
 import { configSchema, type ExecutorConfig, type KeyConfig } from "./configSchema.js";
 import {
@@ -177,6 +178,10 @@ async function buildPolicy(
     maxKellyFraction: config.limits.max_kelly_fraction,
     maxPlanAgeMs: config.limits.max_plan_age_ms,
     maxClockSkewMs: config.limits.max_clock_skew_ms,
+    maxPriceAgeMs: config.limits.max_price_age_ms,
+    priceBandPct: frozenMap(
+      new Map(Object.entries(config.limits.price_band_pct ?? {}).map(([s, text]) => [s, dec(text)])),
+    ),
   });
 
   const referencePrices = new Map<string, Decimal>();
@@ -207,6 +212,7 @@ async function buildPolicy(
     onHalt: config.on_halt,
     onReducing: config.on_reducing,
     referencePrices: frozenMap(referencePrices),
+    livePrices: frozenMap(new Map<string, LivePrice>()),
     enabledVenues: frozenSet(enabledVenues),
     live: config.live,
     liveEnv: env[LIVE_ENV] === "1",

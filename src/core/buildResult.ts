@@ -60,6 +60,7 @@ export function buildResult(parts: ResultParts): PlanResult {
     order_id: order?.order_id ?? (fill ? paperOrderId(parts.lane, parts.streamId) : null),
     fill_qty: fill?.qty ?? (order && placing ? order.fill_qty : null),
     avg_price: fill?.price ?? null,
+    ...(ev.reference === undefined ? {} : { reference: ev.reference.used }),
     timestamp: parts.now,
   };
 }

@@ -8,6 +8,7 @@ import type { LiveCancel } from "./liveCancel.js";
 import type { LiveOrder } from "./liveOrder.js";
 import { type PaperExecution, paperExecution } from "./paperExecution.js";
 import type { CancelAllPlan, CancelPlan, OrderPlan } from "./plan.js";
+import { marketOrderPrice } from "./referencePrice.js";
 import type { WorkingOrder } from "./workingOrder.js";
 
 export type { PaperFill } from "./paperExecution.js";
@@ -48,11 +49,15 @@ function liveCancelOf(input: GateInput, ev: Evaluation, plan: CancelPlan | Cance
   return { kind: "live_cancel", cancel: { venue: plan.venue, orders: found.map((s) => s.order) }, checks };
 }
 
-function liveOrderOf({ policy, facts, entry, now }: GateInput, ev: Evaluation, plan: OrderPlan): LiveOrder {
+function liveOrderOf({ facts, entry, now }: GateInput, ev: Evaluation, plan: OrderPlan): LiveOrder {
   const venue = ev.route?.venue;
   if (venue === undefined || venue === "paper" || plan.account === undefined)
     throw new Error("live route without a live venue and account");
-  const ref = policy.referencePrices.get(plan.symbol);
+  // The live venue's own price (gate 9 read it); a Polymarket MARKET order is a FOK at the book's best price.
+  const ref =
+    venue === "polymarket" && plan.type === "MARKET"
+      ? ev.reference && marketOrderPrice(plan, ev.reference)
+      : ev.reference?.price;
   const cid = clientOrderId(plan.plan_id);
   const account = plan.account;
   const working: WorkingOrder | undefined =

@@ -78,7 +78,7 @@ export function paperExecution(input: GateInput, ev: Evaluation, plan: OrderPlan
       return { kind: "rest", order, checks };
     }
   }
-  const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy);
+  const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy.referencePrices.get(symbol));
   if (price === undefined) throw new Error("no fill price after the limits gate");
   const fill: PaperFill = {
     account,

@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import type { SecretBytes } from "./auth/secretBytes.js";
 import type { Decimal } from "./decimal.js";
 import type { Lane, VenueName } from "./plan.js";
+import type { LivePrice } from "./referencePrice.js";
 
 /** Signature algorithms for plans and permits (wire-v1 §2, §5). */
 export type AuthAlg = "hmac-sha256" | "ed25519";
@@ -40,6 +41,10 @@ export interface Limits {
   readonly maxKellyFraction: number | undefined;
   readonly maxPlanAgeMs: number | undefined;
   readonly maxClockSkewMs: number;
+  /** A live venue's price older than this is stale (`limit:stale_price`). */
+  readonly maxPriceAgeMs: number;
+  /** Per symbol (`*`: every other), the most a LIMIT price may be from the reference, in percent. */
+  readonly priceBandPct: ReadonlyMap<string, Decimal>;
 }
 
 /**
@@ -62,6 +67,11 @@ export interface Policy {
   readonly paperRestLimits: boolean;
   /** Reference prices per symbol (`venues.paper.prices`). */
   readonly referencePrices: ReadonlyMap<string, Decimal>;
+  /**
+   * Prices read from the live venues, per `livePriceKey(venue, symbol)`;
+   * the executor fills it in at decision time from its price feed.
+   */
+  readonly livePrices: ReadonlyMap<string, LivePrice>;
   /** Venues configured under `venues` (`paper` always). */
   readonly enabledVenues: ReadonlySet<VenueName>;
   /** Live trading switch in the config (key one of two); with it off every live venue falls back. */

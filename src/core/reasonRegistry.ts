@@ -279,7 +279,10 @@ export const REASON_REGISTRY = {
     details: {
       max_qty: "qty over limits.max_qty for the symbol",
       max_notional: "qty × price over limits.max_notional",
-      no_reference_price: "a MARKET order (or a notional check) with no reference price",
+      no_reference_price:
+        "a plan that needs a price (a notional check, a price band, a MARKET fill) has none configured, or a live Polymarket MARKET finds that side of the book empty",
+      stale_price: "the live venue's price is missing or older than limits.max_price_age_ms",
+      price_band: "a LIMIT price further than limits.price_band_pct from the reference price",
       rate: "over limits.rate_per_source_per_s for the source, across executors",
       kelly_fraction: "meta.kelly_fraction over limits.max_kelly_fraction",
       min_notional: "notional under the venue's minimum",

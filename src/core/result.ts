@@ -1,5 +1,6 @@
 import type { Lane, PlanAction, Side, VenueName } from "./plan.js";
 import type { Reason } from "./reasons.js";
+import type { ReferenceUsed } from "./referencePrice.js";
 
 /** The four outcomes a result can record (wire-v1 §4). */
 export type DecisionKind = "EXECUTED" | "DENIED" | "FAILED" | "UNKNOWN";
@@ -30,6 +31,8 @@ export interface PlanResult {
   order_id: string | null;
   fill_qty: string | null;
   avg_price: string | null;
+  /** The reference price the decision used (gate 9), when it used one: which, from where, read when. */
+  reference?: ReferenceUsed;
   timestamp: number;
   reconciled?: true;
 }

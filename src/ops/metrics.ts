@@ -52,6 +52,10 @@ export interface Metrics {
   readonly venueReady: Gauge<"venue" | "account">;
   /** 1 while the signing plane answers (anything but `signer_unavailable`), 0 once it did not. */
   readonly signerUp: Gauge<string>;
+  /** Polls of a live venue's reference prices, by venue and outcome (`ok`, `failed`). */
+  readonly pricePolls: Counter<"venue" | "outcome">;
+  /** Unix time of the last poll that stored a venue's prices. */
+  readonly pricesReadAt: Gauge<"venue">;
   /** Order events this executor wrote (wire-v1 §4a), by venue, event and cause (`plan` for any cancel plan). */
   readonly orderEvents: Counter<"venue" | "event" | "cause">;
   /** Cancels the trading state asked for that failed at a live venue (each try), by venue. */
@@ -100,6 +104,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: "intentgate_venue_ready",
     help: "Per live venue and account (* for the venue as a whole): 1 while orders may go live there.",
     labelNames: ["venue", "account"] as const,
+    registers: [registry],
+  });
+  const pricePolls = new Counter({
+    name: "intentgate_price_polls_total",
+    help: "Polls of a live venue's reference prices (gate 9), by venue and outcome (ok, failed).",
+    labelNames: ["venue", "outcome"] as const,
+    registers: [registry],
+  });
+  const pricesReadAt = new Gauge({
+    name: "intentgate_prices_read_seconds",
+    help: "Unix time of the last poll that stored a live venue's reference prices.",
+    labelNames: ["venue"] as const,
     registers: [registry],
   });
   const signerUp = new Gauge({
@@ -162,6 +178,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     deploymentOk,
     venueReady,
     signerUp,
+    pricePolls,
+    pricesReadAt,
     orderEvents,
     orderCancelFailures,
     deadmanArmed,

@@ -37,6 +37,13 @@ export interface Venue {
   lookup(ref: OrderRef): Promise<LookupOutcome>;
   /** Open positions of one account; `qty` signed (short < 0). */
   positions(account: string): Promise<PositionsOutcome>;
+  /**
+   * The venue's own reference prices, read now from its public market data
+   * (unsigned, no key): Binance's mark prices (every symbol; `symbols` is a
+   * filter, empty for all), Polymarket's book midpoint and best bid and ask
+   * per token in `symbols`. A symbol whose price cannot be read is left out.
+   */
+  marketPrices(symbols: readonly string[]): Promise<MarketPricesOutcome>;
   /** Whether live orders may be sent now: credentials work, clock skew within bounds, rules loaded. */
   readiness(): Promise<Readiness>;
   /**
@@ -113,6 +120,21 @@ export interface VenuePosition {
 
 export type PositionsOutcome =
   | { readonly ok: true; readonly positions: readonly VenuePosition[] }
+  | { readonly ok: false; readonly detail: string };
+
+/** One symbol's price; decimals as canonical text. */
+export interface MarketPrice {
+  readonly symbol: string;
+  /** The reference (Binance mark price, Polymarket midpoint). */
+  readonly price: string;
+  readonly bid?: string;
+  readonly ask?: string;
+  /** `mark` or `book_mid`. */
+  readonly kind: string;
+}
+
+export type MarketPricesOutcome =
+  | { readonly ok: true; readonly prices: readonly MarketPrice[] }
   | { readonly ok: false; readonly detail: string };
 
 export interface Readiness {

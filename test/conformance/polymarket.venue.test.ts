@@ -33,6 +33,7 @@ venueConformance("polymarket (emulator)", async () => {
     send: (p) => inner.send(p),
     lookup: (r) => inner.lookup(r),
     positions: (a) => inner.positions(a),
+    marketPrices: (s) => inner.marketPrices(s),
     readiness: () => inner.readiness(),
     cancel: (r) => inner.cancel(r),
     keepAlive: (r) => inner.keepAlive(r),

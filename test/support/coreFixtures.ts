@@ -11,6 +11,7 @@ import type { Decision } from "../../src/core/decision.js";
 import { type Facts, positionKey, rateKey } from "../../src/core/facts.js";
 import type { Lane, TradingState, VenueName } from "../../src/core/plan.js";
 import type { AuthAlg, Limits, Policy, SourcePolicy, VerifyKey } from "../../src/core/policy.js";
+import { livePriceKey } from "../../src/core/referencePrice.js";
 import type { BusEntry } from "../../src/ports/bus.js";
 
 /** The decision time every fixture is built around. */
@@ -95,6 +96,8 @@ export function makeLimits(over: Partial<Limits> = {}): Limits {
     maxKellyFraction: 0.25,
     maxPlanAgeMs: 30_000,
     maxClockSkewMs: 5000,
+    maxPriceAgeMs: 10_000,
+    priceBandPct: new Map(),
     ...over,
   };
 }
@@ -103,8 +106,8 @@ export function makeLimits(over: Partial<Limits> = {}): Limits {
  * A policy like wire-v1 §8's example: exit owner `exitbrain_v3_5`, sources
  * `exitbrain_v3_5` and `intent_bridge` on `main`, `operator` on `manual`,
  * permits not required (issuers `governor-k1`, `governor-hmac`), reference prices
- * for BTCUSDT (65000), ETHUSDT (3000) and SOLUSDT (125), paper and binance-usdm
- * enabled, live off.
+ * for BTCUSDT (65000), ETHUSDT (3000) and SOLUSDT (125), the same as Binance
+ * mark prices read at `NOW`, paper and binance-usdm enabled, live off.
  */
 export function makePolicy(over: PolicyOverrides = {}): Policy {
   const sources = new Map<string, SourcePolicy>([
@@ -122,6 +125,12 @@ export function makePolicy(over: PolicyOverrides = {}): Policy {
     sources,
     exitOwner: EXIT_OWNER,
     permits: { required: false, issuers: new Set(["governor-k1", "governor-hmac"]) },
+    livePrices: new Map(
+      (["BTCUSDT", "ETHUSDT", "SOLUSDT"] as const).map((symbol, i) => [
+        livePriceKey("binance-usdm", symbol),
+        { price: dec(["65000", "3000", "125"][i] as string), at: NOW, kind: "mark" },
+      ]),
+    ),
     referencePrices: new Map([
       ["BTCUSDT", dec("65000")],
       ["ETHUSDT", dec("3000")],

@@ -79,6 +79,30 @@ export function parsePositionRisk(account: string, text: string): VenuePosition[
 }
 
 /**
+ * Reads a `GET /fapi/v1/premiumIndex` answer (a list of
+ * `{"symbol","markPrice",…}` without a `symbol` parameter, one object with
+ * it): each symbol's mark price as canonical decimal text; rows without a
+ * positive mark are left out. `undefined` when the text is not such an answer.
+ */
+export function parsePremiumIndex(text: string): { symbol: string; markPrice: string }[] | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const rows = Array.isArray(v) ? v : [v];
+  const out: { symbol: string; markPrice: string }[] = [];
+  for (const row of rows) {
+    const r = row as { symbol?: unknown; markPrice?: unknown } | null;
+    if (typeof r?.symbol !== "string" || typeof r.markPrice !== "string") return undefined;
+    const mark = parseDecimal(r.markPrice);
+    if (mark !== undefined && mark > 0n) out.push({ symbol: r.symbol, markPrice: formatDecimal(mark) });
+  }
+  return out;
+}
+
+/**
  * Reads a `POST /fapi/v1/countdownCancelAll` answer, `{"symbol":"BTCUSDT","countdownTime":"60000"}`
  * (Binance sends the time as text; a number is taken too). `undefined` when it is not one.
  */

@@ -1,6 +1,12 @@
-import type { LookupOutcome, OrderRef, PositionsOutcome, Readiness } from "../../ports/venue.js";
-import type { ReadAnswerClass } from "./binanceErrors.js";
-import { parseOrder, parsePositionRisk } from "./binanceOrders.js";
+import type {
+  LookupOutcome,
+  MarketPricesOutcome,
+  OrderRef,
+  PositionsOutcome,
+  Readiness,
+} from "../../ports/venue.js";
+import { classifyReadAnswer, type ReadAnswerClass } from "./binanceErrors.js";
+import { parseOrder, parsePositionRisk, parsePremiumIndex } from "./binanceOrders.js";
 import { BINANCE_VENUE, type BinanceSession } from "./binanceSession.js";
 import type { RulesCache } from "./exchangeFilters.js";
 
@@ -56,6 +62,23 @@ export class BinanceReads {
     }
     const { clientOrderId: _c, symbol: _s, ...state } = order;
     return { kind: "found", ...state };
+  }
+
+  /** The port's `marketPrices`: `GET /fapi/v1/premiumIndex` (public), every symbol's mark price. */
+  async marketPrices(symbols: readonly string[]): Promise<MarketPricesOutcome> {
+    const read = classifyReadAnswer(
+      await this.#session.http.request({ method: "GET", path: "/fapi/v1/premiumIndex" }),
+    );
+    if (read.kind !== "ok") return { ok: false, detail: read.kind === "failed" ? read.detail : "not_found" };
+    const marks = parsePremiumIndex(read.text);
+    if (marks === undefined) return { ok: false, detail: "bad_response" };
+    const wanted = new Set(symbols);
+    return {
+      ok: true,
+      prices: marks
+        .filter((m) => wanted.size === 0 || wanted.has(m.symbol))
+        .map((m) => ({ symbol: m.symbol, price: m.markPrice, kind: "mark" })),
+    };
   }
 
   /** The port's `positions`: positionRisk, one signed amount per symbol. */

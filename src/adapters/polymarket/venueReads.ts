@@ -3,6 +3,8 @@ import { isRecord } from "../../core/isRecord.js";
 import { ORDER_HASH_RE, type OrderVersion } from "../../core/polymarket/ctfOrder.js";
 import type {
   LookupOutcome,
+  MarketPrice,
+  MarketPricesOutcome,
   OrderRef,
   PositionsOutcome,
   Readiness,
@@ -85,6 +87,45 @@ export class PolymarketReads {
       purpose: "lookup",
     });
     return out.ok ? readOrderLookup(out.value) : { kind: "unavailable", detail: out.reason };
+  }
+
+  /**
+   * The port's `marketPrices`: per token, `GET /book?token_id=` (public);
+   * the best bid and ask and their midpoint. A token whose book cannot be
+   * read, or has an empty side, is left out (no midpoint: no reference).
+   */
+  async marketPrices(symbols: readonly string[]): Promise<MarketPricesOutcome> {
+    const { clob, timeoutMs } = this.#o;
+    const books = await Promise.all(
+      symbols.map(async (token) => ({
+        token,
+        out: await clob.send({
+          method: "GET",
+          pathAndQuery: `/book?token_id=${encodeURIComponent(token)}`,
+          timeoutMs,
+        }),
+      })),
+    );
+    const prices: MarketPrice[] = [];
+    let failure: string | undefined;
+    for (const { token, out } of books) {
+      if (out.kind === "error" || out.status !== 200) {
+        failure ??= out.kind === "error" ? out.detail : `http_${out.status}`;
+        continue;
+      }
+      const top = readBookTop(out.text);
+      if (top?.bid === undefined || top.ask === undefined) continue;
+      const mid = ((top.bid + top.ask) / 2n) as Decimal;
+      prices.push({
+        symbol: token,
+        price: formatDecimal(mid),
+        bid: formatDecimal(top.bid),
+        ask: formatDecimal(top.ask),
+        kind: "book_mid",
+      });
+    }
+    if (prices.length === 0 && failure !== undefined) return { ok: false, detail: failure };
+    return { ok: true, prices };
   }
 
   /** The port's `positions`: every token balance of the account's funder, from the data API. */
@@ -273,4 +314,28 @@ export function readServerSeconds(out: HttpOutcome): number | undefined {
 
 function decimalOf(v: unknown): Decimal | undefined {
   return typeof v === "string" ? parseDecimal(v) : undefined;
+}
+
+/** The best bid and ask of a `GET /book` answer (levels as `{price, size}` text, in any order); undefined when it is not one. */
+function readBookTop(text: string): { bid?: Decimal; ask?: Decimal } | undefined {
+  const body = parseJsonKeepingNumbers(text);
+  if (!isRecord(body) || !Array.isArray(body.bids) || !Array.isArray(body.asks)) return undefined;
+  const prices = (levels: unknown[]): Decimal[] | undefined => {
+    const out: Decimal[] = [];
+    for (const l of levels) {
+      if (!isRecord(l) || typeof l.price !== "string") return undefined;
+      const p = parseDecimal(l.price);
+      if (p === undefined) return undefined;
+      out.push(p);
+    }
+    return out;
+  };
+  const bids = prices(body.bids);
+  const asks = prices(body.asks);
+  if (bids === undefined || asks === undefined) return undefined;
+  const best = (xs: Decimal[], pick: (a: Decimal, b: Decimal) => boolean) =>
+    xs.reduce<Decimal | undefined>((m, x) => (m === undefined || pick(x, m) ? x : m), undefined);
+  const bid = best(bids, (a, b) => a > b);
+  const ask = best(asks, (a, b) => a < b);
+  return { ...(bid === undefined ? {} : { bid }), ...(ask === undefined ? {} : { ask }) };
 }

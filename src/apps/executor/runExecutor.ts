@@ -9,6 +9,7 @@ import { healthz, type ProbeSources, readyz } from "../../executor/executorProbe
 import { LiveOrderFollower } from "../../executor/liveOrderFollower.js";
 import { observedPlane } from "../../executor/observedPlane.js";
 import { OrderFollower } from "../../executor/orderFollower.js";
+import { PriceFeed } from "../../executor/priceFeed.js";
 import { VenueSupervisor } from "../../executor/venueSupervisor.js";
 import { createLogger, flushLogger, type Logger } from "../../ops/logger.js";
 import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops/metrics.js";
@@ -162,13 +163,32 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
       opened = { ...plane, plane: observedPlane(plane.plane, (up) => metrics.signerUp.set(up ? 1 : 0)) };
     }
     venues = await openVenues(config, { plane: opened, env: opts.env, baseDir: loaded.baseDir });
+    const prices = new PriceFeed({
+      venues: () => venues,
+      symbols: (venue) => (venue === "polymarket" ? (config.venues.polymarket?.markets ?? []) : []),
+      everyMs: (venue) =>
+        venue === "polymarket"
+          ? (config.venues.polymarket?.price_poll_ms ?? 1000)
+          : (config.venues["binance-usdm"]?.price_poll_ms ?? 1000),
+      observer: {
+        polled(venue, outcome) {
+          metrics.pricePolls.inc({ venue, outcome: outcome.ok ? "ok" : "failed" });
+          if (outcome.ok) metrics.pricesReadAt.set({ venue }, Date.now() / 1000);
+          else logger.warn({ venue, detail: outcome.detail }, "reference prices not read");
+        },
+      },
+    });
+    // A first read of every venue's prices before the first plan, so nothing is stale by default.
+    await Promise.all([...venues.keys()].map((venue) => prices.poll(venue)));
     const running = new Executor({
       backend: openedBackend,
       consumer,
-      policy: () =>
-        supervisor === undefined || supervisor.ready.size === 0
-          ? loaded.policy
-          : { ...loaded.policy, readyVenues: supervisor.ready },
+      // Venue readiness and live prices are facts of the moment, laid over the config's policy.
+      policy: () => ({
+        ...loaded.policy,
+        ...(supervisor === undefined || supervisor.ready.size === 0 ? {} : { readyVenues: supervisor.ready }),
+        livePrices: prices.snapshot(),
+      }),
       settings: settingsOf(config),
       observer,
       venues: () => venues,
@@ -227,10 +247,12 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     );
     opts.onReady?.({ consumer, metricsPort: metricsServer?.port });
     const supervising = venues.size > 0 ? supervisor.run(stop.signal) : Promise.resolve();
+    const pricing = prices.run(stop.signal);
     const following = follower.run(stop.signal);
     const followingLive = venues.size > 0 ? liveFollower.run(stop.signal) : Promise.resolve();
     await running.run(stop.signal);
     await supervising;
+    await pricing;
     await following;
     await followingLive;
     logger.info("executor stopped: batch in hand committed");

@@ -6,6 +6,7 @@ import type { Permit } from "../permit/permitToken.js";
 import type { Plan, VenueName } from "../plan.js";
 import type { Policy } from "../policy.js";
 import type { Reason } from "../reasons.js";
+import type { Reference } from "../referencePrice.js";
 
 /** What every gate is handed: the entry, the policy snapshot, the facts read for the batch, and the decision time. */
 export interface GateInput {
@@ -27,6 +28,8 @@ export interface Evaluation {
   readonly permit?: Permit;
   /** Where the order goes once every gate passed. */
   readonly route?: { readonly venue: VenueName; readonly mode: "paper" | "live" };
+  /** The reference price the limits gate used (live or configured), recorded in the result. */
+  readonly reference?: Extract<Reference, { readonly kind: "price" }>;
   /** Set by the limits gate when the plan counts against its source's rate window. */
   readonly countRate?: RateWindow;
   /** Shared state read so far, re-checked at commit. */

@@ -1278,6 +1278,11 @@ describe("full results", () => {
         "plan_id": "snap-exec-1",
         "qty": "0.5",
         "reduce_only": false,
+        "reference": {
+          "at": null,
+          "price": "65000",
+          "source": "config",
+        },
         "side": "BUY",
         "source": "intent_bridge",
         "stream_id": "1700000000000-7",
@@ -1343,6 +1348,11 @@ describe("full results", () => {
         "plan_id": "snap-live-1",
         "qty": "2",
         "reduce_only": false,
+        "reference": {
+          "at": null,
+          "price": "65000",
+          "source": "config",
+        },
         "side": "SELL",
         "source": "intent_bridge",
         "stream_id": "1700000000000-9",

@@ -1,14 +1,22 @@
-import { compareProduct, type Decimal, maxDecimal } from "../decimal.js";
+import { compareProduct, DECIMAL_SCALE, type Decimal, maxDecimal } from "../decimal.js";
 import type { DecisionChecks } from "../decision.js";
 import { type RateWindow, rateKey } from "../facts.js";
 import type { OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
+import { marketOrderPrice, referenceFor } from "../referencePrice.js";
 import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
 
+const DECIMAL_ONE = 10n ** BigInt(DECIMAL_SCALE);
+
 /**
- * Gate 9: `limit:max_qty`, `limit:max_notional` (`limit:no_reference_price`
- * when no price exists), `limit:rate`, `limit:kelly_fraction`, in that order.
+ * Gate 9: `limit:max_qty`, `limit:stale_price` (a live venue's price older
+ * than `max_price_age_ms`) or `limit:no_reference_price` (no price at all)
+ * when a price is needed, `limit:max_notional`, `limit:price_band`,
+ * `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
+ * for `max_notional`, a price band, a MARKET plan filled on paper, and a
+ * live Polymarket MARKET plan (sent at the book's best price); the price
+ * used is recorded in the result (`reference`).
  * Every plan that reaches this gate counts against its source's rate window;
  * a cancel is checked against the rate alone.
  */
@@ -39,17 +47,38 @@ export const limitsGate: Gate = {
       return rateAllowed ? { ok: true, ...extra } : deny(reason("limit", "rate"), extra);
     const maxQty = limits.maxQty.get(plan.symbol);
     if (maxQty !== undefined && plan.qty > maxQty) return deny(reason("limit", "max_qty"), extra);
-    const price = pricingPrice(plan, policy);
-    if (price === undefined && (limits.maxNotional !== undefined || fillsAtReference(plan, policy))) {
-      return deny(reason("limit", "no_reference_price"), extra);
-    }
+    const reference = referenceFor(plan, policy, now);
+    const band =
+      plan.type === "LIMIT"
+        ? (limits.priceBandPct.get(plan.symbol) ?? limits.priceBandPct.get("*"))
+        : undefined;
+    const livePolymarketMarket = plan.venue === "polymarket" && plan.type === "MARKET" && policy.live;
+    // A LIMIT plan's notional is measured at its own price when no price is configured.
+    const needsPrice =
+      (limits.maxNotional !== undefined && (plan.type === "MARKET" || reference.kind === "stale")) ||
+      band !== undefined ||
+      fillsAtReference(plan, policy) ||
+      livePolymarketMarket;
+    if (reference.kind === "stale" && needsPrice) return deny(reason("limit", "stale_price"), extra);
+    if (reference.kind === "none" && needsPrice) return deny(reason("limit", "no_reference_price"), extra);
+    if (reference.kind === "price") extra = { ...extra, found: { ...extra.found, reference } };
+    const refPrice = reference.kind === "price" ? reference.price : undefined;
+    const price = pricingPrice(plan, refPrice);
     if (
       limits.maxNotional !== undefined &&
       price !== undefined &&
       compareProduct(plan.qty, price, limits.maxNotional) > 0
-    ) {
+    )
       return deny(reason("limit", "max_notional"), extra);
-    }
+    if (band !== undefined && refPrice !== undefined && outsideBand(plan.price as Decimal, refPrice, band))
+      return deny(reason("limit", "price_band"), extra);
+    // A live Polymarket MARKET order is a FOK at the book's best price on its side: none, no order.
+    if (
+      livePolymarketMarket &&
+      reference.kind !== "not_ready" &&
+      marketOrderPrice(plan, reference) === undefined
+    )
+      return deny(reason("limit", "no_reference_price"), extra);
     if (!rateAllowed) return deny(reason("limit", "rate"), extra);
     const kelly = plan.meta?.kelly_fraction;
     if (
@@ -68,11 +97,20 @@ export const limitsGate: Gate = {
  * MARKET (never the plan's own claim), the larger of the limit price and the
  * reference price for LIMIT.
  */
-export function pricingPrice(plan: OrderPlan, policy: Policy): Decimal | undefined {
-  const reference = policy.referencePrices.get(plan.symbol);
+export function pricingPrice(plan: OrderPlan, reference: Decimal | undefined): Decimal | undefined {
   if (plan.type === "MARKET") return reference;
   const limit = plan.price as Decimal;
   return reference === undefined ? limit : maxDecimal(limit, reference);
+}
+
+/**
+ * Whether `price` is further than `pct` percent from `reference`:
+ * |price − reference| × 100 > pct × reference, in exact decimals (a price
+ * exactly at the band's edge is inside it).
+ */
+export function outsideBand(price: Decimal, reference: Decimal, pct: Decimal): boolean {
+  const diff = price > reference ? price - reference : reference - price;
+  return diff * 100n * DECIMAL_ONE > pct * reference;
 }
 
 /** A MARKET plan that will fill on the paper venue needs a reference price to fill at. */

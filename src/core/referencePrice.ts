@@ -1,0 +1,82 @@
+import { type Decimal, formatDecimal } from "./decimal.js";
+import { LIVE_VENUES, type OrderPlan, type VenueName } from "./plan.js";
+import type { Policy } from "./policy.js";
+
+/** A price read from a live venue by the executor's feed, stamped with when it was read. */
+export interface LivePrice {
+  /** The reference: Binance's mark price, Polymarket's book midpoint. */
+  readonly price: Decimal;
+  /** Best bid and ask, where the venue has a book (Polymarket). */
+  readonly bid?: Decimal;
+  readonly ask?: Decimal;
+  /** When the executor read it (ms, its own clock). */
+  readonly at: number;
+  /** What it is: `mark` (Binance), `book_mid` (Polymarket). */
+  readonly kind: string;
+}
+
+/** Map key of a live price in {@link Policy.livePrices}. */
+export const livePriceKey = (venue: VenueName, symbol: string): string => `${venue}\n${symbol}`;
+
+/** The price a decision used, as results record it (`reference`). */
+export interface ReferenceUsed {
+  /** Canonical decimal text. */
+  readonly price: string;
+  /** `config` (`venues.paper.prices`), or `<venue>:<kind>` for a live price. */
+  readonly source: string;
+  /** When a live price was read (ms); null for a configured one, which does not age. */
+  readonly at: number | null;
+}
+
+/** A plan's reference price, or why there is none. */
+export type Reference =
+  | {
+      readonly kind: "price";
+      readonly price: Decimal;
+      readonly used: ReferenceUsed;
+      readonly live?: LivePrice;
+    }
+  /** A live venue's price is missing or older than `limits.max_price_age_ms`. */
+  | { readonly kind: "stale"; readonly source: string }
+  /** No configured price for a paper (or dry-run) plan. */
+  | { readonly kind: "none" }
+  /** A live-venue plan that cannot go live now: gate 10 denies it `venue_not_ready`, no price is needed. */
+  | { readonly kind: "not_ready" };
+
+/**
+ * The reference price for `plan` at `now` (wire-v1 §6 gate 9): a plan for
+ * a live venue while `live` is on is priced from that venue's own price
+ * (`policy.livePrices`), which must be younger than
+ * `limits.max_price_age_ms`, never from a typed number; a paper plan (and a
+ * dry run, which fills on paper) from `venues.paper.prices`. A live-venue
+ * plan that cannot go live now (gate 10 will deny it) needs none.
+ */
+export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Reference {
+  if (policy.live && (LIVE_VENUES as readonly VenueName[]).includes(plan.venue)) {
+    const ready = policy.readyVenues.get(plan.venue);
+    if (!policy.liveEnv || ready === undefined || !(ready.has("*") || ready.has(plan.account ?? "")))
+      return { kind: "not_ready" };
+    const live = policy.livePrices.get(livePriceKey(plan.venue, plan.symbol));
+    const source = `${plan.venue}:${live?.kind ?? "price"}`;
+    if (live === undefined || now - live.at > policy.limits.maxPriceAgeMs) return { kind: "stale", source };
+    return {
+      kind: "price",
+      price: live.price,
+      used: { price: formatDecimal(live.price), source, at: live.at },
+      live,
+    };
+  }
+  const price = policy.referencePrices.get(plan.symbol);
+  if (price === undefined) return { kind: "none" };
+  return { kind: "price", price, used: { price: formatDecimal(price), source: "config", at: null } };
+}
+
+/**
+ * The price a Polymarket MARKET plan is sent at (a FOK limit): the best ask
+ * to buy, the best bid to sell, from the live book; undefined when that side
+ * of the book is empty or the price is not a live one.
+ */
+export function marketOrderPrice(plan: OrderPlan, reference: Reference): Decimal | undefined {
+  if (reference.kind !== "price" || reference.live === undefined) return undefined;
+  return plan.side === "BUY" ? reference.live.ask : reference.live.bid;
+}
