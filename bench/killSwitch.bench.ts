@@ -15,10 +15,10 @@
  * Prints a table, then ONE JSON line last. Environment: BENCH_KS_N orders per
  * venue (default 20), BENCH_KS_ROUNDS (default 3), BENCH_KS_RECONCILE_MS (default 2000).
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { PlanResult } from "../src/core/result.js";
 import { BINANCE_ACCOUNT, type LiveStack, startLiveStack, warmUpLive } from "../test/support/liveStack.js";
 import { PM_ACCOUNT, PM_CANARY, PM_TOKEN } from "../test/support/polymarketWorld.js";
+import { waitUntil } from "../test/support/waitUntil.js";
 import { quantile } from "./lib/latency.js";
 
 const N = Number(process.env.BENCH_KS_N ?? 20);
@@ -29,15 +29,9 @@ const COUNTDOWN_MS = 10_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 const log = (m: string) => process.stderr.write(`[bench:killswitch] ${m}\n`);
 
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error("bench: timed out");
-    await sleep(20);
-  }
-}
+/** Waits until `fn` answers (the bench's own pace: every 20 ms, at most `ms`). */
+const until = <T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> =>
+  waitUntil("the bench's condition", fn, { timeoutMs: ms, pollMs: 20 });
 
 function openCount(stack: LiveStack): number {
   const b = stack.emulator.state

@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SqliteAlertFeed } from "../src/adapters/sqlite/sqliteAlertFeed.js";
 import { type LiveStack, type Proc, startLiveStack, stopProc } from "../test/support/liveStack.js";
+import { waitUntil } from "../test/support/waitUntil.js";
 import { quantile, rssMb } from "./lib/latency.js";
 
 const RUNS = Number(process.env.BENCH_WATCH_RUNS ?? 20);
@@ -31,16 +32,6 @@ const IDLE_S = Number(process.env.BENCH_WATCH_IDLE_S ?? 30);
 const INTERVAL_MS = 1000;
 const EXTRA = 8;
 const log = (m: string) => process.stderr.write(`[bench:watch] ${m}\n`);
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error("bench: timed out");
-    await sleep(5);
-  }
-}
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
@@ -58,7 +49,7 @@ interface Footprint {
 /** A watcher's CPU share and peak RSS over `seconds`, once it leads. */
 async function footprint(p: Proc, seconds: number): Promise<Footprint> {
   const pid = p.child.pid as number;
-  await until(() => (p.output().includes('"leading":true') ? true : undefined));
+  await waitUntil("the watcher to lead", () => p.output().includes('"leading":true'), { timeoutMs: 60_000 });
   await sleep(3000); // past start-up and the first reads
   const c0 = cpuSeconds(pid);
   const t0 = performance.now();
@@ -115,16 +106,20 @@ async function main(): Promise<void> {
         while (stack.emulator.state.position(account, "BTCUSDT") !== target) await sleep(INTERVAL_MS);
         return performance.now() - t0;
       })();
-      const seen = await until(async () => {
-        const page = await feed.readAlerts(cursor, 100, 0);
-        for (const e of page) {
-          cursor = e.id;
-          const a = JSON.parse(e.text ?? "{}") as Record<string, unknown>;
-          if (a.kind === "position_drift" && a.account === account && a.actual === target)
-            return performance.now() - t0;
-        }
-        return undefined;
-      }, 30_000);
+      const seen = await waitUntil(
+        `the drift alert of run ${r + 1}`,
+        async () => {
+          const page = await feed.readAlerts(cursor, 100, 0);
+          for (const e of page) {
+            cursor = e.id;
+            const a = JSON.parse(e.text ?? "{}") as Record<string, unknown>;
+            if (a.kind === "position_drift" && a.account === account && a.actual === target)
+              return performance.now() - t0;
+          }
+          return undefined;
+        },
+        { timeoutMs: 30_000, pollMs: 5 },
+      );
       watcher.push(seen);
       poller.push(await pollerSeen);
       log(

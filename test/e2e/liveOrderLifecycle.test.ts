@@ -21,6 +21,7 @@ import {
   warmUpLive,
 } from "../support/liveStack.js";
 import { PM_ACCOUNT, PM_CANARY, PM_TOKEN } from "../support/polymarketWorld.js";
+import { waitUntil as waitFor } from "../support/waitUntil.js";
 
 const RECONCILE_MS = 2000;
 const COUNTDOWN_MS = 3000;
@@ -31,20 +32,16 @@ const PM_BOOK = { bids: [{ price: "0.3", size: "100000" }], asks: [{ price: "0.7
 /** What a timed-out wait prints: the working orders and what the venues hold open. */
 let explainState: (() => Promise<unknown>) | undefined;
 
-async function waitUntil<T>(
+/** The shared wait, its timeout message carrying the state {@link explainState} describes. */
+const waitUntil = <T>(
   what: string,
   fn: () => Promise<T | undefined> | T | undefined,
   ms = 30_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > ms)
-      throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(await explainState?.())}`);
-    await sleep(50);
-  }
-}
+): Promise<T> =>
+  waitFor(async () => `${what}; state: ${JSON.stringify(await explainState?.())}`, fn, {
+    timeoutMs: ms,
+    pollMs: 50,
+  });
 
 describe("live working orders: cancels, fills, HALT at the venue, dead-man switches (redis bus, 3 executors)", () => {
   let stack: LiveStack;

@@ -23,24 +23,10 @@ import {
 } from "../support/liveStack.js";
 import { PM_ACCOUNT, PM_ADDRESS, PM_CANARY, PM_TOKEN } from "../support/polymarketWorld.js";
 import { freePort } from "../support/redisServer.js";
+import { waitUntil } from "../support/waitUntil.js";
 
 const INTERVAL_MS = 1000;
 const PM_BOOK = { bids: [{ price: "0.3", size: "100000" }], asks: [{ price: "0.7", size: "100000" }] };
-
-async function waitUntil<T>(
-  what: string | (() => string),
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 30_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - t0 > ms)
-      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
-    await sleep(25);
-  }
-}
 
 describe("intentgate watch: position drift at the venues (redis bus, executor, signer, emulators)", () => {
   let stack: LiveStack;
@@ -208,7 +194,7 @@ describe("intentgate watch: position drift at the venues (redis bus, executor, s
           .map((l) => JSON.parse(l) as Record<string, unknown>);
         return lines.length > 0 ? lines : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000 },
     );
     expect(logged).toEqual([
       expect.objectContaining({

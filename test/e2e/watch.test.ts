@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { PlanResult } from "../../src/core/result.js";
 import { PlanPublisher } from "../../src/sdk/planPublisher.js";
 import { CLI, ExecutorHarness, LOAD_KEY_ID, LOAD_SOURCE, ROOT } from "../support/executorHarness.js";
+import { waitUntil } from "../support/waitUntil.js";
 import { failThenOk, startWebhookReceiver, type WebhookReceiver } from "../support/webhookReceiver.js";
 
 const TOKEN = "T0WATCH/B0WATCH/XoxWatchCanaryToken4242";
@@ -24,19 +25,9 @@ interface Watch {
   readonly exited: Promise<number | null>;
 }
 
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 20_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Waits until `fn` answers, asking every 50 ms, at most `ms`. */
+const until = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> =>
+  waitUntil(what, fn, { timeoutMs: ms, pollMs: 50 });
 
 describe("intentgate watch (redis, an executor, two watchers, a webhook that fails 3 times first)", () => {
   let h: ExecutorHarness;
