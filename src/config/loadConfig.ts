@@ -179,6 +179,7 @@ async function buildPolicy(
     maxPlanAgeMs: config.limits.max_plan_age_ms,
     maxClockSkewMs: config.limits.max_clock_skew_ms,
     maxPriceAgeMs: config.limits.max_price_age_ms,
+    duplicateWindowMs: config.limits.duplicate_window_ms,
     priceBandPct: frozenMap(
       new Map(Object.entries(config.limits.price_band_pct ?? {}).map(([s, text]) => [s, dec(text)])),
     ),

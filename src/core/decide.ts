@@ -3,6 +3,7 @@ import type { BusEntry } from "./busEntry.js";
 import { cancelAllScope } from "./cancelExecution.js";
 import { claimKey } from "./claimKey.js";
 import type { Decision, DecisionEffects } from "./decision.js";
+import { duplicateKeyOf } from "./duplicateKey.js";
 import { type ExecutionPlan, planExecution } from "./executionPlan.js";
 import type { EntryRef, Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";
 import { positionKey, rateKey } from "./facts.js";
@@ -44,8 +45,16 @@ export function classifyEntry(
   }
 }
 
-/** The facts a batch of entries may read, decided at time `now`. */
-export function factsQueryFor(classified: readonly ClassifiedEntry[], now: number): FactsQuery {
+/**
+ * The facts a batch of entries may read, decided at time `now`; with
+ * `duplicates`, also each place plan's duplicate-order mark (only when
+ * `limits.duplicate_window_ms` is set: it costs a read per plan).
+ */
+export function factsQueryFor(
+  classified: readonly ClassifiedEntry[],
+  now: number,
+  opts: { readonly duplicates?: boolean } = {},
+): FactsQuery {
   const planIds = new Set<string>();
   const permitIds = new Set<string>();
   const rates = new Map<string, RateWindow>();
@@ -53,6 +62,7 @@ export function factsQueryFor(classified: readonly ClassifiedEntry[], now: numbe
   const sendRecords: EntryRef[] = [];
   const orderKeys = new Set<string>();
   const orderScopes = new Map<string, OrderScope>();
+  const duplicates = new Set<string>();
   for (const p of classified) {
     const { entry } = p;
     if (entry.deliveries > 1) sendRecords.push({ lane: entry.lane, streamId: entry.id });
@@ -76,6 +86,7 @@ export function factsQueryFor(classified: readonly ClassifiedEntry[], now: numbe
     if (permitId !== undefined) permitIds.add(claimKey(permitId, unsigned));
     // A resting order's key must be read too: placing it checks that none is stored under it.
     orderKeys.add(claimKey(plan.plan_id, unsigned));
+    if (opts.duplicates) duplicates.add(duplicateKeyOf(plan));
     if (plan.account !== undefined) {
       const ref = { account: plan.account, symbol: plan.symbol };
       positions.set(positionKey(ref), ref);
@@ -89,6 +100,7 @@ export function factsQueryFor(classified: readonly ClassifiedEntry[], now: numbe
     sendRecords,
     orderKeys: [...orderKeys],
     orderScopes: [...orderScopes.values()],
+    ...(duplicates.size > 0 ? { duplicates: [...duplicates] } : {}),
   };
 }
 
@@ -141,7 +153,7 @@ export function decideEntry(
       streamId: entry.id,
       result,
       checks,
-      effects: effectsOf(evaluation, execution),
+      effects: effectsOf(evaluation, execution, { now, windowMs: policy.limits.duplicateWindowMs }),
     };
     if (execution?.kind === "live") return { ...decision, live: execution.live };
     if (execution?.kind === "live_cancel") return { ...decision, liveCancel: execution.cancel };
@@ -152,7 +164,11 @@ export function decideEntry(
 }
 
 /** The writes a decision makes, derived from what its gates found and how it executes. */
-function effectsOf(ev: Evaluation, execution: ExecutionPlan | undefined): DecisionEffects {
+function effectsOf(
+  ev: Evaluation,
+  execution: ExecutionPlan | undefined,
+  duplicate: { readonly now: number; readonly windowMs: number | undefined },
+): DecisionEffects {
   const plan = ev.parsed?.plan;
   const effects: { -readonly [K in keyof DecisionEffects]: DecisionEffects[K] } = {};
   // The first entry that passes gates 2 and 3 claims its plan_id (in its namespace), whatever its later outcome.
@@ -165,6 +181,10 @@ function effectsOf(ev: Evaluation, execution: ExecutionPlan | undefined): Decisi
     effects.setPosition = { account: fill.account, symbol: fill.symbol, value: fill.after };
   }
   if (execution?.kind === "rest") effects.openOrder = execution.order;
+  // An order placed (paper, resting, or sent live) marks its content for the duplicate window.
+  const placed = execution?.kind === "paper" || execution?.kind === "rest" || execution?.kind === "live";
+  if (placed && ev.duplicateKey !== undefined && duplicate.windowMs !== undefined)
+    effects.markDuplicate = { key: ev.duplicateKey, at: duplicate.now, ttlMs: duplicate.windowMs };
   if (execution?.kind === "cancel") {
     effects.closeOrders = execution.cancelled.map((o) => o.key);
     effects.orderEvents = execution.events;

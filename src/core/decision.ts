@@ -73,6 +73,12 @@ export interface DecisionChecks {
    * (`encodeWorkingOrder`), or still be absent (`null`).
    */
   readonly workingOrders?: readonly WorkingOrderCheck[];
+  /**
+   * The duplicate-order mark of `key` (`duplicateKeyOf`) must still be
+   * exactly `expected`: the decision time (ms, as text) of the last plan with
+   * the same content executed within the window, or `null` for none.
+   */
+  readonly duplicate?: { readonly key: string; readonly expected: string | null };
 }
 
 /** One working order a decision read: its key and the text it had (`null`: there was none). */
@@ -97,6 +103,11 @@ export interface DecisionEffects {
   readonly closeOrders?: readonly string[];
   /** Append these to the order event stream (wire-v1 §4a). */
   readonly orderEvents?: readonly OrderEvent[];
+  /**
+   * Mark that a plan with this content (`duplicateKeyOf`) executed at `at`
+   * (ms); the mark lives `ttlMs` (`limits.duplicate_window_ms`), then is gone.
+   */
+  readonly markDuplicate?: { readonly key: string; readonly at: number; readonly ttlMs: number };
   /** Also copy the entry to the DLQ stream (delivery limit reached). */
   readonly deadLetter?: {
     readonly fields: ReadonlyArray<readonly [string, Buffer]>;

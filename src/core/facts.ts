@@ -21,6 +21,8 @@ export interface Facts {
   readonly sendRecords: ReadonlyMap<string, OpenRecord>;
   /** Working orders asked for (by key, and every one in a scope asked for), per key. */
   readonly workingOrders: ReadonlyMap<string, StoredWorkingOrder>;
+  /** Duplicate-order marks asked for, per `duplicateKeyOf` key: the ms text stored (absent: none within the window). */
+  readonly duplicates: ReadonlyMap<string, string>;
 }
 
 /** What to read before deciding a batch. */
@@ -38,6 +40,8 @@ export interface FactsQuery {
   readonly orderKeys?: readonly string[];
   /** Scopes whose every working order to read (cancel-all plans). */
   readonly orderScopes?: readonly OrderScope[];
+  /** Duplicate-order marks to read (`duplicateKeyOf` keys). */
+  readonly duplicates?: readonly string[];
 }
 
 /** One plan entry: `(lane, stream_id)`. */

@@ -16,6 +16,7 @@ export class FactsOverlay implements Facts {
   readonly positions: Map<string, string>;
   readonly sendRecords: ReadonlyMap<string, OpenRecord>;
   readonly workingOrders: Map<string, StoredWorkingOrder>;
+  readonly duplicates: Map<string, string>;
 
   constructor(facts: Facts) {
     this.tradingState = facts.tradingState;
@@ -25,6 +26,7 @@ export class FactsOverlay implements Facts {
     this.positions = new Map(facts.positions);
     this.sendRecords = facts.sendRecords;
     this.workingOrders = new Map(facts.workingOrders);
+    this.duplicates = new Map(facts.duplicates);
   }
 
   /** Applies a decision's writes, as its commit will. */
@@ -45,5 +47,7 @@ export class FactsOverlay implements Facts {
       this.workingOrders.set(order.key, { order, text: encodeWorkingOrder(order) });
     }
     for (const key of effects.closeOrders ?? []) this.workingOrders.delete(key);
+    if (effects.markDuplicate)
+      this.duplicates.set(effects.markDuplicate.key, String(effects.markDuplicate.at));
   }
 }

@@ -45,6 +45,8 @@ export interface Limits {
   readonly maxPriceAgeMs: number;
   /** Per symbol (`*`: every other), the most a LIMIT price may be from the reference, in percent. */
   readonly priceBandPct: ReadonlyMap<string, Decimal>;
+  /** How long after a plan executed another with the same content (`duplicateKeyOf`) is `limit:duplicate_order`. */
+  readonly duplicateWindowMs: number | undefined;
 }
 
 /**

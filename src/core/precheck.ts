@@ -33,7 +33,8 @@ export interface PrecheckContext {
 }
 
 /** Gates whose denials depend on the moment or on what only the executor knows. */
-const TRANSIENT: ReadonlySet<string> = new Set(["limit:rate"]);
+/** Denials that pass with time: a rate limit, a duplicate whose window runs out, a price not read yet. */
+const TRANSIENT: ReadonlySet<string> = new Set(["limit:rate", "limit:duplicate_order", "limit:stale_price"]);
 /** The last gate a pre-check judges: gate 10 (venue and signer) and 11 (execution) are the executor's. */
 const LAST_JUDGED_GATE = 9;
 
@@ -41,8 +42,8 @@ const LAST_JUDGED_GATE = 9;
  * Runs the executor's own gates (`decideEntry`: schema, authentication,
  * source and lane, exit ownership, trading state, freshness, idempotency,
  * permit, static limits) on an entry against `facts`, and reports a denial
- * only when it is certain: a denial at gate 10 or 11, a rate limit (it
- * passes with time), or one that hinges on a key the producer could not
+ * only when it is certain: a denial at gate 10 or 11, a rate limit or a
+ * duplicate order (they pass with time), or one that hinges on a key the producer could not
  * load is reported as `uncertain`, with the plan still passing. Pure: it
  * claims and writes nothing.
  */
@@ -69,7 +70,7 @@ function uncertainty(
   omitted: ReadonlySet<string> | undefined,
 ): string | undefined {
   if (gate > LAST_JUDGED_GATE) return "the venue and signer are the executor's to judge";
-  if (TRANSIENT.has(error)) return "a rate limit passes with time";
+  if (TRANSIENT.has(error)) return "it passes with time (a rate window, a duplicate window, a price read)";
   if (omitted === undefined || omitted.size === 0) return undefined;
   const code = baseCode(error);
   if (code === "unauthenticated") {

@@ -283,6 +283,8 @@ export const REASON_REGISTRY = {
         "a plan that needs a price (a notional check, a price band, a MARKET fill) has none configured, or a live Polymarket MARKET finds that side of the book empty",
       stale_price: "the live venue's price is missing or older than limits.max_price_age_ms",
       price_band: "a LIMIT price further than limits.price_band_pct from the reference price",
+      duplicate_order:
+        "the same source, account, symbol, side, qty, price and reduce_only as a plan executed within limits.duplicate_window_ms",
       rate: "over limits.rate_per_source_per_s for the source, across executors",
       kelly_fraction: "meta.kelly_fraction over limits.max_kelly_fraction",
       min_notional: "notional under the venue's minimum",

@@ -380,7 +380,7 @@ export class Executor {
   }> {
     const { backend } = this.#deps;
     const policy = this.#deps.policy();
-    const query = factsQueryFor(open, now);
+    const query = factsQueryFor(open, now, { duplicates: policy.limits.duplicateWindowMs !== undefined });
     const facts = new FactsOverlay(
       await backend.readFacts(
         retry

@@ -67,9 +67,12 @@ export class LiveOrders {
         const live = decision.live;
         if (!live) return { decision };
         const venue = this.#venues().get(live.venue);
+        // A refused order placed nothing: it does not mark its content for the duplicate window.
+        const { markDuplicate: _placed, ...effects } = decision.effects;
         const refuse = (why: Reason, kind: "DENIED" | "FAILED"): PreparedLive => ({
           decision: {
             ...withoutLive(decision),
+            effects,
             result: { ...decision.result, decision: kind, executed: false, error: why, mode: "live" },
           },
         });

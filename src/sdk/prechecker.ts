@@ -94,7 +94,9 @@ export class PlanPrechecker {
     );
     const now = this.#clock();
     const classified = classifyEntry({ lane: entry.lane, id: "0-1", fields, deliveries: 1 });
-    const facts = await this.#ledger.readFacts(factsQueryFor([classified], now));
+    const facts = await this.#ledger.readFacts(
+      factsQueryFor([classified], now, { duplicates: this.#policy.limits.duplicateWindowMs !== undefined }),
+    );
     return precheck(
       { lane: entry.lane, fields },
       { policy: this.#policy, facts, omittedKeys: this.#omitted, now },

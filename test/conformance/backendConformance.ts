@@ -393,6 +393,54 @@ export function describeBackendConformance(
         expect(await b.positions()).toEqual([]);
       });
 
+      it("duplicate-order marks: checked absent or as stored, set with a time to live, conflicts within a batch and across calls", async () => {
+        const key = '["src_a","default","BTCUSDT","BUY","1","",false]';
+        const other = '["src_a","default","BTCUSDT","BUY","2","",false]';
+        const read = async (k = key) =>
+          (await b.readFacts({ ...emptyQuery, duplicates: [k] })).duplicates.get(k);
+        expect(await read()).toBeUndefined();
+        const [e1, e2, e3] = [
+          await take("main", "dup-1"),
+          await take("main", "dup-2"),
+          await take("main", "dup-3"),
+        ];
+        const at = Date.now();
+        const mark = (e: BusEntry, expected: string | null, ttlMs = 60_000) =>
+          decisionFor(e, {
+            checks: { duplicate: { key, expected } },
+            effects: { markDuplicate: { key, at, ttlMs } },
+          });
+        // two decisions of one batch both read "absent": the first marks, the second conflicts
+        const out = await b.commit([mark(e1, null), mark(e2, null)]);
+        expect(out.map((o) => o.status)).toEqual(["committed", "conflict"]);
+        expect(out[1]).toEqual({ status: "conflict", on: "duplicate" });
+        expect(await read()).toBe(String(at));
+        expect(await read(other)).toBeUndefined();
+        // decided again against the mark as stored: commits (a denial re-checks what it read)
+        expect(
+          (await b.commit([decisionFor(e2, { checks: { duplicate: { key, expected: String(at) } } })]))[0],
+        ).toMatchObject({
+          status: "committed",
+        });
+        expect((await b.commit([mark(e3, "1")]))[0]).toEqual({ status: "conflict", on: "duplicate" });
+        // two executors both read "absent" and commit one after the other: the second conflicts
+        expect((await b.commit([mark(e3, null)]))[0]).toEqual({ status: "conflict", on: "duplicate" });
+        // a mark lives ttlMs, then reads as absent
+        const [e4, e5] = [await take("main", "dup-4"), await take("main", "dup-5")];
+        const short = decisionFor(e4, {
+          checks: { duplicate: { key: other, expected: null } },
+          effects: { markDuplicate: { key: other, at, ttlMs: 300 } },
+        });
+        expect((await b.commit([short]))[0]!.status).toBe("committed");
+        expect(await read(other)).toBe(String(at));
+        await new Promise((r) => setTimeout(r, 450));
+        expect(await read(other)).toBeUndefined();
+        expect(
+          (await b.commit([decisionFor(e5, { checks: { duplicate: { key: other, expected: null } } })]))[0]!
+            .status,
+        ).toBe("committed");
+      });
+
       it("committing the same decision again is a duplicate and writes nothing", async () => {
         const e = await take("main", "p-dup");
         const d = decisionFor(e, { effects: { countRate: { source: "s", window: 7 } } });

@@ -98,6 +98,7 @@ export function makeLimits(over: Partial<Limits> = {}): Limits {
     maxClockSkewMs: 5000,
     maxPriceAgeMs: 10_000,
     priceBandPct: new Map(),
+    duplicateWindowMs: undefined,
     ...over,
   };
 }
@@ -161,6 +162,8 @@ export interface FactsInit {
   readonly usedPermitIds?: readonly string[];
   /** Plans already counted in the `NOW` window, per source. */
   readonly rates?: Readonly<Record<string, number>>;
+  /** Duplicate-order marks: `duplicateKeyOf` key → decision time (ms). */
+  readonly duplicates?: Readonly<Record<string, number>>;
   /** Paper positions as signed decimal text. */
   readonly positions?: ReadonlyArray<{
     readonly account?: string;
@@ -175,6 +178,7 @@ export function makeFacts(init: FactsInit = {}): Facts {
     tradingState: init.tradingState ?? "ACTIVE",
     sendRecords: new Map(),
     workingOrders: new Map(),
+    duplicates: new Map(Object.entries(init.duplicates ?? {}).map(([k, at]) => [k, String(at)])),
     claimedPlanIds: new Set(init.claimedPlanIds ?? []),
     usedPermitIds: new Set(init.usedPermitIds ?? []),
     rateCounts: new Map(

@@ -64,6 +64,16 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   const ords = new Set<string>();
   const main = new StreamIdRange();
   const manual = new StreamIdRange();
+  // duplicate-order marks: `duplicateKeyOf` key -> its number (1-based) among the marks at the end of KEYS
+  const dups = new Map<string, number>();
+  const dupNumber = (key: string): string => {
+    let x = dups.get(key);
+    if (x === undefined) {
+      x = dups.size + 1;
+      dups.set(key, x);
+    }
+    return String(x);
+  };
 
   // the records: one per decision (lua/commit.lua, "A record is …")
   const records: Array<string | Buffer> = [];
@@ -190,8 +200,24 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     }
     h += d.sendRecord ? "S" : "-";
     h += pushWorkingOrders(d, records, ords);
+    const dc = ch.duplicate;
+    if (dc === undefined) h += "-";
+    else {
+      h += "1";
+      records.push(dupNumber(dc.key), dc.expected ?? "");
+    }
+    const md = ef.markDuplicate;
+    if (md === undefined) h += "-";
+    else {
+      if (!Number.isSafeInteger(md.ttlMs) || md.ttlMs <= 0)
+        throw new RangeError(`commit: duplicate window must be a positive integer, got ${md.ttlMs}`);
+      h += "1";
+      records.push(dupNumber(md.key), String(md.at), String(md.ttlMs));
+    }
     records[at] = h;
   }
+  // the marks come after every rate counter in KEYS
+  for (const key of dups.keys()) keyList.push(keys.duplicate(key));
 
   const argv: Array<string | Buffer> = orderedArgs(input.argv, {
     group: CONSUMER_GROUP,
@@ -210,6 +236,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     manualCount: String(manual.count + PENDING_SLACK),
     deployment: opts.deployment,
     orderKeys: String(ords.size),
+    dupKeys: String(dups.size),
   });
   for (const x of records) argv.push(x);
   for (const x of rateList) argv.push(x);

@@ -104,6 +104,12 @@ export const REPLY_CODES = {
       becomes: "conflict on workingOrders: the entry is decided again",
       outcome: conflict("workingOrders"),
     },
+    duplicateOrder: {
+      code: 10,
+      meaning: "a duplicate-order mark is not the text the decision checked (or not absent as checked)",
+      becomes: "conflict on duplicate: the entry is decided again",
+      outcome: conflict("duplicate"),
+    },
   },
   /** Besides these, the reply is the appended result entry's id: committed. */
   finishSend: {

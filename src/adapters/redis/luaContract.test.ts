@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { decisionFor } from "../../../test/conformance/backendConformance.js";
 import type { Decision } from "../../core/decision.js";
 import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { RATE_COUNTER_TTL_MS } from "../../ports/ledger.js";
@@ -185,9 +186,9 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("manualLo")).toBe("5-1");
     expect(arg("mainLo")).toBe("");
     const records = Number(arg("recordsLength"));
-    // the record: 16 header codes, stream id, result JSON, the rate check number
+    // the record: 18 header codes, stream id, result JSON, the rate check number
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "x---a---=-------",
+      "x---a---=---------",
       "5-1",
       JSON.stringify(d.result),
       "1",
@@ -243,7 +244,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("orderKeys")).toBe("2");
     const records = Number(arg("recordsLength"));
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "m-----------1111",
+      "m-----------1111--",
       "5-1",
       JSON.stringify(d.result),
       "2",
@@ -262,6 +263,56 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     ]);
     // the keys named, each once, after the (empty) position fields
     expect(call.argv.slice(names.argv.length + records)).toEqual(["k0", "k1"]);
+  });
+
+  it("the commit call carries duplicate-order checks and marks as header codes 17-18, the marks' keys after the rate counters", () => {
+    const keys = redisKeys("p:");
+    const base = decisionFor({ lane: "main", id: "5-1" });
+    const key = '["s","a","BTCUSDT","BUY","1","",false]';
+    const d1: Decision = {
+      ...base,
+      checks: {
+        rate: { source: "s", window: 7, limit: 3, allowed: true },
+        duplicate: { key, expected: null },
+      },
+      effects: { countRate: { source: "s", window: 7 }, markDuplicate: { key, at: 1000, ttlMs: 2000 } },
+    };
+    const d2: Decision = {
+      ...base,
+      streamId: "5-2",
+      checks: { duplicate: { key, expected: "1000" } },
+      effects: {},
+    };
+    const call = buildCommitCall({ keys, decisions: [d1, d2], deployment: "dep-1" });
+    const names = SCRIPT_INPUTS.commit;
+    expect(call.keys.slice(names.keys.length)).toEqual([keys.rate("s", 7), keys.duplicate(key)]);
+    expect(keys.duplicate(key)).toMatch(/^p:dup:[0-9a-f]{64}$/);
+    const arg = (n: (typeof names.argv)[number]) => call.argv[names.argv.indexOf(n)];
+    expect(arg("dupKeys")).toBe("1");
+    const records = call.argv.slice(names.argv.length, names.argv.length + Number(arg("recordsLength")));
+    expect(records).toEqual([
+      "m---a---=-------11",
+      "5-1",
+      JSON.stringify(d1.result),
+      "1",
+      "1",
+      "",
+      "1",
+      "1000",
+      "2000",
+      "m---------------1-",
+      "5-2",
+      JSON.stringify(d2.result),
+      "1",
+      "1000",
+    ]);
+    expect(() =>
+      buildCommitCall({
+        keys,
+        decisions: [{ ...d1, effects: { markDuplicate: { key, at: 1, ttlMs: 0 } } }],
+        deployment: "dep-1",
+      }),
+    ).toThrow(RangeError);
   });
 
   it("the updateOrders call has its fixed slots, then seven values per update", () => {

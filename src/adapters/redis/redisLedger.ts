@@ -81,6 +81,8 @@ export class RedisLedger implements Ledger {
     // scopes: the whole hash, filtered by inScope (redisOrders.ts ordersFromReplies says why)
     const orderScopes = query.orderScopes ?? [];
     if (orderScopes.length > 0) p.call("HGETALL", k.orders);
+    const dupKeys = query.duplicates ?? [];
+    if (dupKeys.length > 0) p.call("MGET", ...dupKeys.map((d) => k.duplicate(d)));
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -138,7 +140,24 @@ export class RedisLedger implements Ledger {
       orderScopes,
       orderScopes.length > 0 ? next() : undefined,
     );
-    return { tradingState, claimedPlanIds, usedPermitIds, rateCounts, positions, sendRecords, workingOrders };
+    const duplicates = new Map<string, string>();
+    if (dupKeys.length > 0) {
+      const vals = asArray(next(), "MGET duplicate");
+      for (let j = 0; j < dupKeys.length; j++) {
+        const v = vals[j];
+        if (v !== null && v !== undefined) duplicates.set(dupKeys[j]!, String(v));
+      }
+    }
+    return {
+      tradingState,
+      claimedPlanIds,
+      usedPermitIds,
+      rateCounts,
+      positions,
+      sendRecords,
+      workingOrders,
+      duplicates,
+    };
   }
 
   async finishSend(

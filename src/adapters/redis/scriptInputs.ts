@@ -50,6 +50,7 @@ export const SCRIPT_INPUTS = {
       "manualCount",
       "deployment",
       "orderKeys",
+      "dupKeys",
     ],
     argvRest: "records",
   },

@@ -63,6 +63,12 @@ export class SqliteLedgerStore {
          SET count = CASE WHEN expires_at < @now THEN 1 ELSE count + 1 END, expires_at = @expires`,
       ),
       pruneRates: p("DELETE FROM ig_rate WHERE prefix = ? AND expires_at < ?"),
+      duplicate: p<{ at: number }>("SELECT at FROM ig_dup WHERE prefix = ? AND key = ? AND expires_at > ?"),
+      markDuplicate: p(
+        `INSERT INTO ig_dup (prefix, key, at, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (prefix, key) DO UPDATE SET at = excluded.at, expires_at = excluded.expires_at`,
+      ),
+      pruneDuplicates: p("DELETE FROM ig_dup WHERE prefix = ? AND expires_at <= ?"),
       position: p<{ qty: string }>(
         "SELECT qty FROM ig_position WHERE prefix = ? AND account = ? AND symbol = ?",
       ),
@@ -120,8 +126,14 @@ export class SqliteLedgerStore {
           const row = this.q.send.get(this.prefix, ref.lane, ref.streamId);
           if (row?.state === "sending") sendRecords.set(sendKey(ref), this.decodeRecord(row.record));
         }
+        const duplicates = new Map<string, string>();
+        for (const key of query.duplicates ?? []) {
+          const text = this.duplicateText(key, now);
+          if (text !== null) duplicates.set(key, text);
+        }
         return {
           tradingState: this.tradingState(),
+          duplicates,
           claimedPlanIds,
           usedPermitIds,
           rateCounts,
@@ -188,6 +200,11 @@ export class SqliteLedgerStore {
     if (e.openOrder) this.orders.put(e.openOrder);
     for (const key of e.closeOrders ?? []) this.orders.remove(key);
     for (const event of e.orderEvents ?? []) this.orders.appendEvent(event);
+    if (e.markDuplicate) {
+      const { key, at, ttlMs } = e.markDuplicate;
+      this.q.pruneDuplicates.run(this.prefix, now);
+      this.q.markDuplicate.run(this.prefix, key, at, at + ttlMs);
+    }
     if (e.deadLetter) {
       this.streams.append(STREAMS.dlq, [
         ...e.deadLetter.fields,
@@ -326,7 +343,14 @@ export class SqliteLedgerStore {
       return "position";
     for (const w of c.workingOrders ?? [])
       if ((this.orders.text(w.key) ?? null) !== w.expected) return "workingOrders";
+    if (c.duplicate && this.duplicateText(c.duplicate.key, now) !== c.duplicate.expected) return "duplicate";
     return undefined;
+  }
+
+  /** The duplicate-order mark of `key` as text (ms), or null when none counts at `now`. */
+  private duplicateText(key: string, now: number): string | null {
+    const row = this.q.duplicate.get(this.prefix, key, now);
+    return row === undefined ? null : String(row.at);
   }
 
   private positionText(account: string, symbol: string): string {

@@ -32,6 +32,10 @@ export type Db = Database.Database;
  * - `ig_order` (migration 3): working orders (wire-v1 §4a) by key, `record`
  *   the canonical text of `encodeWorkingOrder`; venue and account lifted
  *   out for cancel-all scopes.
+ * - `ig_dup` (migration 4): duplicate-order marks (`limits.duplicate_window_ms`)
+ *   by `duplicateKeyOf` key: when a plan with that content executed, and
+ *   until when the mark counts (an expired row reads as absent, like the
+ *   Redis key that expired).
  *
  * Migrations are numbered; `PRAGMA user_version` records the last applied.
  */
@@ -127,6 +131,16 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (prefix, key)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS ig_order_by_scope ON ig_order (prefix, venue, account);
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS ig_dup (
+    prefix TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (prefix, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS ig_dup_by_expiry ON ig_dup (prefix, expires_at);
   `,
 ];
 

@@ -30,6 +30,8 @@ export interface Evaluation {
   readonly route?: { readonly venue: VenueName; readonly mode: "paper" | "live" };
   /** The reference price the limits gate used (live or configured), recorded in the result. */
   readonly reference?: Extract<Reference, { readonly kind: "price" }>;
+  /** Set by the limits gate when `duplicate_window_ms` is checked: the plan's `duplicateKeyOf` key. */
+  readonly duplicateKey?: string;
   /** Set by the limits gate when the plan counts against its source's rate window. */
   readonly countRate?: RateWindow;
   /** Shared state read so far, re-checked at commit. */

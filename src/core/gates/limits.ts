@@ -1,5 +1,6 @@
 import { compareProduct, DECIMAL_SCALE, type Decimal, maxDecimal } from "../decimal.js";
 import type { DecisionChecks } from "../decision.js";
+import { duplicateKeyOf } from "../duplicateKey.js";
 import { type RateWindow, rateKey } from "../facts.js";
 import type { OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
@@ -13,7 +14,8 @@ const DECIMAL_ONE = 10n ** BigInt(DECIMAL_SCALE);
  * Gate 9: `limit:max_qty`, `limit:stale_price` (a live venue's price older
  * than `max_price_age_ms`) or `limit:no_reference_price` (no price at all)
  * when a price is needed, `limit:max_notional`, `limit:price_band`,
- * `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
+ * `limit:duplicate_order` (the same content executed within
+ * `duplicate_window_ms`), `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
  * for `max_notional`, a price band, a MARKET plan filled on paper, and a
  * live Polymarket MARKET plan (sent at the book's best price); the price
  * used is recorded in the result (`reference`).
@@ -79,6 +81,18 @@ export const limitsGate: Gate = {
       marketOrderPrice(plan, reference) === undefined
     )
       return deny(reason("limit", "no_reference_price"), extra);
+    if (limits.duplicateWindowMs !== undefined) {
+      // The last plan with the same content executed within the window (its mark, re-checked at commit).
+      const key = duplicateKeyOf(plan);
+      const stored = facts.duplicates.get(key);
+      const checks: DecisionChecks = { ...extra.checks, duplicate: { key, expected: stored ?? null } };
+      extra = { found: { ...extra.found, duplicateKey: key }, checks };
+      const last = stored === undefined ? undefined : Number(stored);
+      if (last !== undefined && !Number.isSafeInteger(last))
+        throw new Error(`duplicate mark holds ${stored?.slice(0, 20)}, not a time`);
+      if (last !== undefined && now - last < limits.duplicateWindowMs)
+        return deny(reason("limit", "duplicate_order"), extra);
+    }
     if (!rateAllowed) return deny(reason("limit", "rate"), extra);
     const kelly = plan.meta?.kelly_fraction;
     if (

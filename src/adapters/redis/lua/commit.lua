@@ -20,7 +20,8 @@
 --   KEYS[10] deployment: the deployment marker (wire-v1 §7b)
 --   KEYS[11] orders: hash working order key -> its `encodeWorkingOrder` text (wire-v1 §4a)
 --   KEYS[12] orderEvent: the order event stream (wire-v1 §4a)
---   KEYS[13..] rateCounters: the batch's rate counters, each once
+--   KEYS[13..] rateCounters: the batch's rate counters, each once, then its
+--     duplicate-order marks (the last ARGV[17] of KEYS), each once
 --   ARGV[1] group: the consumer group on both plan streams
 --   ARGV[2] consumer: the consumer that most likely holds the entries ("" = unknown); only a hint
 --   ARGV[3] decisions: how many decision records follow
@@ -37,7 +38,8 @@
 --   ARGV[14] manualCount: rows to ask of the manual lane's XPENDING
 --   ARGV[15] deployment: the deployment id the executor is bound to
 --   ARGV[16] orderKeys: how many working-order keys follow the position fields
---   ARGV[17..] records: the decision records (below), then the rate checks
+--   ARGV[17] dupKeys: how many of the KEYS, at their end, are duplicate-order marks
+--   ARGV[18..] records: the decision records (below), then the rate checks
 --     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
 --     field and working-order key the records name (each once: they are
 --     read with one HMGET per hash)
@@ -45,7 +47,7 @@
 -- Every user string travels as its own argument, so the script never parses
 -- JSON and never does arithmetic on money.
 --
--- A record is a header of 16 one-byte codes read with one `string.byte`,
+-- A record is a header of 18 one-byte codes read with one `string.byte`,
 -- then the stream id, the result JSON, and the values the codes announce,
 -- in this order:
 --    1 lane: m main, x manual
@@ -67,6 +69,10 @@
 --   14 open order: - none, 1 (the key, then the text to store)
 --   15 close orders: - none, 1 (a count, then that many keys to remove)
 --   16 order events: - none, 1 (a count, then that many event JSON texts)
+--   17 duplicate check: - none, 1 (the mark's number among the duplicate-order
+--      marks of KEYS, 1-based, then the text it must hold, "" = must be absent)
+--   18 mark duplicate: - none, 1 (the mark's number, its new text, its time to
+--      live in ms: SET … PX)
 --
 -- Output
 --   One element per decision, in order: the result entry id (a string) when
@@ -81,12 +87,13 @@
 --   7 sendRecord: conflict, the entry has a send record (a live order is being sent)
 --   8 deployment: conflict, the marker is not the bound id (every decision; nothing read or written)
 --   9 workingOrders: conflict, a working order is not stored as the checked text (or not absent as checked)
---   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9.
+--   10 duplicateOrder: conflict, a duplicate-order mark is not the checked text (or not absent as checked)
+--   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10.
 --
 -- Errors (the whole call fails and writes nothing)
 --   error 'ERR intentgate commit: ' a plan_id, permit_id, rate check, rate
---     counter, position or working-order key a record names was not
---     announced in ARGV
+--     counter, position, working-order key or duplicate-order mark a record
+--     names was not announced in ARGV (or KEYS)
 --   error 'ERR intentgate commit: rate counter ' a rate counter to increment
 --     holds something other than an integer
 --   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
@@ -108,7 +115,8 @@
 -- reply), new plan_id claims (one HSET; set-if-absent is decided on the
 -- table), permits (one HSET), rate counters (one INCRBY + EXPIRE per key),
 -- positions (one HSET, one HDEL), working orders (one HSET, one HDEL; an
--- order both opened and closed by one decision ends closed), order events
+-- order both opened and closed by one decision ends closed), duplicate-order
+-- marks (one SET … PX each: SET replaces a key of any type), order events
 -- (one XADD each, in decision order), one XACK per lane. What could make a write
 -- fail (a key of the wrong type, a rate counter that is not an integer) is
 -- caught by the reads or refused before the first write, so a call that
@@ -146,9 +154,10 @@ local POSITION = 6 -- reply
 local SEND_RECORD = 7 -- reply
 local DEPLOYMENT = 8 -- reply
 local WORKING_ORDERS = 9 -- reply
+local DUPLICATE_ORDER = 10 -- reply
 
 -- first ARGV slot of the records, first KEYS slot of the rate counters (the header's `..` entries)
-local REC = 17
+local REC = 18
 local RATE_KEYS = 13
 -- seconds a rate counter lives after its last increment
 local RATE_TTL_SECONDS = 10 -- RATE_COUNTER_TTL_MS (src/ports/ledger.ts) in seconds; luaContract.test.ts checks it
@@ -208,8 +217,10 @@ end
 local pidv = load(K[6], pidBase, nPid)
 local pmv = load(K[7], pmBase, nPm)
 local posv = load(K[8], posBase, nPos)
+local nDup = tonumber(A[17])
+local dupBase = #K - nDup
 local rateRaw, rateCount, keyOf = {}, {}, {}
-for k = RATE_KEYS, #K do
+for k = RATE_KEYS, dupBase do
   local v = call('GET', K[k])
   rateRaw[k] = v
   rateCount[k] = v and tonumber(v) or 0
@@ -221,6 +232,9 @@ for x = 1, nRate do
   rateKey[ref] = tonumber(A[rateBase + 2 * x - 2])
   rateLimit[ref] = tonumber(A[rateBase + 2 * x - 1])
 end
+-- duplicate-order marks: number -> stored text, false when absent; updated by committed decisions
+local dupv, dupTtl, dupDirty = {}, {}, {}
+for x = 1, nDup do dupv[x] = call('GET', K[dupBase + x]) or false end
 local state = nil
 local hasSends = call('EXISTS', K[9]) == 1
 local newSends = {}
@@ -284,7 +298,8 @@ local comEvents = {} -- ARGV index of a committed decision's first order event, 
 
 local p = REC
 for i = 1, n do
-  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage, cwo, eop, ecl, eev = byte(A[p], 1, 16)
+  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage, cwo, eop, ecl, eev, cdup, edup =
+    byte(A[p], 1, 18)
   local id = A[p + 1]
   local ri = p + 2
   p = p + 3
@@ -309,6 +324,9 @@ for i = 1, n do
   if eop ~= DASH then openAt = p; p = p + 2 end
   if ecl ~= DASH then closeN = tonumber(A[p]); closeAt = p + 1; p = closeAt + closeN end
   if eev ~= DASH then evN = tonumber(A[p]); evAt = p + 1; p = evAt + evN end
+  local dupAt, dupExp, markAt
+  if cdup ~= DASH then dupAt = tonumber(A[p]); dupExp = A[p + 1]; p = p + 2 end
+  if edup ~= DASH then markAt = p; p = p + 3 end
 
   local s = 2
   if cl == MAIN then s = 1 end
@@ -360,6 +378,15 @@ for i = 1, n do
       if unknown then return missing('working order', unknown) end
       if not ok then bad = WORKING_ORDERS end
     end
+    if not bad and dupAt then
+      local v = dupv[dupAt]
+      if v == nil then return missing('duplicate mark', dupAt) end
+      if dupExp == '' then
+        if v ~= false then bad = DUPLICATE_ORDER end
+      elseif v ~= dupExp then
+        bad = DUPLICATE_ORDER
+      end
+    end
     if bad then
       out[i] = bad
     else
@@ -403,6 +430,13 @@ for i = 1, n do
       end
       local unknownOrder = applyOrders(openAt, closeAt, closeN)
       if unknownOrder then return missing('working order', unknownOrder) end
+      if markAt then
+        local m = tonumber(A[markAt])
+        if m == nil or dupv[m] == nil then return missing('duplicate mark', A[markAt]) end
+        if not dupTtl[m] then dupDirty[#dupDirty + 1] = m end
+        dupv[m] = A[markAt + 1]
+        dupTtl[m] = A[markAt + 2]
+      end
       local c = #comDecision + 1
       comDecision[c] = i
       comResult[c] = ri
@@ -488,6 +522,10 @@ if #comDecision > 0 then
   end
   writeHash(K[8], posDirty, posv)
   writeHash(K[11], ordDirty, ordv)
+  for x = 1, #dupDirty do
+    local m = dupDirty[x]
+    call('SET', K[dupBase + m], dupv[m], 'PX', dupTtl[m])
+  end
   for x = 1, #comEvents, 2 do
     local at = comEvents[x]
     for j = at, at + comEvents[x + 1] - 1 do call('XADD', K[12], '*', 'event', A[j]) end

@@ -1,0 +1,22 @@
+import { formatDecimal } from "./decimal.js";
+import { DEFAULT_ACCOUNT, type OrderPlan } from "./plan.js";
+
+/**
+ * What makes two plans the same order for `limits.duplicate_window_ms`
+ * (wire-v1 §6 `limit:duplicate_order`): the same source, account, symbol,
+ * side, qty, price and reduce_only, whatever their plan_ids (producers that
+ * resend an order under a new id). Decimals are canonical, so `"1.0"` and
+ * `"1"` are the same qty. The key is JSON, so no field can run into another.
+ * @example duplicateKeyOf(plan) // '["bot","default","BTCUSDT","BUY","1","",false]'
+ */
+export function duplicateKeyOf(plan: OrderPlan): string {
+  return JSON.stringify([
+    plan.source,
+    plan.account ?? DEFAULT_ACCOUNT,
+    plan.symbol,
+    plan.side,
+    formatDecimal(plan.qty),
+    plan.price === undefined ? "" : formatDecimal(plan.price),
+    plan.reduce_only,
+  ]);
+}

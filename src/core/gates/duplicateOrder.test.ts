@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import {
+  BRIDGE,
+  decide,
+  EXIT_OWNER,
+  makeFacts,
+  makePolicy,
+  NOW,
+  planEntry,
+  planObject,
+} from "../../../test/support/coreFixtures.js";
+import { classifyEntry, decideEntry } from "../decide.js";
+import { duplicateKeyOf } from "../duplicateKey.js";
+import { FactsOverlay } from "../factsOverlay.js";
+import { parseEntry } from "../parseEntry.js";
+import type { OrderPlan } from "../plan.js";
+
+const WINDOW = 2000;
+const policy = (() => {
+  const p = makePolicy();
+  return { ...p, limits: { ...p.limits, duplicateWindowMs: WINDOW } };
+})();
+
+/** The duplicate key of a plan object, as the gate computes it. */
+function keyOf(plan: Record<string, unknown>): string {
+  const parsed = parseEntry(planEntry(plan).fields);
+  if (!parsed.ok) throw new Error("fixture plan does not parse");
+  return duplicateKeyOf(parsed.entry.plan as OrderPlan);
+}
+
+describe("limit:duplicate_order (limits.duplicate_window_ms)", () => {
+  const plan = (over: Record<string, unknown> = {}) => planObject({ qty: "0.5", ...over });
+
+  it.each([
+    ["1 ms inside the window", WINDOW - 1, "limit:duplicate_order"],
+    ["exactly the window ago", WINDOW, null],
+    ["long ago", 60_000, null],
+  ])("the same content executed %s → %s", (_n, ago, error) => {
+    const facts = makeFacts({ duplicates: { [keyOf(plan())]: NOW - ago } });
+    const d = decide(planEntry(plan()), policy, facts);
+    expect(d.result.error).toBe(error);
+    // the mark read is re-checked at commit, denial or not
+    expect(d.checks.duplicate).toEqual({ key: keyOf(plan()), expected: String(NOW - ago) });
+  });
+
+  it("a new plan_id does not make it another order; any other field does", () => {
+    const facts = makeFacts({ duplicates: { [keyOf(plan())]: NOW - 10 } });
+    expect(decide(planEntry(plan()), policy, facts).result.error).toBe("limit:duplicate_order");
+    for (const over of [
+      { qty: "0.6" },
+      { side: "SELL" },
+      { symbol: "ETHUSDT" },
+      { account: "acct-2" },
+      { type: "LIMIT", price: "65000" },
+      { source: EXIT_OWNER },
+    ])
+      expect(decide(planEntry(plan(over)), policy, facts).result.error, JSON.stringify(over)).toBeNull();
+    expect(keyOf(plan({ source: EXIT_OWNER, reduce_only: true }))).not.toBe(
+      keyOf(plan({ source: EXIT_OWNER })),
+    );
+    // decimals are compared canonically: "0.50" is 0.5
+    expect(decide(planEntry(plan({ qty: "0.50" })), policy, facts).result.error).toBe(
+      "limit:duplicate_order",
+    );
+  });
+
+  it("an executed plan marks its content for the window; a denied one marks nothing", () => {
+    const ok = decide(planEntry(plan()), policy, makeFacts());
+    expect(ok.result.decision).toBe("EXECUTED");
+    expect(ok.checks.duplicate).toEqual({ key: keyOf(plan()), expected: null });
+    expect(ok.effects.markDuplicate).toEqual({ key: keyOf(plan()), at: NOW, ttlMs: WINDOW });
+    const denied = decide(
+      planEntry(plan({ source: BRIDGE, reduce_only: true, side: "SELL" })),
+      policy,
+      makeFacts(),
+    );
+    expect(denied.result.error).toMatch(/^NOT_EXIT_OWNER/);
+    expect(denied.effects.markDuplicate).toBeUndefined();
+  });
+
+  it("within one batch the second copy is denied (the first one's mark is applied before it is decided)", () => {
+    const facts = new FactsOverlay(makeFacts());
+    const first = decideEntry(classifyEntry(planEntry(plan(), { id: "1-1" })), policy, facts, NOW);
+    facts.apply(first);
+    const second = decideEntry(classifyEntry(planEntry(plan(), { id: "1-2" })), policy, facts, NOW + 5);
+    expect([first.result.decision, second.result.error]).toEqual(["EXECUTED", "limit:duplicate_order"]);
+  });
+
+  it("without the limit nothing is read, checked or marked", () => {
+    const d = decide(planEntry(plan()), makePolicy(), makeFacts({ duplicates: { [keyOf(plan())]: NOW } }));
+    expect(d.result.decision).toBe("EXECUTED");
+    expect(d.checks.duplicate).toBeUndefined();
+    expect(d.effects.markDuplicate).toBeUndefined();
+  });
+});
