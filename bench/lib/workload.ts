@@ -74,6 +74,10 @@ export function benchConfig(opts: {
       max_kelly_fraction: 0.25,
       max_plan_age_ms: 600_000,
       max_clock_skew_ms: 5000,
+      // BENCH_DUP_WINDOW_MS turns on the duplicate-order window (one more read per plan, one write per executed plan).
+      ...(process.env.BENCH_DUP_WINDOW_MS
+        ? { duplicate_window_ms: Number(process.env.BENCH_DUP_WINDOW_MS) }
+        : {}),
     },
     claim_idle_ms: 15_000,
     max_deliveries: 10,
@@ -125,7 +129,10 @@ export function signedPlans(opts: {
       symbol: SYMBOLS[(r >>> 3) % SYMBOLS.length],
       side: (r >>> 7) & 1 ? "BUY" : "SELL",
       type: "MARKET",
-      qty: `0.${String(1 + ((r >>> 8) % 999)).padStart(3, "0")}`,
+      // BENCH_UNIQUE_ORDERS=1: no two plans the same order (for runs with BENCH_DUP_WINDOW_MS).
+      qty: process.env.BENCH_UNIQUE_ORDERS
+        ? `0.${String(1 + i).padStart(7, "0")}`
+        : `0.${String(1 + ((r >>> 8) % 999)).padStart(3, "0")}`,
       reduce_only: false,
       created_at: createdAt,
       meta: { kelly_fraction: 0.05, strategy: "bench" },

@@ -10,6 +10,18 @@ import { DEFAULT_ACCOUNT, type OrderPlan } from "./plan.js";
  * @example duplicateKeyOf(plan) // '["bot","default","BTCUSDT","BUY","1","",false]'
  */
 export function duplicateKeyOf(plan: OrderPlan): string {
+  let key = KEYS.get(plan);
+  if (key === undefined) {
+    key = contentKey(plan);
+    KEYS.set(plan, key);
+  }
+  return key;
+}
+
+/** Each plan's key, computed once (a batch asks for it when reading facts and again at gate 9). */
+const KEYS = new WeakMap<OrderPlan, string>();
+
+function contentKey(plan: OrderPlan): string {
   return JSON.stringify([
     plan.source,
     plan.account ?? DEFAULT_ACCOUNT,

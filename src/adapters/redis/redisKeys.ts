@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Lane } from "../../core/plan.js";
 
 /**
@@ -33,7 +32,7 @@ export interface RedisKeys {
   lease(name: string): string;
   /** Rate counter of one source in one one-second window (it expires `RATE_COUNTER_TTL_MS` after its last increment: ports/ledger.ts, lua/commit.lua). */
   rate(source: string, window: number): string;
-  /** The duplicate-order mark of one `duplicateKeyOf` key (its SHA-256, hex): the ms it executed at, expiring with the window. */
+  /** The duplicate-order mark of one `duplicateKeyOf` key (its JSON, at most a few hundred bytes): the ms it executed at, expiring with the window. */
   duplicate(key: string): string;
 }
 
@@ -59,7 +58,7 @@ export function redisKeys(prefix: string): RedisKeys {
     orderEvent: `${prefix}stream:order.event`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
-    duplicate: (key) => `${prefix}dup:${createHash("sha256").update(key, "utf8").digest("hex")}`,
+    duplicate: (key) => `${prefix}dup:${key}`,
     lease: (name) => `${prefix}lease:${name}`,
   };
 }

@@ -234,7 +234,10 @@ for x = 1, nRate do
 end
 -- duplicate-order marks: number -> stored text, false when absent; updated by committed decisions
 local dupv, dupTtl, dupDirty = {}, {}, {}
-for x = 1, nDup do dupv[x] = call('GET', K[dupBase + x]) or false end
+if nDup > 0 then
+  local vals = call('MGET', unpack(K, dupBase + 1, #K))
+  for x = 1, nDup do dupv[x] = vals[x] or false end
+end
 local state = nil
 local hasSends = call('EXISTS', K[9]) == 1
 local newSends = {}
