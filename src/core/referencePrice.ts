@@ -1,4 +1,5 @@
 import { type Decimal, formatDecimal } from "./decimal.js";
+import { mayGoLiveNow } from "./gates/venueRoute.js";
 import { LIVE_VENUES, type OrderPlan, type VenueName } from "./plan.js";
 import type { Policy } from "./policy.js";
 
@@ -53,9 +54,7 @@ export type Reference =
  */
 export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Reference {
   if (policy.live && (LIVE_VENUES as readonly VenueName[]).includes(plan.venue)) {
-    const ready = policy.readyVenues.get(plan.venue);
-    if (!policy.liveEnv || ready === undefined || !(ready.has("*") || ready.has(plan.account ?? "")))
-      return { kind: "not_ready" };
+    if (!mayGoLiveNow(plan, policy)) return { kind: "not_ready" };
     const live = policy.livePrices.get(livePriceKey(plan.venue, plan.symbol));
     const source = `${plan.venue}:${live?.kind ?? "price"}`;
     if (live === undefined || now - live.at > policy.limits.maxPriceAgeMs) return { kind: "stale", source };

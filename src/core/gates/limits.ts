@@ -54,7 +54,9 @@ export const limitsGate: Gate = {
       plan.type === "LIMIT"
         ? (limits.priceBandPct.get(plan.symbol) ?? limits.priceBandPct.get("*"))
         : undefined;
-    const livePolymarketMarket = plan.venue === "polymarket" && plan.type === "MARKET" && policy.live;
+    // A live Polymarket MARKET order is a FOK at the book's best price on its side (none when it cannot go live now).
+    const livePolymarketMarket =
+      plan.venue === "polymarket" && plan.type === "MARKET" && policy.live && reference.kind !== "not_ready";
     // A LIMIT plan's notional is measured at its own price when no price is configured.
     const needsPrice =
       (limits.maxNotional !== undefined && (plan.type === "MARKET" || reference.kind === "stale")) ||
@@ -74,12 +76,8 @@ export const limitsGate: Gate = {
       return deny(reason("limit", "max_notional"), extra);
     if (band !== undefined && refPrice !== undefined && outsideBand(plan.price as Decimal, refPrice, band))
       return deny(reason("limit", "price_band"), extra);
-    // A live Polymarket MARKET order is a FOK at the book's best price on its side: none, no order.
-    if (
-      livePolymarketMarket &&
-      reference.kind !== "not_ready" &&
-      marketOrderPrice(plan, reference) === undefined
-    )
+    // An empty side of the book: no price to send it at, no order.
+    if (livePolymarketMarket && marketOrderPrice(plan, reference) === undefined)
       return deny(reason("limit", "no_reference_price"), extra);
     if (limits.duplicateWindowMs !== undefined) {
       // The last plan with the same content executed within the window (its mark, re-checked at commit).

@@ -1,3 +1,5 @@
+import type { Plan } from "../plan.js";
+import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
 import { deny, type Gate, planOf } from "./gate.js";
 
@@ -21,12 +23,19 @@ export const venueRouteGate: Gate = {
       if (policy.liveFallback === "deny") return deny(reason("venue_not_enabled", plan.venue));
       return { ok: true, found: { route: { venue: plan.venue, mode: "paper" } } };
     }
-    const ready = policy.readyVenues.get(plan.venue);
-    const account = plan.account ?? "";
-    if (policy.liveEnv && ready !== undefined && (ready.has("*") || ready.has(account)))
+    if (mayGoLiveNow(plan, policy))
       return { ok: true, found: { route: { venue: plan.venue, mode: "live" } } };
     return deny(reason("venue_not_ready", plan.venue), {
       found: { route: { venue: plan.venue, mode: "live" } },
     });
   },
 };
+
+/**
+ * The second and third keys of the live guard: `INTENTGATE_LIVE=1`, and the
+ * plan's venue ready for its account (the first, `live`, is the caller's).
+ */
+export function mayGoLiveNow(plan: Pick<Plan, "venue" | "account">, policy: Policy): boolean {
+  const ready = policy.readyVenues.get(plan.venue);
+  return policy.liveEnv && ready !== undefined && (ready.has("*") || ready.has(plan.account ?? ""));
+}
