@@ -72,3 +72,14 @@ export function compareProduct(a: Decimal, b: Decimal, limit: Decimal): -1 | 0 |
 
 /** The larger of two decimals. */
 export const maxDecimal = (a: Decimal, b: Decimal): Decimal => (a > b ? a : b);
+
+/**
+ * A signed decimal that must be one (read back from stored state, or an
+ * adapter's canonical answer): `what` names it in the error thrown when the
+ * text is not one, so nothing is decided on a guess.
+ */
+export function storedDecimal(text: string, what: string): Decimal {
+  const d = parseDecimal(text, { signed: true });
+  if (d === undefined) throw new Error(`${what} ${JSON.stringify(text)} is not a decimal`);
+  return d;
+}

@@ -1,8 +1,11 @@
-import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../decimal.js";
+import { type Decimal, formatDecimal, storedDecimal, ZERO } from "../decimal.js";
 import type { DriftAction, PositionDriftAlert } from "./driftAlert.js";
 import type { ExplainedPositions } from "./explainedPositions.js";
 import type { InFlight } from "./inFlight.js";
 import { type PositionBook, type PositionSlot, slotKey, slotOfKey } from "./slot.js";
+
+/** How a value that is not a decimal is named in the error. */
+const DRIFT = "drift check:";
 
 /** How drift is judged. */
 export interface DriftSettings {
@@ -37,7 +40,6 @@ export interface DriftFindings {
 interface Pending {
   readonly drift: string;
   readonly since: number;
-  readonly readings: number;
 }
 
 /** What {@link DriftCheck.snapshot} returns: plain JSON. */
@@ -77,10 +79,10 @@ export class DriftCheck {
     const s = snapshot as Partial<DriftSnapshot> | null;
     if (s?.v !== 1 || !s.base || !s.accepted || !s.pending || !Array.isArray(s.scopes))
       throw new Error("drift check: not a snapshot");
-    for (const [k, v] of Object.entries(s.base)) this.#base.set(k, decimal(v));
-    for (const [k, v] of Object.entries(s.accepted)) this.#accepted.set(k, decimal(v));
+    for (const [k, v] of Object.entries(s.base)) this.#base.set(k, storedDecimal(v, DRIFT));
+    for (const [k, v] of Object.entries(s.accepted)) this.#accepted.set(k, storedDecimal(v, DRIFT));
     for (const [k, p] of Object.entries(s.pending)) {
-      decimal(p.drift);
+      storedDecimal(p.drift, DRIFT);
       this.#pending.set(k, p);
     }
     for (const sc of s.scopes) this.#scopes.add(sc);
@@ -99,7 +101,10 @@ export class DriftCheck {
     const actual = new Map<string, Decimal>();
     for (const p of reading.positions) {
       if (reading.account !== undefined && p.account !== reading.account) continue;
-      actual.set(slotKey({ book: reading.book, account: p.account, symbol: p.symbol }), decimal(p.qty));
+      actual.set(
+        slotKey({ book: reading.book, account: p.account, symbol: p.symbol }),
+        storedDecimal(p.qty, DRIFT),
+      );
     }
     const inScope = (key: string) => {
       const s = slotOfKey(key);
@@ -146,7 +151,7 @@ export class DriftCheck {
         set(this.#accepted, key, ((this.#accepted.get(key) ?? ZERO) + drift) as Decimal);
         alerts.push(this.#alert(slot, expected, act, drift, now));
       } else {
-        this.#pending.set(key, { drift: driftText, since, readings: again ? before.readings + 1 : 1 });
+        this.#pending.set(key, { drift: driftText, since });
       }
     }
     return { alerts, unexplained };
@@ -192,10 +197,4 @@ export class DriftCheck {
 function set(m: Map<string, Decimal>, key: string, v: Decimal): void {
   if (v === 0n) m.delete(key);
   else m.set(key, v);
-}
-
-function decimal(text: string): Decimal {
-  const d = parseDecimal(text, { signed: true });
-  if (d === undefined) throw new Error(`drift check: ${JSON.stringify(text)} is not a decimal`);
-  return d;
 }

@@ -1,4 +1,4 @@
-import { type Decimal, formatDecimal, parseDecimal, ZERO } from "../decimal.js";
+import { type Decimal, formatDecimal, storedDecimal, ZERO } from "../decimal.js";
 import type { OrderEvent } from "../orderEvent.js";
 import { DEFAULT_ACCOUNT, type Side, type VenueName } from "../plan.js";
 import type { PlanResult } from "../result.js";
@@ -47,9 +47,9 @@ export class ExplainedPositions {
     if (s?.v !== 1 || typeof s.qty !== "object" || typeof s.orders !== "object" || !s.qty || !s.orders)
       throw new Error("explained positions: not a snapshot");
     const out = new ExplainedPositions();
-    for (const [k, v] of Object.entries(s.qty)) out.#qty.set(k, decimal(v, "qty"));
+    for (const [k, v] of Object.entries(s.qty)) out.#qty.set(k, storedDecimal(v, "explained positions: qty"));
     for (const [k, o] of Object.entries(s.orders)) {
-      decimal(o.counted, "counted");
+      storedDecimal(o.counted, "explained positions: counted");
       out.#orders.set(k, o);
     }
     return out;
@@ -90,9 +90,9 @@ export class ExplainedPositions {
       if (tracked) this.#orders.delete(key);
       return tracked ? slot : undefined;
     }
-    const fill = decimal(r.fill_qty ?? "0", "fill_qty");
-    this.#add(slot, r.side, fill - decimal(tracked?.counted ?? "0", "counted"));
-    if (fill < decimal(r.qty, "qty"))
+    const fill = storedDecimal(r.fill_qty ?? "0", "explained positions: fill_qty");
+    this.#add(slot, r.side, fill - storedDecimal(tracked?.counted ?? "0", "explained positions: counted"));
+    if (fill < storedDecimal(r.qty, "explained positions: qty"))
       this.#track(key, {
         slot,
         side: r.side,
@@ -115,10 +115,12 @@ export class ExplainedPositions {
       account: e.account,
       symbol: e.symbol,
     };
-    const fill = decimal(e.fill_qty, "fill_qty");
-    const counted = decimal(tracked?.counted ?? "0", "counted");
+    const fill = storedDecimal(e.fill_qty, "explained positions: fill_qty");
+    const counted = storedDecimal(tracked?.counted ?? "0", "explained positions: counted");
     if (tracked && fill > counted) this.#add(slot, tracked.side, fill - counted);
-    const ended = e.event !== "FILL" || (tracked !== undefined && fill >= decimal(tracked.qty, "qty"));
+    const ended =
+      e.event !== "FILL" ||
+      (tracked !== undefined && fill >= storedDecimal(tracked.qty, "explained positions: qty"));
     if (ended) this.#orders.delete(key);
     else if (tracked) this.#track(key, { ...tracked, counted: formatDecimal(fill) });
     return slot;
@@ -159,11 +161,4 @@ export class ExplainedPositions {
 
 function orderKey(venue: VenueName, clientOrderId: string): string {
   return `${venue}|${clientOrderId}`;
-}
-
-function decimal(text: string, field: string): Decimal {
-  const d = parseDecimal(text, { signed: true });
-  if (d === undefined)
-    throw new Error(`explained positions: ${field} ${JSON.stringify(text)} is not a decimal`);
-  return d;
 }
