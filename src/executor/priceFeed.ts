@@ -53,7 +53,7 @@ export class PriceFeed {
     const at = this.#o.clock();
     const out: MarketPricesOutcome = await adapter
       .marketPrices(this.#o.symbols(venue))
-      .catch((err: unknown) => ({ ok: false, detail: err instanceof Error ? err.message : String(err) }));
+      .catch((err: unknown) => ({ ok: false, detail: messageOf(err) }));
     if (!out.ok) {
       this.#o.observer.polled(venue, { ok: false, detail: out.detail });
       return;
@@ -89,10 +89,15 @@ export class PriceFeed {
           failed: (err) =>
             this.#o.observer.polled(venue, {
               ok: false,
-              detail: err instanceof Error ? err.message : String(err),
+              detail: messageOf(err),
             }),
         }),
       ),
     );
   }
+}
+
+/** What a failed poll is logged with: the error's message (adapters never put a secret in one). */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -105,6 +105,8 @@ export interface Ledger {
   holdLease(lease: LeaseRequest): Promise<boolean>;
   /** Order events after `afterId` (exclusive; `"0"` for all), oldest first. */
   readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]>;
+  /** The newest order event's id, `"0"` when there is none: where a reader that wants only new events starts. */
+  lastOrderEventId(): Promise<string>;
 }
 
 export type { OrderUpdate } from "../core/orderUpdate.js";

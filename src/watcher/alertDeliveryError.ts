@@ -19,3 +19,12 @@ export class AlertDeliveryConfigError extends Error {
 export class AlertStateError extends Error {
   override readonly name = "AlertStateError";
 }
+
+/** Parses a stored state's JSON; text that is not JSON throws {@link AlertStateError} with `notJson`. */
+export function parseStoredJson(text: string, notJson: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AlertStateError(notJson);
+  }
+}

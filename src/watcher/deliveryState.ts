@@ -1,5 +1,5 @@
 import { isRecord } from "../core/isRecord.js";
-import { AlertStateError } from "./alertDeliveryError.js";
+import { AlertStateError, parseStoredJson } from "./alertDeliveryError.js";
 
 /** One sink's delivery of one alert, still to do. */
 export interface SinkDelivery {
@@ -55,12 +55,7 @@ export function encodeState(state: DeliveryState): string {
 
 /** Reads a stored state; throws {@link AlertStateError} on anything {@link encodeState} does not write. */
 export function decodeState(text: string): DeliveryState {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new AlertStateError("alert delivery state: not JSON");
-  }
+  const raw = parseStoredJson(text, "alert delivery state: not JSON");
   if (!isRecord(raw) || raw.v !== 1 || typeof raw.cursor !== "string" || !Array.isArray(raw.pending))
     throw new AlertStateError("alert delivery state: not a v1 state ({v:1, cursor, pending})");
   const pending = raw.pending.map((p: unknown, i: number): PendingAlert => {

@@ -17,7 +17,7 @@ import {
 import type { AlertFeed } from "../ports/alertFeed.js";
 import type { Backend } from "../ports/backend.js";
 import type { PositionsOutcome } from "../ports/venue.js";
-import { AlertStateError } from "./alertDeliveryError.js";
+import { AlertStateError, parseStoredJson } from "./alertDeliveryError.js";
 import { alertIdFor, unsentAlerts } from "./alertOutbox.js";
 
 /** Where one reading comes from: one account at a live venue, or the whole paper ledger. */
@@ -51,6 +51,7 @@ export interface PositionWatchOptions {
     | "lastResultId"
     | "publishAlert"
     | "readOrderEvents"
+    | "lastOrderEventId"
     | "workingOrders"
     | "openUnknowns"
     | "sendsInFlight"
@@ -272,13 +273,7 @@ export class PositionWatch {
       return this.#state;
     }
     // First start: from now on; orders working now are followed from their fill so far.
-    const results = await o.backend.lastResultId();
-    let events = "0";
-    for (;;) {
-      const page = await o.backend.readOrderEvents(events, PAGE);
-      for (const e of page) events = e.id;
-      if (page.length < PAGE) break;
-    }
+    const [results, events] = await Promise.all([o.backend.lastResultId(), o.backend.lastOrderEventId()]);
     const explained = new ExplainedPositions();
     explained.seed(await o.backend.workingOrders());
     const state: StoredState = {
@@ -302,12 +297,7 @@ export class PositionWatch {
 }
 
 function decodeState(text: string, name: string): StoredState {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new AlertStateError(`${name}: the stored position state is not JSON`);
-  }
+  const v = parseStoredJson(text, `${name}: the stored position state is not JSON`);
   const ok =
     isRecord(v) &&
     v.v === 1 &&

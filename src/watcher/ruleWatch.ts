@@ -4,7 +4,7 @@ import type { AlertRuleSettings } from "../core/alertRules/settings.js";
 import { isRecord } from "../core/isRecord.js";
 import type { AlertFeed } from "../ports/alertFeed.js";
 import type { PlanBus } from "../ports/bus.js";
-import { AlertStateError } from "./alertDeliveryError.js";
+import { AlertStateError, parseStoredJson } from "./alertDeliveryError.js";
 import { alertIdFor, unsentAlerts } from "./alertOutbox.js";
 import { pause } from "./errorText.js";
 
@@ -154,12 +154,7 @@ export class RuleWatch {
 }
 
 function decodeState(text: string, name: string): RuleWatchState {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new AlertStateError(`${name}: the stored rule state is not JSON`);
-  }
+  const v = parseStoredJson(text, `${name}: the stored rule state is not JSON`);
   const ok =
     isRecord(v) &&
     v.v === 1 &&

@@ -1199,6 +1199,7 @@ export function describeBackendConformance(
       });
 
       it("updateOrders applies an update only while the order and the position are as expected", async () => {
+        expect(await b.lastOrderEventId()).toBe("0");
         await openOrder(order);
         const pos = { account: order.account, symbol: order.symbol };
         const half = { ...order, fill_qty: "0.000000000000000001" };
@@ -1242,6 +1243,7 @@ export function describeBackendConformance(
         expect(await b.positions()).toEqual([]);
         const events = await b.readOrderEvents("0", 10);
         expect(events.map((x) => x.event)).toEqual([fill, done]);
+        expect(await b.lastOrderEventId()).toBe(events[1]!.id);
         // readOrderEvents pages by afterId (exclusive)
         expect((await b.readOrderEvents("0", 1)).map((x) => x.event)).toEqual([fill]);
         expect((await b.readOrderEvents(events[0]!.id, 10)).map((x) => x.event)).toEqual([done]);

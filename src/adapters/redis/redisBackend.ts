@@ -168,6 +168,9 @@ class RedisBackend implements Backend {
   updateOrders(updates: readonly OrderUpdate[]): Promise<("applied" | "conflict")[]> {
     return this.ledger.updateOrders(updates);
   }
+  lastOrderEventId(): Promise<string> {
+    return this.ledger.lastOrderEventId();
+  }
   readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]> {
     return this.ledger.readOrderEvents(afterId, count);
   }

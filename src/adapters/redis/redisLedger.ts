@@ -233,6 +233,15 @@ export class RedisLedger implements Ledger {
     );
   }
 
+  async lastOrderEventId(): Promise<string> {
+    const reply = asArray(
+      await this.main.call("XREVRANGE", this.keys.orderEvent, "+", "-", "COUNT", 1),
+      "XREVRANGE",
+    );
+    const [newest] = reply;
+    return newest === undefined ? "0" : String(asArray(newest, "XREVRANGE entry")[0]);
+  }
+
   async openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
     const all = await this.#records(this.keys.unknowns, "open UNKNOWN");
     return all.filter((r) => venue === undefined || recordVenue(r) === venue);

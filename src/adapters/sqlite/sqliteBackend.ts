@@ -330,6 +330,10 @@ class SqliteBackend implements Backend {
     return withBusyRetry(() => this.handle().ledger.updateOrders(updates, deployment));
   }
 
+  async lastOrderEventId(): Promise<string> {
+    return this.handle().streams.lastId(STREAMS.orderEvent) ?? "0";
+  }
+
   async readOrderEvents(afterId: string, count: number): Promise<OrderEventEntry[]> {
     const after = parseStreamId(afterId);
     if (!after) throw new Error(`sqlite bus: bad stream id "${afterId}"`);
