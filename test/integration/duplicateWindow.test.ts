@@ -59,7 +59,8 @@ describe.each<BusKind>(["redis", "sqlite"])("duplicate orders across 3 executors
     );
     const order = groups.flat();
     const procs = await h.start(["dw-1", "dw-2", "dw-3"], { config });
-    const published = await h.publish(order, { burst: 100 });
+    // Small bursts with pauses, so that every executor gets to read while the others decide.
+    const published = await h.publish(order, { burst: 50, pauseMs: 20 });
     const results = await h.waitForResults(published.length, 90_000);
 
     const byOrder = new Map<string, string[]>();
@@ -87,7 +88,7 @@ describe.each<BusKind>(["redis", "sqlite"])("duplicate orders across 3 executors
     for (const p of procs) await p.stop();
     expect(await h.backend.pendingCount()).toBe(0);
     console.log(
-      `[${bus}] ${ORDERS * COPIES} entries (seed ${seed}): ${ORDERS} executed, ${ORDERS * (COPIES - 1)} duplicates denied`,
+      `[${bus}] ${ORDERS * COPIES} entries (seed ${seed}), per executor ${perProc.join("/")}: ${ORDERS} executed, ${ORDERS * (COPIES - 1)} duplicates denied`,
     );
   }, 150_000);
 });
