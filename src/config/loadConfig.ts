@@ -183,6 +183,10 @@ async function buildPolicy(
     priceBandPct: frozenMap(
       new Map(Object.entries(config.limits.price_band_pct ?? {}).map(([s, text]) => [s, dec(text)])),
     ),
+    maxDailyNotional: frozenMap(
+      new Map(Object.entries(config.limits.max_daily_notional ?? {}).map(([a, text]) => [a, dec(text)])),
+    ),
+    maxOpenOrders: frozenMap(new Map(Object.entries(config.limits.max_open_orders ?? {}))),
   });
 
   const referencePrices = new Map<string, Decimal>();

@@ -2,17 +2,20 @@ import { buildResult } from "./buildResult.js";
 import type { BusEntry } from "./busEntry.js";
 import { cancelAllScope } from "./cancelExecution.js";
 import { claimKey } from "./claimKey.js";
+import { type DailyRef, dailyKey, utcDay } from "./dailyNotional.js";
 import type { Decision, DecisionEffects } from "./decision.js";
 import { duplicateKeyOf } from "./duplicateKey.js";
 import { type ExecutionPlan, planExecution } from "./executionPlan.js";
 import type { EntryRef, Facts, FactsQuery, PositionRef, RateWindow } from "./facts.js";
 import { positionKey, rateKey } from "./facts.js";
+import { capFor } from "./gates/accountCaps.js";
 import { type Evaluation, type GateInput, unsignedSourceOf } from "./gates/gate.js";
 import { GATE_CHAIN } from "./gates/gateChain.js";
 import { runGates } from "./gates/runGates.js";
 import { type ParseEntryOutcome, parseEntry } from "./parseEntry.js";
 import { peekPermitId } from "./permit/permitToken.js";
-import type { Policy } from "./policy.js";
+import { DEFAULT_ACCOUNT } from "./plan.js";
+import type { Limits, Policy } from "./policy.js";
 import { reason } from "./reasons.js";
 import type { OrderScope } from "./workingOrder.js";
 
@@ -46,15 +49,22 @@ export function classifyEntry(
 }
 
 /**
- * The facts a batch of entries may read, decided at time `now`; with
- * `duplicates`, also each place plan's duplicate-order mark (only when
- * `limits.duplicate_window_ms` is set: it costs a read per plan).
+ * The facts a batch of entries may read, decided at time `now`. With
+ * `limits`, also what the configured limits read for each place plan: its
+ * duplicate-order mark (`duplicate_window_ms`), its account's daily notional
+ * (`max_daily_notional`) and open orders (`max_open_orders`); each costs
+ * reads, so only when set.
  */
 export function factsQueryFor(
   classified: readonly ClassifiedEntry[],
   now: number,
-  opts: { readonly duplicates?: boolean } = {},
+  opts: { readonly limits?: Limits } = {},
 ): FactsQuery {
+  const limits = opts.limits;
+  const wantDuplicates = limits?.duplicateWindowMs !== undefined;
+  const day = utcDay(now);
+  const daily = new Map<string, DailyRef>();
+  const openAccounts = new Set<string>();
   const planIds = new Set<string>();
   const permitIds = new Set<string>();
   const rates = new Map<string, RateWindow>();
@@ -86,7 +96,13 @@ export function factsQueryFor(
     if (permitId !== undefined) permitIds.add(claimKey(permitId, unsigned));
     // A resting order's key must be read too: placing it checks that none is stored under it.
     orderKeys.add(claimKey(plan.plan_id, unsigned));
-    if (opts.duplicates) duplicates.add(duplicateKeyOf(plan));
+    if (wantDuplicates) duplicates.add(duplicateKeyOf(plan));
+    const account = plan.account ?? DEFAULT_ACCOUNT;
+    if (limits && capFor(limits.maxDailyNotional, account) !== undefined) {
+      const ref = { account, day };
+      daily.set(dailyKey(ref), ref);
+    }
+    if (limits && capFor(limits.maxOpenOrders, account) !== undefined) openAccounts.add(account);
     if (plan.account !== undefined) {
       const ref = { account: plan.account, symbol: plan.symbol };
       positions.set(positionKey(ref), ref);
@@ -101,6 +117,8 @@ export function factsQueryFor(
     orderKeys: [...orderKeys],
     orderScopes: [...orderScopes.values()],
     ...(duplicates.size > 0 ? { duplicates: [...duplicates] } : {}),
+    ...(daily.size > 0 ? { dailyNotional: [...daily.values()] } : {}),
+    ...(openAccounts.size > 0 ? { openOrderAccounts: [...openAccounts] } : {}),
   };
 }
 
@@ -185,6 +203,7 @@ function effectsOf(
   const placed = execution?.kind === "paper" || execution?.kind === "rest" || execution?.kind === "live";
   if (placed && ev.duplicateKey !== undefined && duplicate.windowMs !== undefined)
     effects.markDuplicate = { key: ev.duplicateKey, at: duplicate.now, ttlMs: duplicate.windowMs };
+  if (placed && ev.dailyNotional !== undefined) effects.setDailyNotional = ev.dailyNotional;
   if (execution?.kind === "cancel") {
     effects.closeOrders = execution.cancelled.map((o) => o.key);
     effects.orderEvents = execution.events;

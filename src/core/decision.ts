@@ -79,6 +79,17 @@ export interface DecisionChecks {
    * the same content executed within the window, or `null` for none.
    */
   readonly duplicate?: { readonly key: string; readonly expected: string | null };
+  /**
+   * The account's notional placed on `day` (UTC) must still be exactly this
+   * canonical decimal text ("0" when none).
+   */
+  readonly dailyNotional?: { readonly account: string; readonly day: string; readonly expected: string };
+  /**
+   * The open-order decision must still hold against the account's live count
+   * `c` of open orders (working, being sent, open UNKNOWN): `allowed` needs
+   * `c + 1 <= limit`, otherwise `c + 1 > limit`.
+   */
+  readonly openOrders?: { readonly account: string; readonly limit: number; readonly allowed: boolean };
 }
 
 /** One working order a decision read: its key and the text it had (`null`: there was none). */
@@ -108,6 +119,8 @@ export interface DecisionEffects {
    * (ms); the mark lives `ttlMs` (`limits.duplicate_window_ms`), then is gone.
    */
   readonly markDuplicate?: { readonly key: string; readonly at: number; readonly ttlMs: number };
+  /** Set the account's notional placed on `day` (UTC) to this canonical decimal text. */
+  readonly setDailyNotional?: { readonly account: string; readonly day: string; readonly value: string };
   /** Also copy the entry to the DLQ stream (delivery limit reached). */
   readonly deadLetter?: {
     readonly fields: ReadonlyArray<readonly [string, Buffer]>;

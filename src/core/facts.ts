@@ -1,3 +1,4 @@
+import type { DailyRef } from "./dailyNotional.js";
 import type { OpenRecord } from "./openRecord.js";
 import type { Lane, TradingState } from "./plan.js";
 import type { OrderScope, StoredWorkingOrder } from "./workingOrder.js";
@@ -23,6 +24,13 @@ export interface Facts {
   readonly workingOrders: ReadonlyMap<string, StoredWorkingOrder>;
   /** Duplicate-order marks asked for, per `duplicateKeyOf` key: the ms text stored (absent: none within the window). */
   readonly duplicates: ReadonlyMap<string, string>;
+  /** Notional placed per `dailyKey` asked for, canonical decimal text (absent: none that day). */
+  readonly dailyNotional: ReadonlyMap<string, string>;
+  /**
+   * Open orders per account asked for: working orders, live sends under way
+   * and open UNKNOWN orders (absent: none).
+   */
+  readonly openOrders: ReadonlyMap<string, number>;
 }
 
 /** What to read before deciding a batch. */
@@ -42,6 +50,10 @@ export interface FactsQuery {
   readonly orderScopes?: readonly OrderScope[];
   /** Duplicate-order marks to read (`duplicateKeyOf` keys). */
   readonly duplicates?: readonly string[];
+  /** Accounts' daily notionals to read. */
+  readonly dailyNotional?: readonly DailyRef[];
+  /** Accounts whose open orders to count. */
+  readonly openOrderAccounts?: readonly string[];
 }
 
 /** One plan entry: `(lane, stream_id)`. */

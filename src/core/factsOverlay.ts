@@ -1,3 +1,4 @@
+import { dailyKey } from "./dailyNotional.js";
 import type { Decision } from "./decision.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
 import type { OpenRecord } from "./openRecord.js";
@@ -17,6 +18,8 @@ export class FactsOverlay implements Facts {
   readonly sendRecords: ReadonlyMap<string, OpenRecord>;
   readonly workingOrders: Map<string, StoredWorkingOrder>;
   readonly duplicates: Map<string, string>;
+  readonly dailyNotional: Map<string, string>;
+  readonly openOrders: Map<string, number>;
 
   constructor(facts: Facts) {
     this.tradingState = facts.tradingState;
@@ -27,10 +30,12 @@ export class FactsOverlay implements Facts {
     this.sendRecords = facts.sendRecords;
     this.workingOrders = new Map(facts.workingOrders);
     this.duplicates = new Map(facts.duplicates);
+    this.dailyNotional = new Map(facts.dailyNotional);
+    this.openOrders = new Map(facts.openOrders);
   }
 
   /** Applies a decision's writes, as its commit will. */
-  apply({ effects }: Decision): void {
+  apply({ effects, live }: Decision): void {
     if (effects.claimPlanId !== undefined) this.claimedPlanIds.add(effects.claimPlanId);
     if (effects.consumePermit !== undefined) this.usedPermitIds.add(effects.consumePermit);
     if (effects.countRate) {
@@ -46,8 +51,22 @@ export class FactsOverlay implements Facts {
       const order = effects.openOrder;
       this.workingOrders.set(order.key, { order, text: encodeWorkingOrder(order) });
     }
-    for (const key of effects.closeOrders ?? []) this.workingOrders.delete(key);
+    // Open orders counted for an account asked for: one more per order opened or sent, one less per order closed.
+    const opened = effects.openOrder?.account ?? live?.order.account;
+    if (opened !== undefined) this.countOpen(opened, 1);
+    for (const key of effects.closeOrders ?? []) {
+      const closed = this.workingOrders.get(key);
+      if (closed) this.countOpen(closed.order.account, -1);
+      this.workingOrders.delete(key);
+    }
     if (effects.markDuplicate)
       this.duplicates.set(effects.markDuplicate.key, String(effects.markDuplicate.at));
+    if (effects.setDailyNotional)
+      this.dailyNotional.set(dailyKey(effects.setDailyNotional), effects.setDailyNotional.value);
+  }
+
+  private countOpen(account: string, delta: number): void {
+    const count = this.openOrders.get(account);
+    if (count !== undefined) this.openOrders.set(account, Math.max(0, count + delta));
   }
 }

@@ -47,6 +47,10 @@ export interface Limits {
   readonly priceBandPct: ReadonlyMap<string, Decimal>;
   /** How long after a plan executed another with the same content (`duplicateKeyOf`) is `limit:duplicate_order`. */
   readonly duplicateWindowMs: number | undefined;
+  /** Per account (`*`: every other), the most notional it may place in one UTC day (`limit:daily_notional`). */
+  readonly maxDailyNotional: ReadonlyMap<string, Decimal>;
+  /** Per account (`*`: every other), the most orders it may have open at once (`limit:open_orders`). */
+  readonly maxOpenOrders: ReadonlyMap<string, number>;
 }
 
 /**

@@ -33,8 +33,18 @@ export interface PrecheckContext {
 }
 
 /** Gates whose denials depend on the moment or on what only the executor knows. */
-/** Denials that pass with time: a rate limit, a duplicate whose window runs out, a price not read yet. */
-const TRANSIENT: ReadonlySet<string> = new Set(["limit:rate", "limit:duplicate_order", "limit:stale_price"]);
+/**
+ * Denials that pass with time: a rate limit, a duplicate whose window runs
+ * out, a price not read yet, a daily cap that resets at 00:00 UTC, open
+ * orders that close.
+ */
+const TRANSIENT: ReadonlySet<string> = new Set([
+  "limit:rate",
+  "limit:duplicate_order",
+  "limit:stale_price",
+  "limit:daily_notional",
+  "limit:open_orders",
+]);
 /** The last gate a pre-check judges: gate 10 (venue and signer) and 11 (execution) are the executor's. */
 const LAST_JUDGED_GATE = 9;
 

@@ -285,6 +285,10 @@ export const REASON_REGISTRY = {
       price_band: "a LIMIT price further than limits.price_band_pct from the reference price",
       duplicate_order:
         "the same source, account, symbol, side, qty, price and reduce_only as a plan executed within limits.duplicate_window_ms",
+      daily_notional:
+        "the account's notional placed since 00:00 UTC, with this plan's, over limits.max_daily_notional",
+      open_orders:
+        "the account already has limits.max_open_orders orders open (working, being sent or UNKNOWN)",
       rate: "over limits.rate_per_source_per_s for the source, across executors",
       kelly_fraction: "meta.kelly_fraction over limits.max_kelly_fraction",
       min_notional: "notional under the venue's minimum",

@@ -380,7 +380,7 @@ export class Executor {
   }> {
     const { backend } = this.#deps;
     const policy = this.#deps.policy();
-    const query = factsQueryFor(open, now, { duplicates: policy.limits.duplicateWindowMs !== undefined });
+    const query = factsQueryFor(open, now, { limits: policy.limits });
     const facts = new FactsOverlay(
       await backend.readFacts(
         retry

@@ -95,7 +95,7 @@ export class PlanPrechecker {
     const now = this.#clock();
     const classified = classifyEntry({ lane: entry.lane, id: "0-1", fields, deliveries: 1 });
     const facts = await this.#ledger.readFacts(
-      factsQueryFor([classified], now, { duplicates: this.#policy.limits.duplicateWindowMs !== undefined }),
+      factsQueryFor([classified], now, { limits: this.#policy.limits }),
     );
     return precheck(
       { lane: entry.lane, fields },

@@ -441,6 +441,100 @@ export function describeBackendConformance(
         ).toBe("committed");
       });
 
+      it('daily notional: checked as stored ("0" when none), set per account and UTC day, conflicts within a batch and across calls', async () => {
+        const day = { account: "acct-1", day: "2026-12-06" };
+        const read = async (ref = day) =>
+          (await b.readFacts({ ...emptyQuery, dailyNotional: [ref] })).dailyNotional.get(
+            JSON.stringify([ref.account, ref.day]),
+          );
+        expect(await read()).toBeUndefined();
+        const [e1, e2, e3] = [
+          await take("main", "day-1"),
+          await take("main", "day-2"),
+          await take("main", "day-3"),
+        ];
+        const spend = (e: BusEntry, expected: string, value: string, ref = day) =>
+          decisionFor(e, {
+            checks: { dailyNotional: { ...ref, expected } },
+            effects: { setDailyNotional: { ...ref, value } },
+          });
+        // two decisions of one batch both read "0": the first adds, the second conflicts
+        const out = await b.commit([spend(e1, "0", "100.5"), spend(e2, "0", "70")]);
+        expect(out.map((o) => o.status)).toEqual(["committed", "conflict"]);
+        expect(out[1]).toEqual({ status: "conflict", on: "dailyNotional" });
+        expect(await read()).toBe("100.5");
+        // decided again against the stored total: commits
+        expect((await b.commit([spend(e2, "100.5", "170.5")]))[0]!.status).toBe("committed");
+        expect(await read()).toBe("170.5");
+        // another day and another account are other totals
+        const nextDay = { account: "acct-1", day: "2026-12-07" };
+        expect(await read(nextDay)).toBeUndefined();
+        expect((await b.commit([spend(e3, "0", "5", nextDay)]))[0]!.status).toBe("committed");
+        expect(await read(nextDay)).toBe("5");
+        expect(await read({ account: "acct-2", day: day.day })).toBeUndefined();
+        expect(await read()).toBe("170.5");
+      });
+
+      it("open orders: counted per account (working, being sent, open UNKNOWN), re-checked against the live count", async () => {
+        await b.ensureGroups();
+        const count = async (account = "acct-1") =>
+          (await b.readFacts({ ...emptyQuery, openOrderAccounts: [account] })).openOrders.get(account);
+        expect(await count()).toBe(0);
+        const entries = [];
+        for (let i = 1; i <= 7; i++) entries.push(await take("main", `oo-${i}`));
+        const [e1, e2, e3, e4, e5, e6, e7] = entries as [
+          BusEntry,
+          BusEntry,
+          BusEntry,
+          BusEntry,
+          BusEntry,
+          BusEntry,
+          BusEntry,
+        ];
+        const check = (allowed: boolean, limit: number, account = "acct-1") => ({
+          openOrders: { account, limit, allowed },
+        });
+        // a working order and a live send of acct-1, a working order of acct-2
+        await b.commit([decisionFor(e1, { effects: { openOrder: workingOrderFor("oo-w1") } })]);
+        await b.commit([{ ...decisionFor(e2), sendRecord: sendRecordFor(e2) }]);
+        await b.commit([
+          decisionFor(e3, { effects: { openOrder: workingOrderFor("oo-w2", { account: "acct-2" }) } }),
+        ]);
+        expect(await count()).toBe(2);
+        expect(await count("acct-2")).toBe(1);
+        expect(await count("acct-3")).toBe(0);
+        // allowed at limit 2 no longer holds (2 + 1 > 2); a denial at limit 2 does
+        expect((await b.commit([decisionFor(e4, { checks: check(true, 2) })]))[0]).toEqual({
+          status: "conflict",
+          on: "openOrders",
+        });
+        // two orders of one batch, both allowed at limit 3: the first opens the third, the second conflicts
+        const out = await b.commit([
+          decisionFor(e4, { checks: check(true, 3), effects: { openOrder: workingOrderFor("oo-w3") } }),
+          decisionFor(e5, { checks: check(true, 3), effects: { openOrder: workingOrderFor("oo-w4") } }),
+        ]);
+        expect(out.map((o) => o.status)).toEqual(["committed", "conflict"]);
+        expect(out[1]).toEqual({ status: "conflict", on: "openOrders" });
+        expect(await count()).toBe(3);
+        // a denial re-checked: holds while full, conflicts once an order closed
+        expect((await b.commit([decisionFor(e5, { checks: check(false, 3) })]))[0]!.status).toBe("committed");
+        await b.commit([decisionFor(e6, { effects: { closeOrders: ["oo-w1"] } })]);
+        expect(await count()).toBe(2);
+        expect((await b.commit([decisionFor(e7, { checks: check(false, 3) })]))[0]).toEqual({
+          status: "conflict",
+          on: "openOrders",
+        });
+        expect((await b.commit([decisionFor(e7, { checks: check(true, 3) })]))[0]!.status).toBe("committed");
+        // a closed order and an opened one in one batch are both counted before the next check
+        const [e8, e9] = [await take("main", "oo-8"), await take("main", "oo-9")];
+        const both = await b.commit([
+          decisionFor(e8, { effects: { closeOrders: ["oo-w3"] } }),
+          decisionFor(e9, { checks: check(true, 2), effects: { openOrder: workingOrderFor("oo-w5") } }),
+        ]);
+        expect(both.map((o) => o.status)).toEqual(["committed", "committed"]);
+        expect(await count()).toBe(2);
+      });
+
       it("committing the same decision again is a duplicate and writes nothing", async () => {
         const e = await take("main", "p-dup");
         const d = decisionFor(e, { effects: { countRate: { source: "s", window: 7 } } });

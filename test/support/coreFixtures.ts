@@ -99,6 +99,8 @@ export function makeLimits(over: Partial<Limits> = {}): Limits {
     maxPriceAgeMs: 10_000,
     priceBandPct: new Map(),
     duplicateWindowMs: undefined,
+    maxDailyNotional: new Map(),
+    maxOpenOrders: new Map(),
     ...over,
   };
 }
@@ -164,6 +166,10 @@ export interface FactsInit {
   readonly rates?: Readonly<Record<string, number>>;
   /** Duplicate-order marks: `duplicateKeyOf` key → decision time (ms). */
   readonly duplicates?: Readonly<Record<string, number>>;
+  /** Notional placed per `dailyKey` (JSON [account, day]), decimal text. */
+  readonly dailyNotional?: Readonly<Record<string, string>>;
+  /** Open orders per account. */
+  readonly openOrders?: Readonly<Record<string, number>>;
   /** Paper positions as signed decimal text. */
   readonly positions?: ReadonlyArray<{
     readonly account?: string;
@@ -179,6 +185,8 @@ export function makeFacts(init: FactsInit = {}): Facts {
     sendRecords: new Map(),
     workingOrders: new Map(),
     duplicates: new Map(Object.entries(init.duplicates ?? {}).map(([k, at]) => [k, String(at)])),
+    dailyNotional: new Map(Object.entries(init.dailyNotional ?? {})),
+    openOrders: new Map(Object.entries(init.openOrders ?? {})),
     claimedPlanIds: new Set(init.claimedPlanIds ?? []),
     usedPermitIds: new Set(init.usedPermitIds ?? []),
     rateCounts: new Map(

@@ -1,3 +1,4 @@
+import { dailyKey } from "../../core/dailyNotional.js";
 import type { Decision, DecisionChecks } from "../../core/decision.js";
 import { positionKey } from "../../core/facts.js";
 import { encodeWorkingOrder } from "../../core/workingOrder.js";
@@ -44,6 +45,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     deployment: keys.deployment,
     orders: keys.orders,
     orderEvent: keys.orderEvent,
+    unknowns: keys.unknowns,
+    daily: keys.daily,
   });
   const rateKeys = new Map<string, number>();
   const rateKeyIndex = (source: string, window: number): number => {
@@ -62,6 +65,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   const pms = new Set<string>();
   const poss = new Set<string>();
   const ords = new Set<string>();
+  const days = new Set<string>();
+  let countOpen = false;
   const main = new StreamIdRange();
   const manual = new StreamIdRange();
   // duplicate-order marks: `duplicateKeyOf` key -> its number (1-based) among the marks at the end of KEYS
@@ -214,6 +219,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
       h += "1";
       records.push(dupNumber(md.key), String(md.at), String(md.ttlMs));
     }
+    h += pushAccountCaps(d, records, days);
+    if (ch.openOrders !== undefined) countOpen = true;
     records[at] = h;
   }
   // the marks come after every rate counter in KEYS
@@ -237,6 +244,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     deployment: opts.deployment,
     orderKeys: String(ords.size),
     dupKeys: String(dups.size),
+    dailyFields: String(days.size),
+    openOrders: countOpen ? "1" : "",
   });
   for (const x of records) argv.push(x);
   for (const x of rateList) argv.push(x);
@@ -244,7 +253,48 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   for (const x of pms) argv.push(x);
   for (const x of poss) argv.push(x);
   for (const x of ords) argv.push(x);
+  for (const x of days) argv.push(x);
   return { keys: keyList, argv };
+}
+
+/**
+ * Header codes 19-21 of a decision's record (lua/commit.lua: daily-notional
+ * check, set daily notional, open-order check): pushes the values they
+ * announce onto `records`, adds every daily field named to `fields`, and
+ * returns the three codes. Throws RangeError on an open-order limit that is
+ * not a positive integer.
+ */
+function pushAccountCaps(d: Decision, records: Array<string | Buffer>, fields: Set<string>): string {
+  let h = "";
+  const check = d.checks.dailyNotional;
+  const checkField = check === undefined ? undefined : dailyKey(check);
+  if (check === undefined || checkField === undefined) h += "-";
+  else {
+    h += "1";
+    records.push(checkField, check.expected);
+    fields.add(checkField);
+  }
+  const set = d.effects.setDailyNotional;
+  if (set === undefined) h += "-";
+  else {
+    const field = dailyKey(set);
+    if (field === checkField) h += "=";
+    else {
+      h += "1";
+      records.push(field);
+      fields.add(field);
+    }
+    records.push(set.value);
+  }
+  const open = d.checks.openOrders;
+  if (open === undefined) h += "-";
+  else {
+    if (!Number.isSafeInteger(open.limit) || open.limit <= 0)
+      throw new RangeError(`commit: open-order limit must be a positive integer, got ${open.limit}`);
+    h += open.allowed ? "a" : "d";
+    records.push(open.account, String(open.limit));
+  }
+  return h;
 }
 
 /**

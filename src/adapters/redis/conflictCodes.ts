@@ -110,6 +110,18 @@ export const REPLY_CODES = {
       becomes: "conflict on duplicate: the entry is decided again",
       outcome: conflict("duplicate"),
     },
+    dailyNotional: {
+      code: 11,
+      meaning: "the account's daily notional is not the text the decision checked",
+      becomes: "conflict on dailyNotional: the entry is decided again",
+      outcome: conflict("dailyNotional"),
+    },
+    openOrders: {
+      code: 12,
+      meaning: "the open-order decision no longer holds against the account's count of open orders",
+      becomes: "conflict on openOrders: the entry is decided again",
+      outcome: conflict("openOrders"),
+    },
   },
   /** Besides these, the reply is the appended result entry's id: committed. */
   finishSend: {
@@ -192,13 +204,20 @@ export const ERROR_REPLIES = {
     {
       prefix: "ERR intentgate commit: ",
       meaning:
-        "a plan_id, permit_id, rate check, rate counter, position or working-order key a record names was not announced",
+        "a plan_id, permit_id, rate check, rate counter, position, working-order key, duplicate-order mark or daily-notional field a record names was not announced",
       becomes: COMMIT_REFUSED,
       reason: "internal_error",
     },
     {
       prefix: "ERR intentgate commit: rate counter ",
       meaning: "a rate counter to increment holds something other than an integer",
+      becomes: COMMIT_REFUSED,
+      reason: "internal_error",
+    },
+    {
+      prefix: "ERR intentgate commit: open order ",
+      meaning:
+        "counting an account's open orders, a working order, send record or open UNKNOWN names no account (not the JSON IntentGate writes)",
       becomes: COMMIT_REFUSED,
       reason: "internal_error",
     },

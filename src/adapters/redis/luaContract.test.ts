@@ -188,7 +188,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     const records = Number(arg("recordsLength"));
     // the record: 18 header codes, stream id, result JSON, the rate check number
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "x---a---=---------",
+      "x---a---=------------",
       "5-1",
       JSON.stringify(d.result),
       "1",
@@ -244,7 +244,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("orderKeys")).toBe("2");
     const records = Number(arg("recordsLength"));
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "m-----------1111--",
+      "m-----------1111-----",
       "5-1",
       JSON.stringify(d.result),
       "2",
@@ -263,6 +263,62 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     ]);
     // the keys named, each once, after the (empty) position fields
     expect(call.argv.slice(names.argv.length + records)).toEqual(["k0", "k1"]);
+  });
+
+  it("the commit call carries account caps as header codes 19-21, the daily fields after the working-order keys", () => {
+    const keys = redisKeys("p:");
+    const base = decisionFor({ lane: "main", id: "6-1" });
+    const today = { account: "a", day: "2026-12-06" };
+    const d1: Decision = {
+      ...base,
+      checks: {
+        dailyNotional: { ...today, expected: "0" },
+        openOrders: { account: "a", limit: 5, allowed: true },
+      },
+      effects: { setDailyNotional: { ...today, value: "12.5" } },
+    };
+    const d2: Decision = {
+      ...base,
+      streamId: "6-2",
+      checks: { openOrders: { account: "b", limit: 1, allowed: false } },
+      effects: { setDailyNotional: { account: "b", day: "2026-12-06", value: "1" } },
+    };
+    const call = buildCommitCall({ keys, decisions: [d1, d2], deployment: "dep-1" });
+    const names = SCRIPT_INPUTS.commit;
+    const arg = (n: (typeof names.argv)[number]) => call.argv[names.argv.indexOf(n)];
+    expect(arg("dailyFields")).toBe("2");
+    expect(arg("openOrders")).toBe("1");
+    expect(call.keys[names.keys.indexOf("daily")]).toBe("p:daily");
+    expect(call.keys[names.keys.indexOf("unknowns")]).toBe(keys.unknowns);
+    const records = call.argv.slice(names.argv.length, names.argv.length + Number(arg("recordsLength")));
+    expect(records).toEqual([
+      "m-----------------1=a",
+      "6-1",
+      JSON.stringify(d1.result),
+      '["a","2026-12-06"]',
+      "0",
+      "12.5",
+      "a",
+      "5",
+      "m------------------1d",
+      "6-2",
+      JSON.stringify(d2.result),
+      '["b","2026-12-06"]',
+      "1",
+      "b",
+      "1",
+    ]);
+    expect(call.argv.slice(-2)).toEqual(['["a","2026-12-06"]', '["b","2026-12-06"]']);
+    // no open-order check in the batch: nothing is counted
+    const plain = buildCommitCall({ keys, decisions: [base], deployment: "dep-1" });
+    expect(plain.argv[names.argv.indexOf("openOrders")]).toBe("");
+    expect(() =>
+      buildCommitCall({
+        keys,
+        decisions: [{ ...base, checks: { openOrders: { account: "a", limit: 0, allowed: false } } }],
+        deployment: "dep-1",
+      }),
+    ).toThrow(RangeError);
   });
 
   it("the commit call carries duplicate-order checks and marks as header codes 17-18, the marks' keys after the rate counters", () => {
@@ -291,7 +347,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("dupKeys")).toBe("1");
     const records = call.argv.slice(names.argv.length, names.argv.length + Number(arg("recordsLength")));
     expect(records).toEqual([
-      "m---a---=-------11",
+      "m---a---=-------11---",
       "5-1",
       JSON.stringify(d1.result),
       "1",
@@ -300,7 +356,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
       "1",
       "1000",
       "2000",
-      "m---------------1-",
+      "m---------------1----",
       "5-2",
       JSON.stringify(d2.result),
       "1",

@@ -26,6 +26,8 @@ export interface RedisKeys {
   readonly orders: string;
   /** The order event stream (wire-v1 §4a): one field `event`, the event JSON. */
   readonly orderEvent: string;
+  /** Notional placed per account and UTC day: `dailyKey` (JSON [account, day]) → canonical decimal text. */
+  readonly daily: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
   /** A named lease (`Ledger.holdLease`): its owner, expiring with the lease. */
@@ -56,6 +58,7 @@ export function redisKeys(prefix: string): RedisKeys {
     deployment: `${prefix}deployment`,
     orders: `${prefix}orders`,
     orderEvent: `${prefix}stream:order.event`,
+    daily: `${prefix}daily`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
     duplicate: (key) => `${prefix}dup:${key}`,

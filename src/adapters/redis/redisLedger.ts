@@ -1,4 +1,5 @@
 import { type Redis, ReplyError } from "ioredis";
+import { dailyKey } from "../../core/dailyNotional.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
 import { sendKey } from "../../core/liveOrder.js";
@@ -24,6 +25,7 @@ import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
 import {
   buildUpdateOrdersCall,
+  countOpenOrders,
   decodeUpdateOrdersReply,
   listOrders,
   ordersFromReplies,
@@ -83,6 +85,15 @@ export class RedisLedger implements Ledger {
     if (orderScopes.length > 0) p.call("HGETALL", k.orders);
     const dupKeys = query.duplicates ?? [];
     if (dupKeys.length > 0) p.call("MGET", ...dupKeys.map((d) => k.duplicate(d)));
+    const dailyRefs = query.dailyNotional ?? [];
+    const dailyFields = dailyRefs.map(dailyKey);
+    if (dailyFields.length > 0) p.call("HMGET", k.daily, ...dailyFields);
+    const openAccounts = query.openOrderAccounts ?? [];
+    if (openAccounts.length > 0) {
+      p.call("HVALS", k.orders);
+      p.call("HVALS", k.sends);
+      p.call("HVALS", k.unknowns);
+    }
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -148,8 +159,22 @@ export class RedisLedger implements Ledger {
         if (v !== null && v !== undefined) duplicates.set(dupKeys[j]!, String(v));
       }
     }
+    const dailyNotional = new Map<string, string>();
+    if (dailyFields.length > 0) {
+      const vals = asArray(next(), "HMGET daily");
+      for (let j = 0; j < dailyFields.length; j++) {
+        const v = vals[j];
+        if (v !== null && v !== undefined && String(v) !== "0") dailyNotional.set(dailyFields[j]!, String(v));
+      }
+    }
+    const openOrders =
+      openAccounts.length > 0
+        ? countOpenOrders(openAccounts, { orders: next(), sends: next(), unknowns: next() })
+        : new Map<string, number>();
     return {
       tradingState,
+      dailyNotional,
+      openOrders,
       claimedPlanIds,
       usedPermitIds,
       rateCounts,

@@ -1,4 +1,5 @@
 import { positionKey } from "../../core/facts.js";
+import { isCancelRecord, parseOpenRecord } from "../../core/openRecord.js";
 import type { OrderEvent } from "../../core/orderEvent.js";
 import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import type { VenueName } from "../../core/plan.js";
@@ -17,6 +18,37 @@ import type { RedisKeys } from "./redisKeys.js";
 import { asArray } from "./redisReplies.js";
 import { orderedArgs, SCRIPT_INPUTS } from "./scriptInputs.js";
 import { lostDeployment } from "./sendReplies.js";
+
+/**
+ * Counts open orders per account among `accounts` (every one of them gets a
+ * count, 0 included) from the replies of `HVALS orders`, `HVALS sends` and
+ * `HVALS unknowns`: working orders, live orders being sent, open UNKNOWN
+ * orders (a cancel plan's record is no order). A text that is neither
+ * throws: open orders are never counted on a guess. commit.lua counts the
+ * same way.
+ */
+export function countOpenOrders(
+  accounts: readonly string[],
+  replies: { readonly orders: unknown; readonly sends: unknown; readonly unknowns: unknown },
+): Map<string, number> {
+  const counts = new Map<string, number>(accounts.map((a) => [a, 0]));
+  const count = (account: string): void => {
+    const n = counts.get(account);
+    if (n !== undefined) counts.set(account, n + 1);
+  };
+  for (const raw of asArray(replies.orders, "HVALS orders")) count(stored("(open order)", raw).order.account);
+  for (const [reply, what] of [
+    [replies.sends, "send record"],
+    [replies.unknowns, "open UNKNOWN"],
+  ] as const) {
+    for (const raw of asArray(reply, `HVALS ${what}`)) {
+      const record = parseOpenRecord(String(raw));
+      if (!record) throw new Error(`redis: malformed ${what} while counting open orders`);
+      if (!isCancelRecord(record)) count(record.ref.account);
+    }
+  }
+  return counts;
+}
 
 /**
  * Working orders and order events on Redis (docs/architecture.md "Redis

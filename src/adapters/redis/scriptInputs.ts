@@ -31,6 +31,8 @@ export const SCRIPT_INPUTS = {
       "deployment",
       "orders",
       "orderEvent",
+      "unknowns",
+      "daily",
     ],
     keysRest: "rateCounters",
     argv: [
@@ -51,6 +53,8 @@ export const SCRIPT_INPUTS = {
       "deployment",
       "orderKeys",
       "dupKeys",
+      "dailyFields",
+      "openOrders",
     ],
     argvRest: "records",
   },

@@ -1,3 +1,4 @@
+import { dailyKey } from "../../core/dailyNotional.js";
 import type { CommitOutcome, Decision, DecisionChecks } from "../../core/decision.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
 import { sendKey } from "../../core/liveOrder.js";
@@ -15,6 +16,7 @@ import {
   type TradingStateChange,
 } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
+import { SqliteAccountCaps } from "./sqliteAccountCaps.js";
 import { SqliteOrderStore } from "./sqliteOrders.js";
 import type { Db } from "./sqliteSchema.js";
 import { STREAMS, type StreamStore } from "./sqliteStreams.js";
@@ -36,6 +38,7 @@ export class SqliteLedgerStore {
   private readonly commitInSavepoint;
   /** Working orders and order events. */
   readonly orders: SqliteOrderStore;
+  private readonly caps: SqliteAccountCaps;
   private lastPrune = 0;
 
   constructor(
@@ -44,6 +47,7 @@ export class SqliteLedgerStore {
     private readonly streams: StreamStore,
   ) {
     this.orders = new SqliteOrderStore(db, prefix, streams);
+    this.caps = new SqliteAccountCaps(db, prefix);
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.q = {
       state: p<{ value: string }>("SELECT value FROM ig_kv WHERE prefix = ? AND key = ?"),
@@ -131,9 +135,19 @@ export class SqliteLedgerStore {
           const text = this.duplicateText(key, now);
           if (text !== null) duplicates.set(key, text);
         }
+        const dailyNotional = new Map<string, string>();
+        for (const ref of query.dailyNotional ?? []) {
+          const text = this.caps.dailyText(ref.account, ref.day);
+          if (text !== "0") dailyNotional.set(dailyKey(ref), text);
+        }
+        const openOrders = new Map<string, number>();
+        for (const account of query.openOrderAccounts ?? [])
+          openOrders.set(account, this.caps.openOrders(account));
         return {
           tradingState: this.tradingState(),
           duplicates,
+          dailyNotional,
+          openOrders,
           claimedPlanIds,
           usedPermitIds,
           rateCounts,
@@ -204,6 +218,10 @@ export class SqliteLedgerStore {
       const { key, at, ttlMs } = e.markDuplicate;
       this.q.pruneDuplicates.run(this.prefix, now);
       this.q.markDuplicate.run(this.prefix, key, at, at + ttlMs);
+    }
+    if (e.setDailyNotional) {
+      const { account, day, value } = e.setDailyNotional;
+      this.caps.setDaily(account, day, value);
     }
     if (e.deadLetter) {
       this.streams.append(STREAMS.dlq, [
@@ -344,6 +362,10 @@ export class SqliteLedgerStore {
     for (const w of c.workingOrders ?? [])
       if ((this.orders.text(w.key) ?? null) !== w.expected) return "workingOrders";
     if (c.duplicate && this.duplicateText(c.duplicate.key, now) !== c.duplicate.expected) return "duplicate";
+    const daily = c.dailyNotional;
+    if (daily && this.caps.dailyText(daily.account, daily.day) !== daily.expected) return "dailyNotional";
+    const open = c.openOrders;
+    if (open && this.caps.openOrders(open.account) + 1 <= open.limit !== open.allowed) return "openOrders";
     return undefined;
   }
 

@@ -36,6 +36,9 @@ export type Db = Database.Database;
  *   by `duplicateKeyOf` key: when a plan with that content executed, and
  *   until when the mark counts (an expired row reads as absent, like the
  *   Redis key that expired).
+ * - `ig_daily` (migration 5): notional placed per (account, UTC day) as
+ *   canonical decimal text (`limits.max_daily_notional`); kept, so a restart
+ *   never resets a day.
  *
  * Migrations are numbered; `PRAGMA user_version` records the last applied.
  */
@@ -141,6 +144,15 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (prefix, key)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS ig_dup_by_expiry ON ig_dup (prefix, expires_at);
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS ig_daily (
+    prefix TEXT NOT NULL,
+    account TEXT NOT NULL,
+    day TEXT NOT NULL,
+    notional TEXT NOT NULL,
+    PRIMARY KEY (prefix, account, day)
+  ) WITHOUT ROWID;
   `,
 ];
 

@@ -32,6 +32,8 @@ export interface Evaluation {
   readonly reference?: Extract<Reference, { readonly kind: "price" }>;
   /** Set by the limits gate when `duplicate_window_ms` is checked: the plan's `duplicateKeyOf` key. */
   readonly duplicateKey?: string;
+  /** Set by the limits gate when `max_daily_notional` applies: the account's notional that day once this plan is placed. */
+  readonly dailyNotional?: { readonly account: string; readonly day: string; readonly value: string };
   /** Set by the limits gate when the plan counts against its source's rate window. */
   readonly countRate?: RateWindow;
   /** Shared state read so far, re-checked at commit. */

@@ -2,10 +2,11 @@ import { compareProduct, DECIMAL_SCALE, type Decimal, maxDecimal } from "../deci
 import type { DecisionChecks } from "../decision.js";
 import { duplicateKeyOf } from "../duplicateKey.js";
 import { type RateWindow, rateKey } from "../facts.js";
-import type { OrderPlan } from "../plan.js";
+import { DEFAULT_ACCOUNT, type OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
 import { marketOrderPrice, referenceFor } from "../referencePrice.js";
+import { capFor, dailyNotionalCap, openOrdersCap } from "./accountCaps.js";
 import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
 
 const DECIMAL_ONE = 10n ** BigInt(DECIMAL_SCALE);
@@ -15,7 +16,8 @@ const DECIMAL_ONE = 10n ** BigInt(DECIMAL_SCALE);
  * than `max_price_age_ms`) or `limit:no_reference_price` (no price at all)
  * when a price is needed, `limit:max_notional`, `limit:price_band`,
  * `limit:duplicate_order` (the same content executed within
- * `duplicate_window_ms`), `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
+ * `duplicate_window_ms`), `limit:daily_notional`, `limit:open_orders`
+ * (account caps, `accountCaps.ts`), `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
  * for `max_notional`, a price band, a MARKET plan filled on paper, and a
  * live Polymarket MARKET plan (sent at the book's best price); the price
  * used is recorded in the result (`reference`).
@@ -58,8 +60,13 @@ export const limitsGate: Gate = {
     const livePolymarketMarket =
       plan.venue === "polymarket" && plan.type === "MARKET" && policy.live && reference.kind !== "not_ready";
     // A LIMIT plan's notional is measured at its own price when no price is configured.
+    const account = plan.account ?? DEFAULT_ACCOUNT;
+    // A reduce-only plan is never refused by the daily cap, so it never needs a price for it.
+    const notionalCapped =
+      limits.maxNotional !== undefined ||
+      (!plan.reduce_only && capFor(limits.maxDailyNotional, account) !== undefined);
     const needsPrice =
-      (limits.maxNotional !== undefined && (plan.type === "MARKET" || reference.kind === "stale")) ||
+      (notionalCapped && (plan.type === "MARKET" || reference.kind === "stale")) ||
       band !== undefined ||
       fillsAtReference(plan, policy) ||
       livePolymarketMarket;
@@ -91,6 +98,14 @@ export const limitsGate: Gate = {
       if (last !== undefined && now - last < limits.duplicateWindowMs)
         return deny(reason("limit", "duplicate_order"), extra);
     }
+    for (const cap of [
+      dailyNotionalCap({ plan, account, limits, facts, price, now }),
+      openOrdersCap({ plan, account, limits, facts }),
+    ]) {
+      if (cap === undefined) continue;
+      extra = mergeFindings(extra, cap.findings);
+      if (cap.denial !== undefined) return deny(cap.denial, extra);
+    }
     if (!rateAllowed) return deny(reason("limit", "rate"), extra);
     const kelly = plan.meta?.kelly_fraction;
     if (
@@ -103,6 +118,11 @@ export const limitsGate: Gate = {
     return { ok: true, ...extra };
   },
 };
+
+/** Findings `b` added to `a` (found values and checks both merged). */
+function mergeFindings(a: GateFindings, b: GateFindings): GateFindings {
+  return { found: { ...a.found, ...b.found }, checks: { ...a.checks, ...b.checks } };
+}
 
 /**
  * The price a plan's notional is measured at: the venue's reference price for

@@ -20,7 +20,9 @@
 --   KEYS[10] deployment: the deployment marker (wire-v1 §7b)
 --   KEYS[11] orders: hash working order key -> its `encodeWorkingOrder` text (wire-v1 §4a)
 --   KEYS[12] orderEvent: the order event stream (wire-v1 §4a)
---   KEYS[13..] rateCounters: the batch's rate counters, each once, then its
+--   KEYS[13] unknowns: hash `<lane>:<stream id>` -> send record JSON (open UNKNOWNs)
+--   KEYS[14] daily: hash JSON [account, day] -> canonical decimal text (notional placed that UTC day)
+--   KEYS[15..] rateCounters: the batch's rate counters, each once, then its
 --     duplicate-order marks (the last ARGV[17] of KEYS), each once
 --   ARGV[1] group: the consumer group on both plan streams
 --   ARGV[2] consumer: the consumer that most likely holds the entries ("" = unknown); only a hint
@@ -39,15 +41,18 @@
 --   ARGV[15] deployment: the deployment id the executor is bound to
 --   ARGV[16] orderKeys: how many working-order keys follow the position fields
 --   ARGV[17] dupKeys: how many of the KEYS, at their end, are duplicate-order marks
---   ARGV[18..] records: the decision records (below), then the rate checks
+--   ARGV[18] dailyFields: how many daily-notional fields follow the working-order keys
+--   ARGV[19] openOrders: "1" when a record checks an account's open orders (they are counted then), else ""
+--   ARGV[20..] records: the decision records (below), then the rate checks
 --     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
---     field and working-order key the records name (each once: they are
---     read with one HMGET per hash)
+--     field, working-order key and daily-notional field the records name
+--     (each once: they are read with one HMGET per hash)
 --
--- Every user string travels as its own argument, so the script never parses
--- JSON and never does arithmetic on money.
+-- Every user string travels as its own argument, so the script never does
+-- arithmetic on money; it parses JSON only to count an account's open
+-- orders (working orders, send records and open UNKNOWNs name their account).
 --
--- A record is a header of 18 one-byte codes read with one `string.byte`,
+-- A record is a header of 21 one-byte codes read with one `string.byte`,
 -- then the stream id, the result JSON, and the values the codes announce,
 -- in this order:
 --    1 lane: m main, x manual
@@ -73,6 +78,10 @@
 --      marks of KEYS, 1-based, then the text it must hold, "" = must be absent)
 --   18 mark duplicate: - none, 1 (the mark's number, its new text, its time to
 --      live in ms: SET … PX)
+--   19 daily-notional check: - none, 1 (field and the text it must hold, "0" = absent)
+--   20 set daily notional: - none, = the checked field, 1 (field follows); then the value
+--   21 open-order check: - none, a must be allowed, d must be denied (the
+--      account, then the limit: allowed needs count + 1 <= limit)
 --
 -- Output
 --   One element per decision, in order: the result entry id (a string) when
@@ -88,14 +97,18 @@
 --   8 deployment: conflict, the marker is not the bound id (every decision; nothing read or written)
 --   9 workingOrders: conflict, a working order is not stored as the checked text (or not absent as checked)
 --   10 duplicateOrder: conflict, a duplicate-order mark is not the checked text (or not absent as checked)
---   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10.
+--   11 dailyNotional: conflict, the account's daily notional is not the checked text
+--   12 openOrders: conflict, the open-order decision no longer holds against the account's count
+--   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10, 11, 12.
 --
 -- Errors (the whole call fails and writes nothing)
 --   error 'ERR intentgate commit: ' a plan_id, permit_id, rate check, rate
---     counter, position, working-order key or duplicate-order mark a record
---     names was not announced in ARGV (or KEYS)
+--     counter, position, working-order key, duplicate-order mark or
+--     daily-notional field a record names was not announced in ARGV (or KEYS)
 --   error 'ERR intentgate commit: rate counter ' a rate counter to increment
 --     holds something other than an integer
+--   error 'ERR intentgate commit: open order ' a working order, send record or
+--     open UNKNOWN that names no account (counting open orders)
 --   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
 --   event stream included: it is probed with XLEN before the first write)
 --   also fail the call before the first write.
@@ -155,10 +168,12 @@ local SEND_RECORD = 7 -- reply
 local DEPLOYMENT = 8 -- reply
 local WORKING_ORDERS = 9 -- reply
 local DUPLICATE_ORDER = 10 -- reply
+local DAILY_NOTIONAL = 11 -- reply
+local OPEN_ORDERS = 12 -- reply
 
 -- first ARGV slot of the records, first KEYS slot of the rate counters (the header's `..` entries)
-local REC = 18
-local RATE_KEYS = 13
+local REC = 20
+local RATE_KEYS = 15
 -- seconds a rate counter lives after its last increment
 local RATE_TTL_SECONDS = 10 -- RATE_COUNTER_TTL_MS (src/ports/ledger.ts) in seconds; luaContract.test.ts checks it
 
@@ -184,6 +199,8 @@ local pmBase = pidBase + nPid
 local posBase = pmBase + nPm
 local nOrd = tonumber(A[16])
 local ordBase = posBase + nPos
+local nDaily = tonumber(A[18])
+local dailyBase = ordBase + nOrd
 
 local function missing(what, v)
   return redis.error_reply('ERR intentgate commit: ' .. what .. ' ' .. tostring(v) .. ' not announced')
@@ -290,6 +307,36 @@ local function applyOrders(openAt, closeAt, closeN)
 end
 -- ---- end of working orders
 
+-- ---- Account caps (header codes 19-21)
+-- daily notional: field -> stored text, false when absent; updated by committed decisions
+local dailyv = load(K[14], dailyBase, nDaily)
+local dailyDirty, dailySeen = {}, {}
+
+-- open orders per account, counted once when a record checks them (ARGV[19]),
+-- then kept up to date by every committed decision of this call
+local openCount = nil
+local function accountOf(text, what)
+  local ok, v = pcall(cjson.decode, text)
+  if ok and type(v) == 'table' then
+    if v.kind == 'cancel' then return nil end
+    if type(v.account) == 'string' then return v.account end
+    if type(v.ref) == 'table' and type(v.ref.account) == 'string' then return v.ref.account end
+  end
+  error(redis.error_reply('ERR intentgate commit: open order ' .. what .. ' names no account'))
+end
+local function countOpen(account, delta)
+  if account then openCount[account] = (openCount[account] or 0) + delta end
+end
+if A[19] == '1' then
+  openCount = {}
+  local src = {{K[11], 'working order'}, {K[9], 'send record'}, {K[13], 'open UNKNOWN'}}
+  for x = 1, 3 do
+    local vals = call('HVALS', src[x][1])
+    for j = 1, #vals do countOpen(accountOf(vals[j], src[x][2]), 1) end
+  end
+end
+-- ---- end of account caps
+
 local out = {}
 local comDecision, comResult, comDlq, comSend = {}, {}, {}, {}
 local acks = {{}, {}}
@@ -301,8 +348,8 @@ local comEvents = {} -- ARGV index of a committed decision's first order event, 
 
 local p = REC
 for i = 1, n do
-  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage, cwo, eop, ecl, eev, cdup, edup =
-    byte(A[p], 1, 18)
+  local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage, cwo, eop, ecl, eev, cdup, edup,
+    cday, eday, copen = byte(A[p], 1, 21)
   local id = A[p + 1]
   local ri = p + 2
   p = p + 3
@@ -330,6 +377,13 @@ for i = 1, n do
   local dupAt, dupExp, markAt
   if cdup ~= DASH then dupAt = tonumber(A[p]); dupExp = A[p + 1]; p = p + 2 end
   if edup ~= DASH then markAt = p; p = p + 3 end
+  local dayF, dayX, dayEF, dayVal, openAcct, openLimit
+  if cday ~= DASH then dayF = A[p]; dayX = A[p + 1]; p = p + 2 end
+  if eday ~= DASH then
+    if eday == EQ then dayEF = dayF else dayEF = A[p]; p = p + 1 end
+    dayVal = A[p]; p = p + 1
+  end
+  if copen ~= DASH then openAcct = A[p]; openLimit = tonumber(A[p + 1]); p = p + 2 end
 
   local s = 2
   if cl == MAIN then s = 1 end
@@ -390,6 +444,15 @@ for i = 1, n do
         bad = DUPLICATE_ORDER
       end
     end
+    if not bad and dayF then
+      local v = dailyv[dayF]
+      if v == nil then return missing('daily notional', dayF) end
+      if (v or '0') ~= dayX then bad = DAILY_NOTIONAL end
+    end
+    if not bad and openAcct then
+      if openCount == nil then return missing('open-order count of', openAcct) end
+      if ((openCount[openAcct] or 0) + 1 <= openLimit) ~= (copen == ALLOWED) then bad = OPEN_ORDERS end
+    end
     if bad then
       out[i] = bad
     else
@@ -429,6 +492,25 @@ for i = 1, n do
         if not posSeen[pef] then
           posSeen[pef] = true
           posDirty[#posDirty + 1] = pef
+        end
+      end
+      if openCount then
+        -- before applyOrders: a closed order's account is read from its text
+        if openAt then countOpen(accountOf(A[openAt + 1], 'working order'), 1) end
+        if stage == STAGE_SEND then countOpen(accountOf(A[ri], 'send record'), 1) end
+        if closeAt then
+          for j = closeAt, closeAt + closeN - 1 do
+            local v = ordv[A[j]]
+            if v then countOpen(accountOf(v, 'working order'), -1) end
+          end
+        end
+      end
+      if dayEF then
+        if dailyv[dayEF] == nil then return missing('daily notional', dayEF) end
+        dailyv[dayEF] = dayVal
+        if not dailySeen[dayEF] then
+          dailySeen[dayEF] = true
+          dailyDirty[#dailyDirty + 1] = dayEF
         end
       end
       local unknownOrder = applyOrders(openAt, closeAt, closeN)
@@ -525,6 +607,7 @@ if #comDecision > 0 then
   end
   writeHash(K[8], posDirty, posv)
   writeHash(K[11], ordDirty, ordv)
+  writeHash(K[14], dailyDirty, dailyv)
   for x = 1, #dupDirty do
     local m = dupDirty[x]
     call('SET', K[dupBase + m], dupv[m], 'PX', dupTtl[m])
