@@ -69,6 +69,8 @@ export interface PlanSpec {
   readonly side: "BUY" | "SELL";
   readonly qty: string;
   readonly auth: AuthKind;
+  /** A LIMIT plan at this price (absent: MARKET). */
+  readonly price?: string;
 }
 
 /** A published plan entry. */
@@ -122,6 +124,7 @@ export function entryFields(spec: PlanSpec, secret: string, now = Date.now()): A
     symbol: spec.symbol,
     side: spec.side,
     qty: spec.qty,
+    ...(spec.price === undefined ? {} : { type: "LIMIT", price: spec.price }),
     created_at: now,
   };
   const signed = signPlan({ plan, key: { keyId: LOAD_KEY_ID, alg: "hmac-sha256", secret } });
