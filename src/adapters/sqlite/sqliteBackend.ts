@@ -365,15 +365,19 @@ class SqliteBackend implements Backend {
     return deployment;
   }
 
-  /** Runs `attempt` until it returns something or `blockMs` has passed (0: once). */
+  /**
+   * Runs `attempt` until it returns something or `blockMs` has passed (0:
+   * once), timed on the monotonic clock: a wall clock stepped back (NTP)
+   * never stretches the wait.
+   */
   private async poll<T>(blockMs: number, attempt: () => T[]): Promise<T[]> {
-    const deadline = Date.now() + Math.max(0, blockMs);
+    const deadline = performance.now() + Math.max(0, blockMs);
     let delay = POLL_MIN_MS;
     for (;;) {
       if (this.closed) return [];
       const got = await withBusyRetry(attempt);
       if (got.length > 0) return got;
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) return [];
       await sleep(Math.min(delay, left));
       delay = Math.min(delay * 2, POLL_MAX_MS);
