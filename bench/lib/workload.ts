@@ -78,6 +78,10 @@ export function benchConfig(opts: {
       ...(process.env.BENCH_DUP_WINDOW_MS
         ? { duplicate_window_ms: Number(process.env.BENCH_DUP_WINDOW_MS) }
         : {}),
+      // BENCH_ACCOUNT_CAPS=1 turns on both account caps, far above what the run places (each costs reads and a write).
+      ...(process.env.BENCH_ACCOUNT_CAPS === "1"
+        ? { max_daily_notional: { "*": "1000000000000000" }, max_open_orders: { "*": 1_000_000 } }
+        : {}),
     },
     claim_idle_ms: 15_000,
     max_deliveries: 10,

@@ -139,10 +139,10 @@ const limitsSchema = z.strictObject({
   /** Per symbol (`*` for the rest): how far, in percent, a LIMIT price may be from the reference. */
   price_band_pct: z.record(nonEmpty, positiveDecimalString).optional(),
   max_clock_skew_ms: nonNegInt.default(5000),
-  /** Per account (`*` for the rest): the most notional it may place in one UTC day, kept on the bus. */
-  max_daily_notional: z.record(nonEmpty, positiveDecimalString).optional(),
-  /** Per account (`*` for the rest): the most orders it may have open at once. */
-  max_open_orders: z.record(nonEmpty, posInt).optional(),
+  /** The most notional an account may place in one UTC day, kept on the bus: one value for every account (wire-v1 §8), or per account with `*` for the rest. */
+  max_daily_notional: z.union([positiveDecimalString, z.record(nonEmpty, positiveDecimalString)]).optional(),
+  /** The most orders an account may have open at once: one value for every account (wire-v1 §8), or per account with `*` for the rest. */
+  max_open_orders: z.union([posInt, z.record(nonEmpty, posInt)]).optional(),
 });
 
 const envName = z

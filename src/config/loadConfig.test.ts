@@ -285,6 +285,18 @@ describe("rules", () => {
     ["kelly negative", { limits: { max_kelly_fraction: -0.1 } }, "limits.max_kelly_fraction"],
     ["max_plan_age_ms negative", { limits: { max_plan_age_ms: -1 } }, "limits.max_plan_age_ms"],
     ["max_clock_skew_ms negative", { limits: { max_clock_skew_ms: -1 } }, "limits.max_clock_skew_ms"],
+    ["daily cap not a decimal", { limits: { max_daily_notional: 5e6 } }, "limits.max_daily_notional"],
+    [
+      "daily cap per account negative",
+      { limits: { max_daily_notional: { "*": "-1" } } },
+      "limits.max_daily_notional.*",
+    ],
+    ["open orders zero", { limits: { max_open_orders: 0 } }, "limits.max_open_orders"],
+    [
+      "open orders per account fractional",
+      { limits: { max_open_orders: { a: 1.5 } } },
+      "limits.max_open_orders",
+    ],
     // venues
     [
       "paper price invalid",
@@ -631,6 +643,26 @@ describe("weak or wrong keys are refused (wire-v1 §8)", () => {
     const forged = Buffer.concat([identity, Buffer.alloc(32)]);
     const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: SMALL_ORDER[0]! }, format: "jwk" });
     expect(verify(null, Buffer.from("any permit payload"), key, forged)).toBe(true);
+  });
+
+  it("the account caps take wire-v1's one value for every account, or a value per account with `*`", async () => {
+    const one = await parseConfigText(
+      JSON.stringify({ limits: { max_daily_notional: "5000000", max_open_orders: 50 } }),
+      "json",
+      {},
+    );
+    expect([...one.policy.limits.maxDailyNotional]).toEqual([["*", 5_000_000n * 10n ** 18n]]);
+    expect([...one.policy.limits.maxOpenOrders]).toEqual([["*", 50]]);
+    const each = await parseConfigText(
+      JSON.stringify({
+        limits: { max_daily_notional: { big: "9", "*": "1.5" }, max_open_orders: { big: 3 } },
+      }),
+      "json",
+      {},
+    );
+    expect(each.policy.limits.maxDailyNotional.get("big")).toBe(9n * 10n ** 18n);
+    expect(each.policy.limits.maxDailyNotional.get("*")).toBe(15n * 10n ** 17n);
+    expect([...each.policy.limits.maxOpenOrders]).toEqual([["big", 3]]);
   });
 
   it("max_plan_age_ms defaults to 60000, so created_at in seconds is stale", async () => {

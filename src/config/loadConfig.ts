@@ -184,9 +184,11 @@ async function buildPolicy(
       new Map(Object.entries(config.limits.price_band_pct ?? {}).map(([s, text]) => [s, dec(text)])),
     ),
     maxDailyNotional: frozenMap(
-      new Map(Object.entries(config.limits.max_daily_notional ?? {}).map(([a, text]) => [a, dec(text)])),
+      new Map(
+        Object.entries(perAccount(config.limits.max_daily_notional)).map(([a, text]) => [a, dec(text)]),
+      ),
     ),
-    maxOpenOrders: frozenMap(new Map(Object.entries(config.limits.max_open_orders ?? {}))),
+    maxOpenOrders: frozenMap(new Map(Object.entries(perAccount(config.limits.max_open_orders)))),
   });
 
   const referencePrices = new Map<string, Decimal>();
@@ -311,4 +313,10 @@ function frozenSet<T>(items: Iterable<T>): ReadonlySet<T> {
   const s = new Set(items);
   for (const name of ["add", "delete", "clear"]) Object.defineProperty(s, name, { value: readOnly });
   return Object.freeze(s);
+}
+
+/** An account cap as a map: one value for every account becomes `{"*": value}`. */
+function perAccount<T extends string | number>(cap: T | Record<string, T> | undefined): Record<string, T> {
+  if (cap === undefined) return {};
+  return typeof cap === "object" ? cap : { "*": cap };
 }
