@@ -11,7 +11,9 @@ import {
   planObject,
 } from "../../../test/support/coreFixtures.js";
 import { dailyKey, orderNotional, utcDay } from "../dailyNotional.js";
+import { classifyEntry, decideEntry, factsQueryFor } from "../decide.js";
 import { type Decimal, formatDecimal, parseDecimal } from "../decimal.js";
+import { FactsOverlay } from "../factsOverlay.js";
 import type { Limits } from "../policy.js";
 
 const DAY = utcDay(NOW);
@@ -164,5 +166,53 @@ describe("limit:open_orders (limits.max_open_orders)", () => {
     const d = decide(planEntry(planObject()), policy, makeFacts({ openOrders: { default: -1 } }));
     expect(d.result.decision).toBe("FAILED");
     expect(d.result.error).toBe("internal_error");
+  });
+});
+
+describe("account caps within one batch (FactsOverlay) and the facts asked for", () => {
+  const policy = policyWith({
+    maxDailyNotional: new Map([["*", dec("100000")]]),
+    maxOpenOrders: new Map([["*", 1]]),
+  });
+  const resting = { ...makePolicy(), paperRestLimits: true, limits: policy.limits };
+
+  it("a batch decides as if committed one by one: the second order sees the first's notional and open order", () => {
+    const facts = new FactsOverlay(makeFacts({ openOrders: { default: 0 } }));
+    // a LIMIT BUY below the price rests: one open order, 60000 placed
+    const first = decideEntry(
+      classifyEntry(planEntry(planObject({ type: "LIMIT", price: "60000" }), { id: "1-1" })),
+      resting,
+      facts,
+      NOW,
+    );
+    expect(first.result.decision).toBe("EXECUTED");
+    expect(first.effects.openOrder).toBeDefined();
+    facts.apply(first);
+    expect(facts.openOrders.get("default")).toBe(1);
+    expect(facts.dailyNotional.get(dailyKey({ account: "default", day: DAY }))).toBe("65000");
+    const second = decideEntry(
+      classifyEntry(planEntry(planObject({ type: "LIMIT", price: "59000" }), { id: "1-2" })),
+      resting,
+      facts,
+      NOW,
+    );
+    expect(second.result.error).toBe("limit:daily_notional");
+    const third = decideEntry(
+      classifyEntry(planEntry(planObject({ qty: "0.1", type: "LIMIT", price: "59000" }), { id: "1-3" })),
+      resting,
+      facts,
+      NOW,
+    );
+    expect(third.result.error).toBe("limit:open_orders");
+  });
+
+  it("the facts query asks for the caps' reads only when they are set", () => {
+    const entries = [classifyEntry(planEntry(planObject({ account: "acct-q" })))];
+    const q = factsQueryFor(entries, NOW, { limits: policy.limits });
+    expect(q.dailyNotional).toEqual([{ account: "acct-q", day: DAY }]);
+    expect(q.openOrderAccounts).toEqual(["acct-q"]);
+    const none = factsQueryFor(entries, NOW, { limits: makePolicy().limits });
+    expect(none.dailyNotional).toBeUndefined();
+    expect(none.openOrderAccounts).toBeUndefined();
   });
 });
