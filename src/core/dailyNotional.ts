@@ -1,7 +1,3 @@
-import { DECIMAL_SCALE, type Decimal } from "./decimal.js";
-
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
-
 /**
  * One account's notional placed in one UTC day (`limits.max_daily_notional`,
  * wire-v1 §6 `limit:daily_notional`). The ledger keeps one canonical decimal
@@ -19,13 +15,3 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
 
 /** Map key of a {@link DailyRef} in `Facts.dailyNotional`; also the ledger's field name. */
 export const dailyKey = (d: DailyRef): string => JSON.stringify([d.account, d.day]);
-
-/**
- * qty × price, rounded up to the decimal scale: what an order adds to its
- * account's daily notional (rounding up never lets a cap be passed by a
- * rounding error).
- */
-export function orderNotional(qty: Decimal, price: Decimal): Decimal {
-  const product = qty * price;
-  return ((product + SCALE - 1n) / SCALE) as Decimal;
-}

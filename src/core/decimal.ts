@@ -70,6 +70,14 @@ export function compareProduct(a: Decimal, b: Decimal, limit: Decimal): -1 | 0 |
   return lhs < rhs ? -1 : lhs > rhs ? 1 : 0;
 }
 
+/**
+ * a × b rounded up to the decimal scale (never down, so a cap compared with a
+ * sum of these is never passed by a rounding error).
+ */
+export function mulDecimalUp(a: Decimal, b: Decimal): Decimal {
+  return ((a * b + SCALE - 1n) / SCALE) as Decimal;
+}
+
 /** The larger of two decimals. */
 export const maxDecimal = (a: Decimal, b: Decimal): Decimal => (a > b ? a : b);
 

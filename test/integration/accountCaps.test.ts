@@ -8,8 +8,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { orderNotional, utcDay } from "../../src/core/dailyNotional.js";
-import { type Decimal, formatDecimal, parseDecimal } from "../../src/core/decimal.js";
+import { utcDay } from "../../src/core/dailyNotional.js";
+import { type Decimal, formatDecimal, mulDecimalUp, parseDecimal } from "../../src/core/decimal.js";
 import { type BusKind, ExecutorHarness, type PlanSpec, PRICES } from "../support/executorHarness.js";
 
 let h: ExecutorHarness | undefined;
@@ -74,7 +74,7 @@ describe.each<BusKind>(["redis", "sqlite"])("account caps across 3 executors (%s
     let executedAll = 0;
     let refusedAll = 0;
     const notional = (r: { result: { symbol: string | null; qty: string | null } }): Decimal =>
-      orderNotional(dec(r.result.qty!), dec(PRICES[r.result.symbol!]!));
+      mulDecimalUp(dec(r.result.qty!), dec(PRICES[r.result.symbol!]!));
     const cap = dec(CAP);
     for (const account of ACCOUNTS) {
       const mine = results.filter((r) => r.result.account === account);

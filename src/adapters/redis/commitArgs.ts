@@ -267,9 +267,10 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
 function pushAccountCaps(d: Decision, records: Array<string | Buffer>, fields: Set<string>): string {
   let h = "";
   const check = d.checks.dailyNotional;
-  const checkField = check === undefined ? undefined : dailyKey(check);
-  if (check === undefined || checkField === undefined) h += "-";
+  let checkField: string | undefined;
+  if (check === undefined) h += "-";
   else {
+    checkField = dailyKey(check);
     h += "1";
     records.push(checkField, check.expected);
     fields.add(checkField);

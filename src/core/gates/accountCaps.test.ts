@@ -10,9 +10,9 @@ import {
   planEntry,
   planObject,
 } from "../../../test/support/coreFixtures.js";
-import { dailyKey, orderNotional, utcDay } from "../dailyNotional.js";
+import { dailyKey, utcDay } from "../dailyNotional.js";
 import { classifyEntry, decideEntry, factsQueryFor } from "../decide.js";
-import { type Decimal, formatDecimal, parseDecimal } from "../decimal.js";
+import { type Decimal, formatDecimal, mulDecimalUp, parseDecimal } from "../decimal.js";
 import { FactsOverlay } from "../factsOverlay.js";
 import type { Limits } from "../policy.js";
 
@@ -122,16 +122,16 @@ describe("limit:daily_notional (limits.max_daily_notional)", () => {
     expect(d.result.error).not.toBe("limit:daily_notional");
   });
 
-  it("orderNotional rounds up to the scale, never down (property)", () => {
+  it("mulDecimalUp rounds up to the scale, never down (property)", () => {
     const dec18 = fc.bigInt({ min: 1n, max: 10n ** 30n }).map((n) => n as Decimal);
     fc.assert(
       fc.property(dec18, dec18, (qty, price) => {
-        const n = orderNotional(qty, price);
+        const n = mulDecimalUp(qty, price);
         const scale = 10n ** 18n;
         return n * scale >= qty * price && (n - 1n) * scale < qty * price;
       }),
     );
-    expect(formatDecimal(orderNotional(parseDecimal("0.1")!, parseDecimal("0.000000000000000001")!))).toBe(
+    expect(formatDecimal(mulDecimalUp(parseDecimal("0.1")!, parseDecimal("0.000000000000000001")!))).toBe(
       "0.000000000000000001",
     );
   });

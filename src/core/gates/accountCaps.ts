@@ -1,14 +1,14 @@
-import { dailyKey, orderNotional, utcDay } from "../dailyNotional.js";
-import { type Decimal, formatDecimal, storedDecimal } from "../decimal.js";
+import { dailyKey, utcDay } from "../dailyNotional.js";
+import { type Decimal, formatDecimal, mulDecimalUp, storedDecimal } from "../decimal.js";
 import type { Facts } from "../facts.js";
 import type { OrderPlan } from "../plan.js";
 import type { Limits } from "../policy.js";
 import { type Reason, reason } from "../reasons.js";
 import type { GateFindings } from "./gate.js";
 
-/** The cap configured for `account`: its own, else the `*` default, else none. */
-export function capFor<T>(caps: ReadonlyMap<string, T>, account: string): T | undefined {
-  return caps.get(account) ?? caps.get("*");
+/** The limit configured for `key` (an account, a symbol): its own entry, else the `*` default, else none. */
+export function capFor<T>(caps: ReadonlyMap<string, T>, key: string): T | undefined {
+  return caps.get(key) ?? caps.get("*");
 }
 
 /** What an account cap decided: findings to merge, and the denial when it refuses the plan. */
@@ -39,7 +39,7 @@ export function dailyNotionalCap(opts: {
   const day = utcDay(opts.now);
   const stored = opts.facts.dailyNotional.get(dailyKey({ account, day })) ?? "0";
   const before = storedDecimal(stored, `daily notional of ${account} on ${day}`);
-  const after = (before + orderNotional(plan.qty, price)) as Decimal;
+  const after = (before + mulDecimalUp(plan.qty, price)) as Decimal;
   // The total only grows within a day: a refusal stays right, only a pass is re-checked at commit.
   if (!plan.reduce_only && after > cap) return { findings: {}, denial: reason("limit", "daily_notional") };
   return {

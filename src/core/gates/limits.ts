@@ -52,10 +52,7 @@ export const limitsGate: Gate = {
     const maxQty = limits.maxQty.get(plan.symbol);
     if (maxQty !== undefined && plan.qty > maxQty) return deny(reason("limit", "max_qty"), extra);
     const reference = referenceFor(plan, policy, now);
-    const band =
-      plan.type === "LIMIT"
-        ? (limits.priceBandPct.get(plan.symbol) ?? limits.priceBandPct.get("*"))
-        : undefined;
+    const band = plan.type === "LIMIT" ? capFor(limits.priceBandPct, plan.symbol) : undefined;
     // A live Polymarket MARKET order is a FOK at the book's best price on its side (none when it cannot go live now).
     const livePolymarketMarket =
       plan.venue === "polymarket" && plan.type === "MARKET" && policy.live && reference.kind !== "not_ready";
