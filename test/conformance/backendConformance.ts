@@ -473,6 +473,18 @@ export function describeBackendConformance(
         expect(await read(nextDay)).toBe("5");
         expect(await read({ account: "acct-2", day: day.day })).toBeUndefined();
         expect(await read()).toBe("170.5");
+        // a refusal decided on an earlier order of its batch (the overlay's 270.5) conflicts when that
+        // order does: it was refused for an order never placed, and is decided again
+        const [e4, e5] = [await take("main", "day-4"), await take("main", "day-5")];
+        const refusal = (e: BusEntry, expected: string) =>
+          decisionFor(e, { checks: { dailyNotional: { ...day, expected } } });
+        const stale = await b.commit([spend(e4, "70", "170"), refusal(e5, "170")]);
+        expect(stale).toEqual([
+          { status: "conflict", on: "dailyNotional" },
+          { status: "conflict", on: "dailyNotional" },
+        ]);
+        expect((await b.commit([refusal(e5, "170.5")]))[0]!.status).toBe("committed");
+        expect(await read()).toBe("170.5");
       });
 
       it("open orders: counted per account (working, being sent, open UNKNOWN), re-checked against the live count", async () => {

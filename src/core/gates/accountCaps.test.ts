@@ -54,14 +54,11 @@ describe("limit:daily_notional (limits.max_daily_notional)", () => {
       makeFacts({ dailyNotional: before ? daily("default", before) : {} }),
     );
     expect(d.result.error).toBe(error);
-    if (error === null) {
-      expect(d.checks.dailyNotional).toEqual({ account: "default", day: DAY, expected: before ?? "0" });
+    // both verdicts re-check the total they were decided on
+    expect(d.checks.dailyNotional).toEqual({ account: "default", day: DAY, expected: before ?? "0" });
+    if (error === null)
       expect(d.effects.setDailyNotional).toEqual({ account: "default", day: DAY, value: after });
-    } else {
-      // a refusal stays right for the rest of the day: nothing to re-check, nothing written
-      expect(d.checks.dailyNotional).toBeUndefined();
-      expect(d.effects.setDailyNotional).toBeUndefined();
-    }
+    else expect(d.effects.setDailyNotional).toBeUndefined();
   });
 
   it("caps each account by its own entry, else by `*`; another day starts at zero", () => {
@@ -197,6 +194,8 @@ describe("account caps within one batch (FactsOverlay) and the facts asked for",
       NOW,
     );
     expect(second.result.error).toBe("limit:daily_notional");
+    // refused on the first order's notional: if that order conflicts at commit, so does this refusal
+    expect(second.checks.dailyNotional).toEqual({ account: "default", day: DAY, expected: "65000" });
     const third = decideEntry(
       classifyEntry(planEntry(planObject({ qty: "0.1", type: "LIMIT", price: "59000" }), { id: "1-3" })),
       resting,

@@ -21,7 +21,8 @@ export interface AccountCapOutcome {
  * `limits.max_daily_notional`: the account's notional placed since 00:00 UTC
  * (`now`'s day) plus this plan's (qty × `price`, rounded up) must stay within
  * the cap. A reduce-only plan is counted but never refused. The stored total
- * is re-checked at commit, so executors never pass the cap together.
+ * is re-checked at commit whatever the verdict, so executors never pass the
+ * cap together and no plan is refused for an order that was never placed.
  * Undefined when no cap applies or no price is known (a reduce-only plan
  * without a price is not counted).
  */
@@ -40,14 +41,12 @@ export function dailyNotionalCap(opts: {
   const stored = opts.facts.dailyNotional.get(dailyKey({ account, day })) ?? "0";
   const before = storedDecimal(stored, `daily notional of ${account} on ${day}`);
   const after = (before + mulDecimalUp(plan.qty, price)) as Decimal;
-  // The total only grows within a day: a refusal stays right, only a pass is re-checked at commit.
-  if (!plan.reduce_only && after > cap) return { findings: {}, denial: reason("limit", "daily_notional") };
-  return {
-    findings: {
-      found: { dailyNotional: { account, day, value: formatDecimal(after) } },
-      checks: { dailyNotional: { account, day, expected: stored } },
-    },
-  };
+  // Both verdicts are re-checked: the total read may hold an earlier order of this batch (the
+  // overlay), and a refusal counted against an order that then conflicted would be a wrong one.
+  const checks = { dailyNotional: { account, day, expected: stored } };
+  if (!plan.reduce_only && after > cap)
+    return { findings: { checks }, denial: reason("limit", "daily_notional") };
+  return { findings: { found: { dailyNotional: { account, day, value: formatDecimal(after) } }, checks } };
 }
 
 /**
