@@ -8,6 +8,7 @@ import {
   makePolicy,
   NOW,
   OPERATOR,
+  PAPER_BOOK,
   planEntry,
   planObject,
 } from "../../test/support/coreFixtures.js";
@@ -505,8 +506,18 @@ describe("followPaperOrders", () => {
       now: NOW,
     });
     expect(updates.map((u) => [u.event.event, u.event.fill_qty, u.event.avg_price, u.position])).toEqual([
-      ["FILL", "1", "60000", { account: "default", symbol: "BTCUSDT", expected: "-1", value: "0" }],
-      ["FILL", "2", "60000", { account: "default", symbol: "BTCUSDT", expected: "0", value: "2" }],
+      [
+        "FILL",
+        "1",
+        "60000",
+        { account: "default", symbol: "BTCUSDT", ...PAPER_BOOK, expected: "-1", value: "0" },
+      ],
+      [
+        "FILL",
+        "2",
+        "60000",
+        { account: "default", symbol: "BTCUSDT", ...PAPER_BOOK, expected: "0", value: "2" },
+      ],
     ]);
     expect(updates[0]?.expected).toBe(encodeWorkingOrder(a));
   });

@@ -8,6 +8,7 @@ import {
   makePolicy,
   NOW,
   NOW_WINDOW,
+  PAPER_BOOK,
   permitPayload,
   planEntry,
   planObject,
@@ -31,7 +32,12 @@ import type { Policy } from "./policy.js";
 
 const rate = (allowed: boolean, limit = 200) => ({ source: BRIDGE, window: NOW_WINDOW, limit, allowed });
 const countRate = { source: BRIDGE, window: NOW_WINDOW };
-const pos = (expected: string, symbol = "BTCUSDT", account = "default") => ({ account, symbol, expected });
+const pos = (expected: string, symbol = "BTCUSDT", account = "default") => ({
+  account,
+  symbol,
+  ...PAPER_BOOK,
+  expected,
+});
 
 /** A plan entry with a permit bound to it. */
 function withPermit(planOver: Record<string, unknown>, permitOver: Record<string, unknown> = {}): BusEntry {
@@ -181,7 +187,7 @@ describe("decision checks and effects", () => {
     });
     expect(d.effects).toEqual({
       claimPlanId: "ce-12",
-      setPosition: { account: "default", symbol: "BTCUSDT", value: "1" },
+      setPosition: { account: "default", symbol: "BTCUSDT", ...PAPER_BOOK, value: "1" },
     });
   });
 
@@ -242,7 +248,7 @@ describe("decision checks and effects", () => {
       claimPlanId: "ce-15",
       consumePermit: "pm-15",
       countRate,
-      setPosition: { account: "acct-9", symbol: "BTCUSDT", value: "0" },
+      setPosition: { account: "acct-9", symbol: "BTCUSDT", ...PAPER_BOOK, value: "0" },
     });
   });
 
@@ -367,7 +373,9 @@ describe("FactsOverlay: a batch decides as if committed one by one", () => {
       ],
     );
     expect(decisions.map((d) => d.checks.position?.expected)).toEqual(["0", "1", "1.5", "-0.5", "0"]);
-    expect(overlay.positions.has(positionKey({ account: "default", symbol: "BTCUSDT" }))).toBe(false);
+    expect(overlay.positions.has(positionKey({ account: "default", symbol: "BTCUSDT", ...PAPER_BOOK }))).toBe(
+      false,
+    );
   });
 
   it("rate counts every plan reaching gate 9, denied ones included", () => {
@@ -418,9 +426,9 @@ describe("factsQueryFor", () => {
       { source: EXIT_OWNER, window: NOW_WINDOW },
     ]);
     expect(q.positions).toEqual([
-      { account: "default", symbol: "BTCUSDT" },
-      { account: "acct-1", symbol: "BTCUSDT" },
-      { account: "default", symbol: "ETHUSDT" },
+      { account: "default", symbol: "BTCUSDT", ...PAPER_BOOK },
+      { account: "acct-1", symbol: "BTCUSDT", ...PAPER_BOOK },
+      { account: "default", symbol: "ETHUSDT", ...PAPER_BOOK },
     ]);
   });
 });

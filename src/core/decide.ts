@@ -103,10 +103,9 @@ export function factsQueryFor(
       daily.set(dailyKey(ref), ref);
     }
     if (limits && capFor(limits.maxOpenOrders, account) !== undefined) openAccounts.add(account);
-    if (plan.account !== undefined) {
-      const ref = { account: plan.account, symbol: plan.symbol };
-      positions.set(positionKey(ref), ref);
-    }
+    // The paper book the plan would fill in (the paper venue, or its venue's dry run).
+    const ref: PositionRef = { account, symbol: plan.symbol, venue: plan.venue, mode: "paper" };
+    positions.set(positionKey(ref), ref);
   }
   return {
     planIds: [...planIds],
@@ -196,7 +195,7 @@ function effectsOf(
   if (ev.countRate) effects.countRate = ev.countRate;
   if (execution?.kind === "paper") {
     const { fill } = execution;
-    effects.setPosition = { account: fill.account, symbol: fill.symbol, value: fill.after };
+    effects.setPosition = { ...fill.book, value: fill.after };
   }
   if (execution?.kind === "rest") effects.openOrder = execution.order;
   // An order placed (paper, resting, or sent live) marks its content for the duplicate window.

@@ -1,3 +1,4 @@
+import type { PositionRef } from "./facts.js";
 import type { LiveCancel } from "./liveCancel.js";
 import type { LiveOrder } from "./liveOrder.js";
 import type { OpenRecord } from "./openRecord.js";
@@ -66,8 +67,8 @@ export interface DecisionChecks {
     readonly limit: number;
     readonly allowed: boolean;
   };
-  /** The paper position must still be exactly this canonical decimal text ("0" when flat). */
-  readonly position?: { readonly account: string; readonly symbol: string; readonly expected: string };
+  /** The position must still be exactly this canonical decimal text ("0" when flat). */
+  readonly position?: PositionRef & { readonly expected: string };
   /**
    * Each working order must still be stored as exactly this text
    * (`encodeWorkingOrder`), or still be absent (`null`).
@@ -106,8 +107,8 @@ export interface DecisionEffects {
   readonly consumePermit?: string;
   /** Count one plan in this source's rate window. */
   readonly countRate?: { readonly source: string; readonly window: number };
-  /** Set the paper position to this canonical decimal text ("0" removes it). */
-  readonly setPosition?: { readonly account: string; readonly symbol: string; readonly value: string };
+  /** Set the position to this canonical decimal text ("0" removes it). */
+  readonly setPosition?: PositionRef & { readonly value: string };
   /** Store this order as working (a LIMIT order resting on the book). */
   readonly openOrder?: WorkingOrder;
   /** Remove these working orders (cancelled by this decision). */

@@ -10,6 +10,7 @@ import {
   EXIT_OWNER,
   makeFacts,
   makePolicy,
+  PAPER_BOOK,
   planEntry,
   planObject,
 } from "../../test/support/coreFixtures.js";
@@ -21,7 +22,12 @@ describe("paper venue (execution step)", () => {
     const d = decide(planEntry(planObject({ qty: "0.25" })));
     expect(d.result).toMatchObject({ decision: "EXECUTED", error: null, executed: true });
     expect(d.result).toMatchObject({ fill_qty: "0.25", avg_price: "65000", mode: "paper" });
-    expect(d.effects.setPosition).toEqual({ account: "default", symbol: "BTCUSDT", value: "0.25" });
+    expect(d.effects.setPosition).toEqual({
+      account: "default",
+      symbol: "BTCUSDT",
+      ...PAPER_BOOK,
+      value: "0.25",
+    });
   });
 
   it("fills LIMIT at its own price, not the reference", () => {
@@ -61,7 +67,12 @@ describe("paper venue (execution step)", () => {
       });
       expect(d.result).toMatchObject({ fill_qty: null, avg_price: null });
       expect(d.effects.setPosition).toBeUndefined();
-      expect(d.checks.position).toEqual({ account: "default", symbol: "BTCUSDT", expected: held });
+      expect(d.checks.position).toEqual({
+        account: "default",
+        symbol: "BTCUSDT",
+        ...PAPER_BOOK,
+        expected: held,
+      });
     },
   );
 
@@ -73,6 +84,11 @@ describe("paper venue (execution step)", () => {
       facts,
     );
     expect(d.result.decision).toBe("EXECUTED");
-    expect(d.effects.setPosition).toEqual({ account: "default", symbol: "BTCUSDT", value: "0" });
+    expect(d.effects.setPosition).toEqual({
+      account: "default",
+      symbol: "BTCUSDT",
+      ...PAPER_BOOK,
+      value: "0",
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { DailyRef } from "./dailyNotional.js";
 import type { OpenRecord } from "./openRecord.js";
-import type { Lane, TradingState } from "./plan.js";
+import { type Lane, type TradingState, VENUES, type VenueName } from "./plan.js";
 import type { OrderScope, StoredWorkingOrder } from "./workingOrder.js";
 
 /**
@@ -16,7 +16,7 @@ export interface Facts {
   readonly usedPermitIds: ReadonlySet<string>;
   /** Plans counted at gate 9 per {@link rateKey}. */
   readonly rateCounts: ReadonlyMap<string, number>;
-  /** Paper positions per {@link positionKey}, canonical signed decimal text; absent means 0. */
+  /** Positions per {@link positionKey} (each book apart), canonical signed decimal text; absent means 0. */
   readonly positions: ReadonlyMap<string, string>;
   /** Live orders (and cancels) being sent or unknown, per `sendKey` of the entries asked for. */
   readonly sendRecords: ReadonlyMap<string, OpenRecord>;
@@ -68,13 +68,52 @@ export interface RateWindow {
   readonly window: number;
 }
 
-/** One paper position. */
+/**
+ * Whether a position's fills happened on paper (the paper venue, or a live
+ * venue's dry run) or at the venue itself.
+ */
+export type PositionMode = "paper" | "live";
+
+/**
+ * One position: an account's holding in a symbol, in one book (venue and
+ * mode). Books never mix: a dry run's paper fills on Binance are not the
+ * paper venue's, and neither is what was filled live on Binance.
+ */
 export interface PositionRef {
   readonly account: string;
   readonly symbol: string;
+  readonly venue: VenueName;
+  readonly mode: PositionMode;
 }
 
 /** Map key of a rate window in {@link Facts.rateCounts}. */
 export const rateKey = (r: RateWindow): string => `${r.source}\n${r.window}`;
-/** Map key of a position in {@link Facts.positions}; also the ledger's field name. */
-export const positionKey = (p: PositionRef): string => JSON.stringify([p.account, p.symbol]);
+/**
+ * Map key of a position in {@link Facts.positions}; also the ledger's field
+ * name. The paper venue's book keeps the field it always had,
+ * `[account, symbol]`, so ledgers written before books were told apart read
+ * the same; every other book is `[account, symbol, venue, mode]`.
+ */
+export const positionKey = (p: PositionRef): string =>
+  p.venue === "paper" && p.mode === "paper"
+    ? JSON.stringify([p.account, p.symbol])
+    : JSON.stringify([p.account, p.symbol, p.venue, p.mode]);
+
+/** The position a {@link positionKey} names, or undefined for a field that is not one. */
+export function parsePositionKey(field: string): PositionRef | undefined {
+  let key: unknown;
+  try {
+    key = JSON.parse(field);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(key) || !key.every((k) => typeof k === "string")) return undefined;
+  const [account, symbol, venue, mode] = key as string[];
+  if (account === undefined || symbol === undefined) return undefined;
+  if (key.length === 2) return { account, symbol, venue: "paper", mode: "paper" };
+  if (key.length !== 4 || !VENUES.includes(venue as VenueName) || (mode !== "paper" && mode !== "live"))
+    return undefined;
+  const ref: PositionRef = { account, symbol, venue: venue as VenueName, mode };
+  // one spelling per book: the paper venue's paper book is only ever [account, symbol]
+  return positionKey(ref) === field ? ref : undefined;
+}

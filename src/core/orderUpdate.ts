@@ -1,5 +1,5 @@
 import { formatDecimal, parseDecimal } from "./decimal.js";
-import { positionKey } from "./facts.js";
+import { type PositionRef, positionKey } from "./facts.js";
 import { stateCancelCause } from "./liveOrderUpdate.js";
 import { type OrderEvent, type OrderEventCause, type OrderEventKind, orderEventOf } from "./orderEvent.js";
 import { crosses } from "./paperExecution.js";
@@ -16,13 +16,8 @@ export interface OrderUpdate {
   /** The order after the update (partly filled; its `key` is `key`), or `null`: it no longer works. */
   readonly next: WorkingOrder | null;
   readonly event: OrderEvent;
-  /** A paper fill's position change: the position must still be `expected`, and becomes `value` ("0" removes it). */
-  readonly position?: {
-    readonly account: string;
-    readonly symbol: string;
-    readonly expected: string;
-    readonly value: string;
-  };
+  /** A fill's position change: the position must still be `expected`, and becomes `value` ("0" removes it). */
+  readonly position?: PositionRef & { readonly expected: string; readonly value: string };
 }
 
 /**
@@ -94,7 +89,8 @@ export function followPaperOrders(input: PaperFollowInput): OrderUpdate[] {
       continue;
     }
     if (!crosses(order.side, limit, policy.referencePrices.get(order.symbol))) continue;
-    const pk = positionKey(order);
+    const book = { account: order.account, symbol: order.symbol, venue: order.venue, mode: order.mode };
+    const pk = positionKey(book);
     const beforeText = positions.get(pk) ?? "0";
     const before = parseDecimal(beforeText, { signed: true });
     if (before === undefined) {
@@ -119,7 +115,7 @@ export function followPaperOrders(input: PaperFollowInput): OrderUpdate[] {
         cause: null,
         now,
       }),
-      position: { account: order.account, symbol: order.symbol, expected: beforeText, value: after },
+      position: { ...book, expected: beforeText, value: after },
     });
   }
   return updates;

@@ -2,7 +2,7 @@ import { claimKey } from "./claimKey.js";
 import { clientOrderId } from "./clientOrderId.js";
 import { type Decimal, formatDecimal, parseDecimal } from "./decimal.js";
 import type { DecisionChecks } from "./decision.js";
-import { positionKey } from "./facts.js";
+import { type PositionRef, positionKey } from "./facts.js";
 import type { Evaluation } from "./gates/gate.js";
 import { type GateInput, unsignedSourceOf } from "./gates/gate.js";
 import { pricingPrice } from "./gates/limits.js";
@@ -13,8 +13,8 @@ import type { WorkingOrder } from "./workingOrder.js";
 
 /** A paper fill: the order filled at once and in full. */
 export interface PaperFill {
-  readonly account: string;
-  readonly symbol: string;
+  /** The book it fills in: the plan's venue, on paper. */
+  readonly book: PositionRef;
   readonly qty: string;
   readonly price: string;
   /** Position before and after, canonical signed decimal text. */
@@ -40,10 +40,11 @@ export function paperExecution(input: GateInput, ev: Evaluation, plan: OrderPlan
   const { policy, facts, entry, now } = input;
   const account = plan.account ?? DEFAULT_ACCOUNT;
   const symbol = plan.symbol;
-  const beforeText = facts.positions.get(positionKey({ account, symbol })) ?? "0";
+  const book: PositionRef = { account, symbol, venue: plan.venue, mode: "paper" };
+  const beforeText = facts.positions.get(positionKey(book)) ?? "0";
   const before = parseDecimal(beforeText, { signed: true });
   if (before === undefined) throw new Error("ledger holds a malformed position");
-  const position = { account, symbol, expected: beforeText };
+  const position = { ...book, expected: beforeText };
   const delta = positionDelta(plan.side, plan.qty);
   if (plan.reduce_only && !reduceOnlyAllows(before, delta))
     return { kind: "refused", reason: reason("venue_error", "reduce_only_rejected"), checks: { position } };
@@ -81,8 +82,7 @@ export function paperExecution(input: GateInput, ev: Evaluation, plan: OrderPlan
   const price = plan.type === "LIMIT" ? plan.price : pricingPrice(plan, policy.referencePrices.get(symbol));
   if (price === undefined) throw new Error("no fill price after the limits gate");
   const fill: PaperFill = {
-    account,
-    symbol,
+    book,
     qty: formatDecimal(plan.qty),
     price: formatDecimal(price),
     before: beforeText,

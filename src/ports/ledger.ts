@@ -1,5 +1,5 @@
 import type { CommitOutcome, Decision } from "../core/decision.js";
-import type { EntryRef, Facts, FactsQuery } from "../core/facts.js";
+import type { EntryRef, Facts, FactsQuery, PositionRef } from "../core/facts.js";
 import type { OpenRecord } from "../core/openRecord.js";
 import type { OrderEvent } from "../core/orderEvent.js";
 import type { OrderUpdate } from "../core/orderUpdate.js";
@@ -53,8 +53,8 @@ export interface Ledger {
   setTradingState(state: TradingState, who: string): Promise<void>;
   /** The trading-state change log, oldest first. */
   tradingStateLog(): Promise<TradingStateChange[]>;
-  /** Every non-zero paper position. */
-  positions(): Promise<PaperPosition[]>;
+  /** Every non-zero position, each with its book (venue and mode). */
+  positions(): Promise<LedgerPosition[]>;
   /**
    * Stage 2 of a live order, one atomic step: if the entry is no longer
    * pending, `duplicate` and nothing written; else append `result`,
@@ -142,9 +142,7 @@ export interface TradingStateChange {
   readonly at: number;
 }
 
-/** One paper position; `qty` is a signed canonical decimal string. */
-export interface PaperPosition {
-  readonly account: string;
-  readonly symbol: string;
+/** One position in its book (venue and mode); `qty` is a signed canonical decimal string. */
+export interface LedgerPosition extends PositionRef {
   readonly qty: string;
 }

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { decisionFor, planFields } from "../../test/conformance/backendConformance.js";
+import { PAPER_BOOK } from "../../test/support/coreFixtures.js";
 import { uniquePrefix } from "../../test/support/uniquePrefix.js";
 import { openBackend } from "../adapters/openBackend.js";
 import { openRedisAlertFeed } from "../adapters/redis/redisAlertFeed.js";
@@ -60,7 +61,7 @@ describe.each(Object.keys(BUSES))("PositionWatch on the %s bus", (kind) => {
         effects:
           position === undefined
             ? {}
-            : { setPosition: { account: "default", symbol: "BTCUSDT", value: position } },
+            : { setPosition: { account: "default", symbol: "BTCUSDT", ...PAPER_BOOK, value: position } },
       }),
     ]);
   }

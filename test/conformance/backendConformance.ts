@@ -46,7 +46,7 @@ import { OrderFollower } from "../../src/executor/orderFollower.js";
 import type { Backend } from "../../src/ports/backend.js";
 import type { BusEntry } from "../../src/ports/bus.js";
 import { DeploymentExistsError, DeploymentMismatchError } from "../../src/ports/deployment.js";
-import { dec, makePolicy } from "../support/coreFixtures.js";
+import { dec, makePolicy, PAPER_BOOK } from "../support/coreFixtures.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -314,13 +314,13 @@ export function describeBackendConformance(
             planId: { id: "p-1", claimed: false },
             permit: { id: "permit-1", used: false },
             rate: { source: "src_a", window: 1_700_000_000, limit: 3, allowed: true },
-            position: { account: "acct", symbol: "BTCUSDT", expected: "0" },
+            position: { account: "acct", symbol: "BTCUSDT", ...PAPER_BOOK, expected: "0" },
           },
           effects: {
             claimPlanId: "p-1",
             consumePermit: "permit-1",
             countRate: { source: "src_a", window: 1_700_000_000 },
-            setPosition: { account: "acct", symbol: "BTCUSDT", value: "-1.25" },
+            setPosition: { account: "acct", symbol: "BTCUSDT", ...PAPER_BOOK, value: "-1.25" },
           },
         });
         const outcomes = await b.commit([d]);
@@ -333,12 +333,12 @@ export function describeBackendConformance(
         expect(await b.pendingCount()).toBe(0);
 
         const rate = { source: "src_a", window: 1_700_000_000 };
-        const pos = { account: "acct", symbol: "BTCUSDT" };
+        const pos = { account: "acct", symbol: "BTCUSDT", ...PAPER_BOOK };
         const f = await b.readFacts({
           planIds: ["p-1", "p-other"],
           permitIds: ["permit-1", "permit-other"],
           rates: [rate, { source: "src_a", window: 1 }],
-          positions: [pos, { account: "acct", symbol: "ETHUSDT" }],
+          positions: [pos, { account: "acct", symbol: "ETHUSDT", ...PAPER_BOOK }],
         });
         expect(f.tradingState).toBe("ACTIVE");
         expect([...f.claimedPlanIds]).toEqual(["p-1"]);
@@ -346,8 +346,55 @@ export function describeBackendConformance(
         expect(f.rateCounts.get(rateKey(rate))).toBe(1);
         expect(f.rateCounts.get(rateKey({ source: "src_a", window: 1 })) ?? 0).toBe(0);
         expect(f.positions.get(positionKey(pos))).toBe("-1.25");
-        expect(f.positions.get(positionKey({ account: "acct", symbol: "ETHUSDT" })) ?? "0").toBe("0");
-        expect(await b.positions()).toEqual([{ account: "acct", symbol: "BTCUSDT", qty: "-1.25" }]);
+        expect(
+          f.positions.get(positionKey({ account: "acct", symbol: "ETHUSDT", ...PAPER_BOOK })) ?? "0",
+        ).toBe("0");
+        expect(await b.positions()).toEqual([
+          { account: "acct", symbol: "BTCUSDT", ...PAPER_BOOK, qty: "-1.25" },
+        ]);
+      });
+
+      it("positions: each book (venue and mode) apart, checked and set on its own, listed with its book", async () => {
+        const books = [
+          PAPER_BOOK,
+          { venue: "binance-usdm", mode: "paper" },
+          { venue: "binance-usdm", mode: "live" },
+          { venue: "polymarket", mode: "live" },
+        ] as const;
+        const refs = books.map((book) => ({ account: "acct-b", symbol: "BTCUSDT", ...book }));
+        const entries: BusEntry[] = [];
+        for (let i = 0; i < refs.length; i++) entries.push(await take("main", `book-${i}`));
+        // one batch, every book read as flat: each set is checked against its own book only
+        const out = await b.commit(
+          refs.map((ref, i) =>
+            decisionFor(entries[i]!, {
+              checks: { position: { ...ref, expected: "0" } },
+              effects: { setPosition: { ...ref, value: String(i + 1) } },
+            }),
+          ),
+        );
+        expect(out.map((o) => o.status)).toEqual(["committed", "committed", "committed", "committed"]);
+        const f = await b.readFacts({ ...emptyQuery, positions: refs });
+        expect(refs.map((r) => f.positions.get(positionKey(r)))).toEqual(["1", "2", "3", "4"]);
+        const listed = (await b.positions()).filter((p) => p.account === "acct-b");
+        expect(listed.map((p) => [p.venue, p.mode, p.qty]).sort()).toEqual([
+          ["binance-usdm", "live", "3"],
+          ["binance-usdm", "paper", "2"],
+          ["paper", "paper", "1"],
+          ["polymarket", "live", "4"],
+        ]);
+        // the live book moving leaves the others as they were
+        const e = await take("main", "book-x");
+        const live = refs[2]!;
+        const moved = await b.commit([
+          decisionFor(e, {
+            checks: { position: { ...live, expected: "3" } },
+            effects: { setPosition: { ...live, value: "0" } },
+          }),
+        ]);
+        expect(moved[0]!.status).toBe("committed");
+        const after = await b.readFacts({ ...emptyQuery, positions: refs });
+        expect(refs.map((r) => after.positions.get(positionKey(r)))).toEqual(["1", "2", undefined, "4"]);
       });
 
       it("keeps result JSON exact: large integers, decimals as text, optional reconciled", async () => {
@@ -371,7 +418,7 @@ export function describeBackendConformance(
 
       it("counts rate across commits and applies position 0 as removal", async () => {
         const rate = { source: "s", window: 42 };
-        const pos = { account: "a", symbol: "S" };
+        const pos = { account: "a", symbol: "S", ...PAPER_BOOK };
         const e1 = await take("main", "r1");
         const e2 = await take("main", "r2");
         const e3 = await take("main", "r3");
@@ -578,12 +625,12 @@ export function describeBackendConformance(
 
       describe("conflicts write nothing and leave the entry pending", () => {
         const rate = { source: "s", window: 99 };
-        const pos = { account: "a", symbol: "S" };
+        const pos = { account: "a", symbol: "S", ...PAPER_BOOK };
         const spyEffects: DecisionEffects = {
           claimPlanId: "spy-plan",
           consumePermit: "spy-permit",
           countRate: { source: "spy", window: 1 },
-          setPosition: { account: "spy", symbol: "SPY", value: "5" },
+          setPosition: { account: "spy", symbol: "SPY", ...PAPER_BOOK, value: "5" },
         };
 
         /** Sets up shared state: plan_id "taken" claimed, permit "used" consumed, rate 1 in window 99, position a/S = "1.5". */
@@ -615,12 +662,14 @@ export function describeBackendConformance(
             planIds: ["spy-plan"],
             permitIds: ["spy-permit"],
             rates: [{ source: "spy", window: 1 }],
-            positions: [{ account: "spy", symbol: "SPY" }],
+            positions: [{ account: "spy", symbol: "SPY", ...PAPER_BOOK }],
           });
           expect(f.claimedPlanIds.size).toBe(0);
           expect(f.usedPermitIds.size).toBe(0);
           expect(f.rateCounts.get(rateKey({ source: "spy", window: 1 })) ?? 0).toBe(0);
-          expect(f.positions.get(positionKey({ account: "spy", symbol: "SPY" })) ?? "0").toBe("0");
+          expect(f.positions.get(positionKey({ account: "spy", symbol: "SPY", ...PAPER_BOOK })) ?? "0").toBe(
+            "0",
+          );
           // it can still be committed once the checks hold
           const again = await b.commit([decisionFor(e)]);
           expect(again[0]!.status).toBe("committed");
@@ -660,7 +709,10 @@ export function describeBackendConformance(
           await expectConflict({ position: { ...pos, expected: "0" } }, "position");
         });
         it("position expected non-zero but absent", async () => {
-          await expectConflict({ position: { account: "a", symbol: "OTHER", expected: "1" } }, "position");
+          await expectConflict(
+            { position: { account: "a", symbol: "OTHER", ...PAPER_BOOK, expected: "1" } },
+            "position",
+          );
         });
         it("position compares canonical text exactly", async () => {
           await expectConflict({ position: { ...pos, expected: "1.50" } }, "position");
@@ -1174,7 +1226,7 @@ export function describeBackendConformance(
               checks,
               effects: {
                 claimPlanId: "spy-plan",
-                setPosition: { account: "spy", symbol: "SPY", value: "5" },
+                setPosition: { account: "spy", symbol: "SPY", ...PAPER_BOOK, value: "5" },
                 openOrder: spy,
                 closeOrders: [order.key],
                 orderEvents: [orderEventFor(order)],
@@ -1189,7 +1241,7 @@ export function describeBackendConformance(
           const f = await b.readFacts({
             ...emptyQuery,
             planIds: ["spy-plan"],
-            positions: [{ account: "spy", symbol: "SPY" }],
+            positions: [{ account: "spy", symbol: "SPY", ...PAPER_BOOK }],
             orderKeys: [spy.key],
           });
           expect(f.claimedPlanIds.size).toBe(0);
@@ -1233,7 +1285,7 @@ export function describeBackendConformance(
           await expectOrderConflict(
             {
               tradingState: "ACTIVE",
-              position: { account: "a", symbol: "S", expected: "1" },
+              position: { account: "a", symbol: "S", ...PAPER_BOOK, expected: "1" },
               workingOrders: [{ key: order.key, expected: null }],
             },
             "position",
@@ -1244,7 +1296,7 @@ export function describeBackendConformance(
             {
               tradingState: "ACTIVE",
               planId: { id: "free", claimed: false },
-              position: { account: "a", symbol: "S", expected: "0" },
+              position: { account: "a", symbol: "S", ...PAPER_BOOK, expected: "0" },
               workingOrders: [
                 { key: order.key, expected: text(order) },
                 { key: "ord-none", expected: "" },
@@ -1307,7 +1359,7 @@ export function describeBackendConformance(
       it("updateOrders applies an update only while the order and the position are as expected", async () => {
         expect(await b.lastOrderEventId()).toBe("0");
         await openOrder(order);
-        const pos = { account: order.account, symbol: order.symbol };
+        const pos = { account: order.account, symbol: order.symbol, ...PAPER_BOOK };
         const half = { ...order, fill_qty: "0.000000000000000001" };
         const fill = orderEventFor(half, "FILL");
         const partial = {
@@ -1372,13 +1424,17 @@ export function describeBackendConformance(
         await openOrder(order);
         const e = await take("main", "seed-pos");
         await b.commit([
-          decisionFor(e, { effects: { setPosition: { account: "acct-1", symbol: "BTCUSDT", value: "2" } } }),
+          decisionFor(e, {
+            effects: { setPosition: { account: "acct-1", symbol: "BTCUSDT", ...PAPER_BOOK, value: "2" } },
+          }),
         ]);
         const event = orderEventFor(order, "EXPIRED");
         expect(await b.updateOrders([{ key: order.key, expected: text(order), next: null, event }])).toEqual([
           "applied",
         ]);
-        expect(await b.positions()).toEqual([{ account: "acct-1", symbol: "BTCUSDT", qty: "2" }]);
+        expect(await b.positions()).toEqual([
+          { account: "acct-1", symbol: "BTCUSDT", ...PAPER_BOOK, qty: "2" },
+        ]);
         expect(await allEvents()).toEqual([event]);
       });
 
@@ -1522,26 +1578,35 @@ export function describeBackendConformance(
         const es = [await take("main", "q0"), await take("main", "q1"), await take("main", "q2")];
         await b.commit([
           decisionFor(es[0]!, {
-            effects: { setPosition: { account: "u-1", symbol: "BTCUSDT", value: "1.5" } },
+            effects: { setPosition: { account: "u-1", symbol: "BTCUSDT", ...PAPER_BOOK, value: "1.5" } },
           }),
           decisionFor(es[1]!, {
-            effects: { setPosition: { account: "u-2", symbol: 'ETH"USDT', value: "-2" } },
+            effects: { setPosition: { account: "u-2", symbol: 'ETH"USDT', ...PAPER_BOOK, value: "-2" } },
           }),
           decisionFor(es[2]!, {
-            effects: { setPosition: { account: "u-1", symbol: "BTCUSDT", value: "0" } },
+            effects: { setPosition: { account: "u-1", symbol: "BTCUSDT", ...PAPER_BOOK, value: "0" } },
           }),
         ]);
-        expect(await b.positions()).toEqual([{ account: "u-2", symbol: 'ETH"USDT', qty: "-2" }]);
+        expect(await b.positions()).toEqual([
+          { account: "u-2", symbol: 'ETH"USDT', ...PAPER_BOOK, qty: "-2" },
+        ]);
         const e = await take("main", "q3");
         await b.commit([
           decisionFor(e, {
-            effects: { setPosition: { account: "u-1", symbol: "SOLUSDT", value: "0.000000000000000001" } },
+            effects: {
+              setPosition: {
+                account: "u-1",
+                symbol: "SOLUSDT",
+                ...PAPER_BOOK,
+                value: "0.000000000000000001",
+              },
+            },
           }),
         ]);
         const ps = [...(await b.positions())].sort((x, y) => x.account.localeCompare(y.account));
         expect(ps).toEqual([
-          { account: "u-1", symbol: "SOLUSDT", qty: "0.000000000000000001" },
-          { account: "u-2", symbol: 'ETH"USDT', qty: "-2" },
+          { account: "u-1", symbol: "SOLUSDT", ...PAPER_BOOK, qty: "0.000000000000000001" },
+          { account: "u-2", symbol: 'ETH"USDT', ...PAPER_BOOK, qty: "-2" },
         ]);
       });
 

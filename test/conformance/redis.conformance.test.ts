@@ -5,6 +5,7 @@ import { positionKey } from "../../src/core/facts.js";
 import type { TradingState } from "../../src/core/plan.js";
 import type { Reason } from "../../src/core/reasons.js";
 import type { Backend } from "../../src/ports/backend.js";
+import { PAPER_BOOK } from "../support/coreFixtures.js";
 import { startRedisServer } from "../support/redisServer.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 import { decisionFor, describeBackendConformance, planFields } from "./backendConformance.js";
@@ -85,7 +86,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
         claimPlanId: "p-raw",
         consumePermit: "perm-raw",
         countRate: { source: "src", window: 123 },
-        setPosition: { account: "acct", symbol: "BTC\ud800", value: "0.1" },
+        setPosition: { account: "acct", symbol: "BTC\ud800", ...PAPER_BOOK, value: "0.1" },
       },
     });
     const [o] = await b.commit([d]);
@@ -99,9 +100,9 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     const ttl = await raw.ttl(`${p}rate:src:123`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(10);
-    expect(await raw.hget(`${p}positions`, positionKey({ account: "acct", symbol: "BTC\ud800" }))).toBe(
-      "0.1",
-    );
+    expect(
+      await raw.hget(`${p}positions`, positionKey({ account: "acct", symbol: "BTC\ud800", ...PAPER_BOOK })),
+    ).toBe("0.1");
     const pending = (await raw.call(
       "XPENDING",
       `${p}stream:apply.plan.manual`,
@@ -115,7 +116,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     const second = await b.publish("manual", planFields("once"));
     const got = await b.readNew("c1", 10, 0);
     expect(got).toHaveLength(2);
-    const pos = { account: "a", symbol: "S" };
+    const pos = { account: "a", symbol: "S", ...PAPER_BOOK };
     const byId = (lane: string, id: string) => got.find((e) => e.lane === lane && e.id === id)!;
     await b.commit([
       decisionFor(byId("main", first), {
@@ -244,12 +245,12 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
         checks: {
           planId: { id: `chunk-${i}`, claimed: false },
           permit: { id: `pm-${i}`, used: false },
-          position: { account: "a", symbol: `S${i}`, expected: "0" },
+          position: { account: "a", symbol: `S${i}`, ...PAPER_BOOK, expected: "0" },
         },
         effects: {
           claimPlanId: `chunk-${i}`,
           consumePermit: `pm-${i}`,
-          setPosition: { account: "a", symbol: `S${i}`, value: i % 2 === 0 ? "1" : "0" },
+          setPosition: { account: "a", symbol: `S${i}`, ...PAPER_BOOK, value: i % 2 === 0 ? "1" : "0" },
         },
       }),
     );
@@ -299,13 +300,13 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
         checks: {
           planId: { id: "chk", claimed: false },
           rate: { source: "s", window: 1, limit: 1, allowed: true },
-          position: { account: "a", symbol: "X", expected: "0" },
+          position: { account: "a", symbol: "X", ...PAPER_BOOK, expected: "0" },
         },
         effects: {
           claimPlanId: "other",
           consumePermit: "pm",
           countRate: { source: "s", window: 2 },
-          setPosition: { account: "a", symbol: "Y", value: "2" },
+          setPosition: { account: "a", symbol: "Y", ...PAPER_BOOK, value: "2" },
         },
       }),
       decisionFor(e1!, {
@@ -313,15 +314,15 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
           planId: { id: "other", claimed: true },
           permit: { id: "pm", used: true },
           rate: { source: "s", window: 2, limit: 1, allowed: false },
-          position: { account: "a", symbol: "Y", expected: "2" },
+          position: { account: "a", symbol: "Y", ...PAPER_BOOK, expected: "2" },
         },
         effects: {
           claimPlanId: "other",
           consumePermit: "pm",
-          setPosition: { account: "a", symbol: "Y", value: "0" },
+          setPosition: { account: "a", symbol: "Y", ...PAPER_BOOK, value: "0" },
         },
       }),
-      decisionFor(e2!, { checks: { position: { account: "a", symbol: "Y", expected: "2" } } }),
+      decisionFor(e2!, { checks: { position: { account: "a", symbol: "Y", ...PAPER_BOOK, expected: "2" } } }),
     ]);
     expect(out.map((o) => (o.status === "conflict" ? `conflict:${o.on}` : o.status))).toEqual([
       "committed",
@@ -362,7 +363,9 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     await expect(
       b.commit([
         d1,
-        decisionFor(e2!, { effects: { setPosition: { account: "a", symbol: "S", value: "1" } } }),
+        decisionFor(e2!, {
+          effects: { setPosition: { account: "a", symbol: "S", ...PAPER_BOOK, value: "1" } },
+        }),
       ]),
     ).rejects.toThrow(/WRONGTYPE/);
     expect(await raw.xlen(`${p}stream:apply.result`)).toBe(0);

@@ -8,13 +8,16 @@ import { SecretBytes } from "../../src/core/auth/secretBytes.js";
 import { classifyEntry, decideEntry } from "../../src/core/decide.js";
 import { type Decimal, parseDecimal } from "../../src/core/decimal.js";
 import type { Decision } from "../../src/core/decision.js";
-import { type Facts, positionKey, rateKey } from "../../src/core/facts.js";
+import { type Facts, type PositionMode, positionKey, rateKey } from "../../src/core/facts.js";
 import type { Lane, TradingState, VenueName } from "../../src/core/plan.js";
 import type { AuthAlg, Limits, Policy, SourcePolicy, VerifyKey } from "../../src/core/policy.js";
 import { livePriceKey } from "../../src/core/referencePrice.js";
 import type { BusEntry } from "../../src/ports/bus.js";
 
 /** The decision time every fixture is built around. */
+/** The paper venue's book of positions (`PositionRef` venue and mode). */
+export const PAPER_BOOK = { venue: "paper", mode: "paper" } as const;
+
 export const NOW = 1_700_000_000_000;
 /** The rate window `NOW` falls in. */
 export const NOW_WINDOW = Math.floor(NOW / 1000);
@@ -170,11 +173,13 @@ export interface FactsInit {
   readonly dailyNotional?: Readonly<Record<string, string>>;
   /** Open orders per account. */
   readonly openOrders?: Readonly<Record<string, number>>;
-  /** Paper positions as signed decimal text. */
+  /** Positions as signed decimal text, in the paper venue's book unless a venue and mode are given. */
   readonly positions?: ReadonlyArray<{
     readonly account?: string;
     readonly symbol: string;
     readonly qty: string;
+    readonly venue?: VenueName;
+    readonly mode?: PositionMode;
   }>;
 }
 
@@ -194,7 +199,12 @@ export function makeFacts(init: FactsInit = {}): Facts {
     ),
     positions: new Map(
       (init.positions ?? []).map((p) => [
-        positionKey({ account: p.account ?? "default", symbol: p.symbol }),
+        positionKey({
+          account: p.account ?? "default",
+          symbol: p.symbol,
+          venue: p.venue ?? "paper",
+          mode: p.mode ?? "paper",
+        }),
         p.qty,
       ]),
     ),

@@ -24,7 +24,11 @@ import type { Lane } from "../../src/core/plan.js";
 import { isRegisteredReason } from "../../src/core/reasons.js";
 import type { Backend } from "../../src/ports/backend.js";
 import { CONSUMER_GROUP, type ResultEntry } from "../../src/ports/bus.js";
-import type { PaperPosition } from "../../src/ports/ledger.js";
+import type { LedgerPosition } from "../../src/ports/ledger.js";
+
+/** A position of the paper venue's book (the harness only plans on paper): venue and mode left out. */
+type PaperPosition = Omit<LedgerPosition, "venue" | "mode">;
+
 import { signPlan } from "../../src/sdk/signPlan.js";
 import { uniquePrefix } from "./uniquePrefix.js";
 

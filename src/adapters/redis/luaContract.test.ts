@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { decisionFor } from "../../../test/conformance/backendConformance.js";
+import { PAPER_BOOK } from "../../../test/support/coreFixtures.js";
 import type { Decision } from "../../core/decision.js";
 import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { RATE_COUNTER_TTL_MS } from "../../ports/ledger.js";
@@ -383,7 +384,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
           expected: "old2",
           next: null,
           event,
-          position: { account: "a", symbol: "X", expected: "0", value: "1.5" },
+          position: { account: "a", symbol: "X", ...PAPER_BOOK, expected: "0", value: "1.5" },
         },
       ],
       "dep-1",

@@ -11,9 +11,9 @@ import type { BusEntry, ResultEntry } from "../../ports/bus.js";
 import type { InitDeploymentOptions } from "../../ports/deployment.js";
 import type {
   LeaseRequest,
+  LedgerPosition,
   OrderEventEntry,
   OrderUpdate,
-  PaperPosition,
   TradingStateChange,
 } from "../../ports/ledger.js";
 import { errorCause, watchConnection } from "./connectionWatch.js";
@@ -139,7 +139,7 @@ class RedisBackend implements Backend {
   tradingStateLog(): Promise<TradingStateChange[]> {
     return this.ledger.tradingStateLog();
   }
-  positions(): Promise<PaperPosition[]> {
+  positions(): Promise<LedgerPosition[]> {
     return this.ledger.positions();
   }
   holdLease(lease: LeaseRequest): Promise<boolean> {

@@ -1,7 +1,14 @@
 import { type Redis, ReplyError } from "ioredis";
 import { dailyKey } from "../../core/dailyNotional.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
-import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
+import {
+  type EntryRef,
+  type Facts,
+  type FactsQuery,
+  parsePositionKey,
+  positionKey,
+  rateKey,
+} from "../../core/facts.js";
 import { sendKey } from "../../core/liveOrder.js";
 import { type OpenRecord, parseOpenRecord, recordVenue } from "../../core/openRecord.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
@@ -12,9 +19,9 @@ import {
   CommitRefusedError,
   type LeaseRequest,
   type Ledger,
+  type LedgerPosition,
   type OrderEventEntry,
   type OrderUpdate,
-  type PaperPosition,
   type TradingStateChange,
 } from "../../ports/ledger.js";
 import { buildCommitCall } from "./commitArgs.js";
@@ -344,26 +351,14 @@ export class RedisLedger implements Ledger {
     return out;
   }
 
-  async positions(): Promise<PaperPosition[]> {
+  async positions(): Promise<LedgerPosition[]> {
     const flat = asArray(await this.main.call("HGETALL", this.keys.positions), "HGETALL");
-    const out: PaperPosition[] = [];
+    const out: LedgerPosition[] = [];
     for (let j = 0; j + 1 < flat.length; j += 2) {
       const qty = String(flat[j + 1]);
       if (qty === "0") continue;
-      let key: unknown;
-      try {
-        key = JSON.parse(String(flat[j]));
-      } catch {
-        continue;
-      }
-      if (
-        Array.isArray(key) &&
-        key.length === 2 &&
-        typeof key[0] === "string" &&
-        typeof key[1] === "string"
-      ) {
-        out.push({ account: key[0], symbol: key[1], qty });
-      }
+      const ref = parsePositionKey(String(flat[j]));
+      if (ref !== undefined) out.push({ ...ref, qty });
     }
     return out;
   }

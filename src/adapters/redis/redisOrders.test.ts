@@ -6,6 +6,7 @@ import {
   planFields,
   workingOrderFor,
 } from "../../../test/conformance/backendConformance.js";
+import { PAPER_BOOK } from "../../../test/support/coreFixtures.js";
 import { uniquePrefix } from "../../../test/support/uniquePrefix.js";
 import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import type { Backend } from "../../ports/backend.js";
@@ -101,7 +102,7 @@ describe("Redis working orders: layout and failed calls", () => {
       expected: encodeWorkingOrder(half),
       next: null,
       event: orderEventFor(order, "FILL", order.qty),
-      position: { account: order.account, symbol: order.symbol, expected: "0", value: "1" },
+      position: { account: order.account, symbol: order.symbol, ...PAPER_BOOK, expected: "0", value: "1" },
     };
     await expect(b.updateOrders([first, second])).rejects.toThrow(/WRONGTYPE/);
     expect(await b.workingOrders()).toEqual([order]);

@@ -20,9 +20,9 @@ import {
 import {
   CommitRefusedError,
   type LeaseRequest,
+  type LedgerPosition,
   type OrderEventEntry,
   type OrderUpdate,
-  type PaperPosition,
   type TradingStateChange,
 } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
@@ -287,8 +287,8 @@ class SqliteBackend implements Backend {
     return this.handle().ledger.tradingStateLog();
   }
 
-  async positions(): Promise<PaperPosition[]> {
-    return this.handle().ledger.positions();
+  async positions(): Promise<LedgerPosition[]> {
+    return this.handle().ledger.allPositions();
   }
 
   async holdLease(lease: LeaseRequest): Promise<boolean> {

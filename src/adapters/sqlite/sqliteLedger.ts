@@ -10,14 +10,15 @@ import type { WorkingOrder } from "../../core/workingOrder.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
 import type { LeaseRequest } from "../../ports/ledger.js";
 import {
+  type LedgerPosition,
   type OrderUpdate,
-  type PaperPosition,
   RATE_COUNTER_TTL_MS,
   type TradingStateChange,
 } from "../../ports/ledger.js";
 import { decodeFields } from "./fieldCodec.js";
 import { SqliteAccountCaps } from "./sqliteAccountCaps.js";
 import { SqliteOrderStore } from "./sqliteOrders.js";
+import { SqlitePositions } from "./sqlitePositions.js";
 import type { Db } from "./sqliteSchema.js";
 import { STREAMS, type StreamStore } from "./sqliteStreams.js";
 import { parseStreamId } from "./streamIds.js";
@@ -39,6 +40,7 @@ export class SqliteLedgerStore {
   /** Working orders and order events. */
   readonly orders: SqliteOrderStore;
   private readonly caps: SqliteAccountCaps;
+  private readonly positions: SqlitePositions;
   private lastPrune = 0;
 
   constructor(
@@ -48,6 +50,7 @@ export class SqliteLedgerStore {
   ) {
     this.orders = new SqliteOrderStore(db, prefix, streams);
     this.caps = new SqliteAccountCaps(db, prefix);
+    this.positions = new SqlitePositions(db, prefix);
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.q = {
       state: p<{ value: string }>("SELECT value FROM ig_kv WHERE prefix = ? AND key = ?"),
@@ -73,17 +76,6 @@ export class SqliteLedgerStore {
          ON CONFLICT (prefix, key) DO UPDATE SET at = excluded.at, expires_at = excluded.expires_at`,
       ),
       pruneDuplicates: p("DELETE FROM ig_dup WHERE prefix = ? AND expires_at <= ?"),
-      position: p<{ qty: string }>(
-        "SELECT qty FROM ig_position WHERE prefix = ? AND account = ? AND symbol = ?",
-      ),
-      setPosition: p(
-        `INSERT INTO ig_position (prefix, account, symbol, qty) VALUES (?, ?, ?, ?)
-         ON CONFLICT (prefix, account, symbol) DO UPDATE SET qty = excluded.qty`,
-      ),
-      deletePosition: p("DELETE FROM ig_position WHERE prefix = ? AND account = ? AND symbol = ?"),
-      positions: p<PaperPosition>(
-        "SELECT account, symbol, qty FROM ig_position WHERE prefix = ? AND qty <> '0' ORDER BY account, symbol",
-      ),
       pending: p<{ deliveries: number }>(
         "SELECT deliveries FROM ig_pending WHERE prefix = ? AND lane = ? AND ms = ? AND seq = ?",
       ),
@@ -122,8 +114,8 @@ export class SqliteLedgerStore {
         for (const r of query.rates) rateCounts.set(rateKey(r), this.rateCount(r.source, r.window, now));
         const positions = new Map<string, string>();
         for (const ref of query.positions) {
-          const row = this.q.position.get(this.prefix, ref.account, ref.symbol);
-          if (row && row.qty !== "0") positions.set(positionKey(ref), row.qty);
+          const text = this.positions.text(ref);
+          if (text !== "0") positions.set(positionKey(ref), text);
         }
         const sendRecords = new Map<string, OpenRecord>();
         for (const ref of query.sendRecords ?? []) {
@@ -206,11 +198,7 @@ export class SqliteLedgerStore {
       const { source, window } = e.countRate;
       this.q.countRate.run({ prefix: this.prefix, source, window, now, expires: now + RATE_COUNTER_TTL_MS });
     }
-    if (e.setPosition) {
-      const { account, symbol, value } = e.setPosition;
-      if (value === "0") this.q.deletePosition.run(this.prefix, account, symbol);
-      else this.q.setPosition.run(this.prefix, account, symbol, value);
-    }
+    if (e.setPosition) this.positions.set(e.setPosition, e.setPosition.value);
     if (e.openOrder) this.orders.put(e.openOrder);
     for (const key of e.closeOrders ?? []) this.orders.remove(key);
     for (const event of e.orderEvents ?? []) this.orders.appendEvent(event);
@@ -357,8 +345,7 @@ export class SqliteLedgerStore {
       const next = this.rateCount(c.rate.source, c.rate.window, now) + 1;
       if (next <= c.rate.limit !== c.rate.allowed) return "rate";
     }
-    if (c.position && this.positionText(c.position.account, c.position.symbol) !== c.position.expected)
-      return "position";
+    if (c.position && this.positions.text(c.position) !== c.position.expected) return "position";
     for (const w of c.workingOrders ?? [])
       if ((this.orders.text(w.key) ?? null) !== w.expected) return "workingOrders";
     if (c.duplicate && this.duplicateText(c.duplicate.key, now) !== c.duplicate.expected) return "duplicate";
@@ -375,10 +362,6 @@ export class SqliteLedgerStore {
     return row === undefined ? null : String(row.at);
   }
 
-  private positionText(account: string, symbol: string): string {
-    return this.q.position.get(this.prefix, account, symbol)?.qty ?? "0";
-  }
-
   /** Ledger.updateOrders: each update in its own savepoint of one IMMEDIATE transaction. */
   updateOrders(updates: readonly OrderUpdate[], deployment: string): ("applied" | "conflict")[] {
     return this.db
@@ -388,13 +371,10 @@ export class SqliteLedgerStore {
         return updates.map((u) => {
           if (this.orders.text(u.key) !== u.expected) return "conflict";
           const pos = u.position;
-          if (pos && this.positionText(pos.account, pos.symbol) !== pos.expected) return "conflict";
+          if (pos && this.positions.text(pos) !== pos.expected) return "conflict";
           if (u.next === null) this.orders.remove(u.key);
           else this.orders.put(u.next);
-          if (pos) {
-            if (pos.value === "0") this.q.deletePosition.run(this.prefix, pos.account, pos.symbol);
-            else this.q.setPosition.run(this.prefix, pos.account, pos.symbol, pos.value);
-          }
+          if (pos) this.positions.set(pos, pos.value);
           this.orders.appendEvent(u.event);
           return "applied";
         });
@@ -464,11 +444,9 @@ export class SqliteLedgerStore {
     });
   }
 
-  /** Non-zero positions. */
-  positions(): PaperPosition[] {
-    return this.q.positions
-      .all(this.prefix)
-      .map((r) => ({ account: r.account, symbol: r.symbol, qty: r.qty }));
+  /** Non-zero positions, every book. */
+  allPositions(): LedgerPosition[] {
+    return this.positions.all();
   }
 }
 

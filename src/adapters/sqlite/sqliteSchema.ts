@@ -25,7 +25,10 @@ export type Db = Database.Database;
  *   `<lane>:<stream_id>` of the entry that took them.
  * - `ig_rate`: plans counted per (source, one-second window), expiring 10 s
  *   after the last increment like the Redis keys.
- * - `ig_position`: non-zero paper positions as canonical decimal text.
+ * - `ig_book_position` (migration 6; `ig_position` before it, whose rows
+ *   it took over as the paper venue's book): non-zero positions as
+ *   canonical decimal text, per book (venue and mode: `paper` for the paper
+ *   venue and a live venue's dry run, `live` for fills at the venue).
  * - `ig_send` (migration 2): live orders by entry: `state` `sending` (stage 1
  *   committed, entry still pending) or `unknown` (an `UNKNOWN` result written,
  *   awaiting its reconciled follow-up); `record` is the send record JSON.
@@ -42,7 +45,7 @@ export type Db = Database.Database;
  *
  * Migrations are numbered; `PRAGMA user_version` records the last applied.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE IF NOT EXISTS ig_stream (
     prefix TEXT NOT NULL,
@@ -153,6 +156,20 @@ const MIGRATIONS: readonly string[] = [
     notional TEXT NOT NULL,
     PRIMARY KEY (prefix, account, day)
   ) WITHOUT ROWID;
+  `,
+  `
+  CREATE TABLE ig_book_position (
+    prefix TEXT NOT NULL,
+    venue TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+    account TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    qty TEXT NOT NULL,
+    PRIMARY KEY (prefix, venue, mode, account, symbol)
+  ) WITHOUT ROWID;
+  INSERT INTO ig_book_position (prefix, venue, mode, account, symbol, qty)
+    SELECT prefix, 'paper', 'paper', account, symbol, qty FROM ig_position;
+  DROP TABLE ig_position;
   `,
 ];
 

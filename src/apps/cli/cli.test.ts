@@ -624,7 +624,15 @@ describe("with an executor running", () => {
           .trim()
           .split("\n")
           .map((l) => JSON.parse(l)),
-      ).toEqual([{ account: "default", symbol: "BTCUSDT", qty: "0.25" }]);
+      ).toEqual([{ venue: "paper", mode: "paper", account: "default", symbol: "BTCUSDT", qty: "0.25" }]);
+      // filtered by book; a typo in the filter is a usage error naming the option, never an empty list
+      expect((await cli(["positions", "--config", cfg, "--mode", "live"])).stdout).toBe("");
+      expect((await cli(["positions", "--config", cfg, "--venue", "paper"])).stdout).toContain(
+        '"qty":"0.25"',
+      );
+      const typo = await cli(["positions", "--config", cfg, "--mode", "lve"]);
+      expect(typo.code).toBe(64);
+      expect(typo.stderr).toContain("--mode");
 
       for (let i = 0; i < 40 && !followed.includes("e2e-1"); i++)
         await new Promise((res) => setTimeout(res, 250));

@@ -12,6 +12,7 @@ import {
   makePolicy,
   NOW,
   OPERATOR,
+  PAPER_BOOK,
   permitPayload,
   planEntry,
   planObject,
@@ -1362,7 +1363,14 @@ describe("full results", () => {
         "venue": "binance-usdm",
       }
     `);
-    expect(d.effects.setPosition).toEqual({ account: "user-42", symbol: "BTCUSDT", value: "-2" });
+    // a dry run fills in its own venue's paper book, never the paper venue's
+    expect(d.effects.setPosition).toEqual({
+      account: "user-42",
+      symbol: "BTCUSDT",
+      venue: "binance-usdm",
+      mode: "paper",
+      value: "-2",
+    });
   });
 
   it("a decimal literal helper sanity check", () => {

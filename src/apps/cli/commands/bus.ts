@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { readConfigFile } from "../../../config/loadConfig.js";
 import type { TradingState } from "../../../core/plan.js";
-import { TRADING_STATES } from "../../../core/plan.js";
+import { TRADING_STATES, VENUES } from "../../../core/plan.js";
 import { createLogger, flushLogger } from "../../../ops/logger.js";
 import type { Backend } from "../../../ports/backend.js";
 import { DeploymentExistsError } from "../../../ports/deployment.js";
@@ -105,13 +105,19 @@ export function addBusCommands(program: Command, io: CliIo): void {
 
   program
     .command("positions")
-    .description('print paper positions as JSON lines {"account","symbol","qty"}')
+    .description(
+      'print positions as JSON lines {"venue","mode","account","symbol","qty"}, each book apart (mode paper: the paper venue or a live venue\'s dry run; live: filled at the venue)',
+    )
     .addOption(configOption())
-    .action(async (opts: { config: string }) => {
+    .addOption(new Option("--venue <venue>", "only this venue's positions").choices(VENUES))
+    .addOption(new Option("--mode <mode>", "only this mode's positions").choices(["paper", "live"]))
+    .action(async (opts: { config: string; venue?: string; mode?: string }) => {
       const config = await readConfigFile(opts.config);
       const positions = await withBackend(config, (b) => b.positions());
       for (const p of positions) {
-        await writeLine(io.stdout, JSON.stringify({ account: p.account, symbol: p.symbol, qty: p.qty }));
+        if ((opts.venue ?? p.venue) !== p.venue || (opts.mode ?? p.mode) !== p.mode) continue;
+        const { venue, mode, account, symbol, qty } = p;
+        await writeLine(io.stdout, JSON.stringify({ venue, mode, account, symbol, qty }));
       }
     });
 }
