@@ -12,7 +12,6 @@ import {
   makePolicy,
   NOW,
   OPERATOR,
-  PAPER_BOOK,
   permitPayload,
   planEntry,
   planObject,
