@@ -86,6 +86,9 @@ export interface PositionRef {
   readonly mode: PositionMode;
 }
 
+/** A conditional change of one position: it must still be `expected`, and becomes `value` ("0" removes it). */
+export type PositionMove = PositionRef & { readonly expected: string; readonly value: string };
+
 /** Map key of a rate window in {@link Facts.rateCounts}. */
 export const rateKey = (r: RateWindow): string => `${r.source}\n${r.window}`;
 /**

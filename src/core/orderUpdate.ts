@@ -1,5 +1,5 @@
 import { formatDecimal, parseDecimal } from "./decimal.js";
-import { type PositionRef, positionKey } from "./facts.js";
+import { type PositionMove, positionKey } from "./facts.js";
 import { stateCancelCause } from "./liveOrderUpdate.js";
 import { type OrderEvent, type OrderEventCause, type OrderEventKind, orderEventOf } from "./orderEvent.js";
 import { crosses } from "./paperExecution.js";
@@ -17,7 +17,7 @@ export interface OrderUpdate {
   readonly next: WorkingOrder | null;
   readonly event: OrderEvent;
   /** A fill's position change: the position must still be `expected`, and becomes `value` ("0" removes it). */
-  readonly position?: PositionRef & { readonly expected: string; readonly value: string };
+  readonly position?: PositionMove;
 }
 
 /**

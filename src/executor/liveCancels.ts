@@ -7,6 +7,8 @@ import {
   reconcileCancel,
   unknownCancelResult,
 } from "../core/liveCancel.js";
+import { liveBook, withLiveFills } from "../core/liveFill.js";
+import type { OrderUpdate } from "../core/orderUpdate.js";
 import type { VenueName } from "../core/plan.js";
 import type { WorkingOrder } from "../core/workingOrder.js";
 import type { Ledger } from "../ports/ledger.js";
@@ -69,13 +71,16 @@ export async function cancelAtVenue(
  */
 export class LiveCancels {
   readonly #venues: () => ReadonlyMap<VenueName, Venue>;
-  readonly #ledger: Pick<Ledger, "finishSend" | "reconcile" | "updateOrders" | "workingOrders">;
+  readonly #ledger: Pick<Ledger, "finishSend" | "reconcile" | "updateOrders" | "workingOrders" | "readFacts">;
   readonly #observer: LiveOrderObserver;
   readonly #clock: () => number;
 
   constructor(deps: {
     readonly venues: () => ReadonlyMap<VenueName, Venue>;
-    readonly ledger: Pick<Ledger, "finishSend" | "reconcile" | "updateOrders" | "workingOrders">;
+    readonly ledger: Pick<
+      Ledger,
+      "finishSend" | "reconcile" | "updateOrders" | "workingOrders" | "readFacts"
+    >;
     readonly observer: LiveOrderObserver;
     readonly clock: () => number;
   }) {
@@ -125,11 +130,26 @@ export class LiveCancels {
     const done = reconcileCancel(record, outcomes, stored, this.#clock());
     if (done === undefined) return false;
     // An update that conflicts found its order already ended (an earlier pass of this reconcile).
-    if (done.updates.length > 0) await this.#ledger.updateOrders(done.updates);
+    if (done.updates.length > 0) await this.#ledger.updateOrders(await this.#withFills(done.updates, stored));
     const written = await this.#ledger.reconcile(record, done.result);
     if (written === "committed") this.#observer.decided(done.result, (performance.now() - t0) / 1000);
     else this.#observer.duplicate(record.lane, record.streamId);
     return true;
+  }
+
+  /** The updates with the moves of their live books, for what the orders filled before they were cancelled. */
+  async #withFills(
+    updates: readonly OrderUpdate[],
+    stored: ReadonlyMap<string, WorkingOrder>,
+  ): Promise<OrderUpdate[]> {
+    const pairs = updates.flatMap((update) => {
+      const order = stored.get(update.key);
+      return order === undefined ? [] : [{ order, update }];
+    });
+    const books = pairs.map(({ order }) => liveBook(order));
+    const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: books });
+    const moved = new Map(withLiveFills(pairs, facts.positions).map((u) => [u.key, u]));
+    return updates.map((u) => moved.get(u.key) ?? u);
   }
 
   #cancelAll(venueName: VenueName, orders: readonly WorkingOrder[]): Promise<OrderCancelOutcome[]> {

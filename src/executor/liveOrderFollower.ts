@@ -1,4 +1,6 @@
+import { positionKey } from "../core/facts.js";
 import { orderRefOf } from "../core/liveCancel.js";
+import { liveBook, withLiveFills } from "../core/liveFill.js";
 import { followLiveOrder, liveCancelUpdate, stateCancelCause } from "../core/liveOrderUpdate.js";
 import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
 import type { OrderEvent } from "../core/orderEvent.js";
@@ -27,7 +29,7 @@ export interface LiveOrderFollowerObserver {
 export interface LiveOrderFollowerDeps {
   readonly ledger: Pick<
     Ledger,
-    "workingOrders" | "getTradingState" | "updateOrders" | "holdLease" | "openUnknowns"
+    "workingOrders" | "getTradingState" | "updateOrders" | "holdLease" | "openUnknowns" | "readFacts"
   >;
   readonly venues: () => ReadonlyMap<VenueName, Venue>;
   /** The current policy snapshot (`on_halt`, `on_reducing`). */
@@ -132,7 +134,7 @@ export class LiveOrderFollower {
     const { observer, policy } = this.#deps;
     const venue = this.#deps.venues().get(venueName);
     if (venue === undefined) return 0;
-    const updates: OrderUpdate[] = [];
+    const found: Array<{ order: WorkingOrder; update: OrderUpdate }> = [];
     const toLook: WorkingOrder[] = [];
     for (const order of orders) {
       const cause = stateCancelCause(order, state, policy());
@@ -140,7 +142,7 @@ export class LiveOrderFollower {
       else {
         const update = await this.#cancel(venue, order, cause);
         if (update === "look") toLook.push(order);
-        else if (update) updates.push(update);
+        else if (update) found.push({ order, update });
       }
     }
     for (const order of this.#inTurn(venueName, toLook)) {
@@ -149,12 +151,23 @@ export class LiveOrderFollower {
         if (look.kind !== "found") continue;
         const { kind: _k, ...s } = look;
         const update = followLiveOrder(order, s, this.#clock());
-        if (update) updates.push(update);
+        if (update) found.push({ order, update });
       } catch (err) {
         observer.failed(err, "venue.lookup");
       }
     }
-    if (updates.length === 0) return 0;
+    if (found.length === 0) return 0;
+    // What filled since the last pass moves the live books, in the same conditional write as the event.
+    const books = [
+      ...new Map(found.map(({ order }) => [positionKey(liveBook(order)), liveBook(order)])).values(),
+    ];
+    const facts = await this.#deps.ledger.readFacts({
+      planIds: [],
+      permitIds: [],
+      rates: [],
+      positions: books,
+    });
+    const updates = withLiveFills(found, facts.positions);
     const outcomes = await this.#deps.ledger.updateOrders(updates);
     let written = 0;
     outcomes.forEach((outcome, i) => {

@@ -1,10 +1,12 @@
 import type { Decision } from "../core/decision.js";
+import { type PositionMove, positionKey } from "../core/facts.js";
+import { liveBook, liveFillMove } from "../core/liveFill.js";
 import { completeResult, type LiveOutcome, restingOrder, type SendRecord } from "../core/liveOrder.js";
 import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
 import type { VenueName } from "../core/plan.js";
 import { type Reason, reason, type VenueErrorDetail } from "../core/reasons.js";
 import type { PlanResult } from "../core/result.js";
-import type { Ledger } from "../ports/ledger.js";
+import type { Ledger, LiveFinish, LiveFinishOutcome } from "../ports/ledger.js";
 import type { LookupOutcome, PreparedOrder, Venue } from "../ports/venue.js";
 import type { LiveCancels } from "./liveCancels.js";
 
@@ -202,7 +204,18 @@ export class LiveOrders {
         continue;
       }
       const result = completeResult(record, outcome, this.#clock(), true);
-      const done = await this.#ledger.reconcile(record, result, restingOrder(record, outcome));
+      let done: "committed" | "duplicate";
+      try {
+        done = await this.#writeLive((finish) => this.#ledger.reconcile(record, result, finish), {
+          record,
+          result,
+          outcome,
+        });
+      } catch (err) {
+        this.#observer.failed(err, "reconcile");
+        left++;
+        continue;
+      }
       if (done === "committed") this.#observer.decided(result, (performance.now() - t0) / 1000);
       else this.#observer.duplicate(record.lane, record.streamId);
     }
@@ -230,11 +243,59 @@ export class LiveOrders {
 
   async #finish(record: SendRecord, outcome: LiveOutcome, startedAt: number): Promise<void> {
     const result = completeResult(record, outcome, this.#clock(), false);
-    const done = await this.#ledger.finishSend(record, result, restingOrder(record, outcome));
+    // A throw leaves the entry pending with its send record: it is looked up again on redelivery.
+    const done = await this.#writeLive((finish) => this.#ledger.finishSend(record, result, finish), {
+      record,
+      result,
+      outcome,
+    });
     if (done === "committed") this.#observer.decided(result, (performance.now() - startedAt) / 1000);
     else this.#observer.duplicate(record.lane, record.streamId);
   }
+
+  /**
+   * Writes a live result with what it leaves: the order resting, and what it
+   * filled moving its live book. The position is read, moved and written only
+   * while unchanged; another writer moving it in between (a fill of another
+   * order of the same book) means read again. Throws after
+   * {@link POSITION_RETRIES} such races, writing nothing.
+   */
+  async #writeLive(
+    write: (finish: LiveFinish) => Promise<LiveFinishOutcome>,
+    live: { readonly record: SendRecord; readonly result: PlanResult; readonly outcome: LiveOutcome },
+  ): Promise<"committed" | "duplicate"> {
+    const resting = restingOrder(live.record, live.outcome);
+    for (let attempt = 1; ; attempt++) {
+      const position = await this.#fillMove(live.record, live.result);
+      const done = await write({
+        ...(resting === undefined ? {} : { resting }),
+        ...(position === undefined ? {} : { position }),
+      });
+      if (done !== "position") return done;
+      if (attempt >= POSITION_RETRIES)
+        throw new Error(
+          `the ${live.record.ref.venue} position of ${live.record.ref.account} in ${live.record.ref.symbol} moved under ${attempt} writes in a row; the result is written when retried`,
+        );
+    }
+  }
+
+  /** The move a live result's fill makes to its live book, from the position as stored now. */
+  async #fillMove(record: SendRecord, result: PlanResult): Promise<PositionMove | undefined> {
+    if (result.decision !== "EXECUTED" || result.fill_qty === null || result.side === null) return undefined;
+    const book = liveBook(record.ref);
+    const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: [book] });
+    return liveFillMove({
+      book,
+      side: result.side,
+      filledBefore: "0",
+      filledNow: result.fill_qty,
+      positionText: facts.positions.get(positionKey(book)) ?? "0",
+    });
+  }
 }
+
+/** Writes of one live result that may race other fills of its book before giving up (the entry stays pending). */
+const POSITION_RETRIES = 20;
 
 /** The signing plane could not be reached or could not read the key: the venue cannot go live now. */
 const SIGNER_UNAVAILABLE = reason("signer_denied", "signer_unavailable");

@@ -1,5 +1,5 @@
 import type { CommitOutcome, Decision } from "../core/decision.js";
-import type { EntryRef, Facts, FactsQuery, PositionRef } from "../core/facts.js";
+import type { EntryRef, Facts, FactsQuery, PositionMove, PositionRef } from "../core/facts.js";
 import type { OpenRecord } from "../core/openRecord.js";
 import type { OrderEvent } from "../core/orderEvent.js";
 import type { OrderUpdate } from "../core/orderUpdate.js";
@@ -60,21 +60,18 @@ export interface Ledger {
    * pending, `duplicate` and nothing written; else append `result`,
    * acknowledge the entry and delete its send record, or, when `result` is
    * `UNKNOWN`, keep the record as an open UNKNOWN for reconciliation; and
-   * store `resting` (the LIMIT order the result leaves on the book) as a
-   * working order, all in the same step.
+   * write `finish` (the resting order, the fill's position), all in the
+   * same step. `"position"`: the position is no longer `finish.position`'s
+   * expected text; nothing written (read it again and retry).
    */
-  finishSend(
-    record: OpenRecord,
-    result: PlanResult,
-    resting?: WorkingOrder,
-  ): Promise<"committed" | "duplicate">;
+  finishSend(record: OpenRecord, result: PlanResult, finish?: LiveFinish): Promise<LiveFinishOutcome>;
   /**
    * The reconciled follow-up of an `UNKNOWN` result, once per entry: if the
    * entry has an open UNKNOWN, append `result` (which carries
-   * `reconciled: true`) and close it, storing `resting` as a working order
-   * when given, in one atomic step; else `duplicate`.
+   * `reconciled: true`) and close it, writing `finish` with it, in one
+   * atomic step; else `duplicate`. `"position"` as for finishSend.
    */
-  reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate">;
+  reconcile(entry: EntryRef, result: PlanResult, finish?: LiveFinish): Promise<LiveFinishOutcome>;
   /** Open UNKNOWNs (acknowledged, outcome not yet known), oldest first; of one venue when given. */
   openUnknowns(venue?: VenueName): Promise<OpenRecord[]>;
   /**
@@ -146,3 +143,14 @@ export interface TradingStateChange {
 export interface LedgerPosition extends PositionRef {
   readonly qty: string;
 }
+
+/** What a live order's result writes with it (Ledger.finishSend, Ledger.reconcile). */
+export interface LiveFinish {
+  /** The LIMIT order the result leaves on the book, stored as working. */
+  readonly resting?: WorkingOrder;
+  /** What the order filled, moving its live book: applied only while the position is still `expected`. */
+  readonly position?: PositionMove;
+}
+
+/** How a live result's write ended: written; already written (nothing written); the position moved (nothing written). */
+export type LiveFinishOutcome = "committed" | "duplicate" | "position";

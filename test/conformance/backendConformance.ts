@@ -1003,11 +1003,61 @@ export function describeBackendConformance(
         const e = await take("main", "live-8");
         await b.commit([live(e)]);
         const resting: WorkingOrder = { ...workingOrderFor("live-8"), venue: "binance-usdm", mode: "live" };
-        expect(await b.finishSend(recordFor(e), resultFor(e), resting)).toBe("committed");
+        expect(await b.finishSend(recordFor(e), resultFor(e), { resting })).toBe("committed");
         expect(await b.workingOrders("binance-usdm")).toEqual([resting]);
         const other: WorkingOrder = { ...resting, key: "live-8b" };
-        expect(await b.finishSend(recordFor(e), resultFor(e), other)).toBe("duplicate");
+        expect(await b.finishSend(recordFor(e), resultFor(e), { resting: other })).toBe("duplicate");
         expect(await b.workingOrders()).toEqual([resting]);
+      });
+
+      it("finishSend and reconcile move the live book with the result, only while it is as read; else nothing written", async () => {
+        const book = { account: "acct-1", symbol: "BTCUSDT", venue: "binance-usdm", mode: "live" } as const;
+        const held = async () =>
+          (await b.readFacts({ ...emptyQuery, positions: [book] })).positions.get(positionKey(book));
+        const e = await take("main", "live-pos-1");
+        await b.commit([live(e)]);
+        // read as flat, but another fill of the book landed first: nothing written, the entry still pending
+        await b.commit([
+          decisionFor(await take("main", "live-pos-x"), {
+            effects: { setPosition: { ...book, value: "0.5" } },
+          }),
+        ]);
+        const stale = { ...book, expected: "0", value: "0.01" };
+        expect(await b.finishSend(recordFor(e), resultFor(e), { position: stale })).toBe("position");
+        expect(await held()).toBe("0.5");
+        expect((await b.readResults("0", 10_000)).filter((r) => r.result.stream_id === e.id)).toHaveLength(0);
+        expect(await b.sendsInFlight()).toHaveLength(1);
+        // read again: written with the result
+        expect(
+          await b.finishSend(recordFor(e), resultFor(e), {
+            position: { ...book, expected: "0.5", value: "0.51" },
+          }),
+        ).toBe("committed");
+        expect(await held()).toBe("0.51");
+        // a finish already written is a duplicate before any position check: nothing moves twice
+        expect(
+          await b.finishSend(recordFor(e), resultFor(e), {
+            position: { ...book, expected: "0.51", value: "0.52" },
+          }),
+        ).toBe("duplicate");
+        expect(await held()).toBe("0.51");
+        // the same for a reconciled follow-up; a move back to flat removes the position
+        const u = await take("main", "live-pos-2");
+        await b.commit([live(u)]);
+        await b.finishSend(recordFor(u), resultFor(u, { decision: "UNKNOWN", executed: false }));
+        const follow = resultFor(u, { reconciled: true });
+        const ref = { lane: "main" as const, streamId: u.id };
+        expect(await b.reconcile(ref, follow, { position: { ...book, expected: "0", value: "0" } })).toBe(
+          "position",
+        );
+        expect(await b.reconcile(ref, follow, { position: { ...book, expected: "0.51", value: "0" } })).toBe(
+          "committed",
+        );
+        expect(await held()).toBeUndefined();
+        expect(await b.reconcile(ref, follow, { position: { ...book, expected: "0", value: "9" } })).toBe(
+          "duplicate",
+        );
+        expect(await held()).toBeUndefined();
       });
 
       it("reconcile stores the order a reconciled result leaves resting; a second reconcile stores nothing", async () => {
@@ -1017,10 +1067,10 @@ export function describeBackendConformance(
         expect(await b.workingOrders()).toEqual([]);
         const resting: WorkingOrder = { ...workingOrderFor("live-9"), venue: "polymarket", mode: "live" };
         const follow = resultFor(e, { reconciled: true });
-        expect(await b.reconcile({ lane: "main", streamId: e.id }, follow, resting)).toBe("committed");
-        expect(await b.reconcile({ lane: "main", streamId: e.id }, follow, { ...resting, key: "x" })).toBe(
-          "duplicate",
-        );
+        expect(await b.reconcile({ lane: "main", streamId: e.id }, follow, { resting })).toBe("committed");
+        expect(
+          await b.reconcile({ lane: "main", streamId: e.id }, follow, { resting: { ...resting, key: "x" } }),
+        ).toBe("duplicate");
         expect(await b.workingOrders()).toEqual([resting]);
       });
 

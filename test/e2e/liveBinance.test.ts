@@ -34,6 +34,10 @@ describe.each(["redis", "sqlite"] as const)("live Binance end to end (%s bus)", 
     });
     expect(r!.order_id).toMatch(/^\d+$/);
     expect(r!.fill_qty).toBe("0.01");
+    // the fill moved the account's live Binance book in the ledger, written with the result
+    expect(
+      (await stack.backend.positions()).filter((p) => p.venue === "binance-usdm" && p.mode === "live"),
+    ).toEqual([{ venue: "binance-usdm", mode: "live", account: r!.account, symbol: "BTCUSDT", qty: "0.01" }]);
     expect(stack.emulator.state.countOrders(r!.client_order_id!)).toBe(1);
     expect(
       stack.emulator.state.position(stack.emulator.state.orders({})[0]!.account, "BTCUSDT"),
@@ -92,7 +96,9 @@ describe.each(["redis", "sqlite"] as const)("live Binance end to end (%s bus)", 
       error: "venue_not_ready:binance-usdm",
     });
     expect(stack.emulator.state.countOrders(r!.client_order_id!)).toBe(0);
-    expect(await stack.backend.positions()).toEqual([]);
+    // nothing on paper, and nothing in the account's live book
+    const positions = await stack.backend.positions();
+    expect(positions.filter((p) => p.mode === "paper" || p.account === BAD_SIG_ACCOUNT)).toEqual([]);
   });
 
   // Last: a rotated key also makes the account fail its next readiness check (venue_not_ready until it recovers).

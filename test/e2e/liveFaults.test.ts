@@ -5,12 +5,23 @@
  * at most one `UNKNOWN` followed by exactly one `reconciled: true` result.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { storedDecimal } from "../../src/core/decimal.js";
 import type { PlanResult } from "../../src/core/result.js";
 import type { EmulatorFault as BinanceFault } from "../../src/emulators/binance/emulatorFaults.js";
 import type { EmulatorFault as PmFault } from "../../src/emulators/polymarket/faults.js";
 import { type LiveStack, type Proc, startLiveStack, stopProc, warmUpLive } from "../support/liveStack.js";
 
 const N = 20;
+
+/** The ledger's live book of `venue`, summed over accounts and symbols (in units of 1e-18, exact). */
+async function liveBookOf(stack: LiveStack, venue: string): Promise<bigint> {
+  let sum = 0n;
+  for (const p of await stack.backend.positions())
+    if (p.venue === venue && p.mode === "live") sum += decimalUnits(p.qty);
+  return sum;
+}
+/** A decimal's value in units of 1e-18 (core's exact decimal). */
+const decimalUnits = (text: string): bigint => storedDecimal(text, "qty");
 
 /** The results of one entry once it has its final one (a first non-UNKNOWN, or the reconciled follow-up). */
 function finalOf(rs: PlanResult[], id: string): PlanResult | undefined {
@@ -101,17 +112,23 @@ describe("live faults, Binance USDⓈ-M (redis bus)", () => {
 
   for (const c of cases) {
     it(`${c.name}: ${N} plans, exactly ${c.placed ? "one order each" : "no order"}, correct final results`, async () => {
+      const bookBefore = await liveBookOf(stack, "binance-usdm");
       stack.emulator.faults.inject("order", c.fault, { times: N });
       const ids: string[] = [];
       for (let i = 0; i < N; i++) ids.push(await stack.publish({ qty: "0.01" }));
       const rs = await settle(stack, ids);
+      let filled = 0n;
       for (const id of ids) {
         const final = expectShape(rs, id, c.unknown);
         expect(final.mode).toBe("live");
         expect(final.decision).toBe(c.placed ? "EXECUTED" : "FAILED");
         if (!c.placed) expect(final.error).toBe("venue_error:order_not_found");
         expect(stack.emulator.state.countOrders(final.client_order_id!)).toBe(c.placed ? 1 : 0);
+        if (final.decision === "EXECUTED") filled += decimalUnits(final.fill_qty!);
       }
+      // every fill moved the ledger's live book once, whether its result came first time or reconciled
+      expect(filled).toBe(c.placed ? BigInt(N) * 10n ** 16n : 0n);
+      expect((await liveBookOf(stack, "binance-usdm")) - bookBefore).toBe(filled);
       expect(stack.emulator.faults.pending()).toBe(0);
     }, 90_000);
   }

@@ -157,7 +157,19 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
     }
   }, 60_000);
 
-  it("a fill at the venue is written once as a FILL event; a cancel after it is order_not_open", async () => {
+  /** The ledger's live book of an account in a symbol, as a number (0 when flat). */
+  const ledgerLive = async (venue: string, account: string, symbol: string): Promise<number> =>
+    Number(
+      (await stack.backend.positions()).find(
+        (p) => p.venue === venue && p.mode === "live" && p.account === account && p.symbol === symbol,
+      )?.qty ?? "0",
+    );
+
+  it("a fill at the venue is written once as a FILL event, moving the ledger's live book; a cancel after it is order_not_open", async () => {
+    const booksBefore = [
+      await ledgerLive("binance-usdm", BINANCE_ACCOUNT, "BTCUSDT"),
+      await ledgerLive("polymarket", PM_ACCOUNT, PM_TOKEN),
+    ];
     const b = await restBinance("61000");
     const p = await restPm();
     stack.emulator.state.setMarkPrice("BTCUSDT", "60500");
@@ -172,6 +184,12 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
       expect(cancel).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open" });
       expect(await eventsOf(placed.client_order_id!)).toHaveLength(1);
     }
+    // each BUY's fill moved its live book by its qty (with the FILL event, in one write)
+    expect(await ledgerLive("binance-usdm", BINANCE_ACCOUNT, "BTCUSDT")).toBeCloseTo(
+      booksBefore[0]! + 0.01,
+      12,
+    );
+    expect(await ledgerLive("polymarket", PM_ACCOUNT, PM_TOKEN)).toBeCloseTo(booksBefore[1]! + 10, 12);
     stack.emulator.state.setMarkPrice("BTCUSDT", "65000");
     stack.polymarket.setBook(PM_TOKEN, PM_BOOK);
   }, 60_000);
@@ -179,6 +197,7 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
   it("a fill racing a cancel: one terminal outcome per order, its event once, the position right", async () => {
     for (let i = 0; i < 6; i++) {
       const before = Number(stack.emulator.state.position(BINANCE_ACCOUNT, "BTCUSDT"));
+      const bookBefore = await ledgerLive("binance-usdm", BINANCE_ACCOUNT, "BTCUSDT");
       const placed = await restBinance("61000");
       const id = await stack.publish(cancelPlan(placed));
       await sleep(i * 7);
@@ -191,6 +210,11 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
       });
       expect(evs).toHaveLength(1);
       const after = Number(stack.emulator.state.position(BINANCE_ACCOUNT, "BTCUSDT"));
+      // the ledger's live book moved exactly as the venue's position did
+      expect((await ledgerLive("binance-usdm", BINANCE_ACCOUNT, "BTCUSDT")) - bookBefore).toBeCloseTo(
+        after - before,
+        12,
+      );
       if (order!.status === "FILLED") {
         expect(cancel).toMatchObject({ decision: "FAILED", error: "venue_error:order_not_open" });
         expect(evs[0]).toMatchObject({ event: "FILL", fill_qty: "0.01" });

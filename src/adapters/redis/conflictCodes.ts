@@ -131,6 +131,11 @@ export const REPLY_CODES = {
       meaning: "the entry is not pending in the group: it already has its result; nothing written",
       becomes: '"duplicate"',
     },
+    position: {
+      code: -2,
+      meaning: "the position is not the expected text; nothing written",
+      becomes: '"position" (the executor reads it again and retries)',
+    },
   },
   /** Besides these, the reply is the appended result entry's id: committed. */
   reconcile: {
@@ -139,6 +144,11 @@ export const REPLY_CODES = {
       code: 0,
       meaning: "the entry has no open UNKNOWN: its follow-up is written already; nothing written",
       becomes: '"duplicate"',
+    },
+    position: {
+      code: -2,
+      meaning: "the position is not the expected text; nothing written",
+      becomes: '"position" (the executor reads it again and retries)',
     },
   },
   /** One element per update (the whole reply is `lostDeployment` instead when the marker is not the bound id). */

@@ -12,6 +12,8 @@ import type { InitDeploymentOptions } from "../../ports/deployment.js";
 import type {
   LeaseRequest,
   LedgerPosition,
+  LiveFinish,
+  LiveFinishOutcome,
   OrderEventEntry,
   OrderUpdate,
   TradingStateChange,
@@ -145,15 +147,11 @@ class RedisBackend implements Backend {
   holdLease(lease: LeaseRequest): Promise<boolean> {
     return this.ledger.holdLease(lease);
   }
-  finishSend(
-    record: OpenRecord,
-    result: PlanResult,
-    resting?: WorkingOrder,
-  ): Promise<"committed" | "duplicate"> {
-    return this.ledger.finishSend(record, result, resting);
+  finishSend(record: OpenRecord, result: PlanResult, finish?: LiveFinish): Promise<LiveFinishOutcome> {
+    return this.ledger.finishSend(record, result, finish);
   }
-  reconcile(entry: EntryRef, result: PlanResult, resting?: WorkingOrder): Promise<"committed" | "duplicate"> {
-    return this.ledger.reconcile(entry, result, resting);
+  reconcile(entry: EntryRef, result: PlanResult, finish?: LiveFinish): Promise<LiveFinishOutcome> {
+    return this.ledger.reconcile(entry, result, finish);
   }
   openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {
     return this.ledger.openUnknowns(venue);

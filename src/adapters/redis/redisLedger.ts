@@ -20,6 +20,8 @@ import {
   type LeaseRequest,
   type Ledger,
   type LedgerPosition,
+  type LiveFinish,
+  type LiveFinishOutcome,
   type OrderEventEntry,
   type OrderUpdate,
   type TradingStateChange,
@@ -195,8 +197,8 @@ export class RedisLedger implements Ledger {
   async finishSend(
     record: OpenRecord,
     result: PlanResult,
-    resting?: WorkingOrder,
-  ): Promise<"committed" | "duplicate"> {
+    finish: LiveFinish = {},
+  ): Promise<LiveFinishOutcome> {
     const bound = this.deployment.requireBound();
     const k = this.keys;
     const call = scriptArgs("finishSend", {
@@ -207,6 +209,7 @@ export class RedisLedger implements Ledger {
         unknowns: k.unknowns,
         deployment: k.deployment,
         orders: k.orders,
+        positions: k.positions,
       },
       argv: {
         group: CONSUMER_GROUP,
@@ -215,26 +218,28 @@ export class RedisLedger implements Ledger {
         result: JSON.stringify(result),
         unknown: result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
         deployment: bound,
-        ...restingArgs(resting),
+        ...finishArgs(finish),
       },
     });
     return decodeSendReply("finishSend", await runScript(this.main, "finishSend", call), bound);
   }
 
-  async reconcile(
-    entry: EntryRef,
-    result: PlanResult,
-    resting?: WorkingOrder,
-  ): Promise<"committed" | "duplicate"> {
+  async reconcile(entry: EntryRef, result: PlanResult, finish: LiveFinish = {}): Promise<LiveFinishOutcome> {
     const bound = this.deployment.requireBound();
     const k = this.keys;
     const call = scriptArgs("reconcile", {
-      keys: { result: k.result, unknowns: k.unknowns, deployment: k.deployment, orders: k.orders },
+      keys: {
+        result: k.result,
+        unknowns: k.unknowns,
+        deployment: k.deployment,
+        orders: k.orders,
+        positions: k.positions,
+      },
       argv: {
         field: sendKey(entry),
         result: JSON.stringify(result),
         deployment: bound,
-        ...restingArgs(resting),
+        ...finishArgs(finish),
       },
     });
     return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);
@@ -364,9 +369,20 @@ export class RedisLedger implements Ledger {
   }
 }
 
-/** The working order a live result leaves, as the finishSend/reconcile scripts take it ("" for none). */
-function restingArgs(resting: WorkingOrder | undefined): { orderKey: string; orderText: string } {
-  return resting === undefined
-    ? { orderKey: "", orderText: "" }
-    : { orderKey: resting.key, orderText: encodeWorkingOrder(resting) };
+/** What a live result writes with it, as the finishSend/reconcile scripts take it ("" for none). */
+function finishArgs(finish: LiveFinish): {
+  orderKey: string;
+  orderText: string;
+  posField: string;
+  posExpected: string;
+  posValue: string;
+} {
+  const { resting, position } = finish;
+  return {
+    orderKey: resting?.key ?? "",
+    orderText: resting === undefined ? "" : encodeWorkingOrder(resting),
+    posField: position === undefined ? "" : positionKey(position),
+    posExpected: position?.expected ?? "",
+    posValue: position?.value ?? "",
+  };
 }

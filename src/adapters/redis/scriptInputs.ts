@@ -59,12 +59,24 @@ export const SCRIPT_INPUTS = {
     argvRest: "records",
   },
   finishSend: {
-    keys: ["planStream", "result", "sends", "unknowns", "deployment", "orders"],
-    argv: ["group", "streamId", "field", "result", "unknown", "deployment", "orderKey", "orderText"],
+    keys: ["planStream", "result", "sends", "unknowns", "deployment", "orders", "positions"],
+    argv: [
+      "group",
+      "streamId",
+      "field",
+      "result",
+      "unknown",
+      "deployment",
+      "orderKey",
+      "orderText",
+      "posField",
+      "posExpected",
+      "posValue",
+    ],
   },
   reconcile: {
-    keys: ["result", "unknowns", "deployment", "orders"],
-    argv: ["field", "result", "deployment", "orderKey", "orderText"],
+    keys: ["result", "unknowns", "deployment", "orders", "positions"],
+    argv: ["field", "result", "deployment", "orderKey", "orderText", "posField", "posExpected", "posValue"],
   },
   initDeployment: {
     keys: ["deployment", "planMain", "planManual", "state", "stateLog"],

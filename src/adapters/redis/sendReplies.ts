@@ -1,9 +1,11 @@
 import { DeploymentMismatchError } from "../../ports/deployment.js";
+import type { LiveFinishOutcome } from "../../ports/ledger.js";
 import { REPLY_CODES } from "./conflictCodes.js";
 
 /**
  * Turns the reply of lua/finishSend.lua or lua/reconcile.lua into the
- * ledger's answer: `duplicate` for its duplicate code, a
+ * ledger's answer: `duplicate` for its duplicate code, `position` for its
+ * position code, a
  * {@link DeploymentMismatchError} for a lost marker (`bound` is the id this
  * handle is bound to), `committed` for anything else (the result entry id).
  */
@@ -11,9 +13,10 @@ export function decodeSendReply(
   script: "finishSend" | "reconcile",
   reply: unknown,
   bound: string,
-): "committed" | "duplicate" {
+): LiveFinishOutcome {
   const codes = REPLY_CODES[script];
   if (reply === codes.lostDeployment.code) throw lostDeployment(bound);
+  if (reply === codes.position.code) return "position";
   return reply === codes.duplicate.code ? "duplicate" : "committed";
 }
 

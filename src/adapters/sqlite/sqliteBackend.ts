@@ -21,6 +21,8 @@ import {
   CommitRefusedError,
   type LeaseRequest,
   type LedgerPosition,
+  type LiveFinish,
+  type LiveFinishOutcome,
   type OrderEventEntry,
   type OrderUpdate,
   type TradingStateChange,
@@ -295,22 +297,14 @@ class SqliteBackend implements Backend {
     return withBusyRetry(() => this.handle().ledger.holdLease(lease, Date.now()));
   }
 
-  async finishSend(
-    record: OpenRecord,
-    result: PlanResult,
-    resting?: WorkingOrder,
-  ): Promise<"committed" | "duplicate"> {
+  async finishSend(record: OpenRecord, result: PlanResult, finish?: LiveFinish): Promise<LiveFinishOutcome> {
     const deployment = this.requireBoundHere();
-    return withBusyRetry(() => this.handle().ledger.finishSend(record, result, deployment, resting));
+    return withBusyRetry(() => this.handle().ledger.finishSend(record, result, deployment, finish));
   }
 
-  async reconcile(
-    entry: EntryRef,
-    result: PlanResult,
-    resting?: WorkingOrder,
-  ): Promise<"committed" | "duplicate"> {
+  async reconcile(entry: EntryRef, result: PlanResult, finish?: LiveFinish): Promise<LiveFinishOutcome> {
     const deployment = this.requireBoundHere();
-    return withBusyRetry(() => this.handle().ledger.reconcile(entry, result, deployment, resting));
+    return withBusyRetry(() => this.handle().ledger.reconcile(entry, result, deployment, finish));
   }
 
   async openUnknowns(venue?: VenueName): Promise<OpenRecord[]> {

@@ -6,11 +6,12 @@ import { type OpenRecord, parseOpenRecord, recordVenue } from "../../core/openRe
 import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import { TRADING_STATES, type TradingState, type VenueName } from "../../core/plan.js";
 import type { PlanResult } from "../../core/result.js";
-import type { WorkingOrder } from "../../core/workingOrder.js";
 import { DeploymentMismatchError } from "../../ports/deployment.js";
 import type { LeaseRequest } from "../../ports/ledger.js";
 import {
   type LedgerPosition,
+  type LiveFinish,
+  type LiveFinishOutcome,
   type OrderUpdate,
   RATE_COUNTER_TTL_MS,
   type TradingStateChange,
@@ -239,13 +240,15 @@ export class SqliteLedgerStore {
     record: OpenRecord,
     result: PlanResult,
     deployment: string,
-    resting?: WorkingOrder,
-  ): "committed" | "duplicate" {
+    finish: LiveFinish = {},
+  ): LiveFinishOutcome {
     return this.db
-      .transaction((): "committed" | "duplicate" => {
+      .transaction((): LiveFinishOutcome => {
         this.assertDeployment(deployment);
         const id = parseStreamId(record.streamId);
         if (!id || !this.q.pending.get(this.prefix, record.lane, id.ms, id.seq)) return "duplicate";
+        if (finish.position && this.positions.text(finish.position) !== finish.position.expected)
+          return "position";
         this.streams.append(STREAMS.result, [["result", JSON.stringify(result)]], {
           lane: record.lane,
           streamId: record.streamId,
@@ -263,7 +266,7 @@ export class SqliteLedgerStore {
             text,
           );
         } else this.q.deleteSend.run(this.prefix, record.lane, record.streamId);
-        if (resting) this.orders.put(resting);
+        this.writeFinish(finish);
         return "committed";
       })
       .immediate();
@@ -274,23 +277,31 @@ export class SqliteLedgerStore {
     entry: EntryRef,
     result: PlanResult,
     deployment: string,
-    resting?: WorkingOrder,
-  ): "committed" | "duplicate" {
+    finish: LiveFinish = {},
+  ): LiveFinishOutcome {
     return this.db
-      .transaction((): "committed" | "duplicate" => {
+      .transaction((): LiveFinishOutcome => {
         this.assertDeployment(deployment);
         const row = this.q.send.get(this.prefix, entry.lane, entry.streamId);
         if (row?.state !== "unknown") return "duplicate";
+        if (finish.position && this.positions.text(finish.position) !== finish.position.expected)
+          return "position";
         this.streams.append(STREAMS.result, [["result", JSON.stringify(result)]], {
           lane: entry.lane,
           streamId: entry.streamId,
           reconciled: true,
         });
         this.q.deleteSend.run(this.prefix, entry.lane, entry.streamId);
-        if (resting) this.orders.put(resting);
+        this.writeFinish(finish);
         return "committed";
       })
       .immediate();
+  }
+
+  /** The writes a live result carries (inside the caller's transaction). */
+  private writeFinish(finish: LiveFinish): void {
+    if (finish.resting) this.orders.put(finish.resting);
+    if (finish.position) this.positions.set(finish.position, finish.position.value);
   }
 
   /**
