@@ -122,7 +122,7 @@ describe("executor signals and config (redis)", () => {
 
     expect(await exec!.stop()).toEqual({ code: 0, signal: null });
     expect(await harness.backend.positions()).toEqual([
-      { account: "acct-sig", symbol: "BTCUSDT", qty: "5.75" },
+      { venue: "paper", mode: "paper", account: "acct-sig", symbol: "BTCUSDT", qty: "5.75" },
     ]);
   }, 60_000);
 

@@ -138,7 +138,7 @@ it("2 producers, 3 consumers and a crashing consumer share one file without loss
     expect(await bus.dlqLength()).toBe(0);
     // Every decision moved the one shared position by 1 under a position check: no lost update.
     expect(await bus.positions()).toEqual([
-      { account: "acct", symbol: "SYM", qty: String(published.length) },
+      { venue: "paper", mode: "paper", account: "acct", symbol: "SYM", qty: String(published.length) },
     ]);
   } finally {
     await bus.close();
