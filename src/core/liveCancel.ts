@@ -225,3 +225,25 @@ function finalCancelResult(
     timestamp: now,
   };
 }
+
+/**
+ * A live cancel decision whose orders filled more before the venue
+ * cancelled them than the ledger held: `filled` (by key) are those orders as
+ * stored since (their `FILL` written, their book moved, `encodeWorkingOrder`
+ * text the new expected one), so the decision cancels them from there and
+ * its `CANCELED` events close them as stored. Other orders are left as read.
+ */
+export function withFilledOrders(decision: Decision, filled: ReadonlyMap<string, WorkingOrder>): Decision {
+  const cancel = decision.liveCancel;
+  if (cancel === undefined || filled.size === 0) return decision;
+  const orders = cancel.orders.map((o) => filled.get(o.key) ?? o);
+  const checks = decision.checks.workingOrders?.map((c) => {
+    const next = filled.get(c.key);
+    return next === undefined ? c : { key: c.key, expected: encodeWorkingOrder(next) };
+  });
+  return {
+    ...decision,
+    liveCancel: { ...cancel, orders },
+    checks: checks === undefined ? decision.checks : { ...decision.checks, workingOrders: checks },
+  };
+}

@@ -6,8 +6,10 @@ import {
   orderRefOf,
   reconcileCancel,
   unknownCancelResult,
+  withFilledOrders,
 } from "../core/liveCancel.js";
 import { liveBook, withLiveFills } from "../core/liveFill.js";
+import { followLiveOrder } from "../core/liveOrderUpdate.js";
 import type { OrderUpdate } from "../core/orderUpdate.js";
 import type { VenueName } from "../core/plan.js";
 import type { WorkingOrder } from "../core/workingOrder.js";
@@ -97,7 +99,8 @@ export class LiveCancels {
         const cancel = decision.liveCancel;
         if (cancel === undefined) return decision;
         const outcomes = await this.#cancelAll(cancel.venue, cancel.orders);
-        return completeLiveCancel(decision, outcomes, this.#clock());
+        const filled = await this.#bookFillsBeforeCancel(decision, outcomes);
+        return completeLiveCancel(withFilledOrders(decision, filled), outcomes, this.#clock());
       }),
     );
   }
@@ -135,6 +138,41 @@ export class LiveCancels {
     if (written === "committed") this.#observer.decided(done.result, (performance.now() - t0) / 1000);
     else this.#observer.duplicate(record.lane, record.streamId);
     return true;
+  }
+
+  /**
+   * What the orders of a cancel filled since the ledger last saw them, as the
+   * venue reports it with their cancel: written first as their `FILL`
+   * events, moving their live books (one conditional `updateOrders` step),
+   * so the plan's commit then closes them from there. Returns the orders so
+   * written, by key; one whose update conflicts (the follower wrote it
+   * first) is left as read, and the plan's commit conflicts on it.
+   */
+  async #bookFillsBeforeCancel(
+    decision: Decision,
+    outcomes: readonly OrderCancelOutcome[],
+  ): Promise<Map<string, WorkingOrder>> {
+    const orders = decision.liveCancel?.orders ?? [];
+    const stored = new Map(decision.checks.workingOrders?.map((c) => [c.key, c.expected]) ?? []);
+    const now = this.#clock();
+    const found = orders.flatMap((order, i) => {
+      const o = outcomes[i];
+      const text = stored.get(order.key);
+      if (o?.kind !== "canceled" || order.mode !== "live" || typeof text !== "string") return [];
+      const update = followLiveOrder(order, { ...o.state, status: "open" }, now);
+      return update === undefined ? [] : [{ order, update: { ...update, expected: text } }];
+    });
+    if (found.length === 0) return new Map();
+    const books = found.map(({ order }) => liveBook(order));
+    const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: books });
+    const updates = withLiveFills(found, facts.positions);
+    const applied = await this.#ledger.updateOrders(updates);
+    const filled = new Map<string, WorkingOrder>();
+    applied.forEach((a, i) => {
+      const next = updates[i]?.next;
+      if (a === "applied" && next) filled.set(next.key, next);
+    });
+    return filled;
   }
 
   /** The updates with the moves of their live books, for what the orders filled before they were cancelled. */

@@ -229,6 +229,33 @@ describe("live working orders: cancels, fills, HALT at the venue, dead-man switc
     }
   }, 120_000);
 
+  it("an order partly filled, then cancelled by a plan: its fill moves the ledger's live book once, FILL then CANCELED", async () => {
+    const bookBefore = await ledgerLive("binance-usdm", BINANCE_ACCOUNT, "BTCUSDT");
+    const venueBefore = Number(stack.emulator.state.position(BINANCE_ACCOUNT, "BTCUSDT"));
+    // above every other resting BUY: only this one meets the short ask
+    const placed = await restBinance("62000");
+    stack.emulator.state.setDepth("BTCUSDT", { bids: [], asks: [{ price: "61900", qty: "0.004" }] });
+    const cancel = await resultOf(await stack.publish(cancelPlan(placed)));
+    stack.emulator.state.clearDepth("BTCUSDT");
+    expect(cancel).toMatchObject({ decision: "EXECUTED" });
+    const evs = await waitUntil("the order's CANCELED event", async () => {
+      const e = await eventsOf(placed.client_order_id!);
+      const open = (await working()).some((o) => o.plan_id === placed.plan_id);
+      return !open && e.some((x) => x.event === "CANCELED") ? e : undefined;
+    });
+    // whether the follower or the cancel saw the partial fill first, it is written once, before the cancel
+    expect(evs.map((e) => [e.event, e.fill_qty])).toEqual([
+      ["FILL", "0.004"],
+      ["CANCELED", "0.004"],
+    ]);
+    const venueAfter = Number(stack.emulator.state.position(BINANCE_ACCOUNT, "BTCUSDT"));
+    expect(venueAfter - venueBefore).toBeCloseTo(0.004, 12);
+    expect((await ledgerLive("binance-usdm", BINANCE_ACCOUNT, "BTCUSDT")) - bookBefore).toBeCloseTo(
+      0.004,
+      12,
+    );
+  }, 60_000);
+
   it("HALTED cancels all 40 working orders at both venues within two reconcile intervals; orders are denied, cancels pass", async () => {
     const placed: PlanResult[] = [];
     for (let i = 0; i < 20; i++) placed.push(await restBinance("60000"), await restPm());
