@@ -1,31 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { liveWorkingOrder } from "../../test/support/coreFixtures.js";
 import { positionKey } from "./facts.js";
 import { liveBook, liveFillMove, withLiveFills } from "./liveFill.js";
 import type { OrderUpdate } from "./orderUpdate.js";
 import type { WorkingOrder } from "./workingOrder.js";
 
-const book = { account: "a", symbol: "BTCUSDT", venue: "binance-usdm", mode: "live" } as const;
+const book = { account: "acct-1", symbol: "BTCUSDT", venue: "binance-usdm", mode: "live" } as const;
 
-const order = (over: Partial<WorkingOrder> = {}): WorkingOrder => ({
-  key: "k1",
-  plan_id: "p1",
-  source: "s",
-  lane: "main",
-  stream_id: "1-1",
-  venue: "binance-usdm",
-  mode: "live",
-  account: "a",
-  symbol: "BTCUSDT",
-  side: "BUY",
-  qty: "1",
-  price: "60000",
-  reduce_only: false,
-  client_order_id: "ig-p1",
-  order_id: "9",
-  fill_qty: "0",
-  placed_at: 0,
-  ...over,
-});
+const order = liveWorkingOrder;
 const updateTo = (o: WorkingOrder, fill: string): OrderUpdate => ({
   key: o.key,
   expected: "stored text",
@@ -59,7 +41,7 @@ describe("liveFillMove", () => {
   it("a stored position or fill that is not a decimal throws, naming the book: never moved on a guess", () => {
     expect(() =>
       liveFillMove({ book, side: "BUY", filledBefore: "0", filledNow: "1", positionText: "1e3" }),
-    ).toThrow(/binance-usdm live position of a in BTCUSDT "1e3" is not a decimal/);
+    ).toThrow(/binance-usdm live position of acct-1 in BTCUSDT "1e3" is not a decimal/);
     expect(() =>
       liveFillMove({ book, side: "BUY", filledBefore: "x", filledNow: "1", positionText: "0" }),
     ).toThrow(/fill before/);

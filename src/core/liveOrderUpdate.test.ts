@@ -1,28 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { liveWorkingOrder } from "../../test/support/coreFixtures.js";
 import { followLiveOrder, liveCancelUpdate, stateCancelCause } from "./liveOrderUpdate.js";
 import type { VenueOrderState } from "./venueOrder.js";
 import { encodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
 
 const NOW = 1_700_000_000_000;
-const order: WorkingOrder = {
-  key: "k1",
-  plan_id: "p1",
-  source: "bridge",
-  lane: "main",
-  stream_id: "1-0",
-  venue: "binance-usdm",
-  mode: "live",
-  account: "acct-1",
-  symbol: "BTCUSDT",
-  side: "BUY",
-  qty: "1",
-  price: "60000",
-  reduce_only: false,
-  client_order_id: "ig-p1",
-  order_id: "77",
-  fill_qty: "0.2",
-  placed_at: NOW - 1000,
-};
+const order: WorkingOrder = liveWorkingOrder({ fill_qty: "0.2" });
 const state = (over: Partial<VenueOrderState>): VenueOrderState => ({
   orderId: "77",
   status: "open",

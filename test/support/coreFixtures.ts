@@ -12,6 +12,7 @@ import { type Facts, type PositionMode, positionKey, rateKey } from "../../src/c
 import type { Lane, TradingState, VenueName } from "../../src/core/plan.js";
 import type { AuthAlg, Limits, Policy, SourcePolicy, VerifyKey } from "../../src/core/policy.js";
 import { livePriceKey } from "../../src/core/referencePrice.js";
+import type { WorkingOrder } from "../../src/core/workingOrder.js";
 import type { BusEntry } from "../../src/ports/bus.js";
 
 /** The decision time every fixture is built around. */
@@ -349,4 +350,28 @@ export function decide(
   now: number = NOW,
 ): Decision {
   return decideEntry(classifyEntry(entry), policy, facts, now);
+}
+
+/** A live Binance LIMIT BUY working order (1 at 60000, nothing filled) with `over` applied. */
+export function liveWorkingOrder(over: Partial<WorkingOrder> = {}): WorkingOrder {
+  return {
+    key: "k1",
+    plan_id: "p1",
+    source: "bridge",
+    lane: "main",
+    stream_id: "1-0",
+    venue: "binance-usdm",
+    mode: "live",
+    account: "acct-1",
+    symbol: "BTCUSDT",
+    side: "BUY",
+    qty: "1",
+    price: "60000",
+    reduce_only: false,
+    client_order_id: "ig-p1",
+    order_id: "77",
+    fill_qty: "0",
+    placed_at: NOW - 1000,
+    ...over,
+  };
 }
