@@ -103,6 +103,22 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
     expect(
       await raw.hget(`${p}positions`, positionKey({ account: "acct", symbol: "BTC\ud800", ...PAPER_BOOK })),
     ).toBe("0.1");
+    // a field no position key names, or a value that is not a decimal, is corrupt: listed loudly, never skipped
+    expect(await b.positions()).toEqual([
+      { account: "acct", symbol: "BTC\ud800", ...PAPER_BOOK, qty: "0.1" },
+    ]);
+    for (const [field, value] of [
+      ['["acct","X","paper","paper"]', "1"],
+      ["acct/X", "1"],
+      [positionKey({ account: "acct", symbol: "Y", ...PAPER_BOOK }), "1e3"],
+    ] as const) {
+      await raw.hset(`${p}positions`, field, value);
+      await expect(b.positions()).rejects.toThrow(
+        `ledger holds a malformed position: field ${JSON.stringify(field)}`,
+      );
+      await raw.hdel(`${p}positions`, field);
+    }
+    expect(await b.positions()).toHaveLength(1);
     const pending = (await raw.call(
       "XPENDING",
       `${p}stream:apply.plan.manual`,

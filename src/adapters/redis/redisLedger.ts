@@ -1,5 +1,6 @@
 import { type Redis, ReplyError } from "ioredis";
 import { dailyKey } from "../../core/dailyNotional.js";
+import { parseDecimal } from "../../core/decimal.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
 import {
   type EntryRef,
@@ -356,14 +357,22 @@ export class RedisLedger implements Ledger {
     return out;
   }
 
+  /**
+   * Every non-zero position. A field that is not a position's, or a value
+   * that is not a signed decimal, is corrupt shared state: it throws, naming
+   * the field, rather than leaving a position out of what callers (the CLI,
+   * the watcher, the paper follower) see.
+   */
   async positions(): Promise<LedgerPosition[]> {
     const flat = asArray(await this.main.call("HGETALL", this.keys.positions), "HGETALL");
     const out: LedgerPosition[] = [];
     for (let j = 0; j + 1 < flat.length; j += 2) {
+      const field = String(flat[j]);
       const qty = String(flat[j + 1]);
-      if (qty === "0") continue;
-      const ref = parsePositionKey(String(flat[j]));
-      if (ref !== undefined) out.push({ ...ref, qty });
+      const ref = parsePositionKey(field);
+      if (ref === undefined || parseDecimal(qty, { signed: true }) === undefined)
+        throw new Error(`ledger holds a malformed position: field ${JSON.stringify(field.slice(0, 120))}`);
+      if (qty !== "0") out.push({ ...ref, qty });
     }
     return out;
   }
