@@ -9,7 +9,8 @@ export type Decimal = bigint & { readonly __decimal: unique symbol };
 
 /** Number of fractional digits every {@link Decimal} carries. */
 export const DECIMAL_SCALE = 18;
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
+/** 1 as a {@link Decimal}'s integer: 10^18. */
+export const DECIMAL_ONE = 10n ** BigInt(DECIMAL_SCALE);
 const ZEROS = "0".repeat(DECIMAL_SCALE);
 
 /** The wire grammar for unsigned decimals (wire-v1 §3). */
@@ -66,7 +67,7 @@ export const absDecimal = (a: Decimal): Decimal => (a < 0n ? -a : a) as Decimal;
 /** Compares a × b with limit exactly (no rounding): -1, 0 or 1. */
 export function compareProduct(a: Decimal, b: Decimal, limit: Decimal): -1 | 0 | 1 {
   const lhs = a * b;
-  const rhs = limit * SCALE;
+  const rhs = limit * DECIMAL_ONE;
   return lhs < rhs ? -1 : lhs > rhs ? 1 : 0;
 }
 
@@ -75,7 +76,7 @@ export function compareProduct(a: Decimal, b: Decimal, limit: Decimal): -1 | 0 |
  * sum of these is never passed by a rounding error).
  */
 export function mulDecimalUp(a: Decimal, b: Decimal): Decimal {
-  return ((a * b + SCALE - 1n) / SCALE) as Decimal;
+  return ((a * b + DECIMAL_ONE - 1n) / DECIMAL_ONE) as Decimal;
 }
 
 /** The larger of two decimals. */

@@ -1,4 +1,4 @@
-import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import { type Reason, reason } from "../../core/reasons.js";
 import type { VenueOrder } from "../../ports/venue.js";
 
@@ -171,12 +171,10 @@ export function checkOrderRules(rules: ExchangeRules, order: VenueOrder): RuleRe
   if (s.minNotional !== undefined && s.minNotional > 0n && !order.reduceOnly) {
     const at = price ?? (order.referencePrice === undefined ? undefined : parseDecimal(order.referencePrice));
     if (at === undefined) return deny(reason("limit", "no_reference_price"));
-    if (qty * at < s.minNotional * SCALE) return deny(reason("limit", "min_notional"));
+    if (qty * at < s.minNotional * DECIMAL_ONE) return deny(reason("limit", "min_notional"));
   }
   return undefined;
 }
-
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
 
 function onStep(value: Decimal, base: Decimal, step: Decimal): boolean {
   return step === 0n || (value - base) % step === 0n;

@@ -1,4 +1,4 @@
-import { DECIMAL_SCALE, type Decimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal } from "../../core/decimal.js";
 import { DECIMAL_PER_UNIT, makerAndTaker, type OrderSide } from "../../core/polymarket/ctfOrder.js";
 
 /**
@@ -45,7 +45,6 @@ export interface OrderAmounts {
   readonly usdcUnits: bigint;
 }
 
-const ONE = 10n ** BigInt(DECIMAL_SCALE);
 /** Sizes have at most 2 decimals. */
 const SIZE_STEP = 10n ** 16n;
 /** Marketable orders: maker amount at most 2 decimals, taker amount at most 4 (in base units: multiples of 10^4, 10^2). */
@@ -75,14 +74,14 @@ export function checkOrder(
   if (qty <= 0n || qty % SIZE_STEP !== 0n) return { ok: false, reason: "invalid_plan:lot_size" };
   if (rules.tickSize <= 0n || price % rules.tickSize !== 0n)
     return { ok: false, reason: "invalid_plan:tick_size" };
-  if (price < rules.tickSize || price > ONE - rules.tickSize)
+  if (price < rules.tickSize || price > DECIMAL_ONE - rules.tickSize)
     return { ok: false, reason: "invalid_plan:price_range" };
   if (qty < rules.minOrderSize) return { ok: false, reason: "invalid_plan:min_size" };
   const notional = qty * price; // 10^36 per USDC
-  if (notional % (ONE * DECIMAL_PER_UNIT) !== 0n)
+  if (notional % (DECIMAL_ONE * DECIMAL_PER_UNIT) !== 0n)
     return { ok: false, reason: "invalid_plan:amount_precision" };
   const shareUnits = qty / DECIMAL_PER_UNIT;
-  const usdcUnits = notional / (ONE * DECIMAL_PER_UNIT);
+  const usdcUnits = notional / (DECIMAL_ONE * DECIMAL_PER_UNIT);
   const [makerAmount, takerAmount] = makerAndTaker(side, shareUnits, usdcUnits);
   if (orderType === "FOK") {
     if (makerAmount % MARKET_MAKER_STEP !== 0n || takerAmount % MARKET_TAKER_STEP !== 0n)

@@ -1,12 +1,10 @@
 import { inspect } from "node:util";
-import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { sharesAndUsdc } from "../../core/polymarket/ctfOrder.js";
 import type { OrderGuard, OrderRef, VenueOrder, VenueOrderState } from "../../ports/venue.js";
 import type { PolymarketAccount } from "./accounts.js";
 import type { PostOrderOutcome } from "./clobErrors.js";
 import type { ClobOrderType } from "./orderRules.js";
-
-const ONE = 10n ** 18n;
 
 /** What a {@link PolymarketTicket} holds. */
 export interface PolymarketTicketContents {
@@ -61,7 +59,7 @@ export function placedState(
     [shares, usdc] = sharesAndUsdc(ticket.side, making, taking);
   } else if (answer.status === "matched") {
     shares = ticket.qty;
-    usdc = ((ticket.qty * ticket.price) / ONE) as Decimal;
+    usdc = ((ticket.qty * ticket.price) / DECIMAL_ONE) as Decimal;
   } else {
     shares = 0n as Decimal;
     usdc = 0n as Decimal;
@@ -70,6 +68,6 @@ export function placedState(
     orderId: answer.orderId,
     status: shares >= ticket.qty ? "filled" : "open",
     fillQty: formatDecimal(shares),
-    avgPrice: shares > 0n ? formatDecimal(((usdc * ONE) / shares) as Decimal) : null,
+    avgPrice: shares > 0n ? formatDecimal(((usdc * DECIMAL_ONE) / shares) as Decimal) : null,
   };
 }

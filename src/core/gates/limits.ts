@@ -1,4 +1,4 @@
-import { compareProduct, DECIMAL_SCALE, type Decimal, maxDecimal } from "../decimal.js";
+import { compareProduct, DECIMAL_ONE, type Decimal, maxDecimal } from "../decimal.js";
 import type { DecisionChecks } from "../decision.js";
 import { duplicateKeyOf } from "../duplicateKey.js";
 import { type RateWindow, rateKey } from "../facts.js";
@@ -8,8 +8,6 @@ import { reason } from "../reasons.js";
 import { marketOrderPrice, referenceFor } from "../referencePrice.js";
 import { capFor, dailyNotionalCap, openOrdersCap } from "./accountCaps.js";
 import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
-
-const DECIMAL_ONE = 10n ** BigInt(DECIMAL_SCALE);
 
 /**
  * Gate 9: `limit:max_qty`, `limit:stale_price` (a live venue's price older

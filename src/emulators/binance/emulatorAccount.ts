@@ -1,4 +1,4 @@
-import { DECIMAL_SCALE, type Decimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal } from "../../core/decimal.js";
 import type { Params } from "./emulatorAuth.js";
 import type { EmulatorBook } from "./emulatorBook.js";
 import { binanceError } from "./emulatorErrors.js";
@@ -6,7 +6,6 @@ import { tradeJson } from "./emulatorJson.js";
 import type { Answer } from "./emulatorOrders.js";
 import { fixed } from "./emulatorSymbols.js";
 
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
 /** The leverage every emulated position runs at (initial margin = notional / 20). */
 const LEVERAGE = 20n;
 const ok = (body: unknown): Answer => ({ status: 200, body });
@@ -42,8 +41,8 @@ function totals(c: AccountContext): Totals {
       symbol: r.symbol,
       qty: r.qty,
       entry: r.entryPrice,
-      upnl: (((mark - r.entryPrice) * r.qty) / SCALE) as Decimal,
-      notional: ((mark * r.qty) / SCALE) as Decimal,
+      upnl: (((mark - r.entryPrice) * r.qty) / DECIMAL_ONE) as Decimal,
+      notional: ((mark * r.qty) / DECIMAL_ONE) as Decimal,
       updateTime: r.updateTime,
     };
   });

@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { DECIMAL_SCALE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { type DepthLevel, EmulatorDepth } from "./emulatorDepth.js";
 import { type BinanceErrorAnswer, binanceError } from "./emulatorErrors.js";
 import type { EmulatorOrder, EmulatorOrderStatus, EmulatorTrade, NewOrder } from "./emulatorOrderTypes.js";
 import { checkFilters, type EmulatorSymbol } from "./emulatorSymbols.js";
-
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
 
 export type { EmulatorOrder, EmulatorOrderStatus, EmulatorTrade, NewOrder } from "./emulatorOrderTypes.js";
 
@@ -317,7 +315,7 @@ export class EmulatorBook {
     if (after === 0n) this.#positions.delete(key);
     else this.#positions.set(key, { qty: after, entryPrice: entry, updateTime: now });
     row.executedQty = (row.executedQty + qty) as Decimal;
-    row.cumQuote = (row.cumQuote + (qty * price) / SCALE) as Decimal;
+    row.cumQuote = (row.cumQuote + (qty * price) / DECIMAL_ONE) as Decimal;
     row.status = row.executedQty === order.qty ? "FILLED" : "PARTIALLY_FILLED";
     row.updateTime = now;
     this.#trades.push({
@@ -334,7 +332,7 @@ export class EmulatorBook {
   }
 
   #view(r: OrderRow): EmulatorOrder {
-    const avg = r.executedQty === 0n ? ZERO : (((r.cumQuote * SCALE) / r.executedQty) as Decimal);
+    const avg = r.executedQty === 0n ? ZERO : (((r.cumQuote * DECIMAL_ONE) / r.executedQty) as Decimal);
     return Object.freeze({
       account: r.account,
       orderId: r.orderId,

@@ -1,4 +1,4 @@
-import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { EmulatorBook, EmulatorOrder, EmulatorTrade } from "./emulatorBook.js";
 import { fixed } from "./emulatorSymbols.js";
 
@@ -6,8 +6,6 @@ import { fixed } from "./emulatorSymbols.js";
  * Binance USDⓈ-M JSON shapes of the emulator's orders and trades (decimals
  * as fixed-point text at the symbol's precisions, as Binance writes them).
  */
-
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
 
 /** An order in Binance's JSON shape (`GET`/`POST /fapi/v1/order`). */
 export function orderJson(book: EmulatorBook, o: EmulatorOrder): Record<string, unknown> {
@@ -26,7 +24,7 @@ export function orderJson(book: EmulatorBook, o: EmulatorOrder): Record<string, 
     origQty: fixed(parseDecimal(o.origQty)!, qp),
     executedQty: fixed(executed, qp),
     cumQty: fixed(executed, qp),
-    cumQuote: fixed(((executed * avg) / SCALE) as Decimal, Math.max(5, pp)),
+    cumQuote: fixed(((executed * avg) / DECIMAL_ONE) as Decimal, Math.max(5, pp)),
     timeInForce: o.timeInForce,
     type: o.type,
     reduceOnly: o.reduceOnly,
@@ -58,7 +56,7 @@ export function tradeJson(book: EmulatorBook, t: EmulatorTrade): Record<string, 
     orderId: t.orderId,
     price: fixed(t.price, pp),
     qty: fixed(t.qty, qp),
-    quoteQty: fixed(((t.price * t.qty) / SCALE) as Decimal, Math.max(5, pp)),
+    quoteQty: fixed(((t.price * t.qty) / DECIMAL_ONE) as Decimal, Math.max(5, pp)),
     realizedPnl: "0",
     side: t.side,
     positionSide: "BOTH",

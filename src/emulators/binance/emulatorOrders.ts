@@ -1,5 +1,5 @@
 import { BINANCE_CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId } from "../../core/clientOrderId.js";
-import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { Params } from "./emulatorAuth.js";
 import type { EmulatorBook, EmulatorOrder, NewOrder } from "./emulatorBook.js";
 import type { EmulatorCountdown } from "./emulatorCountdown.js";
@@ -7,7 +7,6 @@ import { type BinanceErrorAnswer, binanceError, isBinanceError } from "./emulato
 import { orderJson } from "./emulatorJson.js";
 import { fixed } from "./emulatorSymbols.js";
 
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
 const DECIMAL_RE = /^[0-9]{1,20}(\.[0-9]{1,18})?$/;
 const TIME_IN_FORCE = new Set(["GTC", "IOC", "FOK", "GTX"]);
 
@@ -156,8 +155,8 @@ export function positionRisk(book: EmulatorBook, account: string, p: Params, ver
       const s = book.symbol(r.symbol);
       const qp = s?.quantityPrecision ?? 3;
       const mark = book.markPrice(r.symbol) ?? (0n as Decimal);
-      const pnl = (((mark - r.entryPrice) * r.qty) / SCALE) as Decimal;
-      const notional = ((mark * r.qty) / SCALE) as Decimal;
+      const pnl = (((mark - r.entryPrice) * r.qty) / DECIMAL_ONE) as Decimal;
+      const notional = ((mark * r.qty) / DECIMAL_ONE) as Decimal;
       return {
         symbol: r.symbol,
         positionAmt: fixed(r.qty, qp),

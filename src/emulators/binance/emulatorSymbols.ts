@@ -1,4 +1,4 @@
-import { DECIMAL_SCALE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, DECIMAL_SCALE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { type BinanceErrorAnswer, binanceError } from "./emulatorErrors.js";
 
 /** One USDⓈ-M perpetual the emulator lists, with its trading rules (decimal text, as exchangeInfo gives them). */
@@ -144,8 +144,7 @@ export function checkFilters(s: EmulatorSymbol, o: FilterInput): BinanceErrorAns
   }
   if (!o.reduceOnly) {
     const min = dec(s.minNotional);
-    if (o.qty * o.notionalPrice < min * 10n ** BigInt(DECIMAL_SCALE))
-      return binanceError(-4164, s.minNotional);
+    if (o.qty * o.notionalPrice < min * DECIMAL_ONE) return binanceError(-4164, s.minNotional);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { toChecksumAddress } from "../../core/evm/address.js";
 import { DECIMAL_PER_UNIT } from "../../core/polymarket/ctfOrder.js";
 import { type EmulatorTrade, newTrade } from "./trades.js";
@@ -75,8 +75,6 @@ interface Level {
   units: bigint;
 }
 
-const ONE = 10n ** 18n;
-
 /** Decimal text → base units; throws a TypeError for a malformed or over-precise amount. */
 export function toUnits(text: string, what: string): bigint {
   const d = parseDecimal(text);
@@ -105,7 +103,7 @@ export class EmulatorExchange {
   /** Adds or replaces a market (its liquidity included); resting orders the new liquidity crosses fill. */
   setMarket(tokenId: string, m: EmulatorMarket, nowMs = Date.now()): void {
     const tickSize = parseDecimal(m.tickSize);
-    if (tickSize === undefined || tickSize <= 0n || tickSize >= ONE)
+    if (tickSize === undefined || tickSize <= 0n || tickSize >= DECIMAL_ONE)
       throw new TypeError(`market ${tokenId}: tickSize`);
     const lv = (l: EmulatorLevel): Level => {
       const price = parseDecimal(l.price);
@@ -166,7 +164,7 @@ export class EmulatorExchange {
       const fill = this.fillable(tokenId, o.side, price, left);
       if (fill === 0n) continue;
       this.#consume(tokenId, o.side, fill);
-      this.#settle(o, fill, (fill * price) / ONE);
+      this.#settle(o, fill, (fill * price) / DECIMAL_ONE);
       o.sizeMatched = unitsText(toUnits(o.sizeMatched, "size") + fill);
       if (fill === left) o.status = "MATCHED";
       this.trades.push(newTrade(o, { traderSide: "MAKER", units: fill, nowMs }));
@@ -236,7 +234,7 @@ export class EmulatorExchange {
       if (o.status !== "LIVE" || addressKey(o.maker) !== key || o.side !== side) continue;
       const left = toUnits(o.size, "size") - toUnits(o.sizeMatched, "size");
       if (side === "SELL" && o.tokenId === tokenId) reserved += left;
-      if (side === "BUY") reserved += (left * (parseDecimal(o.price) ?? 0n)) / ONE;
+      if (side === "BUY") reserved += (left * (parseDecimal(o.price) ?? 0n)) / DECIMAL_ONE;
     }
     if (side === "SELL") return this.tokenUnits(maker, tokenId) - reserved;
     const usdc = this.collateralUnits(maker);

@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, formatDecimal, parseDecimal } from "../../core/decimal.js";
 import { type AdminCommand, levelsArg, stringArg } from "../adminServer.js";
 import type { PolymarketEmulator } from "./polymarketEmulator.js";
 
@@ -34,7 +34,7 @@ export function polymarketAdminCommands(emu: PolymarketEmulator): Record<string,
       const size = b.size === undefined ? DEFAULT_SIZE : stringArg(b, "size");
       const price = parseDecimal(priceText);
       const t = parseDecimal(tick)!;
-      if (price === undefined || price < t || price > 10n ** 18n - t)
+      if (price === undefined || price < t || price > DECIMAL_ONE - t)
         throw new TypeError(`price must be a decimal between ${tick} and 1 - ${tick}`);
       const bid = price - t;
       emu.setBook(token, {

@@ -1,4 +1,4 @@
-import { parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, parseDecimal } from "../../core/decimal.js";
 import { parseAddress } from "../../core/evm/address.js";
 import { DECIMAL_PER_UNIT } from "../../core/polymarket/ctfOrder.js";
 import { type EmulatorExchange, unitsText } from "./emulatorExchange.js";
@@ -11,7 +11,7 @@ export function positionsOf(
   const { user, threshold, limit, offset } = q;
   const address = parseAddress(user);
   if (address === undefined) return "[]";
-  const min = parseDecimal(threshold === "" ? "1" : threshold) ?? 10n ** 18n;
+  const min = parseDecimal(threshold === "" ? "1" : threshold) ?? DECIMAL_ONE;
   const lim = Math.min(Math.max(Number.parseInt(limit || "100", 10) || 100, 0), 500);
   const off = Math.max(Number.parseInt(offset || "0", 10) || 0, 0);
   const rows = [...exchange.holdings(address)]

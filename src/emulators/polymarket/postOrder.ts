@@ -1,4 +1,4 @@
-import { type Decimal, formatDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, formatDecimal } from "../../core/decimal.js";
 import { toChecksumAddress } from "../../core/evm/address.js";
 import { recoverSigner } from "../../core/evm/ecdsa.js";
 import { toHex32 } from "../../core/evm/eip712.js";
@@ -56,7 +56,6 @@ export const CLOB_MESSAGES = {
 } as const;
 
 const ORDER_TYPES = new Set(["GTC", "GTD", "FOK", "FAK"]);
-const ONE = 10n ** 18n;
 
 /** What `POST /order` is checked against: the exchange state, the chain, the versions taken, the clock. */
 export interface PostOrderContext {
@@ -124,9 +123,9 @@ export function postOrder(ctx: PostOrderContext, key: AuthedKey, rawBody: string
   if (shares === 0n || usdc === 0n) return no(CLOB_MESSAGES.payload);
   // price = usdc / shares must be k × tick, with tick ≤ price ≤ 1 − tick.
   const tick = market.tickSize;
-  if ((usdc * ONE) % (shares * tick) !== 0n) return no(CLOB_MESSAGES.tick);
-  const price = ((usdc * ONE) / shares) as Decimal;
-  if (price < tick || price > ONE - tick) return no(CLOB_MESSAGES.tick);
+  if ((usdc * DECIMAL_ONE) % (shares * tick) !== 0n) return no(CLOB_MESSAGES.tick);
+  const price = ((usdc * DECIMAL_ONE) / shares) as Decimal;
+  if (price < tick || price > DECIMAL_ONE - tick) return no(CLOB_MESSAGES.tick);
   if (shares < market.minOrderUnits) return no(CLOB_MESSAGES.minSize);
   const marketable = orderType === "FOK" || orderType === "FAK";
   if (marketable) {

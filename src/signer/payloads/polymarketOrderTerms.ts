@@ -1,4 +1,5 @@
 import type { Decimal } from "../../core/decimal.js";
+import { DECIMAL_ONE } from "../../core/decimal.js";
 import { parseStaticText } from "../../core/evm/eip712.js";
 import { DECIMAL_PER_UNIT, sharesAndUsdc } from "../../core/polymarket/ctfOrder.js";
 import type { BindOutcome } from "../payloadKind.js";
@@ -6,7 +7,6 @@ import { mismatch, ownField, readTargetDecimal, readTargetSide, readTargetString
 
 /** The venue both Polymarket payload kinds sign for. */
 export const POLYMARKET_VENUE = "polymarket";
-const DECIMAL_ONE = 10n ** 18n;
 /** The most a conditional token share is worth: 1 USDC (as a Decimal). */
 const SHARE_CAP = DECIMAL_ONE as Decimal;
 

@@ -1,4 +1,4 @@
-import { DECIMAL_SCALE, type Decimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import type { BindOutcome } from "../payloadKind.js";
 
 /** A read of one `target` field: absent, a valid value, or present but malformed. */
@@ -54,9 +54,7 @@ export function readTargetReduceOnly(target: Readonly<Record<string, unknown>>):
   return typeof raw === "boolean" ? { ok: true, value: raw } : MALFORMED;
 }
 
-const SCALE = 10n ** BigInt(DECIMAL_SCALE);
-
 /** a × b, rounded up to the next 10^-18 (a notional for limits is never under-counted). Both ≥ 0. */
 export function mulDecimalCeil(a: Decimal, b: Decimal): Decimal {
-  return ((a * b + SCALE - 1n) / SCALE) as Decimal;
+  return ((a * b + DECIMAL_ONE - 1n) / DECIMAL_ONE) as Decimal;
 }

@@ -1,5 +1,5 @@
 import { type FileHandle, open } from "node:fs/promises";
-import { type Decimal, parseDecimal } from "../../core/decimal.js";
+import { DECIMAL_ONE, type Decimal, parseDecimal } from "../../core/decimal.js";
 import { errorFields, type RemoteLogger, SILENT_LOGGER } from "../remote/logger.js";
 import type { SignerReferencePricesConfig } from "../signerConfig.js";
 
@@ -37,7 +37,7 @@ interface FilePrice {
 type Table<T> = ReadonlyMap<string, ReadonlyMap<string, T>>;
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
-const POLYMARKET_MAX = 10n ** 18n;
+const POLYMARKET_MAX = DECIMAL_ONE;
 
 /** Reference prices from the config and (optionally) the file it names. */
 export class ReferencePrices implements ReferencePriceSource {
