@@ -1,3 +1,4 @@
+import { parseDecimal } from "../core/decimal.js";
 import type { Decision } from "../core/decision.js";
 import { type PositionMove, positionKey } from "../core/facts.js";
 import { liveBook, liveFillMove } from "../core/liveFill.js";
@@ -282,6 +283,8 @@ export class LiveOrders {
   /** The move a live result's fill makes to its live book, from the position as stored now. */
   async #fillMove(record: SendRecord, result: PlanResult): Promise<PositionMove | undefined> {
     if (result.decision !== "EXECUTED" || result.fill_qty === null || result.side === null) return undefined;
+    // Nothing filled (an order resting untouched): no book to read. Anything else is checked by liveFillMove.
+    if (parseDecimal(result.fill_qty) === 0n) return undefined;
     const book = liveBook(record.ref);
     const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: [book] });
     return liveFillMove({
