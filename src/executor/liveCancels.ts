@@ -8,13 +8,12 @@ import {
   unknownCancelResult,
   withFilledOrders,
 } from "../core/liveCancel.js";
-import { liveBook, withLiveFills } from "../core/liveFill.js";
 import { followLiveOrder } from "../core/liveOrderUpdate.js";
-import type { OrderUpdate } from "../core/orderUpdate.js";
 import type { VenueName } from "../core/plan.js";
 import type { WorkingOrder } from "../core/workingOrder.js";
 import type { Ledger } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
+import { withLiveFillsNow } from "./liveBooks.js";
 import type { LiveOrderObserver } from "./liveOrders.js";
 
 /** Where cancels report failures that are not venue answers (a thrown adapter), for logs. */
@@ -133,7 +132,14 @@ export class LiveCancels {
     const done = reconcileCancel(record, outcomes, stored, this.#clock());
     if (done === undefined) return false;
     // An update that conflicts found its order already ended (an earlier pass of this reconcile).
-    if (done.updates.length > 0) await this.#ledger.updateOrders(await this.#withFills(done.updates, stored));
+    if (done.updates.length > 0) {
+      // reconcileCancel updates only orders it found stored: each has its order here
+      const pairs = done.updates.flatMap((update) => {
+        const order = stored.get(update.key);
+        return order === undefined ? [] : [{ order, update }];
+      });
+      await this.#ledger.updateOrders(await withLiveFillsNow(this.#ledger, pairs));
+    }
     const written = await this.#ledger.reconcile(record, done.result);
     if (written === "committed") this.#observer.decided(done.result, (performance.now() - t0) / 1000);
     else this.#observer.duplicate(record.lane, record.streamId);
@@ -163,9 +169,7 @@ export class LiveCancels {
       return update === undefined ? [] : [{ order, update: { ...update, expected: text } }];
     });
     if (found.length === 0) return new Map();
-    const books = found.map(({ order }) => liveBook(order));
-    const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: books });
-    const updates = withLiveFills(found, facts.positions);
+    const updates = await withLiveFillsNow(this.#ledger, found);
     const applied = await this.#ledger.updateOrders(updates);
     const filled = new Map<string, WorkingOrder>();
     applied.forEach((a, i) => {
@@ -173,21 +177,6 @@ export class LiveCancels {
       if (a === "applied" && next) filled.set(next.key, next);
     });
     return filled;
-  }
-
-  /** The updates with the moves of their live books, for what the orders filled before they were cancelled. */
-  async #withFills(
-    updates: readonly OrderUpdate[],
-    stored: ReadonlyMap<string, WorkingOrder>,
-  ): Promise<OrderUpdate[]> {
-    const pairs = updates.flatMap((update) => {
-      const order = stored.get(update.key);
-      return order === undefined ? [] : [{ order, update }];
-    });
-    const books = pairs.map(({ order }) => liveBook(order));
-    const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: books });
-    const moved = new Map(withLiveFills(pairs, facts.positions).map((u) => [u.key, u]));
-    return updates.map((u) => moved.get(u.key) ?? u);
   }
 
   #cancelAll(venueName: VenueName, orders: readonly WorkingOrder[]): Promise<OrderCancelOutcome[]> {

@@ -1,6 +1,4 @@
-import { positionKey } from "../core/facts.js";
 import { orderRefOf } from "../core/liveCancel.js";
-import { liveBook, withLiveFills } from "../core/liveFill.js";
 import { followLiveOrder, liveCancelUpdate, stateCancelCause } from "../core/liveOrderUpdate.js";
 import { isCancelRecord, type OpenRecord } from "../core/openRecord.js";
 import type { OrderEvent } from "../core/orderEvent.js";
@@ -10,6 +8,7 @@ import type { Policy } from "../core/policy.js";
 import type { WorkingOrder } from "../core/workingOrder.js";
 import type { Ledger } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
+import { withLiveFillsNow } from "./liveBooks.js";
 import { cancelAtVenue } from "./liveCancels.js";
 import { runEvery } from "./runEvery.js";
 
@@ -158,16 +157,7 @@ export class LiveOrderFollower {
     }
     if (found.length === 0) return 0;
     // What filled since the last pass moves the live books, in the same conditional write as the event.
-    const books = [
-      ...new Map(found.map(({ order }) => [positionKey(liveBook(order)), liveBook(order)])).values(),
-    ];
-    const facts = await this.#deps.ledger.readFacts({
-      planIds: [],
-      permitIds: [],
-      rates: [],
-      positions: books,
-    });
-    const updates = withLiveFills(found, facts.positions);
+    const updates = await withLiveFillsNow(this.#deps.ledger, found);
     const outcomes = await this.#deps.ledger.updateOrders(updates);
     let written = 0;
     outcomes.forEach((outcome, i) => {

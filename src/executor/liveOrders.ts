@@ -9,6 +9,7 @@ import { type Reason, reason, type VenueErrorDetail } from "../core/reasons.js";
 import type { PlanResult } from "../core/result.js";
 import type { Ledger, LiveFinish, LiveFinishOutcome } from "../ports/ledger.js";
 import type { LookupOutcome, PreparedOrder, Venue } from "../ports/venue.js";
+import { readBooks } from "./liveBooks.js";
 import type { LiveCancels } from "./liveCancels.js";
 
 /** What live orders report, for logs and metrics. */
@@ -286,13 +287,13 @@ export class LiveOrders {
     // Nothing filled (an order resting untouched): no book to read. Anything else is checked by liveFillMove.
     if (parseDecimal(result.fill_qty) === 0n) return undefined;
     const book = liveBook(record.ref);
-    const facts = await this.#ledger.readFacts({ planIds: [], permitIds: [], rates: [], positions: [book] });
+    const positions = await readBooks(this.#ledger, [book]);
     return liveFillMove({
       book,
       side: result.side,
       filledBefore: "0",
       filledNow: result.fill_qty,
-      positionText: facts.positions.get(positionKey(book)) ?? "0",
+      positionText: positions.get(positionKey(book)) ?? "0",
     });
   }
 }
