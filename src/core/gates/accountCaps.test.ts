@@ -176,32 +176,24 @@ describe("account caps within one batch (FactsOverlay) and the facts asked for",
   it("a batch decides as if committed one by one: the second order sees the first's notional and open order", () => {
     const facts = new FactsOverlay(makeFacts({ openOrders: { default: 0 } }));
     // a LIMIT BUY below the price rests: one open order, 60000 placed
-    const first = decideEntry(
-      classifyEntry(planEntry(planObject({ type: "LIMIT", price: "60000" }), { id: "1-1" })),
-      resting,
-      facts,
-      NOW,
-    );
+    const decideLimit = (id: string, over: Record<string, unknown>) =>
+      decideEntry(
+        classifyEntry(planEntry(planObject({ type: "LIMIT", ...over }), { id })),
+        resting,
+        facts,
+        NOW,
+      );
+    const first = decideLimit("1-1", { price: "60000" });
     expect(first.result.decision).toBe("EXECUTED");
     expect(first.effects.openOrder).toBeDefined();
     facts.apply(first);
     expect(facts.openOrders.get("default")).toBe(1);
     expect(facts.dailyNotional.get(dailyKey({ account: "default", day: DAY }))).toBe("65000");
-    const second = decideEntry(
-      classifyEntry(planEntry(planObject({ type: "LIMIT", price: "59000" }), { id: "1-2" })),
-      resting,
-      facts,
-      NOW,
-    );
+    const second = decideLimit("1-2", { price: "59000" });
     expect(second.result.error).toBe("limit:daily_notional");
     // refused on the first order's notional: if that order conflicts at commit, so does this refusal
     expect(second.checks.dailyNotional).toEqual({ account: "default", day: DAY, expected: "65000" });
-    const third = decideEntry(
-      classifyEntry(planEntry(planObject({ qty: "0.1", type: "LIMIT", price: "59000" }), { id: "1-3" })),
-      resting,
-      facts,
-      NOW,
-    );
+    const third = decideLimit("1-3", { qty: "0.1", price: "59000" });
     expect(third.result.error).toBe("limit:open_orders");
   });
 
