@@ -143,6 +143,10 @@ const limitsSchema = z.strictObject({
   max_daily_notional: z.union([positiveDecimalString, z.record(nonEmpty, positiveDecimalString)]).optional(),
   /** The most orders an account may have open at once: one value for every account (wire-v1 §8), or per account with `*` for the rest. */
   max_open_orders: z.union([posInt, z.record(nonEmpty, posInt)]).optional(),
+  /** Per symbol (`*` for the rest): the most an account may hold long or short in one book, counting its same-side orders that may still fill. */
+  max_position: z.record(nonEmpty, positiveDecimalString).optional(),
+  /** The most gross notional an account may have open in one mode (positions and orders at reference prices): one value for every account, or per account with `*` for the rest. */
+  max_gross_notional: z.union([positiveDecimalString, z.record(nonEmpty, positiveDecimalString)]).optional(),
 });
 
 const envName = z

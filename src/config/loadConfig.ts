@@ -189,6 +189,14 @@ async function buildPolicy(
       ),
     ),
     maxOpenOrders: frozenMap(new Map(Object.entries(perAccount(config.limits.max_open_orders)))),
+    maxPosition: frozenMap(
+      new Map(Object.entries(config.limits.max_position ?? {}).map(([s, text]) => [s, dec(text)])),
+    ),
+    maxGrossNotional: frozenMap(
+      new Map(
+        Object.entries(perAccount(config.limits.max_gross_notional)).map(([a, text]) => [a, dec(text)]),
+      ),
+    ),
   });
 
   const referencePrices = new Map<string, Decimal>();

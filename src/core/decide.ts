@@ -52,8 +52,9 @@ export function classifyEntry(
  * The facts a batch of entries may read, decided at time `now`. With
  * `limits`, also what the configured limits read for each place plan: its
  * duplicate-order mark (`duplicate_window_ms`), its account's daily notional
- * (`max_daily_notional`) and open orders (`max_open_orders`); each costs
- * reads, so only when set.
+ * (`max_daily_notional`), open orders (`max_open_orders`) and exposure
+ * (`max_position`, `max_gross_notional`); each costs reads, so only when
+ * set. Reduce-only plans are exempt from the exposure caps and read none.
  */
 export function factsQueryFor(
   classified: readonly ClassifiedEntry[],
@@ -65,6 +66,7 @@ export function factsQueryFor(
   const day = utcDay(now);
   const daily = new Map<string, DailyRef>();
   const openAccounts = new Set<string>();
+  const exposureAccounts = new Set<string>();
   const planIds = new Set<string>();
   const permitIds = new Set<string>();
   const rates = new Map<string, RateWindow>();
@@ -103,6 +105,13 @@ export function factsQueryFor(
       daily.set(dailyKey(ref), ref);
     }
     if (limits && capFor(limits.maxOpenOrders, account) !== undefined) openAccounts.add(account);
+    if (
+      limits &&
+      !plan.reduce_only &&
+      (capFor(limits.maxPosition, plan.symbol) !== undefined ||
+        capFor(limits.maxGrossNotional, account) !== undefined)
+    )
+      exposureAccounts.add(account);
     // The paper book the plan would fill in (the paper venue, or its venue's dry run).
     const ref: PositionRef = { account, symbol: plan.symbol, venue: plan.venue, mode: "paper" };
     positions.set(positionKey(ref), ref);
@@ -118,6 +127,7 @@ export function factsQueryFor(
     ...(duplicates.size > 0 ? { duplicates: [...duplicates] } : {}),
     ...(daily.size > 0 ? { dailyNotional: [...daily.values()] } : {}),
     ...(openAccounts.size > 0 ? { openOrderAccounts: [...openAccounts] } : {}),
+    ...(exposureAccounts.size > 0 ? { exposureAccounts: [...exposureAccounts] } : {}),
   };
 }
 

@@ -91,6 +91,16 @@ export interface DecisionChecks {
    * `c + 1 <= limit`, otherwise `c + 1 > limit`.
    */
   readonly openOrders?: { readonly account: string; readonly limit: number; readonly allowed: boolean };
+  /**
+   * The account's exposure must still be what the batch read (`snapshot`,
+   * compared whole), changed only by the `touched` decisions of this batch
+   * committed before this one (`exposureTouches`).
+   */
+  readonly exposure?: {
+    readonly account: string;
+    readonly snapshot: ReadonlyMap<string, string>;
+    readonly touched: number;
+  };
 }
 
 /** One working order a decision read: its key and the text it had (`null`: there was none). */

@@ -1,4 +1,5 @@
 import type { DailyRef } from "./dailyNotional.js";
+import type { AccountExposure } from "./exposure.js";
 import type { OpenRecord } from "./openRecord.js";
 import { type Lane, type TradingState, VENUES, type VenueName } from "./plan.js";
 import type { OrderScope, StoredWorkingOrder } from "./workingOrder.js";
@@ -31,6 +32,8 @@ export interface Facts {
    * and open UNKNOWN orders (absent: none).
    */
   readonly openOrders: ReadonlyMap<string, number>;
+  /** Exposure per account asked for (`limits.max_position`, `limits.max_gross_notional`). */
+  readonly exposure: ReadonlyMap<string, AccountExposure>;
 }
 
 /** What to read before deciding a batch. */
@@ -54,6 +57,8 @@ export interface FactsQuery {
   readonly dailyNotional?: readonly DailyRef[];
   /** Accounts whose open orders to count. */
   readonly openOrderAccounts?: readonly string[];
+  /** Accounts whose exposure to read: every position and every order that may still fill. */
+  readonly exposureAccounts?: readonly string[];
 }
 
 /** One plan entry: `(lane, stream_id)`. */

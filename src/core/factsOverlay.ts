@@ -1,5 +1,6 @@
 import { dailyKey } from "./dailyNotional.js";
 import type { Decision } from "./decision.js";
+import { type AccountExposure, applyToExposure } from "./exposure.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
 import type { OpenRecord } from "./openRecord.js";
 import { encodeWorkingOrder, type StoredWorkingOrder } from "./workingOrder.js";
@@ -20,6 +21,7 @@ export class FactsOverlay implements Facts {
   readonly duplicates: Map<string, string>;
   readonly dailyNotional: Map<string, string>;
   readonly openOrders: Map<string, number>;
+  readonly exposure: Map<string, AccountExposure>;
 
   constructor(facts: Facts) {
     this.tradingState = facts.tradingState;
@@ -32,10 +34,13 @@ export class FactsOverlay implements Facts {
     this.duplicates = new Map(facts.duplicates);
     this.dailyNotional = new Map(facts.dailyNotional);
     this.openOrders = new Map(facts.openOrders);
+    this.exposure = new Map(facts.exposure);
   }
 
   /** Applies a decision's writes, as its commit will. */
-  apply({ effects, live }: Decision): void {
+  apply(decision: Decision): void {
+    const { effects, live } = decision;
+    for (const [account, x] of this.exposure) this.exposure.set(account, applyToExposure(x, decision));
     if (effects.claimPlanId !== undefined) this.claimedPlanIds.add(effects.claimPlanId);
     if (effects.consumePermit !== undefined) this.usedPermitIds.add(effects.consumePermit);
     if (effects.countRate) {

@@ -51,6 +51,18 @@ export interface Limits {
   readonly maxDailyNotional: ReadonlyMap<string, Decimal>;
   /** Per account (`*`: every other), the most orders it may have open at once (`limit:open_orders`). */
   readonly maxOpenOrders: ReadonlyMap<string, number>;
+  /**
+   * Per symbol (`*`: every other), the most an account may hold long or
+   * short in one book, counting its same-side orders that may still fill
+   * (`limit:max_position`).
+   */
+  readonly maxPosition: ReadonlyMap<string, Decimal>;
+  /**
+   * Per account (`*`: every other), the most gross notional it may have open
+   * in one mode (paper or live): |position| and what may still fill of each
+   * order, at reference prices, with this plan's (`limit:max_gross_notional`).
+   */
+  readonly maxGrossNotional: ReadonlyMap<string, Decimal>;
 }
 
 /**

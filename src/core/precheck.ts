@@ -36,7 +36,7 @@ export interface PrecheckContext {
 /**
  * Denials that pass with time: a rate limit, a duplicate whose window runs
  * out, a price not read yet, a daily cap that resets at 00:00 UTC, open
- * orders that close.
+ * orders that close, positions and exposure that shrink.
  */
 const TRANSIENT: ReadonlySet<string> = new Set([
   "limit:rate",
@@ -44,6 +44,8 @@ const TRANSIENT: ReadonlySet<string> = new Set([
   "limit:stale_price",
   "limit:daily_notional",
   "limit:open_orders",
+  "limit:max_position",
+  "limit:max_gross_notional",
 ]);
 /** The last gate a pre-check judges: gate 10 (venue and signer) and 11 (execution) are the executor's. */
 const LAST_JUDGED_GATE = 9;

@@ -289,6 +289,10 @@ export const REASON_REGISTRY = {
         "the account's notional placed since 00:00 UTC, with this plan's, over limits.max_daily_notional",
       open_orders:
         "the account already has limits.max_open_orders orders open (working, being sent or UNKNOWN)",
+      max_position:
+        "the account's position in the book, with its same-side orders that may still fill and this plan, beyond limits.max_position",
+      max_gross_notional:
+        "the account's gross open notional in the mode (positions and orders at reference prices), with this plan's, over limits.max_gross_notional",
       rate: "over limits.rate_per_source_per_s for the source, across executors",
       kelly_fraction: "meta.kelly_fraction over limits.max_kelly_fraction",
       min_notional: "notional under the venue's minimum",

@@ -53,10 +53,28 @@ export type Reference =
  * plan that cannot go live now (gate 10 will deny it) needs none.
  */
 export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Reference {
-  if (policy.live && (LIVE_VENUES as readonly VenueName[]).includes(plan.venue)) {
-    if (!mayGoLiveNow(plan, policy)) return { kind: "not_ready" };
-    const live = policy.livePrices.get(livePriceKey(plan.venue, plan.symbol));
-    const source = `${plan.venue}:${live?.kind ?? "price"}`;
+  const live = policy.live && (LIVE_VENUES as readonly VenueName[]).includes(plan.venue);
+  if (live && !mayGoLiveNow(plan, policy)) return { kind: "not_ready" };
+  return bookReference(
+    { venue: plan.venue, symbol: plan.symbol, mode: live ? "live" : "paper" },
+    policy,
+    now,
+  );
+}
+
+/**
+ * The reference price of a symbol in a book: a `live` book's from its
+ * venue's feed (younger than `limits.max_price_age_ms`, else stale), a
+ * `paper` book's from `venues.paper.prices`.
+ */
+export function bookReference(
+  book: { readonly venue: VenueName; readonly symbol: string; readonly mode: "paper" | "live" },
+  policy: Policy,
+  now: number,
+): Reference {
+  if (book.mode === "live") {
+    const live = policy.livePrices.get(livePriceKey(book.venue, book.symbol));
+    const source = `${book.venue}:${live?.kind ?? "price"}`;
     if (live === undefined || now - live.at > policy.limits.maxPriceAgeMs) return { kind: "stale", source };
     return {
       kind: "price",
@@ -65,7 +83,7 @@ export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Refe
       live,
     };
   }
-  const price = policy.referencePrices.get(plan.symbol);
+  const price = policy.referencePrices.get(book.symbol);
   if (price === undefined) return { kind: "none" };
   return { kind: "price", price, used: { price: formatDecimal(price), source: "config", at: null } };
 }

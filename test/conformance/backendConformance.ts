@@ -594,6 +594,89 @@ export function describeBackendConformance(
         expect(await count()).toBe(2);
       });
 
+      it("exposure: an account's positions and open orders read whole, compared whole at commit, its batch's earlier touches counted", async () => {
+        await b.ensureGroups();
+        const read = async (account = "acct-1") => {
+          const x = (await b.readFacts({ ...emptyQuery, exposureAccounts: [account] })).exposure.get(account);
+          expect(x, `exposure of ${account} read`).toBeDefined();
+          return x!;
+        };
+        expect((await read()).snapshot.size).toBe(0);
+        const e: BusEntry[] = [];
+        for (let i = 1; i <= 12; i++) e.push(await take("main", `ex-${i}`));
+        const at = (i: number) => e[i - 1]!;
+        const book = { account: "acct-1", symbol: "BTCUSDT", ...PAPER_BOOK };
+        const live = { ...book, venue: "binance-usdm", mode: "live" } as const;
+        const setPos = (value: string, ref: typeof book | typeof live = book) => ({
+          setPosition: { ...ref, value },
+        });
+        // two positions (two books), a working order and a live send of acct-1; a position of acct-2
+        await b.commit([decisionFor(at(1), { effects: setPos("2") })]);
+        await b.commit([decisionFor(at(2), { effects: setPos("-1.5", live) })]);
+        await b.commit([decisionFor(at(3), { effects: { openOrder: workingOrderFor("ex-w1") } })]);
+        await b.commit([{ ...decisionFor(at(4)), sendRecord: sendRecordFor(at(4)) }]);
+        await b.commit([
+          decisionFor(at(5), { effects: setPos("9", { ...book, account: "acct-2" } as typeof book) }),
+        ]);
+        const x = await read();
+        expect([...x.snapshot.keys()].sort()).toEqual(
+          [`p:${positionKey(book)}`, `p:${positionKey(live)}`, `s:main:${at(4).id}`, "w:ex-w1"].sort(),
+        );
+        expect(x.positions.get(positionKey(live))).toBe(dec("-1.5"));
+        expect([...x.orders.values()].map((o) => [o.mode, o.side, String(o.remaining)]).sort()).toEqual([
+          ["live", "BUY", "1"],
+          ["paper", "BUY", "3"],
+        ]);
+        expect((await read("acct-2")).snapshot.size).toBe(1);
+        const check = (snapshot: ReadonlyMap<string, string>, touched = 0) => ({
+          exposure: { account: "acct-1", snapshot, touched },
+        });
+        // unchanged: commits (another account's position moved meanwhile: not this one's exposure)
+        await b.commit([
+          decisionFor(at(6), { effects: setPos("10", { ...book, account: "acct-2" } as typeof book) }),
+        ]);
+        expect((await b.commit([decisionFor(at(7), { checks: check(x.snapshot) })]))[0]!.status).toBe(
+          "committed",
+        );
+        // a position, a working order, a send: each change of acct-1 is a conflict
+        await b.commit([decisionFor(at(8), { effects: setPos("2.5") })]);
+        expect((await b.commit([decisionFor(at(9), { checks: check(x.snapshot) })]))[0]).toEqual({
+          status: "conflict",
+          on: "exposure",
+        });
+        const y = await read();
+        await b.commit([decisionFor(at(9), { effects: { closeOrders: ["ex-w1"] } })]);
+        expect((await b.commit([decisionFor(at(10), { checks: check(y.snapshot) })]))[0]).toEqual({
+          status: "conflict",
+          on: "exposure",
+        });
+        // one batch: a decision that touches acct-1, then one decided after it (touched 1): both commit;
+        // one decided as if nothing came before it (touched 0) conflicts
+        const z = await read();
+        const batch = await b.commit([
+          decisionFor(at(10), { checks: check(z.snapshot), effects: setPos("3") }),
+          decisionFor(at(11), { checks: check(z.snapshot, 1) }),
+          decisionFor(at(12), { checks: check(z.snapshot, 0) }),
+        ]);
+        expect(batch.map((o) => (o.status === "conflict" ? o.on : o.status))).toEqual([
+          "committed",
+          "committed",
+          "exposure",
+        ]);
+        // the earlier decision conflicts: the one decided on its writes conflicts too
+        const w = await read();
+        const [f1, f2] = [await take("main", "ex-13"), await take("main", "ex-14")];
+        const after = await b.commit([
+          decisionFor(f1, { checks: { tradingState: "HALTED", ...check(w.snapshot) }, effects: setPos("4") }),
+          decisionFor(f2, { checks: check(w.snapshot, 1) }),
+        ]);
+        expect(after.map((o) => (o.status === "conflict" ? o.on : o.status))).toEqual([
+          "tradingState",
+          "exposure",
+        ]);
+        expect((await read()).positions.get(positionKey(book))).toBe(dec("3"));
+      });
+
       it("committing the same decision again is a duplicate and writes nothing", async () => {
         const e = await take("main", "p-dup");
         const d = decisionFor(e, { effects: { countRate: { source: "s", window: 7 } } });

@@ -8,7 +8,14 @@ import { SecretBytes } from "../../src/core/auth/secretBytes.js";
 import { classifyEntry, decideEntry } from "../../src/core/decide.js";
 import { type Decimal, parseDecimal } from "../../src/core/decimal.js";
 import type { Decision } from "../../src/core/decision.js";
-import { type Facts, type PositionMode, positionKey, rateKey } from "../../src/core/facts.js";
+import { EXPOSURE_IDS, exposureFromSnapshot } from "../../src/core/exposure.js";
+import {
+  type Facts,
+  type PositionMode,
+  parsePositionKey,
+  positionKey,
+  rateKey,
+} from "../../src/core/facts.js";
 import type { Lane, TradingState, VenueName } from "../../src/core/plan.js";
 import type { AuthAlg, Limits, Policy, SourcePolicy, VerifyKey } from "../../src/core/policy.js";
 import { livePriceKey } from "../../src/core/referencePrice.js";
@@ -105,6 +112,8 @@ export function makeLimits(over: Partial<Limits> = {}): Limits {
     duplicateWindowMs: undefined,
     maxDailyNotional: new Map(),
     maxOpenOrders: new Map(),
+    maxPosition: new Map(),
+    maxGrossNotional: new Map(),
     ...over,
   };
 }
@@ -174,6 +183,12 @@ export interface FactsInit {
   readonly dailyNotional?: Readonly<Record<string, string>>;
   /** Open orders per account. */
   readonly openOrders?: Readonly<Record<string, number>>;
+  /**
+   * Accounts whose exposure was read: their orders that may still fill, as
+   * snapshot entries (`core/exposure.ts` ids); their positions are taken from
+   * {@link positions}.
+   */
+  readonly exposure?: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>>;
   /** Positions as signed decimal text, in the paper venue's book unless a venue and mode are given. */
   readonly positions?: ReadonlyArray<{
     readonly account?: string;
@@ -186,6 +201,17 @@ export interface FactsInit {
 
 /** A facts snapshot: ACTIVE, nothing claimed, consumed, counted or held unless given. */
 export function makeFacts(init: FactsInit = {}): Facts {
+  const positions = new Map(
+    (init.positions ?? []).map((p) => [
+      positionKey({
+        account: p.account ?? "default",
+        symbol: p.symbol,
+        venue: p.venue ?? "paper",
+        mode: p.mode ?? "paper",
+      }),
+      p.qty,
+    ]),
+  );
   return {
     tradingState: init.tradingState ?? "ACTIVE",
     sendRecords: new Map(),
@@ -198,16 +224,14 @@ export function makeFacts(init: FactsInit = {}): Facts {
     rateCounts: new Map(
       Object.entries(init.rates ?? {}).map(([source, n]) => [rateKey({ source, window: NOW_WINDOW }), n]),
     ),
-    positions: new Map(
-      (init.positions ?? []).map((p) => [
-        positionKey({
-          account: p.account ?? "default",
-          symbol: p.symbol,
-          venue: p.venue ?? "paper",
-          mode: p.mode ?? "paper",
-        }),
-        p.qty,
-      ]),
+    positions,
+    exposure: new Map(
+      Object.entries(init.exposure ?? {}).map(([account, entries]) => {
+        const held = [...positions]
+          .filter(([key]) => parsePositionKey(key)?.account === account)
+          .map(([key, qty]) => [EXPOSURE_IDS.position + key, qty] as const);
+        return [account, exposureFromSnapshot(account, new Map([...held, ...entries]))];
+      }),
     ),
   };
 }

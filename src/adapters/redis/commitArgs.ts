@@ -1,5 +1,6 @@
 import { dailyKey } from "../../core/dailyNotional.js";
 import type { Decision, DecisionChecks } from "../../core/decision.js";
+import { exposureTouches } from "../../core/exposure.js";
 import { positionKey } from "../../core/facts.js";
 import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
@@ -79,6 +80,10 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     }
     return String(x);
   };
+
+  // exposure snapshots: account -> [its number (1-based), the snapshot]; touches are sent only when one is checked
+  const snapshots = new Map<string, [number, ReadonlyMap<string, string>]>();
+  const checksExposure = decisions.some((d) => d.checks.exposure !== undefined);
 
   // the records: one per decision (lua/commit.lua, "A record is …")
   const records: Array<string | Buffer> = [];
@@ -221,6 +226,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     }
     h += pushAccountCaps(d, records, days);
     if (ch.openOrders !== undefined) countOpen = true;
+    h += pushExposure(d, records, snapshots, checksExposure);
     records[at] = h;
   }
   // the marks come after every rate counter in KEYS
@@ -246,6 +252,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     dupKeys: String(dups.size),
     dailyFields: String(days.size),
     openOrders: countOpen ? "1" : "",
+    exposureAccounts: String(snapshots.size),
   });
   for (const x of records) argv.push(x);
   for (const x of rateList) argv.push(x);
@@ -254,7 +261,46 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   for (const x of poss) argv.push(x);
   for (const x of ords) argv.push(x);
   for (const x of days) argv.push(x);
+  for (const [account, [, snapshot]] of snapshots) {
+    argv.push(account, String(snapshot.size));
+    for (const [id, text] of snapshot) argv.push(id, text);
+  }
   return { keys: keyList, argv };
+}
+
+/**
+ * Header codes 22-23 of a decision's record (lua/commit.lua: exposure
+ * check, touches exposure): pushes the values they announce onto `records`,
+ * numbers each account's snapshot once in `snapshots`, and returns the two
+ * codes. Touches are sent only when `touches` (some record checks exposure).
+ * Throws RangeError when one batch carries two snapshots of an account.
+ */
+function pushExposure(
+  d: Decision,
+  records: Array<string | Buffer>,
+  snapshots: Map<string, [number, ReadonlyMap<string, string>]>,
+  touches: boolean,
+): string {
+  let h = "";
+  const x = d.checks.exposure;
+  if (x === undefined) h += "-";
+  else {
+    let entry = snapshots.get(x.account);
+    if (entry === undefined) {
+      entry = [snapshots.size + 1, x.snapshot];
+      snapshots.set(x.account, entry);
+    } else if (entry[1] !== x.snapshot)
+      throw new RangeError(`commit: two exposure snapshots of account ${x.account} in one batch`);
+    h += "1";
+    records.push(String(entry[0]), String(x.touched));
+  }
+  const touched = touches ? exposureTouches(d) : [];
+  if (touched.length === 0) h += "-";
+  else {
+    h += "1";
+    records.push(String(touched.length), ...touched);
+  }
+  return h;
 }
 
 /**

@@ -122,6 +122,13 @@ export const REPLY_CODES = {
       becomes: "conflict on openOrders: the entry is decided again",
       outcome: conflict("openOrders"),
     },
+    exposure: {
+      code: 13,
+      meaning:
+        "the account's positions and open orders are not the snapshot the decision read, or not as many decisions of the call touching it committed before it",
+      becomes: "conflict on exposure: the entry is decided again",
+      outcome: conflict("exposure"),
+    },
   },
   /** Besides these, the reply is the appended result entry's id: committed. */
   finishSend: {

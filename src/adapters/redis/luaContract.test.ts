@@ -189,7 +189,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     const records = Number(arg("recordsLength"));
     // the record: 18 header codes, stream id, result JSON, the rate check number
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "x---a---=------------",
+      "x---a---=--------------",
       "5-1",
       JSON.stringify(d.result),
       "1",
@@ -245,7 +245,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("orderKeys")).toBe("2");
     const records = Number(arg("recordsLength"));
     expect(call.argv.slice(names.argv.length, names.argv.length + records)).toEqual([
-      "m-----------1111-----",
+      "m-----------1111-------",
       "5-1",
       JSON.stringify(d.result),
       "2",
@@ -293,7 +293,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(call.keys[names.keys.indexOf("unknowns")]).toBe(keys.unknowns);
     const records = call.argv.slice(names.argv.length, names.argv.length + Number(arg("recordsLength")));
     expect(records).toEqual([
-      "m-----------------1=a",
+      "m-----------------1=a--",
       "6-1",
       JSON.stringify(d1.result),
       '["a","2026-12-06"]',
@@ -301,7 +301,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
       "12.5",
       "a",
       "5",
-      "m------------------1d",
+      "m------------------1d--",
       "6-2",
       JSON.stringify(d2.result),
       '["b","2026-12-06"]',
@@ -348,7 +348,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     expect(arg("dupKeys")).toBe("1");
     const records = call.argv.slice(names.argv.length, names.argv.length + Number(arg("recordsLength")));
     expect(records).toEqual([
-      "m---a---=-------11---",
+      "m---a---=-------11-----",
       "5-1",
       JSON.stringify(d1.result),
       "1",
@@ -357,7 +357,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
       "1",
       "1000",
       "2000",
-      "m---------------1----",
+      "m---------------1------",
       "5-2",
       JSON.stringify(d2.result),
       "1",

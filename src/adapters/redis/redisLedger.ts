@@ -2,6 +2,7 @@ import { type Redis, ReplyError } from "ioredis";
 import { dailyKey } from "../../core/dailyNotional.js";
 import { parseDecimal } from "../../core/decimal.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
+import { type AccountExposure, exposureSnapshots } from "../../core/exposure.js";
 import {
   type EntryRef,
   type Facts,
@@ -37,6 +38,7 @@ import {
   buildUpdateOrdersCall,
   countOpenOrders,
   decodeUpdateOrdersReply,
+  exposureEntries,
   listOrders,
   ordersFromReplies,
   parseOrderEvents,
@@ -103,6 +105,14 @@ export class RedisLedger implements Ledger {
       p.call("HVALS", k.orders);
       p.call("HVALS", k.sends);
       p.call("HVALS", k.unknowns);
+    }
+    // exposure: every position and every order that may still fill, sorted by account below
+    const exposureAccounts = query.exposureAccounts ?? [];
+    if (exposureAccounts.length > 0) {
+      p.call("HGETALL", k.positions);
+      p.call("HGETALL", k.orders);
+      p.call("HGETALL", k.sends);
+      p.call("HGETALL", k.unknowns);
     }
     const replies = (await p.exec()) ?? [];
     let i = 0;
@@ -181,8 +191,13 @@ export class RedisLedger implements Ledger {
       openAccounts.length > 0
         ? countOpenOrders(openAccounts, { orders: next(), sends: next(), unknowns: next() })
         : new Map<string, number>();
+    const exposure =
+      exposureAccounts.length > 0
+        ? exposureSnapshots(exposureAccounts, exposureEntries([next(), next(), next(), next()]))
+        : new Map<string, AccountExposure>();
     return {
       tradingState,
+      exposure,
       dailyNotional,
       openOrders,
       claimedPlanIds,

@@ -1,3 +1,4 @@
+import { EXPOSURE_IDS } from "../../core/exposure.js";
 import { positionKey } from "../../core/facts.js";
 import { isCancelRecord, parseOpenRecord } from "../../core/openRecord.js";
 import type { OrderEvent } from "../../core/orderEvent.js";
@@ -48,6 +49,22 @@ export function countOpenOrders(
     }
   }
   return counts;
+}
+
+/**
+ * The entries that may be exposure, as `[snapshot id, text]`, from the
+ * HGETALL replies of the positions, working orders, send records and open
+ * UNKNOWNs hashes, in that order (`core/exposure.ts` ids).
+ */
+export function* exposureEntries(
+  replies: readonly [positions: unknown, orders: unknown, sends: unknown, unknowns: unknown],
+): Generator<[string, string]> {
+  const { position, working, sending, unknown } = EXPOSURE_IDS;
+  const prefixes = [position, working, sending, unknown];
+  for (let r = 0; r < 4; r++) {
+    const flat = asArray(replies[r], "HGETALL (exposure)");
+    for (let j = 0; j + 1 < flat.length; j += 2) yield [prefixes[r] + String(flat[j]), String(flat[j + 1])];
+  }
 }
 
 /**

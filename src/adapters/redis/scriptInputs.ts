@@ -55,6 +55,7 @@ export const SCRIPT_INPUTS = {
       "dupKeys",
       "dailyFields",
       "openOrders",
+      "exposureAccounts",
     ],
     argvRest: "records",
   },

@@ -1,3 +1,6 @@
+import { EXPOSURE_IDS } from "../../core/exposure.js";
+import { positionKey } from "../../core/facts.js";
+import type { VenueName } from "../../core/plan.js";
 import type { Db } from "./sqliteSchema.js";
 
 /**
@@ -31,7 +34,32 @@ export class SqliteAccountCaps {
                    AND json_extract(record, '$.kind') IS NOT 'cancel'
                    AND json_extract(record, '$.ref.account') = ?) AS n`,
       ),
+      exposurePositions: p<{ venue: VenueName; mode: "paper" | "live"; symbol: string; qty: string }>(
+        "SELECT venue, mode, symbol, qty FROM ig_book_position WHERE prefix = ? AND account = ? AND qty <> '0'",
+      ),
+      exposureOrders: p<{ key: string; record: string }>(
+        "SELECT key, record FROM ig_order WHERE prefix = ? AND account = ?",
+      ),
+      exposureSends: p<{ lane: string; stream_id: string; state: string; record: string }>(
+        `SELECT lane, stream_id, state, record FROM ig_send WHERE prefix = ?
+           AND json_extract(record, '$.kind') IS NOT 'cancel'
+           AND json_extract(record, '$.ref.account') = ?`,
+      ),
     };
+  }
+
+  /**
+   * The account's exposure entries (`core/exposure.ts` snapshot ids and
+   * texts): its positions in every book, its working orders, its live orders
+   * being sent and open UNKNOWN.
+   */
+  *exposureEntries(account: string): Generator<[string, string]> {
+    const { position, working, sending, unknown } = EXPOSURE_IDS;
+    for (const r of this.q.exposurePositions.all(this.prefix, account))
+      yield [position + positionKey({ account, symbol: r.symbol, venue: r.venue, mode: r.mode }), r.qty];
+    for (const r of this.q.exposureOrders.all(this.prefix, account)) yield [working + r.key, r.record];
+    for (const r of this.q.exposureSends.all(this.prefix, account))
+      yield [(r.state === "sending" ? sending : unknown) + `${r.lane}:${r.stream_id}`, r.record];
   }
 
   /** The account's notional placed on `day`, canonical decimal text ("0" when none). */

@@ -1,5 +1,6 @@
 import { dailyKey } from "../../core/dailyNotional.js";
 import type { CommitOutcome, Decision, DecisionChecks } from "../../core/decision.js";
+import { ExposureCommit, exposureSnapshots } from "../../core/exposure.js";
 import { type EntryRef, type Facts, type FactsQuery, positionKey, rateKey } from "../../core/facts.js";
 import { sendKey } from "../../core/liveOrder.js";
 import { type OpenRecord, parseOpenRecord, recordVenue } from "../../core/openRecord.js";
@@ -43,6 +44,8 @@ export class SqliteLedgerStore {
   private readonly caps: SqliteAccountCaps;
   private readonly positions: SqlitePositions;
   private lastPrune = 0;
+  /** The exposure checks' state of the commit under way. */
+  private exposureCommit: ExposureCommit | undefined;
 
   constructor(
     private readonly db: Db,
@@ -136,8 +139,14 @@ export class SqliteLedgerStore {
         const openOrders = new Map<string, number>();
         for (const account of query.openOrderAccounts ?? [])
           openOrders.set(account, this.caps.openOrders(account));
+        const accounts = query.exposureAccounts ?? [];
+        const exposure = exposureSnapshots(
+          accounts,
+          accounts.flatMap((a) => [...this.caps.exposureEntries(a)]),
+        );
         return {
           tradingState: this.tradingState(),
+          exposure,
           duplicates,
           dailyNotional,
           openOrders,
@@ -164,9 +173,12 @@ export class SqliteLedgerStore {
         if (this.deployment() !== deployment)
           return decisions.map(() => ({ status: "conflict", on: "deployment" }) as const);
         const outcomes: CommitOutcome[] = [];
+        this.exposureCommit = new ExposureCommit(decisions, (a) => this.caps.exposureEntries(a));
         for (const d of decisions) {
           try {
-            outcomes.push(this.commitInSavepoint(d));
+            const outcome = this.commitInSavepoint(d);
+            if (outcome.status === "committed") this.exposureCommit.committed(d);
+            outcomes.push(outcome);
           } catch (e) {
             // The UNIQUE (lane, stream_id) index on results: the entry already has
             // its result although it was still pending (never happens through this
@@ -364,6 +376,7 @@ export class SqliteLedgerStore {
     if (daily && this.caps.dailyText(daily.account, daily.day) !== daily.expected) return "dailyNotional";
     const open = c.openOrders;
     if (open && this.caps.openOrders(open.account) + 1 <= open.limit !== open.allowed) return "openOrders";
+    if (c.exposure && !this.exposureCommit?.holds(c.exposure)) return "exposure";
     return undefined;
   }
 

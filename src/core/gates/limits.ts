@@ -7,6 +7,7 @@ import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
 import { marketOrderPrice, referenceFor } from "../referencePrice.js";
 import { capFor, dailyNotionalCap, openOrdersCap } from "./accountCaps.js";
+import { grossNotionalCap, positionCap } from "./exposureCaps.js";
 import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
 
 /**
@@ -15,7 +16,8 @@ import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
  * when a price is needed, `limit:max_notional`, `limit:price_band`,
  * `limit:duplicate_order` (the same content executed within
  * `duplicate_window_ms`), `limit:daily_notional`, `limit:open_orders`
- * (account caps, `accountCaps.ts`), `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
+ * (account caps, `accountCaps.ts`), `limit:max_position`,
+ * `limit:max_gross_notional` (exposure caps, `exposureCaps.ts`), `limit:rate`, `limit:kelly_fraction`, in that order. A price is needed
  * for `max_notional`, a price band, a MARKET plan filled on paper, and a
  * live Polymarket MARKET plan (sent at the book's best price); the price
  * used is recorded in the result (`reference`).
@@ -56,10 +58,12 @@ export const limitsGate: Gate = {
       plan.venue === "polymarket" && plan.type === "MARKET" && policy.live && reference.kind !== "not_ready";
     // A LIMIT plan's notional is measured at its own price when no price is configured.
     const account = plan.account ?? DEFAULT_ACCOUNT;
-    // A reduce-only plan is never refused by the daily cap, so it never needs a price for it.
+    // A reduce-only plan is never refused by the daily or gross cap, so it never needs a price for them.
     const notionalCapped =
       limits.maxNotional !== undefined ||
-      (!plan.reduce_only && capFor(limits.maxDailyNotional, account) !== undefined);
+      (!plan.reduce_only &&
+        (capFor(limits.maxDailyNotional, account) !== undefined ||
+          capFor(limits.maxGrossNotional, account) !== undefined));
     const needsPrice =
       (notionalCapped && (plan.type === "MARKET" || reference.kind === "stale")) ||
       band !== undefined ||
@@ -96,6 +100,8 @@ export const limitsGate: Gate = {
     for (const cap of [
       dailyNotionalCap({ plan, account, limits, facts, price, now }),
       openOrdersCap({ plan, account, limits, facts }),
+      positionCap({ plan, account, policy, facts }),
+      grossNotionalCap({ plan, account, policy, facts, price, now }),
     ]) {
       if (cap === undefined) continue;
       extra = mergeFindings(extra, cap.findings);

@@ -43,16 +43,21 @@
 --   ARGV[17] dupKeys: how many of the KEYS, at their end, are duplicate-order marks
 --   ARGV[18] dailyFields: how many daily-notional fields follow the working-order keys
 --   ARGV[19] openOrders: "1" when a record checks an account's open orders (they are counted then), else ""
---   ARGV[20..] records: the decision records (below), then the rate checks
+--   ARGV[20] exposureAccounts: how many account exposure snapshots follow the daily-notional fields
+--   ARGV[21..] records: the decision records (below), then the rate checks
 --     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
 --     field, working-order key and daily-notional field the records name
---     (each once: they are read with one HMGET per hash)
+--     (each once: they are read with one HMGET per hash), then per account
+--     whose exposure a record checks: the account, a count, then that many
+--     [snapshot id, text] pairs (core/exposure.ts: `p:` position field,
+--     `w:` working order key, `s:` send record, `u:` open UNKNOWN)
 --
 -- Every user string travels as its own argument, so the script never does
--- arithmetic on money; it parses JSON only to count an account's open
--- orders (working orders, send records and open UNKNOWNs name their account).
+-- arithmetic on money; it parses JSON only to find the account of an open
+-- order (working orders, send records and open UNKNOWNs name their account)
+-- or of a position field.
 --
--- A record is a header of 21 one-byte codes read with one `string.byte`,
+-- A record is a header of 23 one-byte codes read with one `string.byte`,
 -- then the stream id, the result JSON, and the values the codes announce,
 -- in this order:
 --    1 lane: m main, x manual
@@ -82,6 +87,11 @@
 --   20 set daily notional: - none, = the checked field, 1 (field follows); then the value
 --   21 open-order check: - none, a must be allowed, d must be denied (the
 --      account, then the limit: allowed needs count + 1 <= limit)
+--   22 exposure check: - none, 1 (the account's snapshot number, 1-based
+--      among the snapshots, then how many decisions of this call that touch
+--      the account must have committed before it)
+--   23 touches exposure: - none, 1 (a count, then that many accounts whose
+--      exposure this decision's writes change)
 --
 -- Output
 --   One element per decision, in order: the result entry id (a string) when
@@ -99,7 +109,10 @@
 --   10 duplicateOrder: conflict, a duplicate-order mark is not the checked text (or not absent as checked)
 --   11 dailyNotional: conflict, the account's daily notional is not the checked text
 --   12 openOrders: conflict, the open-order decision no longer holds against the account's count
---   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10, 11, 12.
+--   13 exposure: conflict, the account's positions and open orders are not the
+--      snapshot (as the call began), or not as many decisions touching it
+--      committed before this one as it was decided after
+--   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13.
 --
 -- Errors (the whole call fails and writes nothing)
 --   error 'ERR intentgate commit: ' a plan_id, permit_id, rate check, rate
@@ -108,7 +121,8 @@
 --   error 'ERR intentgate commit: rate counter ' a rate counter to increment
 --     holds something other than an integer
 --   error 'ERR intentgate commit: open order ' a working order, send record or
---     open UNKNOWN that names no account (counting open orders)
+--     open UNKNOWN that names no account (counting open orders, or reading
+--     an account's exposure), or a position field that is not a JSON array
 --   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
 --   event stream included: it is probed with XLEN before the first write)
 --   also fail the call before the first write.
@@ -170,9 +184,10 @@ local WORKING_ORDERS = 9 -- reply
 local DUPLICATE_ORDER = 10 -- reply
 local DAILY_NOTIONAL = 11 -- reply
 local OPEN_ORDERS = 12 -- reply
+local EXPOSURE = 13 -- reply
 
 -- first ARGV slot of the records, first KEYS slot of the rate counters (the header's `..` entries)
-local REC = 20
+local REC = 21
 local RATE_KEYS = 15
 -- seconds a rate counter lives after its last increment
 local RATE_TTL_SECONDS = 10 -- RATE_COUNTER_TTL_MS (src/ports/ledger.ts) in seconds; luaContract.test.ts checks it
@@ -335,6 +350,54 @@ if A[19] == '1' then
     for j = 1, #vals do countOpen(accountOf(vals[j], src[x][2]), 1) end
   end
 end
+
+-- exposure: per snapshot number, whether the account's entries are exactly
+-- the snapshot as this call begins; then committed decisions touching it are counted
+local nExp = tonumber(A[20])
+local expAccount, expHeld, expTouched = {}, {}, {}
+if nExp > 0 then
+  local want, seen = {}, {}
+  local j = dailyBase + nDaily
+  for x = 1, nExp do
+    local acct, cnt = A[j], tonumber(A[j + 1])
+    local t = {}
+    for y = j + 2, j + 2 * cnt, 2 do t[A[y]] = A[y + 1] end
+    expAccount[x] = acct
+    want[acct] = t
+    seen[acct] = 0
+    expHeld[x] = true
+    j = j + 2 + 2 * cnt
+  end
+  local function found(acct, id, text)
+    local t = want[acct]
+    if t == nil then return end
+    seen[acct] = seen[acct] + 1
+    if t[id] ~= text then
+      for x = 1, nExp do if expAccount[x] == acct then expHeld[x] = false end end
+    end
+  end
+  local flat = call('HGETALL', K[8])
+  for y = 1, #flat, 2 do
+    local ok, key = pcall(cjson.decode, flat[y])
+    if not ok or type(key) ~= 'table' or type(key[1]) ~= 'string' then
+      error(redis.error_reply('ERR intentgate commit: open order ' .. 'position field ' .. flat[y] .. ' names no account'))
+    end
+    found(key[1], 'p:' .. flat[y], flat[y + 1])
+  end
+  local src = {{K[11], 'w:', 'working order'}, {K[9], 's:', 'send record'}, {K[13], 'u:', 'open UNKNOWN'}}
+  for x = 1, 3 do
+    flat = call('HGETALL', src[x][1])
+    for y = 1, #flat, 2 do
+      local acct = accountOf(flat[y + 1], src[x][3])
+      if acct then found(acct, src[x][2] .. flat[y], flat[y + 1]) end
+    end
+  end
+  for x = 1, nExp do
+    local n0 = 0
+    for _ in pairs(want[expAccount[x]]) do n0 = n0 + 1 end
+    if n0 ~= seen[expAccount[x]] then expHeld[x] = false end
+  end
+end
 -- ---- end of account caps
 
 local out = {}
@@ -349,7 +412,7 @@ local comEvents = {} -- ARGV index of a committed decision's first order event, 
 local p = REC
 for i = 1, n do
   local cl, cts, cpid, cpm, crt, cpos, epid, epm, ert, epos, edlq, stage, cwo, eop, ecl, eev, cdup, edup,
-    cday, eday, copen = byte(A[p], 1, 21)
+    cday, eday, copen, cexp, etouch = byte(A[p], 1, 23)
   local id = A[p + 1]
   local ri = p + 2
   p = p + 3
@@ -384,6 +447,9 @@ for i = 1, n do
     dayVal = A[p]; p = p + 1
   end
   if copen ~= DASH then openAcct = A[p]; openLimit = tonumber(A[p + 1]); p = p + 2 end
+  local expX, expN, touchAt, touchN
+  if cexp ~= DASH then expX = tonumber(A[p]); expN = tonumber(A[p + 1]); p = p + 2 end
+  if etouch ~= DASH then touchN = tonumber(A[p]); touchAt = p + 1; p = touchAt + touchN end
 
   local s = 2
   if cl == MAIN then s = 1 end
@@ -453,6 +519,11 @@ for i = 1, n do
       if openCount == nil then return missing('open-order count of', openAcct) end
       if ((openCount[openAcct] or 0) + 1 <= openLimit) ~= (copen == ALLOWED) then bad = OPEN_ORDERS end
     end
+    if not bad and expX then
+      local acct = expAccount[expX]
+      if acct == nil then return missing('exposure snapshot', expX) end
+      if not expHeld[expX] or (expTouched[acct] or 0) ~= expN then bad = EXPOSURE end
+    end
     if bad then
       out[i] = bad
     else
@@ -512,6 +583,9 @@ for i = 1, n do
           dailySeen[dayEF] = true
           dailyDirty[#dailyDirty + 1] = dayEF
         end
+      end
+      if touchAt then
+        for j = touchAt, touchAt + touchN - 1 do expTouched[A[j]] = (expTouched[A[j]] or 0) + 1 end
       end
       local unknownOrder = applyOrders(openAt, closeAt, closeN)
       if unknownOrder then return missing('working order', unknownOrder) end

@@ -1,0 +1,230 @@
+import { type Decimal, parseDecimal, storedDecimal, subDecimal } from "./decimal.js";
+import type { Decision } from "./decision.js";
+import { type PositionMode, parsePositionKey, positionKey } from "./facts.js";
+import { sendKey } from "./liveOrder.js";
+import { isCancelRecord, parseOpenRecord } from "./openRecord.js";
+import type { Side, VenueName } from "./plan.js";
+import { decodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
+
+/**
+ * What an account holds and has open, as the exposure caps read it
+ * (`limits.max_position`, `limits.max_gross_notional`): every position of the
+ * account in every book, and every order of it that may still fill (working
+ * orders, live orders being sent, open UNKNOWNs).
+ *
+ * The commit re-checks a decision that read it by comparing {@link snapshot}
+ * whole with what the ledger holds, and by counting the decisions of the same
+ * batch committed before it that changed the account's exposure
+ * ({@link touched}, see {@link exposureTouches}): both equal means the
+ * decision saw exactly what is there.
+ */
+export interface AccountExposure {
+  readonly account: string;
+  /**
+   * What the ledger held when the batch was read: entry id → its exact stored
+   * text. Ids are `p:<positionKey>`, `w:<working order key>`,
+   * `s:<sendKey>` (being sent) and `u:<sendKey>` (open UNKNOWN).
+   */
+  readonly snapshot: ReadonlyMap<string, string>;
+  /** Positions per {@link positionKey}, signed (after this batch's earlier decisions). */
+  readonly positions: ReadonlyMap<string, Decimal>;
+  /** Orders that may still fill, per snapshot id (after this batch's earlier decisions). */
+  readonly orders: ReadonlyMap<string, ExposureOrder>;
+  /** Decisions earlier in this batch whose writes change this account's exposure. */
+  readonly touched: number;
+}
+
+/** An order that may still fill, as the exposure caps count it. */
+export interface ExposureOrder {
+  readonly venue: VenueName;
+  readonly mode: PositionMode;
+  readonly symbol: string;
+  readonly side: Side;
+  /** What may still fill: a working order's qty less its fill; a send's or UNKNOWN's whole qty. */
+  readonly remaining: Decimal;
+}
+
+/** Snapshot id prefixes, one per kind of entry (shared by both ledgers). */
+export const EXPOSURE_IDS = { position: "p:", working: "w:", sending: "s:", unknown: "u:" } as const;
+
+/**
+ * Reads an account's exposure from a ledger snapshot. Throws on an entry that
+ * is not what its id says (a corrupt ledger is never decided on a guess) or
+ * that belongs to another account.
+ */
+export function exposureFromSnapshot(
+  account: string,
+  snapshot: ReadonlyMap<string, string>,
+): AccountExposure {
+  const positions = new Map<string, Decimal>();
+  const orders = new Map<string, ExposureOrder>();
+  for (const [id, text] of snapshot) {
+    const prefix = id.slice(0, 2);
+    const key = id.slice(2);
+    if (prefix === EXPOSURE_IDS.position) {
+      const ref = parsePositionKey(key);
+      if (ref === undefined || ref.account !== account)
+        throw new Error(`exposure of ${account}: ${id} is not its position`);
+      positions.set(key, storedDecimal(text, `position ${key}`));
+    } else if (prefix === EXPOSURE_IDS.working) {
+      const order = decodeWorkingOrder(text);
+      if (order.account !== account)
+        throw new Error(`exposure of ${account}: working order ${key} is another account's`);
+      orders.set(id, workingExposure(order));
+    } else if (prefix === EXPOSURE_IDS.sending || prefix === EXPOSURE_IDS.unknown) {
+      const record = parseOpenRecord(text);
+      if (record === undefined || isCancelRecord(record) || record.ref.account !== account)
+        throw new Error(`exposure of ${account}: ${id} is not one of its live orders`);
+      const { side, qty } = record.result;
+      const remaining = qty === null ? undefined : parseDecimal(qty);
+      if ((side !== "BUY" && side !== "SELL") || remaining === undefined)
+        throw new Error(`exposure of ${account}: ${id} names no side and qty`);
+      orders.set(id, { venue: record.ref.venue, mode: "live", symbol: record.ref.symbol, side, remaining });
+    } else throw new Error(`exposure of ${account}: unknown entry ${id}`);
+  }
+  return { account, snapshot, positions, orders, touched: 0 };
+}
+
+/** A working order as the exposure caps count it: what is left of it. */
+export function workingExposure(order: WorkingOrder): ExposureOrder {
+  const qty = storedDecimal(order.qty, `working order ${order.key} qty`);
+  const filled = storedDecimal(order.fill_qty, `working order ${order.key} fill_qty`);
+  return {
+    venue: order.venue,
+    mode: order.mode,
+    symbol: order.symbol,
+    side: order.side,
+    remaining: subDecimal(qty, filled),
+  };
+}
+
+/**
+ * The accounts whose exposure a decision's writes change: the position it
+ * sets, the order it opens (resting, or sent live), the orders it closes
+ * (named by their events). The commit counts them per account, as the
+ * batch's overlay did, so a decision decided after an earlier one of its
+ * batch commits only when that one did.
+ */
+export function exposureTouches(d: Decision): string[] {
+  const out = new Set<string>();
+  const e = d.effects;
+  if (e.setPosition) out.add(e.setPosition.account);
+  if (e.openOrder) out.add(e.openOrder.account);
+  for (const ev of e.orderEvents ?? []) out.add(ev.account);
+  const record = d.sendRecord;
+  if (record && !isCancelRecord(record)) out.add(record.ref.account);
+  else if (d.live) out.add(d.live.order.account);
+  return [...out];
+}
+
+/**
+ * `account`'s exposure after `d`'s writes, as its commit makes them; the
+ * same object when `d` does not touch it.
+ */
+export function applyToExposure(x: AccountExposure, d: Decision): AccountExposure {
+  if (!exposureTouches(d).includes(x.account)) return x;
+  const positions = new Map(x.positions);
+  const orders = new Map(x.orders);
+  const e = d.effects;
+  if (e.setPosition && e.setPosition.account === x.account) {
+    const key = positionKey(e.setPosition);
+    if (e.setPosition.value === "0") positions.delete(key);
+    else positions.set(key, storedDecimal(e.setPosition.value, `position ${key}`));
+  }
+  if (e.openOrder && e.openOrder.account === x.account)
+    orders.set(EXPOSURE_IDS.working + e.openOrder.key, workingExposure(e.openOrder));
+  for (const key of e.closeOrders ?? []) orders.delete(EXPOSURE_IDS.working + key);
+  const live = d.live;
+  if (live && live.order.account === x.account) {
+    const { side, qty, symbol } = d.result;
+    const remaining = qty === null ? undefined : parseDecimal(qty);
+    if ((side === "BUY" || side === "SELL") && remaining !== undefined && symbol !== null)
+      orders.set(EXPOSURE_IDS.sending + sendKey({ lane: d.lane, streamId: d.streamId }), {
+        venue: live.venue,
+        mode: "live",
+        symbol,
+        side,
+        remaining,
+      });
+  }
+  return { ...x, positions, orders, touched: x.touched + 1 };
+}
+
+/**
+ * The account a ledger entry counts toward, by its snapshot id and stored
+ * text; undefined for an entry that is no exposure (a cancel plan's record).
+ * Throws on text that is not what its id says.
+ */
+export function exposureEntryAccount(id: string, text: string): string | undefined {
+  const prefix = id.slice(0, 2);
+  if (prefix === EXPOSURE_IDS.position) {
+    const ref = parsePositionKey(id.slice(2));
+    if (ref === undefined) throw new Error(`ledger position field ${id.slice(2, 80)} is not a position`);
+    return ref.account;
+  }
+  if (prefix === EXPOSURE_IDS.working) return decodeWorkingOrder(text).account;
+  const record = parseOpenRecord(text);
+  if (record === undefined) throw new Error(`ledger record ${id.slice(0, 80)} is not an open record`);
+  return isCancelRecord(record) ? undefined : record.ref.account;
+}
+
+/**
+ * The snapshots of `accounts` from every ledger entry that may be exposure
+ * (`[id, text]`, ids as in {@link AccountExposure.snapshot}); accounts with
+ * none get an empty one.
+ */
+export function exposureSnapshots(
+  accounts: readonly string[],
+  entries: Iterable<readonly [string, string]>,
+): Map<string, AccountExposure> {
+  const snaps = new Map<string, Map<string, string>>(accounts.map((a) => [a, new Map()]));
+  for (const [id, text] of entries) {
+    const account = exposureEntryAccount(id, text);
+    if (account !== undefined) snaps.get(account)?.set(id, text);
+  }
+  return new Map([...snaps].map(([a, snap]) => [a, exposureFromSnapshot(a, snap)]));
+}
+
+/** Whether a snapshot read now equals the one a decision read (same ids, same texts). */
+export function sameSnapshot(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, text] of a) if (b.get(id) !== text) return false;
+  return true;
+}
+
+/**
+ * The commit-side half of `checks.exposure`, for one atomic commit of a
+ * batch (the embedded ledger uses it; lua/commit.lua does the same): each
+ * account's snapshot is compared with the ledger once, before the first
+ * decision writes, and the decisions committed since are counted per
+ * account. A decision's check holds when both match what it was decided on.
+ */
+export class ExposureCommit {
+  readonly #held = new Map<string, boolean>();
+  readonly #touched = new Map<string, number>();
+
+  /**
+   * @param decisions the batch, before any of it is written
+   * @param read the ledger's exposure entries of an account now (`[snapshot id, text]`)
+   */
+  constructor(
+    decisions: readonly Decision[],
+    read: (account: string) => Iterable<readonly [string, string]>,
+  ) {
+    for (const d of decisions) {
+      const x = d.checks.exposure;
+      if (x === undefined || this.#held.has(x.account)) continue;
+      this.#held.set(x.account, sameSnapshot(new Map(read(x.account)), x.snapshot));
+    }
+  }
+
+  /** Whether a decision's exposure check holds now. */
+  holds(x: NonNullable<Decision["checks"]["exposure"]>): boolean {
+    return this.#held.get(x.account) === true && (this.#touched.get(x.account) ?? 0) === x.touched;
+  }
+
+  /** Counts a committed decision's writes toward the accounts they touch. */
+  committed(d: Decision): void {
+    for (const a of exposureTouches(d)) this.#touched.set(a, (this.#touched.get(a) ?? 0) + 1);
+  }
+}

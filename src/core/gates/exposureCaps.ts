@@ -1,0 +1,103 @@
+import { absDecimal, addDecimal, type Decimal, mulDecimalUp, negDecimal, ZERO } from "../decimal.js";
+import type { AccountExposure } from "../exposure.js";
+import { type Facts, type PositionMode, parsePositionKey, positionKey } from "../facts.js";
+import type { OrderPlan } from "../plan.js";
+import type { Policy } from "../policy.js";
+import { reason } from "../reasons.js";
+import { bookReference } from "../referencePrice.js";
+import type { AccountCapOutcome } from "./accountCaps.js";
+import { capFor } from "./accountCaps.js";
+import type { GateFindings } from "./gate.js";
+
+/** The mode a plan's fills land in: `live` at a live venue with `live` on, else `paper` (the paper venue, a dry run). */
+export function planMode(plan: Pick<OrderPlan, "venue">, policy: Pick<Policy, "live">): PositionMode {
+  return plan.venue !== "paper" && policy.live ? "live" : "paper";
+}
+
+/** The account's exposure as read for this batch; throws when it was not read (never decided on a guess). */
+function exposureOf(facts: Facts, account: string): AccountExposure {
+  const x = facts.exposure.get(account);
+  if (x === undefined) throw new Error(`exposure of ${account} was not read`);
+  return x;
+}
+
+/** The check every exposure-cap verdict carries: the batch's snapshot, and what of the batch came before. */
+function exposureCheck(x: AccountExposure): GateFindings {
+  return { checks: { exposure: { account: x.account, snapshot: x.snapshot, touched: x.touched } } };
+}
+
+/**
+ * `limits.max_position`: a BUY may not take the account's position in the
+ * plan's book (venue, mode) above the cap, counting its BUY orders that may
+ * still fill; a SELL may not take it below −cap, counting its SELL orders.
+ * A plan that moves the position toward zero, and not past the cap on the
+ * other side, is never refused by it, nor is a reduce-only plan. Both verdicts are re-checked at commit against the
+ * ledger (`checks.exposure`). Undefined when no cap applies.
+ */
+export function positionCap(opts: {
+  readonly plan: OrderPlan;
+  readonly account: string;
+  readonly policy: Policy;
+  readonly facts: Facts;
+}): AccountCapOutcome | undefined {
+  const { plan, account, policy } = opts;
+  const cap = capFor(policy.limits.maxPosition, plan.symbol);
+  if (cap === undefined || plan.reduce_only) return undefined;
+  const x = exposureOf(opts.facts, account);
+  const mode = planMode(plan, policy);
+  const book = { account, symbol: plan.symbol, venue: plan.venue, mode };
+  let after = x.positions.get(positionKey(book)) ?? ZERO;
+  const sign = (d: Decimal): Decimal => (plan.side === "BUY" ? d : negDecimal(d));
+  for (const o of x.orders.values())
+    if (o.venue === plan.venue && o.mode === mode && o.symbol === plan.symbol && o.side === plan.side)
+      after = addDecimal(after, sign(o.remaining));
+  after = addDecimal(after, sign(plan.qty));
+  const findings = exposureCheck(x);
+  const beyond = plan.side === "BUY" ? after > cap : after < negDecimal(cap);
+  return beyond ? { findings, denial: reason("limit", "max_position") } : { findings };
+}
+
+/**
+ * `limits.max_gross_notional`: the account's gross open notional in the
+ * plan's mode — |position| of every book of that mode and what may still
+ * fill of every order, each at its book's reference price (rounded up) —
+ * plus this plan's notional (`price`) may not pass the cap. A held symbol
+ * without a reference price refuses the plan (`limit:stale_price`,
+ * `limit:no_reference_price`): exposure is never counted as zero for want of
+ * a price. Reduce-only plans are exempt. Re-checked at commit like
+ * {@link positionCap}. Undefined when no cap applies.
+ */
+export function grossNotionalCap(opts: {
+  readonly plan: OrderPlan;
+  readonly account: string;
+  readonly policy: Policy;
+  readonly facts: Facts;
+  /** This plan's price (`pricingPrice`); undefined when none is known. */
+  readonly price: Decimal | undefined;
+  readonly now: number;
+}): AccountCapOutcome | undefined {
+  const { plan, account, policy, now } = opts;
+  const cap = capFor(policy.limits.maxGrossNotional, account);
+  if (cap === undefined || plan.reduce_only) return undefined;
+  const x = exposureOf(opts.facts, account);
+  const findings = exposureCheck(x);
+  if (opts.price === undefined) return { findings, denial: reason("limit", "no_reference_price") };
+  const mode = planMode(plan, policy);
+  const held: Array<{ venue: OrderPlan["venue"]; symbol: string; qty: Decimal }> = [];
+  for (const [key, qty] of x.positions) {
+    const ref = parsePositionKey(key);
+    if (ref === undefined) throw new Error(`exposure of ${account}: ${key} is not a position`);
+    if (ref.mode === mode) held.push({ venue: ref.venue, symbol: ref.symbol, qty: absDecimal(qty) });
+  }
+  for (const o of x.orders.values())
+    if (o.mode === mode) held.push({ venue: o.venue, symbol: o.symbol, qty: o.remaining });
+  let gross = mulDecimalUp(plan.qty, opts.price);
+  for (const h of held) {
+    if (h.qty === ZERO) continue;
+    const ref = bookReference({ venue: h.venue, symbol: h.symbol, mode }, policy, now);
+    if (ref.kind === "stale") return { findings, denial: reason("limit", "stale_price") };
+    if (ref.kind !== "price") return { findings, denial: reason("limit", "no_reference_price") };
+    gross = addDecimal(gross, mulDecimalUp(h.qty, ref.price));
+  }
+  return gross > cap ? { findings, denial: reason("limit", "max_gross_notional") } : { findings };
+}
