@@ -12,6 +12,7 @@
  *   BENCH_DUP_WINDOW_MS   turn on limits.duplicate_window_ms (with BENCH_UNIQUE_ORDERS=1, so none is a duplicate)
  *   BENCH_UNIQUE_ORDERS   1: every plan a different order (a unique qty)
  *   BENCH_ACCOUNT_CAPS    1: turn on limits.max_daily_notional and limits.max_open_orders (never reached)
+ *   BENCH_EXPOSURE_CAPS   1: turn on limits.max_position and limits.max_gross_notional (never reached)
  *   BENCH_PROFILE_DIR     directory: CPU-profile exactly the measured window of the in-process
  *                         runs into <dir>/hmac.cpuprofile and <dir>/ed25519.cpuprofile
  *   BENCH_CHILD_CPU_PROF  directory: run the latency child with --cpu-prof into it

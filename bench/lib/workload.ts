@@ -82,6 +82,10 @@ export function benchConfig(opts: {
       ...(process.env.BENCH_ACCOUNT_CAPS === "1"
         ? { max_daily_notional: { "*": "1000000000000000" }, max_open_orders: { "*": 1_000_000 } }
         : {}),
+      // BENCH_EXPOSURE_CAPS=1 turns on both exposure caps, never reached (a scan of the account's books and orders per batch and per commit).
+      ...(process.env.BENCH_EXPOSURE_CAPS === "1"
+        ? { max_position: { "*": "1000000000000" }, max_gross_notional: "1000000000000000" }
+        : {}),
     },
     claim_idle_ms: 15_000,
     max_deliveries: 10,

@@ -1,6 +1,6 @@
 import { type Decimal, parseDecimal, storedDecimal, subDecimal } from "./decimal.js";
 import type { Decision } from "./decision.js";
-import { type PositionMode, parsePositionKey, positionKey } from "./facts.js";
+import { type PositionMode, type PositionRef, parsePositionKey, positionKey } from "./facts.js";
 import { sendKey } from "./liveOrder.js";
 import { isCancelRecord, parseOpenRecord } from "./openRecord.js";
 import type { Side, VenueName } from "./plan.js";
@@ -26,12 +26,18 @@ export interface AccountExposure {
    * `s:<sendKey>` (being sent) and `u:<sendKey>` (open UNKNOWN).
    */
   readonly snapshot: ReadonlyMap<string, string>;
-  /** Positions per {@link positionKey}, signed (after this batch's earlier decisions). */
-  readonly positions: ReadonlyMap<string, Decimal>;
+  /** Positions per {@link positionKey}: the book and the signed qty (after this batch's earlier decisions). */
+  readonly positions: ReadonlyMap<string, HeldPosition>;
   /** Orders that may still fill, per snapshot id (after this batch's earlier decisions). */
   readonly orders: ReadonlyMap<string, ExposureOrder>;
   /** Decisions earlier in this batch whose writes change this account's exposure. */
   readonly touched: number;
+}
+
+/** A position held, with its book. */
+export interface HeldPosition {
+  readonly ref: PositionRef;
+  readonly qty: Decimal;
 }
 
 /** An order that may still fill, as the exposure caps count it. */
@@ -56,33 +62,74 @@ export function exposureFromSnapshot(
   account: string,
   snapshot: ReadonlyMap<string, string>,
 ): AccountExposure {
-  const positions = new Map<string, Decimal>();
-  const orders = new Map<string, ExposureOrder>();
+  const x = new ExposureBuilder(account);
   for (const [id, text] of snapshot) {
-    const prefix = id.slice(0, 2);
-    const key = id.slice(2);
-    if (prefix === EXPOSURE_IDS.position) {
-      const ref = parsePositionKey(key);
-      if (ref === undefined || ref.account !== account)
-        throw new Error(`exposure of ${account}: ${id} is not its position`);
-      positions.set(key, storedDecimal(text, `position ${key}`));
-    } else if (prefix === EXPOSURE_IDS.working) {
-      const order = decodeWorkingOrder(text);
-      if (order.account !== account)
-        throw new Error(`exposure of ${account}: working order ${key} is another account's`);
-      orders.set(id, workingExposure(order));
-    } else if (prefix === EXPOSURE_IDS.sending || prefix === EXPOSURE_IDS.unknown) {
-      const record = parseOpenRecord(text);
-      if (record === undefined || isCancelRecord(record) || record.ref.account !== account)
-        throw new Error(`exposure of ${account}: ${id} is not one of its live orders`);
-      const { side, qty } = record.result;
-      const remaining = qty === null ? undefined : parseDecimal(qty);
-      if ((side !== "BUY" && side !== "SELL") || remaining === undefined)
-        throw new Error(`exposure of ${account}: ${id} names no side and qty`);
-      orders.set(id, { venue: record.ref.venue, mode: "live", symbol: record.ref.symbol, side, remaining });
-    } else throw new Error(`exposure of ${account}: unknown entry ${id}`);
+    const entry = readEntry(id, text);
+    if (entry?.account !== account)
+      throw new Error(`exposure of ${account}: ${id} is not one of its entries`);
+    x.add(id, text, entry);
   }
-  return { account, snapshot, positions, orders, touched: 0 };
+  return x.build();
+}
+
+/** One ledger entry, read: the account it counts toward and what it holds. */
+type ReadEntry =
+  | { readonly account: string; readonly position: HeldPosition }
+  | { readonly account: string; readonly order: ExposureOrder };
+
+/** Collects one account's entries into an {@link AccountExposure}. */
+class ExposureBuilder {
+  readonly #snapshot = new Map<string, string>();
+  readonly #positions = new Map<string, HeldPosition>();
+  readonly #orders = new Map<string, ExposureOrder>();
+  constructor(readonly account: string) {}
+
+  add(id: string, text: string, entry: ReadEntry): void {
+    this.#snapshot.set(id, text);
+    if ("position" in entry) this.#positions.set(id.slice(2), entry.position);
+    else this.#orders.set(id, entry.order);
+  }
+
+  build(): AccountExposure {
+    const { account } = this;
+    return {
+      account,
+      snapshot: this.#snapshot,
+      positions: this.#positions,
+      orders: this.#orders,
+      touched: 0,
+    };
+  }
+}
+
+/**
+ * Reads one ledger entry by its snapshot id; undefined for one that is no
+ * exposure (a cancel plan's record). Throws on text that is not what its id
+ * says.
+ */
+function readEntry(id: string, text: string): ReadEntry | undefined {
+  const prefix = id.slice(0, 2);
+  const key = id.slice(2);
+  if (prefix === EXPOSURE_IDS.position) {
+    const ref = parsePositionKey(key);
+    if (ref === undefined) throw new Error(`ledger position field ${key.slice(0, 80)} is not a position`);
+    return { account: ref.account, position: { ref, qty: storedDecimal(text, `position ${key}`) } };
+  }
+  if (prefix === EXPOSURE_IDS.working) {
+    const order = decodeWorkingOrder(text);
+    return { account: order.account, order: workingExposure(order) };
+  }
+  if (prefix !== EXPOSURE_IDS.sending && prefix !== EXPOSURE_IDS.unknown)
+    throw new Error(`unknown exposure entry ${id.slice(0, 80)}`);
+  const record = parseOpenRecord(text);
+  if (record === undefined) throw new Error(`ledger record ${id.slice(0, 80)} is not an open record`);
+  if (isCancelRecord(record)) return undefined;
+  const { side, qty } = record.result;
+  const remaining = qty === null ? undefined : parseDecimal(qty);
+  if ((side !== "BUY" && side !== "SELL") || remaining === undefined)
+    throw new Error(`ledger record ${id.slice(0, 80)} names no side and qty`);
+  const { venue, symbol, account } = record.ref;
+  return { account, order: { venue, mode: "live", symbol, side, remaining } };
 }
 
 /** A working order as the exposure caps count it: what is left of it. */
@@ -117,19 +164,32 @@ export function exposureTouches(d: Decision): string[] {
   return [...out];
 }
 
+/** An account's exposure a batch's overlay keeps up to date as it decides. */
+export interface BatchExposure extends AccountExposure {
+  readonly positions: Map<string, HeldPosition>;
+  readonly orders: Map<string, ExposureOrder>;
+  touched: number;
+}
+
+/** A private copy of `x` for one batch's overlay (the snapshot is shared: it is what was read). */
+export const batchExposure = (x: AccountExposure): BatchExposure => ({
+  ...x,
+  positions: new Map(x.positions),
+  orders: new Map(x.orders),
+});
+
 /**
- * `account`'s exposure after `d`'s writes, as its commit makes them; the
- * same object when `d` does not touch it.
+ * Applies `d`'s writes to `x`, as its commit makes them, for a decision that
+ * touches the account ({@link exposureTouches}).
  */
-export function applyToExposure(x: AccountExposure, d: Decision): AccountExposure {
-  if (!exposureTouches(d).includes(x.account)) return x;
-  const positions = new Map(x.positions);
-  const orders = new Map(x.orders);
+export function applyToExposure(x: BatchExposure, d: Decision): void {
+  const { positions, orders } = x;
   const e = d.effects;
   if (e.setPosition && e.setPosition.account === x.account) {
     const key = positionKey(e.setPosition);
-    if (e.setPosition.value === "0") positions.delete(key);
-    else positions.set(key, storedDecimal(e.setPosition.value, `position ${key}`));
+    const { value, ...ref } = e.setPosition;
+    if (value === "0") positions.delete(key);
+    else positions.set(key, { ref, qty: storedDecimal(value, `position ${key}`) });
   }
   if (e.openOrder && e.openOrder.account === x.account)
     orders.set(EXPOSURE_IDS.working + e.openOrder.key, workingExposure(e.openOrder));
@@ -147,42 +207,25 @@ export function applyToExposure(x: AccountExposure, d: Decision): AccountExposur
         remaining,
       });
   }
-  return { ...x, positions, orders, touched: x.touched + 1 };
+  x.touched++;
 }
 
 /**
- * The account a ledger entry counts toward, by its snapshot id and stored
- * text; undefined for an entry that is no exposure (a cancel plan's record).
- * Throws on text that is not what its id says.
- */
-export function exposureEntryAccount(id: string, text: string): string | undefined {
-  const prefix = id.slice(0, 2);
-  if (prefix === EXPOSURE_IDS.position) {
-    const ref = parsePositionKey(id.slice(2));
-    if (ref === undefined) throw new Error(`ledger position field ${id.slice(2, 80)} is not a position`);
-    return ref.account;
-  }
-  if (prefix === EXPOSURE_IDS.working) return decodeWorkingOrder(text).account;
-  const record = parseOpenRecord(text);
-  if (record === undefined) throw new Error(`ledger record ${id.slice(0, 80)} is not an open record`);
-  return isCancelRecord(record) ? undefined : record.ref.account;
-}
-
-/**
- * The snapshots of `accounts` from every ledger entry that may be exposure
- * (`[id, text]`, ids as in {@link AccountExposure.snapshot}); accounts with
- * none get an empty one.
+ * The exposure of each of `accounts` from every ledger entry that may be
+ * exposure (`[id, text]`, ids as in {@link AccountExposure.snapshot}), each
+ * entry read once; an account with none gets an empty one. Throws on an
+ * entry that is not what its id says, whoever's it is.
  */
 export function exposureSnapshots(
   accounts: readonly string[],
   entries: Iterable<readonly [string, string]>,
 ): Map<string, AccountExposure> {
-  const snaps = new Map<string, Map<string, string>>(accounts.map((a) => [a, new Map()]));
+  const builders = new Map(accounts.map((a) => [a, new ExposureBuilder(a)]));
   for (const [id, text] of entries) {
-    const account = exposureEntryAccount(id, text);
-    if (account !== undefined) snaps.get(account)?.set(id, text);
+    const entry = readEntry(id, text);
+    if (entry !== undefined) builders.get(entry.account)?.add(id, text, entry);
   }
-  return new Map([...snaps].map(([a, snap]) => [a, exposureFromSnapshot(a, snap)]));
+  return new Map([...builders].map(([a, b]) => [a, b.build()]));
 }
 
 /** Whether a snapshot read now equals the one a decision read (same ids, same texts). */

@@ -1,6 +1,6 @@
 import { dailyKey } from "./dailyNotional.js";
 import type { Decision } from "./decision.js";
-import { type AccountExposure, applyToExposure } from "./exposure.js";
+import { applyToExposure, type BatchExposure, batchExposure, exposureTouches } from "./exposure.js";
 import { type Facts, positionKey, rateKey } from "./facts.js";
 import type { OpenRecord } from "./openRecord.js";
 import { encodeWorkingOrder, type StoredWorkingOrder } from "./workingOrder.js";
@@ -21,7 +21,7 @@ export class FactsOverlay implements Facts {
   readonly duplicates: Map<string, string>;
   readonly dailyNotional: Map<string, string>;
   readonly openOrders: Map<string, number>;
-  readonly exposure: Map<string, AccountExposure>;
+  readonly exposure: Map<string, BatchExposure>;
 
   constructor(facts: Facts) {
     this.tradingState = facts.tradingState;
@@ -34,13 +34,17 @@ export class FactsOverlay implements Facts {
     this.duplicates = new Map(facts.duplicates);
     this.dailyNotional = new Map(facts.dailyNotional);
     this.openOrders = new Map(facts.openOrders);
-    this.exposure = new Map(facts.exposure);
+    this.exposure = new Map([...facts.exposure].map(([a, x]) => [a, batchExposure(x)]));
   }
 
   /** Applies a decision's writes, as its commit will. */
   apply(decision: Decision): void {
     const { effects, live } = decision;
-    for (const [account, x] of this.exposure) this.exposure.set(account, applyToExposure(x, decision));
+    if (this.exposure.size > 0)
+      for (const account of exposureTouches(decision)) {
+        const x = this.exposure.get(account);
+        if (x) applyToExposure(x, decision);
+      }
     if (effects.claimPlanId !== undefined) this.claimedPlanIds.add(effects.claimPlanId);
     if (effects.consumePermit !== undefined) this.usedPermitIds.add(effects.consumePermit);
     if (effects.countRate) {

@@ -67,15 +67,11 @@ export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Refe
  * venue's feed (younger than `limits.max_price_age_ms`, else stale), a
  * `paper` book's from `venues.paper.prices`.
  */
-export function bookReference(
-  book: { readonly venue: VenueName; readonly symbol: string; readonly mode: "paper" | "live" },
-  policy: Policy,
-  now: number,
-): Reference {
+export function bookReference(book: BookSymbol, policy: Policy, now: number): Reference {
   if (book.mode === "live") {
     const live = policy.livePrices.get(livePriceKey(book.venue, book.symbol));
     const source = `${book.venue}:${live?.kind ?? "price"}`;
-    if (live === undefined || now - live.at > policy.limits.maxPriceAgeMs) return { kind: "stale", source };
+    if (!fresh(live, policy, now)) return { kind: "stale", source };
     return {
       kind: "price",
       price: live.price,
@@ -86,6 +82,30 @@ export function bookReference(
   const price = policy.referencePrices.get(book.symbol);
   if (price === undefined) return { kind: "none" };
   return { kind: "price", price, used: { price: formatDecimal(price), source: "config", at: null } };
+}
+
+/** Whether a live price was read and is not older than `limits.max_price_age_ms`. */
+const fresh = (live: LivePrice | undefined, policy: Policy, now: number): live is LivePrice =>
+  live !== undefined && now - live.at <= policy.limits.maxPriceAgeMs;
+
+/** A symbol in a book: what {@link bookPrice} prices. */
+export interface BookSymbol {
+  readonly venue: VenueName;
+  readonly symbol: string;
+  readonly mode: "paper" | "live";
+}
+
+/**
+ * Just the price of {@link bookReference}, for callers that price many
+ * books and record none: the price, `stale` (a live price missing or too
+ * old) or `none` (no configured price).
+ */
+export function bookPrice(book: BookSymbol, policy: Policy, now: number): Decimal | "stale" | "none" {
+  if (book.mode === "live") {
+    const live = policy.livePrices.get(livePriceKey(book.venue, book.symbol));
+    return fresh(live, policy, now) ? live.price : "stale";
+  }
+  return policy.referencePrices.get(book.symbol) ?? "none";
 }
 
 /**

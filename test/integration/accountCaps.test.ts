@@ -214,10 +214,10 @@ describe.each<BusKind>(["redis", "sqlite"])("account caps across 3 executors (%s
         const after = (r.side === "BUY" ? before + qty : before - qty) as Decimal;
         const cap = dec(POS_CAP[symbol as keyof typeof POS_CAP]);
         const overPosition = r.side === "BUY" ? after > cap : after < -cap;
-        let exposure = mulDecimalUp(qty, dec(PRICES[symbol]!));
-        for (const [s, q] of held)
-          exposure = (exposure + mulDecimalUp((q < 0n ? -q : q) as Decimal, dec(PRICES[s]!))) as Decimal;
-        const overGross = exposure > gross;
+        // exact products, as the gate sums them
+        let exposure = qty * dec(PRICES[symbol]!);
+        for (const [s, q] of held) exposure += (q < 0n ? -q : q) * dec(PRICES[s]!);
+        const overGross = exposure > gross * 10n ** 18n;
         const what = `${r.plan_id} ${r.side} ${r.qty} ${symbol} on ${formatDecimal(before)} (seed ${seed})`;
         if (r.decision === "EXECUTED") {
           expect(overPosition || overGross, `${what}: executed over a cap`).toBe(false);

@@ -272,7 +272,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
  * Header codes 22-23 of a decision's record (lua/commit.lua: exposure
  * check, touches exposure): pushes the values they announce onto `records`,
  * numbers each account's snapshot once in `snapshots`, and returns the two
- * codes. Touches are sent only when `touches` (some record checks exposure).
+ * codes. Touches are sent only when `touches` (some record checks exposure);
+ * `=` when the one account touched is the one checked.
  * Throws RangeError when one batch carries two snapshots of an account.
  */
 function pushExposure(
@@ -296,6 +297,7 @@ function pushExposure(
   }
   const touched = touches ? exposureTouches(d) : [];
   if (touched.length === 0) h += "-";
+  else if (touched.length === 1 && touched[0] === x?.account) h += "=";
   else {
     h += "1";
     records.push(String(touched.length), ...touched);

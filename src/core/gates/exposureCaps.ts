@@ -1,10 +1,10 @@
-import { absDecimal, addDecimal, type Decimal, mulDecimalUp, negDecimal, ZERO } from "../decimal.js";
+import { absDecimal, addDecimal, DECIMAL_ONE, type Decimal, negDecimal, ZERO } from "../decimal.js";
 import type { AccountExposure } from "../exposure.js";
-import { type Facts, type PositionMode, parsePositionKey, positionKey } from "../facts.js";
+import { type Facts, type PositionMode, positionKey } from "../facts.js";
 import type { OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
-import { reason } from "../reasons.js";
-import { bookReference } from "../referencePrice.js";
+import { type Reason, reason } from "../reasons.js";
+import { bookPrice } from "../referencePrice.js";
 import type { AccountCapOutcome } from "./accountCaps.js";
 import { capFor } from "./accountCaps.js";
 import type { GateFindings } from "./gate.js";
@@ -46,22 +46,21 @@ export function positionCap(opts: {
   const x = exposureOf(opts.facts, account);
   const mode = planMode(plan, policy);
   const book = { account, symbol: plan.symbol, venue: plan.venue, mode };
-  let after = x.positions.get(positionKey(book)) ?? ZERO;
-  const sign = (d: Decimal): Decimal => (plan.side === "BUY" ? d : negDecimal(d));
+  // long side for a BUY, short side (counted positive) for a SELL
+  const held = x.positions.get(positionKey(book))?.qty ?? ZERO;
+  let after = addDecimal(plan.side === "BUY" ? held : negDecimal(held), plan.qty);
   for (const o of x.orders.values())
     if (o.venue === plan.venue && o.mode === mode && o.symbol === plan.symbol && o.side === plan.side)
-      after = addDecimal(after, sign(o.remaining));
-  after = addDecimal(after, sign(plan.qty));
+      after = addDecimal(after, o.remaining);
   const findings = exposureCheck(x);
-  const beyond = plan.side === "BUY" ? after > cap : after < negDecimal(cap);
-  return beyond ? { findings, denial: reason("limit", "max_position") } : { findings };
+  return after > cap ? { findings, denial: reason("limit", "max_position") } : { findings };
 }
 
 /**
  * `limits.max_gross_notional`: the account's gross open notional in the
  * plan's mode — |position| of every book of that mode and what may still
- * fill of every order, each at its book's reference price (rounded up) —
- * plus this plan's notional (`price`) may not pass the cap. A held symbol
+ * fill of every order, each at its book's reference price — plus this
+ * plan's notional (`price`) may not pass the cap, in exact decimals. A held symbol
  * without a reference price refuses the plan (`limit:stale_price`,
  * `limit:no_reference_price`): exposure is never counted as zero for want of
  * a price. Reduce-only plans are exempt. Re-checked at commit like
@@ -83,21 +82,35 @@ export function grossNotionalCap(opts: {
   const findings = exposureCheck(x);
   if (opts.price === undefined) return { findings, denial: reason("limit", "no_reference_price") };
   const mode = planMode(plan, policy);
-  const held: Array<{ venue: OrderPlan["venue"]; symbol: string; qty: Decimal }> = [];
-  for (const [key, qty] of x.positions) {
-    const ref = parsePositionKey(key);
-    if (ref === undefined) throw new Error(`exposure of ${account}: ${key} is not a position`);
-    if (ref.mode === mode) held.push({ venue: ref.venue, symbol: ref.symbol, qty: absDecimal(qty) });
+  // exact products (scale 10^-36), summed, then compared: the total is never rounded down
+  let gross = plan.qty * opts.price;
+  for (const { ref, qty } of x.positions.values()) {
+    if (ref.mode !== mode || qty === ZERO) continue;
+    const price = heldPrice(ref.venue, ref.symbol, mode, policy, now);
+    if (typeof price === "string") return { findings, denial: price };
+    gross += absDecimal(qty) * price;
   }
-  for (const o of x.orders.values())
-    if (o.mode === mode) held.push({ venue: o.venue, symbol: o.symbol, qty: o.remaining });
-  let gross = mulDecimalUp(plan.qty, opts.price);
-  for (const h of held) {
-    if (h.qty === ZERO) continue;
-    const ref = bookReference({ venue: h.venue, symbol: h.symbol, mode }, policy, now);
-    if (ref.kind === "stale") return { findings, denial: reason("limit", "stale_price") };
-    if (ref.kind !== "price") return { findings, denial: reason("limit", "no_reference_price") };
-    gross = addDecimal(gross, mulDecimalUp(h.qty, ref.price));
+  for (const o of x.orders.values()) {
+    if (o.mode !== mode) continue;
+    const price = heldPrice(o.venue, o.symbol, mode, policy, now);
+    if (typeof price === "string") return { findings, denial: price };
+    gross += o.remaining * price;
   }
-  return gross > cap ? { findings, denial: reason("limit", "max_gross_notional") } : { findings };
+  return gross > cap * DECIMAL_ONE
+    ? { findings, denial: reason("limit", "max_gross_notional") }
+    : { findings };
+}
+
+/** The reference price of a held symbol, or the denial when it has none. */
+function heldPrice(
+  venue: OrderPlan["venue"],
+  symbol: string,
+  mode: PositionMode,
+  policy: Policy,
+  now: number,
+): Decimal | Reason {
+  const price = bookPrice({ venue, symbol, mode }, policy, now);
+  if (price === "stale") return reason("limit", "stale_price");
+  if (price === "none") return reason("limit", "no_reference_price");
+  return price;
 }

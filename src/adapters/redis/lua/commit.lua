@@ -90,8 +90,8 @@
 --   22 exposure check: - none, 1 (the account's snapshot number, 1-based
 --      among the snapshots, then how many decisions of this call that touch
 --      the account must have committed before it)
---   23 touches exposure: - none, 1 (a count, then that many accounts whose
---      exposure this decision's writes change)
+--   23 touches exposure: - none, = the checked account alone, 1 (a count,
+--      then that many accounts whose exposure this decision's writes change)
 --
 -- Output
 --   One element per decision, in order: the result entry id (a string) when
@@ -449,7 +449,8 @@ for i = 1, n do
   if copen ~= DASH then openAcct = A[p]; openLimit = tonumber(A[p + 1]); p = p + 2 end
   local expX, expN, touchAt, touchN
   if cexp ~= DASH then expX = tonumber(A[p]); expN = tonumber(A[p + 1]); p = p + 2 end
-  if etouch ~= DASH then touchN = tonumber(A[p]); touchAt = p + 1; p = touchAt + touchN end
+  local touchSelf = etouch == EQ
+  if etouch ~= DASH and not touchSelf then touchN = tonumber(A[p]); touchAt = p + 1; p = touchAt + touchN end
 
   local s = 2
   if cl == MAIN then s = 1 end
@@ -584,7 +585,11 @@ for i = 1, n do
           dailyDirty[#dailyDirty + 1] = dayEF
         end
       end
-      if touchAt then
+      if touchSelf then
+        local acct = expAccount[expX]
+        if acct == nil then return missing('exposure snapshot', expX) end
+        expTouched[acct] = (expTouched[acct] or 0) + 1
+      elseif touchAt then
         for j = touchAt, touchAt + touchN - 1 do expTouched[A[j]] = (expTouched[A[j]] or 0) + 1 end
       end
       local unknownOrder = applyOrders(openAt, closeAt, closeN)
