@@ -11,7 +11,16 @@ export interface DailyRef {
 }
 
 /** The UTC day (`YYYY-MM-DD`) that `ms` falls in. */
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+export function utcDay(ms: number): string {
+  const n = Math.floor(ms / DAY_MS);
+  // every plan of a batch asks for the same day: format it once
+  if (last.n !== n) last = { n, text: new Date(n * DAY_MS).toISOString().slice(0, 10) };
+  return last.text;
+}
+
+const DAY_MS = 86_400_000;
+/** The day {@link utcDay} formatted last (a pure function's memo: same input, same text). */
+let last = { n: Number.NaN, text: "" };
 
 /** Map key of a {@link DailyRef} in `Facts.dailyNotional`; also the ledger's field name. */
 export const dailyKey = (d: DailyRef): string => JSON.stringify([d.account, d.day]);

@@ -85,6 +85,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   const snapshots = new Map<string, [number, ReadonlyMap<string, string>]>();
   const checksExposure = decisions.some((d) => d.checks.exposure !== undefined);
 
+  let lastMark: { readonly at: number; readonly ttlMs: number } | undefined;
   // the records: one per decision (lua/commit.lua, "A record is …")
   const records: Array<string | Buffer> = [];
   for (const d of decisions) {
@@ -221,8 +222,13 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     else {
       if (!Number.isSafeInteger(md.ttlMs) || md.ttlMs <= 0)
         throw new RangeError(`commit: duplicate window must be a positive integer, got ${md.ttlMs}`);
-      h += "1";
-      records.push(dupNumber(md.key), String(md.at), String(md.ttlMs));
+      // a batch's marks share their time and window: after the first, `=` says "the checked mark, as the last"
+      if (dc?.key === md.key && lastMark?.at === md.at && lastMark.ttlMs === md.ttlMs) h += "=";
+      else {
+        h += "1";
+        records.push(dupNumber(md.key), String(md.at), String(md.ttlMs));
+        lastMark = md;
+      }
     }
     h += pushAccountCaps(d, records, days);
     if (ch.openOrders !== undefined) countOpen = true;

@@ -370,6 +370,21 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
         deployment: "dep-1",
       }),
     ).toThrow(RangeError);
+    // a later mark of the same time and window, on the key it checks, is `=`; another time is spelled out
+    const key2 = '["s","a","BTCUSDT","SELL","1","",false]';
+    const mark = (streamId: string, k: string, at: number): Decision => ({
+      ...base,
+      streamId,
+      checks: { duplicate: { key: k, expected: null } },
+      effects: { markDuplicate: { key: k, at, ttlMs: 2000 } },
+    });
+    const three = buildCommitCall({
+      keys,
+      decisions: [mark("6-1", key, 1000), mark("6-2", key2, 1000), mark("6-3", key2, 1001)],
+      deployment: "dep-1",
+    });
+    const heads = three.argv.filter((a) => typeof a === "string" && /^m[-=a-z0-9*SAHR]{22}$/.test(a));
+    expect(heads.map((h) => (h as string)[17])).toEqual(["1", "=", "1"]);
   });
 
   it("the updateOrders call has its fixed slots, then seven values per update", () => {

@@ -97,15 +97,23 @@ export const limitsGate: Gate = {
       if (last !== undefined && now - last < limits.duplicateWindowMs)
         return deny(reason("limit", "duplicate_order"), extra);
     }
-    for (const cap of [
+    const caps = [
       dailyNotionalCap({ plan, account, limits, facts, price, now }),
       openOrdersCap({ plan, account, limits, facts }),
       positionCap({ plan, account, policy, facts }),
       grossNotionalCap({ plan, account, policy, facts, price, now }),
-    ]) {
-      if (cap === undefined) continue;
-      extra = mergeFindings(extra, cap.findings);
-      if (cap.denial !== undefined) return deny(cap.denial, extra);
+    ];
+    if (caps.some((c) => c !== undefined)) {
+      // one copy of what was found so far, each cap's findings added to it in turn
+      const found = { ...extra.found };
+      const checks = { ...extra.checks };
+      extra = { found, checks };
+      for (const cap of caps) {
+        if (cap === undefined) continue;
+        Object.assign(found, cap.findings.found);
+        Object.assign(checks, cap.findings.checks);
+        if (cap.denial !== undefined) return deny(cap.denial, extra);
+      }
     }
     if (!rateAllowed) return deny(reason("limit", "rate"), extra);
     const kelly = plan.meta?.kelly_fraction;
@@ -119,11 +127,6 @@ export const limitsGate: Gate = {
     return { ok: true, ...extra };
   },
 };
-
-/** Findings `b` added to `a` (found values and checks both merged). */
-function mergeFindings(a: GateFindings, b: GateFindings): GateFindings {
-  return { found: { ...a.found, ...b.found }, checks: { ...a.checks, ...b.checks } };
-}
 
 /**
  * The price a plan's notional is measured at: the venue's reference price for

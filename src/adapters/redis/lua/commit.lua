@@ -82,7 +82,8 @@
 --   17 duplicate check: - none, 1 (the mark's number among the duplicate-order
 --      marks of KEYS, 1-based, then the text it must hold, "" = must be absent)
 --   18 mark duplicate: - none, 1 (the mark's number, its new text, its time to
---      live in ms: SET … PX)
+--      live in ms: SET … PX), = the checked mark, with the text and time to
+--      live of the last record before it that had code 1
 --   19 daily-notional check: - none, 1 (field and the text it must hold, "0" = absent)
 --   20 set daily notional: - none, = the checked field, 1 (field follows); then the value
 --   21 open-order check: - none, a must be allowed, d must be denied (the
@@ -400,6 +401,9 @@ if nExp > 0 then
 end
 -- ---- end of account caps
 
+-- the text and time to live of the last explicit duplicate mark (header code 18 `=` repeats them)
+local lastMarkText, lastMarkTtl = nil, nil
+
 local out = {}
 local comDecision, comResult, comDlq, comSend = {}, {}, {}, {}
 local acks = {{}, {}}
@@ -439,7 +443,15 @@ for i = 1, n do
   if eev ~= DASH then evN = tonumber(A[p]); evAt = p + 1; p = evAt + evN end
   local dupAt, dupExp, markAt
   if cdup ~= DASH then dupAt = tonumber(A[p]); dupExp = A[p + 1]; p = p + 2 end
-  if edup ~= DASH then markAt = p; p = p + 3 end
+  local markNum, markText, markTtl
+  if edup == EQ then
+    markNum, markText, markTtl = dupAt, lastMarkText, lastMarkTtl
+  elseif edup ~= DASH then
+    markAt = p
+    markNum, markText, markTtl = tonumber(A[p]), A[p + 1], A[p + 2]
+    lastMarkText, lastMarkTtl = markText, markTtl
+    p = p + 3
+  end
   local dayF, dayX, dayEF, dayVal, openAcct, openLimit
   if cday ~= DASH then dayF = A[p]; dayX = A[p + 1]; p = p + 2 end
   if eday ~= DASH then
@@ -594,12 +606,14 @@ for i = 1, n do
       end
       local unknownOrder = applyOrders(openAt, closeAt, closeN)
       if unknownOrder then return missing('working order', unknownOrder) end
-      if markAt then
-        local m = tonumber(A[markAt])
-        if m == nil or dupv[m] == nil then return missing('duplicate mark', A[markAt]) end
+      if edup ~= DASH then
+        local m = markNum
+        if m == nil or dupv[m] == nil or markText == nil then
+          return missing('duplicate mark', markAt and A[markAt] or '=')
+        end
         if not dupTtl[m] then dupDirty[#dupDirty + 1] = m end
-        dupv[m] = A[markAt + 1]
-        dupTtl[m] = A[markAt + 2]
+        dupv[m] = markText
+        dupTtl[m] = markTtl
       end
       local c = #comDecision + 1
       comDecision[c] = i
