@@ -213,7 +213,7 @@ function applyMutation(plan: Record<string, unknown>, m: Mutation): string {
 
 const IDENT = /^[^\u0000-\u001f\u007f]{1,128}$/;
 const GRAMMAR = /^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/;
-const isIdent = (v: unknown) => typeof v === "string" && IDENT.test(v);
+const isIdent = (v: unknown) => typeof v === "string" && IDENT.test(v) && !/\p{Cs}/u.test(v);
 const isEpoch = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 function isPositiveDecimal(v: unknown): boolean {
   const text = typeof v === "number" ? String(v) : typeof v === "string" ? v : undefined;

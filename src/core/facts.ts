@@ -107,6 +107,13 @@ export const positionKey = (p: PositionRef): string =>
     ? JSON.stringify([p.account, p.symbol])
     : JSON.stringify([p.account, p.symbol, p.venue, p.mode]);
 
+/**
+ * How every {@link positionKey} of `account` begins, whatever its book:
+ * `["<account>",` (a JSON string is self-delimiting, so no other account's
+ * key begins the same way).
+ */
+export const positionKeyPrefix = (account: string): string => `${JSON.stringify([account]).slice(0, -1)},`;
+
 /** The position a {@link positionKey} names, or undefined for a field that is not one. */
 export function parsePositionKey(field: string): PositionRef | undefined {
   let key: unknown;

@@ -5,6 +5,16 @@ import { PLAN_ACTIONS, VENUES } from "./plan.js";
 export const PLAN_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Free-text identifiers (source, symbol, account): 1–128 characters, no control characters. */
 const IDENT_RE = /^[^\u0000-\u001f\u007f]{1,128}$/;
+/**
+ * A UTF-16 surrogate without its pair (a JSON `"\ud800"` escape): not a
+ * character, and not text every reader of the ledger can decode (Redis'
+ * Lua `cjson` refuses it), so identifiers holding one are refused.
+ */
+const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const ident = z
+  .string()
+  .regex(IDENT_RE)
+  .refine((s) => !LONE_SURROGATE_RE.test(s), { error: "must not hold a lone UTF-16 surrogate" });
 /** Largest `meta` JSON text, in UTF-8 bytes. */
 export const MAX_META_BYTES = 4096;
 
@@ -20,11 +30,11 @@ const epochMs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 export const planObjectSchema = z.strictObject({
   v: z.literal(1),
   plan_id: z.string().regex(PLAN_ID_RE),
-  source: z.string().regex(IDENT_RE),
+  source: ident,
   venue: z.enum(VENUES as [string, ...string[]]),
-  account: z.string().regex(IDENT_RE).optional(),
+  account: ident.optional(),
   action: z.enum(PLAN_ACTIONS as [string, ...string[]]).optional(),
-  symbol: z.string().regex(IDENT_RE).optional(),
+  symbol: ident.optional(),
   side: z.enum(["BUY", "SELL"]).optional(),
   type: z.enum(["MARKET", "LIMIT"]).optional(),
   qty: decimalInput.optional(),

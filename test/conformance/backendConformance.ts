@@ -675,6 +675,29 @@ export function describeBackendConformance(
           "exposure",
         ]);
         expect((await read()).positions.get(positionKey(book))?.qty).toBe(dec("3"));
+        // an account whose name needs JSON escapes is matched exactly, and apart from its prefixes' look-alikes
+        const odd = 'a"\\/é🚀,';
+        const [g1, g2, g3, g4] = [
+          await take("main", "ex-15"),
+          await take("main", "ex-16"),
+          await take("main", "ex-17"),
+          await take("main", "ex-18"),
+        ];
+        const oddBook = { ...book, account: odd };
+        await b.commit([decisionFor(g1, { effects: { setPosition: { ...oddBook, value: "1" } } })]);
+        await b.commit([
+          decisionFor(g2, { effects: { setPosition: { ...oddBook, account: 'a"', value: "7" } } }),
+        ]);
+        const o = (await b.readFacts({ ...emptyQuery, exposureAccounts: [odd] })).exposure.get(odd)!;
+        expect([...o.snapshot.keys()]).toEqual([`p:${positionKey(oddBook)}`]);
+        const oddCheck = { exposure: { account: odd, snapshot: o.snapshot, touched: 0 } };
+        expect((await b.commit([decisionFor(g3, { checks: oddCheck })]))[0]!.status).toBe("committed");
+        await b.commit([decisionFor(g4, { effects: { setPosition: { ...oddBook, value: "2" } } })]);
+        const g5 = await take("main", "ex-19");
+        expect((await b.commit([decisionFor(g5, { checks: oddCheck })]))[0]).toEqual({
+          status: "conflict",
+          on: "exposure",
+        });
       });
 
       it("committing the same decision again is a duplicate and writes nothing", async () => {

@@ -196,6 +196,9 @@ const gate1: Row[] = [
   INVALID("source", signed({ source: "" }), "empty"),
   INVALID("source", signed({ source: big(129) }), "129 chars"),
   INVALID("source", signed({ source: "a\nb" }), "control char"),
+  INVALID("account", signed({ account: "a\ud800" }), "lone high surrogate"),
+  INVALID("symbol", signed({ symbol: "\udc00BTC" }), "lone low surrogate"),
+  INVALID("source", signed({ source: "b\udbff\ud800" }), "two high surrogates"),
   INVALID("venue", signed({ venue: "kraken" }), "unknown venue"),
   INVALID("venue", signed({ venue: undefined }), "missing"),
   INVALID("symbol", signed({ symbol: undefined }), "missing"),
@@ -251,6 +254,12 @@ const gate1: Row[] = [
     authenticated: true,
   },
   { name: "gate 1 OK: JSON number qty 0.5", entry: signed({ qty: 0.5 }), error: null, authenticated: true },
+  {
+    name: "gate 1 OK: an account with a paired surrogate (an emoji) and accents",
+    entry: signed({ account: "désk-🚀" }),
+    error: null,
+    authenticated: true,
+  },
   {
     name: "gate 1 OK: JSON number 1e-6 (String gives 0.000001)",
     entry: rawValue("qty", "1e-6"),

@@ -48,9 +48,10 @@
 --     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
 --     field, working-order key and daily-notional field the records name
 --     (each once: they are read with one HMGET per hash), then per account
---     whose exposure a record checks: the account, a count, then that many
---     [snapshot id, text] pairs (core/exposure.ts: `p:` position field,
---     `w:` working order key, `s:` send record, `u:` open UNKNOWN)
+--     whose exposure a record checks: the account, how its position fields
+--     begin (`["<account>",`), a count, then that many [snapshot id, text]
+--     pairs (core/exposure.ts: `p:` position field, `w:` working order key,
+--     `s:` send record, `u:` open UNKNOWN)
 --
 -- Every user string travels as its own argument, so the script never does
 -- arithmetic on money; it parses JSON only to find the account of an open
@@ -123,7 +124,7 @@
 --     holds something other than an integer
 --   error 'ERR intentgate commit: open order ' a working order, send record or
 --     open UNKNOWN that names no account (counting open orders, or reading
---     an account's exposure), or a position field that is not a JSON array
+--     an account's exposure)
 --   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
 --   event stream included: it is probed with XLEN before the first write)
 --   also fail the call before the first write.
@@ -357,17 +358,18 @@ end
 local nExp = tonumber(A[20])
 local expAccount, expHeld, expTouched = {}, {}, {}
 if nExp > 0 then
-  local want, seen = {}, {}
+  local want, seen, byPrefix = {}, {}, {}
   local j = dailyBase + nDaily
   for x = 1, nExp do
-    local acct, cnt = A[j], tonumber(A[j + 1])
+    local acct, prefix, cnt = A[j], A[j + 1], tonumber(A[j + 2])
     local t = {}
-    for y = j + 2, j + 2 * cnt, 2 do t[A[y]] = A[y + 1] end
+    for y = j + 3, j + 1 + 2 * cnt, 2 do t[A[y]] = A[y + 1] end
     expAccount[x] = acct
     want[acct] = t
     seen[acct] = 0
+    byPrefix[prefix] = acct
     expHeld[x] = true
-    j = j + 2 + 2 * cnt
+    j = j + 3 + 2 * cnt
   end
   local function found(acct, id, text)
     local t = want[acct]
@@ -377,13 +379,23 @@ if nExp > 0 then
       for x = 1, nExp do if expAccount[x] == acct then expHeld[x] = false end end
     end
   end
+  -- a position field's account is its first JSON string: `["<account>",` up to its closing quote
+  -- (one not escaped by an odd run of backslashes); a field that is not one names no account here
+  local function prefixOf(f)
+    local i = 3
+    while true do
+      local q = string.find(f, '"', i, true)
+      if not q then return nil end
+      local b = q - 1
+      while byte(f, b) == 92 do b = b - 1 end
+      if (q - 1 - b) % 2 == 0 then return string.sub(f, 1, q + 1) end
+      i = q + 1
+    end
+  end
   local flat = call('HGETALL', K[8])
   for y = 1, #flat, 2 do
-    local ok, key = pcall(cjson.decode, flat[y])
-    if not ok or type(key) ~= 'table' or type(key[1]) ~= 'string' then
-      error(redis.error_reply('ERR intentgate commit: open order ' .. 'position field ' .. flat[y] .. ' names no account'))
-    end
-    found(key[1], 'p:' .. flat[y], flat[y + 1])
+    local acct = byPrefix[prefixOf(flat[y]) or '']
+    if acct then found(acct, 'p:' .. flat[y], flat[y + 1]) end
   end
   local src = {{K[11], 'w:', 'working order'}, {K[9], 's:', 'send record'}, {K[13], 'u:', 'open UNKNOWN'}}
   for x = 1, 3 do
