@@ -133,7 +133,7 @@ function readEntry(id: string, text: string): ReadEntry | undefined {
 }
 
 /** A working order as the exposure caps count it: what is left of it. */
-export function workingExposure(order: WorkingOrder): ExposureOrder {
+function workingExposure(order: WorkingOrder): ExposureOrder {
   const qty = storedDecimal(order.qty, `working order ${order.key} qty`);
   const filled = storedDecimal(order.fill_qty, `working order ${order.key} fill_qty`);
   return {
@@ -229,7 +229,7 @@ export function exposureSnapshots(
 }
 
 /** Whether a snapshot read now equals the one a decision read (same ids, same texts). */
-export function sameSnapshot(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+function sameSnapshot(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
   if (a.size !== b.size) return false;
   for (const [id, text] of a) if (b.get(id) !== text) return false;
   return true;
