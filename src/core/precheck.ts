@@ -82,7 +82,8 @@ function uncertainty(
   omitted: ReadonlySet<string> | undefined,
 ): string | undefined {
   if (gate > LAST_JUDGED_GATE) return "the venue and signer are the executor's to judge";
-  if (TRANSIENT.has(error)) return "it passes with time (a rate window, a duplicate window, a price read)";
+  if (TRANSIENT.has(error))
+    return "it passes with time (a rate window, a duplicate window, a price read, a cap that frees up)";
   if (omitted === undefined || omitted.size === 0) return undefined;
   const code = baseCode(error);
   if (code === "unauthenticated") {

@@ -16,6 +16,7 @@ import { EXPOSURE_IDS, exposureTouches } from "../exposure.js";
 import { FactsOverlay } from "../factsOverlay.js";
 import type { SendRecord } from "../liveOrder.js";
 import type { Limits, Policy } from "../policy.js";
+import { precheck } from "../precheck.js";
 import { livePriceKey } from "../referencePrice.js";
 import { encodeWorkingOrder, type WorkingOrder } from "../workingOrder.js";
 
@@ -180,6 +181,14 @@ describe("limit:max_position (limits.max_position)", () => {
     expect(d.result.decision).toBe("FAILED");
     expect(d.result.error).toBe("internal_error");
     expect(d.effects.setPosition).toBeUndefined();
+  });
+
+  it("a producer's pre-check reports it as uncertain (positions move), never as a sure denial", () => {
+    const out = precheck(planEntry(planObject({ qty: "4" })), { policy, facts: withExposure({}), now: NOW });
+    expect(out).toEqual({
+      ok: true,
+      uncertain: { reason: "limit:max_position", why: expect.stringContaining("passes with time") },
+    });
   });
 
   it("the facts query asks for the account of every place plan a cap applies to", () => {
