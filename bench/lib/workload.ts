@@ -51,6 +51,8 @@ export function benchConfig(opts: {
   prefix: string;
   keys: BenchKeys;
   logLevel?: string;
+  /** More `limits` keys, over the ones below (`bench/limits.bench.ts` turns the optional limits on with it). */
+  limits?: Record<string, unknown>;
 }): Record<string, unknown> {
   const maxQty: Record<string, string> = {};
   for (const s of SYMBOLS) maxQty[s] = "1000";
@@ -86,6 +88,7 @@ export function benchConfig(opts: {
       ...(process.env.BENCH_EXPOSURE_CAPS === "1"
         ? { max_position: { "*": "1000000000000" }, max_gross_notional: "1000000000000000" }
         : {}),
+      ...opts.limits,
     },
     claim_idle_ms: 15_000,
     max_deliveries: 10,
@@ -122,7 +125,10 @@ export function signedPlans(opts: {
   key: SigningKey;
   source: string;
   createdAt?: number;
+  /** No two plans the same order (a unique qty each); default: `BENCH_UNIQUE_ORDERS=1`. */
+  unique?: boolean;
 }): PlanFields[] {
+  const unique = opts.unique ?? Boolean(process.env.BENCH_UNIQUE_ORDERS);
   const next = rng(0x9e3779b9 ^ opts.n);
   const createdAt = opts.createdAt ?? Date.now();
   const out: PlanFields[] = new Array(opts.n);
@@ -138,7 +144,7 @@ export function signedPlans(opts: {
       side: (r >>> 7) & 1 ? "BUY" : "SELL",
       type: "MARKET",
       // BENCH_UNIQUE_ORDERS=1: no two plans the same order (for runs with BENCH_DUP_WINDOW_MS).
-      qty: process.env.BENCH_UNIQUE_ORDERS
+      qty: unique
         ? `0.${String(1 + i).padStart(7, "0")}`
         : `0.${String(1 + ((r >>> 8) % 999)).padStart(3, "0")}`,
       reduce_only: false,

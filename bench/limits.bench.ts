@@ -1,0 +1,132 @@
+/**
+ * `npm run bench:limits`: what the optional gate-9 limits cost on the HMAC
+ * path (issue 13's budget: at most 10 %). The real executor runs in this
+ * process on one redis-server, alternately without and with the limits, in
+ * rounds (ABBA: odd rounds baseline first, even rounds variant first), each
+ * run on its own prefix with the same signed plans. Machine drift hits both
+ * sides of a round alike, so the figure is the median of the per-round
+ * ratios (variant / baseline), printed with its spread; ONE JSON line last.
+ *
+ * Every plan is a different order (unique qty), so the duplicate window
+ * never denies; the caps are set far above what a run places, so they only
+ * cost what checking them costs.
+ *
+ * Environment (all optional):
+ *   REDIS_URL      use this server instead of starting redis-server on a free port
+ *   BENCH_N        plans per run (default 20000)
+ *   BENCH_ROUNDS   rounds (default 6)
+ *   BENCH_LIMITS   comma list of what the variant turns on: dup (duplicate_window_ms),
+ *                  account (max_daily_notional, max_open_orders), exposure (max_position,
+ *                  max_gross_notional); default all three
+ */
+import { randomBytes } from "node:crypto";
+import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
+import { runInProcess } from "./lib/inProcess.js";
+import { benchConfig, HMAC_SECRET_ENV, HMAC_SOURCE, makeKeys, signedPlans } from "./lib/workload.js";
+
+/** The `limits` keys each name of BENCH_LIMITS turns on (never reached by a bench run). */
+const LIMITS: Readonly<Record<string, Record<string, unknown>>> = {
+  dup: { duplicate_window_ms: 600_000 },
+  account: { max_daily_notional: { "*": "1000000000000000" }, max_open_orders: { "*": 1_000_000 } },
+  exposure: { max_position: { "*": "1000000000000" }, max_gross_notional: "1000000000000000" },
+};
+
+const N = intEnv("BENCH_N", 20_000);
+const ROUNDS = intEnv("BENCH_ROUNDS", 6);
+const NAMES = (process.env.BENCH_LIMITS ?? "dup,account,exposure").split(",").map((s) => s.trim());
+
+const log = (msg: string) => process.stderr.write(`[bench:limits] ${msg}\n`);
+
+function intEnv(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+async function main(): Promise<void> {
+  const unknown = NAMES.filter((n) => !(n in LIMITS));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_LIMITS: unknown ${unknown.join(", ")} (known: dup, account, exposure)`);
+  const variant = Object.assign({}, ...NAMES.map((n) => LIMITS[n]));
+  let server: RedisServer | undefined;
+  let url = process.env.REDIS_URL;
+  if (!url) {
+    server = await startRedisServer();
+    url = server.url;
+  }
+  const keys = makeKeys();
+  const env = { [HMAC_SECRET_ENV]: keys.hmacSecret };
+  const tag = randomBytes(4).toString("hex");
+  const plans = signedPlans({ n: N, tag, key: keys.hmac, source: HMAC_SOURCE, unique: true });
+  const base: number[] = [];
+  const withLimits: number[] = [];
+  const ratios: number[] = [];
+  try {
+    log(`N=${N} per run, ${ROUNDS} rounds; variant: ${NAMES.join(", ")} (${JSON.stringify(variant)})`);
+    let run = 0;
+    const once = async (limits: Record<string, unknown> | undefined): Promise<number> => {
+      const prefix = `bench:${tag}:${run++}:`;
+      const r = await runInProcess({
+        url: url as string,
+        prefix,
+        config: benchConfig({ bus: url as string, prefix, keys, ...(limits ? { limits } : {}) }),
+        env,
+        plans,
+      });
+      if (r.executed !== N) throw new Error(`only ${r.executed} of ${N} EXECUTED`);
+      return r.perS;
+    };
+    for (let round = 1; round <= ROUNDS; round++) {
+      let a: number;
+      let b: number;
+      if (round % 2 === 1) {
+        a = await once(undefined);
+        b = await once(variant);
+      } else {
+        b = await once(variant);
+        a = await once(undefined);
+      }
+      base.push(a);
+      withLimits.push(b);
+      ratios.push(b / a);
+      log(
+        `round ${round}: without ${a.toFixed(0)} plans/s, with ${b.toFixed(0)} plans/s, ratio ${(b / a).toFixed(3)}`,
+      );
+    }
+  } finally {
+    await server?.stop();
+  }
+  const fmt = (xs: number[]) =>
+    `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} (median ${median(xs).toFixed(0)})`;
+  log(`without: ${fmt(base)} plans/s`);
+  log(`with ${NAMES.join("+")}: ${fmt(withLimits)} plans/s`);
+  log(
+    `ratio per round: ${ratios.map((r) => r.toFixed(3)).join(", ")}; median ${median(ratios).toFixed(3)} ` +
+      `(cost ${((1 - median(ratios)) * 100).toFixed(1)} %, budget 10 %)`,
+  );
+  console.log(
+    JSON.stringify({
+      limits: NAMES,
+      n: N,
+      rounds: ROUNDS,
+      without_median: Math.round(median(base)),
+      with_median: Math.round(median(withLimits)),
+      ratio_median: Number(median(ratios).toFixed(3)),
+      ratio_min: Number(Math.min(...ratios).toFixed(3)),
+      ratio_max: Number(Math.max(...ratios).toFixed(3)),
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
