@@ -31,6 +31,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
 import { type InProcessResult, runInProcess } from "./lib/inProcess.js";
+import { intEnv } from "./lib/intEnv.js";
 import { type LatencyResult, runLatency } from "./lib/latency.js";
 import { type RawResult, runRawLoop } from "./lib/rawLoop.js";
 import { describeServerCost, describeTally, serverCostStart } from "./lib/redisUtil.js";
@@ -54,14 +55,6 @@ const PHASES = new Set(
 );
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-
-function intEnv(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === "") return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 async function main(): Promise<void> {
   const tag = randomBytes(4).toString("hex");

@@ -22,6 +22,7 @@
 import { randomBytes } from "node:crypto";
 import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
 import { runInProcess } from "./lib/inProcess.js";
+import { intEnv } from "./lib/intEnv.js";
 import { benchConfig, HMAC_SECRET_ENV, HMAC_SOURCE, makeKeys, signedPlans } from "./lib/workload.js";
 
 /** The `limits` keys each name of BENCH_LIMITS turns on (never reached by a bench run). */
@@ -36,14 +37,6 @@ const ROUNDS = intEnv("BENCH_ROUNDS", 6);
 const NAMES = (process.env.BENCH_LIMITS ?? "dup,account,exposure").split(",").map((s) => s.trim());
 
 const log = (msg: string) => process.stderr.write(`[bench:limits] ${msg}\n`);
-
-function intEnv(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === "") return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -35,6 +35,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PayloadKind } from "../src/ports/signingPlane.js";
+import { intEnv } from "./lib/intEnv.js";
 import { ethersOrderSigner } from "./signer/ethersInproc.js";
 import { makeExpected } from "./signer/expected.js";
 import { makeRequest, provision } from "./signer/fixtures.js";
@@ -62,14 +63,6 @@ const PHASES = new Set(
 );
 
 const log = (msg: string) => process.stderr.write(`[bench:signer] ${msg}\n`);
-
-function intEnv(name: string, dflt: number): number {
-  const v = process.env[name];
-  if (v === undefined || v === "") return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
 
 /** Phases 0–5 in order (each in bench/signer/phases/), then the report. */
 async function main(): Promise<void> {
