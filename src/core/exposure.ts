@@ -4,6 +4,7 @@ import { type PositionMode, type PositionRef, parsePositionKey, positionKey } fr
 import { sendKey } from "./liveOrder.js";
 import { isCancelRecord, parseOpenRecord } from "./openRecord.js";
 import type { Side, VenueName } from "./plan.js";
+import type { PlanResult } from "./result.js";
 import { decodeWorkingOrder, type WorkingOrder } from "./workingOrder.js";
 
 /**
@@ -124,12 +125,26 @@ function readEntry(id: string, text: string): ReadEntry | undefined {
   const record = parseOpenRecord(text);
   if (record === undefined) throw new Error(`ledger record ${id.slice(0, 80)} is not an open record`);
   if (isCancelRecord(record)) return undefined;
-  const { side, qty } = record.result;
+  const { venue, symbol, account } = record.ref;
+  return { account, order: liveOrderExposure(record.result, venue, symbol, id) };
+}
+
+/**
+ * A live order being sent or open UNKNOWN, as the exposure caps count it: its
+ * whole qty on its side (the result it was decided with names both). Throws,
+ * naming `what`, when the result names neither.
+ */
+function liveOrderExposure(
+  result: Pick<PlanResult, "side" | "qty">,
+  venue: VenueName,
+  symbol: string,
+  what: string,
+): ExposureOrder {
+  const { side, qty } = result;
   const remaining = qty === null ? undefined : parseDecimal(qty);
   if ((side !== "BUY" && side !== "SELL") || remaining === undefined)
-    throw new Error(`ledger record ${id.slice(0, 80)} names no side and qty`);
-  const { venue, symbol, account } = record.ref;
-  return { account, order: { venue, mode: "live", symbol, side, remaining } };
+    throw new Error(`live order ${what.slice(0, 80)} names no side and qty`);
+  return { venue, mode: "live", symbol, side, remaining };
 }
 
 /** A working order as the exposure caps count it: what is left of it. */
@@ -196,16 +211,8 @@ export function applyToExposure(x: BatchExposure, d: Decision): void {
   for (const key of e.closeOrders ?? []) orders.delete(EXPOSURE_IDS.working + key);
   const live = d.live;
   if (live && live.order.account === x.account) {
-    const { side, qty, symbol } = d.result;
-    const remaining = qty === null ? undefined : parseDecimal(qty);
-    if ((side === "BUY" || side === "SELL") && remaining !== undefined && symbol !== null)
-      orders.set(EXPOSURE_IDS.sending + sendKey({ lane: d.lane, streamId: d.streamId }), {
-        venue: live.venue,
-        mode: "live",
-        symbol,
-        side,
-        remaining,
-      });
+    const id = EXPOSURE_IDS.sending + sendKey({ lane: d.lane, streamId: d.streamId });
+    orders.set(id, liveOrderExposure(d.result, live.venue, live.order.symbol, id));
   }
   x.touched++;
 }

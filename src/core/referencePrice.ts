@@ -1,6 +1,6 @@
 import { type Decimal, formatDecimal } from "./decimal.js";
-import { mayGoLiveNow } from "./gates/venueRoute.js";
-import { LIVE_VENUES, type OrderPlan, type VenueName } from "./plan.js";
+import { mayGoLiveNow, planMode } from "./gates/venueRoute.js";
+import type { OrderPlan, VenueName } from "./plan.js";
 import type { Policy } from "./policy.js";
 
 /** A price read from a live venue by the executor's feed, stamped with when it was read. */
@@ -53,13 +53,9 @@ export type Reference =
  * plan that cannot go live now (gate 10 will deny it) needs none.
  */
 export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Reference {
-  const live = policy.live && (LIVE_VENUES as readonly VenueName[]).includes(plan.venue);
-  if (live && !mayGoLiveNow(plan, policy)) return { kind: "not_ready" };
-  return bookReference(
-    { venue: plan.venue, symbol: plan.symbol, mode: live ? "live" : "paper" },
-    policy,
-    now,
-  );
+  const mode = planMode(plan, policy);
+  if (mode === "live" && !mayGoLiveNow(plan, policy)) return { kind: "not_ready" };
+  return bookReference({ venue: plan.venue, symbol: plan.symbol, mode }, policy, now);
 }
 
 /**

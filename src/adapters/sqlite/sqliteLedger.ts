@@ -44,8 +44,6 @@ export class SqliteLedgerStore {
   private readonly caps: SqliteAccountCaps;
   private readonly positions: SqlitePositions;
   private lastPrune = 0;
-  /** The exposure checks' state of the commit under way. */
-  private exposureCommit: ExposureCommit | undefined;
 
   constructor(
     private readonly db: Db,
@@ -102,7 +100,9 @@ export class SqliteLedgerStore {
         "SELECT record FROM ig_send WHERE prefix = ? AND state = 'sending' ORDER BY started_at",
       ),
     };
-    this.commitInSavepoint = db.transaction((d: Decision): CommitOutcome => this.commitOne(d, Date.now()));
+    this.commitInSavepoint = db.transaction(
+      (d: Decision, exposure: ExposureCommit): CommitOutcome => this.commitOne(d, Date.now(), exposure),
+    );
   }
 
   /** A consistent snapshot (one read transaction) of everything `query` names. */
@@ -173,11 +173,11 @@ export class SqliteLedgerStore {
         if (this.deployment() !== deployment)
           return decisions.map(() => ({ status: "conflict", on: "deployment" }) as const);
         const outcomes: CommitOutcome[] = [];
-        this.exposureCommit = new ExposureCommit(decisions, (a) => this.caps.exposureEntries(a));
+        const exposure = new ExposureCommit(decisions, (a) => this.caps.exposureEntries(a));
         for (const d of decisions) {
           try {
-            const outcome = this.commitInSavepoint(d);
-            if (outcome.status === "committed") this.exposureCommit.committed(d);
+            const outcome = this.commitInSavepoint(d, exposure);
+            if (outcome.status === "committed") exposure.committed(d);
             outcomes.push(outcome);
           } catch (e) {
             // The UNIQUE (lane, stream_id) index on results: the entry already has
@@ -196,11 +196,11 @@ export class SqliteLedgerStore {
       .immediate();
   }
 
-  private commitOne(d: Decision, now: number): CommitOutcome {
+  private commitOne(d: Decision, now: number, exposure: ExposureCommit): CommitOutcome {
     const id = parseStreamId(d.streamId);
     if (!id || !this.q.pending.get(this.prefix, d.lane, id.ms, id.seq)) return { status: "duplicate" };
     if (this.q.send.get(this.prefix, d.lane, d.streamId)) return { status: "conflict", on: "sendRecord" };
-    const failed = this.firstFailedCheck(d.checks, now);
+    const failed = this.firstFailedCheck(d.checks, now, exposure);
     if (failed) return { status: "conflict", on: failed };
 
     const owner = `${d.lane}:${d.streamId}`;
@@ -359,7 +359,11 @@ export class SqliteLedgerStore {
   }
 
   /** The first check (in {@link DecisionChecks} order) that no longer holds. */
-  private firstFailedCheck(c: DecisionChecks, now: number): keyof DecisionChecks | undefined {
+  private firstFailedCheck(
+    c: DecisionChecks,
+    now: number,
+    exposure: ExposureCommit,
+  ): keyof DecisionChecks | undefined {
     if (c.tradingState !== undefined && this.tradingState() !== c.tradingState) return "tradingState";
     if (c.planId && Boolean(this.q.planId.get(this.prefix, c.planId.id)) !== c.planId.claimed)
       return "planId";
@@ -376,7 +380,7 @@ export class SqliteLedgerStore {
     if (daily && this.caps.dailyText(daily.account, daily.day) !== daily.expected) return "dailyNotional";
     const open = c.openOrders;
     if (open && this.caps.openOrders(open.account) + 1 <= open.limit !== open.allowed) return "openOrders";
-    if (c.exposure && !this.exposureCommit?.holds(c.exposure)) return "exposure";
+    if (c.exposure && !exposure.holds(c.exposure)) return "exposure";
     return undefined;
   }
 

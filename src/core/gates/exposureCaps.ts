@@ -8,11 +8,7 @@ import { bookPrice } from "../referencePrice.js";
 import type { AccountCapOutcome } from "./accountCaps.js";
 import { capFor } from "./accountCaps.js";
 import type { GateFindings } from "./gate.js";
-
-/** The mode a plan's fills land in: `live` at a live venue with `live` on, else `paper` (the paper venue, a dry run). */
-export function planMode(plan: Pick<OrderPlan, "venue">, policy: Pick<Policy, "live">): PositionMode {
-  return plan.venue !== "paper" && policy.live ? "live" : "paper";
-}
+import { planMode } from "./venueRoute.js";
 
 /** The account's exposure as read for this batch; throws when it was not read (never decided on a guess). */
 function exposureOf(facts: Facts, account: string): AccountExposure {
@@ -31,8 +27,9 @@ function exposureCheck(x: AccountExposure): GateFindings {
  * plan's book (venue, mode) above the cap, counting its BUY orders that may
  * still fill; a SELL may not take it below −cap, counting its SELL orders.
  * A plan that moves the position toward zero, and not past the cap on the
- * other side, is never refused by it, nor is a reduce-only plan. Both verdicts are re-checked at commit against the
- * ledger (`checks.exposure`). Undefined when no cap applies.
+ * other side, is never refused by it, nor is a reduce-only plan. Both
+ * verdicts are re-checked at commit against the ledger (`checks.exposure`).
+ * Undefined when no cap applies.
  */
 export function positionCap(opts: {
   readonly plan: OrderPlan;
@@ -60,10 +57,10 @@ export function positionCap(opts: {
  * `limits.max_gross_notional`: the account's gross open notional in the
  * plan's mode — |position| of every book of that mode and what may still
  * fill of every order, each at its book's reference price — plus this
- * plan's notional (`price`) may not pass the cap, in exact decimals. A held symbol
- * without a reference price refuses the plan (`limit:stale_price`,
- * `limit:no_reference_price`): exposure is never counted as zero for want of
- * a price. Reduce-only plans are exempt. Re-checked at commit like
+ * plan's notional (`price`) may not pass the cap, in exact decimals. A
+ * held symbol without a reference price refuses the plan
+ * (`limit:stale_price`, `limit:no_reference_price`): exposure is never
+ * counted as zero for want of a price. Reduce-only plans are exempt. Re-checked at commit like
  * {@link positionCap}. Undefined when no cap applies.
  */
 export function grossNotionalCap(opts: {

@@ -1,3 +1,4 @@
+import type { PositionMode } from "../facts.js";
 import type { Plan } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { reason } from "../reasons.js";
@@ -30,6 +31,15 @@ export const venueRouteGate: Gate = {
     });
   },
 };
+
+/**
+ * The mode a plan's fills land in: `live` at a live venue with `live` on
+ * (gate 10 sends it there or denies it), else `paper` (the paper venue, a
+ * dry run).
+ */
+export function planMode(plan: Pick<Plan, "venue">, policy: Pick<Policy, "live">): PositionMode {
+  return plan.venue !== "paper" && policy.live ? "live" : "paper";
+}
 
 /**
  * The second and third keys of the live guard: `INTENTGATE_LIVE=1`, and the
