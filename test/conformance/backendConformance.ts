@@ -675,6 +675,22 @@ export function describeBackendConformance(
           "exposure",
         ]);
         expect((await read()).positions.get(positionKey(book))?.qty).toBe(dec("3"));
+        // with the open-order count in the same commit (one read of the orders for both): each holds apart
+        const [h1, h2] = [await take("main", "ex-13b"), await take("main", "ex-14b")];
+        const both = (snapshot: ReadonlyMap<string, string>, allowed: boolean) => ({
+          ...check(snapshot),
+          openOrders: { account: "acct-1", limit: 1, allowed },
+        });
+        expect(await b.commit([decisionFor(h1, { checks: both(x.snapshot, false) })])).toEqual([
+          { status: "conflict", on: "exposure" },
+        ]);
+        const v = await read();
+        expect(await b.commit([decisionFor(h1, { checks: both(v.snapshot, true) })])).toEqual([
+          { status: "conflict", on: "openOrders" },
+        ]);
+        expect((await b.commit([decisionFor(h2, { checks: both(v.snapshot, false) })]))[0]!.status).toBe(
+          "committed",
+        );
         // an account whose name needs JSON escapes is matched exactly, and apart from its prefixes' look-alikes
         const odd = 'a"\\/é🚀,';
         const [g1, g2, g3, g4] = [

@@ -92,28 +92,25 @@ export class RedisLedger implements Ledger {
     if (sendFields.length > 0) p.call("HMGET", k.sends, ...sendFields);
     const orderKeys = query.orderKeys ?? [];
     if (orderKeys.length > 0) p.call("HMGET", k.orders, ...orderKeys);
-    // scopes: the whole hash, filtered by inScope (redisOrders.ts ordersFromReplies says why)
-    const orderScopes = query.orderScopes ?? [];
-    if (orderScopes.length > 0) p.call("HGETALL", k.orders);
     const dupKeys = query.duplicates ?? [];
     if (dupKeys.length > 0) p.call("MGET", ...dupKeys.map((d) => k.duplicate(d)));
     const dailyRefs = query.dailyNotional ?? [];
     const dailyFields = dailyRefs.map(dailyKey);
     if (dailyFields.length > 0) p.call("HMGET", k.daily, ...dailyFields);
+    // Whole hashes, each read once for whoever needs it: cancel-all scopes (every working order,
+    // filtered by inScope: redisOrders.ts ordersFromReplies says why), the open-order count
+    // (working orders, sends, open UNKNOWNs) and exposure (those and every position).
+    const orderScopes = query.orderScopes ?? [];
     const openAccounts = query.openOrderAccounts ?? [];
-    if (openAccounts.length > 0) {
-      p.call("HVALS", k.orders);
-      p.call("HVALS", k.sends);
-      p.call("HVALS", k.unknowns);
-    }
-    // exposure: every position and every order that may still fill, sorted by account below
     const exposureAccounts = query.exposureAccounts ?? [];
-    if (exposureAccounts.length > 0) {
-      p.call("HGETALL", k.positions);
-      p.call("HGETALL", k.orders);
+    const wholeOpen = openAccounts.length > 0 || exposureAccounts.length > 0;
+    const wholeOrders = wholeOpen || orderScopes.length > 0;
+    if (wholeOrders) p.call("HGETALL", k.orders);
+    if (wholeOpen) {
       p.call("HGETALL", k.sends);
       p.call("HGETALL", k.unknowns);
     }
+    if (exposureAccounts.length > 0) p.call("HGETALL", k.positions);
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -165,12 +162,7 @@ export class RedisLedger implements Ledger {
         sendRecords.set(sendFields[j]!, record);
       }
     }
-    const workingOrders = ordersFromReplies(
-      orderKeys,
-      orderKeys.length > 0 ? next() : undefined,
-      orderScopes,
-      orderScopes.length > 0 ? next() : undefined,
-    );
+    const byKey = orderKeys.length > 0 ? next() : undefined;
     const duplicates = new Map<string, string>();
     if (dupKeys.length > 0) {
       const vals = asArray(next(), "MGET duplicate");
@@ -187,13 +179,21 @@ export class RedisLedger implements Ledger {
         if (v !== null && v !== undefined && String(v) !== "0") dailyNotional.set(dailyFields[j]!, String(v));
       }
     }
+    const allOrders = wholeOrders ? next() : undefined;
+    const [allSends, allUnknowns] = wholeOpen ? [next(), next()] : [];
+    const workingOrders = ordersFromReplies(
+      orderKeys,
+      byKey,
+      orderScopes,
+      orderScopes.length > 0 ? allOrders : undefined,
+    );
     const openOrders =
       openAccounts.length > 0
-        ? countOpenOrders(openAccounts, { orders: next(), sends: next(), unknowns: next() })
+        ? countOpenOrders(openAccounts, { orders: allOrders, sends: allSends, unknowns: allUnknowns })
         : new Map<string, number>();
     const exposure =
       exposureAccounts.length > 0
-        ? exposureSnapshots(exposureAccounts, exposureEntries([next(), next(), next(), next()]))
+        ? exposureSnapshots(exposureAccounts, exposureEntries([next(), allOrders, allSends, allUnknowns]))
         : new Map<string, AccountExposure>();
     return {
       tradingState,

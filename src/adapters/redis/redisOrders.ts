@@ -22,8 +22,8 @@ import { lostDeployment } from "./sendReplies.js";
 
 /**
  * Counts open orders per account among `accounts` (every one of them gets a
- * count, 0 included) from the replies of `HVALS orders`, `HVALS sends` and
- * `HVALS unknowns`: working orders, live orders being sent, open UNKNOWN
+ * count, 0 included) from the replies of `HGETALL orders`, `HGETALL sends`
+ * and `HGETALL unknowns`: working orders, live orders being sent, open UNKNOWN
  * orders (a cancel plan's record is no order). A text that is neither
  * throws: open orders are never counted on a guess. commit.lua counts the
  * same way.
@@ -37,12 +37,14 @@ export function countOpenOrders(
     const n = counts.get(account);
     if (n !== undefined) counts.set(account, n + 1);
   };
-  for (const raw of asArray(replies.orders, "HVALS orders")) count(stored("(open order)", raw).order.account);
+  const values = (reply: unknown, what: string): unknown[] =>
+    asArray(reply, `HGETALL ${what}`).filter((_, j) => j % 2 === 1);
+  for (const raw of values(replies.orders, "orders")) count(stored("(open order)", raw).order.account);
   for (const [reply, what] of [
     [replies.sends, "send record"],
     [replies.unknowns, "open UNKNOWN"],
   ] as const) {
-    for (const raw of asArray(reply, `HVALS ${what}`)) {
+    for (const raw of values(reply, what)) {
       const record = parseOpenRecord(String(raw));
       if (!record) throw new Error(`redis: malformed ${what} while counting open orders`);
       if (!isCancelRecord(record)) count(record.ref.account);

@@ -344,21 +344,22 @@ end
 local function countOpen(account, delta)
   if account then openCount[account] = (openCount[account] or 0) + delta end
 end
-if A[19] == '1' then
-  openCount = {}
-  local src = {{K[11], 'working order'}, {K[9], 'send record'}, {K[13], 'open UNKNOWN'}}
-  for x = 1, 3 do
-    local vals = call('HVALS', src[x][1])
-    for j = 1, #vals do countOpen(accountOf(vals[j], src[x][2]), 1) end
-  end
-end
+if A[19] == '1' then openCount = {} end
 
 -- exposure: per snapshot number, whether the account's entries are exactly
 -- the snapshot as this call begins; then committed decisions touching it are counted
 local nExp = tonumber(A[20])
 local expAccount, expHeld, expTouched = {}, {}, {}
+local want, seen, byPrefix = {}, {}, {}
+local function found(acct, id, text)
+  local t = want[acct]
+  if t == nil then return end
+  seen[acct] = seen[acct] + 1
+  if t[id] ~= text then
+    for x = 1, nExp do if expAccount[x] == acct then expHeld[x] = false end end
+  end
+end
 if nExp > 0 then
-  local want, seen, byPrefix = {}, {}, {}
   local j = dailyBase + nDaily
   for x = 1, nExp do
     local acct, prefix, cnt = A[j], A[j + 1], tonumber(A[j + 2])
@@ -370,14 +371,6 @@ if nExp > 0 then
     byPrefix[prefix] = acct
     expHeld[x] = true
     j = j + 3 + 2 * cnt
-  end
-  local function found(acct, id, text)
-    local t = want[acct]
-    if t == nil then return end
-    seen[acct] = seen[acct] + 1
-    if t[id] ~= text then
-      for x = 1, nExp do if expAccount[x] == acct then expHeld[x] = false end end
-    end
   end
   -- a position field's account is its first JSON string: `["<account>",` up to its closing quote
   -- (one not escaped by an odd run of backslashes); a field that is not one names no account here
@@ -397,19 +390,24 @@ if nExp > 0 then
     local acct = byPrefix[prefixOf(flat[y]) or '']
     if acct then found(acct, 'p:' .. flat[y], flat[y + 1]) end
   end
+end
+-- working orders, send records and open UNKNOWNs, read once for both the
+-- open-order count and exposure (each names its account; a cancel's record none)
+if openCount or nExp > 0 then
   local src = {{K[11], 'w:', 'working order'}, {K[9], 's:', 'send record'}, {K[13], 'u:', 'open UNKNOWN'}}
   for x = 1, 3 do
-    flat = call('HGETALL', src[x][1])
+    local flat = call('HGETALL', src[x][1])
     for y = 1, #flat, 2 do
       local acct = accountOf(flat[y + 1], src[x][3])
-      if acct then found(acct, src[x][2] .. flat[y], flat[y + 1]) end
+      if openCount then countOpen(acct, 1) end
+      if acct and nExp > 0 then found(acct, src[x][2] .. flat[y], flat[y + 1]) end
     end
   end
-  for x = 1, nExp do
-    local n0 = 0
-    for _ in pairs(want[expAccount[x]]) do n0 = n0 + 1 end
-    if n0 ~= seen[expAccount[x]] then expHeld[x] = false end
-  end
+end
+for x = 1, nExp do
+  local n0 = 0
+  for _ in pairs(want[expAccount[x]]) do n0 = n0 + 1 end
+  if n0 ~= seen[expAccount[x]] then expHeld[x] = false end
 end
 -- ---- end of account caps
 
