@@ -1,3 +1,5 @@
+import { memoKey2 } from "./keyMemo.js";
+
 /**
  * One account's notional placed in one UTC day (`limits.max_daily_notional`,
  * wire-v1 §6 `limit:daily_notional`). The ledger keeps one canonical decimal
@@ -23,4 +25,6 @@ const DAY_MS = 86_400_000;
 let last = { n: Number.NaN, text: "" };
 
 /** Map key of a {@link DailyRef} in `Facts.dailyNotional`; also the ledger's field name. */
-export const dailyKey = (d: DailyRef): string => JSON.stringify([d.account, d.day]);
+export const dailyKey = (d: DailyRef): string => dayField(d.account, d.day);
+
+const dayField = memoKey2((account, day) => JSON.stringify([account, day]));

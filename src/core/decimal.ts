@@ -85,10 +85,14 @@ export const maxDecimal = (a: Decimal, b: Decimal): Decimal => (a > b ? a : b);
 /**
  * A signed decimal that must be one (read back from stored state, or an
  * adapter's canonical answer): `what` names it in the error thrown when the
- * text is not one, so nothing is decided on a guess.
+ * text is not one, so nothing is decided on a guess (a function when naming
+ * it costs more than the hot path should pay).
  */
-export function storedDecimal(text: string, what: string): Decimal {
-  const d = parseDecimal(text, { signed: true });
-  if (d === undefined) throw new Error(`${what} ${JSON.stringify(text)} is not a decimal`);
+export function storedDecimal(text: string, what: string | (() => string)): Decimal {
+  const d = parseDecimal(text, SIGNED);
+  if (d === undefined)
+    throw new Error(`${typeof what === "string" ? what : what()} ${JSON.stringify(text)} is not a decimal`);
   return d;
 }
+
+const SIGNED = { signed: true } as const;

@@ -168,15 +168,19 @@ function workingExposure(order: WorkingOrder): ExposureOrder {
  * batch commits only when that one did.
  */
 export function exposureTouches(d: Decision): string[] {
-  const out = new Set<string>();
+  // each account once, in the order found (a decision names one or two: a short list beats a Set)
+  const out: string[] = [];
+  const add = (account: string) => {
+    if (!out.includes(account)) out.push(account);
+  };
   const e = d.effects;
-  if (e.setPosition) out.add(e.setPosition.account);
-  if (e.openOrder) out.add(e.openOrder.account);
-  for (const ev of e.orderEvents ?? []) out.add(ev.account);
+  if (e.setPosition) add(e.setPosition.account);
+  if (e.openOrder) add(e.openOrder.account);
+  if (e.orderEvents) for (const ev of e.orderEvents) add(ev.account);
   const record = d.sendRecord;
-  if (record && !isCancelRecord(record)) out.add(record.ref.account);
-  else if (d.live) out.add(d.live.order.account);
-  return [...out];
+  if (record && !isCancelRecord(record)) add(record.ref.account);
+  else if (d.live) add(d.live.order.account);
+  return out;
 }
 
 /** An account's exposure a batch's overlay keeps up to date as it decides. */
@@ -201,10 +205,14 @@ export function applyToExposure(x: BatchExposure, d: Decision): void {
   const { positions, orders } = x;
   const e = d.effects;
   if (e.setPosition && e.setPosition.account === x.account) {
+    const { account, symbol, venue, mode, value } = e.setPosition;
     const key = positionKey(e.setPosition);
-    const { value, ...ref } = e.setPosition;
     if (value === "0") positions.delete(key);
-    else positions.set(key, { ref, qty: storedDecimal(value, `position ${key}`) });
+    else
+      positions.set(key, {
+        ref: { account, symbol, venue, mode },
+        qty: storedDecimal(value, () => `position ${key}`),
+      });
   }
   if (e.openOrder && e.openOrder.account === x.account)
     orders.set(EXPOSURE_IDS.working + e.openOrder.key, workingExposure(e.openOrder));

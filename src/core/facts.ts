@@ -1,5 +1,6 @@
 import type { DailyRef } from "./dailyNotional.js";
 import type { AccountExposure } from "./exposure.js";
+import { memoKey2 } from "./keyMemo.js";
 import type { OpenRecord } from "./openRecord.js";
 import { type Lane, type TradingState, VENUES, type VenueName } from "./plan.js";
 import type { OrderScope, StoredWorkingOrder } from "./workingOrder.js";
@@ -104,8 +105,15 @@ export const rateKey = (r: RateWindow): string => `${r.source}\n${r.window}`;
  */
 export const positionKey = (p: PositionRef): string =>
   p.venue === "paper" && p.mode === "paper"
-    ? JSON.stringify([p.account, p.symbol])
-    : JSON.stringify([p.account, p.symbol, p.venue, p.mode]);
+    ? paperBookKey(p.account, p.symbol)
+    : bookKey(p.account, `${p.venue}:${p.mode}:${p.symbol}`);
+
+const paperBookKey = memoKey2((account, symbol) => JSON.stringify([account, symbol]));
+// `venue:mode:symbol`: venues and modes are fixed words without `:`, so the symbol is the rest
+const bookKey = memoKey2((account, book) => {
+  const [venue, mode] = book.split(":", 2) as [string, string];
+  return JSON.stringify([account, book.slice(venue.length + mode.length + 2), venue, mode]);
+});
 
 /**
  * How every {@link positionKey} of `account` begins, whatever its book:

@@ -14,6 +14,14 @@ describe("positionKey / parsePositionKey", () => {
     );
   });
 
+  it("is the JSON of its parts whatever the symbol holds (keys are cached: a `:` in a symbol is no separator)", () => {
+    for (const symbol of ["a:b", ":", "live:x", "polymarket:live:S"]) {
+      const r: PositionRef = { account: "acct:1", symbol, venue: "polymarket", mode: "live" };
+      expect(positionKey(r)).toBe(JSON.stringify(["acct:1", symbol, "polymarket", "live"]));
+      expect(positionKey({ ...r, venue: "paper", mode: "paper" })).toBe(JSON.stringify(["acct:1", symbol]));
+    }
+  });
+
   it("reads back every key it writes, for any account and symbol (property)", () => {
     const ref = fc.record({
       account: fc.string(),

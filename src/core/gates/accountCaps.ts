@@ -39,7 +39,7 @@ export function dailyNotionalCap(opts: {
   if (cap === undefined || price === undefined) return undefined;
   const day = utcDay(opts.now);
   const stored = opts.facts.dailyNotional.get(dailyKey({ account, day })) ?? "0";
-  const before = storedDecimal(stored, `daily notional of ${account} on ${day}`);
+  const before = storedDecimal(stored, () => `daily notional of ${account} on ${day}`);
   const after = (before + mulDecimalUp(plan.qty, price)) as Decimal;
   // Both verdicts are re-checked: the total read may hold an earlier order of this batch (the
   // overlay), and a refusal counted against an order that then conflicted would be a wrong one.

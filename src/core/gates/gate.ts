@@ -61,6 +61,9 @@ export interface Gate {
   run(input: GateInput, ev: Evaluation): GateOutcome;
 }
 
+/** `T` with its readonly marks removed: an object a gate or the runner fills in before handing it on. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** Pass. */
 export const ALLOW: GateOutcome = { ok: true };
 

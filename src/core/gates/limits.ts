@@ -4,11 +4,12 @@ import { duplicateKeyOf } from "../duplicateKey.js";
 import { type RateWindow, rateKey } from "../facts.js";
 import { DEFAULT_ACCOUNT, type OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
-import { reason } from "../reasons.js";
+import { type Reason, reason } from "../reasons.js";
 import { marketOrderPrice, referenceFor } from "../referencePrice.js";
-import { capFor, dailyNotionalCap, openOrdersCap } from "./accountCaps.js";
+import { type AccountCapOutcome, capFor, dailyNotionalCap, openOrdersCap } from "./accountCaps.js";
 import { grossNotionalCap, positionCap } from "./exposureCaps.js";
-import { deny, type Gate, type GateFindings, planOf } from "./gate.js";
+import type { Gate, GateFindings, GateOutcome, Mutable } from "./gate.js";
+import { planOf } from "./gate.js";
 
 /**
  * Gate 9: `limit:max_qty`, `limit:stale_price` (a live venue's price older
@@ -29,7 +30,11 @@ export const limitsGate: Gate = {
   run({ policy, facts, now }, ev) {
     const plan = planOf(ev);
     const limits = policy.limits;
-    let extra: GateFindings = {};
+    // What this gate finds and reads: one object each, filled in as it goes and handed back
+    // with the verdict (the runner merges them; empty ones add nothing).
+    const found: Mutable<NonNullable<GateFindings["found"]>> = {};
+    const checks: Mutable<DecisionChecks> = {};
+    const denied = (r: Reason): GateOutcome => ({ ok: false, reason: r, found, checks });
     let rateAllowed = true;
     if (limits.ratePerSourcePerS !== undefined) {
       const source = plan.source;
@@ -41,16 +46,14 @@ export const limitsGate: Gate = {
       if (!Number.isSafeInteger(count) || count < 0)
         throw new Error(`rate counter of ${source} holds ${String(count).slice(0, 20)}, not a count`);
       rateAllowed = count + 1 <= limits.ratePerSourcePerS;
-      const checks: DecisionChecks = {
-        rate: { source, window: second, limit: limits.ratePerSourcePerS, allowed: rateAllowed },
-      };
-      extra = { found: { countRate: window }, checks };
+      checks.rate = { source, window: second, limit: limits.ratePerSourcePerS, allowed: rateAllowed };
+      found.countRate = window;
     }
     // Cancels count against the rate, and no other limit applies to them.
     if (plan.action !== "place")
-      return rateAllowed ? { ok: true, ...extra } : deny(reason("limit", "rate"), extra);
+      return rateAllowed ? { ok: true, found, checks } : denied(reason("limit", "rate"));
     const maxQty = limits.maxQty.get(plan.symbol);
-    if (maxQty !== undefined && plan.qty > maxQty) return deny(reason("limit", "max_qty"), extra);
+    if (maxQty !== undefined && plan.qty > maxQty) return denied(reason("limit", "max_qty"));
     const reference = referenceFor(plan, policy, now);
     const band = plan.type === "LIMIT" ? capFor(limits.priceBandPct, plan.symbol) : undefined;
     // A live Polymarket MARKET order is a FOK at the book's best price on its side (none when it cannot go live now).
@@ -69,9 +72,9 @@ export const limitsGate: Gate = {
       band !== undefined ||
       fillsAtReference(plan, policy) ||
       livePolymarketMarket;
-    if (reference.kind === "stale" && needsPrice) return deny(reason("limit", "stale_price"), extra);
-    if (reference.kind === "none" && needsPrice) return deny(reason("limit", "no_reference_price"), extra);
-    if (reference.kind === "price") extra = { ...extra, found: { ...extra.found, reference } };
+    if (reference.kind === "stale" && needsPrice) return denied(reason("limit", "stale_price"));
+    if (reference.kind === "none" && needsPrice) return denied(reason("limit", "no_reference_price"));
+    if (reference.kind === "price") found.reference = reference;
     const refPrice = reference.kind === "price" ? reference.price : undefined;
     const price = pricingPrice(plan, refPrice);
     if (
@@ -79,52 +82,48 @@ export const limitsGate: Gate = {
       price !== undefined &&
       compareProduct(plan.qty, price, limits.maxNotional) > 0
     )
-      return deny(reason("limit", "max_notional"), extra);
+      return denied(reason("limit", "max_notional"));
     if (band !== undefined && refPrice !== undefined && outsideBand(plan.price as Decimal, refPrice, band))
-      return deny(reason("limit", "price_band"), extra);
+      return denied(reason("limit", "price_band"));
     // An empty side of the book: no price to send it at, no order.
     if (livePolymarketMarket && marketOrderPrice(plan, reference) === undefined)
-      return deny(reason("limit", "no_reference_price"), extra);
+      return denied(reason("limit", "no_reference_price"));
     if (limits.duplicateWindowMs !== undefined) {
       // The last plan with the same content executed within the window (its mark, re-checked at commit).
       const key = duplicateKeyOf(plan);
       const stored = facts.duplicates.get(key);
-      const checks: DecisionChecks = { ...extra.checks, duplicate: { key, expected: stored ?? null } };
-      extra = { found: { ...extra.found, duplicateKey: key }, checks };
+      checks.duplicate = { key, expected: stored ?? null };
+      found.duplicateKey = key;
       const last = stored === undefined ? undefined : Number(stored);
       if (last !== undefined && !Number.isSafeInteger(last))
         throw new Error(`duplicate mark holds ${stored?.slice(0, 20)}, not a time`);
       if (last !== undefined && now - last < limits.duplicateWindowMs)
-        return deny(reason("limit", "duplicate_order"), extra);
+        return denied(reason("limit", "duplicate_order"));
     }
-    const caps = [
-      dailyNotionalCap({ plan, account, limits, facts, price, now }),
-      openOrdersCap({ plan, account, limits, facts }),
-      positionCap({ plan, account, policy, facts }),
-      grossNotionalCap({ plan, account, policy, facts, price, now }),
-    ];
-    if (caps.some((c) => c !== undefined)) {
-      // one copy of what was found so far, each cap's findings added to it in turn
-      const found = { ...extra.found };
-      const checks = { ...extra.checks };
-      extra = { found, checks };
-      for (const cap of caps) {
-        if (cap === undefined) continue;
-        Object.assign(found, cap.findings.found);
-        Object.assign(checks, cap.findings.checks);
-        if (cap.denial !== undefined) return deny(cap.denial, extra);
-      }
-    }
-    if (!rateAllowed) return deny(reason("limit", "rate"), extra);
+    // The account and exposure caps, in order; the first to refuse stops the gate, carrying its
+    // own findings and those of the caps before it.
+    const capped = (cap: AccountCapOutcome | undefined): Reason | undefined => {
+      if (cap === undefined) return undefined;
+      if (cap.findings.found) Object.assign(found, cap.findings.found);
+      if (cap.findings.checks) Object.assign(checks, cap.findings.checks);
+      return cap.denial;
+    };
+    const refused =
+      capped(dailyNotionalCap({ plan, account, limits, facts, price, now })) ??
+      capped(openOrdersCap({ plan, account, limits, facts })) ??
+      capped(positionCap({ plan, account, policy, facts })) ??
+      capped(grossNotionalCap({ plan, account, policy, facts, price, now }));
+    if (refused !== undefined) return denied(refused);
+    if (!rateAllowed) return denied(reason("limit", "rate"));
     const kelly = plan.meta?.kelly_fraction;
     if (
       limits.maxKellyFraction !== undefined &&
       typeof kelly === "number" &&
       kelly > limits.maxKellyFraction
     ) {
-      return deny(reason("limit", "kelly_fraction"), extra);
+      return denied(reason("limit", "kelly_fraction"));
     }
-    return { ok: true, ...extra };
+    return { ok: true, found, checks };
   },
 };
 

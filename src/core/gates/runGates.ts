@@ -1,6 +1,6 @@
 import type { DecisionChecks } from "../decision.js";
 import type { Reason } from "../reasons.js";
-import type { Evaluation, Gate, GateInput } from "./gate.js";
+import type { Evaluation, Gate, GateInput, Mutable } from "./gate.js";
 
 /** The chain's verdict: what the gates found, and the denial if one stopped it. */
 export interface Verdict {
@@ -24,5 +24,3 @@ export function runGates(chain: readonly Gate[], input: GateInput): Verdict {
   }
   return { evaluation };
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
