@@ -205,7 +205,8 @@ function effectsOf(
   if (ev.countRate) effects.countRate = ev.countRate;
   if (execution?.kind === "paper") {
     const { fill } = execution;
-    effects.setPosition = { ...fill.book, value: fill.after };
+    const { account, symbol, venue, mode } = fill.book;
+    effects.setPosition = { account, symbol, venue, mode, value: fill.after };
   }
   if (execution?.kind === "rest") effects.openOrder = execution.order;
   // An order placed (paper, resting, or sent live) marks its content for the duplicate window.

@@ -12,14 +12,20 @@ import { DEFAULT_ACCOUNT, type OrderPlan } from "./plan.js";
 export function duplicateKeyOf(plan: OrderPlan): string {
   let key = KEYS.get(plan);
   if (key === undefined) {
+    if (KEYS.size >= MAX_KEYS) KEYS.clear();
     key = contentKey(plan);
     KEYS.set(plan, key);
   }
   return key;
 }
 
-/** Each plan's key, computed once (a batch asks for it when reading facts and again at gate 9). */
-const KEYS = new WeakMap<OrderPlan, string>();
+/**
+ * Each plan's key, computed once (a batch asks for it when reading facts and
+ * again at gate 9). A plain Map emptied whole when full, not a WeakMap: a
+ * WeakMap entry costs the garbage collector more than the key costs to build.
+ */
+const KEYS = new Map<OrderPlan, string>();
+const MAX_KEYS = 20_000;
 
 function contentKey(plan: OrderPlan): string {
   return JSON.stringify([

@@ -170,17 +170,18 @@ function workingExposure(order: WorkingOrder): ExposureOrder {
 export function exposureTouches(d: Decision): string[] {
   // each account once, in the order found (a decision names one or two: a short list beats a Set)
   const out: string[] = [];
-  const add = (account: string) => {
-    if (!out.includes(account)) out.push(account);
-  };
   const e = d.effects;
-  if (e.setPosition) add(e.setPosition.account);
-  if (e.openOrder) add(e.openOrder.account);
-  if (e.orderEvents) for (const ev of e.orderEvents) add(ev.account);
+  if (e.setPosition) addOnce(out, e.setPosition.account);
+  if (e.openOrder) addOnce(out, e.openOrder.account);
+  if (e.orderEvents) for (const ev of e.orderEvents) addOnce(out, ev.account);
   const record = d.sendRecord;
-  if (record && !isCancelRecord(record)) add(record.ref.account);
-  else if (d.live) add(d.live.order.account);
+  if (record && !isCancelRecord(record)) addOnce(out, record.ref.account);
+  else if (d.live) addOnce(out, d.live.order.account);
   return out;
+}
+
+function addOnce(list: string[], item: string): void {
+  if (!list.includes(item)) list.push(item);
 }
 
 /** An account's exposure a batch's overlay keeps up to date as it decides. */

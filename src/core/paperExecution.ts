@@ -1,6 +1,6 @@
 import { claimKey } from "./claimKey.js";
 import { clientOrderId } from "./clientOrderId.js";
-import { type Decimal, formatDecimal, parseDecimal } from "./decimal.js";
+import { type Decimal, formatDecimal, storedDecimal } from "./decimal.js";
 import type { DecisionChecks } from "./decision.js";
 import { type PositionRef, positionKey } from "./facts.js";
 import type { Evaluation } from "./gates/gate.js";
@@ -42,9 +42,8 @@ export function paperExecution(input: GateInput, ev: Evaluation, plan: OrderPlan
   const symbol = plan.symbol;
   const book: PositionRef = { account, symbol, venue: plan.venue, mode: "paper" };
   const beforeText = facts.positions.get(positionKey(book)) ?? "0";
-  const before = parseDecimal(beforeText, { signed: true });
-  if (before === undefined) throw new Error("ledger holds a malformed position");
-  const position = { ...book, expected: beforeText };
+  const before = storedDecimal(beforeText, "ledger position");
+  const position = { account, symbol, venue: plan.venue, mode: "paper" as const, expected: beforeText };
   const delta = positionDelta(plan.side, plan.qty);
   if (plan.reduce_only && !reduceOnlyAllows(before, delta))
     return { kind: "refused", reason: reason("venue_error", "reduce_only_rejected"), checks: { position } };

@@ -75,10 +75,35 @@ export function bookReference(book: BookSymbol, policy: Policy, now: number): Re
       live,
     };
   }
-  const price = policy.referencePrices.get(book.symbol);
-  if (price === undefined) return { kind: "none" };
-  return { kind: "price", price, used: { price: formatDecimal(price), source: "config", at: null } };
+  return configReference(policy.referencePrices, book.symbol);
 }
+
+/**
+ * A configured price as a {@link Reference}: built once per price table and
+ * symbol (a table never changes: a new config is a new table), since every
+ * paper plan asks for one.
+ */
+function configReference(prices: ReadonlyMap<string, Decimal>, symbol: string): Reference {
+  let cached = CONFIG_REFERENCES.get(prices);
+  if (cached === undefined) {
+    cached = new Map();
+    CONFIG_REFERENCES.set(prices, cached);
+  }
+  let ref = cached.get(symbol);
+  if (ref === undefined) {
+    const price = prices.get(symbol);
+    ref =
+      price === undefined
+        ? NO_REFERENCE
+        : { kind: "price", price, used: { price: formatDecimal(price), source: "config", at: null } };
+    // only symbols the table holds are kept, so the cache is no larger than the table
+    if (price !== undefined) cached.set(symbol, ref);
+  }
+  return ref;
+}
+
+const CONFIG_REFERENCES = new WeakMap<ReadonlyMap<string, Decimal>, Map<string, Reference>>();
+const NO_REFERENCE: Reference = { kind: "none" };
 
 /** Whether a live price was read and is not older than `limits.max_price_age_ms`. */
 const fresh = (live: LivePrice | undefined, policy: Policy, now: number): live is LivePrice =>

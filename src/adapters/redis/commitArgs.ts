@@ -183,9 +183,10 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     const sp = ef.setPosition;
     if (sp === undefined) h += "-";
     else {
-      if (posField !== undefined && pos!.account === sp.account && pos!.symbol === sp.symbol) h += "=";
+      // `=` only for the very field checked (the same book: account, symbol, venue and mode)
+      const field = positionKey(sp);
+      if (field === posField) h += "=";
       else {
-        const field = positionKey(sp);
         h += "1";
         records.push(field);
         poss.add(field);

@@ -32,9 +32,8 @@ export const limitsGate: Gate = {
     const limits = policy.limits;
     // What this gate finds and reads: one object each, filled in as it goes and handed back
     // with the verdict (the runner merges them; empty ones add nothing).
-    const found: Mutable<NonNullable<GateFindings["found"]>> = {};
+    const found: Found = {};
     const checks: Mutable<DecisionChecks> = {};
-    const denied = (r: Reason): GateOutcome => ({ ok: false, reason: r, found, checks });
     let rateAllowed = true;
     if (limits.ratePerSourcePerS !== undefined) {
       const source = plan.source;
@@ -51,9 +50,9 @@ export const limitsGate: Gate = {
     }
     // Cancels count against the rate, and no other limit applies to them.
     if (plan.action !== "place")
-      return rateAllowed ? { ok: true, found, checks } : denied(reason("limit", "rate"));
+      return rateAllowed ? { ok: true, found, checks } : denied(found, checks, reason("limit", "rate"));
     const maxQty = limits.maxQty.get(plan.symbol);
-    if (maxQty !== undefined && plan.qty > maxQty) return denied(reason("limit", "max_qty"));
+    if (maxQty !== undefined && plan.qty > maxQty) return denied(found, checks, reason("limit", "max_qty"));
     const reference = referenceFor(plan, policy, now);
     const band = plan.type === "LIMIT" ? capFor(limits.priceBandPct, plan.symbol) : undefined;
     // A live Polymarket MARKET order is a FOK at the book's best price on its side (none when it cannot go live now).
@@ -72,8 +71,10 @@ export const limitsGate: Gate = {
       band !== undefined ||
       fillsAtReference(plan, policy) ||
       livePolymarketMarket;
-    if (reference.kind === "stale" && needsPrice) return denied(reason("limit", "stale_price"));
-    if (reference.kind === "none" && needsPrice) return denied(reason("limit", "no_reference_price"));
+    if (reference.kind === "stale" && needsPrice)
+      return denied(found, checks, reason("limit", "stale_price"));
+    if (reference.kind === "none" && needsPrice)
+      return denied(found, checks, reason("limit", "no_reference_price"));
     if (reference.kind === "price") found.reference = reference;
     const refPrice = reference.kind === "price" ? reference.price : undefined;
     const price = pricingPrice(plan, refPrice);
@@ -82,12 +83,12 @@ export const limitsGate: Gate = {
       price !== undefined &&
       compareProduct(plan.qty, price, limits.maxNotional) > 0
     )
-      return denied(reason("limit", "max_notional"));
+      return denied(found, checks, reason("limit", "max_notional"));
     if (band !== undefined && refPrice !== undefined && outsideBand(plan.price as Decimal, refPrice, band))
-      return denied(reason("limit", "price_band"));
+      return denied(found, checks, reason("limit", "price_band"));
     // An empty side of the book: no price to send it at, no order.
     if (livePolymarketMarket && marketOrderPrice(plan, reference) === undefined)
-      return denied(reason("limit", "no_reference_price"));
+      return denied(found, checks, reason("limit", "no_reference_price"));
     if (limits.duplicateWindowMs !== undefined) {
       // The last plan with the same content executed within the window (its mark, re-checked at commit).
       const key = duplicateKeyOf(plan);
@@ -98,34 +99,43 @@ export const limitsGate: Gate = {
       if (last !== undefined && !Number.isSafeInteger(last))
         throw new Error(`duplicate mark holds ${stored?.slice(0, 20)}, not a time`);
       if (last !== undefined && now - last < limits.duplicateWindowMs)
-        return denied(reason("limit", "duplicate_order"));
+        return denied(found, checks, reason("limit", "duplicate_order"));
     }
     // The account and exposure caps, in order; the first to refuse stops the gate, carrying its
     // own findings and those of the caps before it.
-    const capped = (cap: AccountCapOutcome | undefined): Reason | undefined => {
-      if (cap === undefined) return undefined;
-      if (cap.findings.found) Object.assign(found, cap.findings.found);
-      if (cap.findings.checks) Object.assign(checks, cap.findings.checks);
-      return cap.denial;
-    };
     const refused =
-      capped(dailyNotionalCap({ plan, account, limits, facts, price, now })) ??
-      capped(openOrdersCap({ plan, account, limits, facts })) ??
-      capped(positionCap({ plan, account, policy, facts })) ??
-      capped(grossNotionalCap({ plan, account, policy, facts, price, now }));
-    if (refused !== undefined) return denied(refused);
-    if (!rateAllowed) return denied(reason("limit", "rate"));
+      capped(found, checks, dailyNotionalCap({ plan, account, limits, facts, price, now })) ??
+      capped(found, checks, openOrdersCap({ plan, account, limits, facts })) ??
+      capped(found, checks, positionCap({ plan, account, policy, facts })) ??
+      capped(found, checks, grossNotionalCap({ plan, account, policy, facts, price, now }));
+    if (refused !== undefined) return denied(found, checks, refused);
+    if (!rateAllowed) return denied(found, checks, reason("limit", "rate"));
     const kelly = plan.meta?.kelly_fraction;
     if (
       limits.maxKellyFraction !== undefined &&
       typeof kelly === "number" &&
       kelly > limits.maxKellyFraction
     ) {
-      return denied(reason("limit", "kelly_fraction"));
+      return denied(found, checks, reason("limit", "kelly_fraction"));
     }
     return { ok: true, found, checks };
   },
 };
+
+type Found = Mutable<NonNullable<GateFindings["found"]>>;
+
+/** A denial carrying what the gate found and read so far. */
+function denied(found: Found, checks: DecisionChecks, r: Reason): GateOutcome {
+  return { ok: false, reason: r, found, checks };
+}
+
+/** Adds a cap's findings to the gate's; its denial, if it refuses. */
+function capped(found: Found, checks: Mutable<DecisionChecks>, cap: AccountCapOutcome | undefined) {
+  if (cap === undefined) return undefined;
+  if (cap.findings.found) Object.assign(found, cap.findings.found);
+  if (cap.findings.checks) Object.assign(checks, cap.findings.checks);
+  return cap.denial;
+}
 
 /**
  * The price a plan's notional is measured at: the venue's reference price for
