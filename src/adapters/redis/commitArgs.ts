@@ -231,9 +231,16 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
         lastMark = md;
       }
     }
-    h += pushAccountCaps(d, records, days);
-    if (ch.openOrders !== undefined) countOpen = true;
-    h += pushExposure(d, records, snapshots, checksExposure);
+    if (
+      checksExposure ||
+      ch.dailyNotional !== undefined ||
+      ef.setDailyNotional !== undefined ||
+      ch.openOrders !== undefined
+    ) {
+      h += pushAccountCaps(d, records, days);
+      if (ch.openOrders !== undefined) countOpen = true;
+      h += pushExposure(d, records, snapshots, checksExposure);
+    } else h += "-----"; // codes 19-23: no account cap or exposure in this batch's record
     records[at] = h;
   }
   // the marks come after every rate counter in KEYS
