@@ -18,8 +18,13 @@
  *   BENCH_LIMITS   comma list of what the variant turns on: dup (duplicate_window_ms),
  *                  account (max_daily_notional, max_open_orders), exposure (max_position,
  *                  max_gross_notional); default all three
+ *   BENCH_ISOLATE  1: each run in a fresh child process (a warm-up of N/4 plans, then the
+ *                  measured N), as a deployment runs one config per process; by default the
+ *                  runs share this process, so the code they share has seen both configs
  */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
 import { runInProcess } from "./lib/inProcess.js";
 import { intEnv } from "./lib/intEnv.js";
@@ -35,6 +40,9 @@ const LIMITS: Readonly<Record<string, Record<string, unknown>>> = {
 const N = intEnv("BENCH_N", 20_000);
 const ROUNDS = intEnv("BENCH_ROUNDS", 6);
 const NAMES = (process.env.BENCH_LIMITS ?? "dup,account,exposure").split(",").map((s) => s.trim());
+const ISOLATE = process.env.BENCH_ISOLATE === "1";
+/** Set in a child of BENCH_ISOLATE=1: what to run, as JSON (see {@link runChild}). */
+const CHILD = process.env.IG_BENCH_LIMITS_CHILD;
 
 const log = (msg: string) => process.stderr.write(`[bench:limits] ${msg}\n`);
 
@@ -63,9 +71,12 @@ async function main(): Promise<void> {
   const withLimits: number[] = [];
   const ratios: number[] = [];
   try {
-    log(`N=${N} per run, ${ROUNDS} rounds; variant: ${NAMES.join(", ")} (${JSON.stringify(variant)})`);
+    log(
+      `N=${N} per run, ${ROUNDS} rounds${ISOLATE ? ", each run in its own process" : ""}; variant: ${NAMES.join(", ")} (${JSON.stringify(variant)})`,
+    );
     let run = 0;
     const once = async (limits: Record<string, unknown> | undefined): Promise<number> => {
+      if (ISOLATE) return inChild({ url: url as string, tag: `${tag}-${run++}`, limits });
       const prefix = `bench:${tag}:${run++}:`;
       const r = await runInProcess({
         url: url as string,
@@ -108,6 +119,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       limits: NAMES,
+      isolate: ISOLATE,
       n: N,
       rounds: ROUNDS,
       without_median: Math.round(median(base)),
@@ -119,7 +131,54 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
+/** What a child of BENCH_ISOLATE=1 runs. */
+interface ChildJob {
+  readonly url: string;
+  readonly tag: string;
+  readonly limits: Record<string, unknown> | undefined;
+}
+
+/** One run in a fresh process (this script, as a child): its plans/s. */
+function inChild(job: ChildJob): number {
+  const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, IG_BENCH_LIMITS_CHILD: JSON.stringify(job) },
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  const perS = Number(JSON.parse(out.toString().trim().split("\n").at(-1) ?? "{}").perS);
+  if (!Number.isFinite(perS)) throw new Error(`child ${job.tag} printed no plans/s`);
+  return perS;
+}
+
+/** The child: a warm-up of N/4 plans on its own prefix, then the measured run; prints `{"perS": …}`. */
+async function runChild(job: ChildJob): Promise<void> {
+  const keys = makeKeys();
+  const env = { [HMAC_SECRET_ENV]: keys.hmacSecret };
+  for (const [phase, n] of [
+    ["warm", Math.max(1, Math.floor(N / 4))],
+    ["run", N],
+  ] as const) {
+    const prefix = `bench:${job.tag}:${phase}:`;
+    const plans = signedPlans({
+      n,
+      tag: `${job.tag}-${phase}`,
+      key: keys.hmac,
+      source: HMAC_SOURCE,
+      unique: true,
+    });
+    const r = await runInProcess({
+      url: job.url,
+      prefix,
+      config: benchConfig({ bus: job.url, prefix, keys, ...(job.limits ? { limits: job.limits } : {}) }),
+      env,
+      plans,
+    });
+    if (r.executed !== n) throw new Error(`only ${r.executed} of ${n} EXECUTED`);
+    if (phase === "run") console.log(JSON.stringify({ perS: r.perS }));
+  }
+}
+
+(CHILD ? runChild(JSON.parse(CHILD) as ChildJob) : main()).catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });
