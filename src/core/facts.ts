@@ -106,14 +106,10 @@ export const rateKey = (r: RateWindow): string => `${r.source}\n${r.window}`;
 export const positionKey = (p: PositionRef): string =>
   p.venue === "paper" && p.mode === "paper"
     ? paperBookKey(p.account, p.symbol)
-    : bookKey(p.account, `${p.venue}:${p.mode}:${p.symbol}`);
+    : JSON.stringify([p.account, p.symbol, p.venue, p.mode]);
 
+// the paper book's field, asked for several times per paper plan: built once per account and symbol
 const paperBookKey = memoKey2((account, symbol) => JSON.stringify([account, symbol]));
-// `venue:mode:symbol`: venues and modes are fixed words without `:`, so the symbol is the rest
-const bookKey = memoKey2((account, book) => {
-  const [venue, mode] = book.split(":", 2) as [string, string];
-  return JSON.stringify([account, book.slice(venue.length + mode.length + 2), venue, mode]);
-});
 
 /**
  * How every {@link positionKey} of `account` begins, whatever its book:

@@ -231,16 +231,9 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
         lastMark = md;
       }
     }
-    if (
-      checksExposure ||
-      ch.dailyNotional !== undefined ||
-      ef.setDailyNotional !== undefined ||
-      ch.openOrders !== undefined
-    ) {
-      h += pushAccountCaps(d, records, days);
-      if (ch.openOrders !== undefined) countOpen = true;
-      h += pushExposure(d, records, snapshots, checksExposure);
-    } else h += "-----"; // codes 19-23: no account cap or exposure in this batch's record
+    h += pushAccountCaps(d, records, days);
+    if (ch.openOrders !== undefined) countOpen = true;
+    h += pushExposure(d, records, snapshots, checksExposure);
     records[at] = h;
   }
   // the marks come after every rate counter in KEYS

@@ -103,12 +103,11 @@ export const limitsGate: Gate = {
     }
     // The account and exposure caps, in order; the first to refuse stops the gate, carrying its
     // own findings and those of the caps before it.
-    const refused = anyCap(limits)
-      ? (capped(found, checks, dailyNotionalCap({ plan, account, limits, facts, price, now })) ??
-        capped(found, checks, openOrdersCap({ plan, account, limits, facts })) ??
-        capped(found, checks, positionCap({ plan, account, policy, facts })) ??
-        capped(found, checks, grossNotionalCap({ plan, account, policy, facts, price, now })))
-      : undefined;
+    const refused =
+      capped(found, checks, dailyNotionalCap({ plan, account, limits, facts, price, now })) ??
+      capped(found, checks, openOrdersCap({ plan, account, limits, facts })) ??
+      capped(found, checks, positionCap({ plan, account, policy, facts })) ??
+      capped(found, checks, grossNotionalCap({ plan, account, policy, facts, price, now }));
     if (refused !== undefined) return denied(found, checks, refused);
     if (!rateAllowed) return denied(found, checks, reason("limit", "rate"));
     const kelly = plan.meta?.kelly_fraction;
@@ -129,13 +128,6 @@ type Found = Mutable<NonNullable<GateFindings["found"]>>;
 function denied(found: Found, checks: DecisionChecks, r: Reason): GateOutcome {
   return { ok: false, reason: r, found, checks };
 }
-
-/** Whether any account or exposure cap is configured (none: the gate skips them all). */
-const anyCap = (l: Policy["limits"]): boolean =>
-  l.maxDailyNotional.size > 0 ||
-  l.maxOpenOrders.size > 0 ||
-  l.maxPosition.size > 0 ||
-  l.maxGrossNotional.size > 0;
 
 /** Adds a cap's findings to the gate's; its denial, if it refuses. */
 function capped(found: Found, checks: Mutable<DecisionChecks>, cap: AccountCapOutcome | undefined) {
