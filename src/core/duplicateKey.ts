@@ -23,9 +23,12 @@ export function duplicateKeyOf(plan: OrderPlan): string {
  * Each plan's key, computed once (a batch asks for it when reading facts and
  * again at gate 9). A plain Map emptied whole when full, not a WeakMap: a
  * WeakMap entry costs the garbage collector more than the key costs to build.
+ * The Map holds its plans (each with up to 4 KB of `meta`) until it is
+ * emptied, so it is bounded to a few default batches, not to the largest
+ * `batch_size`: a larger batch only builds some keys twice.
  */
 const KEYS = new Map<OrderPlan, string>();
-const MAX_KEYS = 20_000;
+const MAX_KEYS = 2_048;
 
 function contentKey(plan: OrderPlan): string {
   return JSON.stringify([
