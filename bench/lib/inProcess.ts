@@ -9,6 +9,7 @@ import { Executor, type ExecutorObserver } from "../../src/executor/executor.js"
 import { executorObserver } from "../../src/executor/executorObserver.js";
 import { createLogger, flushLogger } from "../../src/ops/logger.js";
 import { createMetrics } from "../../src/ops/metrics.js";
+import { writeBackgroundBooks } from "./backgroundBooks.js";
 import { averageResultBytes, client, dropPrefix, prefill, tallyResults } from "./redisUtil.js";
 import type { PlanFields } from "./workload.js";
 
@@ -51,6 +52,7 @@ export async function runInProcess(opts: {
   try {
     await backend.initDeployment({ state: "ACTIVE", who: "bench" });
     await prefill(raw, planStream, opts.plans);
+    await writeBackgroundBooks(raw, loaded.config.prefix);
 
     const real = executorObserver(logger, metrics);
     const stop = new AbortController();

@@ -131,7 +131,7 @@ export async function serverCostStart(url: string): Promise<() => Promise<Server
 
 export function describeServerCost(c: ServerCost, entries: number): string {
   const top = c.commands
-    .slice(0, 5)
+    .slice(0, Number(process.env.BENCH_TOP ?? 5))
     .map(([cmd, calls, usec]) => `${cmd} ${calls}× ${(usec / calls).toFixed(0)} µs`)
     .join(", ");
   const kb = (b: number) => `${(b / entries / 1024).toFixed(2)} KB/entry`;

@@ -134,7 +134,7 @@ const limitsSchema = z.strictObject({
   max_plan_age_ms: posInt.default(60000),
   /** A live venue's price older than this is stale: `limit:stale_price` for a plan that needs it. */
   max_price_age_ms: posInt.max(3_600_000, { error: "must be at most 3600000" }).default(10000),
-  /** How long after a plan executed another with the same source, account, symbol, side, qty, price and reduce_only is denied. */
+  /** How long after a plan executed another with the same source, account, symbol, side, qty, price (a LIMIT plan's) and reduce_only is denied. */
   duplicate_window_ms: posInt.max(86_400_000, { error: "must be at most 86400000 (a day)" }).optional(),
   /** Per symbol (`*` for the rest): how far, in percent, a LIMIT price may be from the reference. */
   price_band_pct: z.record(nonEmpty, positiveDecimalString).optional(),

@@ -5,8 +5,12 @@ import { DEFAULT_ACCOUNT, type OrderPlan } from "./plan.js";
  * What makes two plans the same order for `limits.duplicate_window_ms`
  * (wire-v1 §6 `limit:duplicate_order`): the same source, account, symbol,
  * side, qty, price and reduce_only, whatever their plan_ids (producers that
- * resend an order under a new id). Decimals are canonical, so `"1.0"` and
- * `"1"` are the same qty. The key is JSON, so no field can run into another.
+ * resend an order under a new id). The price is a LIMIT plan's own; a MARKET
+ * plan's is `""` whatever it carries (nothing reads a MARKET plan's price, so
+ * a resend stamped with the price its producer saw is the same order).
+ * LIMIT and MARKET keys never meet: a LIMIT plan always has a price.
+ * Decimals are canonical, so `"1.0"` and `"1"` are the same qty. The key is
+ * JSON, so no field can run into another.
  * @example duplicateKeyOf(plan) // '["bot","default","BTCUSDT","BUY","1","",false]'
  */
 export function duplicateKeyOf(plan: OrderPlan): string {
@@ -37,7 +41,7 @@ function contentKey(plan: OrderPlan): string {
     plan.symbol,
     plan.side,
     formatDecimal(plan.qty),
-    plan.price === undefined ? "" : formatDecimal(plan.price),
+    plan.type === "LIMIT" && plan.price !== undefined ? formatDecimal(plan.price) : "",
     plan.reduce_only,
   ]);
 }

@@ -284,7 +284,7 @@ export const REASON_REGISTRY = {
       stale_price: "the live venue's price is missing or older than limits.max_price_age_ms",
       price_band: "a LIMIT price further than limits.price_band_pct from the reference price",
       duplicate_order:
-        "the same source, account, symbol, side, qty, price and reduce_only as a plan executed within limits.duplicate_window_ms",
+        "the same source, account, symbol, side, qty, price (a LIMIT plan's; a MARKET plan's is ignored) and reduce_only as a plan executed within limits.duplicate_window_ms",
       daily_notional:
         "the account's notional placed since 00:00 UTC, with this plan's, over limits.max_daily_notional",
       open_orders:

@@ -59,6 +59,26 @@ export function referenceFor(plan: OrderPlan, policy: Policy, now: number): Refe
 }
 
 /**
+ * The last price read for a live book, however old (undefined when none was
+ * ever read): what a reduce-only plan's notional is counted at toward
+ * `limits.max_daily_notional` when no fresh price exists, since that cap
+ * never refuses it but must not leave it out. The result records it, with
+ * the time it was read.
+ */
+export function lastReadReference(book: BookSymbol, policy: Policy): Reference | undefined {
+  if (book.mode !== "live") return undefined;
+  const live = policy.livePrices.get(livePriceKey(book.venue, book.symbol));
+  if (live === undefined) return undefined;
+  const source = `${book.venue}:${live.kind}`;
+  return {
+    kind: "price",
+    price: live.price,
+    used: { price: formatDecimal(live.price), source, at: live.at },
+    live,
+  };
+}
+
+/**
  * The reference price of a symbol in a book: a `live` book's from its
  * venue's feed (younger than `limits.max_price_age_ms`, else stale), a
  * `paper` book's from `venues.paper.prices`.

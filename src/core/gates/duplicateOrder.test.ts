@@ -43,6 +43,17 @@ describe("limit:duplicate_order (limits.duplicate_window_ms)", () => {
     expect(d.checks.duplicate).toEqual({ key: keyOf(plan()), expected: String(NOW - ago) });
   });
 
+  it("a MARKET plan's price is not part of its content: it is never used, so stamping one on a resend does not make it another order", () => {
+    const facts = makeFacts({ duplicates: { [keyOf(plan())]: NOW - 10 } });
+    for (const price of ["65000", "1", "65000.0"])
+      expect(decide(planEntry(plan({ price })), policy, facts).result.error, price).toBe(
+        "limit:duplicate_order",
+      );
+    expect(keyOf(plan({ price: "65000" }))).toBe(keyOf(plan()));
+    // a LIMIT at that price is another order (it rests at its price)
+    expect(keyOf(plan({ type: "LIMIT", price: "65000" }))).not.toBe(keyOf(plan({ price: "65000" })));
+  });
+
   it("a new plan_id does not make it another order; any other field does", () => {
     const facts = makeFacts({ duplicates: { [keyOf(plan())]: NOW - 10 } });
     expect(decide(planEntry(plan()), policy, facts).result.error).toBe("limit:duplicate_order");

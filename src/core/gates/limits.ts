@@ -5,7 +5,7 @@ import { type RateWindow, rateKey } from "../facts.js";
 import { DEFAULT_ACCOUNT, type OrderPlan } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { type Reason, reason } from "../reasons.js";
-import { marketOrderPrice, referenceFor } from "../referencePrice.js";
+import { lastReadReference, marketOrderPrice, referenceFor } from "../referencePrice.js";
 import { type AccountCapOutcome, capFor, dailyNotionalCap, openOrdersCap } from "./accountCaps.js";
 import { grossNotionalCap, positionCap } from "./exposureCaps.js";
 import type { Gate, GateFindings, GateOutcome, Mutable } from "./gate.js";
@@ -77,7 +77,25 @@ export const limitsGate: Gate = {
       return denied(found, checks, reason("limit", "no_reference_price"));
     if (reference.kind === "price") found.reference = reference;
     const refPrice = reference.kind === "price" ? reference.price : undefined;
-    const price = pricingPrice(plan, refPrice);
+    // A live Polymarket MARKET order is sent as a FOK at the book's best price on its side: it is
+    // measured as the LIMIT order it is (the larger of that price and the reference), never at the
+    // midpoint alone; an empty side has no price to send it at, so no order.
+    let sentAt: Decimal | undefined;
+    if (livePolymarketMarket) {
+      sentAt = marketOrderPrice(plan, reference);
+      if (sentAt === undefined) return denied(found, checks, reason("limit", "no_reference_price"));
+    }
+    const price = pricingPrice(plan, refPrice, sentAt);
+    // The daily cap never refuses a reduce-only plan but always counts it: with no fresh price, at
+    // the last one read however old (the result records it), so a stale feed leaves no hole in the total.
+    let dailyPrice = price;
+    if (dailyPrice === undefined && plan.reduce_only && reference.kind === "stale") {
+      const last = lastReadReference({ venue: plan.venue, symbol: plan.symbol, mode: "live" }, policy);
+      if (last?.kind === "price" && capFor(limits.maxDailyNotional, account) !== undefined) {
+        found.reference = last;
+        dailyPrice = last.price;
+      }
+    }
     if (
       limits.maxNotional !== undefined &&
       price !== undefined &&
@@ -86,9 +104,6 @@ export const limitsGate: Gate = {
       return denied(found, checks, reason("limit", "max_notional"));
     if (band !== undefined && refPrice !== undefined && outsideBand(plan.price as Decimal, refPrice, band))
       return denied(found, checks, reason("limit", "price_band"));
-    // An empty side of the book: no price to send it at, no order.
-    if (livePolymarketMarket && marketOrderPrice(plan, reference) === undefined)
-      return denied(found, checks, reason("limit", "no_reference_price"));
     if (limits.duplicateWindowMs !== undefined) {
       // The last plan with the same content executed within the window (its mark, re-checked at commit).
       const key = duplicateKeyOf(plan);
@@ -104,7 +119,7 @@ export const limitsGate: Gate = {
     // The account and exposure caps, in order; the first to refuse stops the gate, carrying its
     // own findings and those of the caps before it.
     const refused =
-      capped(found, checks, dailyNotionalCap({ plan, account, limits, facts, price, now })) ??
+      capped(found, checks, dailyNotionalCap({ plan, account, limits, facts, price: dailyPrice, now })) ??
       capped(found, checks, openOrdersCap({ plan, account, limits, facts })) ??
       capped(found, checks, positionCap({ plan, account, policy, facts })) ??
       capped(found, checks, grossNotionalCap({ plan, account, policy, facts, price, now }));
@@ -140,11 +155,17 @@ function capped(found: Found, checks: Mutable<DecisionChecks>, cap: AccountCapOu
 /**
  * The price a plan's notional is measured at: the venue's reference price for
  * MARKET (never the plan's own claim), the larger of the limit price and the
- * reference price for LIMIT.
+ * reference price for LIMIT. A MARKET plan sent with a price (`sentAt`: a
+ * live Polymarket FOK at the book's best price on its side) is a LIMIT at
+ * that price, and measured as one.
  */
-export function pricingPrice(plan: OrderPlan, reference: Decimal | undefined): Decimal | undefined {
-  if (plan.type === "MARKET") return reference;
-  const limit = plan.price as Decimal;
+export function pricingPrice(
+  plan: OrderPlan,
+  reference: Decimal | undefined,
+  sentAt?: Decimal,
+): Decimal | undefined {
+  const limit = plan.type === "LIMIT" ? (plan.price as Decimal) : sentAt;
+  if (limit === undefined) return reference;
   return reference === undefined ? limit : maxDecimal(limit, reference);
 }
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { dec, decide, makePolicy, NOW, planEntry, planObject } from "../../../test/support/coreFixtures.js";
+import {
+  dec,
+  decide,
+  EXIT_OWNER,
+  makePolicy,
+  NOW,
+  planEntry,
+  planObject,
+} from "../../../test/support/coreFixtures.js";
 import type { VenueName } from "../plan.js";
 import type { Policy } from "../policy.js";
 import { type LivePrice, livePriceKey } from "../referencePrice.js";
@@ -78,6 +86,29 @@ describe("live reference prices at gate 9", () => {
     expect(decide(binance(), noCap).live?.order.referencePrice).toBeUndefined();
   });
 
+  it("a reduce-only plan with only a stale price is counted at it toward the daily total (recorded), never left out", () => {
+    const stale = livePolicy({ ageMs: 60_000 });
+    const policy = {
+      ...stale,
+      limits: { ...stale.limits, maxNotional: undefined, maxDailyNotional: new Map([["*", dec("1000")]]) },
+    };
+    const exit = binance({ source: EXIT_OWNER, side: "SELL", reduce_only: true, qty: "2" });
+    const d = decide(exit, policy);
+    expect(d.result).toMatchObject({
+      decision: "EXECUTED",
+      mode: "live",
+      reference: { price: "70000", source: "binance-usdm:mark", at: NOW - 60_000 },
+    });
+    // 2 × 70000 counted (never refused: 140000 is far over the cap of 1000)
+    expect(d.effects.setDailyNotional?.value).toBe("140000");
+    // no price ever read: nothing to count it at, and still never refused
+    const none = decide(exit, { ...policy, livePrices: new Map() });
+    expect(none.result.decision).toBe("EXECUTED");
+    expect(none.effects.setDailyNotional).toBeUndefined();
+    // a plan that is not reduce-only needs a fresh price for the cap
+    expect(decide(binance(), policy).result.error).toBe("limit:stale_price");
+  });
+
   it("a plan that cannot go live now is denied venue_not_ready (gate 10), not stale_price", () => {
     const d = decide(binance(), livePolicy({ mark: null, over: { liveEnv: false } }));
     expect(d.result.error).toBe("venue_not_ready:binance-usdm");
@@ -104,6 +135,31 @@ describe("live reference prices at gate 9", () => {
     const noAsk = decide(pm({ type: "MARKET" }), livePolicy({ pm: { price: dec("0.3"), bid: dec("0.3") } }));
     expect(noAsk.result.error).toBe("limit:no_reference_price");
     expect(decide(pm({ type: "MARKET" }), livePolicy({ pm: null })).result.error).toBe("limit:stale_price");
+  });
+
+  it("a Polymarket MARKET plan's notional is measured at the price it is sent at, not the midpoint (the LIMIT rule: the larger of that price and the reference)", () => {
+    // bid 0.30 / ask 0.70, midpoint 0.50; qty 10. A BUY is sent FOK at 0.70: notional 7, not 5.
+    const book = { price: dec("0.5"), bid: dec("0.3"), ask: dec("0.7") };
+    const capped = (max: string) => {
+      const p = livePolicy({ pm: book });
+      return { ...p, limits: { ...p.limits, maxNotional: dec(max) } };
+    };
+    expect(decide(pm({ type: "MARKET" }), capped("6.99")).result.error).toBe("limit:max_notional");
+    expect(decide(pm({ type: "MARKET" }), capped("7")).result.error).toBeNull();
+    // A SELL is sent at the bid (0.30), below the midpoint: measured at the larger, 0.50 → 5.
+    expect(decide(pm({ type: "MARKET", side: "SELL" }), capped("4.99")).result.error).toBe(
+      "limit:max_notional",
+    );
+    expect(decide(pm({ type: "MARKET", side: "SELL" }), capped("5")).result.error).toBeNull();
+    // The daily total counts the same notional: 7 for the BUY.
+    const p = livePolicy({ pm: book });
+    const daily = {
+      ...p,
+      limits: { ...p.limits, maxNotional: undefined, maxDailyNotional: new Map([["*", dec("6.99")]]) },
+    };
+    expect(decide(pm({ type: "MARKET" }), daily).result.error).toBe("limit:daily_notional");
+    const roomy = { ...daily, limits: { ...daily.limits, maxDailyNotional: new Map([["*", dec("100")]]) } };
+    expect(decide(pm({ type: "MARKET" }), roomy).effects.setDailyNotional?.value).toBe("7");
   });
 });
 

@@ -1,0 +1,52 @@
+import type { Redis } from "ioredis";
+import { positionKey } from "../../src/core/facts.js";
+import { encodeWorkingOrder, type WorkingOrder } from "../../src/core/workingOrder.js";
+import { intEnv } from "./intEnv.js";
+
+/** Accounts the background books are spread over (none is a bench plan's account). */
+const OTHER_ACCOUNTS = 500;
+
+/**
+ * Writes what other accounts hold before a run, so a bench can show what the
+ * exposure and open-order caps cost as the ledger grows (they read every
+ * account's entries: README, "Performance"): `BENCH_BG_BOOKS` paper
+ * positions and `BENCH_BG_ORDERS` resting paper orders, spread over
+ * {@link OTHER_ACCOUNTS} accounts. Nothing is written when both are 0 (the
+ * default).
+ */
+export async function writeBackgroundBooks(raw: Redis, prefix: string): Promise<void> {
+  const books = intEnv("BENCH_BG_BOOKS", 0);
+  const orders = intEnv("BENCH_BG_ORDERS", 0);
+  const account = (i: number) => `other-${i % OTHER_ACCOUNTS}`;
+  const positions: string[] = [];
+  for (let i = 0; i < books; i++)
+    positions.push(
+      positionKey({ account: account(i), symbol: `BG${i}`, venue: "paper", mode: "paper" }),
+      "1.5",
+    );
+  if (positions.length > 0) await raw.call("HSET", `${prefix}positions`, ...positions);
+  const resting: string[] = [];
+  for (let i = 0; i < orders; i++) {
+    const order: WorkingOrder = {
+      key: `bg-${i}`,
+      plan_id: `bg-${i}`,
+      source: "background",
+      lane: "main",
+      stream_id: "1-0",
+      venue: "paper",
+      mode: "paper",
+      account: account(i),
+      symbol: "BTCUSDT",
+      side: "BUY",
+      qty: "1",
+      price: "60000",
+      reduce_only: false,
+      client_order_id: `bg-${i}`,
+      order_id: `bg-${i}`,
+      fill_qty: "0",
+      placed_at: 1,
+    };
+    resting.push(order.key, encodeWorkingOrder(order));
+  }
+  if (resting.length > 0) await raw.call("HSET", `${prefix}orders`, ...resting);
+}
