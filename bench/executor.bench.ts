@@ -13,8 +13,8 @@
  *   BENCH_UNIQUE_ORDERS   1: every plan a different order (a unique qty)
  *   BENCH_ACCOUNT_CAPS    1: turn on limits.max_daily_notional and limits.max_open_orders (never reached)
  *   BENCH_EXPOSURE_CAPS   1: turn on limits.max_position and limits.max_gross_notional (never reached)
- *   BENCH_BG_BOOKS        paper positions other accounts hold before each in-process run (default 0)
- *   BENCH_BG_ORDERS       resting paper orders other accounts hold before each in-process run (default 0):
+ *   BENCH_BG_BOOKS        paper positions other accounts hold before each in-process run (unset: none)
+ *   BENCH_BG_ORDERS       resting paper orders other accounts hold before each in-process run (unset: none):
  *                         with these, the exposure and open-order caps' cost as the ledger grows
  *   BENCH_TOP             Redis commands listed per run, heaviest first (default 5)
  *   BENCH_PROFILE_DIR     directory: CPU-profile exactly the measured window of the in-process

@@ -11,8 +11,7 @@ const OTHER_ACCOUNTS = 500;
  * exposure and open-order caps cost as the ledger grows (they read every
  * account's entries: README, "Performance"): `BENCH_BG_BOOKS` paper
  * positions and `BENCH_BG_ORDERS` resting paper orders, spread over
- * {@link OTHER_ACCOUNTS} accounts. Nothing is written when both are 0 (the
- * default).
+ * {@link OTHER_ACCOUNTS} accounts (each a positive integer; unset: none).
  */
 export async function writeBackgroundBooks(raw: Redis, prefix: string): Promise<void> {
   const books = intEnv("BENCH_BG_BOOKS", 0);
