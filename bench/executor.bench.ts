@@ -27,6 +27,7 @@
  *                         MEM_PROBE_FILE set to log its heap every 200 ms)
  * Summarise a profile with:
  *   node --import tsx bench/profileSummary.ts <dir>/hmac.cpuprofile
+ * and compare two configs (several runs each) with bench/profileDiff.ts.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
