@@ -43,8 +43,13 @@ export function makeKeys(): BenchKeys {
 }
 
 /**
- * An executor config (wire-v1 §8) whose limits are all set (so every gate
- * runs) but high enough never to deny a bench plan.
+ * An executor config (wire-v1 §8) with every gate running and every limit
+ * from before issue 13 set (`max_qty`, `max_notional`, the rate,
+ * `max_kelly_fraction`), high enough never to deny a bench plan. Issue 13's
+ * duplicate window, account caps and exposure caps are off unless
+ * `BENCH_DUP_WINDOW_MS`, `BENCH_ACCOUNT_CAPS` or `BENCH_EXPOSURE_CAPS` turns
+ * them on, so the default figure compares with runs from before they
+ * existed; the README gives the figures both ways.
  */
 export function benchConfig(opts: {
   bus: string;
