@@ -24,7 +24,13 @@ export interface Facts {
   readonly sendRecords: ReadonlyMap<string, OpenRecord>;
   /** Working orders asked for (by key, and every one in a scope asked for), per key. */
   readonly workingOrders: ReadonlyMap<string, StoredWorkingOrder>;
-  /** Duplicate-order marks asked for, per `duplicateKeyOf` key: the ms text stored (absent: none within the window). */
+  /**
+   * Duplicate-order marks asked for, per `duplicateKeyOf` key: the ms text
+   * stored (when it executed, by the executor that marked it). A ledger
+   * returns only marks that still last by its own clock (Redis: the key has
+   * not expired); the limits gate denies on any mark returned, never
+   * comparing the text with its own clock.
+   */
   readonly duplicates: ReadonlyMap<string, string>;
   /** Notional placed per `dailyKey` asked for, canonical decimal text (absent: none that day). */
   readonly dailyNotional: ReadonlyMap<string, string>;

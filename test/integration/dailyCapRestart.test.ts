@@ -5,20 +5,9 @@
  * at 23:59:59 carries it over; the next UTC day starts from zero, exactly
  * once (a restart after midnight does not reset it again). Both buses.
  */
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { type BusKind, ExecutorHarness, entryFields, type PlanSpec } from "../support/executorHarness.js";
-
-/** libfaketime (Debian package `libfaketime`, installed by `.ci/run` with `faketime`). */
-function libfaketime(): string {
-  const lib = "/usr/lib";
-  for (const dir of existsSync(lib) ? readdirSync(lib) : []) {
-    const path = join(lib, dir, "faketime", "libfaketime.so.1");
-    if (existsSync(path)) return path;
-  }
-  throw new Error("libfaketime.so.1 not found under /usr/lib/*/faketime: apt-get install faketime");
-}
+import { libfaketime } from "../support/libfaketime.js";
 
 let h: ExecutorHarness | undefined;
 afterEach(async () => {

@@ -31,16 +31,35 @@ function keyOf(plan: Record<string, unknown>): string {
 describe("limit:duplicate_order (limits.duplicate_window_ms)", () => {
   const plan = (over: Record<string, unknown> = {}) => planObject({ qty: "0.5", ...over });
 
+  // The ledger returns a mark only while it lasts by the ledger's clock; the time in it was read by
+  // the clock of whichever executor marked it, so it is never compared with this executor's clock.
   it.each([
-    ["1 ms inside the window", WINDOW - 1, "limit:duplicate_order"],
-    ["exactly the window ago", WINDOW, null],
-    ["long ago", 60_000, null],
-  ])("the same content executed %s → %s", (_n, ago, error) => {
+    ["1 ms ago", 1],
+    ["exactly the window ago by this executor's clock", WINDOW],
+    ["long ago by this executor's clock (it runs ahead of the one that marked it)", 60_000],
+    ["in this executor's future (it runs behind)", -60_000],
+  ])("a mark the ledger returns, executed %s → limit:duplicate_order", (_n, ago) => {
     const facts = makeFacts({ duplicates: { [keyOf(plan())]: NOW - ago } });
     const d = decide(planEntry(plan()), policy, facts);
-    expect(d.result.error).toBe(error);
-    // the mark read is re-checked at commit, denial or not
+    expect(d.result.error).toBe("limit:duplicate_order");
+    // the mark read is re-checked at commit
     expect(d.checks.duplicate).toEqual({ key: keyOf(plan()), expected: String(NOW - ago) });
+  });
+
+  it("no mark → executes, and the commit checks the mark is still absent", () => {
+    const d = decide(planEntry(plan()), policy, makeFacts());
+    expect(d.result.error).toBeNull();
+    expect(d.checks.duplicate).toEqual({ key: keyOf(plan()), expected: null });
+  });
+
+  it("a mark that is not a time is a corrupt ledger: nothing is decided on it", () => {
+    const facts = makeFacts({ duplicates: { [keyOf(plan())]: Number.NaN } });
+    const d = decide(planEntry(plan()), policy, facts);
+    expect([d.result.decision, d.result.error, d.result.executed]).toEqual([
+      "FAILED",
+      "internal_error",
+      false,
+    ]);
   });
 
   it("a MARKET plan's price is not part of its content: it is never used, so stamping one on a resend does not make it another order", () => {

@@ -105,16 +105,18 @@ export const limitsGate: Gate = {
     if (band !== undefined && refPrice !== undefined && outsideBand(plan.price as Decimal, refPrice, band))
       return denied(found, checks, reason("limit", "price_band"));
     if (limits.duplicateWindowMs !== undefined) {
-      // The last plan with the same content executed within the window (its mark, re-checked at commit).
+      // The mark of a plan with the same content (re-checked at commit). A ledger returns a mark only
+      // while it lasts, by the ledger's clock (Redis: the key's expiry), so any mark denies: the time it
+      // holds was read by another executor's clock, which this one's must not be compared with.
       const key = duplicateKeyOf(plan);
       const stored = facts.duplicates.get(key);
       checks.duplicate = { key, expected: stored ?? null };
       found.duplicateKey = key;
-      const last = stored === undefined ? undefined : Number(stored);
-      if (last !== undefined && !Number.isSafeInteger(last))
-        throw new Error(`duplicate mark holds ${stored?.slice(0, 20)}, not a time`);
-      if (last !== undefined && now - last < limits.duplicateWindowMs)
+      if (stored !== undefined) {
+        if (!Number.isSafeInteger(Number(stored)))
+          throw new Error(`duplicate mark holds ${stored.slice(0, 20)}, not a time`);
         return denied(found, checks, reason("limit", "duplicate_order"));
+      }
     }
     // The account and exposure caps, in order; the first to refuse stops the gate, carrying its
     // own findings and those of the caps before it.
