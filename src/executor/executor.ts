@@ -17,6 +17,7 @@ import type { Backend } from "../ports/backend.js";
 import type { BusEntry } from "../ports/bus.js";
 import { CommitRefusedError } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
+import { BusClockGuard, type BusClockStatus } from "./busClockGuard.js";
 import { DeploymentGuard, type DeploymentStatus } from "./deploymentGuard.js";
 import { LiveCancels } from "./liveCancels.js";
 import { LiveOrders } from "./liveOrders.js";
@@ -33,6 +34,8 @@ export interface ExecutorSettings {
   readonly blockMs: number;
   /** Attempts to commit a batch whose shared state keeps changing before leaving the rest pending. */
   readonly maxConflictRetries: number;
+  /** The most the executor's clock may differ from the bus's before it stops deciding (`BusClockGuard`). */
+  readonly maxBusClockSkewMs: number;
 }
 
 /** Receives what the executor does, for logs and metrics. */
@@ -51,6 +54,10 @@ export interface ExecutorObserver {
   deploymentAdopted?(id: string, how: "start" | "init"): void;
   /** The marker decided under is gone or changed (a data loss): nothing is decided until `intentgate init`. */
   deploymentLost?(expected: string, found: string | undefined): void;
+  /** The executor's clock is off from the bus's by at least `offsetMs` (positive: ahead): nothing is decided. */
+  busClockSkewed?(offsetMs: number, toleranceMs: number): void;
+  /** The clocks agree again (within `offsetMs`): deciding resumes. */
+  busClockAgreed?(offsetMs: number): void;
 }
 
 /** What the executor needs, passed in. */
@@ -84,6 +91,7 @@ export class Executor {
   readonly #live: LiveOrders;
   readonly #cancels: LiveCancels;
   readonly #guard: DeploymentGuard;
+  readonly #busClock: BusClockGuard;
   #lastReclaim = 0;
   #turnAt: number | undefined;
   /** The last deployment loss seen, re-alerted into the deployment an `init` creates after it. */
@@ -109,6 +117,26 @@ export class Executor {
           this.#loss = { expected, found: found ?? null };
           void this.#alertLoss(this.#loss);
         },
+      },
+    });
+    this.#busClock = new BusClockGuard({
+      bus: deps.backend,
+      clock: this.#clock,
+      toleranceMs: deps.settings.maxBusClockSkewMs,
+      intervalMs: deps.deploymentCheckMs ?? 1000,
+      observer: {
+        skewed: (offsetMs, toleranceMs) => {
+          deps.observer.busClockSkewed?.(offsetMs, toleranceMs);
+          void this.#alert({
+            kind: "clock_skew",
+            severity: "critical",
+            dedup_key: `clock_skew:${deps.consumer}`,
+            consumer: deps.consumer,
+            offset_ms: offsetMs,
+            tolerance_ms: toleranceMs,
+          });
+        },
+        agreed: (offsetMs) => deps.observer.busClockAgreed?.(offsetMs),
       },
     });
     this.#cancels = new LiveCancels({
@@ -147,6 +175,16 @@ export class Executor {
     return this.#guard.status;
   }
 
+  /** Where the executor's clock stands against the bus's (for `/readyz`). */
+  get busClock(): BusClockStatus {
+    return this.#busClock.status;
+  }
+
+  /** Whether deciding is allowed: under the deployment marker, with a clock that agrees with the bus's. */
+  async #mayDecide(): Promise<boolean> {
+    return (await this.#guard.ready()) && (await this.#busClock.ready());
+  }
+
   /** Reads the deployment marker now; true when deciding is allowed. A bus failure is reported, not thrown. */
   async checkDeployment(): Promise<boolean> {
     this.#guard.suspect();
@@ -170,9 +208,9 @@ export class Executor {
     while (!signal.aborted || prefetched) {
       this.#turnAt = this.#clock();
       try {
-        if (!(await this.#guard.ready())) {
-          // Not deployed (or the deployment was lost): decide nothing. Whatever a read-ahead
-          // took stays pending and is reclaimed once deciding is allowed again.
+        if (!(await this.#mayDecide())) {
+          // Not deployed (or the deployment was lost), or the clock disagrees with the bus's: decide
+          // nothing. Whatever a read-ahead took stays pending and is reclaimed once deciding is allowed.
           prefetched = undefined;
           if (signal.aborted) break;
           await sleep(NOT_DEPLOYED_WAIT_MS, undefined, { signal }).catch(() => undefined);
@@ -197,7 +235,7 @@ export class Executor {
 
   /** One iteration without overlap: reclaim idle entries when due, else read new ones, and process them. Returns how many were handled. */
   async step(): Promise<number> {
-    if (!(await this.#guard.ready())) return 0;
+    if (!(await this.#mayDecide())) return 0;
     const batch = await this.#fetch();
     if (batch.length > 0) await this.#process(batch);
     return batch.length;

@@ -119,6 +119,17 @@ export function executorObserver(
           : "deployment lost: the marker changed under the executor; deciding nothing until `intentgate init`",
       );
     },
+    busClockSkewed(offsetMs, toleranceMs) {
+      metrics.busClockOk.set(0);
+      logger.error(
+        { offset_ms: offsetMs, tolerance_ms: toleranceMs },
+        `this host's clock is ${Math.abs(offsetMs)} ms ${offsetMs > 0 ? "ahead of" : "behind"} the bus's (at least), more than max_bus_clock_skew_ms: deciding nothing until it is fixed (other executors take the plans)`,
+      );
+    },
+    busClockAgreed(offsetMs) {
+      metrics.busClockOk.set(1);
+      logger.warn({ offset_ms: offsetMs }, "this host's clock agrees with the bus's again: deciding");
+    },
     busConnection(event) {
       busDown = !event.up;
       metrics.busUp.set(event.up ? 1 : 0);

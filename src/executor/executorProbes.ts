@@ -1,5 +1,6 @@
 import type { VenueName } from "../core/plan.js";
 import type { ProbeAnswer } from "../ops/metrics.js";
+import type { BusClockStatus } from "./busClockGuard.js";
 import type { DeploymentStatus } from "./deploymentGuard.js";
 
 /** Longest gap between two turns of the executor's loop that `/healthz` still calls alive. */
@@ -14,6 +15,8 @@ export interface ProbeSources {
   readonly bus: () => { readonly up: boolean; readonly detail: string };
   /** Undefined until the bus is open. */
   readonly deployment: () => DeploymentStatus | undefined;
+  /** The executor's clock against the bus's; undefined until the bus is open. */
+  readonly busClock: () => BusClockStatus | undefined;
   /** Live trading on (`live: true`) and `INTENTGATE_LIVE=1` given. */
   readonly live: () => { readonly config: boolean; readonly env: boolean };
   /** The configured live venues, with whether each is ready and why. */
@@ -36,7 +39,8 @@ export function healthz(src: ProbeSources): ProbeAnswer {
 
 /**
  * `GET /readyz` (wire-v1 §8): 200 only while the bus is reachable, the
- * deployment marker is the one the executor decides under, and (with
+ * deployment marker is the one the executor decides under, the executor's
+ * clock agrees with the bus's (`bus_clock`, once compared), and (with
  * `live: true`) `INTENTGATE_LIVE=1` is set and every configured live venue is
  * ready; else 503. The body says, per check, ok or why not.
  */
@@ -46,6 +50,14 @@ export function readyz(src: ProbeSources): ProbeAnswer {
   checks.bus = { ok: bus.up, detail: bus.detail };
   const d = src.deployment();
   checks.deployment = deploymentCheck(d);
+  const clock = src.busClock();
+  if (clock?.state === "skewed")
+    checks.bus_clock = {
+      ok: false,
+      detail: `this host's clock is at least ${Math.abs(clock.offsetMs)} ms ${clock.offsetMs > 0 ? "ahead of" : "behind"} the bus's (max_bus_clock_skew_ms ${clock.toleranceMs}): deciding nothing`,
+    };
+  else if (clock?.state === "ok")
+    checks.bus_clock = { ok: true, detail: `within ${clock.offsetMs} ms of the bus's` };
   const live = src.live();
   if (live.config) {
     checks.live_env = live.env

@@ -48,6 +48,8 @@ export interface Metrics {
   readonly busUp: Gauge<string>;
   /** 1 while deciding under the deployment marker the executor holds; 0 while waiting for `intentgate init` or after a loss. */
   readonly deploymentOk: Gauge<string>;
+  /** 1 while the executor's clock agrees with the bus's (or the bus keeps none), 0 while it decides nothing for it. */
+  readonly busClockOk: Gauge<string>;
   /** Per live venue and account (`*`: the venue as a whole): 1 while orders may go live there. */
   readonly venueReady: Gauge<"venue" | "account">;
   /** 1 while the signing plane answers (anything but `signer_unavailable`), 0 once it did not. */
@@ -98,6 +100,11 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const deploymentOk = new Gauge({
     name: "intentgate_deployment_ok",
     help: "1 while deciding under the deployment marker the executor holds (wire-v1 §7b), else 0.",
+    registers: [registry],
+  });
+  const busClockOk = new Gauge({
+    name: "intentgate_bus_clock_ok",
+    help: "1 while the executor's clock agrees with the bus's within max_bus_clock_skew_ms (or the bus keeps no clock), 0 while it decides nothing for it.",
     registers: [registry],
   });
   const venueReady = new Gauge({
@@ -176,6 +183,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     dlqLength,
     busUp,
     deploymentOk,
+    busClockOk,
     venueReady,
     signerUp,
     pricePolls,

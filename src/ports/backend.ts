@@ -1,4 +1,5 @@
 import type { BusConnectionEvent, PlanBus } from "./bus.js";
+import type { BusClock } from "./busClock.js";
 import type { DeploymentStore } from "./deployment.js";
 import type { Ledger } from "./ledger.js";
 
@@ -7,7 +8,7 @@ import type { Ledger } from "./ledger.js";
  * because a decision's commit must acknowledge the entry in the same atomic
  * step as its ledger writes, while the marker it was bound to is there.
  */
-export interface Backend extends PlanBus, Ledger, DeploymentStore {
+export interface Backend extends PlanBus, Ledger, DeploymentStore, BusClock {
   /** `sqlite` or `redis`. */
   readonly kind: "sqlite" | "redis";
 }

@@ -1791,6 +1791,21 @@ export function describeBackendConformance(
       });
     });
 
+    describe("the bus's clock (BusClock)", () => {
+      it("Redis answers its TIME in ms (this machine's clock, so within a second of it); the embedded bus keeps none", async () => {
+        const before = Date.now();
+        const at = await b.busTime();
+        const after = Date.now();
+        if (b.kind === "sqlite") {
+          expect(at).toBeUndefined();
+          return;
+        }
+        expect(Number.isSafeInteger(at)).toBe(true);
+        expect(at as number).toBeGreaterThanOrEqual(before - 1000);
+        expect(at as number).toBeLessThanOrEqual(after + 1000);
+      });
+    });
+
     describe("deployment marker (wire-v1 §7b)", () => {
       it("init creates the marker, the groups and the state, and refuses a second deployment", async () => {
         const id = await b.readDeployment();

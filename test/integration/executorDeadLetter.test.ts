@@ -106,7 +106,14 @@ describe.each(buses)("an entry delivered max_deliveries times (%s)", (_bus, wher
         backend,
         consumer: "survivor",
         policy: () => policy,
-        settings: { batchSize: 10, claimIdleMs: 1, maxDeliveries: 3, blockMs: 0, maxConflictRetries: 5 },
+        settings: {
+          batchSize: 10,
+          claimIdleMs: 1,
+          maxDeliveries: 3,
+          blockMs: 0,
+          maxConflictRetries: 5,
+          maxBusClockSkewMs: 1000,
+        },
         observer,
       });
       expect(await executor.step()).toBe(1); // the third delivery: the limit

@@ -177,7 +177,14 @@ describe("corrupt shared state and a refusing store (redis)", () => {
       backend,
       consumer: "refused-1",
       policy: () => policy,
-      settings: { batchSize: 50, claimIdleMs: 60_000, maxDeliveries: 10, blockMs: 0, maxConflictRetries: 5 },
+      settings: {
+        batchSize: 50,
+        claimIdleMs: 60_000,
+        maxDeliveries: 10,
+        blockMs: 0,
+        maxConflictRetries: 5,
+        maxBusClockSkewMs: 1000,
+      },
       observer: {
         decided: (r) => decided.push(r),
         duplicate() {},

@@ -120,6 +120,9 @@ class RedisBackend implements Backend {
   initDeployment(opts: InitDeploymentOptions): Promise<string> {
     return this.deployment.initDeployment(opts);
   }
+  busTime(): Promise<number> {
+    return this.deployment.busTime();
+  }
   bindDeployment(id: string): void {
     this.deployment.bindDeployment(id);
   }

@@ -14,6 +14,9 @@ import type { RedisKeys } from "./redisKeys.js";
 import { asArray } from "./redisReplies.js";
 import { scriptArgs } from "./scriptInputs.js";
 
+/** `TIME` on the node of KEYS[1] (a script may call TIME: Redis replicates a script's effects). */
+const BUS_TIME_SCRIPT = "return redis.call('TIME')";
+
 /**
  * The deployment marker at `<prefix>deployment` (wire-v1 §7b) and the id
  * this handle is bound to, which the ledger's writes check atomically
@@ -30,6 +33,21 @@ export class RedisDeployment implements DeploymentStore {
   async readDeployment(): Promise<string | undefined> {
     const v = await this.main.call("GET", this.keys.deployment);
     return v === null || v === undefined ? undefined : String(v);
+  }
+
+  /**
+   * Redis's `TIME`, as ms, read by a script that names the deployment key so
+   * that a Cluster routes it to the node holding the deployment's keys (the
+   * clock their expiries run on).
+   */
+  async busTime(): Promise<number> {
+    const reply = asArray(await this.main.call("EVAL", BUS_TIME_SCRIPT, 1, this.keys.deployment), "TIME");
+    const [seconds, micros] = [Number(reply[0]), Number(reply[1])];
+    if (!Number.isSafeInteger(seconds) || !Number.isSafeInteger(micros))
+      throw new Error(
+        `redis TIME answered ${JSON.stringify(reply).slice(0, 80)}, not seconds and microseconds`,
+      );
+    return seconds * 1000 + Math.floor(micros / 1000);
   }
 
   async initDeployment(opts: InitDeploymentOptions): Promise<string> {

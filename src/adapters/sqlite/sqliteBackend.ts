@@ -106,6 +106,13 @@ class SqliteBackend implements Backend {
     this.h = handle;
   }
 
+  // ---- BusClock ----
+
+  /** None of its own: every executor of an embedded bus runs on its host, with the host's clock. */
+  async busTime(): Promise<undefined> {
+    return undefined;
+  }
+
   // ---- DeploymentStore ----
 
   async readDeployment(): Promise<string | undefined> {

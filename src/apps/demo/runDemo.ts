@@ -54,6 +54,7 @@ export async function runDemo(out: NodeJS.WritableStream): Promise<number> {
         maxDeliveries: 10,
         blockMs: 50,
         maxConflictRetries: 10,
+        maxBusClockSkewMs: 1000,
       },
       observer: { decided() {}, duplicate() {}, gaveUp() {}, failed() {} },
     });

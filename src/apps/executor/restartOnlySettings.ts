@@ -2,7 +2,7 @@ import type { ExecutorConfig } from "../../config/configSchema.js";
 
 /**
  * Config keys a `SIGHUP` reload does not apply: the bus, the consumer group's
- * claim settings, the metrics listener, the logger, and everything opened
+ * claim settings, the bus clock tolerance, the metrics listener, the logger, and everything opened
  * once at start — the signing plane and the live venues (their connections,
  * credentials and accounts; `venues.paper.prices` does reload). Changing one needs a restart; the reload applies
  * the rest (sources, keys, limits, permits, reference prices, `live`,
@@ -18,6 +18,7 @@ export const RESTART_ONLY_SETTINGS = [
   "prefix",
   "batch_size",
   "claim_idle_ms",
+  "max_bus_clock_skew_ms",
   "max_deliveries",
   "metrics_port",
   "log_level",

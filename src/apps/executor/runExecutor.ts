@@ -84,6 +84,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     lastTurnAt: () => (executor ? executor.lastTurnAt : startTurnAt),
     bus: () => bus,
     deployment: () => executor?.deployment,
+    busClock: () => executor?.busClock,
     live: () => ({ config: loaded.config.live, env: loaded.policy.liveEnv }),
     venues: () =>
       configuredLiveVenues(loaded.config).map((venue) => ({
@@ -147,6 +148,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     const openedBackend = backend;
     bus = { up: true, detail: "up" };
     metrics.busUp.set(1);
+    metrics.busClockOk.set(1);
     metrics.setGaugeSources({
       pendingEntries: () => openedBackend.pendingCount(),
       dlqLength: () => openedBackend.dlqLength(),
@@ -291,6 +293,7 @@ export function settingsOf(config: ExecutorConfig): ExecutorSettings {
     maxDeliveries: config.max_deliveries,
     blockMs: Math.max(1, Math.min(1000, Math.floor(config.claim_idle_ms / 2))),
     maxConflictRetries: 50,
+    maxBusClockSkewMs: config.max_bus_clock_skew_ms,
   };
 }
 
