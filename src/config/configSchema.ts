@@ -333,9 +333,13 @@ export const configSchema = z
      * The most the executor's clock may differ from the bus's (Redis `TIME`)
      * before it stops deciding: freshness, permit expiry, rate windows and the
      * UTC day all read the executor's clock, and must mean the same on every
-     * executor. Not checked on the embedded bus (one host, one clock).
+     * executor. Not checked on the embedded bus (one host, one clock). A
+     * value above `limits.max_plan_age_ms` lets a host far enough behind take
+     * stale plans for fresh ones: raise it only knowingly.
      */
-    max_bus_clock_skew_ms: posInt.max(60_000, { error: "must be at most 60000" }).default(1000),
+    max_bus_clock_skew_ms: posInt
+      .max(86_400_000, { error: "must be at most 86400000 (a day)" })
+      .default(1000),
     max_deliveries: posInt.default(10),
     batch_size: posInt.max(10000, { error: "must be at most 10000" }).default(100),
     venues: venuesSchema.default({}),

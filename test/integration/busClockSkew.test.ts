@@ -11,10 +11,10 @@
  * executor A, whose clock is right, takes the plan and denies it stale.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ExecutorHarness, entryFields, type PlanSpec } from "../support/executorHarness.js";
 import { libfaketime } from "../support/libfaketime.js";
+import { readAlerts } from "../support/readAlerts.js";
 
 const BEHIND_S = 100;
 
@@ -23,16 +23,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-async function alerts(url: string, prefix: string): Promise<Array<Record<string, unknown>>> {
-  const c = new Redis(url);
-  try {
-    const rows = await c.xrange(`${prefix}stream:exit.alert`, "-", "+");
-    return rows.map(([, fields]) => JSON.parse(fields[1] as string) as Record<string, unknown>);
-  } finally {
-    c.disconnect();
-  }
-}
 
 describe("an executor whose clock disagrees with the bus's (redis)", () => {
   it("decides nothing, says why, and leaves the plan to an executor whose clock is right", async () => {
@@ -81,7 +71,7 @@ describe("an executor whose clock disagrees with the bus's (redis)", () => {
     // B never took it
     expect(await harness.pendingFor(behind)).toBe(0);
 
-    const alert = (await alerts(harness.busUrl, harness.prefix)).find((x) => x.kind === "clock_skew");
+    const alert = (await readAlerts(harness.busUrl, harness.prefix)).find((x) => x.kind === "clock_skew");
     expect(alert).toMatchObject({
       v: 1,
       kind: "clock_skew",

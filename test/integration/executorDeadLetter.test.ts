@@ -1,16 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { openBackend } from "../../src/adapters/openBackend.js";
-import { decodeFields } from "../../src/adapters/sqlite/fieldCodec.js";
-import { STREAMS } from "../../src/adapters/sqlite/sqliteStreams.js";
 import { parseConfigText } from "../../src/config/loadConfig.js";
 import type { PlanResult } from "../../src/core/result.js";
 import { Executor, type ExecutorObserver } from "../../src/executor/executor.js";
 import { signPlan } from "../../src/sdk/signPlan.js";
+import { readAlerts } from "../support/readAlerts.js";
 import { uniquePrefix } from "../support/uniquePrefix.js";
 
 const SECRET = "dead-letter-test-secret-of-32-bytes+";
@@ -30,31 +27,6 @@ const buses: Array<[string, () => { url: string; prefix: string }]> = [
     },
   ],
 ];
-
-/** Reads the alert stream's entries straight from the store (there is no port for it: alerts are for outside consumers). */
-async function readAlerts(url: string, prefix: string): Promise<Array<Record<string, unknown>>> {
-  if (url.startsWith("redis")) {
-    const c = new Redis(url);
-    try {
-      const rows = await c.xrange(`${prefix}stream:exit.alert`, "-", "+");
-      return rows.map(([, fields]) => JSON.parse(fields[1] as string) as Record<string, unknown>);
-    } finally {
-      c.disconnect();
-    }
-  }
-  const db = new Database(url.slice("sqlite:".length), { readonly: true });
-  try {
-    const rows = db
-      .prepare("SELECT fields FROM ig_stream WHERE prefix = ? AND stream = ? ORDER BY ms, seq")
-      .all(prefix, STREAMS.alert) as Array<{ fields: Buffer }>;
-    return rows.map((row) => {
-      const alert = decodeFields(row.fields).find(([name]) => name === "alert");
-      return JSON.parse(alert?.[1].toString("utf8") ?? "null") as Record<string, unknown>;
-    });
-  } finally {
-    db.close();
-  }
-}
 
 describe.each(buses)("an entry delivered max_deliveries times (%s)", (_bus, where) => {
   it("gets FAILED internal_error:delivery_limit, a DLQ copy and an alert, and is never executed", async () => {
