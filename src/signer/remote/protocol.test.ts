@@ -114,6 +114,15 @@ describe("remote signer framing", () => {
     );
   });
 
+  it("drops an own __proto__ key of a request as the schema does (never a prototype for a later copy)", () => {
+    const m = JSON.parse('{"type":"sign","id":0,"request":{"__proto__":{"polluted":1},"intent":"x"}}');
+    const parsed = parseSignMessage(m);
+    expect(parsed).toEqual(signMessageSchema.parse(m));
+    expect(Object.hasOwn(parsed?.request ?? {}, "__proto__")).toBe(false);
+    expect(parsed?.request).toEqual({ intent: "x" });
+    expect((Object.assign({}, parsed?.request) as { polluted?: number }).polluted).toBeUndefined();
+  });
+
   it("accepts only the contract's deny reasons in outcomes", () => {
     const outcome = (reason: string) => ({
       type: "outcome",

@@ -227,9 +227,22 @@ export function parseSignMessage(m: unknown): SignMessage | undefined {
   if (!isObject(m) || m.type !== "sign" || !isId(m.id) || !isObject(m.request)) return undefined;
   const caller = m.caller;
   if (caller !== undefined && (typeof caller !== "string" || caller.length > MAX_CALLER)) return undefined;
+  const request = withoutProtoKey(m.request);
   return caller === undefined
-    ? { type: "sign", id: m.id, request: m.request }
-    : { type: "sign", id: m.id, caller, request: m.request };
+    ? { type: "sign", id: m.id, request }
+    : { type: "sign", id: m.id, caller, request };
+}
+
+/**
+ * The object without an own `__proto__` key (JSON.parse makes one from
+ * `{"__proto__": …}`), as the schema's record drops it: a copy made later
+ * with `Object.assign` would take it for the copy's prototype.
+ */
+function withoutProtoKey(o: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(o, "__proto__")) return o;
+  const copy: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) if (k !== "__proto__") copy[k] = o[k];
+  return copy;
 }
 
 /** A server message, or undefined when it is not one ({@link serverMessageSchema}). */
