@@ -277,7 +277,7 @@ export const REASON_REGISTRY = {
     meaning: "a configured limit (or the venue's size floor) refuses the plan",
     bare: false,
     details: {
-      max_qty: "qty over limits.max_qty for the symbol",
+      max_qty: "qty over limits.max_qty for the symbol (or its `*` entry)",
       max_notional: "qty × price over limits.max_notional",
       no_reference_price:
         "a plan that needs a price (a notional check, a price band, a MARKET fill) has none configured, or a live Polymarket MARKET finds that side of the book empty",

@@ -16,6 +16,7 @@ import { createMetrics, type MetricsServer, startMetricsServer } from "../../ops
 import type { Backend } from "../../ports/backend.js";
 import type { Venue } from "../../ports/venue.js";
 import { type OpenedPlane, openSigningPlane } from "../../signer/index.js";
+import { warnLimitsNamingNothing } from "./limitSymbolCheck.js";
 import { openBusWithRetry } from "./openBus.js";
 import { openVenues } from "./openVenues.js";
 import { restartOnlyChanges } from "./restartOnlySettings.js";
@@ -58,6 +59,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     try {
       const next = await loadConfig(opts.configPath, opts.env);
       warnOnFixedSettings(logger, loaded.config, next.config);
+      checkLimitSymbols?.(next.config);
       loaded = next;
       logger.info({ config: opts.configPath }, "config reloaded");
     } catch (err) {
@@ -79,6 +81,8 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
   let executor: Executor | undefined;
   let supervisor: VenueSupervisor | undefined;
   let venues: ReadonlyMap<VenueName, Venue> = new Map();
+  /** Warns about per-symbol limits naming no listed symbol; set once the first prices are read. */
+  let checkLimitSymbols: ((c: ExecutorConfig) => void) | undefined;
   const probes: ProbeSources = {
     clock: Date.now,
     lastTurnAt: () => (executor ? executor.lastTurnAt : startTurnAt),
@@ -182,6 +186,9 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     });
     // A first read of every venue's prices before the first plan, so nothing is stale by default.
     await Promise.all([...venues.keys()].map((venue) => prices.poll(venue)));
+    checkLimitSymbols = (c) =>
+      warnLimitsNamingNothing({ config: c, venues: venues.keys(), prices: prices.snapshot(), logger });
+    checkLimitSymbols(config);
     const running = new Executor({
       backend: openedBackend,
       consumer,

@@ -51,7 +51,7 @@ export const limitsGate: Gate = {
     // Cancels count against the rate, and no other limit applies to them.
     if (plan.action !== "place")
       return rateAllowed ? { ok: true, found, checks } : denied(found, checks, reason("limit", "rate"));
-    const maxQty = limits.maxQty.get(plan.symbol);
+    const maxQty = capFor(limits.maxQty, plan.symbol);
     if (maxQty !== undefined && plan.qty > maxQty) return denied(found, checks, reason("limit", "max_qty"));
     const reference = referenceFor(plan, policy, now);
     const band = plan.type === "LIMIT" ? capFor(limits.priceBandPct, plan.symbol) : undefined;
