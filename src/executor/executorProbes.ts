@@ -57,7 +57,10 @@ export function readyz(src: ProbeSources): ProbeAnswer {
       detail: `this host's clock is at least ${Math.abs(clock.offsetMs)} ms ${clock.offsetMs > 0 ? "ahead of" : "behind"} the bus's (max_bus_clock_skew_ms ${clock.toleranceMs}): deciding nothing`,
     };
   else if (clock?.state === "ok")
-    checks.bus_clock = { ok: true, detail: `within ${clock.offsetMs} ms of the bus's` };
+    checks.bus_clock = {
+      ok: true,
+      detail: `agrees with the bus's (off by at most the round trip, at least ${Math.abs(clock.offsetMs)} ms)`,
+    };
   const live = src.live();
   if (live.config) {
     checks.live_env = live.env
