@@ -88,6 +88,11 @@ export class BusClockGuard {
   }
 }
 
+/** The offset in words, for logs and `/readyz`: "this host's clock is at least 2500 ms ahead of the bus's". */
+export function describeOffset(offsetMs: number): string {
+  return `this host's clock is at least ${Math.abs(offsetMs)} ms ${offsetMs > 0 ? "ahead of" : "behind"} the bus's`;
+}
+
 /**
  * The least the executor's clock can be off from the bus's, given the bus's
  * time read at some instant between the executor's `before` and `after`:

@@ -1,6 +1,7 @@
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { BusConnectionEvent } from "../ports/bus.js";
+import { describeOffset } from "./busClockGuard.js";
 import type { ExecutorObserver } from "./executor.js";
 import type { LiveOrderFollowerObserver } from "./liveOrderFollower.js";
 import type { OrderFollowerObserver } from "./orderFollower.js";
@@ -123,7 +124,7 @@ export function executorObserver(
       metrics.busClockOk.set(0);
       logger.error(
         { offset_ms: offsetMs, tolerance_ms: toleranceMs },
-        `this host's clock is ${Math.abs(offsetMs)} ms ${offsetMs > 0 ? "ahead of" : "behind"} the bus's (at least), more than max_bus_clock_skew_ms: deciding nothing until it is fixed (other executors take the plans)`,
+        `${describeOffset(offsetMs)}, more than max_bus_clock_skew_ms: deciding nothing until it is fixed (other executors take the plans)`,
       );
     },
     busClockAgreed(offsetMs) {

@@ -1,6 +1,6 @@
 import type { VenueName } from "../core/plan.js";
 import type { ProbeAnswer } from "../ops/metrics.js";
-import type { BusClockStatus } from "./busClockGuard.js";
+import { type BusClockStatus, describeOffset } from "./busClockGuard.js";
 import type { DeploymentStatus } from "./deploymentGuard.js";
 
 /** Longest gap between two turns of the executor's loop that `/healthz` still calls alive. */
@@ -54,7 +54,7 @@ export function readyz(src: ProbeSources): ProbeAnswer {
   if (clock?.state === "skewed")
     checks.bus_clock = {
       ok: false,
-      detail: `this host's clock is at least ${Math.abs(clock.offsetMs)} ms ${clock.offsetMs > 0 ? "ahead of" : "behind"} the bus's (max_bus_clock_skew_ms ${clock.toleranceMs}): deciding nothing`,
+      detail: `${describeOffset(clock.offsetMs)} (max_bus_clock_skew_ms ${clock.toleranceMs}): deciding nothing`,
     };
   else if (clock?.state === "ok")
     checks.bus_clock = {
