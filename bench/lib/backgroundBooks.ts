@@ -8,8 +8,8 @@ const OTHER_ACCOUNTS = 500;
 
 /**
  * Writes what other accounts hold before a run, so a bench can show what the
- * exposure and open-order caps cost as the ledger grows (they read every
- * account's entries: README, "Performance"): `BENCH_BG_BOOKS` paper
+ * exposure and open-order caps cost as the ledger grows (README,
+ * "Performance"): `BENCH_BG_BOOKS` paper
  * positions and `BENCH_BG_ORDERS` resting paper orders, spread over
  * {@link OTHER_ACCOUNTS} accounts (each a positive integer; unset: none).
  */

@@ -117,13 +117,6 @@ export const positionKey = (p: PositionRef): string =>
 // the paper book's field, asked for several times per paper plan: built once per account and symbol
 const paperBookKey = memoKey2((account, symbol) => JSON.stringify([account, symbol]));
 
-/**
- * How every {@link positionKey} of `account` begins, whatever its book:
- * `["<account>",` (a JSON string is self-delimiting, so no other account's
- * key begins the same way).
- */
-export const positionKeyPrefix = (account: string): string => `${JSON.stringify([account]).slice(0, -1)},`;
-
 /** The position a {@link positionKey} names, or undefined for a field that is not one. */
 export function parsePositionKey(field: string): PositionRef | undefined {
   let key: unknown;

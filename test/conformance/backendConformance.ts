@@ -158,7 +158,11 @@ export function decisionFor(
 export function describeBackendConformance(
   name: string,
   open: (prefix: string) => Promise<Backend>,
-  hooks: { readonly wipe: (prefix: string) => Promise<void> },
+  hooks: {
+    readonly wipe: (prefix: string) => Promise<void>;
+    /** Checks, after every test, what the store keeps beside the contract (Redis: each account's books). */
+    readonly afterEachTest?: (prefix: string) => Promise<void>;
+  },
 ): void {
   describe(`Backend conformance: ${name}`, () => {
     let b: Backend;
@@ -174,7 +178,11 @@ export function describeBackendConformance(
     });
 
     afterEach(async () => {
-      for (const x of opened) await x.close();
+      try {
+        await hooks.afterEachTest?.(prefix);
+      } finally {
+        for (const x of opened) await x.close();
+      }
     });
 
     /** Publishes one plan and hands it out to `consumer`. */

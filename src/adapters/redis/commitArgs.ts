@@ -1,7 +1,7 @@
 import { dailyKey } from "../../core/dailyNotional.js";
 import type { Decision, DecisionChecks } from "../../core/decision.js";
 import { exposureTouches } from "../../core/exposure.js";
-import { positionKey, positionKeyPrefix } from "../../core/facts.js";
+import { positionKey } from "../../core/facts.js";
 import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { CONSUMER_GROUP } from "../../ports/bus.js";
 import type { ScriptCall } from "./luaScripts.js";
@@ -48,6 +48,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     orderEvent: keys.orderEvent,
     unknowns: keys.unknowns,
     daily: keys.daily,
+    booksReady: keys.booksReady,
   });
   const rateKeys = new Map<string, number>();
   const rateKeyIndex = (source: string, window: number): number => {
@@ -260,6 +261,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     dailyFields: String(days.size),
     openOrders: countOpen ? "1" : "",
     exposureAccounts: String(snapshots.size),
+    booksPrefix: keys.booksPrefix,
   });
   for (const x of records) argv.push(x);
   for (const x of rateList) argv.push(x);
@@ -269,7 +271,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   for (const x of ords) argv.push(x);
   for (const x of days) argv.push(x);
   for (const [account, [, snapshot]] of snapshots) {
-    argv.push(account, positionKeyPrefix(account), String(snapshot.size));
+    argv.push(account, String(snapshot.size));
     for (const [id, text] of snapshot) argv.push(id, text);
   }
   return { keys: keyList, argv };

@@ -176,6 +176,14 @@ export const REPLY_CODES = {
       becomes: '"applied"',
     },
   },
+  buildBooks: {
+    lostDeployment: LOST_DEPLOYMENT,
+    built: {
+      code: 1,
+      meaning: "every account's books are built from the hashes they mirror, and marked ready",
+      becomes: "the read that asked for them runs again",
+    },
+  },
   holdLease: {
     taken: { code: 0, meaning: "another owner holds the lease; nothing written", becomes: "false" },
     held: { code: 1, meaning: "the lease is the owner's for ttlMs more", becomes: "true" },
@@ -200,6 +208,7 @@ export const REPLY_CODES = {
   readonly initDeployment: Readonly<Record<string, ReplyCode>>;
   readonly updateOrders: Readonly<Record<string, ReplyCode>>;
   readonly holdLease: Readonly<Record<string, ReplyCode>>;
+  readonly buildBooks: Readonly<Record<string, ReplyCode>>;
 };
 
 /** An error reply a script can give instead of its reply; the call writes nothing. */
@@ -211,6 +220,9 @@ export interface ErrorReply {
   /** The registered result reason it ends in, when it ends in one. */
   readonly reason?: Reason;
 }
+
+const BOOKS_UNNAMED =
+  "thrown to the caller, nothing written: the live order's result or update is written on a later pass, and fails the same way until the corrupt entry is repaired";
 
 const COMMIT_REFUSED =
   "CommitRefusedError: the executor commits the batch one decision at a time, and answers a decision still refused with an internal_error result";
@@ -238,11 +250,44 @@ export const ERROR_REPLIES = {
       becomes: COMMIT_REFUSED,
       reason: "internal_error",
     },
+    {
+      prefix: "ERR intentgate commit: books: ",
+      meaning:
+        "a position field, working order or send record the batch writes names no account, so its account's books are unknown",
+      becomes: COMMIT_REFUSED,
+      reason: "internal_error",
+    },
   ],
-  finishSend: [],
-  reconcile: [],
-  updateOrders: [],
+  finishSend: [
+    {
+      prefix: "ERR intentgate finishSend: books: ",
+      meaning: "a send record, open UNKNOWN, working order or position field it writes names no account",
+      becomes: BOOKS_UNNAMED,
+    },
+  ],
+  reconcile: [
+    {
+      prefix: "ERR intentgate reconcile: books: ",
+      meaning: "the open UNKNOWN, working order or position field it writes names no account",
+      becomes: BOOKS_UNNAMED,
+    },
+  ],
+  updateOrders: [
+    {
+      prefix: "ERR intentgate updateOrders: books: ",
+      meaning: "an update's order text or position field names no account",
+      becomes: BOOKS_UNNAMED,
+    },
+  ],
   holdLease: [],
+  buildBooks: [
+    {
+      prefix: "ERR intentgate buildBooks: ",
+      meaning: "a position field, working order or open record in the hashes names no account",
+      becomes:
+        "thrown to the read that asked for the books (nothing decided on them): the ledger is corrupt and is never decided on a guess",
+    },
+  ],
   initDeployment: [
     {
       prefix: "ERR intentgate init: ",

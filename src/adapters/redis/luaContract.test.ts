@@ -8,7 +8,14 @@ import { encodeWorkingOrder } from "../../core/workingOrder.js";
 import { RATE_COUNTER_TTL_MS } from "../../ports/ledger.js";
 import { buildCommitCall } from "./commitArgs.js";
 import { ERROR_REPLIES, REPLY_CODES } from "./conflictCodes.js";
-import { LUA_SOURCES, SCRIPT_NAMES, type ScriptName, scriptUrl } from "./luaScripts.js";
+import {
+  LUA_SOURCES,
+  SCRIPT_LIBRARIES,
+  SCRIPT_NAMES,
+  type ScriptName,
+  scriptSource,
+  scriptUrl,
+} from "./luaScripts.js";
 import { redisKeys } from "./redisKeys.js";
 import { buildUpdateOrdersCall } from "./redisOrders.js";
 import { SCRIPT_INPUTS, type ScriptInput, scriptArgs } from "./scriptInputs.js";
@@ -130,6 +137,21 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
       expect(new Set(s.headerErrors)).toEqual(new Set(prefixes));
       expect(passedOn).toBe(table.filter((e) => e.prefix === null).length);
     });
+  });
+
+  it("every script that is passed the positions, orders, sends or unknowns hash keeps the accounts' books (lua/lib/books.lua)", () => {
+    const mirrored = new Set(["positions", "orders", "sends", "unknowns"]);
+    const writers = SCRIPT_NAMES.filter((n) => SCRIPT_INPUTS[n].keys.some((k: string) => mirrored.has(k)));
+    expect(writers.sort()).toEqual(["buildBooks", "commit", "finishSend", "reconcile", "updateOrders"]);
+    for (const n of writers) {
+      expect(SCRIPT_LIBRARIES[n], n).toContain("books");
+      expect(scripts[n].body, n).toMatch(/\bBooks\.flush\(/);
+    }
+    for (const n of SCRIPT_NAMES) {
+      const runs = scriptSource(n);
+      expect(runs.endsWith(LUA_SOURCES[n]), n).toBe(true);
+      expect(runs.includes("local Books = {}"), n).toBe(SCRIPT_LIBRARIES[n].includes("books"));
+    }
   });
 
   it("commit.lua expires rate counters after the ledger contract's RATE_COUNTER_TTL_MS", () => {
@@ -406,7 +428,7 @@ describe("Lua scripts and their TypeScript callers agree (lua/*.lua headers)", (
     );
     expect(call.keys).toEqual(scripts.updateOrders.keys.map((s) => keys[s.name as "orders"]));
     const fixed = SCRIPT_INPUTS.updateOrders.argv;
-    expect(call.argv.slice(0, fixed.length)).toEqual(["dep-1", "2"]);
+    expect(call.argv.slice(0, fixed.length)).toEqual(["dep-1", "2", "p:books:"]);
     expect(call.argv.slice(fixed.length)).toEqual([
       ...["k1", "old", "", JSON.stringify(event), "", "", ""],
       ...["k2", "old2", "", JSON.stringify(event), '["a","X"]', "0", "1.5"],

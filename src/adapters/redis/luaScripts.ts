@@ -14,6 +14,7 @@ export const SCRIPT_NAMES = [
   "initDeployment",
   "updateOrders",
   "holdLease",
+  "buildBooks",
 ] as const;
 
 /** A script's name: its file is `lua/<name>.lua`. */
@@ -33,6 +34,40 @@ export const LUA_SOURCES: Readonly<Record<ScriptName, string>> = Object.fromEntr
   SCRIPT_NAMES.map((name) => [name, readFileSync(scriptUrl(name), "utf8")]),
 ) as Record<ScriptName, string>;
 
+/** Code the scripts share, in `lua/lib/<name>.lua`: prepended to each script that lists it. */
+export const LIBRARY_NAMES = ["books"] as const;
+
+/** A library's name: its file is `lua/lib/<name>.lua`. */
+export type LibraryName = (typeof LIBRARY_NAMES)[number];
+
+/** Every library's source, read once when this module loads. */
+export const LUA_LIBRARIES: Readonly<Record<LibraryName, string>> = Object.fromEntries(
+  LIBRARY_NAMES.map((name) => [
+    name,
+    readFileSync(new URL(`./lua/lib/${name}.lua`, import.meta.url), "utf8"),
+  ]),
+) as Record<LibraryName, string>;
+
+/**
+ * The libraries each script runs with. `books` goes to every script that
+ * writes positions, working orders, send records or open UNKNOWNs: each
+ * keeps the accounts' books in the same step (lua/lib/books.lua).
+ */
+export const SCRIPT_LIBRARIES: Readonly<Record<ScriptName, readonly LibraryName[]>> = {
+  commit: ["books"],
+  finishSend: ["books"],
+  reconcile: ["books"],
+  initDeployment: [],
+  updateOrders: ["books"],
+  holdLease: [],
+  buildBooks: ["books"],
+};
+
+/** What Redis runs for a script: its libraries, then its file. */
+export function scriptSource(name: ScriptName): string {
+  return [...SCRIPT_LIBRARIES[name].map((lib) => LUA_LIBRARIES[lib]), LUA_SOURCES[name]].join("\n");
+}
+
 /** KEYS and ARGV of one script call, in the order the script's header lists them. */
 export interface ScriptCall {
   readonly keys: readonly string[];
@@ -50,7 +85,7 @@ const commandName = (name: ScriptName): string => `intentgate_${name}`;
 
 /** Registers every script on a connection: ioredis then sends EVALSHA, and the source once when Redis lacks it. */
 export function defineScripts(conn: Redis): void {
-  for (const name of SCRIPT_NAMES) conn.defineCommand(commandName(name), { lua: LUA_SOURCES[name] });
+  for (const name of SCRIPT_NAMES) conn.defineCommand(commandName(name), { lua: scriptSource(name) });
 }
 
 /** Runs a script registered by {@link defineScripts} and resolves with its raw reply. */

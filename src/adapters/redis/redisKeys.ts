@@ -28,6 +28,15 @@ export interface RedisKeys {
   readonly orderEvent: string;
   /** Notional placed per account and UTC day: `dailyKey` (JSON [account, day]) → canonical decimal text. */
   readonly daily: string;
+  /**
+   * How every account's books key begins (`<prefix>books:`): an account's
+   * books are the hash `<prefix>books:<account>`, each of its positions,
+   * working orders, send records and open UNKNOWNs under its exposure
+   * snapshot id (lua/lib/books.lua).
+   */
+  readonly booksPrefix: string;
+  /** Set once every account's books were built from the hashes they mirror (lua/buildBooks.lua). */
+  readonly booksReady: string;
   /** Plan stream of a lane. */
   plan(lane: Lane): string;
   /** A named lease (`Ledger.holdLease`): its owner, expiring with the lease. */
@@ -59,6 +68,8 @@ export function redisKeys(prefix: string): RedisKeys {
     orders: `${prefix}orders`,
     orderEvent: `${prefix}stream:order.event`,
     daily: `${prefix}daily`,
+    booksPrefix: `${prefix}books:`,
+    booksReady: `${prefix}books.ready`,
     plan: (lane) => (lane === "main" ? planMain : planManual),
     rate: (source, window) => `${prefix}rate:${source}:${window}`,
     duplicate: (key) => `${prefix}dup:${key}`,

@@ -2,7 +2,7 @@ import { type Redis, ReplyError } from "ioredis";
 import { dailyKey } from "../../core/dailyNotional.js";
 import { parseDecimal } from "../../core/decimal.js";
 import type { CommitOutcome, Decision } from "../../core/decision.js";
-import { type AccountExposure, exposureSnapshots } from "../../core/exposure.js";
+import { type AccountExposure, exposureFromSnapshot } from "../../core/exposure.js";
 import {
   type EntryRef,
   type Facts,
@@ -32,13 +32,12 @@ import { buildCommitCall } from "./commitArgs.js";
 import { decodeCommitReply } from "./commitReply.js";
 import { REPLY_CODES } from "./conflictCodes.js";
 import { runScript, type ScriptCall } from "./luaScripts.js";
+import { buildBooks, openOrdersInBooks, queueBooksReads, readBooksReplies } from "./redisBooks.js";
 import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
 import {
   buildUpdateOrdersCall,
-  countOpenOrders,
   decodeUpdateOrdersReply,
-  exposureEntries,
   listOrders,
   ordersFromReplies,
   parseOrderEvents,
@@ -78,7 +77,12 @@ export class RedisLedger implements Ledger {
     this.consumerHint = opts.consumerHint;
   }
 
-  async readFacts(query: FactsQuery): Promise<Facts> {
+  readFacts(query: FactsQuery): Promise<Facts> {
+    return this.#readFacts(query, false);
+  }
+
+  /** {@link readFacts}; `built`: the accounts' books were just built (a second miss throws). */
+  async #readFacts(query: FactsQuery, built: boolean): Promise<Facts> {
     const k = this.keys;
     const p = this.main.pipeline();
     p.call("GET", k.state);
@@ -97,20 +101,14 @@ export class RedisLedger implements Ledger {
     const dailyRefs = query.dailyNotional ?? [];
     const dailyFields = dailyRefs.map(dailyKey);
     if (dailyFields.length > 0) p.call("HMGET", k.daily, ...dailyFields);
-    // Whole hashes, each read once for whoever needs it: cancel-all scopes (every working order,
-    // filtered by inScope: redisOrders.ts ordersFromReplies says why), the open-order count
-    // (working orders, sends, open UNKNOWNs) and exposure (those and every position).
+    // Cancel-all scopes read every working order, filtered by inScope (redisOrders.ts
+    // ordersFromReplies says why); the open-order count and exposure read the accounts' books.
     const orderScopes = query.orderScopes ?? [];
+    if (orderScopes.length > 0) p.call("HGETALL", k.orders);
     const openAccounts = query.openOrderAccounts ?? [];
     const exposureAccounts = query.exposureAccounts ?? [];
-    const wholeOpen = openAccounts.length > 0 || exposureAccounts.length > 0;
-    const wholeOrders = wholeOpen || orderScopes.length > 0;
-    if (wholeOrders) p.call("HGETALL", k.orders);
-    if (wholeOpen) {
-      p.call("HGETALL", k.sends);
-      p.call("HGETALL", k.unknowns);
-    }
-    if (exposureAccounts.length > 0) p.call("HGETALL", k.positions);
+    const bookAccounts = [...new Set([...openAccounts, ...exposureAccounts])];
+    if (bookAccounts.length > 0) queueBooksReads(p, k, bookAccounts);
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -179,22 +177,19 @@ export class RedisLedger implements Ledger {
         if (v !== null && v !== undefined && String(v) !== "0") dailyNotional.set(dailyFields[j]!, String(v));
       }
     }
-    const allOrders = wholeOrders ? next() : undefined;
-    const [allSends, allUnknowns] = wholeOpen ? [next(), next()] : [];
-    const workingOrders = ordersFromReplies(
-      orderKeys,
-      byKey,
-      orderScopes,
-      orderScopes.length > 0 ? allOrders : undefined,
+    const allOrders = orderScopes.length > 0 ? next() : undefined;
+    const workingOrders = ordersFromReplies(orderKeys, byKey, orderScopes, allOrders);
+    const books = bookAccounts.length > 0 ? readBooksReplies(next, bookAccounts) : new Map();
+    if (books === undefined) {
+      // books not built yet (a deployment older than them, or a lost marker): build them, read again
+      if (built) throw new Error("redis: the accounts' books are still not built after building them");
+      await buildBooks(this.main, k, this.deployment.requireBound());
+      return this.#readFacts(query, true);
+    }
+    const openOrders = new Map(openAccounts.map((a) => [a, openOrdersInBooks(books.get(a) ?? new Map())]));
+    const exposure = new Map<string, AccountExposure>(
+      exposureAccounts.map((a) => [a, exposureFromSnapshot(a, books.get(a) ?? new Map())]),
     );
-    const openOrders =
-      openAccounts.length > 0
-        ? countOpenOrders(openAccounts, { orders: allOrders, sends: allSends, unknowns: allUnknowns })
-        : new Map<string, number>();
-    const exposure =
-      exposureAccounts.length > 0
-        ? exposureSnapshots(exposureAccounts, exposureEntries([next(), allOrders, allSends, allUnknowns]))
-        : new Map<string, AccountExposure>();
     return {
       tradingState,
       exposure,
@@ -235,6 +230,7 @@ export class RedisLedger implements Ledger {
         unknown: result.decision === "UNKNOWN" ? JSON.stringify(record) : "",
         deployment: bound,
         ...finishArgs(finish),
+        booksPrefix: k.booksPrefix,
       },
     });
     return decodeSendReply("finishSend", await runScript(this.main, "finishSend", call), bound);
@@ -256,6 +252,7 @@ export class RedisLedger implements Ledger {
         result: JSON.stringify(result),
         deployment: bound,
         ...finishArgs(finish),
+        booksPrefix: k.booksPrefix,
       },
     });
     return decodeSendReply("reconcile", await runScript(this.main, "reconcile", call), bound);

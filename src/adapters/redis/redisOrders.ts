@@ -1,6 +1,4 @@
-import { EXPOSURE_IDS } from "../../core/exposure.js";
 import { positionKey } from "../../core/facts.js";
-import { isCancelRecord, parseOpenRecord } from "../../core/openRecord.js";
 import type { OrderEvent } from "../../core/orderEvent.js";
 import { assertOrderUpdates } from "../../core/orderUpdate.js";
 import type { VenueName } from "../../core/plan.js";
@@ -19,55 +17,6 @@ import type { RedisKeys } from "./redisKeys.js";
 import { asArray } from "./redisReplies.js";
 import { orderedArgs, SCRIPT_INPUTS } from "./scriptInputs.js";
 import { lostDeployment } from "./sendReplies.js";
-
-/**
- * Counts open orders per account among `accounts` (every one of them gets a
- * count, 0 included) from the replies of `HGETALL orders`, `HGETALL sends`
- * and `HGETALL unknowns`: working orders, live orders being sent, open UNKNOWN
- * orders (a cancel plan's record is no order). A text that is neither
- * throws: open orders are never counted on a guess. commit.lua counts the
- * same way.
- */
-export function countOpenOrders(
-  accounts: readonly string[],
-  replies: { readonly orders: unknown; readonly sends: unknown; readonly unknowns: unknown },
-): Map<string, number> {
-  const counts = new Map<string, number>(accounts.map((a) => [a, 0]));
-  const count = (account: string): void => {
-    const n = counts.get(account);
-    if (n !== undefined) counts.set(account, n + 1);
-  };
-  const values = (reply: unknown, what: string): unknown[] =>
-    asArray(reply, `HGETALL ${what}`).filter((_, j) => j % 2 === 1);
-  for (const raw of values(replies.orders, "orders")) count(stored("(open order)", raw).order.account);
-  for (const [reply, what] of [
-    [replies.sends, "send record"],
-    [replies.unknowns, "open UNKNOWN"],
-  ] as const) {
-    for (const raw of values(reply, what)) {
-      const record = parseOpenRecord(String(raw));
-      if (!record) throw new Error(`redis: malformed ${what} while counting open orders`);
-      if (!isCancelRecord(record)) count(record.ref.account);
-    }
-  }
-  return counts;
-}
-
-/**
- * The entries that may be exposure, as `[snapshot id, text]`, from the
- * HGETALL replies of the positions, working orders, send records and open
- * UNKNOWNs hashes, in that order (`core/exposure.ts` ids).
- */
-export function* exposureEntries(
-  replies: readonly [positions: unknown, orders: unknown, sends: unknown, unknowns: unknown],
-): Generator<[string, string]> {
-  const { position, working, sending, unknown } = EXPOSURE_IDS;
-  const prefixes = [position, working, sending, unknown];
-  for (let r = 0; r < 4; r++) {
-    const flat = asArray(replies[r], "HGETALL (exposure)");
-    for (let j = 0; j + 1 < flat.length; j += 2) yield [prefixes[r] + String(flat[j]), String(flat[j + 1])];
-  }
-}
 
 /**
  * Working orders and order events on Redis (docs/architecture.md "Redis
@@ -145,7 +94,11 @@ export function buildUpdateOrdersCall(
 ): ScriptCall {
   assertOrderUpdates(updates);
   const input = SCRIPT_INPUTS.updateOrders;
-  const argv = orderedArgs(input.argv, { deployment, count: String(updates.length) });
+  const argv = orderedArgs(input.argv, {
+    deployment,
+    count: String(updates.length),
+    booksPrefix: keys.booksPrefix,
+  });
   for (const u of updates) {
     const pos = u.position;
     argv.push(

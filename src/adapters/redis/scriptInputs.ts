@@ -33,6 +33,7 @@ export const SCRIPT_INPUTS = {
       "orderEvent",
       "unknowns",
       "daily",
+      "booksReady",
     ],
     keysRest: "rateCounters",
     argv: [
@@ -56,6 +57,7 @@ export const SCRIPT_INPUTS = {
       "dailyFields",
       "openOrders",
       "exposureAccounts",
+      "booksPrefix",
     ],
     argvRest: "records",
   },
@@ -73,11 +75,22 @@ export const SCRIPT_INPUTS = {
       "posField",
       "posExpected",
       "posValue",
+      "booksPrefix",
     ],
   },
   reconcile: {
     keys: ["result", "unknowns", "deployment", "orders", "positions"],
-    argv: ["field", "result", "deployment", "orderKey", "orderText", "posField", "posExpected", "posValue"],
+    argv: [
+      "field",
+      "result",
+      "deployment",
+      "orderKey",
+      "orderText",
+      "posField",
+      "posExpected",
+      "posValue",
+      "booksPrefix",
+    ],
   },
   initDeployment: {
     keys: ["deployment", "planMain", "planManual", "state", "stateLog"],
@@ -89,8 +102,12 @@ export const SCRIPT_INPUTS = {
   },
   updateOrders: {
     keys: ["orders", "positions", "orderEvent", "deployment"],
-    argv: ["deployment", "count"],
+    argv: ["deployment", "count", "booksPrefix"],
     argvRest: "updates",
+  },
+  buildBooks: {
+    keys: ["positions", "orders", "sends", "unknowns", "booksReady", "deployment"],
+    argv: ["booksPrefix", "deployment"],
   },
 } as const satisfies Record<ScriptName, ScriptInput>;
 

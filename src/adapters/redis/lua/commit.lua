@@ -22,7 +22,8 @@
 --   KEYS[12] orderEvent: the order event stream (wire-v1 §4a)
 --   KEYS[13] unknowns: hash `<lane>:<stream id>` -> send record JSON (open UNKNOWNs)
 --   KEYS[14] daily: hash JSON [account, day] -> canonical decimal text (notional placed that UTC day)
---   KEYS[15..] rateCounters: the batch's rate counters, each once, then its
+--   KEYS[15] booksReady: set once every account's books are built (lua/buildBooks.lua)
+--   KEYS[16..] rateCounters: the batch's rate counters, each once, then its
 --     duplicate-order marks (the last ARGV[17] of KEYS), each once
 --   ARGV[1] group: the consumer group on both plan streams
 --   ARGV[2] consumer: the consumer that most likely holds the entries ("" = unknown); only a hint
@@ -44,19 +45,24 @@
 --   ARGV[18] dailyFields: how many daily-notional fields follow the working-order keys
 --   ARGV[19] openOrders: "1" when a record checks an account's open orders (they are counted then), else ""
 --   ARGV[20] exposureAccounts: how many account exposure snapshots follow the daily-notional fields
---   ARGV[21..] records: the decision records (below), then the rate checks
+--   ARGV[21] booksPrefix: how every account's books key begins (`<prefix>books:`, lua/lib/books.lua)
+--   ARGV[22..] records: the decision records (below), then the rate checks
 --     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
 --     field, working-order key and daily-notional field the records name
 --     (each once: they are read with one HMGET per hash), then per account
---     whose exposure a record checks: the account, how its position fields
---     begin (`["<account>",`), a count, then that many [snapshot id, text]
---     pairs (core/exposure.ts: `p:` position field, `w:` working order key,
---     `s:` send record, `u:` open UNKNOWN)
+--     whose exposure a record checks: the account, a count, then that many
+--     [snapshot id, text] pairs (core/exposure.ts: `p:` position field, `w:`
+--     working order key, `s:` send record, `u:` open UNKNOWN)
 --
 -- Every user string travels as its own argument, so the script never does
--- arithmetic on money; it parses JSON only to find the account of an open
--- order (working orders, send records and open UNKNOWNs name their account)
--- or of a position field.
+-- arithmetic on money; it parses JSON only to find the account of an entry
+-- it writes or counts (working orders, send records and open UNKNOWNs name
+-- their account, a position field begins with it).
+--
+-- Books (lua/lib/books.lua, prepended): every position, working order and
+-- send record this call writes is written to its account's books too, in
+-- the same step. The open-order count and the exposure check read the
+-- checked accounts' books only, never the whole deployment's hashes.
 --
 -- A record is a header of 23 one-byte codes read with one `string.byte`,
 -- then the stream id, the result JSON, and the values the codes announce,
@@ -111,9 +117,10 @@
 --   10 duplicateOrder: conflict, a duplicate-order mark is not the checked text (or not absent as checked)
 --   11 dailyNotional: conflict, the account's daily notional is not the checked text
 --   12 openOrders: conflict, the open-order decision no longer holds against the account's count
---   13 exposure: conflict, the account's positions and open orders are not the
+--      (or the books are not built: `booksReady` missing)
+--   13 exposure: conflict, the account's books (positions and open orders) are not the
 --      snapshot (as the call began), or not as many decisions touching it
---      committed before this one as it was decided after
+--      committed before this one as it was decided after (or the books are not built)
 --   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13.
 --
 -- Errors (the whole call fails and writes nothing)
@@ -122,9 +129,10 @@
 --     daily-notional field a record names was not announced in ARGV (or KEYS)
 --   error 'ERR intentgate commit: rate counter ' a rate counter to increment
 --     holds something other than an integer
---   error 'ERR intentgate commit: open order ' a working order, send record or
---     open UNKNOWN that names no account (counting open orders, or reading
---     an account's exposure)
+--   error 'ERR intentgate commit: open order ' a working order or send record
+--     that names no account, met counting open orders
+--   error 'ERR intentgate commit: books: ' a position field, working order
+--     or send record this call writes names no account (its books unknown)
 --   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
 --   event stream included: it is probed with XLEN before the first write)
 --   also fail the call before the first write.
@@ -189,8 +197,8 @@ local OPEN_ORDERS = 12 -- reply
 local EXPOSURE = 13 -- reply
 
 -- first ARGV slot of the records, first KEYS slot of the rate counters (the header's `..` entries)
-local REC = 21
-local RATE_KEYS = 15
+local REC = 22
+local RATE_KEYS = 16
 -- seconds a rate counter lives after its last increment
 local RATE_TTL_SECONDS = 10 -- RATE_COUNTER_TTL_MS (src/ports/ledger.ts) in seconds; luaContract.test.ts checks it
 
@@ -200,6 +208,7 @@ local A, K = ARGV, KEYS
 local CHUNK = 1000
 local DASH, EQ, STAR, MAIN = 45, 61, 42, 109
 local UNCLAIMED, ALLOWED, STAGE_SEND = 117, 97, 83
+local POSITION_ID = 112 -- `p`, how a position's id in an account's books begins
 local STATES = {[65] = 'ACTIVE', [82] = 'REDUCING', [72] = 'HALTED'}
 
 local group, consumer = A[1], A[2]
@@ -279,7 +288,7 @@ local newSends = {}
 -- ---- Working orders (header codes 13-16), on a table loaded like positions:
 -- key -> stored text, false when absent; updated by committed decisions.
 local ordv = load(K[11], ordBase, nOrd)
-local ordDirty, ordSeen = {}, {}
+local ordDirty, ordSeen, ordWas = {}, {}, {}
 
 -- Whether the `count` checks from ARGV index `at` (key, a|p, text) all hold;
 -- second value: a key that was not announced.
@@ -299,11 +308,12 @@ end
 -- Stores `v` (false: removes) under `key` in the table; returns the key when it was not announced.
 local function setOrder(key, v)
   if ordv[key] == nil then return key end
-  ordv[key] = v
   if not ordSeen[key] then
     ordSeen[key] = true
+    ordWas[key] = ordv[key]
     ordDirty[#ordDirty + 1] = key
   end
+  ordv[key] = v
   return nil
 end
 
@@ -329,85 +339,81 @@ end
 local dailyv = load(K[14], dailyBase, nDaily)
 local dailyDirty, dailySeen = {}, {}
 
--- open orders per account, counted once when a record checks them (ARGV[19]),
--- then kept up to date by every committed decision of this call
-local openCount = nil
-local function accountOf(text, what)
-  local ok, v = pcall(cjson.decode, text)
-  if ok and type(v) == 'table' then
-    if v.kind == 'cancel' then return nil end
-    if type(v.account) == 'string' then return v.account end
-    if type(v.ref) == 'table' and type(v.ref.account) == 'string' then return v.ref.account end
+-- Books (lua/lib/books.lua): what the open-order count and exposure checks
+-- read, one account's books each, as the call began (nothing is written
+-- before the last decision is decided). While `books.ready` is missing (the
+-- books not built) every such check fails: the executor reads again, and
+-- that read builds them.
+local booksPrefix = A[21]
+local booksReady = false
+local bookOf = {}
+local function booksOf(account)
+  local t = bookOf[account]
+  if t == nil then
+    t = {}
+    local flat = call('HGETALL', booksPrefix .. account)
+    for y = 1, #flat, 2 do t[flat[y]] = flat[y + 1] end
+    bookOf[account] = t
   end
-  error(redis.error_reply('ERR intentgate commit: open order ' .. what .. ' names no account'))
+  return t
+end
+local nExp = tonumber(A[20])
+if A[19] == '1' or nExp > 0 then booksReady = call('EXISTS', K[15]) == 1 end
+
+-- open orders: per account checked, its books' working orders, sends and open
+-- UNKNOWNs as the call began, then what this call's committed decisions
+-- opened and closed (`openDelta`, kept for every account while ARGV[19] is set)
+local openDelta = nil
+local openBase = {}
+local function accountOf(text, what)
+  local account = Books.recordAccount(text)
+  if account == false then
+    error(redis.error_reply('ERR intentgate commit: open order ' .. what .. ' names no account'))
+  end
+  return account
 end
 local function countOpen(account, delta)
-  if account then openCount[account] = (openCount[account] or 0) + delta end
+  if account then openDelta[account] = (openDelta[account] or 0) + delta end
 end
-if A[19] == '1' then openCount = {} end
-
--- exposure: per snapshot number, whether the account's entries are exactly
--- the snapshot as this call begins; then committed decisions touching it are counted
-local nExp = tonumber(A[20])
-local expAccount, expHeld, expTouched = {}, {}, {}
-local want, seen, byPrefix = {}, {}, {}
-local function found(acct, id, text)
-  local t = want[acct]
-  if t == nil then return end
-  seen[acct] = seen[acct] + 1
-  if t[id] ~= text then
-    for x = 1, nExp do if expAccount[x] == acct then expHeld[x] = false end end
+local function openOrdersOf(account)
+  local n = openBase[account]
+  if n == nil then
+    n = 0
+    for id in pairs(booksOf(account)) do
+      if byte(id) ~= POSITION_ID then n = n + 1 end
+    end
+    openBase[account] = n
   end
+  return n + (openDelta[account] or 0)
 end
+if A[19] == '1' then openDelta = {} end
+
+-- exposure: per snapshot number, whether the account's books are exactly the
+-- snapshot as this call begins; then committed decisions touching it are counted
+local expAccount, expHeld, expTouched = {}, {}, {}
 if nExp > 0 then
   local j = dailyBase + nDaily
   for x = 1, nExp do
-    local acct, prefix, cnt = A[j], A[j + 1], tonumber(A[j + 2])
-    local t = {}
-    for y = j + 3, j + 1 + 2 * cnt, 2 do t[A[y]] = A[y + 1] end
+    local acct, cnt = A[j], tonumber(A[j + 1])
+    local held = booksReady
+    if held then
+      local book = booksOf(acct)
+      for y = j + 2, j + 2 * cnt, 2 do
+        if book[A[y]] ~= A[y + 1] then
+          held = false
+          break
+        end
+      end
+      if held then
+        local size = 0
+        for _ in pairs(book) do size = size + 1 end
+        held = size == cnt
+      end
+    end
     expAccount[x] = acct
-    want[acct] = t
-    seen[acct] = 0
-    byPrefix[prefix] = acct
-    expHeld[x] = true
-    j = j + 3 + 2 * cnt
+    expHeld[x] = held
+    j = j + 2 + 2 * cnt
   end
-  -- a position field's account is its first JSON string: `["<account>",` up to its closing quote
-  -- (one not escaped by an odd run of backslashes); a field that is not one names no account here
-  local function prefixOf(f)
-    local i = 3
-    while true do
-      local q = string.find(f, '"', i, true)
-      if not q then return nil end
-      local b = q - 1
-      while byte(f, b) == 92 do b = b - 1 end
-      if (q - 1 - b) % 2 == 0 then return string.sub(f, 1, q + 1) end
-      i = q + 1
-    end
-  end
-  local flat = call('HGETALL', K[8])
-  for y = 1, #flat, 2 do
-    local acct = byPrefix[prefixOf(flat[y]) or '']
-    if acct then found(acct, 'p:' .. flat[y], flat[y + 1]) end
-  end
-end
--- working orders, send records and open UNKNOWNs, read once for both the
--- open-order count and exposure (each names its account; a cancel's record none)
-if openCount or nExp > 0 then
-  local src = {{K[11], 'w:', 'working order'}, {K[9], 's:', 'send record'}, {K[13], 'u:', 'open UNKNOWN'}}
-  for x = 1, 3 do
-    local flat = call('HGETALL', src[x][1])
-    for y = 1, #flat, 2 do
-      local acct = accountOf(flat[y + 1], src[x][3])
-      if openCount then countOpen(acct, 1) end
-      if acct and nExp > 0 then found(acct, src[x][2] .. flat[y], flat[y + 1]) end
-    end
-  end
-end
-for x = 1, nExp do
-  local n0 = 0
-  for _ in pairs(want[expAccount[x]]) do n0 = n0 + 1 end
-  if n0 ~= seen[expAccount[x]] then expHeld[x] = false end
 end
 -- ---- end of account caps
 
@@ -539,8 +545,10 @@ for i = 1, n do
       if (v or '0') ~= dayX then bad = DAILY_NOTIONAL end
     end
     if not bad and openAcct then
-      if openCount == nil then return missing('open-order count of', openAcct) end
-      if ((openCount[openAcct] or 0) + 1 <= openLimit) ~= (copen == ALLOWED) then bad = OPEN_ORDERS end
+      if openDelta == nil then return missing('open-order count of', openAcct) end
+      if not booksReady or (openOrdersOf(openAcct) + 1 <= openLimit) ~= (copen == ALLOWED) then
+        bad = OPEN_ORDERS
+      end
     end
     if not bad and expX then
       local acct = expAccount[expX]
@@ -588,7 +596,7 @@ for i = 1, n do
           posDirty[#posDirty + 1] = pef
         end
       end
-      if openCount then
+      if openDelta then
         -- before applyOrders: a closed order's account is read from its text
         if openAt then countOpen(accountOf(A[openAt + 1], 'working order'), 1) end
         if stage == STAGE_SEND then countOpen(accountOf(A[ri], 'send record'), 1) end
@@ -670,7 +678,35 @@ local function writeHash(key, dirty, vals)
   if #del > 0 then listCall('HDEL', key, del) end
 end
 
+-- The books of every account whose entries this call changes (lua/lib/books.lua);
+-- an entry that names no account refuses the call before its first write.
+local function booksChanges()
+  local changes = Books.changes()
+  for x = 1, #posDirty do
+    local f = posDirty[x]
+    local unnamed = Books.putPosition(changes, f, posv[f])
+    if unnamed then return nil, unnamed end
+  end
+  for x = 1, #ordDirty do
+    local key = ordDirty[x]
+    local unnamed = Books.putEntry(changes, 'w:' .. key, ordWas[key], ordv[key])
+    if unnamed then return nil, unnamed end
+  end
+  for x = 1, #comDecision do
+    local sf = comSend[x]
+    if sf then
+      local unnamed = Books.putEntry(changes, 's:' .. sf, false, A[comResult[x]])
+      if unnamed then return nil, unnamed end
+    end
+  end
+  return changes
+end
+
 if #comDecision > 0 then
+  local changes, unnamed = booksChanges()
+  if not changes then
+    return redis.error_reply('ERR intentgate commit: books: ' .. unnamed .. ' names no account')
+  end
   -- INCRBY must not fail after the first write: refuse a counter that is not an integer now
   for x = 1, #rateTouched do
     local v = rateRaw[rateTouched[x]]
@@ -711,6 +747,7 @@ if #comDecision > 0 then
   writeHash(K[8], posDirty, posv)
   writeHash(K[11], ordDirty, ordv)
   writeHash(K[14], dailyDirty, dailyv)
+  Books.flush(booksPrefix, changes)
   for x = 1, #dupDirty do
     local m = dupDirty[x]
     call('SET', K[dupBase + m], dupv[m], 'PX', dupTtl[m])

@@ -22,6 +22,11 @@
 --   ARGV[9] posField: the position the order's fill moves (its live book), or ""
 --   ARGV[10] posExpected: the text the position must still be ("0" when flat)
 --   ARGV[11] posValue: the text it becomes ("0" removes it)
+--   ARGV[12] booksPrefix: how every account's books key begins (`<prefix>books:`)
+--
+-- Books (lua/lib/books.lua, prepended): the send record, open UNKNOWN,
+-- working order and position it writes are written to their account's
+-- books too, in the same step.
 --
 -- Output
 --   The appended result entry's id (a string) when committed: the result
@@ -32,21 +37,38 @@
 --   -1 lostDeployment: the marker is not the bound id; nothing written
 --   0 duplicate: the entry is not pending in the group (it has its result); nothing written
 --   -2 position: the position is not the expected text; nothing written
+--
+-- Errors (nothing written)
+--   error 'ERR intentgate finishSend: books: ' a send record, open UNKNOWN,
+--     working order or position field it writes names no account
 
 local LOST_DEPLOYMENT = -1 -- reply
 local DUPLICATE = 0 -- reply
 local POSITION = -2 -- reply
 
-if redis.call('GET', KEYS[5]) ~= ARGV[6] then return LOST_DEPLOYMENT end
-local r = redis.pcall('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+local call, K, A = redis.call, KEYS, ARGV
+if call('GET', K[5]) ~= A[6] then return LOST_DEPLOYMENT end
+local r = redis.pcall('XPENDING', K[1], A[1], A[2], A[2], 1)
 if type(r) ~= 'table' or r.err or #r == 0 then return DUPLICATE end
-if ARGV[9] ~= '' and (redis.call('HGET', KEYS[7], ARGV[9]) or '0') ~= ARGV[10] then return POSITION end
-local id = redis.call('XADD', KEYS[2], '*', 'result', ARGV[4])
-redis.call('XACK', KEYS[1], ARGV[1], r[1][1])
-redis.call('HDEL', KEYS[3], ARGV[3])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[3], ARGV[5]) end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[6], ARGV[7], ARGV[8]) end
-if ARGV[9] ~= '' then
-  if ARGV[11] == '0' then redis.call('HDEL', KEYS[7], ARGV[9]) else redis.call('HSET', KEYS[7], ARGV[9], ARGV[11]) end
+if A[9] ~= '' and (call('HGET', K[7], A[9]) or '0') ~= A[10] then return POSITION end
+-- the books the writes below change, known before the first write
+local changes = Books.changes()
+local unnamed = Books.putEntry(changes, 's:' .. A[3], call('HGET', K[3], A[3]), false)
+if not unnamed and A[5] ~= '' then
+  unnamed = Books.putEntry(changes, 'u:' .. A[3], call('HGET', K[4], A[3]), A[5])
 end
+if not unnamed and A[7] ~= '' then
+  unnamed = Books.putEntry(changes, 'w:' .. A[7], call('HGET', K[6], A[7]), A[8])
+end
+if not unnamed and A[9] ~= '' then unnamed = Books.putPosition(changes, A[9], A[11]) end
+if unnamed then return redis.error_reply('ERR intentgate finishSend: books: ' .. unnamed .. ' names no account') end
+local id = call('XADD', K[2], '*', 'result', A[4])
+call('XACK', K[1], A[1], r[1][1])
+call('HDEL', K[3], A[3])
+if A[5] ~= '' then call('HSET', K[4], A[3], A[5]) end
+if A[7] ~= '' then call('HSET', K[6], A[7], A[8]) end
+if A[9] ~= '' then
+  if A[11] == '0' then call('HDEL', K[7], A[9]) else call('HSET', K[7], A[9], A[11]) end
+end
+Books.flush(A[12], changes)
 return id

@@ -18,6 +18,11 @@
 --   ARGV[6] posField: the position the order's fill moves (its live book), or ""
 --   ARGV[7] posExpected: the text the position must still be ("0" when flat)
 --   ARGV[8] posValue: the text it becomes ("0" removes it)
+--   ARGV[9] booksPrefix: how every account's books key begins (`<prefix>books:`)
+--
+-- Books (lua/lib/books.lua, prepended): the open UNKNOWN it deletes and the
+-- working order and position it writes are written to their account's
+-- books too, in the same step.
 --
 -- Output
 --   The appended result entry's id (a string) when committed: the result
@@ -27,18 +32,33 @@
 --   -1 lostDeployment: the marker is not the bound id; nothing written
 --   0 duplicate: the entry has no open UNKNOWN (already reconciled); nothing written
 --   -2 position: the position is not the expected text; nothing written
+--
+-- Errors (nothing written)
+--   error 'ERR intentgate reconcile: books: ' the open UNKNOWN, working order
+--     or position field it writes names no account
 
 local LOST_DEPLOYMENT = -1 -- reply
 local DUPLICATE = 0 -- reply
 local POSITION = -2 -- reply
 
-if redis.call('GET', KEYS[3]) ~= ARGV[3] then return LOST_DEPLOYMENT end
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return DUPLICATE end
-if ARGV[6] ~= '' and (redis.call('HGET', KEYS[5], ARGV[6]) or '0') ~= ARGV[7] then return POSITION end
-local id = redis.call('XADD', KEYS[1], '*', 'result', ARGV[2])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
-if ARGV[6] ~= '' then
-  if ARGV[8] == '0' then redis.call('HDEL', KEYS[5], ARGV[6]) else redis.call('HSET', KEYS[5], ARGV[6], ARGV[8]) end
+local call, K, A = redis.call, KEYS, ARGV
+if call('GET', K[3]) ~= A[3] then return LOST_DEPLOYMENT end
+local open = call('HGET', K[2], A[1])
+if not open then return DUPLICATE end
+if A[6] ~= '' and (call('HGET', K[5], A[6]) or '0') ~= A[7] then return POSITION end
+-- the books the writes below change, known before the first write
+local changes = Books.changes()
+local unnamed = Books.putEntry(changes, 'u:' .. A[1], open, false)
+if not unnamed and A[4] ~= '' then
+  unnamed = Books.putEntry(changes, 'w:' .. A[4], call('HGET', K[4], A[4]), A[5])
 end
+if not unnamed and A[6] ~= '' then unnamed = Books.putPosition(changes, A[6], A[8]) end
+if unnamed then return redis.error_reply('ERR intentgate reconcile: books: ' .. unnamed .. ' names no account') end
+local id = call('XADD', K[1], '*', 'result', A[2])
+call('HDEL', K[2], A[1])
+if A[4] ~= '' then call('HSET', K[4], A[4], A[5]) end
+if A[6] ~= '' then
+  if A[8] == '0' then call('HDEL', K[5], A[6]) else call('HSET', K[5], A[6], A[8]) end
+end
+Books.flush(A[9], changes)
 return id

@@ -12,14 +12,19 @@
 --   KEYS[4] deployment: the deployment marker (wire-v1 §7b)
 --   ARGV[1] deployment: the deployment id the executor is bound to
 --   ARGV[2] count: how many updates follow
---   ARGV[3..] updates: per update seven arguments: the order key, the text
+--   ARGV[3] booksPrefix: how every account's books key begins (`<prefix>books:`)
+--   ARGV[4..] updates: per update seven arguments: the order key, the text
 --     it must still be stored as, the text to store ("" removes the order),
 --     the event JSON, the position field ("" when the update moves no
 --     position), the position text it must still be ("0" when flat), the
 --     position text to set ("0" removes it)
 --
 -- Every user string travels as its own argument: the script compares and
--- copies texts, it never parses JSON nor does arithmetic on money.
+-- copies texts, it never does arithmetic on money; it parses JSON only to
+-- find the account of an order or position it writes.
+--
+-- Books (lua/lib/books.lua, prepended): each applied update's order and
+-- position are written to their account's books too, in the same step.
 --
 -- Output
 --   -1 lostDeployment: the marker is not the bound id; nothing read or written
@@ -28,6 +33,9 @@
 --   1 applied: the order stored (or removed), the position set, the event appended
 --
 -- Errors (nothing written)
+--   error 'ERR intentgate updateOrders: books: ' an order text or position
+--     field of an update names no account (every update is read for it
+--     before the first write)
 --   Redis' own errors (WRONGTYPE for a key of the wrong type): the three
 --   keys are read (HLEN, HLEN, XLEN) before the first write, so a call that
 --   fails writes nothing.
@@ -42,10 +50,21 @@ call('HLEN', K[1])
 call('HLEN', K[2])
 call('XLEN', K[3])
 
-local out = {}
 local n = tonumber(A[2])
+local FIRST = 4
+-- every text an update may write names its account: refused before the first write if not
 for i = 1, n do
-  local at = 3 + 7 * (i - 1)
+  local at = FIRST + 7 * (i - 1)
+  local probe = Books.changes()
+  local unnamed = Books.putEntry(probe, 'w:' .. A[at], A[at + 1], A[at + 2] ~= '' and A[at + 2])
+  if not unnamed and A[at + 4] ~= '' then unnamed = Books.putPosition(probe, A[at + 4], A[at + 6]) end
+  if unnamed then return redis.error_reply('ERR intentgate updateOrders: books: ' .. unnamed .. ' names no account') end
+end
+
+local out = {}
+local changes = Books.changes()
+for i = 1, n do
+  local at = FIRST + 7 * (i - 1)
   local key, expected, nextText, event = A[at], A[at + 1], A[at + 2], A[at + 3]
   local field, posExpected, posValue = A[at + 4], A[at + 5], A[at + 6]
   local ok = call('HGET', K[1], key) == expected
@@ -58,7 +77,10 @@ for i = 1, n do
       if posValue == '0' then call('HDEL', K[2], field) else call('HSET', K[2], field, posValue) end
     end
     call('XADD', K[3], '*', 'event', event)
+    Books.putEntry(changes, 'w:' .. key, expected, nextText ~= '' and nextText)
+    if field ~= '' then Books.putPosition(changes, field, posValue) end
     out[i] = APPLIED
   end
 end
+Books.flush(A[3], changes)
 return out
