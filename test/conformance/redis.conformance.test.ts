@@ -546,6 +546,34 @@ describe("Account books (Redis)", () => {
     expect((await read("acct-1")).exposure.get("acct-1")!.snapshot.size).toBe(1);
   });
 
+  it("an account whose name holds a lone surrogate (a JSON escape Lua's cjson refuses) is kept and read under the key Node names", async () => {
+    const odd = "x\ud800";
+    const oddBook = { ...book, account: odd };
+    await b.commit([
+      decisionFor(await take("ls-1"), { effects: { setPosition: { ...oddBook, value: "2" } } }),
+    ]);
+    await b.commit([
+      decisionFor(await take("ls-2"), { effects: { openOrder: workingOrderFor("ls-w1", { account: odd }) } }),
+    ]);
+    const f = await read(odd);
+    expect([...f.exposure.get(odd)!.snapshot.keys()].sort()).toEqual(
+      [`p:${positionKey(oddBook)}`, "w:ls-w1"].sort(),
+    );
+    expect(f.openOrders.get(odd)).toBe(1);
+    // one key, named as ioredis writes the account (U+FFFD for the lone surrogate)
+    expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(2);
+    // checked against those books: holds, then conflicts once the position moved
+    const x = { exposure: { account: odd, snapshot: f.exposure.get(odd)!.snapshot, touched: 0 } };
+    const e = await take("ls-3");
+    expect((await b.commit([decisionFor(e, { checks: x })]))[0]!.status).toBe("committed");
+    await b.commit([
+      decisionFor(await take("ls-4"), { effects: { setPosition: { ...oddBook, value: "3" } } }),
+    ]);
+    expect(await b.commit([decisionFor(await take("ls-5"), { checks: x })])).toEqual([
+      { status: "conflict", on: "exposure" },
+    ]);
+  });
+
   it("a write whose entry names no account is refused before its first write", async () => {
     const e = await take("wr-1");
     const bad = { ...decisionFor(e), sendRecord: JSON.parse('{"ref":{}}') };
