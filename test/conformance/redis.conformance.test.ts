@@ -439,148 +439,140 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       /cannot connect/,
     );
   });
-});
 
-/** Each account's books (lua/lib/books.lua): what the exposure and open-order caps read on Redis. */
-describe("Account books (Redis)", () => {
-  let raw: Redis;
-  let b: Backend;
-  let p: string;
-  const emptyQuery = { planIds: [], permitIds: [], rates: [], positions: [] };
-  const book = { account: "acct-1", symbol: "BTCUSDT", ...PAPER_BOOK };
+  /** Each account's books (lua/lib/books.lua): what the exposure and open-order caps read on Redis. */
+  describe("account books", () => {
+    const emptyQuery = { planIds: [], permitIds: [], rates: [], positions: [] };
+    const book = { account: "acct-1", symbol: "BTCUSDT", ...PAPER_BOOK };
 
-  beforeAll(() => {
-    raw = new Redis(url);
-  });
-  afterAll(async () => {
-    await raw.quit();
-  });
-  beforeEach(async () => {
-    p = track(uniquePrefix("{igtest}"));
-    b = await openRedisBackend({ url, prefix: p });
-    await b.initDeployment({ state: "ACTIVE", who: "test" });
-  });
-  afterEach(async () => {
-    await b.close();
-  });
+    async function take(planId: string) {
+      const id = await b.publish("main", planFields(planId));
+      const got = await b.readNew("c1", 100, 0);
+      return got.find((x) => x.id === id)!;
+    }
 
-  async function take(planId: string) {
-    const id = await b.publish("main", planFields(planId));
-    const got = await b.readNew("c1", 100, 0);
-    return got.find((x) => x.id === id)!;
-  }
+    /** Every books key and the built marker gone: a deployment older than the books, or a partial restore. */
+    async function dropBooks(): Promise<void> {
+      const { kept } = await readBooks(raw, p);
+      for (const account of Object.keys(kept)) await raw.del(`${p}books:${account}`);
+      await raw.del(`${p}books.ready`);
+    }
 
-  /** Every books key and the built marker gone: a deployment older than the books, or a partial restore. */
-  async function dropBooks(): Promise<void> {
-    const { kept } = await readBooks(raw, p);
-    for (const account of Object.keys(kept)) await raw.del(`${p}books:${account}`);
-    await raw.del(`${p}books.ready`);
-  }
+    const read = (account: string) =>
+      b.readFacts({ ...emptyQuery, exposureAccounts: [account], openOrderAccounts: [account] });
 
-  const read = (account: string) =>
-    b.readFacts({ ...emptyQuery, exposureAccounts: [account], openOrderAccounts: [account] });
+    it("entries written before the books existed are counted: the first read for a cap builds every account's books", async () => {
+      await b.commit([
+        decisionFor(await take("bk-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      await b.commit([decisionFor(await take("bk-2"), { effects: { openOrder: workingOrderFor("bk-w1") } })]);
+      await b.commit([
+        decisionFor(await take("bk-3"), {
+          effects: { setPosition: { ...book, account: "acct-2", value: "-1" } },
+        }),
+      ]);
+      await dropBooks();
+      // books an older state left behind (an account that holds nothing now) must not survive the build
+      await raw.hset(`${p}books:ghost`, `p:${positionKey({ ...book, account: "ghost" })}`, "5");
+      expect(await raw.exists(`${p}books.ready`)).toBe(0);
 
-  it("entries written before the books existed are counted: the first read for a cap builds every account's books", async () => {
-    await b.commit([decisionFor(await take("bk-1"), { effects: { setPosition: { ...book, value: "2" } } })]);
-    await b.commit([decisionFor(await take("bk-2"), { effects: { openOrder: workingOrderFor("bk-w1") } })]);
-    await b.commit([
-      decisionFor(await take("bk-3"), {
-        effects: { setPosition: { ...book, account: "acct-2", value: "-1" } },
-      }),
-    ]);
-    await dropBooks();
-    // books an older state left behind (an account that holds nothing now) must not survive the build
-    await raw.hset(`${p}books:ghost`, `p:${positionKey({ ...book, account: "ghost" })}`, "5");
-    expect(await raw.exists(`${p}books.ready`)).toBe(0);
+      const f = await read("acct-1");
+      expect([...f.exposure.get("acct-1")!.snapshot.keys()].sort()).toEqual(
+        [`p:${positionKey(book)}`, "w:bk-w1"].sort(),
+      );
+      expect(f.openOrders.get("acct-1")).toBe(1);
+      expect(await raw.get(`${p}books.ready`)).toBe("1");
+      const { kept, due } = await readBooks(raw, p);
+      expect(kept).toEqual(due);
+      expect(Object.keys(kept).sort()).toEqual(["acct-1", "acct-2"]);
+    });
 
-    const f = await read("acct-1");
-    expect([...f.exposure.get("acct-1")!.snapshot.keys()].sort()).toEqual(
-      [`p:${positionKey(book)}`, "w:bk-w1"].sort(),
-    );
-    expect(f.openOrders.get("acct-1")).toBe(1);
-    expect(await raw.get(`${p}books.ready`)).toBe("1");
-    const { kept, due } = await readBooks(raw, p);
-    expect(kept).toEqual(due);
-    expect(Object.keys(kept).sort()).toEqual(["acct-1", "acct-2"]);
-  });
+    it("a commit checking exposure or open orders while the books are not built conflicts: never decided on books that are not there", async () => {
+      await b.commit([
+        decisionFor(await take("nb-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      await b.commit([decisionFor(await take("nb-2"), { effects: { openOrder: workingOrderFor("nb-w1") } })]);
+      const before = await read("acct-1");
+      await dropBooks();
+      // decided on what empty books would say: nothing held, no open order
+      const empty = { exposure: { account: "acct-1", snapshot: new Map<string, string>(), touched: 0 } };
+      const open = { openOrders: { account: "acct-1", limit: 1, allowed: true } };
+      const e = await take("nb-3");
+      expect(await b.commit([decisionFor(e, { checks: empty })])).toEqual([
+        { status: "conflict", on: "exposure" },
+      ]);
+      expect(await b.commit([decisionFor(e, { checks: open })])).toEqual([
+        { status: "conflict", on: "openOrders" },
+      ]);
+      // even the snapshot that was true: nothing is re-checked against books that are not built
+      const held = {
+        exposure: { account: "acct-1", snapshot: before.exposure.get("acct-1")!.snapshot, touched: 0 },
+      };
+      expect(await b.commit([decisionFor(e, { checks: held })])).toEqual([
+        { status: "conflict", on: "exposure" },
+      ]);
+      // the next read builds them: decided on it, the check commits
+      const again = await read("acct-1");
+      expect(again.openOrders.get("acct-1")).toBe(1);
+      const now = {
+        exposure: { account: "acct-1", snapshot: again.exposure.get("acct-1")!.snapshot, touched: 0 },
+      };
+      expect((await b.commit([decisionFor(e, { checks: now })]))[0]!.status).toBe("committed");
+    });
 
-  it("a commit checking exposure or open orders while the books are not built conflicts: never decided on books that are not there", async () => {
-    await b.commit([decisionFor(await take("nb-1"), { effects: { setPosition: { ...book, value: "2" } } })]);
-    await b.commit([decisionFor(await take("nb-2"), { effects: { openOrder: workingOrderFor("nb-w1") } })]);
-    const before = await read("acct-1");
-    await dropBooks();
-    // decided on what empty books would say: nothing held, no open order
-    const empty = { exposure: { account: "acct-1", snapshot: new Map<string, string>(), touched: 0 } };
-    const open = { openOrders: { account: "acct-1", limit: 1, allowed: true } };
-    const e = await take("nb-3");
-    expect(await b.commit([decisionFor(e, { checks: empty })])).toEqual([
-      { status: "conflict", on: "exposure" },
-    ]);
-    expect(await b.commit([decisionFor(e, { checks: open })])).toEqual([
-      { status: "conflict", on: "openOrders" },
-    ]);
-    // even the snapshot that was true: nothing is re-checked against books that are not built
-    const held = {
-      exposure: { account: "acct-1", snapshot: before.exposure.get("acct-1")!.snapshot, touched: 0 },
-    };
-    expect(await b.commit([decisionFor(e, { checks: held })])).toEqual([
-      { status: "conflict", on: "exposure" },
-    ]);
-    // the next read builds them: decided on it, the check commits
-    const again = await read("acct-1");
-    expect(again.openOrders.get("acct-1")).toBe(1);
-    const now = {
-      exposure: { account: "acct-1", snapshot: again.exposure.get("acct-1")!.snapshot, touched: 0 },
-    };
-    expect((await b.commit([decisionFor(e, { checks: now })]))[0]!.status).toBe("committed");
-  });
+    it("an entry that names no account fails the build, and the read, writing nothing", async () => {
+      await b.commit([
+        decisionFor(await take("cb-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      await dropBooks();
+      await raw.hset(`${p}orders`, "junk", "{not json");
+      await expect(read("acct-1")).rejects.toThrow(
+        /ERR intentgate buildBooks: entry w:junk names no account/,
+      );
+      expect(await raw.exists(`${p}books.ready`)).toBe(0);
+      expect((await readBooks(raw, p).catch(() => undefined))?.kept ?? {}).toEqual({});
+      await raw.hdel(`${p}orders`, "junk");
+      expect((await read("acct-1")).exposure.get("acct-1")!.snapshot.size).toBe(1);
+    });
 
-  it("an entry that names no account fails the build, and the read, writing nothing", async () => {
-    await b.commit([decisionFor(await take("cb-1"), { effects: { setPosition: { ...book, value: "2" } } })]);
-    await dropBooks();
-    await raw.hset(`${p}orders`, "junk", "{not json");
-    await expect(read("acct-1")).rejects.toThrow(/ERR intentgate buildBooks: entry w:junk names no account/);
-    expect(await raw.exists(`${p}books.ready`)).toBe(0);
-    expect((await readBooks(raw, p).catch(() => undefined))?.kept ?? {}).toEqual({});
-    await raw.hdel(`${p}orders`, "junk");
-    expect((await read("acct-1")).exposure.get("acct-1")!.snapshot.size).toBe(1);
-  });
+    it("an account whose name holds a lone surrogate (a JSON escape Lua's cjson refuses) is kept and read under the key Node names", async () => {
+      const odd = "x\ud800";
+      const oddBook = { ...book, account: odd };
+      await b.commit([
+        decisionFor(await take("ls-1"), { effects: { setPosition: { ...oddBook, value: "2" } } }),
+      ]);
+      await b.commit([
+        decisionFor(await take("ls-2"), {
+          effects: { openOrder: workingOrderFor("ls-w1", { account: odd }) },
+        }),
+      ]);
+      const f = await read(odd);
+      expect([...f.exposure.get(odd)!.snapshot.keys()].sort()).toEqual(
+        [`p:${positionKey(oddBook)}`, "w:ls-w1"].sort(),
+      );
+      expect(f.openOrders.get(odd)).toBe(1);
+      // one key, named as ioredis writes the account (U+FFFD for the lone surrogate)
+      expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(2);
+      // checked against those books: holds, then conflicts once the position moved
+      const x = { exposure: { account: odd, snapshot: f.exposure.get(odd)!.snapshot, touched: 0 } };
+      const e = await take("ls-3");
+      expect((await b.commit([decisionFor(e, { checks: x })]))[0]!.status).toBe("committed");
+      await b.commit([
+        decisionFor(await take("ls-4"), { effects: { setPosition: { ...oddBook, value: "3" } } }),
+      ]);
+      expect(await b.commit([decisionFor(await take("ls-5"), { checks: x })])).toEqual([
+        { status: "conflict", on: "exposure" },
+      ]);
+    });
 
-  it("an account whose name holds a lone surrogate (a JSON escape Lua's cjson refuses) is kept and read under the key Node names", async () => {
-    const odd = "x\ud800";
-    const oddBook = { ...book, account: odd };
-    await b.commit([
-      decisionFor(await take("ls-1"), { effects: { setPosition: { ...oddBook, value: "2" } } }),
-    ]);
-    await b.commit([
-      decisionFor(await take("ls-2"), { effects: { openOrder: workingOrderFor("ls-w1", { account: odd }) } }),
-    ]);
-    const f = await read(odd);
-    expect([...f.exposure.get(odd)!.snapshot.keys()].sort()).toEqual(
-      [`p:${positionKey(oddBook)}`, "w:ls-w1"].sort(),
-    );
-    expect(f.openOrders.get(odd)).toBe(1);
-    // one key, named as ioredis writes the account (U+FFFD for the lone surrogate)
-    expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(2);
-    // checked against those books: holds, then conflicts once the position moved
-    const x = { exposure: { account: odd, snapshot: f.exposure.get(odd)!.snapshot, touched: 0 } };
-    const e = await take("ls-3");
-    expect((await b.commit([decisionFor(e, { checks: x })]))[0]!.status).toBe("committed");
-    await b.commit([
-      decisionFor(await take("ls-4"), { effects: { setPosition: { ...oddBook, value: "3" } } }),
-    ]);
-    expect(await b.commit([decisionFor(await take("ls-5"), { checks: x })])).toEqual([
-      { status: "conflict", on: "exposure" },
-    ]);
-  });
-
-  it("a write whose entry names no account is refused before its first write", async () => {
-    const e = await take("wr-1");
-    const bad = { ...decisionFor(e), sendRecord: JSON.parse('{"ref":{}}') };
-    await expect(b.commit([bad])).rejects.toThrow(
-      /ERR intentgate commit: books: entry s:main:.* names no account/,
-    );
-    expect(await raw.hlen(`${p}sends`)).toBe(0);
-    expect(await b.pendingCount()).toBe(1);
+    it("a write whose entry names no account is refused before its first write", async () => {
+      const e = await take("wr-1");
+      const bad = { ...decisionFor(e), sendRecord: JSON.parse('{"ref":{}}') };
+      await expect(b.commit([bad])).rejects.toThrow(
+        /ERR intentgate commit: books: entry s:main:.* names no account/,
+      );
+      expect(await raw.hlen(`${p}sends`)).toBe(0);
+      expect(await b.pendingCount()).toBe(1);
+    });
   });
 });

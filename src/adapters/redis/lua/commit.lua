@@ -661,23 +661,6 @@ local function listCall(cmd, key, list)
   for j = 1, #list, CHUNK do call(cmd, key, unpack(list, j, min(#list, j + CHUNK - 1))) end
 end
 
--- Writes the `dirty` fields of a hash from `vals`: one HSET of the present, one HDEL of the removed (false).
-local function writeHash(key, dirty, vals)
-  local set, del = {}, {}
-  for x = 1, #dirty do
-    local f = dirty[x]
-    local v = vals[f]
-    if v then
-      set[#set + 1] = f
-      set[#set + 1] = v
-    else
-      del[#del + 1] = f
-    end
-  end
-  if #set > 0 then listCall('HSET', key, set) end
-  if #del > 0 then listCall('HDEL', key, del) end
-end
-
 -- The books of every account whose entries this call changes (lua/lib/books.lua);
 -- an entry that names no account refuses the call before its first write.
 local function booksChanges()
@@ -744,9 +727,10 @@ if #comDecision > 0 then
     call('INCRBY', K[k], rateDelta[k])
     call('EXPIRE', K[k], RATE_TTL_SECONDS)
   end
-  writeHash(K[8], posDirty, posv)
-  writeHash(K[11], ordDirty, ordv)
-  writeHash(K[14], dailyDirty, dailyv)
+  -- each: one HSET of the present, one HDEL of the removed (false)
+  Books.writeHash(K[8], posDirty, posv)
+  Books.writeHash(K[11], ordDirty, ordv)
+  Books.writeHash(K[14], dailyDirty, dailyv)
   Books.flush(booksPrefix, changes)
   for x = 1, #dupDirty do
     local m = dupDirty[x]

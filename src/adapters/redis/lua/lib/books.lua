@@ -156,25 +156,30 @@ do
     return nil
   end
 
+  -- Writes fields of a hash: `ids` in order, each to its text in `texts`;
+  -- one HSET of those with a text, one HDEL of those without (false).
+  function Books.writeHash(key, ids, texts)
+    local set, del = {}, {}
+    for y = 1, #ids do
+      local id = ids[y]
+      local text = texts[id]
+      if text then
+        set[#set + 1] = id
+        set[#set + 1] = text
+      else
+        del[#del + 1] = id
+      end
+    end
+    for j = 1, #set, 1000 do redis.call('HSET', key, unpack(set, j, math.min(#set, j + 999))) end
+    for j = 1, #del, 1000 do redis.call('HDEL', key, unpack(del, j, math.min(#del, j + 999))) end
+  end
+
   -- Writes the collected changes: per account one HSET of what it holds, one HDEL of what it no longer does.
   function Books.flush(prefix, changes)
     for x = 1, #changes.order do
       local account = changes.order[x]
       local t = changes.byAccount[account]
-      local set, del = {}, {}
-      for y = 1, #t.ids do
-        local id = t.ids[y]
-        local text = t.texts[id]
-        if text then
-          set[#set + 1] = id
-          set[#set + 1] = text
-        else
-          del[#del + 1] = id
-        end
-      end
-      local key = prefix .. account
-      for j = 1, #set, 1000 do redis.call('HSET', key, unpack(set, j, math.min(#set, j + 999))) end
-      for j = 1, #del, 1000 do redis.call('HDEL', key, unpack(del, j, math.min(#del, j + 999))) end
+      Books.writeHash(prefix .. account, t.ids, t.texts)
     end
   end
 end
