@@ -18,6 +18,7 @@ import type { BusEntry } from "../ports/bus.js";
 import { CommitRefusedError } from "../ports/ledger.js";
 import type { Venue } from "../ports/venue.js";
 import { BusClockGuard, type BusClockStatus } from "./busClockGuard.js";
+import { BusEvictionGuard, type BusEvictionStatus } from "./busEvictionGuard.js";
 import { DeploymentGuard, type DeploymentStatus } from "./deploymentGuard.js";
 import { LiveCancels } from "./liveCancels.js";
 import { LiveOrders } from "./liveOrders.js";
@@ -58,6 +59,10 @@ export interface ExecutorObserver {
   busClockSkewed?(offsetMs: number, toleranceMs: number): void;
   /** The clocks agree again (within `offsetMs`): deciding resumes. */
   busClockAgreed?(offsetMs: number): void;
+  /** The bus may evict keys (Redis `maxmemory-policy` `policy`): nothing is decided. */
+  busEvicting?(policy: string): void;
+  /** The bus keeps its keys again: deciding resumes. */
+  busKeepsKeys?(policy: string): void;
 }
 
 /** What the executor needs, passed in. */
@@ -92,6 +97,7 @@ export class Executor {
   readonly #cancels: LiveCancels;
   readonly #guard: DeploymentGuard;
   readonly #busClock: BusClockGuard;
+  readonly #busEviction: BusEvictionGuard;
   #lastReclaim = 0;
   #turnAt: number | undefined;
   /** The last deployment loss seen, re-alerted into the deployment an `init` creates after it. */
@@ -139,6 +145,24 @@ export class Executor {
         agreed: (offsetMs) => deps.observer.busClockAgreed?.(offsetMs),
       },
     });
+    this.#busEviction = new BusEvictionGuard({
+      bus: deps.backend,
+      clock: this.#clock,
+      intervalMs: deps.deploymentCheckMs ?? 1000,
+      observer: {
+        evicting: (policy) => {
+          deps.observer.busEvicting?.(policy);
+          void this.#alert({
+            kind: "bus_eviction",
+            severity: "critical",
+            dedup_key: `bus_eviction:${deps.consumer}`,
+            consumer: deps.consumer,
+            policy,
+          });
+        },
+        kept: (policy) => deps.observer.busKeepsKeys?.(policy),
+      },
+    });
     this.#cancels = new LiveCancels({
       venues: deps.venues ?? (() => NO_VENUES),
       ledger: deps.backend,
@@ -180,9 +204,17 @@ export class Executor {
     return this.#busClock.status;
   }
 
-  /** Whether deciding is allowed: under the deployment marker, with a clock that agrees with the bus's. */
+  /** Where the bus stands on evicting keys (for `/readyz`). */
+  get busEviction(): BusEvictionStatus {
+    return this.#busEviction.status;
+  }
+
+  /**
+   * Whether deciding is allowed: under the deployment marker, with a clock
+   * that agrees with the bus's, on a bus that never evicts keys.
+   */
   async #mayDecide(): Promise<boolean> {
-    return (await this.#guard.ready()) && (await this.#busClock.ready());
+    return (await this.#guard.ready()) && (await this.#busClock.ready()) && (await this.#busEviction.ready());
   }
 
   /** Reads the deployment marker now; true when deciding is allowed. A bus failure is reported, not thrown. */

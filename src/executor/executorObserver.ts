@@ -131,6 +131,17 @@ export function executorObserver(
       metrics.busClockOk.set(1);
       logger.warn({ offset_ms: offsetMs }, "this host's clock agrees with the bus's again: deciding");
     },
+    busEvicting(policy) {
+      metrics.busKeepsKeys.set(0);
+      logger.error(
+        { policy },
+        `the bus may evict keys (maxmemory-policy ${policy}): claims, marks or positions could vanish, so nothing is decided until it is noeviction`,
+      );
+    },
+    busKeepsKeys(policy) {
+      metrics.busKeepsKeys.set(1);
+      logger.warn({ policy }, "the bus keeps its keys again (maxmemory-policy noeviction): deciding");
+    },
     busConnection(event) {
       busDown = !event.up;
       metrics.busUp.set(event.up ? 1 : 0);

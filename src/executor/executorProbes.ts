@@ -1,6 +1,7 @@
 import type { VenueName } from "../core/plan.js";
 import type { ProbeAnswer } from "../ops/metrics.js";
 import { type BusClockStatus, describeOffset } from "./busClockGuard.js";
+import type { BusEvictionStatus } from "./busEvictionGuard.js";
 import type { DeploymentStatus } from "./deploymentGuard.js";
 
 /** Longest gap between two turns of the executor's loop that `/healthz` still calls alive. */
@@ -17,6 +18,8 @@ export interface ProbeSources {
   readonly deployment: () => DeploymentStatus | undefined;
   /** The executor's clock against the bus's; undefined until the bus is open. */
   readonly busClock: () => BusClockStatus | undefined;
+  /** Whether the bus may evict keys; undefined until the bus is open. */
+  readonly busEviction: () => BusEvictionStatus | undefined;
   /** Live trading on (`live: true`) and `INTENTGATE_LIVE=1` given. */
   readonly live: () => { readonly config: boolean; readonly env: boolean };
   /** The configured live venues, with whether each is ready and why. */
@@ -40,7 +43,8 @@ export function healthz(src: ProbeSources): ProbeAnswer {
 /**
  * `GET /readyz` (wire-v1 §8): 200 only while the bus is reachable, the
  * deployment marker is the one the executor decides under, the executor's
- * clock agrees with the bus's (`bus_clock`, once compared), and (with
+ * clock agrees with the bus's (`bus_clock`, once compared), the bus never
+ * evicts keys (`bus_eviction`, once read), and (with
  * `live: true`) `INTENTGATE_LIVE=1` is set and every configured live venue is
  * ready; else 503. The body says, per check, ok or why not.
  */
@@ -61,6 +65,14 @@ export function readyz(src: ProbeSources): ProbeAnswer {
       ok: true,
       detail: `agrees with the bus's (off by at most the round trip, at least ${Math.abs(clock.offsetMs)} ms)`,
     };
+  const eviction = src.busEviction();
+  if (eviction?.state === "evicting")
+    checks.bus_eviction = {
+      ok: false,
+      detail: `maxmemory-policy ${eviction.policy}: the bus may evict claims, marks or positions; deciding nothing until it is noeviction`,
+    };
+  else if (eviction?.state === "ok")
+    checks.bus_eviction = { ok: true, detail: "maxmemory-policy noeviction: the bus keeps every key" };
   const live = src.live();
   if (live.config) {
     checks.live_env = live.env

@@ -50,6 +50,7 @@ export interface Metrics {
   readonly deploymentOk: Gauge<string>;
   /** 1 while the executor's clock agrees with the bus's (or the bus keeps none), 0 while it decides nothing for it. */
   readonly busClockOk: Gauge<string>;
+  readonly busKeepsKeys: Gauge<string>;
   /** Per live venue and account (`*`: the venue as a whole): 1 while orders may go live there. */
   readonly venueReady: Gauge<"venue" | "account">;
   /** 1 while the signing plane answers (anything but `signer_unavailable`), 0 once it did not. */
@@ -105,6 +106,11 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const busClockOk = new Gauge({
     name: "intentgate_bus_clock_ok",
     help: "1 while the executor's clock agrees with the bus's within max_bus_clock_skew_ms (or the bus keeps no clock), 0 while it decides nothing for it.",
+    registers: [registry],
+  });
+  const busKeepsKeys = new Gauge({
+    name: "intentgate_bus_keeps_keys",
+    help: "1 while the bus never evicts keys (Redis maxmemory-policy noeviction, or the embedded bus), 0 while the executor decides nothing for it.",
     registers: [registry],
   });
   const venueReady = new Gauge({
@@ -184,6 +190,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     busUp,
     deploymentOk,
     busClockOk,
+    busKeepsKeys,
     venueReady,
     signerUp,
     pricePolls,

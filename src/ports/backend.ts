@@ -1,5 +1,6 @@
 import type { BusConnectionEvent, PlanBus } from "./bus.js";
 import type { BusClock } from "./busClock.js";
+import type { BusEviction } from "./busEviction.js";
 import type { DeploymentStore } from "./deployment.js";
 import type { Ledger } from "./ledger.js";
 
@@ -8,7 +9,7 @@ import type { Ledger } from "./ledger.js";
  * because a decision's commit must acknowledge the entry in the same atomic
  * step as its ledger writes, while the marker it was bound to is there.
  */
-export interface Backend extends PlanBus, Ledger, DeploymentStore, BusClock {
+export interface Backend extends PlanBus, Ledger, DeploymentStore, BusClock, BusEviction {
   /** `sqlite` or `redis`. */
   readonly kind: "sqlite" | "redis";
 }

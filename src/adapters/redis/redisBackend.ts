@@ -123,6 +123,9 @@ class RedisBackend implements Backend {
   busTime(): Promise<number> {
     return this.deployment.busTime();
   }
+  evictionPolicy(): Promise<string> {
+    return this.deployment.evictionPolicy();
+  }
   bindDeployment(id: string): void {
     this.deployment.bindDeployment(id);
   }

@@ -16,6 +16,8 @@ import { scriptArgs } from "./scriptInputs.js";
 
 /** `TIME` on the node of KEYS[1] (a script may call TIME: Redis replicates a script's effects). */
 const BUS_TIME_SCRIPT = "return redis.call('TIME')";
+/** `INFO memory` on the node holding the key the call names (see {@link RedisDeployment.evictionPolicy}). */
+const BUS_MEMORY_SCRIPT = "return redis.call('INFO', 'memory')";
 
 /**
  * The deployment marker at `<prefix>deployment` (wire-v1 §7b) and the id
@@ -48,6 +50,19 @@ export class RedisDeployment implements DeploymentStore {
         `redis TIME answered ${JSON.stringify(reply).slice(0, 80)}, not seconds and microseconds`,
       );
     return seconds * 1000 + Math.floor(micros / 1000);
+  }
+
+  /**
+   * Redis's `maxmemory_policy` (`INFO memory`), read by a script that names
+   * the deployment key so that a Cluster routes it to the node holding the
+   * deployment's keys (the one whose policy decides what they lose).
+   */
+  async evictionPolicy(): Promise<string> {
+    const info = String(await this.main.call("EVAL", BUS_MEMORY_SCRIPT, 1, this.keys.deployment));
+    const policy = /^maxmemory_policy:(\S+)\s*$/m.exec(info)?.[1];
+    if (policy === undefined)
+      throw new Error("redis INFO memory names no maxmemory_policy: the eviction policy is unknown");
+    return policy;
   }
 
   async initDeployment(opts: InitDeploymentOptions): Promise<string> {

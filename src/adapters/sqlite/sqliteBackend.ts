@@ -113,6 +113,13 @@ class SqliteBackend implements Backend {
     return undefined;
   }
 
+  // ---- BusEviction ----
+
+  /** Never: a SQLite file keeps every row until IntentGate deletes it. */
+  async evictionPolicy(): Promise<undefined> {
+    return undefined;
+  }
+
   // ---- DeploymentStore ----
 
   async readDeployment(): Promise<string | undefined> {

@@ -89,6 +89,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     bus: () => bus,
     deployment: () => executor?.deployment,
     busClock: () => executor?.busClock,
+    busEviction: () => executor?.busEviction,
     live: () => ({ config: loaded.config.live, env: loaded.policy.liveEnv }),
     venues: () =>
       configuredLiveVenues(loaded.config).map((venue) => ({
@@ -153,6 +154,7 @@ export async function runExecutor(opts: RunExecutorOptions): Promise<void> {
     bus = { up: true, detail: "up" };
     metrics.busUp.set(1);
     metrics.busClockOk.set(1);
+    metrics.busKeepsKeys.set(1);
     metrics.setGaugeSources({
       pendingEntries: () => openedBackend.pendingCount(),
       dlqLength: () => openedBackend.dlqLength(),
