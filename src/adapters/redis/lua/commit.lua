@@ -657,10 +657,6 @@ for i = 1, n do
   end
 end
 
-local function listCall(cmd, key, list)
-  for j = 1, #list, CHUNK do call(cmd, key, unpack(list, j, min(#list, j + CHUNK - 1))) end
-end
-
 -- The books of every account whose entries this call changes (lua/lib/books.lua);
 -- an entry that names no account refuses the call before its first write.
 local function booksChanges()
@@ -712,7 +708,7 @@ if #comDecision > 0 then
       out[comDecision[x]] = call('XADD', K[3], '*', 'result', A[comResult[x]])
     end
   end
-  if #claims > 0 then listCall('HSET', K[6], claims) end
+  if #claims > 0 then Books.listCall('HSET', K[6], claims) end
   if #pmDirty > 0 then
     local args = {}
     for x = 1, #pmDirty do
@@ -720,7 +716,7 @@ if #comDecision > 0 then
       args[2 * x - 1] = f
       args[2 * x] = pmv[f]
     end
-    listCall('HSET', K[7], args)
+    Books.listCall('HSET', K[7], args)
   end
   for x = 1, #rateTouched do
     local k = rateTouched[x]

@@ -53,9 +53,9 @@ call('XLEN', K[3])
 local n = tonumber(A[2])
 local FIRST = 4
 -- every text an update may write names its account: refused before the first write if not
+local probe = Books.changes()
 for i = 1, n do
   local at = FIRST + 7 * (i - 1)
-  local probe = Books.changes()
   local unnamed = Books.putEntry(probe, 'w:' .. A[at], A[at + 1], A[at + 2] ~= '' and A[at + 2])
   if not unnamed and A[at + 4] ~= '' then unnamed = Books.putPosition(probe, A[at + 4], A[at + 6]) end
   if unnamed then return redis.error_reply('ERR intentgate updateOrders: books: ' .. unnamed .. ' names no account') end

@@ -103,17 +103,32 @@ do
     return a or nil
   end
 
-  -- The account a working order or open record names (`account`, or
-  -- `ref.account`): nil for a live cancel's record, false when the text
-  -- names none (not the JSON IntentGate writes).
-  function Books.recordAccount(text)
+  -- what a record's text names, decoded once per call: its account, false
+  -- (none), or CANCEL (a live cancel's record)
+  local CANCEL = 0
+  local byText = {}
+  local function namedBy(text)
     local v = decoded(text)
     if type(v) == 'table' then
-      if v.kind == 'cancel' then return nil end
+      if v.kind == 'cancel' then return CANCEL end
       if type(v.account) == 'string' then return v.account end
       if type(v.ref) == 'table' and type(v.ref.account) == 'string' then return v.ref.account end
     end
     return false
+  end
+
+  -- The account a working order or open record names (`account`, or
+  -- `ref.account`): nil for a live cancel's record, false when the text
+  -- names none (not the JSON IntentGate writes). Each text is decoded once
+  -- per call, however many times it is asked about.
+  function Books.recordAccount(text)
+    local a = byText[text]
+    if a == nil then
+      a = namedBy(text)
+      byText[text] = a
+    end
+    if a == CANCEL then return nil end
+    return a
   end
 
   -- Books writes collected before a script's first write: account -> {id -> text, false to remove}.
@@ -156,6 +171,11 @@ do
     return nil
   end
 
+  -- Runs `cmd key …list`, 1000 list items per call (unpack's limit stays far).
+  function Books.listCall(cmd, key, list)
+    for j = 1, #list, 1000 do redis.call(cmd, key, unpack(list, j, math.min(#list, j + 999))) end
+  end
+
   -- Writes fields of a hash: `ids` in order, each to its text in `texts`;
   -- one HSET of those with a text, one HDEL of those without (false).
   function Books.writeHash(key, ids, texts)
@@ -170,8 +190,8 @@ do
         del[#del + 1] = id
       end
     end
-    for j = 1, #set, 1000 do redis.call('HSET', key, unpack(set, j, math.min(#set, j + 999))) end
-    for j = 1, #del, 1000 do redis.call('HDEL', key, unpack(del, j, math.min(#del, j + 999))) end
+    Books.listCall('HSET', key, set)
+    Books.listCall('HDEL', key, del)
   end
 
   -- Writes the collected changes: per account one HSET of what it holds, one HDEL of what it no longer does.
