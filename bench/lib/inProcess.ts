@@ -1,4 +1,4 @@
-import { openSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
 import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
@@ -105,19 +105,26 @@ export async function runInProcess(opts: {
         finish();
       }
     }, 1000);
+    // the profile's directory exists before the run, so a typo fails here and not after it
+    if (opts.profile) mkdirSync(opts.profile.dir, { recursive: true });
     const profiler = opts.profile ? await startProfiler() : undefined;
     const t0 = performance.now();
     lastProgress = t0;
     const running = executor.run(stop.signal);
-    await allDecided;
-    if (profiler && opts.profile) {
-      writeFileSync(
-        join(opts.profile.dir, `${opts.profile.name}.cpuprofile`),
-        JSON.stringify(await profiler()),
-      );
+    try {
+      await allDecided;
+      if (profiler && opts.profile) {
+        writeFileSync(
+          join(opts.profile.dir, `${opts.profile.name}.cpuprofile`),
+          JSON.stringify(await profiler()),
+        );
+      }
+    } finally {
+      // a failure here must not leave the watchdog (and so the process) running, nor the executor
+      clearInterval(watchdog);
+      stop.abort();
+      await running;
     }
-    clearInterval(watchdog);
-    await running;
     if (decided < n)
       throw new Error(`in-process executor stalled: ${decided} of ${n} decided, ${failures} failures`);
     const seconds = (tEnd - t0) / 1000;
