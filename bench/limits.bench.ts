@@ -28,35 +28,19 @@ import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "../test/support/redisServer.js";
 import { runInProcess } from "./lib/inProcess.js";
 import { intEnv } from "./lib/intEnv.js";
+import { limitsVariant, median } from "./lib/limitsVariant.js";
 import { benchConfig, HMAC_SECRET_ENV, HMAC_SOURCE, makeKeys, signedPlans } from "./lib/workload.js";
-
-/** The `limits` keys each name of BENCH_LIMITS turns on (never reached by a bench run). */
-const LIMITS: Readonly<Record<string, Record<string, unknown>>> = {
-  dup: { duplicate_window_ms: 600_000 },
-  account: { max_daily_notional: { "*": "1000000000000000" }, max_open_orders: { "*": 1_000_000 } },
-  exposure: { max_position: { "*": "1000000000000" }, max_gross_notional: "1000000000000000" },
-};
 
 const N = intEnv("BENCH_N", 20_000);
 const ROUNDS = intEnv("BENCH_ROUNDS", 6);
-const NAMES = (process.env.BENCH_LIMITS ?? "dup,account,exposure").split(",").map((s) => s.trim());
 const ISOLATE = process.env.BENCH_ISOLATE === "1";
 /** Set in a child of BENCH_ISOLATE=1: what to run, as JSON (see {@link runChild}). */
 const CHILD = process.env.IG_BENCH_LIMITS_CHILD;
 
 const log = (msg: string) => process.stderr.write(`[bench:limits] ${msg}\n`);
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 async function main(): Promise<void> {
-  const unknown = NAMES.filter((n) => !(n in LIMITS));
-  if (unknown.length > 0)
-    throw new Error(`BENCH_LIMITS: unknown ${unknown.join(", ")} (known: dup, account, exposure)`);
-  const variant = Object.assign({}, ...NAMES.map((n) => LIMITS[n]));
+  const { names, limits: variant } = limitsVariant();
   let server: RedisServer | undefined;
   let url = process.env.REDIS_URL;
   if (!url) {
@@ -72,7 +56,7 @@ async function main(): Promise<void> {
   const ratios: number[] = [];
   try {
     log(
-      `N=${N} per run, ${ROUNDS} rounds${ISOLATE ? ", each run in its own process" : ""}; variant: ${NAMES.join(", ")} (${JSON.stringify(variant)})`,
+      `N=${N} per run, ${ROUNDS} rounds${ISOLATE ? ", each run in its own process" : ""}; variant: ${names.join(", ")} (${JSON.stringify(variant)})`,
     );
     let run = 0;
     const once = async (limits: Record<string, unknown> | undefined): Promise<number> => {
@@ -111,14 +95,14 @@ async function main(): Promise<void> {
   const fmt = (xs: number[]) =>
     `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} (median ${median(xs).toFixed(0)})`;
   log(`without: ${fmt(base)} plans/s`);
-  log(`with ${NAMES.join("+")}: ${fmt(withLimits)} plans/s`);
+  log(`with ${names.join("+")}: ${fmt(withLimits)} plans/s`);
   log(
     `ratio per round: ${ratios.map((r) => r.toFixed(3)).join(", ")}; median ${median(ratios).toFixed(3)} ` +
       `(cost ${((1 - median(ratios)) * 100).toFixed(1)} %, budget 10 %)`,
   );
   console.log(
     JSON.stringify({
-      limits: NAMES,
+      limits: names,
       isolate: ISOLATE,
       n: N,
       rounds: ROUNDS,
