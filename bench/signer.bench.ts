@@ -237,5 +237,7 @@ function report(r: {
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  // main's own clean-up has run; whatever a failed run left open (a client that reconnects to the
+  // server main just stopped, forever) must not keep a failed bench alive
+  process.exit(1);
 });

@@ -98,6 +98,9 @@ export async function runInProcess(opts: {
       settings: settingsOf(loaded.config),
       observer,
     });
+    // the profile's directory exists before the run, so a path that cannot be written fails here, not after it
+    if (opts.profile) mkdirSync(opts.profile.dir, { recursive: true });
+    const profiler = opts.profile ? await startProfiler() : undefined;
     const stall = opts.stallTimeoutMs ?? 30_000;
     const watchdog = setInterval(() => {
       if (performance.now() - lastProgress > stall) {
@@ -105,9 +108,6 @@ export async function runInProcess(opts: {
         finish();
       }
     }, 1000);
-    // the profile's directory exists before the run, so a typo fails here and not after it
-    if (opts.profile) mkdirSync(opts.profile.dir, { recursive: true });
-    const profiler = opts.profile ? await startProfiler() : undefined;
     const t0 = performance.now();
     lastProgress = t0;
     const running = executor.run(stop.signal);
