@@ -17,6 +17,7 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExecutorHarness, type PlanSpec } from "../support/executorHarness.js";
 import { readAlerts } from "../support/readAlerts.js";
+import { readProbe } from "../support/readProbe.js";
 import { type RedisServer, startRedisServer } from "../support/redisServer.js";
 
 let h: ExecutorHarness | undefined;
@@ -47,10 +48,9 @@ describe("an executor on a Redis that may evict keys (redis)", () => {
       );
       expect(line.policy).toBe("volatile-lru");
       const port = (await e!.ready()).metrics_port as number;
-      const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const readyz = await readProbe(port, "readyz");
       expect(readyz.status).toBe(503);
-      const body = (await readyz.json()) as { checks: Record<string, { ok: boolean; detail: string }> };
-      expect(body.checks.bus_eviction).toEqual({
+      expect(readyz.body.checks?.bus_eviction).toEqual({
         ok: false,
         detail: expect.stringContaining("maxmemory-policy volatile-lru"),
       });
@@ -85,8 +85,7 @@ describe("an executor on a Redis that may evict keys (redis)", () => {
       const { result } = await harness.waitForResult("main", published!.id);
       expect([result.decision, result.executed]).toEqual(["EXECUTED", true]);
       await e!.waitForLog((l) => l.msg?.includes("keeps its keys again") === true, "resumed line");
-      const after = await fetch(`http://127.0.0.1:${port}/readyz`);
-      expect(after.status).toBe(200);
+      expect((await readProbe(port, "readyz")).status).toBe(200);
       expect((await e!.stop()).code).toBe(0);
     } finally {
       raw.disconnect();

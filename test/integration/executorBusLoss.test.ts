@@ -29,6 +29,7 @@ import {
   LOAD_SOURCE,
   type LogLine,
 } from "../support/executorHarness.js";
+import { readProbe } from "../support/readProbe.js";
 import { freePort, type RedisServer, startRedisServer } from "../support/redisServer.js";
 import { runCli } from "../support/runCli.js";
 
@@ -63,14 +64,6 @@ function signedPlan(secret: string, over: Record<string, unknown> = {}): Array<[
     ["plan", s.plan],
     ["auth", s.auth],
   ];
-}
-
-async function probe(
-  port: number,
-  path: "healthz" | "readyz",
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`http://127.0.0.1:${port}/${path}`);
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** Waits until `pred` holds, or fails with `what`. */
@@ -171,11 +164,11 @@ describe("Redis restarted without its data under a running executor", () => {
     } finally {
       fresh.disconnect();
     }
-    const notReady = await probe(port, "readyz");
+    const notReady = await readProbe(port, "readyz");
     expect(notReady.status).toBe(503);
     expect(JSON.stringify(notReady.body)).toContain("deployment");
     expect(JSON.stringify(notReady.body)).toContain("intentgate init");
-    expect((await probe(port, "healthz")).status).toBe(200);
+    expect((await readProbe(port, "healthz")).status).toBe(200);
     expect(exec.logsWith("bus connection lost")).toHaveLength(1);
     expect(exec.logsWith("bus connection lost")[0]).toMatchObject({ level: 40, cause: "ECONNREFUSED" });
     expect(exec.logsWith("bus connection restored")).toHaveLength(1);
@@ -191,7 +184,7 @@ describe("Redis restarted without its data under a running executor", () => {
     );
     for (const id of waiting)
       expect((await harness.waitForResult("main", id)).result.error).toBe("trading_halted");
-    await until(async () => (await probe(port, "readyz")).status === 200, "readyz 200 after init");
+    await until(async () => (await readProbe(port, "readyz")).status === 200, "readyz 200 after init");
     expect(await exec.stop()).toEqual({ code: 0, signal: null });
   }, 90_000);
 });
@@ -211,10 +204,10 @@ describe("Redis down when the executor starts", () => {
         (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined)) !== undefined,
       "probes",
     );
-    const r1 = await probe(metricsPort, "readyz");
+    const r1 = await readProbe(metricsPort, "readyz");
     expect(r1.status).toBe(503);
     expect(JSON.stringify(r1.body)).toContain("unreachable");
-    expect((await probe(metricsPort, "healthz")).status).toBe(200);
+    expect((await readProbe(metricsPort, "healthz")).status).toBe(200);
     await sleep(1500);
     expect(exec.alive, exec.describe()).toBe(true);
     expect(exec.logs.filter(msgStarts("bus unreachable"))).toHaveLength(1);
@@ -223,7 +216,7 @@ describe("Redis down when the executor starts", () => {
     servers.push(server);
     await exec.waitForLog(msgIs("bus reached"), "'bus reached'");
     await exec.waitForLog(msgStarts("no deployment marker"), "'no deployment marker'");
-    expect((await probe(metricsPort, "readyz")).status).toBe(503);
+    expect((await readProbe(metricsPort, "readyz")).status).toBe(503);
     const producer = await openBackend({ url: server.url, prefix: harness.prefix });
     try {
       const id = await producer.publish("main", signedPlan(harness.secret));
@@ -235,7 +228,7 @@ describe("Redis down when the executor starts", () => {
       );
       const [r] = await producer.readResults("0", 10);
       expect(r!.result).toMatchObject({ stream_id: id, decision: "EXECUTED" });
-      await until(async () => (await probe(metricsPort, "readyz")).status === 200, "readyz 200");
+      await until(async () => (await readProbe(metricsPort, "readyz")).status === 200, "readyz 200");
     } finally {
       await producer.close();
     }
