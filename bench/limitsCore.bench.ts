@@ -29,10 +29,10 @@ import { parseConfigText } from "../src/config/loadConfig.js";
 import type { BusEntry } from "../src/core/busEntry.js";
 import { classifyEntry, decideEntry, factsQueryFor } from "../src/core/decide.js";
 import type { Decision } from "../src/core/decision.js";
-import { exposureFromSnapshot } from "../src/core/exposure.js";
 import type { Facts, FactsQuery } from "../src/core/facts.js";
 import { FactsOverlay } from "../src/core/factsOverlay.js";
 import type { Policy } from "../src/core/policy.js";
+import { makeFacts } from "../test/support/coreFixtures.js";
 import { intEnv } from "./lib/intEnv.js";
 import { limitsVariant, median } from "./lib/limitsVariant.js";
 import { benchConfig, HMAC_SECRET_ENV, HMAC_SOURCE, makeKeys, signedPlans } from "./lib/workload.js";
@@ -48,21 +48,12 @@ const collectGarbage = runInNewContext("gc") as () => void;
 
 const log = (msg: string) => process.stderr.write(`[bench:limits-core] ${msg}\n`);
 
-/** What an empty ledger returns for `query` (every account's books empty). */
+/** What an empty ledger returns for `query` (every account asked for: no open order, empty books). */
 function emptyFacts(query: FactsQuery): Facts {
-  return {
-    tradingState: "ACTIVE",
-    claimedPlanIds: new Set(),
-    usedPermitIds: new Set(),
-    rateCounts: new Map(),
-    positions: new Map(),
-    sendRecords: new Map(),
-    workingOrders: new Map(),
-    duplicates: new Map(),
-    dailyNotional: new Map(),
-    openOrders: new Map((query.openOrderAccounts ?? []).map((a) => [a, 0])),
-    exposure: new Map((query.exposureAccounts ?? []).map((a) => [a, exposureFromSnapshot(a, new Map())])),
-  };
+  return makeFacts({
+    openOrders: Object.fromEntries((query.openOrderAccounts ?? []).map((a) => [a, 0])),
+    exposure: Object.fromEntries((query.exposureAccounts ?? []).map((a) => [a, []])),
+  });
 }
 
 /** One run over every entry: CPU µs per plan, and the commit arguments per plan. */
