@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { positionKey } from "../../src/core/facts.js";
 import { encodeWorkingOrder, type WorkingOrder } from "../../src/core/workingOrder.js";
 import { intEnv } from "./intEnv.js";
+import { ACCOUNTS } from "./workload.js";
 
 /** Accounts the background books are spread over (none is a bench plan's account). */
 const OTHER_ACCOUNTS = 500;
@@ -11,11 +12,15 @@ const OTHER_ACCOUNTS = 500;
  * exposure and open-order caps cost as the ledger grows (README,
  * "Performance"): `BENCH_BG_BOOKS` paper
  * positions and `BENCH_BG_ORDERS` resting paper orders, spread over
- * {@link OTHER_ACCOUNTS} accounts (each a positive integer; unset: none).
+ * {@link OTHER_ACCOUNTS} accounts (each a positive integer; unset: none);
+ * and `BENCH_OWN_ORDERS` resting paper orders spread over the bench plans'
+ * own accounts (BUY below the reference price, so none fills), which the
+ * caps read for every batch that touches those accounts.
  */
 export async function writeBackgroundBooks(raw: Redis, prefix: string): Promise<void> {
   const books = intEnv("BENCH_BG_BOOKS", 0);
   const orders = intEnv("BENCH_BG_ORDERS", 0);
+  const own = intEnv("BENCH_OWN_ORDERS", 0);
   const account = (i: number) => `other-${i % OTHER_ACCOUNTS}`;
   const positions: string[] = [];
   for (let i = 0; i < books; i++)
@@ -25,7 +30,7 @@ export async function writeBackgroundBooks(raw: Redis, prefix: string): Promise<
     );
   if (positions.length > 0) await raw.call("HSET", `${prefix}positions`, ...positions);
   const resting: string[] = [];
-  for (let i = 0; i < orders; i++) {
+  for (let i = 0; i < orders + own; i++) {
     const order: WorkingOrder = {
       key: `bg-${i}`,
       plan_id: `bg-${i}`,
@@ -34,7 +39,7 @@ export async function writeBackgroundBooks(raw: Redis, prefix: string): Promise<
       stream_id: "1-0",
       venue: "paper",
       mode: "paper",
-      account: account(i),
+      account: i < orders ? account(i) : (ACCOUNTS[i % ACCOUNTS.length] as string),
       symbol: "BTCUSDT",
       side: "BUY",
       qty: "1",

@@ -19,7 +19,8 @@ const PRICES: Readonly<Record<string, string>> = {
   AVAXUSDT: "35",
 };
 const SYMBOLS = Object.keys(PRICES);
-const ACCOUNTS = Array.from({ length: 8 }, (_, i) => `acct-${i}`);
+/** The accounts bench plans are spread over. */
+export const ACCOUNTS = Array.from({ length: 8 }, (_, i) => `acct-${i}`);
 
 /** The producer keys of one bench run (fresh each run; nothing is persisted). */
 export interface BenchKeys {

@@ -1,4 +1,12 @@
-import { type Decimal, parseDecimal, storedDecimal, subDecimal } from "./decimal.js";
+import {
+  addDecimal,
+  type Decimal,
+  negDecimal,
+  parseDecimal,
+  storedDecimal,
+  subDecimal,
+  ZERO,
+} from "./decimal.js";
 import type { Decision } from "./decision.js";
 import { type PositionMode, type PositionRef, parsePositionKey, positionKey } from "./facts.js";
 import { sendKey } from "./liveOrder.js";
@@ -31,8 +39,23 @@ export interface AccountExposure {
   readonly positions: ReadonlyMap<string, HeldPosition>;
   /** Orders that may still fill, per snapshot id (after this batch's earlier decisions). */
   readonly orders: ReadonlyMap<string, ExposureOrder>;
+  /**
+   * {@link orders} summed per book ({@link positionKey} of the account, the
+   * order's venue, mode and symbol) and side, so a cap reads one entry per
+   * book however many orders rest in it (kept with {@link orders}).
+   */
+  readonly pending: ReadonlyMap<string, PendingBook>;
   /** Decisions earlier in this batch whose writes change this account's exposure. */
   readonly touched: number;
+}
+
+/** What may still fill in one book: the orders' remaining qty per side, and how many orders. */
+export interface PendingBook {
+  readonly ref: PositionRef;
+  readonly buy: Decimal;
+  readonly sell: Decimal;
+  /** Orders counted (a book with an order of zero remaining still needs a price). */
+  readonly count: number;
 }
 
 /** A position held, with its book. */
@@ -83,12 +106,13 @@ class ExposureBuilder {
   readonly #snapshot = new Map<string, string>();
   readonly #positions = new Map<string, HeldPosition>();
   readonly #orders = new Map<string, ExposureOrder>();
+  readonly #pending = new Map<string, PendingBook>();
   constructor(readonly account: string) {}
 
   add(id: string, text: string, entry: ReadEntry): void {
     this.#snapshot.set(id, text);
     if ("position" in entry) this.#positions.set(id.slice(2), entry.position);
-    else this.#orders.set(id, entry.order);
+    else setOrder({ account: this.account, orders: this.#orders, pending: this.#pending }, id, entry.order);
   }
 
   build(): AccountExposure {
@@ -98,24 +122,100 @@ class ExposureBuilder {
       snapshot: this.#snapshot,
       positions: this.#positions,
       orders: this.#orders,
+      pending: this.#pending,
       touched: 0,
     };
   }
 }
 
+/** The maps {@link setOrder} keeps together. */
+interface OrderMaps {
+  readonly account: string;
+  readonly orders: Map<string, ExposureOrder>;
+  readonly pending: Map<string, PendingBook>;
+}
+
+/**
+ * Puts `order` under `id` (undefined: removes what is there), keeping the
+ * book's sums. A book's entry is replaced, never changed in place, so a
+ * batch's copy of the map can share the entries it has not changed.
+ */
+function setOrder(x: OrderMaps, id: string, order: ExposureOrder | undefined): void {
+  const was = x.orders.get(id);
+  if (was !== undefined) addPending(x, was, -1);
+  if (order === undefined) x.orders.delete(id);
+  else {
+    x.orders.set(id, order);
+    addPending(x, order, 1);
+  }
+}
+
+function addPending(x: OrderMaps, o: ExposureOrder, sign: 1 | -1): void {
+  const ref: PositionRef = { account: x.account, symbol: o.symbol, venue: o.venue, mode: o.mode };
+  const key = positionKey(ref);
+  const was = x.pending.get(key);
+  const count = (was?.count ?? 0) + sign;
+  if (count === 0) {
+    x.pending.delete(key);
+    return;
+  }
+  const qty = sign === 1 ? o.remaining : negDecimal(o.remaining);
+  const buy = was?.buy ?? ZERO;
+  const sell = was?.sell ?? ZERO;
+  x.pending.set(key, {
+    ref: was?.ref ?? ref,
+    buy: o.side === "BUY" ? addDecimal(buy, qty) : buy,
+    sell: o.side === "SELL" ? addDecimal(sell, qty) : sell,
+    count,
+  });
+}
+
 /**
  * Reads one ledger entry by its snapshot id; undefined for one that is no
  * exposure (a cancel plan's record). Throws on text that is not what its id
- * says.
+ * says. An order's or record's reading is kept by its text ({@link READ}):
+ * resting orders are read again by every batch that touches their account,
+ * and decoding them was most of what the caps cost an account with many.
  */
 function readEntry(id: string, text: string): ReadEntry | undefined {
   const prefix = id.slice(0, 2);
-  const key = id.slice(2);
-  if (prefix === EXPOSURE_IDS.position) {
-    const ref = parsePositionKey(key);
-    if (ref === undefined) throw new Error(`ledger position field ${key.slice(0, 80)} is not a position`);
-    return { account: ref.account, position: { ref, qty: storedDecimal(text, `position ${key}`) } };
+  if (prefix === EXPOSURE_IDS.position) return readPosition(id.slice(2), text);
+  let byText = READ.get(prefix);
+  const known = byText?.get(text);
+  if (known !== undefined) return known ?? undefined;
+  const entry = readOrderEntry(id, prefix, text);
+  if (readCount >= MAX_READ) {
+    READ.clear();
+    readCount = 0;
+    byText = undefined;
   }
+  if (byText === undefined) {
+    byText = new Map();
+    READ.set(prefix, byText);
+  }
+  byText.set(text, entry ?? null);
+  readCount++;
+  return entry;
+}
+
+/**
+ * Order and record readings by snapshot id prefix and exact text (null: a
+ * cancel's record, no exposure). A reading depends on the text alone, so a
+ * text read again is the same reading; the map is emptied whole at
+ * {@link MAX_READ} entries, so many distinct orders cost memory no more than
+ * that (they are decoded again, as before).
+ */
+const READ = new Map<string, Map<string, ReadEntry | null>>();
+let readCount = 0;
+const MAX_READ = 16_384;
+
+function readPosition(key: string, text: string): ReadEntry {
+  const ref = parsePositionKey(key);
+  if (ref === undefined) throw new Error(`ledger position field ${key.slice(0, 80)} is not a position`);
+  return { account: ref.account, position: { ref, qty: storedDecimal(text, `position ${key}`) } };
+}
+
+function readOrderEntry(id: string, prefix: string, text: string): ReadEntry | undefined {
   if (prefix === EXPOSURE_IDS.working) {
     const order = decodeWorkingOrder(text);
     return { account: order.account, order: workingExposure(order) };
@@ -188,6 +288,7 @@ function addOnce(list: string[], item: string): void {
 export interface BatchExposure extends AccountExposure {
   readonly positions: Map<string, HeldPosition>;
   readonly orders: Map<string, ExposureOrder>;
+  readonly pending: Map<string, PendingBook>;
   touched: number;
 }
 
@@ -196,6 +297,7 @@ export const batchExposure = (x: AccountExposure): BatchExposure => ({
   ...x,
   positions: new Map(x.positions),
   orders: new Map(x.orders),
+  pending: new Map(x.pending),
 });
 
 /**
@@ -203,7 +305,7 @@ export const batchExposure = (x: AccountExposure): BatchExposure => ({
  * touches the account ({@link exposureTouches}).
  */
 export function applyToExposure(x: BatchExposure, d: Decision): void {
-  const { positions, orders } = x;
+  const { positions } = x;
   const e = d.effects;
   if (e.setPosition && e.setPosition.account === x.account) {
     const { account, symbol, venue, mode, value } = e.setPosition;
@@ -216,12 +318,12 @@ export function applyToExposure(x: BatchExposure, d: Decision): void {
       });
   }
   if (e.openOrder && e.openOrder.account === x.account)
-    orders.set(EXPOSURE_IDS.working + e.openOrder.key, workingExposure(e.openOrder));
-  for (const key of e.closeOrders ?? []) orders.delete(EXPOSURE_IDS.working + key);
+    setOrder(x, EXPOSURE_IDS.working + e.openOrder.key, workingExposure(e.openOrder));
+  for (const key of e.closeOrders ?? []) setOrder(x, EXPOSURE_IDS.working + key, undefined);
   const live = d.live;
   if (live && live.order.account === x.account) {
     const id = EXPOSURE_IDS.sending + sendKey({ lane: d.lane, streamId: d.streamId });
-    orders.set(id, liveOrderExposure(d.result, live.venue, live.order.symbol, id));
+    setOrder(x, id, liveOrderExposure(d.result, live.venue, live.order.symbol, id));
   }
   x.touched++;
 }

@@ -44,11 +44,11 @@ export function positionCap(opts: {
   const mode = planMode(plan, policy);
   const book = { account, symbol: plan.symbol, venue: plan.venue, mode };
   // long side for a BUY, short side (counted positive) for a SELL
-  const held = x.positions.get(positionKey(book))?.qty ?? ZERO;
-  let after = addDecimal(plan.side === "BUY" ? held : negDecimal(held), plan.qty);
-  for (const o of x.orders.values())
-    if (o.venue === plan.venue && o.mode === mode && o.symbol === plan.symbol && o.side === plan.side)
-      after = addDecimal(after, o.remaining);
+  const key = positionKey(book);
+  const held = x.positions.get(key)?.qty ?? ZERO;
+  const pending = x.pending.get(key);
+  const resting = pending === undefined ? ZERO : plan.side === "BUY" ? pending.buy : pending.sell;
+  const after = addDecimal(addDecimal(plan.side === "BUY" ? held : negDecimal(held), plan.qty), resting);
   const findings = exposureCheck(x);
   return after > cap ? { findings, denial: reason("limit", "max_position") } : { findings };
 }
@@ -87,11 +87,12 @@ export function grossNotionalCap(opts: {
     if (typeof price === "string") return { findings, denial: price };
     gross += absDecimal(qty) * price;
   }
-  for (const o of x.orders.values()) {
-    if (o.mode !== mode) continue;
-    const price = heldPrice(o.venue, o.symbol, mode, policy, now);
+  // what may still fill, summed per book: one price per book, however many orders rest in it
+  for (const { ref, buy, sell } of x.pending.values()) {
+    if (ref.mode !== mode) continue;
+    const price = heldPrice(ref.venue, ref.symbol, mode, policy, now);
     if (typeof price === "string") return { findings, denial: price };
-    gross += o.remaining * price;
+    gross += (buy + sell) * price;
   }
   return gross > cap * DECIMAL_ONE
     ? { findings, denial: reason("limit", "max_gross_notional") }
