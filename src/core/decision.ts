@@ -92,13 +92,16 @@ export interface DecisionChecks {
    */
   readonly openOrders?: { readonly account: string; readonly limit: number; readonly allowed: boolean };
   /**
-   * The account's exposure must still be what the batch read (`snapshot`,
-   * compared whole), changed only by the `touched` decisions of this batch
-   * committed before this one (`exposureTouches`).
+   * The account's exposure must still be what the batch read, changed only
+   * by the `touched` decisions of this batch committed before this one
+   * (`exposureTouches`). A ledger compares `snapshot` whole, or, when it
+   * versions its books (Redis), their `version`: a ledger that reads a
+   * version must always give one (see `AccountExposure.version`).
    */
   readonly exposure?: {
     readonly account: string;
     readonly snapshot: ReadonlyMap<string, string>;
+    readonly version?: string | undefined;
     readonly touched: number;
   };
 }

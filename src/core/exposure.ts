@@ -45,6 +45,13 @@ export interface AccountExposure {
    * book however many orders rest in it (kept with {@link orders}).
    */
   readonly pending: ReadonlyMap<string, PendingBook>;
+  /**
+   * The version of the books the snapshot was read from, for a ledger that
+   * versions them (Redis: a new one at every write, "" for none yet), which
+   * its commit compares instead of the snapshot; undefined for one that
+   * compares the snapshot (SQLite).
+   */
+  readonly version?: string | undefined;
   /** Decisions earlier in this batch whose writes change this account's exposure. */
   readonly touched: number;
 }
@@ -85,6 +92,7 @@ export const EXPOSURE_IDS = { position: "p:", working: "w:", sending: "s:", unkn
 export function exposureFromSnapshot(
   account: string,
   snapshot: ReadonlyMap<string, string>,
+  version?: string,
 ): AccountExposure {
   const x = new ExposureBuilder(account);
   for (const [id, text] of snapshot) {
@@ -93,7 +101,7 @@ export function exposureFromSnapshot(
       throw new Error(`exposure of ${account}: ${id} is not one of its entries`);
     x.add(id, text, entry);
   }
-  return x.build();
+  return x.build(version);
 }
 
 /** One ledger entry, read: the account it counts toward and what it holds. */
@@ -115,7 +123,7 @@ class ExposureBuilder {
     else setOrder({ account: this.account, orders: this.#orders, pending: this.#pending }, id, entry.order);
   }
 
-  build(): AccountExposure {
+  build(version?: string): AccountExposure {
     const { account } = this;
     return {
       account,
@@ -123,6 +131,7 @@ class ExposureBuilder {
       positions: this.#positions,
       orders: this.#orders,
       pending: this.#pending,
+      version,
       touched: 0,
     };
   }

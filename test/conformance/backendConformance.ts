@@ -35,6 +35,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { claimKey } from "../../src/core/claimKey.js";
 import type { Decision, DecisionChecks, DecisionEffects } from "../../src/core/decision.js";
+import type { AccountExposure } from "../../src/core/exposure.js";
 import { positionKey, rateKey } from "../../src/core/facts.js";
 import type { CancelRecord } from "../../src/core/liveCancel.js";
 import { type OrderEvent, orderEventOf } from "../../src/core/orderEvent.js";
@@ -636,25 +637,24 @@ export function describeBackendConformance(
           ["paper", "BUY", "3"],
         ]);
         expect((await read("acct-2")).snapshot.size).toBe(1);
-        const check = (snapshot: ReadonlyMap<string, string>, touched = 0) => ({
-          exposure: { account: "acct-1", snapshot, touched },
+        // decided on what `r` read: its snapshot, and its books' version where the ledger keeps one
+        const check = (r: AccountExposure, touched = 0) => ({
+          exposure: { account: "acct-1", snapshot: r.snapshot, version: r.version, touched },
         });
         // unchanged: commits (another account's position moved meanwhile: not this one's exposure)
         await b.commit([
           decisionFor(at(6), { effects: setPos("10", { ...book, account: "acct-2" } as typeof book) }),
         ]);
-        expect((await b.commit([decisionFor(at(7), { checks: check(x.snapshot) })]))[0]!.status).toBe(
-          "committed",
-        );
+        expect((await b.commit([decisionFor(at(7), { checks: check(x) })]))[0]!.status).toBe("committed");
         // a position, a working order, a send: each change of acct-1 is a conflict
         await b.commit([decisionFor(at(8), { effects: setPos("2.5") })]);
-        expect((await b.commit([decisionFor(at(9), { checks: check(x.snapshot) })]))[0]).toEqual({
+        expect((await b.commit([decisionFor(at(9), { checks: check(x) })]))[0]).toEqual({
           status: "conflict",
           on: "exposure",
         });
         const y = await read();
         await b.commit([decisionFor(at(9), { effects: { closeOrders: ["ex-w1"] } })]);
-        expect((await b.commit([decisionFor(at(10), { checks: check(y.snapshot) })]))[0]).toEqual({
+        expect((await b.commit([decisionFor(at(10), { checks: check(y) })]))[0]).toEqual({
           status: "conflict",
           on: "exposure",
         });
@@ -663,8 +663,8 @@ export function describeBackendConformance(
         const z = await read();
         const batch = await b.commit([
           decisionFor(at(10), { effects: setPos("3") }),
-          decisionFor(at(11), { checks: check(z.snapshot, 1) }),
-          decisionFor(at(12), { checks: check(z.snapshot, 0) }),
+          decisionFor(at(11), { checks: check(z, 1) }),
+          decisionFor(at(12), { checks: check(z, 0) }),
         ]);
         expect(batch.map((o) => (o.status === "conflict" ? o.on : o.status))).toEqual([
           "committed",
@@ -675,8 +675,8 @@ export function describeBackendConformance(
         const w = await read();
         const [f1, f2] = [await take("main", "ex-13"), await take("main", "ex-14")];
         const after = await b.commit([
-          decisionFor(f1, { checks: { tradingState: "HALTED", ...check(w.snapshot) }, effects: setPos("4") }),
-          decisionFor(f2, { checks: check(w.snapshot, 1) }),
+          decisionFor(f1, { checks: { tradingState: "HALTED", ...check(w) }, effects: setPos("4") }),
+          decisionFor(f2, { checks: check(w, 1) }),
         ]);
         expect(after.map((o) => (o.status === "conflict" ? o.on : o.status))).toEqual([
           "tradingState",
@@ -685,20 +685,18 @@ export function describeBackendConformance(
         expect((await read()).positions.get(positionKey(book))?.qty).toBe(dec("3"));
         // with the open-order count in the same commit (one read of the orders for both): each holds apart
         const [h1, h2] = [await take("main", "ex-13b"), await take("main", "ex-14b")];
-        const both = (snapshot: ReadonlyMap<string, string>, allowed: boolean) => ({
-          ...check(snapshot),
+        const both = (r: AccountExposure, allowed: boolean) => ({
+          ...check(r),
           openOrders: { account: "acct-1", limit: 1, allowed },
         });
-        expect(await b.commit([decisionFor(h1, { checks: both(x.snapshot, false) })])).toEqual([
+        expect(await b.commit([decisionFor(h1, { checks: both(x, false) })])).toEqual([
           { status: "conflict", on: "exposure" },
         ]);
         const v = await read();
-        expect(await b.commit([decisionFor(h1, { checks: both(v.snapshot, true) })])).toEqual([
+        expect(await b.commit([decisionFor(h1, { checks: both(v, true) })])).toEqual([
           { status: "conflict", on: "openOrders" },
         ]);
-        expect((await b.commit([decisionFor(h2, { checks: both(v.snapshot, false) })]))[0]!.status).toBe(
-          "committed",
-        );
+        expect((await b.commit([decisionFor(h2, { checks: both(v, false) })]))[0]!.status).toBe("committed");
         // an account whose name needs JSON escapes is matched exactly, and apart from its prefixes' look-alikes
         const odd = 'a"\\/é🚀,';
         const [g1, g2, g3, g4] = [
@@ -714,7 +712,7 @@ export function describeBackendConformance(
         ]);
         const o = (await b.readFacts({ ...emptyQuery, exposureAccounts: [odd] })).exposure.get(odd)!;
         expect([...o.snapshot.keys()]).toEqual([`p:${positionKey(oddBook)}`]);
-        const oddCheck = { exposure: { account: odd, snapshot: o.snapshot, touched: 0 } };
+        const oddCheck = { exposure: { ...o, touched: 0 } };
         expect((await b.commit([decisionFor(g3, { checks: oddCheck })]))[0]!.status).toBe("committed");
         await b.commit([decisionFor(g4, { effects: { setPosition: { ...oddBook, value: "2" } } })]);
         const g5 = await take("main", "ex-19");

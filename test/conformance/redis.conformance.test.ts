@@ -5,6 +5,7 @@ import { positionKey } from "../../src/core/facts.js";
 import type { TradingState } from "../../src/core/plan.js";
 import type { Reason } from "../../src/core/reasons.js";
 import type { Backend } from "../../src/ports/backend.js";
+import { CONSUMER_GROUP } from "../../src/ports/bus.js";
 import { PAPER_BOOK } from "../support/coreFixtures.js";
 import { readBooks } from "../support/redisBooks.js";
 import { startRedisServer } from "../support/redisServer.js";
@@ -487,6 +488,89 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       expect(Object.keys(kept).sort()).toEqual(["acct-1", "acct-2"]);
     });
 
+    it("the commit re-checks exposure by the books' version: every write makes a new one, so books changed and changed back still conflict", async () => {
+      await b.commit([
+        decisionFor(await take("bv-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      const r1 = (await read("acct-1")).exposure.get("acct-1")!;
+      expect(r1.version).toMatch(/^[1-9][0-9]*$/);
+      // the commit carries the account and its version, never the books themselves
+      await b.commit([
+        decisionFor(await take("bv-2"), { effects: { setPosition: { ...book, value: "3" } } }),
+      ]);
+      await b.commit([
+        decisionFor(await take("bv-3"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      const r2 = (await read("acct-1")).exposure.get("acct-1")!;
+      expect(r2.snapshot).toEqual(r1.snapshot);
+      expect(Number(r2.version)).toBeGreaterThan(Number(r1.version));
+      const e = await take("bv-4");
+      expect(await b.commit([decisionFor(e, { checks: { exposure: { ...r1, touched: 0 } } })])).toEqual([
+        { status: "conflict", on: "exposure" },
+      ]);
+      expect(
+        (await b.commit([decisionFor(e, { checks: { exposure: { ...r2, touched: 0 } } })]))[0]!.status,
+      ).toBe("committed");
+    });
+
+    it("a rebuild gives the books new versions: nothing decided before it commits after it", async () => {
+      await b.commit([
+        decisionFor(await take("rb-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      const before = (await read("acct-1")).exposure.get("acct-1")!;
+      await dropBooks();
+      const after = (await read("acct-1")).exposure.get("acct-1")!;
+      expect(after.snapshot).toEqual(before.snapshot);
+      expect(Number(after.version)).toBeGreaterThan(Number(before.version));
+      const e = await take("rb-2");
+      expect(await b.commit([decisionFor(e, { checks: { exposure: { ...before, touched: 0 } } })])).toEqual([
+        { status: "conflict", on: "exposure" },
+      ]);
+      expect(
+        (await b.commit([decisionFor(e, { checks: { exposure: { ...after, touched: 0 } } })]))[0]!.status,
+      ).toBe("committed");
+    });
+
+    it("books an older executor built (entries, no version) are built again by the first read, not checked without one", async () => {
+      await b.commit([
+        decisionFor(await take("ov-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      await read("acct-1");
+      await raw.hdel(`${p}books:acct-1`, "v");
+      expect(await raw.get(`${p}books.ready`)).toBe("1");
+      const f = (await read("acct-1")).exposure.get("acct-1")!;
+      expect(f.version).toMatch(/^[1-9][0-9]*$/);
+      const { kept, due } = await readBooks(raw, p);
+      expect(kept).toEqual(due);
+    });
+
+    it("a books sequence that is not a count refuses the commit before its first write", async () => {
+      await b.commit([
+        decisionFor(await take("sq-1"), { effects: { setPosition: { ...book, value: "2" } } }),
+      ]);
+      await raw.set(`${p}books.seq`, "not-a-count");
+      const e = await take("sq-2");
+      await expect(
+        b.commit([decisionFor(e, { effects: { setPosition: { ...book, value: "5" } } })]),
+      ).rejects.toThrow(/ERR intentgate commit: books: .*books\.seq is not a count/);
+      // nothing written: the position as it was, the entry still pending, no result
+      expect(await raw.hget(`${p}positions`, positionKey(book))).toBe("2");
+      const pending = (await raw.xpending(
+        `${p}stream:apply.plan`,
+        CONSUMER_GROUP,
+        "-",
+        "+",
+        10,
+      )) as string[][];
+      expect(pending.map((row) => row[0])).toContain(e.id);
+      expect(await raw.xlen(`${p}stream:apply.result`)).toBe(1);
+      await raw.set(`${p}books.seq`, "41");
+      expect(
+        (await b.commit([decisionFor(e, { effects: { setPosition: { ...book, value: "5" } } })]))[0]!.status,
+      ).toBe("committed");
+      expect(await raw.hget(`${p}books:acct-1`, "v")).toBe("42");
+    });
+
     it("a commit checking exposure or open orders while the books are not built conflicts: never decided on books that are not there", async () => {
       await b.commit([
         decisionFor(await take("nb-1"), { effects: { setPosition: { ...book, value: "2" } } }),
@@ -495,7 +579,9 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       const before = await read("acct-1");
       await dropBooks();
       // decided on what empty books would say: nothing held, no open order
-      const empty = { exposure: { account: "acct-1", snapshot: new Map<string, string>(), touched: 0 } };
+      const empty = {
+        exposure: { account: "acct-1", snapshot: new Map<string, string>(), version: "", touched: 0 },
+      };
       const open = { openOrders: { account: "acct-1", limit: 1, allowed: true } };
       const e = await take("nb-3");
       expect(await b.commit([decisionFor(e, { checks: empty })])).toEqual([
@@ -506,7 +592,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       ]);
       // even the snapshot that was true: nothing is re-checked against books that are not built
       const held = {
-        exposure: { account: "acct-1", snapshot: before.exposure.get("acct-1")!.snapshot, touched: 0 },
+        exposure: { ...before.exposure.get("acct-1")!, touched: 0 },
       };
       expect(await b.commit([decisionFor(e, { checks: held })])).toEqual([
         { status: "conflict", on: "exposure" },
@@ -515,7 +601,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       const again = await read("acct-1");
       expect(again.openOrders.get("acct-1")).toBe(1);
       const now = {
-        exposure: { account: "acct-1", snapshot: again.exposure.get("acct-1")!.snapshot, touched: 0 },
+        exposure: { ...again.exposure.get("acct-1")!, touched: 0 },
       };
       expect((await b.commit([decisionFor(e, { checks: now })]))[0]!.status).toBe("committed");
     });
@@ -552,9 +638,10 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       );
       expect(f.openOrders.get(odd)).toBe(1);
       // one key, named as ioredis writes the account (U+FFFD for the lone surrogate)
-      expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(2);
+      // two entries and the version
+      expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(3);
       // checked against those books: holds, then conflicts once the position moved
-      const x = { exposure: { account: odd, snapshot: f.exposure.get(odd)!.snapshot, touched: 0 } };
+      const x = { exposure: { ...f.exposure.get(odd)!, touched: 0 } };
       const e = await take("ls-3");
       expect((await b.commit([decisionFor(e, { checks: x })]))[0]!.status).toBe("committed");
       await b.commit([

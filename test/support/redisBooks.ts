@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { BOOKS_VERSION_FIELD } from "../../src/adapters/redis/redisBooks.js";
 import { parsePositionKey } from "../../src/core/facts.js";
 import { isCancelRecord, parseOpenRecord } from "../../src/core/openRecord.js";
 import { decodeWorkingOrder } from "../../src/core/workingOrder.js";
@@ -13,7 +14,10 @@ export type BooksByAccount = Record<string, Record<string, string>>;
  * under `w:`, send record under `s:` and open UNKNOWN under `u:`, with its
  * exact text, in its account's books; a live cancel's record in none.
  * Computed here from the hashes with the core decoders, independently of
- * the Lua that keeps them.
+ * the Lua that keeps them. Every books hash must carry its version (`v`, a
+ * positive count; it is not part of `kept`): one without throws. An
+ * account whose books hold only their version (every entry removed) is
+ * left out of `kept`, as it holds nothing.
  */
 export async function readBooks(
   raw: Redis,
@@ -25,7 +29,12 @@ export async function readBooks(
   let cursor = "0";
   do {
     const [next, keys] = await raw.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    for (const key of keys) kept[key.slice(booksPrefix.length)] = await raw.hgetall(key);
+    for (const key of keys) {
+      const { [BOOKS_VERSION_FIELD]: version, ...entries } = await raw.hgetall(key);
+      if (version === undefined || !/^[1-9][0-9]*$/.test(version))
+        throw new Error(`${key} carries no version (${String(version)})`);
+      if (Object.keys(entries).length > 0) kept[key.slice(booksPrefix.length)] = entries;
+    }
     cursor = next;
   } while (cursor !== "0");
 

@@ -82,8 +82,8 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     return String(x);
   };
 
-  // exposure snapshots: account -> [its number (1-based), the snapshot]; touches are sent only when one is checked
-  const snapshots = new Map<string, [number, ReadonlyMap<string, string>]>();
+  // exposure checks: account -> [its number (1-based), its books' version]; touches are sent only when one is checked
+  const snapshots = new Map<string, [number, string]>();
   const checksExposure = decisions.some((d) => d.checks.exposure !== undefined);
 
   let lastMark: { readonly at: number; readonly ttlMs: number } | undefined;
@@ -270,37 +270,37 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   for (const x of poss) argv.push(x);
   for (const x of ords) argv.push(x);
   for (const x of days) argv.push(x);
-  for (const [account, [, snapshot]] of snapshots) {
-    argv.push(account, String(snapshot.size));
-    for (const [id, text] of snapshot) argv.push(id, text);
-  }
+  for (const [account, [, version]] of snapshots) argv.push(account, version);
   return { keys: keyList, argv };
 }
 
 /**
  * Header codes 22-23 of a decision's record (lua/commit.lua: exposure
  * check, touches exposure): pushes the values they announce onto `records`,
- * numbers each account's snapshot once in `snapshots`, and returns the two
+ * numbers each account's books version once in `snapshots`, and returns the two
  * codes. Touches are sent only when `touches` (some record checks exposure);
  * `=` when the one account touched is the one checked.
- * Throws RangeError when one batch carries two snapshots of an account.
+ * Throws RangeError when a check carries no version, or one batch two versions of an account's books.
  */
 function pushExposure(
   d: Decision,
   records: Array<string | Buffer>,
-  snapshots: Map<string, [number, ReadonlyMap<string, string>]>,
+  snapshots: Map<string, [number, string]>,
   touches: boolean,
 ): string {
   let h = "";
   const x = d.checks.exposure;
   if (x === undefined) h += "-";
   else {
+    // the commit compares the books' version, never nothing: a check read without one is refused here
+    if (x.version === undefined)
+      throw new RangeError(`commit: the exposure check of account ${x.account} carries no books version`);
     let entry = snapshots.get(x.account);
     if (entry === undefined) {
-      entry = [snapshots.size + 1, x.snapshot];
+      entry = [snapshots.size + 1, x.version];
       snapshots.set(x.account, entry);
-    } else if (entry[1] !== x.snapshot)
-      throw new RangeError(`commit: two exposure snapshots of account ${x.account} in one batch`);
+    } else if (entry[1] !== x.version)
+      throw new RangeError(`commit: two versions of account ${x.account}'s books in one batch`);
     h += "1";
     records.push(String(entry[0]), String(x.touched));
   }

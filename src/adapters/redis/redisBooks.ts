@@ -16,8 +16,15 @@ import { lostDeployment } from "./sendReplies.js";
  * grows with the batch's accounts, not with everything the deployment holds.
  */
 
-/** One account's books: snapshot id → the exact text stored (core/exposure.ts ids). */
-export type AccountBooks = ReadonlyMap<string, string>;
+/** One account's books: its entries (snapshot id → the exact text stored, core/exposure.ts ids) and their version. */
+export interface AccountBooks {
+  readonly entries: ReadonlyMap<string, string>;
+  /** The version a script wrote with them (lua/lib/books.lua); "" when there are none. */
+  readonly version: string;
+}
+
+/** The books' field holding their version (lua/lib/books.lua `Books.VERSION`). */
+export const BOOKS_VERSION_FIELD = "v";
 
 /** Queues, on a facts pipeline, the marker read and one `HGETALL` per account (read back with {@link readBooksReplies}). */
 export function queueBooksReads(p: ChainableCommander, keys: RedisKeys, accounts: readonly string[]): void {
@@ -27,20 +34,27 @@ export function queueBooksReads(p: ChainableCommander, keys: RedisKeys, accounts
 
 /**
  * The replies {@link queueBooksReads} queued, taken in order with `next`:
- * undefined when the books are not built yet (`books.ready` missing; the
- * caller builds them with {@link buildBooks} and reads again).
+ * undefined when the books are not built yet (`books.ready` missing, or an
+ * account's books hold entries but no version: built before books had
+ * versions; the caller builds them with {@link buildBooks} and reads again).
  */
 export function readBooksReplies(
   next: () => unknown,
   accounts: readonly string[],
 ): Map<string, AccountBooks> | undefined {
-  const ready = Number(next()) === 1;
+  let ready = Number(next()) === 1;
   const books = new Map<string, AccountBooks>();
   for (const account of accounts) {
     const flat = asArray(next(), `HGETALL books of ${account}`);
-    const book = new Map<string, string>();
-    for (let j = 0; j + 1 < flat.length; j += 2) book.set(String(flat[j]), String(flat[j + 1]));
-    books.set(account, book);
+    const entries = new Map<string, string>();
+    let version = "";
+    for (let j = 0; j + 1 < flat.length; j += 2) {
+      const id = String(flat[j]);
+      if (id === BOOKS_VERSION_FIELD) version = String(flat[j + 1]);
+      else entries.set(id, String(flat[j + 1]));
+    }
+    if (entries.size > 0 && version === "") ready = false;
+    books.set(account, { entries, version });
   }
   return ready ? books : undefined;
 }
@@ -48,7 +62,7 @@ export function readBooksReplies(
 /** How many orders of an account may still fill, by its books: every working order, send and open UNKNOWN in them. */
 export function openOrdersInBooks(book: AccountBooks): number {
   let n = 0;
-  for (const id of book.keys()) if (!id.startsWith(EXPOSURE_IDS.position)) n++;
+  for (const id of book.entries.keys()) if (!id.startsWith(EXPOSURE_IDS.position)) n++;
   return n;
 }
 

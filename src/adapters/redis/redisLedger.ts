@@ -32,7 +32,17 @@ import { buildCommitCall } from "./commitArgs.js";
 import { decodeCommitReply } from "./commitReply.js";
 import { REPLY_CODES } from "./conflictCodes.js";
 import { runScript, type ScriptCall } from "./luaScripts.js";
-import { buildBooks, openOrdersInBooks, queueBooksReads, readBooksReplies } from "./redisBooks.js";
+import {
+  type AccountBooks,
+  buildBooks,
+  openOrdersInBooks,
+  queueBooksReads,
+  readBooksReplies,
+} from "./redisBooks.js";
+
+/** The books of an account that has none. */
+const NO_BOOKS: AccountBooks = { entries: new Map(), version: "" };
+
 import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
 import {
@@ -186,9 +196,13 @@ export class RedisLedger implements Ledger {
       await buildBooks(this.main, k, this.deployment.requireBound());
       return this.#readFacts(query, true);
     }
-    const openOrders = new Map(openAccounts.map((a) => [a, openOrdersInBooks(books.get(a) ?? new Map())]));
+    const bookOf = (a: string): AccountBooks => books.get(a) ?? NO_BOOKS;
+    const openOrders = new Map(openAccounts.map((a) => [a, openOrdersInBooks(bookOf(a))]));
     const exposure = new Map<string, AccountExposure>(
-      exposureAccounts.map((a) => [a, exposureFromSnapshot(a, books.get(a) ?? new Map())]),
+      exposureAccounts.map((a) => {
+        const { entries, version } = bookOf(a);
+        return [a, exposureFromSnapshot(a, entries, version)];
+      }),
     );
     return {
       tradingState,

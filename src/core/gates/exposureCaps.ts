@@ -19,7 +19,11 @@ function exposureOf(facts: Facts, account: string): AccountExposure {
 
 /** The check every exposure-cap verdict carries: the batch's snapshot, and what of the batch came before. */
 function exposureCheck(x: AccountExposure): GateFindings {
-  return { checks: { exposure: { account: x.account, snapshot: x.snapshot, touched: x.touched } } };
+  return {
+    checks: {
+      exposure: { account: x.account, snapshot: x.snapshot, version: x.version, touched: x.touched },
+    },
+  };
 }
 
 /**

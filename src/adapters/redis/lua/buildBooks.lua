@@ -16,7 +16,9 @@
 --   ARGV[2] deployment: the deployment id the executor is bound to
 --
 -- Every books key under ARGV[1] is removed first (SCAN), so books left by
--- an older state of the hashes never outlive the build.
+-- an older state of the hashes never outlive the build; the books built
+-- carry a new version (lua/lib/books.lua), so no decision that read them
+-- before the build passes a commit's exposure check after it.
 --
 -- Output
 --   -1 lostDeployment: the marker is not the bound id; nothing read or written
@@ -24,7 +26,8 @@
 --
 -- Errors (nothing written)
 --   error 'ERR intentgate buildBooks: ' a position field, working order or
---     open record names no account (not the JSON IntentGate writes)
+--     open record names no account (not the JSON IntentGate writes), or
+--     the books' sequence is not a count
 
 local LOST_DEPLOYMENT = -1 -- reply
 local BUILT = 1 -- reply
@@ -48,6 +51,8 @@ for x = 1, 3 do
 end
 if unnamed then return redis.error_reply('ERR intentgate buildBooks: ' .. unnamed .. ' names no account') end
 
+-- a new version for every account's books, so none repeats one they had before the build
+local version = Books.version(A[1], 'buildBooks')
 -- the prefix as a SCAN pattern: its glob characters escaped
 local pattern = string.gsub(A[1], '[%*%?%[%]\\]', '\\%0') .. '*'
 local cursor = '0'
@@ -57,6 +62,6 @@ repeat
   local found = r[2]
   for j = 1, #found, 1000 do call('DEL', unpack(found, j, math.min(#found, j + 999))) end
 until cursor == '0'
-Books.flush(A[1], changes)
+Books.flush(A[1], changes, version)
 call('SET', K[5], '1')
 return BUILT

@@ -44,15 +44,14 @@
 --   ARGV[17] dupKeys: how many of the KEYS, at their end, are duplicate-order marks
 --   ARGV[18] dailyFields: how many daily-notional fields follow the working-order keys
 --   ARGV[19] openOrders: "1" when a record checks an account's open orders (they are counted then), else ""
---   ARGV[20] exposureAccounts: how many account exposure snapshots follow the daily-notional fields
+--   ARGV[20] exposureAccounts: how many accounts' books versions follow the daily-notional fields
 --   ARGV[21] booksPrefix: how every account's books key begins (`<prefix>books:`, lua/lib/books.lua)
 --   ARGV[22..] records: the decision records (below), then the rate checks
 --     as [KEYS index, limit] pairs, then every plan_id, permit_id, position
 --     field, working-order key and daily-notional field the records name
 --     (each once: they are read with one HMGET per hash), then per account
---     whose exposure a record checks: the account, a count, then that many
---     [snapshot id, text] pairs (core/exposure.ts: `p:` position field, `w:`
---     working order key, `s:` send record, `u:` open UNKNOWN)
+--     whose exposure a record checks: the account, then the version of its
+--     books the records were decided on ("" = no books: lua/lib/books.lua)
 --
 -- Every user string travels as its own argument, so the script never does
 -- arithmetic on money; it parses JSON only to find the account of an entry
@@ -118,8 +117,8 @@
 --   11 dailyNotional: conflict, the account's daily notional is not the checked text
 --   12 openOrders: conflict, the open-order decision no longer holds against the account's count
 --      (or the books are not built: `booksReady` missing)
---   13 exposure: conflict, the account's books (positions and open orders) are not the
---      snapshot (as the call began), or not as many decisions touching it
+--   13 exposure: conflict, the account's books (positions and open orders) are not at the
+--      version read (as the call began), or not as many decisions touching it
 --      committed before this one as it was decided after (or the books are not built)
 --   Conflicts report the first failing check, in the order 7, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13.
 --
@@ -380,7 +379,7 @@ local function openOrdersOf(account)
   if n == nil then
     n = 0
     for id in pairs(booksOf(account)) do
-      if byte(id) ~= POSITION_ID then n = n + 1 end
+      if byte(id) ~= POSITION_ID and id ~= Books.VERSION then n = n + 1 end
     end
     openBase[account] = n
   end
@@ -388,31 +387,18 @@ local function openOrdersOf(account)
 end
 if A[19] == '1' then openDelta = {} end
 
--- exposure: per snapshot number, whether the account's books are exactly the
--- snapshot as this call begins; then committed decisions touching it are counted
+-- exposure: per snapshot number, whether the account's books still carry the
+-- version the decision read (lua/lib/books.lua: every write of them makes a
+-- new one, so the same version is the same books); then committed decisions
+-- touching it are counted
 local expAccount, expHeld, expTouched = {}, {}, {}
 if nExp > 0 then
   local j = dailyBase + nDaily
   for x = 1, nExp do
-    local acct, cnt = A[j], tonumber(A[j + 1])
-    local held = booksReady
-    if held then
-      local book = booksOf(acct)
-      for y = j + 2, j + 2 * cnt, 2 do
-        if book[A[y]] ~= A[y + 1] then
-          held = false
-          break
-        end
-      end
-      if held then
-        local size = 0
-        for _ in pairs(book) do size = size + 1 end
-        held = size == cnt
-      end
-    end
+    local acct = A[j]
     expAccount[x] = acct
-    expHeld[x] = held
-    j = j + 2 + 2 * cnt
+    expHeld[x] = booksReady and (call('HGET', booksPrefix .. acct, Books.VERSION) or '') == A[j + 1]
+    j = j + 2
   end
 end
 -- ---- end of account caps
@@ -686,6 +672,7 @@ if #comDecision > 0 then
   if not changes then
     return redis.error_reply('ERR intentgate commit: books: ' .. unnamed .. ' names no account')
   end
+  local version = Books.version(booksPrefix, 'commit')
   -- INCRBY must not fail after the first write: refuse a counter that is not an integer now
   for x = 1, #rateTouched do
     local v = rateRaw[rateTouched[x]]
@@ -727,7 +714,7 @@ if #comDecision > 0 then
   Books.writeHash(K[8], posDirty, posv)
   Books.writeHash(K[11], ordDirty, ordv)
   Books.writeHash(K[14], dailyDirty, dailyv)
-  Books.flush(booksPrefix, changes)
+  Books.flush(booksPrefix, changes, version)
   for x = 1, #dupDirty do
     local m = dupDirty[x]
     call('SET', K[dupBase + m], dupv[m], 'PX', dupTtl[m])

@@ -62,6 +62,7 @@ if not unnamed and A[7] ~= '' then
 end
 if not unnamed and A[9] ~= '' then unnamed = Books.putPosition(changes, A[9], A[11]) end
 if unnamed then return redis.error_reply('ERR intentgate finishSend: books: ' .. unnamed .. ' names no account') end
+local version = Books.version(A[12], 'finishSend')
 local id = call('XADD', K[2], '*', 'result', A[4])
 call('XACK', K[1], A[1], r[1][1])
 call('HDEL', K[3], A[3])
@@ -70,5 +71,5 @@ if A[7] ~= '' then call('HSET', K[6], A[7], A[8]) end
 if A[9] ~= '' then
   if A[11] == '0' then call('HDEL', K[7], A[9]) else call('HSET', K[7], A[9], A[11]) end
 end
-Books.flush(A[12], changes)
+Books.flush(A[12], changes, version)
 return id

@@ -54,11 +54,12 @@ if not unnamed and A[4] ~= '' then
 end
 if not unnamed and A[6] ~= '' then unnamed = Books.putPosition(changes, A[6], A[8]) end
 if unnamed then return redis.error_reply('ERR intentgate reconcile: books: ' .. unnamed .. ' names no account') end
+local version = Books.version(A[9], 'reconcile')
 local id = call('XADD', K[1], '*', 'result', A[2])
 call('HDEL', K[2], A[1])
 if A[4] ~= '' then call('HSET', K[4], A[4], A[5]) end
 if A[6] ~= '' then
   if A[8] == '0' then call('HDEL', K[5], A[6]) else call('HSET', K[5], A[6], A[8]) end
 end
-Books.flush(A[9], changes)
+Books.flush(A[9], changes, version)
 return id

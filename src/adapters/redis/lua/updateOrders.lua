@@ -61,6 +61,7 @@ for i = 1, n do
   if unnamed then return redis.error_reply('ERR intentgate updateOrders: books: ' .. unnamed .. ' names no account') end
 end
 
+local version = Books.version(A[3], 'updateOrders')
 local out = {}
 local changes = Books.changes()
 for i = 1, n do
@@ -82,5 +83,5 @@ for i = 1, n do
     out[i] = APPLIED
   end
 end
-Books.flush(A[3], changes)
+Books.flush(A[3], changes, version)
 return out

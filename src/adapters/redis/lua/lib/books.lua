@@ -9,6 +9,10 @@
 --   w:<order key>       -> the working order (orders hash)
 --   s:<send key>        -> the send record of a live order being sent (sends hash)
 --   u:<send key>        -> the open UNKNOWN's record (unknowns hash)
+--   v                   -> the books' version: the value of the books'
+--                          sequence (`<prefix>books.seq`) when a script last
+--                          wrote them, so no two states of any account's
+--                          books ever carry the same version
 -- A live cancel's record names no account and is in no books. The exposure
 -- and open-order caps read (and the commit re-checks) one account's books,
 -- not the whole deployment's hashes. `<prefix>books.ready` says every
@@ -19,9 +23,10 @@
 -- one family of keys a script names without being passed them: all share
 -- the deployment's prefix (and, on a Cluster, its hash tag).
 --
--- Nothing here writes before `Books.flush`, and nothing here raises: a text
--- that names no account is reported to the script, which refuses the call
--- before its first write.
+-- Nothing here writes before `Books.flush`, and nothing here raises but
+-- `Books.version`, which a script calls before its first write: a text that
+-- names no account is reported to the script, which refuses the call before
+-- its first write.
 
 local Books = {}
 do
@@ -194,12 +199,39 @@ do
     Books.listCall('HDEL', key, del)
   end
 
-  -- Writes the collected changes: per account one HSET of what it holds, one HDEL of what it no longer does.
-  function Books.flush(prefix, changes)
+  -- The field of an account's books that holds their version (never a snapshot id: those have a colon).
+  Books.VERSION = 'v'
+
+  -- The version a script's `Books.flush` writes: one more than the books'
+  -- sequence (`<prefix>books.seq`, beside `<prefix>books.ready`), read
+  -- before the script's first write. Raises (nothing written yet) when the
+  -- sequence holds something other than a count, which SET would otherwise
+  -- replace and so let a version repeat.
+  function Books.version(prefix, script)
+    local key = sub(prefix, 1, -2) .. '.seq'
+    local v = redis.call('GET', key)
+    local n = 0
+    if v then
+      if #v > 15 or not find(v, '^%d+$') then
+        error(redis.error_reply('ERR intentgate ' .. script .. ': books: ' .. key .. ' is not a count'))
+      end
+      n = tonumber_(v)
+    end
+    return {key = key, text = string.format('%d', n + 1)}
+  end
+
+  -- Writes the collected changes: per account one HSET of what it holds and
+  -- of `version` (Books.version), one HDEL of what it no longer does; then
+  -- the sequence, when any account's books changed.
+  function Books.flush(prefix, changes, version)
+    if #changes.order == 0 then return end
     for x = 1, #changes.order do
       local account = changes.order[x]
       local t = changes.byAccount[account]
+      t.ids[#t.ids + 1] = Books.VERSION
+      t.texts[Books.VERSION] = version.text
       Books.writeHash(prefix .. account, t.ids, t.texts)
     end
+    redis.call('SET', version.key, version.text)
   end
 end
