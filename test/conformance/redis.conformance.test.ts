@@ -571,6 +571,51 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       expect(await raw.hget(`${p}books:acct-1`, "v")).toBe("42");
     });
 
+    it("the open-order count is a field of the books: a count-only read takes it, a whole read checks it, a wrong or corrupt one is built again", async () => {
+      await b.commit([decisionFor(await take("oc-1"), { effects: { openOrder: workingOrderFor("oc-w1") } })]);
+      await b.commit([decisionFor(await take("oc-2"), { effects: { openOrder: workingOrderFor("oc-w2") } })]);
+      const counted = () => b.readFacts({ ...emptyQuery, openOrderAccounts: ["acct-1"] });
+      expect((await counted()).openOrders.get("acct-1")).toBe(2);
+      expect(await raw.hget(`${p}books:acct-1`, "n")).toBe("2");
+      await b.commit([decisionFor(await take("oc-3"), { effects: { closeOrders: ["oc-w1"] } })]);
+      expect((await counted()).openOrders.get("acct-1")).toBe(1);
+      // a count that disagrees with the orders the books hold (an older executor's write): the whole read builds them again
+      await raw.hset(`${p}books:acct-1`, "n", "7");
+      expect((await read("acct-1")).openOrders.get("acct-1")).toBe(1);
+      expect(await raw.hget(`${p}books:acct-1`, "n")).toBe("1");
+      // a count that is not one: the count-only read builds them again too
+      await raw.hset(`${p}books:acct-1`, "n", "x");
+      expect((await counted()).openOrders.get("acct-1")).toBe(1);
+      // books without a version (built before versions): the count-only read builds them again
+      await raw.hdel(`${p}books:acct-1`, "v");
+      expect((await counted()).openOrders.get("acct-1")).toBe(1);
+      const { kept, due } = await readBooks(raw, p);
+      expect(kept).toEqual(due);
+    });
+
+    it("an open-order count that is not a count refuses the commit that reads or writes it, before its first write", async () => {
+      await b.commit([decisionFor(await take("cc-1"), { effects: { openOrder: workingOrderFor("cc-w1") } })]);
+      await read("acct-1");
+      await raw.hset(`${p}books:acct-1`, "n", "-1");
+      const e = await take("cc-2");
+      const open = { openOrders: { account: "acct-1", limit: 5, allowed: true } };
+      await expect(b.commit([decisionFor(e, { checks: open })])).rejects.toThrow(
+        /ERR intentgate commit: books: .*books:acct-1 open-order count is not a count/,
+      );
+      await expect(
+        b.commit([decisionFor(e, { effects: { openOrder: workingOrderFor("cc-w2") } })]),
+      ).rejects.toThrow(/open-order count is not a count/);
+      expect(await raw.hget(`${p}orders`, "cc-w2")).toBeNull();
+      const pending = (await raw.xpending(
+        `${p}stream:apply.plan`,
+        CONSUMER_GROUP,
+        "-",
+        "+",
+        10,
+      )) as string[][];
+      expect(pending.map((row) => row[0])).toContain(e.id);
+    });
+
     it("a commit checking exposure or open orders while the books are not built conflicts: never decided on books that are not there", async () => {
       await b.commit([
         decisionFor(await take("nb-1"), { effects: { setPosition: { ...book, value: "2" } } }),
@@ -638,8 +683,8 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       );
       expect(f.openOrders.get(odd)).toBe(1);
       // one key, named as ioredis writes the account (U+FFFD for the lone surrogate)
-      // two entries and the version
-      expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(3);
+      // two entries, the version and the open-order count
+      expect(await raw.hlen(Buffer.from(`${p}books:x\ufffd`, "utf8"))).toBe(4);
       // checked against those books: holds, then conflicts once the position moved
       const x = { exposure: { ...f.exposure.get(odd)!, touched: 0 } };
       const e = await take("ls-3");

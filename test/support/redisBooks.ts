@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { BOOKS_VERSION_FIELD } from "../../src/adapters/redis/redisBooks.js";
+import { BOOKS_COUNT_FIELD, BOOKS_VERSION_FIELD } from "../../src/adapters/redis/redisBooks.js";
 import { parsePositionKey } from "../../src/core/facts.js";
 import { isCancelRecord, parseOpenRecord } from "../../src/core/openRecord.js";
 import { decodeWorkingOrder } from "../../src/core/workingOrder.js";
@@ -30,9 +30,16 @@ export async function readBooks(
   do {
     const [next, keys] = await raw.scan(cursor, "MATCH", pattern, "COUNT", 1000);
     for (const key of keys) {
-      const { [BOOKS_VERSION_FIELD]: version, ...entries } = await raw.hgetall(key);
+      const {
+        [BOOKS_VERSION_FIELD]: version,
+        [BOOKS_COUNT_FIELD]: count,
+        ...entries
+      } = await raw.hgetall(key);
       if (version === undefined || !/^[1-9][0-9]*$/.test(version))
         throw new Error(`${key} carries no version (${String(version)})`);
+      const orders = Object.keys(entries).filter((id) => !id.startsWith("p:")).length;
+      if (Number(count ?? "0") !== orders)
+        throw new Error(`${key} counts ${String(count)} open orders and holds ${orders}`);
       if (Object.keys(entries).length > 0) kept[key.slice(booksPrefix.length)] = entries;
     }
     cursor = next;

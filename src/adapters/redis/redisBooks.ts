@@ -16,54 +16,90 @@ import { lostDeployment } from "./sendReplies.js";
  * grows with the batch's accounts, not with everything the deployment holds.
  */
 
-/** One account's books: its entries (snapshot id → the exact text stored, core/exposure.ts ids) and their version. */
+/** One account's books as a facts read took them (lua/lib/books.lua). */
 export interface AccountBooks {
+  /** Snapshot id → the exact text stored (core/exposure.ts ids); empty when only the count was read. */
   readonly entries: ReadonlyMap<string, string>;
-  /** The version a script wrote with them (lua/lib/books.lua); "" when there are none. */
+  /** The version a script wrote with them; "" when there are none. */
   readonly version: string;
+  /** How many of its entries are orders that may still fill (working, being sent, open UNKNOWN). */
+  readonly openOrders: number;
 }
 
-/** The books' field holding their version (lua/lib/books.lua `Books.VERSION`). */
+/** The books' fields holding their version and their open-order count (lua/lib/books.lua). */
 export const BOOKS_VERSION_FIELD = "v";
+export const BOOKS_COUNT_FIELD = "n";
 
-/** Queues, on a facts pipeline, the marker read and one `HGETALL` per account (read back with {@link readBooksReplies}). */
-export function queueBooksReads(p: ChainableCommander, keys: RedisKeys, accounts: readonly string[]): void {
+/** Which accounts' books a facts read takes whole (exposure caps), and which only counted (open-order cap). */
+export interface BooksQuery {
+  readonly whole: readonly string[];
+  readonly counted: readonly string[];
+}
+
+/**
+ * Queues, on a facts pipeline, the marker read, one `HGETALL` per account
+ * read whole, and `HMGET v n` plus `HLEN` per account only counted (read
+ * back with {@link readBooksReplies}).
+ */
+export function queueBooksReads(p: ChainableCommander, keys: RedisKeys, q: BooksQuery): void {
   p.call("EXISTS", keys.booksReady);
-  for (const account of accounts) p.call("HGETALL", keys.booksPrefix + account);
+  for (const account of q.whole) p.call("HGETALL", keys.booksPrefix + account);
+  for (const account of q.counted) {
+    p.call("HMGET", keys.booksPrefix + account, BOOKS_VERSION_FIELD, BOOKS_COUNT_FIELD);
+    p.call("HLEN", keys.booksPrefix + account);
+  }
 }
 
 /**
  * The replies {@link queueBooksReads} queued, taken in order with `next`:
- * undefined when the books are not built yet (`books.ready` missing, or an
- * account's books hold entries but no version: built before books had
- * versions; the caller builds them with {@link buildBooks} and reads again).
+ * undefined when the books are not built, or not as this IntentGate keeps
+ * them (`books.ready` missing; an account's books holding entries but no
+ * version, built before versions; an open-order count that is not a count,
+ * or, read whole, not the number of orders they hold): the caller builds
+ * them with {@link buildBooks} and reads again.
  */
-export function readBooksReplies(
-  next: () => unknown,
-  accounts: readonly string[],
-): Map<string, AccountBooks> | undefined {
+export function readBooksReplies(next: () => unknown, q: BooksQuery): Map<string, AccountBooks> | undefined {
   let ready = Number(next()) === 1;
   const books = new Map<string, AccountBooks>();
-  for (const account of accounts) {
+  for (const account of q.whole) {
     const flat = asArray(next(), `HGETALL books of ${account}`);
     const entries = new Map<string, string>();
     let version = "";
+    let count: string | undefined;
+    let orders = 0;
     for (let j = 0; j + 1 < flat.length; j += 2) {
       const id = String(flat[j]);
-      if (id === BOOKS_VERSION_FIELD) version = String(flat[j + 1]);
-      else entries.set(id, String(flat[j + 1]));
+      const text = String(flat[j + 1]);
+      if (id === BOOKS_VERSION_FIELD) version = text;
+      else if (id === BOOKS_COUNT_FIELD) count = text;
+      else {
+        entries.set(id, text);
+        if (!id.startsWith(EXPOSURE_IDS.position)) orders++;
+      }
     }
-    if (entries.size > 0 && version === "") ready = false;
-    books.set(account, { entries, version });
+    if ((entries.size > 0 && version === "") || countOf(count) !== orders) ready = false;
+    books.set(account, { entries, version, openOrders: orders });
+  }
+  for (const account of q.counted) {
+    const [version, count] = asArray(next(), `HMGET books of ${account}`);
+    const fields = Number(next());
+    const openOrders = countOf(count == null ? undefined : String(count));
+    if ((fields > 0 && version == null) || openOrders === undefined) ready = false;
+    books.set(account, {
+      entries: NO_ENTRIES,
+      version: version == null ? "" : String(version),
+      openOrders: openOrders ?? 0,
+    });
   }
   return ready ? books : undefined;
 }
 
-/** How many orders of an account may still fill, by its books: every working order, send and open UNKNOWN in them. */
-export function openOrdersInBooks(book: AccountBooks): number {
-  let n = 0;
-  for (const id of book.entries.keys()) if (!id.startsWith(EXPOSURE_IDS.position)) n++;
-  return n;
+const NO_ENTRIES: ReadonlyMap<string, string> = new Map();
+
+/** A stored open-order count (absent: 0); undefined when it is not a count. */
+function countOf(text: string | undefined): number | undefined {
+  if (text === undefined) return 0;
+  return /^(0|[1-9][0-9]{0,14})$/.test(text) ? Number(text) : undefined;
 }
 
 /**

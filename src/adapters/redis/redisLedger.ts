@@ -32,16 +32,10 @@ import { buildCommitCall } from "./commitArgs.js";
 import { decodeCommitReply } from "./commitReply.js";
 import { REPLY_CODES } from "./conflictCodes.js";
 import { runScript, type ScriptCall } from "./luaScripts.js";
-import {
-  type AccountBooks,
-  buildBooks,
-  openOrdersInBooks,
-  queueBooksReads,
-  readBooksReplies,
-} from "./redisBooks.js";
+import { type AccountBooks, buildBooks, queueBooksReads, readBooksReplies } from "./redisBooks.js";
 
 /** The books of an account that has none. */
-const NO_BOOKS: AccountBooks = { entries: new Map(), version: "" };
+const NO_BOOKS: AccountBooks = { entries: new Map(), version: "", openOrders: 0 };
 
 import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
@@ -117,8 +111,14 @@ export class RedisLedger implements Ledger {
     if (orderScopes.length > 0) p.call("HGETALL", k.orders);
     const openAccounts = query.openOrderAccounts ?? [];
     const exposureAccounts = query.exposureAccounts ?? [];
-    const bookAccounts = [...new Set([...openAccounts, ...exposureAccounts])];
-    if (bookAccounts.length > 0) queueBooksReads(p, k, bookAccounts);
+    // the exposure caps need an account's books whole; the open-order cap alone needs their count
+    const whole = new Set(exposureAccounts);
+    const booksQuery = {
+      whole: [...whole],
+      counted: [...new Set(openAccounts)].filter((a) => !whole.has(a)),
+    };
+    const readsBooks = booksQuery.whole.length + booksQuery.counted.length > 0;
+    if (readsBooks) queueBooksReads(p, k, booksQuery);
     const replies = (await p.exec()) ?? [];
     let i = 0;
     const next = (): unknown => {
@@ -189,7 +189,7 @@ export class RedisLedger implements Ledger {
     }
     const allOrders = orderScopes.length > 0 ? next() : undefined;
     const workingOrders = ordersFromReplies(orderKeys, byKey, orderScopes, allOrders);
-    const books = bookAccounts.length > 0 ? readBooksReplies(next, bookAccounts) : new Map();
+    const books = readsBooks ? readBooksReplies(next, booksQuery) : new Map<string, AccountBooks>();
     if (books === undefined) {
       // books not built yet (a deployment older than them, or a lost marker): build them, read again
       if (built) throw new Error("redis: the accounts' books are still not built after building them");
@@ -197,7 +197,7 @@ export class RedisLedger implements Ledger {
       return this.#readFacts(query, true);
     }
     const bookOf = (a: string): AccountBooks => books.get(a) ?? NO_BOOKS;
-    const openOrders = new Map(openAccounts.map((a) => [a, openOrdersInBooks(bookOf(a))]));
+    const openOrders = new Map(openAccounts.map((a) => [a, bookOf(a).openOrders]));
     const exposure = new Map<string, AccountExposure>(
       exposureAccounts.map((a) => {
         const { entries, version } = bookOf(a);

@@ -131,7 +131,9 @@
 --   error 'ERR intentgate commit: open order ' a working order or send record
 --     that names no account, met counting open orders
 --   error 'ERR intentgate commit: books: ' a position field, working order
---     or send record this call writes names no account (its books unknown)
+--     or send record this call writes names no account (its books unknown),
+--     the books' sequence is not a count, or the open-order count of books
+--     it reads or writes is not a count (lua/lib/books.lua)
 --   Redis' own errors (WRONGTYPE for a key of the wrong type, the order
 --   event stream included: it is probed with XLEN before the first write)
 --   also fail the call before the first write.
@@ -207,7 +209,6 @@ local A, K = ARGV, KEYS
 local CHUNK = 1000
 local DASH, EQ, STAR, MAIN = 45, 61, 42, 109
 local UNCLAIMED, ALLOWED, STAGE_SEND = 117, 97, 83
-local POSITION_ID = 112 -- `p`, how a position's id in an account's books begins
 local STATES = {[65] = 'ACTIVE', [82] = 'REDUCING', [72] = 'HALTED'}
 
 local group, consumer = A[1], A[2]
@@ -339,28 +340,17 @@ local dailyv = load(K[14], dailyBase, nDaily)
 local dailyDirty, dailySeen = {}, {}
 
 -- Books (lua/lib/books.lua): what the open-order count and exposure checks
--- read, one account's books each, as the call began (nothing is written
--- before the last decision is decided). While `books.ready` is missing (the
--- books not built) every such check fails: the executor reads again, and
--- that read builds them.
+-- read, one field of one account's books each (its open-order count, its
+-- version), as the call began (nothing is written before the last decision
+-- is decided). While `books.ready` is missing (the books not built) every
+-- such check fails: the executor reads again, and that read builds them.
 local booksPrefix = A[21]
 local booksReady = false
-local bookOf = {}
-local function booksOf(account)
-  local t = bookOf[account]
-  if t == nil then
-    t = {}
-    local flat = call('HGETALL', booksPrefix .. account)
-    for y = 1, #flat, 2 do t[flat[y]] = flat[y + 1] end
-    bookOf[account] = t
-  end
-  return t
-end
 local nExp = tonumber(A[20])
 if A[19] == '1' or nExp > 0 then booksReady = call('EXISTS', K[15]) == 1 end
 
--- open orders: per account checked, its books' working orders, sends and open
--- UNKNOWNs as the call began, then what this call's committed decisions
+-- open orders: per account checked, its books' count of working orders, sends
+-- and open UNKNOWNs as the call began, then what this call's committed decisions
 -- opened and closed (`openDelta`, kept for every account while ARGV[19] is set)
 local openDelta = nil
 local openBase = {}
@@ -377,9 +367,10 @@ end
 local function openOrdersOf(account)
   local n = openBase[account]
   if n == nil then
-    n = 0
-    for id in pairs(booksOf(account)) do
-      if byte(id) ~= POSITION_ID and id ~= Books.VERSION then n = n + 1 end
+    local books = booksPrefix .. account
+    n = Books.countOf(books)
+    if not n then
+      error(redis.error_reply('ERR intentgate commit: books: ' .. books .. ' open-order count is not a count'))
     end
     openBase[account] = n
   end
@@ -672,7 +663,7 @@ if #comDecision > 0 then
   if not changes then
     return redis.error_reply('ERR intentgate commit: books: ' .. unnamed .. ' names no account')
   end
-  local version = Books.version(booksPrefix, 'commit')
+  local version = Books.version(booksPrefix, 'commit', changes)
   -- INCRBY must not fail after the first write: refuse a counter that is not an integer now
   for x = 1, #rateTouched do
     local v = rateRaw[rateTouched[x]]

@@ -41,6 +41,8 @@
 -- Errors (nothing written)
 --   error 'ERR intentgate finishSend: books: ' a send record, open UNKNOWN,
 --     working order or position field it writes names no account
+--   error 'ERR intentgate finishSend: books: ' the books' sequence, or the
+--     open-order count of books it writes, is not a count (lua/lib/books.lua)
 
 local LOST_DEPLOYMENT = -1 -- reply
 local DUPLICATE = 0 -- reply
@@ -62,7 +64,7 @@ if not unnamed and A[7] ~= '' then
 end
 if not unnamed and A[9] ~= '' then unnamed = Books.putPosition(changes, A[9], A[11]) end
 if unnamed then return redis.error_reply('ERR intentgate finishSend: books: ' .. unnamed .. ' names no account') end
-local version = Books.version(A[12], 'finishSend')
+local version = Books.version(A[12], 'finishSend', changes)
 local id = call('XADD', K[2], '*', 'result', A[4])
 call('XACK', K[1], A[1], r[1][1])
 call('HDEL', K[3], A[3])

@@ -36,6 +36,8 @@
 -- Errors (nothing written)
 --   error 'ERR intentgate reconcile: books: ' the open UNKNOWN, working order
 --     or position field it writes names no account
+--   error 'ERR intentgate reconcile: books: ' the books' sequence, or the
+--     open-order count of books it writes, is not a count (lua/lib/books.lua)
 
 local LOST_DEPLOYMENT = -1 -- reply
 local DUPLICATE = 0 -- reply
@@ -54,7 +56,7 @@ if not unnamed and A[4] ~= '' then
 end
 if not unnamed and A[6] ~= '' then unnamed = Books.putPosition(changes, A[6], A[8]) end
 if unnamed then return redis.error_reply('ERR intentgate reconcile: books: ' .. unnamed .. ' names no account') end
-local version = Books.version(A[9], 'reconcile')
+local version = Books.version(A[9], 'reconcile', changes)
 local id = call('XADD', K[1], '*', 'result', A[2])
 call('HDEL', K[2], A[1])
 if A[4] ~= '' then call('HSET', K[4], A[4], A[5]) end

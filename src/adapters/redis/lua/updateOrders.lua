@@ -36,6 +36,8 @@
 --   error 'ERR intentgate updateOrders: books: ' an order text or position
 --     field of an update names no account (every update is read for it
 --     before the first write)
+--   error 'ERR intentgate updateOrders: books: ' the books' sequence, or the
+--     open-order count of books it writes, is not a count (lua/lib/books.lua)
 --   Redis' own errors (WRONGTYPE for a key of the wrong type): the three
 --   keys are read (HLEN, HLEN, XLEN) before the first write, so a call that
 --   fails writes nothing.
@@ -61,7 +63,8 @@ for i = 1, n do
   if unnamed then return redis.error_reply('ERR intentgate updateOrders: books: ' .. unnamed .. ' names no account') end
 end
 
-local version = Books.version(A[3], 'updateOrders')
+-- (the probe names every account the updates below may write)
+local version = Books.version(A[3], 'updateOrders', probe)
 local out = {}
 local changes = Books.changes()
 for i = 1, n do

@@ -13,6 +13,9 @@
 --                          sequence (`<prefix>books.seq`) when a script last
 --                          wrote them, so no two states of any account's
 --                          books ever carry the same version
+--   n                   -> how many entries are not positions (`w:`, `s:`,
+--                          `u:`: the orders that may still fill), kept from
+--                          what HSET added and HDEL removed; absent = 0
 -- A live cancel's record names no account and is in no books. The exposure
 -- and open-order caps read (and the commit re-checks) one account's books,
 -- not the whole deployment's hashes. `<prefix>books.ready` says every
@@ -199,15 +202,29 @@ do
     Books.listCall('HDEL', key, del)
   end
 
-  -- The field of an account's books that holds their version (never a snapshot id: those have a colon).
+  -- The fields of an account's books that hold their version and their
+  -- open-order count (never snapshot ids: those have a colon).
   Books.VERSION = 'v'
+  Books.COUNT = 'n'
+  local POSITION_ID = 112 -- `p`
+
+  -- The open-order count of the books under `key`; nil when the field holds
+  -- something other than a count.
+  function Books.countOf(key)
+    local v = redis.call('HGET', key, Books.COUNT)
+    if not v then return 0 end
+    if #v > 15 or not find(v, '^%d+$') then return nil end
+    return tonumber_(v)
+  end
 
   -- The version a script's `Books.flush` writes: one more than the books'
   -- sequence (`<prefix>books.seq`, beside `<prefix>books.ready`), read
   -- before the script's first write. Raises (nothing written yet) when the
   -- sequence holds something other than a count, which SET would otherwise
-  -- replace and so let a version repeat.
-  function Books.version(prefix, script)
+  -- replace and so let a version repeat, or when the open-order count of
+  -- books `changes` will write is not a count (HINCRBY would fail after the
+  -- first write); `changes` nil skips that (a build replaces every count).
+  function Books.version(prefix, script, changes)
     local key = sub(prefix, 1, -2) .. '.seq'
     local v = redis.call('GET', key)
     local n = 0
@@ -217,20 +234,55 @@ do
       end
       n = tonumber_(v)
     end
+    if changes then
+      for x = 1, #changes.order do
+        local books = prefix .. changes.order[x]
+        if not Books.countOf(books) then
+          error(redis.error_reply('ERR intentgate ' .. script .. ': books: ' .. books .. ' open-order count is not a count'))
+        end
+      end
+    end
     return {key = key, text = string.format('%d', n + 1)}
   end
 
-  -- Writes the collected changes: per account one HSET of what it holds and
-  -- of `version` (Books.version), one HDEL of what it no longer does; then
-  -- the sequence, when any account's books changed.
+  -- Runs `cmd key …list` 1000 list items per call, and sums the replies (fields HSET added, HDEL removed).
+  local function countedCall(cmd, key, list)
+    local sum = 0
+    for j = 1, #list, 1000 do
+      sum = sum + redis.call(cmd, key, unpack(list, j, math.min(#list, j + 999)))
+    end
+    return sum
+  end
+
+  -- Writes the collected changes: per account the positions and `version`
+  -- (Books.version) with one HSET and one HDEL, the orders with another
+  -- pair, whose replies (fields added, fields removed) move the open-order
+  -- count; then the sequence, when any account's books changed.
   function Books.flush(prefix, changes, version)
     if #changes.order == 0 then return end
     for x = 1, #changes.order do
       local account = changes.order[x]
+      local key = prefix .. account
       local t = changes.byAccount[account]
-      t.ids[#t.ids + 1] = Books.VERSION
-      t.texts[Books.VERSION] = version.text
-      Books.writeHash(prefix .. account, t.ids, t.texts)
+      local set, del, orderSet, orderDel = {Books.VERSION, version.text}, {}, {}, {}
+      for y = 1, #t.ids do
+        local id = t.ids[y]
+        local text = t.texts[id]
+        local isOrder = byte(id) ~= POSITION_ID
+        if text then
+          local into = isOrder and orderSet or set
+          into[#into + 1] = id
+          into[#into + 1] = text
+        elseif isOrder then
+          orderDel[#orderDel + 1] = id
+        else
+          del[#del + 1] = id
+        end
+      end
+      Books.listCall('HSET', key, set)
+      Books.listCall('HDEL', key, del)
+      local moved = countedCall('HSET', key, orderSet) - countedCall('HDEL', key, orderDel)
+      if moved ~= 0 then redis.call('HINCRBY', key, Books.COUNT, moved) end
     end
     redis.call('SET', version.key, version.text)
   end
