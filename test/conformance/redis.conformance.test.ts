@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { openRedisBackend } from "../../src/adapters/redis/redisBackend.js";
+import type { AccountExposure } from "../../src/core/exposure.js";
 import { positionKey } from "../../src/core/facts.js";
 import type { TradingState } from "../../src/core/plan.js";
 import type { Reason } from "../../src/core/reasons.js";
@@ -488,6 +489,32 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       expect(Object.keys(kept).sort()).toEqual(["acct-1", "acct-2"]);
     });
 
+    /** The ids still pending in the main lane's group (a refused commit leaves its entry there). */
+    async function pendingIds(): Promise<string[]> {
+      const rows = (await raw.xpending(`${p}stream:apply.plan`, CONSUMER_GROUP, "-", "+", 100)) as string[][];
+      return rows.map((row) => row[0] as string);
+    }
+
+    /**
+     * The same books read at two versions (`older`, then `newer`): a decision
+     * checked against the older conflicts on exposure, the same against the
+     * newer commits.
+     */
+    async function onlyTheNewerVersionCommits(
+      older: AccountExposure,
+      newer: AccountExposure,
+      planId: string,
+    ) {
+      expect(newer.snapshot).toEqual(older.snapshot);
+      expect(Number(newer.version)).toBeGreaterThan(Number(older.version));
+      const e = await take(planId);
+      expect(await b.commit([decisionFor(e, { checks: { exposure: { ...older, touched: 0 } } })])).toEqual([
+        { status: "conflict", on: "exposure" },
+      ]);
+      const [done] = await b.commit([decisionFor(e, { checks: { exposure: { ...newer, touched: 0 } } })]);
+      expect(done!.status).toBe("committed");
+    }
+
     it("the commit re-checks exposure by the books' version: every write makes a new one, so books changed and changed back still conflict", async () => {
       await b.commit([
         decisionFor(await take("bv-1"), { effects: { setPosition: { ...book, value: "2" } } }),
@@ -501,16 +528,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       await b.commit([
         decisionFor(await take("bv-3"), { effects: { setPosition: { ...book, value: "2" } } }),
       ]);
-      const r2 = (await read("acct-1")).exposure.get("acct-1")!;
-      expect(r2.snapshot).toEqual(r1.snapshot);
-      expect(Number(r2.version)).toBeGreaterThan(Number(r1.version));
-      const e = await take("bv-4");
-      expect(await b.commit([decisionFor(e, { checks: { exposure: { ...r1, touched: 0 } } })])).toEqual([
-        { status: "conflict", on: "exposure" },
-      ]);
-      expect(
-        (await b.commit([decisionFor(e, { checks: { exposure: { ...r2, touched: 0 } } })]))[0]!.status,
-      ).toBe("committed");
+      await onlyTheNewerVersionCommits(r1, (await read("acct-1")).exposure.get("acct-1")!, "bv-4");
     });
 
     it("a rebuild gives the books new versions: nothing decided before it commits after it", async () => {
@@ -519,16 +537,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       ]);
       const before = (await read("acct-1")).exposure.get("acct-1")!;
       await dropBooks();
-      const after = (await read("acct-1")).exposure.get("acct-1")!;
-      expect(after.snapshot).toEqual(before.snapshot);
-      expect(Number(after.version)).toBeGreaterThan(Number(before.version));
-      const e = await take("rb-2");
-      expect(await b.commit([decisionFor(e, { checks: { exposure: { ...before, touched: 0 } } })])).toEqual([
-        { status: "conflict", on: "exposure" },
-      ]);
-      expect(
-        (await b.commit([decisionFor(e, { checks: { exposure: { ...after, touched: 0 } } })]))[0]!.status,
-      ).toBe("committed");
+      await onlyTheNewerVersionCommits(before, (await read("acct-1")).exposure.get("acct-1")!, "rb-2");
     });
 
     it("books an older executor built (entries, no version) are built again by the first read, not checked without one", async () => {
@@ -555,14 +564,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
       ).rejects.toThrow(/ERR intentgate commit: books: .*books\.seq is not a count/);
       // nothing written: the position as it was, the entry still pending, no result
       expect(await raw.hget(`${p}positions`, positionKey(book))).toBe("2");
-      const pending = (await raw.xpending(
-        `${p}stream:apply.plan`,
-        CONSUMER_GROUP,
-        "-",
-        "+",
-        10,
-      )) as string[][];
-      expect(pending.map((row) => row[0])).toContain(e.id);
+      expect(await pendingIds()).toContain(e.id);
       expect(await raw.xlen(`${p}stream:apply.result`)).toBe(1);
       await raw.set(`${p}books.seq`, "41");
       expect(
@@ -606,14 +608,7 @@ describe("Redis layout (wire-v1 §1, docs/architecture.md)", () => {
         b.commit([decisionFor(e, { effects: { openOrder: workingOrderFor("cc-w2") } })]),
       ).rejects.toThrow(/open-order count is not a count/);
       expect(await raw.hget(`${p}orders`, "cc-w2")).toBeNull();
-      const pending = (await raw.xpending(
-        `${p}stream:apply.plan`,
-        CONSUMER_GROUP,
-        "-",
-        "+",
-        10,
-      )) as string[][];
-      expect(pending.map((row) => row[0])).toContain(e.id);
+      expect(await pendingIds()).toContain(e.id);
     });
 
     it("a commit checking exposure or open orders while the books are not built conflicts: never decided on books that are not there", async () => {

@@ -179,13 +179,19 @@ do
     return nil
   end
 
-  -- Runs `cmd key …list`, 1000 list items per call (unpack's limit stays far).
+  -- Runs `cmd key …list`, 1000 list items per call (unpack's limit stays
+  -- far); returns the replies summed (HSET: fields added, HDEL: removed).
   function Books.listCall(cmd, key, list)
-    for j = 1, #list, 1000 do redis.call(cmd, key, unpack(list, j, math.min(#list, j + 999))) end
+    local sum = 0
+    for j = 1, #list, 1000 do
+      sum = sum + redis.call(cmd, key, unpack(list, j, math.min(#list, j + 999)))
+    end
+    return sum
   end
 
   -- Writes fields of a hash: `ids` in order, each to its text in `texts`;
   -- one HSET of those with a text, one HDEL of those without (false).
+  -- Returns how many fields that added, less how many it removed.
   function Books.writeHash(key, ids, texts)
     local set, del = {}, {}
     for y = 1, #ids do
@@ -198,8 +204,7 @@ do
         del[#del + 1] = id
       end
     end
-    Books.listCall('HSET', key, set)
-    Books.listCall('HDEL', key, del)
+    return Books.listCall('HSET', key, set) - Books.listCall('HDEL', key, del)
   end
 
   -- The fields of an account's books that hold their version and their
@@ -245,43 +250,24 @@ do
     return {key = key, text = string.format('%d', n + 1)}
   end
 
-  -- Runs `cmd key …list` 1000 list items per call, and sums the replies (fields HSET added, HDEL removed).
-  local function countedCall(cmd, key, list)
-    local sum = 0
-    for j = 1, #list, 1000 do
-      sum = sum + redis.call(cmd, key, unpack(list, j, math.min(#list, j + 999)))
-    end
-    return sum
-  end
-
-  -- Writes the collected changes: per account the positions and `version`
-  -- (Books.version) with one HSET and one HDEL, the orders with another
-  -- pair, whose replies (fields added, fields removed) move the open-order
-  -- count; then the sequence, when any account's books changed.
+  -- Writes the collected changes: per account its positions and `version`
+  -- (Books.version) with one HSET and one HDEL, its orders with another
+  -- pair, whose replies (fields added less fields removed) move the
+  -- open-order count; then the sequence, when any account's books changed.
   function Books.flush(prefix, changes, version)
     if #changes.order == 0 then return end
     for x = 1, #changes.order do
       local account = changes.order[x]
       local key = prefix .. account
       local t = changes.byAccount[account]
-      local set, del, orderSet, orderDel = {Books.VERSION, version.text}, {}, {}, {}
+      local others, orders = {Books.VERSION}, {}
+      t.texts[Books.VERSION] = version.text
       for y = 1, #t.ids do
         local id = t.ids[y]
-        local text = t.texts[id]
-        local isOrder = byte(id) ~= POSITION_ID
-        if text then
-          local into = isOrder and orderSet or set
-          into[#into + 1] = id
-          into[#into + 1] = text
-        elseif isOrder then
-          orderDel[#orderDel + 1] = id
-        else
-          del[#del + 1] = id
-        end
+        if byte(id) == POSITION_ID then others[#others + 1] = id else orders[#orders + 1] = id end
       end
-      Books.listCall('HSET', key, set)
-      Books.listCall('HDEL', key, del)
-      local moved = countedCall('HSET', key, orderSet) - countedCall('HDEL', key, orderDel)
+      Books.writeHash(key, others, t.texts)
+      local moved = Books.writeHash(key, orders, t.texts)
       if moved ~= 0 then redis.call('HINCRBY', key, Books.COUNT, moved) end
     end
     redis.call('SET', version.key, version.text)
