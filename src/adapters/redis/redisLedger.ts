@@ -33,10 +33,6 @@ import { decodeCommitReply } from "./commitReply.js";
 import { REPLY_CODES } from "./conflictCodes.js";
 import { runScript, type ScriptCall } from "./luaScripts.js";
 import { type AccountBooks, buildBooks, queueBooksReads, readBooksReplies } from "./redisBooks.js";
-
-/** The books of an account that has none. */
-const NO_BOOKS: AccountBooks = { entries: new Map(), version: "", openOrders: 0 };
-
 import type { RedisDeployment } from "./redisDeployment.js";
 import type { RedisKeys } from "./redisKeys.js";
 import {
@@ -49,6 +45,9 @@ import {
 import { asArray, parseState } from "./redisReplies.js";
 import { scriptArgs } from "./scriptInputs.js";
 import { decodeSendReply } from "./sendReplies.js";
+
+/** The books of an account that has none. */
+const NO_BOOKS: AccountBooks = { entries: new Map(), version: "", openOrders: 0 };
 
 /** What {@link RedisLedger} is built from. */
 export interface RedisLedgerOptions {

@@ -22,9 +22,10 @@
 -- account's books were built from the hashes (lua/buildBooks.lua); the
 -- writers keep them from then on.
 --
--- An account's key is known only once its entry is read, so these are the
--- one family of keys a script names without being passed them: all share
--- the deployment's prefix (and, on a Cluster, its hash tag).
+-- An account's key is known only once its entry is read, so these (and
+-- the books' sequence, `<prefix>books.seq`, named from the same prefix) are
+-- the one family of keys a script names without being passed them: all
+-- share the deployment's prefix (and, on a Cluster, its hash tag).
 --
 -- Nothing here writes before `Books.flush`, and nothing here raises but
 -- `Books.version`, which a script calls before its first write: a text that
