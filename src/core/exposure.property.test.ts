@@ -112,6 +112,10 @@ describe("exposure: what may still fill, summed per book and side", () => {
     const b = exposureFromSnapshot(ACCOUNT, new Map([[`${EXPOSURE_IDS.working}k1`, `${text}`]]));
     expect(b.orders).toEqual(a.orders);
     expect([...a.pending.values()][0]?.sell).toBe(parseDecimal("2"));
+    // the same order filled further: its new text is read, never the reading of the old one
+    const filled = encodeWorkingOrder({ ...order, fill_qty: "2.5" });
+    const c = exposureFromSnapshot(ACCOUNT, new Map([[`${EXPOSURE_IDS.working}k1`, filled]]));
+    expect([...c.pending.values()][0]?.sell).toBe(parseDecimal("0.5"));
     const corrupt = text.replace('"fill_qty":"1"', '"fill_qty":"x"');
     for (let i = 0; i < 2; i++)
       expect(() => exposureFromSnapshot(ACCOUNT, new Map([[`${EXPOSURE_IDS.working}k1`, corrupt]]))).toThrow(

@@ -182,40 +182,31 @@ function addPending(x: OrderMaps, o: ExposureOrder, sign: 1 | -1): void {
 /**
  * Reads one ledger entry by its snapshot id; undefined for one that is no
  * exposure (a cancel plan's record). Throws on text that is not what its id
- * says. An order's or record's reading is kept by its text ({@link READ}):
- * resting orders are read again by every batch that touches their account,
- * and decoding them was most of what the caps cost an account with many.
+ * says. An order's or record's reading is kept under its id with the text it
+ * was read from ({@link READ}): resting orders are read again by every batch
+ * that touches their account, and decoding them was most of what the caps
+ * cost an account with many.
  */
 function readEntry(id: string, text: string): ReadEntry | undefined {
   const prefix = id.slice(0, 2);
   if (prefix === EXPOSURE_IDS.position) return readPosition(id.slice(2), text);
-  let byText = READ.get(prefix);
-  const known = byText?.get(text);
-  if (known !== undefined) return known ?? undefined;
+  const known = READ.get(id);
+  // the same text under the same id is the same reading (comparing the texts is cheaper than hashing them)
+  if (known !== undefined && known.text === text) return known.entry ?? undefined;
   const entry = readOrderEntry(id, prefix, text);
-  if (readCount >= MAX_READ) {
-    READ.clear();
-    readCount = 0;
-    byText = undefined;
-  }
-  if (byText === undefined) {
-    byText = new Map();
-    READ.set(prefix, byText);
-  }
-  byText.set(text, entry ?? null);
-  readCount++;
+  if (READ.size >= MAX_READ) READ.clear();
+  READ.set(id, { text, entry: entry ?? null });
   return entry;
 }
 
 /**
- * Order and record readings by snapshot id prefix and exact text (null: a
- * cancel's record, no exposure). A reading depends on the text alone, so a
- * text read again is the same reading; the map is emptied whole at
- * {@link MAX_READ} entries, so many distinct orders cost memory no more than
+ * Order and record readings by snapshot id, with the exact text each was
+ * read from (entry null: a cancel's record, no exposure). A reading depends
+ * on the id's kind and the text alone; the map is emptied whole at
+ * {@link MAX_READ} ids, so many distinct orders cost memory no more than
  * that (they are decoded again, as before).
  */
-const READ = new Map<string, Map<string, ReadEntry | null>>();
-let readCount = 0;
+const READ = new Map<string, { readonly text: string; readonly entry: ReadEntry | null }>();
 const MAX_READ = 16_384;
 
 function readPosition(key: string, text: string): ReadEntry {
