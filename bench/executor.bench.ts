@@ -16,6 +16,8 @@
  *   BENCH_BG_BOOKS        paper positions other accounts hold before each in-process run (unset: none)
  *   BENCH_BG_ORDERS       resting paper orders other accounts hold before each in-process run (unset: none):
  *                         with these, the exposure and open-order caps' cost as the ledger grows
+ *   BENCH_OWN_ORDERS      resting paper orders (none fills) on the bench plans' own accounts before each
+ *                         in-process run (unset: none): what an account's own orders cost the caps
  *   BENCH_TOP             Redis commands listed per run, heaviest first (default 5)
  *   BENCH_PROFILE_DIR     directory: CPU-profile exactly the measured window of the in-process
  *                         runs into <dir>/hmac.cpuprofile and <dir>/ed25519.cpuprofile

@@ -17,7 +17,8 @@
  *   BENCH_ROUNDS   rounds (default 6)
  *   BENCH_LIMITS   comma list of what the variant turns on: dup (duplicate_window_ms),
  *                  account (max_daily_notional, max_open_orders), exposure (max_position,
- *                  max_gross_notional); default all three
+ *                  max_gross_notional), or one account cap alone: daily (max_daily_notional),
+ *                  open (max_open_orders); default dup, account and exposure
  *   BENCH_ISOLATE  1: each run in a fresh child process (a warm-up of N/4 plans, then the
  *                  measured N), as a deployment runs one config per process; by default the
  *                  runs share this process, so the code they share has seen both configs
