@@ -113,14 +113,15 @@ type ReadEntry =
 class ExposureBuilder {
   readonly #snapshot = new Map<string, string>();
   readonly #positions = new Map<string, HeldPosition>();
-  readonly #orders = new Map<string, ExposureOrder>();
-  readonly #pending = new Map<string, PendingBook>();
-  constructor(readonly account: string) {}
+  readonly #orderMaps: OrderMaps;
+  constructor(readonly account: string) {
+    this.#orderMaps = { account, orders: new Map(), pending: new Map() };
+  }
 
   add(id: string, text: string, entry: ReadEntry): void {
     this.#snapshot.set(id, text);
     if ("position" in entry) this.#positions.set(id.slice(2), entry.position);
-    else setOrder({ account: this.account, orders: this.#orders, pending: this.#pending }, id, entry.order);
+    else setOrder(this.#orderMaps, id, entry.order);
   }
 
   build(version?: string): AccountExposure {
@@ -129,8 +130,8 @@ class ExposureBuilder {
       account,
       snapshot: this.#snapshot,
       positions: this.#positions,
-      orders: this.#orders,
-      pending: this.#pending,
+      orders: this.#orderMaps.orders,
+      pending: this.#orderMaps.pending,
       version,
       touched: 0,
     };

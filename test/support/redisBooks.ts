@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { BOOKS_COUNT_FIELD, BOOKS_VERSION_FIELD } from "../../src/adapters/redis/redisBooks.js";
+import { EXPOSURE_IDS } from "../../src/core/exposure.js";
 import { parsePositionKey } from "../../src/core/facts.js";
 import { isCancelRecord, parseOpenRecord } from "../../src/core/openRecord.js";
 import { decodeWorkingOrder } from "../../src/core/workingOrder.js";
@@ -37,7 +38,7 @@ export async function readBooks(
       } = await raw.hgetall(key);
       if (version === undefined || !/^[1-9][0-9]*$/.test(version))
         throw new Error(`${key} carries no version (${String(version)})`);
-      const orders = Object.keys(entries).filter((id) => !id.startsWith("p:")).length;
+      const orders = Object.keys(entries).filter((id) => !id.startsWith(EXPOSURE_IDS.position)).length;
       if (Number(count ?? "0") !== orders)
         throw new Error(`${key} counts ${String(count)} open orders and holds ${orders}`);
       if (Object.keys(entries).length > 0) kept[key.slice(booksPrefix.length)] = entries;

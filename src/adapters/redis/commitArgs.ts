@@ -83,7 +83,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   };
 
   // exposure checks: account -> [its number (1-based), its books' version]; touches are sent only when one is checked
-  const snapshots = new Map<string, [number, string]>();
+  const exposureChecks = new Map<string, [number, string]>();
   const checksExposure = decisions.some((d) => d.checks.exposure !== undefined);
 
   let lastMark: { readonly at: number; readonly ttlMs: number } | undefined;
@@ -234,7 +234,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     }
     h += pushAccountCaps(d, records, days);
     if (ch.openOrders !== undefined) countOpen = true;
-    h += pushExposure(d, records, snapshots, checksExposure);
+    h += pushExposure(d, records, exposureChecks, checksExposure);
     records[at] = h;
   }
   // the marks come after every rate counter in KEYS
@@ -260,7 +260,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
     dupKeys: String(dups.size),
     dailyFields: String(days.size),
     openOrders: countOpen ? "1" : "",
-    exposureAccounts: String(snapshots.size),
+    exposureAccounts: String(exposureChecks.size),
     booksPrefix: keys.booksPrefix,
   });
   for (const x of records) argv.push(x);
@@ -270,14 +270,14 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
   for (const x of poss) argv.push(x);
   for (const x of ords) argv.push(x);
   for (const x of days) argv.push(x);
-  for (const [account, [, version]] of snapshots) argv.push(account, version);
+  for (const [account, [, version]] of exposureChecks) argv.push(account, version);
   return { keys: keyList, argv };
 }
 
 /**
  * Header codes 22-23 of a decision's record (lua/commit.lua: exposure
  * check, touches exposure): pushes the values they announce onto `records`,
- * numbers each account's books version once in `snapshots`, and returns the two
+ * numbers each account's books version once in `exposureChecks`, and returns the two
  * codes. Touches are sent only when `touches` (some record checks exposure);
  * `=` when the one account touched is the one checked.
  * Throws RangeError when a check carries no version, or one batch two versions of an account's books.
@@ -285,7 +285,7 @@ export function buildCommitCall(opts: CommitCallOptions): ScriptCall {
 function pushExposure(
   d: Decision,
   records: Array<string | Buffer>,
-  snapshots: Map<string, [number, string]>,
+  exposureChecks: Map<string, [number, string]>,
   touches: boolean,
 ): string {
   let h = "";
@@ -295,10 +295,10 @@ function pushExposure(
     // the commit compares the books' version, never nothing: a check read without one is refused here
     if (x.version === undefined)
       throw new RangeError(`commit: the exposure check of account ${x.account} carries no books version`);
-    let entry = snapshots.get(x.account);
+    let entry = exposureChecks.get(x.account);
     if (entry === undefined) {
-      entry = [snapshots.size + 1, x.version];
-      snapshots.set(x.account, entry);
+      entry = [exposureChecks.size + 1, x.version];
+      exposureChecks.set(x.account, entry);
     } else if (entry[1] !== x.version)
       throw new RangeError(`commit: two versions of account ${x.account}'s books in one batch`);
     h += "1";
